@@ -1,0 +1,98 @@
+"""The Typer application, the options every command shares, and output helpers.
+
+Commands live in sibling modules (``data``, ``traces``, ``cascade``, ...) and
+register themselves on :data:`app`; :func:`kg.cli.main` imports them all.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from kg.errors import KGError
+from kg.store import Store, open_store
+
+__all__ = [
+    "FormatOpt",
+    "OutputFormat",
+    "StoreOpt",
+    "app",
+    "console",
+    "emit",
+    "err_console",
+    "fail",
+    "print_json",
+    "store_session",
+]
+
+app = typer.Typer(
+    name="kg",
+    help="CityKG: what depends on what in a megacity, and how one failure cascades.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False, soft_wrap=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", envvar="KG_STORE", help="Store URL (sqlite:///FILE.db, bolt://HOST:PORT, neo4j://...)."),
+]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", help="text for people, json for programs.")
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` on stderr and exit with ``code`` (no traceback)."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def store_session(url: str | None) -> Iterator[Store]:
+    """Open the store for one command; any :class:`KGError` becomes a clean exit 1."""
+    try:
+        store = open_store(url)
+    except KGError as exc:
+        fail(str(exc))
+    try:
+        yield store
+    except KGError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as JSON on stdout (UTF-8, not ASCII-escaped)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+    sys.stdout.write("\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"cannot serialise {type(value).__name__} as JSON")
+
+
+def emit(fmt: OutputFormat, data: Any, text: Callable[[Any], None]) -> None:
+    """Print ``data`` as JSON, or call ``text(data)`` to render it for people."""
+    if fmt is OutputFormat.json:
+        print_json(data)
+    else:
+        text(data)

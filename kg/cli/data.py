@@ -1,0 +1,76 @@
+"""``kg load``, ``kg stats``: getting data in and seeing what is there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, err_console, fail, store_session
+from kg.cli.progress import LoadProgress
+from kg.errors import ValidationError
+from kg.load import LoadReport, load_paths
+
+__all__ = ["load", "stats"]
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Bundle folders, CSV or JSON Lines files.", show_default=False)],
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Validate data completely, then load it (all or nothing; loading twice changes nothing)."""
+    with store_session(store) as s:
+        try:
+            with LoadProgress(paths, quiet=quiet) as progress:
+                report = load_paths(s, paths, phase=progress)
+        except ValidationError as exc:
+            count = len(exc.problems)
+            more = "+" if exc.truncated else ""
+            fail(f"nothing was loaded: {count}{more} problem{'s' if count != 1 else ''} found\n{exc}")
+        emit(fmt, _report_json(report, s.url), lambda _: _print_report(report, s.url, quiet=quiet))
+
+
+def _report_json(report: LoadReport, url: str) -> dict[str, Any]:
+    return {
+        "store": url,
+        "loaded": report.counts,
+        "version": report.version,
+        "warnings": [str(w) for w in report.warnings],
+    }
+
+
+def _print_report(report: LoadReport, url: str, *, quiet: bool) -> None:
+    parts = [f"{n:,} {table.replace('_', ' ')}" for table, n in report.counts.items() if n]
+    console.print(f"Loaded {', '.join(parts)} into {url} (version {report.version}).")
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+
+
+@app.command()
+def stats(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.text) -> None:
+    """Counts of what the store holds, by table and by asset type."""
+    with store_session(store) as s:
+        st = s.stats()
+        data = {"store": s.url, "version": st.version, "counts": st.counts, "assets_by_type": st.assets_by_type}
+
+        def text(_: Any) -> None:
+            table = Table(title=f"{s.url} (version {st.version})", show_edge=False)
+            table.add_column("what")
+            table.add_column("count", justify="right")
+            for name, n in st.counts.items():
+                table.add_row(name.replace("_", " "), f"{n:,}")
+            console.print(table)
+            if st.assets_by_type:
+                types = Table(title="assets by type", show_edge=False)
+                types.add_column("type")
+                types.add_column("count", justify="right")
+                for name, n in st.assets_by_type.items():
+                    types.add_row(name, f"{n:,}")
+                console.print(types)
+
+        emit(fmt, data, text)

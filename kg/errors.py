@@ -1,0 +1,69 @@
+"""The one exception root of CityKG and its meaningful subclasses.
+
+Every error a user can cause carries a message that names *where* (file:line,
+JSON path, request field) and *what was expected*; the CLI prints it without a
+traceback and the API renders it as a problem+json body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CypherRefused",
+    "ElementNotFound",
+    "KGError",
+    "Problem",
+    "StoreUnavailable",
+    "UnsupportedOperation",
+    "ValidationError",
+]
+
+
+class KGError(Exception):
+    """Root of every error CityKG raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the input, and where it is."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class ValidationError(KGError):
+    """Input data is invalid; ``problems`` lists each problem with its location."""
+
+    def __init__(self, problems: Sequence[Problem], *, truncated: bool = False) -> None:
+        self.problems = list(problems)
+        self.truncated = truncated
+        lines = [str(p) for p in self.problems]
+        if truncated:
+            lines.append("... more problems not shown (fix these first)")
+        super().__init__("\n".join(lines))
+
+
+class ElementNotFound(KGError, LookupError):
+    """No element with the given id exists in the store."""
+
+    def __init__(self, element_id: str, hint: str = "") -> None:
+        self.element_id = element_id
+        message = f"no element with id {element_id!r}"
+        super().__init__(f"{message}; {hint}" if hint else message)
+
+
+class StoreUnavailable(KGError):
+    """The store URL is malformed or the database cannot be reached."""
+
+
+class UnsupportedOperation(KGError):
+    """The operation does not exist for this store (e.g. Cypher on SQLite)."""
+
+
+class CypherRefused(KGError):
+    """A planner's Cypher statement would write, change schema or administer the server."""

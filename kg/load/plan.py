@@ -1,0 +1,233 @@
+"""Validate every row and every reference of a load before anything is written.
+
+:func:`build_plan` reads the sources once, turns each row into a validated
+record (:mod:`kg.model`), checks references against the rest of the load and
+against what the store already holds, and returns a :class:`LoadPlan`: the
+rows as compact tuples, ready for one atomic write. If anything is wrong it
+raises :class:`~kg.errors.ValidationError` listing every problem (up to a
+limit) with its ``FILE:LINE``, and the store has not been touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError as PydanticError
+
+from kg.errors import Problem, ValidationError
+from kg.load.problems import describe_pydantic_errors
+from kg.load.sources import TABLES, RawRow, discover, read_rows
+from kg.model import Record
+from kg.ontology import load_ontology
+
+__all__ = ["COLUMNS", "NODE_TABLES", "ExistingElement", "LoadPlan", "build_plan"]
+
+NODE_TABLES = ("regions", "agencies", "assets", "hazard_zones")
+"""Tables whose rows are graph nodes with an ``id`` (ids are unique across all of them)."""
+
+COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(rt.model_fields) for name, rt in TABLES.items()}
+"""Column order of each table's row tuples (``props`` last for node tables)."""
+
+MAX_PROBLEMS = 200
+
+# (field, table it must name) for every reference a record makes.
+_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "regions": (("parent", "regions"),),
+    "agencies": (("parent", "agencies"), ("jurisdiction", "regions")),
+    "assets": (("region", "regions"), ("agency", "agencies")),
+    "hazard_zones": (("region", "regions"),),
+    "dependencies": (("dependent", "assets"), ("provider", "assets")),
+    "exposures": (("asset", "assets"), ("zone", "hazard_zones")),
+    "fragilities": (("asset", "assets"),),
+}
+_KEYS: dict[str, tuple[str, ...]] = {
+    "dependencies": ("dependent", "provider", "kind", "group"),
+    "exposures": ("asset", "zone"),
+    "fragilities": ("hazard", "type", "asset"),
+}
+_SINGULAR = {"regions": "region", "agencies": "agency", "assets": "asset", "hazard_zones": "hazard zone"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingElement:
+    """What the store knows of an id already in it."""
+
+    table: str
+    level: str | None = None
+
+
+class Lookup(Protocol):
+    """The part of a store the planner needs: which of these ids exist already."""
+
+    def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]: ...
+
+
+@dataclass
+class LoadPlan:
+    """Validated rows per table (tuples in :data:`COLUMNS` order), ready to write."""
+
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in TABLES})
+    warnings: list[Problem] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, in load order."""
+        return {table: len(rows) for table, rows in self.rows.items()}
+
+    @property
+    def total(self) -> int:
+        return sum(len(r) for r in self.rows.values())
+
+
+@dataclass(slots=True)
+class _Pending:
+    where: str
+    field: str
+    target: str
+    table: str
+    child_level: str | None = None
+
+
+class _Planner:
+    def __init__(self, store: Lookup) -> None:
+        self.store = store
+        self.plan = LoadPlan()
+        self.problems: list[Problem] = []
+        self.ids: dict[str, tuple[str, str | None]] = {}  # id -> (table, level) in this load
+        self.first_seen: dict[str, tuple[str, int]] = {}
+        self.keys: dict[str, dict[tuple[Any, ...], int]] = {t: {} for t in _KEYS}
+        self.pending: list[_Pending] = []
+        self.warned_columns: set[tuple[str, str]] = set()
+        self.rank = {level: i for i, level in enumerate(load_ontology().levels)}
+
+    def report(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) >= MAX_PROBLEMS
+
+    def add(self, raw: RawRow) -> None:
+        record_type = TABLES[raw.table]
+        known = record_type.model_fields
+        values = raw.values
+        extra = [k for k in values if k not in known]
+        if extra:
+            if "props" in known:
+                values = {k: v for k, v in values.items() if k in known}
+                values["props"] = {k: raw.values[k] for k in extra}
+            else:
+                values = {k: v for k, v in values.items() if k in known}
+                for col in extra:
+                    if (raw.source, col) not in self.warned_columns:
+                        self.warned_columns.add((raw.source, col))
+                        self.plan.warnings.append(
+                            Problem(raw.source, f"column {col!r} is not part of {raw.table} and was ignored")
+                        )
+        try:
+            record: Record = record_type.model_validate(values)
+        except PydanticError as exc:
+            for message in describe_pydantic_errors(exc, raw.values):
+                self.report(Problem(raw.where, message))
+            return
+        if not self._check_identity(raw, record):
+            return
+        self._queue_references(raw, record)
+        self.plan.rows[raw.table].append(tuple(getattr(record, name) or None if name == "props"
+                                               else getattr(record, name) for name in COLUMNS[raw.table]))
+
+    def _check_identity(self, raw: RawRow, record: Record) -> bool:
+        if raw.table in NODE_TABLES:
+            rid: str = record.id  # type: ignore[attr-defined]
+            if rid in self.ids:
+                source, line = self.first_seen[rid]
+                self.report(Problem(raw.where, f"duplicate id {rid!r}: already defined at {source}:{line}"))
+                return False
+            self.ids[rid] = (raw.table, getattr(record, "level", None))
+            self.first_seen[rid] = (raw.source, raw.line)
+        elif raw.table in _KEYS:
+            key = tuple(getattr(record, k) for k in _KEYS[raw.table])
+            seen = self.keys[raw.table]
+            if key in seen:
+                self.report(Problem(raw.where, f"duplicate row: the same {', '.join(_KEYS[raw.table])} as the "
+                                    f"row at line {seen[key]}"))
+                return False
+            seen[key] = raw.line
+        return True
+
+    def _queue_references(self, raw: RawRow, record: Record) -> None:
+        for name, table in _REFERENCES[raw.table]:
+            target = getattr(record, name)
+            if target is None:
+                continue
+            level = record.level if raw.table == "regions" else None  # type: ignore[attr-defined]
+            self.pending.append(_Pending(raw.where, name, target, table, level))
+
+    def resolve(self) -> None:
+        unknown = {p.target for p in self.pending if p.target not in self.ids}
+        existing = self.store.lookup(sorted(unknown)) if unknown else {}
+        for p in self.pending:
+            if self.full:
+                return
+            if p.target in self.ids:
+                table, level = self.ids[p.target]
+            elif p.target in existing:
+                table, level = existing[p.target].table, existing[p.target].level
+            else:
+                self.report(Problem(p.where, f"{p.field} {p.target!r} does not exist; expected the id of a "
+                                    f"{_SINGULAR[p.table]} in this load or already in the store"))
+                continue
+            if table != p.table:
+                self.report(Problem(p.where, f"{p.field} {p.target!r} is a {_SINGULAR[table]}, expected a "
+                                    f"{_SINGULAR[p.table]}"))
+            elif p.child_level is not None and level is not None and self.rank[level] >= self.rank[p.child_level]:
+                self.report(Problem(p.where, f"parent {p.target!r} is a {level}; a {p.child_level} must be part "
+                                    "of a region at a higher level (city > district > subdistrict > community > grid)"))
+        self._check_cross_table_ids()
+
+    def _check_cross_table_ids(self) -> None:
+        existing = self.store.lookup(self.ids)
+        for rid, element in existing.items():
+            table = self.ids[rid][0]
+            if element.table != table and not self.full:
+                source, line = self.first_seen[rid]
+                self.report(Problem(f"{source}:{line}", f"id {rid!r} is already used by a {_SINGULAR[element.table]} "
+                                    f"in the store; ids are unique across regions, agencies, assets and zones"))
+        for row in self.plan.rows["regions"]:
+            rid, level, parent = row[0], row[1], row[3]
+            if level == "city" and parent is not None and not self.full:
+                source, line = self.first_seen[rid]
+                self.report(Problem(f"{source}:{line}", f"region {rid!r} is the city and cannot have a parent"))
+
+
+def build_plan(
+    paths: Iterable[Path | str],
+    store: Lookup,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> LoadPlan:
+    """Read and validate ``paths`` (bundle folders, CSV or JSON Lines files) into a plan.
+
+    Raises :class:`~kg.errors.ValidationError` with every problem found (up to
+    a limit); nothing is written by this function.
+    """
+    planner = _Planner(store)
+    sources = discover([Path(p) for p in paths], planner.report)
+    planner.plan.sources = [str(s.path) for s in sources]
+    for source in sources:
+        for raw in read_rows(source, planner.report, progress):
+            planner.add(raw)
+            if planner.full:
+                break
+        if planner.full:
+            break
+    if not planner.problems:
+        planner.resolve()
+    if planner.problems:
+        raise ValidationError(planner.problems[:MAX_PROBLEMS], truncated=planner.full)
+    if planner.plan.total == 0:
+        raise ValidationError([Problem(", ".join(planner.plan.sources) or "load", "no rows to load")])
+    return planner.plan

@@ -1,0 +1,200 @@
+"""Streaming readers that turn bundle files into located raw rows.
+
+A reader yields :class:`RawRow` objects (table, where, values) one at a time,
+so a million-row file is never held in memory; malformed input becomes a
+:class:`~kg.errors.Problem` and reading goes on, so a planner sees every
+problem at once instead of one per run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from kg.errors import Problem
+from kg.model import RECORD_TYPES
+
+__all__ = ["TABLES", "RawRow", "SourceFile", "discover", "read_rows", "table_for_name"]
+
+TABLES: dict[str, type] = {rt.table: rt for rt in RECORD_TYPES}
+"""Table name (file stem) to record type, in load order."""
+
+Report = Callable[[Problem], None]
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One row as read: the table it belongs to, where it is, and its non-empty values."""
+
+    table: str
+    source: str
+    line: int
+    values: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        """``FILE:LINE`` of the row (the line where it starts)."""
+        return f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file to read, with the table it feeds (None for JSON Lines, which name it per line)."""
+
+    path: Path
+    table: str | None
+
+    @property
+    def format(self) -> str:
+        return "jsonl" if self.path.suffix.lower() in {".jsonl", ".ndjson"} else "csv"
+
+
+def table_for_name(name: str) -> str | None:
+    """The table a file or ``file`` field names (``assets``, ``assets.csv``), or None."""
+    stem = name.strip().lower()
+    for suffix in (".csv", ".jsonl", ".ndjson"):
+        stem = stem.removesuffix(suffix)
+    return stem if stem in TABLES else None
+
+
+def discover(paths: list[Path], report: Report) -> list[SourceFile]:
+    """Expand bundle folders and single files into source files, sorted into load order."""
+    found: list[SourceFile] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".jsonl", ".ndjson"})
+            known = [p for p in files if table_for_name(p.name) or p.suffix.lower() != ".csv"]
+            if not known:
+                expected = ", ".join(f"{t}.csv" for t in TABLES)
+                report(Problem(str(path), f"no bundle files found; expected some of {expected}"))
+            for p in files:
+                if p in known:
+                    found.append(SourceFile(p, table_for_name(p.name)))
+                else:
+                    report(Problem(str(p), "not a bundle file name; expected one of "
+                                   + ", ".join(f"{t}.csv" for t in TABLES)))
+        elif path.is_file():
+            table = table_for_name(path.name)
+            source = SourceFile(path, table)
+            if source.format == "csv" and table is None:
+                report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
+                               + ", ".join(f"{t}.csv" for t in TABLES)))
+            elif path.suffix.lower() in {".ttl", ".nt", ".jsonld", ".json", ".rdf", ".xml"}:
+                report(Problem(str(path), "RDF files are loaded by the RDF importer, not as a CSV bundle"))
+            else:
+                found.append(source)
+        else:
+            report(Problem(str(path), "no such file or folder"))
+    order = list(TABLES)
+    return sorted(found, key=lambda s: (order.index(s.table) if s.table else -1, str(s.path)))
+
+
+def _decoded_lines(stream: BinaryIO, where: str, report: Report, progress: Progress | None) -> Iterator[str]:
+    for number, raw in enumerate(stream, start=1):
+        if progress is not None:
+            progress(len(raw))
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report(Problem(f"{where}:{number}", f"invalid UTF-8 (byte {exc.start + 1} of the line); "
+                           "save the file as UTF-8"))
+            line = raw.decode("utf-8", errors="replace")
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        yield line
+
+
+def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> Iterator[RawRow]:
+    assert source.table is not None
+    record_type = TABLES[source.table]
+    name = str(source.path)
+    with source.path.open("rb") as stream:
+        reader = csv.reader(_decoded_lines(stream, name, report, progress))
+        header: list[str] | None = None
+        previous_end = 0
+        for fields in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if not fields or all(not f.strip() for f in fields):
+                if header is None and not fields:
+                    continue
+                if header is not None:
+                    continue
+            if header is None:
+                header = [f.strip() for f in fields]
+                if not _check_header(header, record_type, f"{name}:{start}", report):
+                    return
+                continue
+            if len(fields) != len(header):
+                word = "few" if len(fields) < len(header) else "many"
+                report(Problem(f"{name}:{start}", f"too {word} fields: the row has {len(fields)}, the header has "
+                               f"{len(header)} ({', '.join(header)})"))
+                continue
+            values = {col: val for col, val in zip(header, fields, strict=True) if val.strip() != ""}
+            yield RawRow(source.table, name, start, values)
+        if header is None:
+            required = ", ".join(_required(record_type))
+            report(Problem(name, f"the file is empty; expected a header row with at least {required}"))
+
+
+def _required(record_type: Any) -> list[str]:
+    return [n for n, f in record_type.model_fields.items() if f.is_required()]
+
+
+def _check_header(header: list[str], record_type: Any, where: str, report: Report) -> bool:
+    ok = True
+    seen: set[str] = set()
+    for col in header:
+        if not col:
+            report(Problem(where, "a column has an empty name; name every column in the header"))
+            ok = False
+        elif col in seen:
+            report(Problem(where, f"column {col!r} appears twice in the header"))
+            ok = False
+        seen.add(col)
+    for col in _required(record_type):
+        if col not in seen:
+            report(Problem(where, f"missing required column {col!r}; the header has: {', '.join(header)}"))
+            ok = False
+    return ok
+
+
+def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -> Iterator[RawRow]:
+    name = str(source.path)
+    with source.path.open("rb") as stream:
+        empty = True
+        for number, line in enumerate(_decoded_lines(stream, name, report, progress), start=1):
+            if not line.strip():
+                continue
+            empty = False
+            where = f"{name}:{number}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                report(Problem(where, f"invalid JSON ({exc.msg} at column {exc.colno}); expected one object per line"))
+                continue
+            if not isinstance(obj, dict):
+                report(Problem(where, "expected a JSON object per line"))
+                continue
+            file_field = obj.pop("file", None)
+            table = table_for_name(str(file_field)) if file_field is not None else source.table
+            if table is None:
+                report(Problem(where, f"field 'file' is {file_field!r}; expected one of {', '.join(TABLES)}"))
+                continue
+            values = {k: v for k, v in obj.items() if v is not None and v != ""}
+            yield RawRow(table, name, number, values)
+        if empty:
+            report(Problem(name, "the file is empty; expected one JSON object per line with a 'file' field"))
+
+
+def read_rows(source: SourceFile, report: Report, progress: Progress | None = None) -> Iterator[RawRow]:
+    """Yield the rows of one source file, reporting what cannot be read."""
+    if source.format == "jsonl":
+        yield from _read_jsonl(source, report, progress)
+    else:
+        yield from _read_csv(source, report, progress)

@@ -1,0 +1,43 @@
+"""Stores: where the graph lives. :func:`open_store` picks one from a URL.
+
+* ``sqlite:///relative.db`` / ``sqlite:////abs/path.db``: the embedded store (default).
+* ``neo4j://host:port`` / ``bolt://host:port`` (``+s``/``+ssc`` variants): Neo4j.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kg.errors import StoreUnavailable
+from kg.store.base import Stats, Store
+
+__all__ = ["DEFAULT_STORE_URL", "Stats", "Store", "open_store", "store_url"]
+
+DEFAULT_STORE_URL = "sqlite:///citykg.db"
+_NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+def store_url(url: str | None = None) -> str:
+    """The store URL to use: ``url``, else ``$KG_STORE``, else the default SQLite file."""
+    return url or os.environ.get("KG_STORE") or DEFAULT_STORE_URL
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the store at ``url`` (see the module docs for the accepted forms)."""
+    url = store_url(url)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise StoreUnavailable(f"store URL {url!r} has no scheme; expected sqlite:///FILE.db or bolt://HOST:PORT")
+    if scheme == "sqlite":
+        if not rest.startswith("/") or rest == "/":
+            raise StoreUnavailable(f"store URL {url!r}: expected sqlite:///relative.db or sqlite:////abs/path.db")
+        from kg.store.sqlite import SQLiteStore
+
+        return SQLiteStore(rest[1:], url=url)
+    if scheme in _NEO4J_SCHEMES:
+        from kg.store.neo4j import Neo4jStore
+
+        return Neo4jStore(url)
+    raise StoreUnavailable(
+        f"store URL {url!r}: unknown scheme {scheme!r}; expected sqlite, {', '.join(_NEO4J_SCHEMES)}"
+    )

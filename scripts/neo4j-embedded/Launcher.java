@@ -1,0 +1,255 @@
+// Runs a Neo4j 5 Community DBMS embedded in this JVM with its Bolt connector
+// open on a loopback port, until the process gets SIGTERM/SIGINT.
+//
+// Started by `scripts/neo4j start` as a Java 17 single-file source program:
+//
+//   java -cp '<cache>/lib/*' Launcher.java --home DIR --port N [options]
+//
+// Options (all optional except --home):
+//   --home DIR          DBMS home: databases, transaction logs and Neo4j's own
+//                       logs go under it (created if missing)
+//   --host ADDR         Bolt listen address (default 127.0.0.1)
+//   --port N            Bolt port; 0 = let the OS pick (default 0)
+//   --pagecache SIZE    page cache size, e.g. 512m, 1g (default 512m)
+//   --tx-timeout DUR    default transaction timeout, e.g. 300s, 5m, 0 = none
+//                       (default 300s)
+//   --ready-file PATH   once the database answers, write its Bolt URL there
+//
+// Authentication is disabled and Bolt runs without TLS: this is a local
+// development/test server bound to loopback only.
+//
+// On stdout it prints "READY bolt://HOST:PORT" once the default database
+// answers a query, and "STOPPED" after a clean shutdown. The JVM shutdown hook
+// (run on SIGTERM, SIGINT and normal exit) shuts the DBMS down, which checkpoints
+// the store so a kept data directory (KG_NEO4J_DATA) reopens without recovery.
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.ConnectorPortRegister;
+import org.neo4j.configuration.connectors.ConnectorType;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.graphdb.Result;
+import org.neo4j.graphdb.Transaction;
+import org.neo4j.internal.helpers.HostnamePort;
+import org.neo4j.kernel.internal.GraphDatabaseAPI;
+
+public class Launcher {
+
+    public static void main(String[] argv) throws Exception {
+        Map<String, String> opts = parseArgs(argv);
+        if (!opts.containsKey("home")) {
+            die("missing --home DIR");
+        }
+        Path home = Path.of(opts.get("home")).toAbsolutePath();
+        String host = opts.getOrDefault("host", "127.0.0.1");
+        int port = parseInt(opts.getOrDefault("port", "0"), "--port");
+        long pageCache = parseBytes(opts.getOrDefault("pagecache", "512m"));
+        Duration txTimeout = parseDuration(opts.getOrDefault("tx-timeout", "300s"));
+        String readyFile = opts.get("ready-file");
+
+        Files.createDirectories(home);
+        log("starting Neo4j embedded: home=" + home + " bolt=" + host + ":" + port
+                + " pagecache=" + pageCache + "B tx-timeout=" + txTimeout
+                + " java=" + System.getProperty("java.version"));
+
+        long t0 = System.nanoTime();
+        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+                .setConfig(BoltConnector.enabled, true)
+                .setConfig(BoltConnector.listen_address, new SocketAddress(host, port))
+                // what a neo4j:// routing table hands back to drivers
+                .setConfig(BoltConnector.advertised_address, new SocketAddress(host, port))
+                .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
+                .setConfig(GraphDatabaseSettings.default_listen_address, new SocketAddress(host))
+                .setConfig(GraphDatabaseSettings.default_advertised_address, new SocketAddress(host))
+                // server-side routing would open a second listener (7688); not wanted here
+                .setConfig(GraphDatabaseSettings.routing_enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache)
+                .setConfig(GraphDatabaseSettings.transaction_timeout, txTimeout)
+                .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                .build();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log("shutdown requested; stopping the DBMS");
+            try {
+                dbms.shutdown();
+                log("DBMS shut down cleanly");
+                System.out.println("STOPPED");
+                System.out.flush();
+            } catch (Throwable t) {
+                log("error during shutdown: " + t);
+                t.printStackTrace(System.err);
+            } finally {
+                stopped.countDown();
+            }
+        }, "citykg-neo4j-shutdown"));
+
+        GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
+        if (!db.isAvailable(TimeUnit.MINUTES.toMillis(5))) {
+            log("default database did not become available");
+            System.exit(2);
+        }
+        try (Transaction tx = db.beginTx(); Result r = tx.execute("RETURN 1 AS ok")) {
+            r.next();
+            tx.commit();
+        }
+
+        int boundPort = port;
+        if (db instanceof GraphDatabaseAPI) {
+            HostnamePort bolt = ((GraphDatabaseAPI) db).getDependencyResolver()
+                    .resolveDependency(ConnectorPortRegister.class)
+                    .getLocalAddress(ConnectorType.BOLT);
+            if (bolt != null) {
+                boundPort = bolt.getPort();
+            }
+        }
+        if (boundPort <= 0) {
+            log("could not determine the Bolt port (is neo4j-bolt on the classpath?)");
+            System.exit(2);
+        }
+
+        String url = "bolt://" + host + ":" + boundPort;
+        if (readyFile != null) {
+            writeAtomically(Path.of(readyFile), url + "\n");
+        }
+        log(String.format(Locale.ROOT, "Neo4j %s ready in %.1fs",
+                neo4jVersion(db), (System.nanoTime() - t0) / 1e9));
+        System.out.println("READY " + url);
+        System.out.flush();
+
+        // Keep the JVM alive until a signal runs the shutdown hook.
+        stopped.await();
+    }
+
+    private static String neo4jVersion(GraphDatabaseService db) {
+        try (Transaction tx = db.beginTx();
+             Result r = tx.execute("CALL dbms.components() YIELD versions RETURN versions[0] AS v")) {
+            Object v = r.hasNext() ? r.next().get("v") : null;
+            tx.commit();
+            return String.valueOf(v);
+        } catch (RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static Map<String, String> parseArgs(String[] argv) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i < argv.length; i++) {
+            String a = argv[i];
+            if (!a.startsWith("--")) {
+                die("unexpected argument: " + a);
+            }
+            String key = a.substring(2);
+            String value;
+            int eq = key.indexOf('=');
+            if (eq >= 0) {
+                value = key.substring(eq + 1);
+                key = key.substring(0, eq);
+            } else {
+                if (i + 1 >= argv.length) {
+                    die("missing value for " + a);
+                }
+                value = argv[++i];
+            }
+            switch (key) {
+                case "home": case "host": case "port": case "pagecache": case "tx-timeout": case "ready-file":
+                    opts.put(key, value);
+                    break;
+                default:
+                    die("unknown option --" + key);
+            }
+        }
+        return opts;
+    }
+
+    private static int parseInt(String s, String what) {
+        try {
+            return Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            die(what + ": not a number: " + s);
+            return -1;
+        }
+    }
+
+    /** "512m", "1g", "65536k", "1048576" -> bytes. */
+    static long parseBytes(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        if (t.endsWith("b")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        long mult = 1;
+        if (!t.isEmpty()) {
+            switch (t.charAt(t.length() - 1)) {
+                case 'k': mult = 1L << 10; break;
+                case 'm': mult = 1L << 20; break;
+                case 'g': mult = 1L << 30; break;
+                default: break;
+            }
+            if (mult != 1) {
+                t = t.substring(0, t.length() - 1);
+            }
+        }
+        try {
+            return Long.parseLong(t.trim()) * mult;
+        } catch (NumberFormatException e) {
+            die("--pagecache: expected a size like 512m or 1g, got: " + s);
+            return -1;
+        }
+    }
+
+    /** "300s", "5m", "1h", "250ms", "300" (seconds), "0" -> Duration. */
+    static Duration parseDuration(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("m")) {
+                return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("h")) {
+                return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            return Duration.ofSeconds(Long.parseLong(t));
+        } catch (NumberFormatException e) {
+            die("--tx-timeout: expected a duration like 300s or 5m, got: " + s);
+            return null;
+        }
+    }
+
+    private static void writeAtomically(Path target, String content) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void log(String msg) {
+        System.err.println("[citykg-neo4j] " + msg);
+        System.err.flush();
+    }
+
+    private static void die(String msg) {
+        log("error: " + msg);
+        System.exit(64);
+    }
+}
