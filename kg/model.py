@@ -15,9 +15,10 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from kg.ontology import did_you_mean, load_ontology
 
@@ -34,46 +35,18 @@ __all__ = [
 ]
 
 
-def _identifier(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be empty")
-    return value
+def _one_of(what: str, choices: Sequence[str], example: str = "") -> AfterValidator:
+    """A validator accepting only ``choices`` (from the ontology), with a did-you-mean hint."""
+    allowed = frozenset(choices)
+    listed = example or ", ".join(sorted(choices))
 
+    def check(value: str) -> str:
+        if value not in allowed:
+            hint = did_you_mean(value, sorted(allowed))
+            raise ValueError(f"unknown {what} {value!r}; expected {listed}" + (f"; {hint}" if hint else ""))
+        return value
 
-def _level(value: str) -> str:
-    levels = load_ontology().levels
-    if value not in levels:
-        hint = did_you_mean(value, levels)
-        raise ValueError(f"unknown level {value!r}; expected one of {', '.join(levels)}" + (f"; {hint}" if hint else ""))
-    return value
-
-
-def _asset_type(value: str) -> str:
-    onto = load_ontology()
-    if value not in onto.asset_types:
-        hint = did_you_mean(value, sorted(onto.asset_types))
-        raise ValueError(
-            f"unknown asset type {value!r}; expected an ontology Asset class such as Substation or Hospital"
-            + (f"; {hint}" if hint else "")
-        )
-    return value
-
-
-def _hazard(value: str) -> str:
-    hazards = sorted(load_ontology().hazard_types)
-    if value not in hazards:
-        hint = did_you_mean(value, hazards)
-        raise ValueError(f"unknown hazard {value!r}; expected one of {', '.join(hazards)}" + (f"; {hint}" if hint else ""))
-    return value
-
-
-def _kind(value: str) -> str:
-    kinds = load_ontology().service_kinds
-    if value not in kinds:
-        hint = did_you_mean(value, kinds)
-        raise ValueError(f"unknown service kind {value!r}; expected one of {', '.join(kinds)}" + (f"; {hint}" if hint else ""))
-    return value
+    return AfterValidator(check)
 
 
 def _finite(value: float) -> float:
@@ -82,11 +55,13 @@ def _finite(value: float) -> float:
     return value
 
 
-Id = Annotated[str, AfterValidator(_identifier)]
-Level = Annotated[str, AfterValidator(_level)]
-AssetType = Annotated[str, AfterValidator(_asset_type)]
-HazardType = Annotated[str, AfterValidator(_hazard)]
-Kind = Annotated[str, AfterValidator(_kind)]
+_ONTOLOGY = load_ontology()
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Level = Annotated[str, _one_of("level", _ONTOLOGY.levels, "one of " + ", ".join(_ONTOLOGY.levels))]
+AssetType = Annotated[str, _one_of("asset type", sorted(_ONTOLOGY.asset_types),
+                                   "an ontology Asset class such as Substation or Hospital")]
+HazardType = Annotated[str, _one_of("hazard", sorted(_ONTOLOGY.hazard_types))]
+Kind = Annotated[str, _one_of("service kind", _ONTOLOGY.service_kinds)]
 Finite = Annotated[float, AfterValidator(_finite)]
 Props = dict[str, str]
 

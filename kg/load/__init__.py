@@ -62,16 +62,4 @@ def baseline_warnings(store: Store) -> list[Problem]:
     """Dependency groups that are unsupported with no failure at all (ungrounded supply loops)."""
     from kg.analysis.cascade import baseline_errors
 
-    snapshot = store.snapshot()
-    problems = []
-    for item in baseline_errors(snapshot):
-        problems.append(Problem("baseline", _describe_baseline(item)))
-    return problems
-
-
-def _describe_baseline(item: object) -> str:
-    if isinstance(item, dict):
-        return (f"asset {item.get('id')!r}: its {item.get('kind')} supply (group {item.get('group')!r}) "
-                "has no source in the data (a loop of assets feeding each other); it is treated as "
-                "supplied from outside the model")
-    return str(item)
+    return [Problem("baseline", f"asset {error}") for error in baseline_errors(store.snapshot())]

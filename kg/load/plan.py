@@ -114,42 +114,63 @@ class _Planner:
         record_type = TABLES[raw.table]
         known = record_type.model_fields
         values = raw.values
-        extra = [k for k in values if k not in known]
-        if extra:
-            if "props" in known:
-                values = {k: v for k, v in values.items() if k in known}
-                values["props"] = {k: raw.values[k] for k in extra}
-            else:
-                values = {k: v for k, v in values.items() if k in known}
-                for col in extra:
-                    if (raw.source, col) not in self.warned_columns:
-                        self.warned_columns.add((raw.source, col))
-                        self.plan.warnings.append(
-                            Problem(raw.source, f"column {col!r} is not part of {raw.table} and was ignored")
-                        )
+        if not known.keys() >= values.keys():
+            values = self._split_extra(raw, known)
         try:
             record: Record = record_type.model_validate(values)
         except PydanticError as exc:
             for message in describe_pydantic_errors(exc, raw.values):
                 self.report(Problem(raw.where, message))
             return
-        if not self._check_identity(raw, record):
+        fields = record.__dict__
+        if not self._check_identity(raw, fields):
             return
-        self._queue_references(raw, record)
-        self.plan.rows[raw.table].append(tuple(getattr(record, name) or None if name == "props"
-                                               else getattr(record, name) for name in COLUMNS[raw.table]))
+        for name, table in _REFERENCES[raw.table]:
+            target = fields[name]
+            if target is not None and not self._resolved_now(target, table, raw.table, fields):
+                level = fields["level"] if raw.table == "regions" else None
+                self.pending.append(_Pending(raw.where, name, target, table, level))
+        row = tuple(fields[name] for name in COLUMNS[raw.table])
+        if "props" in fields and not fields["props"]:
+            row = (*row[:-1], None)
+        self.plan.rows[raw.table].append(row)
 
-    def _check_identity(self, raw: RawRow, record: Record) -> bool:
+    def _split_extra(self, raw: RawRow, known: dict[str, Any]) -> dict[str, Any]:
+        """Extra columns become ``props`` of node rows; on relation rows they are ignored, with a warning."""
+        values = {k: v for k, v in raw.values.items() if k in known}
+        extra = [k for k in raw.values if k not in known]
+        if "props" in known:
+            values["props"] = {k: raw.values[k] for k in extra}
+            return values
+        for col in extra:
+            if (raw.source, col) not in self.warned_columns:
+                self.warned_columns.add((raw.source, col))
+                self.plan.warnings.append(
+                    Problem(raw.source, f"column {col!r} is not part of {raw.table} and was ignored")
+                )
+        return values
+
+    def _resolved_now(self, target: str, table: str, child_table: str, fields: dict[str, Any]) -> bool:
+        """True when ``target`` is already known in this load and right; otherwise it waits for resolve()."""
+        known = self.ids.get(target)
+        if known is None or known[0] != table:
+            return False
+        if child_table == "regions":
+            level = known[1]
+            return level is not None and self.rank[level] < self.rank[fields["level"]]
+        return True
+
+    def _check_identity(self, raw: RawRow, fields: dict[str, Any]) -> bool:
         if raw.table in NODE_TABLES:
-            rid: str = record.id  # type: ignore[attr-defined]
+            rid: str = fields["id"]
             if rid in self.ids:
                 source, line = self.first_seen[rid]
                 self.report(Problem(raw.where, f"duplicate id {rid!r}: already defined at {source}:{line}"))
                 return False
-            self.ids[rid] = (raw.table, getattr(record, "level", None))
+            self.ids[rid] = (raw.table, fields.get("level"))
             self.first_seen[rid] = (raw.source, raw.line)
         elif raw.table in _KEYS:
-            key = tuple(getattr(record, k) for k in _KEYS[raw.table])
+            key = tuple(fields[k] for k in _KEYS[raw.table])
             seen = self.keys[raw.table]
             if key in seen:
                 self.report(Problem(raw.where, f"duplicate row: the same {', '.join(_KEYS[raw.table])} as the "
@@ -157,14 +178,6 @@ class _Planner:
                 return False
             seen[key] = raw.line
         return True
-
-    def _queue_references(self, raw: RawRow, record: Record) -> None:
-        for name, table in _REFERENCES[raw.table]:
-            target = getattr(record, name)
-            if target is None:
-                continue
-            level = record.level if raw.table == "regions" else None  # type: ignore[attr-defined]
-            self.pending.append(_Pending(raw.where, name, target, table, level))
 
     def resolve(self) -> None:
         unknown = {p.target for p in self.pending if p.target not in self.ids}

@@ -31,6 +31,8 @@ def describe_pydantic_errors(exc: PydanticError, values: dict[str, Any]) -> list
         kind = err["type"]
         if kind == "missing":
             text = "missing required value"
+        elif kind == "string_too_short":
+            text = "must not be empty"
         elif kind in _BOUNDS:
             bound = next(iter(err.get("ctx", {}).values()))
             text = f"expected a number {_BOUNDS[kind]} {bound}, got {got!r}"

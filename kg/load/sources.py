@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from kg.errors import Problem
 from kg.model import RECORD_TYPES
@@ -94,37 +94,59 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
     return sorted(found, key=lambda s: (order.index(s.table) if s.table else -1, str(s.path)))
 
 
-def _decoded_lines(stream: BinaryIO, where: str, report: Report, progress: Progress | None) -> Iterator[str]:
-    for number, raw in enumerate(stream, start=1):
-        if progress is not None:
-            progress(len(raw))
+def _report_bad_utf8(path: Path, report: Report) -> None:
+    """Name every line of ``path`` that is not valid UTF-8."""
+    with path.open("rb") as stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                report(Problem(f"{path}:{number}", f"invalid UTF-8 (byte {exc.start + 1} of the line); "
+                               "save the file as UTF-8"))
+
+
+def _read_text(source: SourceFile, report: Report, progress: Progress | None,
+               rows: Callable[[Iterator[str]], Iterator[RawRow]]) -> Iterator[RawRow]:
+    """Decode ``source`` as UTF-8 (the C decoder) and feed its lines to ``rows``.
+
+    A file that is not valid UTF-8 stops where the decoder fails; its bad lines
+    are then all reported, so the load fails with every location named.
+    """
+    with source.path.open(encoding="utf-8-sig", newline="") as stream:
+        position = 0
+
+        def lines() -> Iterator[str]:
+            nonlocal position
+            for number, line in enumerate(stream, start=1):
+                if progress is not None and number % 4096 == 0:
+                    now = stream.buffer.tell()
+                    progress(now - position)
+                    position = now
+                yield line
+
         try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            report(Problem(f"{where}:{number}", f"invalid UTF-8 (byte {exc.start + 1} of the line); "
-                           "save the file as UTF-8"))
-            line = raw.decode("utf-8", errors="replace")
-        if number == 1:
-            line = line.removeprefix("\ufeff")
-        yield line
+            yield from rows(lines())
+        except UnicodeDecodeError:
+            _report_bad_utf8(source.path, report)
+        if progress is not None:
+            progress(source.path.stat().st_size - position)
 
 
 def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> Iterator[RawRow]:
     assert source.table is not None
-    record_type = TABLES[source.table]
+    table = source.table
+    record_type = TABLES[table]
     name = str(source.path)
-    with source.path.open("rb") as stream:
-        reader = csv.reader(_decoded_lines(stream, name, report, progress))
+
+    def rows(lines: Iterator[str]) -> Iterator[RawRow]:
+        reader = csv.reader(lines)
         header: list[str] | None = None
         previous_end = 0
         for fields in reader:
             start = previous_end + 1
             previous_end = reader.line_num
-            if not fields or all(not f.strip() for f in fields):
-                if header is None and not fields:
-                    continue
-                if header is not None:
-                    continue
+            if not fields or not any(f.strip() for f in fields):
+                continue
             if header is None:
                 header = [f.strip() for f in fields]
                 if not _check_header(header, record_type, f"{name}:{start}", report):
@@ -132,14 +154,16 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
                 continue
             if len(fields) != len(header):
                 word = "few" if len(fields) < len(header) else "many"
-                report(Problem(f"{name}:{start}", f"too {word} fields: the row has {len(fields)}, the header has "
-                               f"{len(header)} ({', '.join(header)})"))
+                report(Problem(f"{name}:{start}", f"too {word} fields: the row has {len(fields)}, the header "
+                               f"has {len(header)} ({', '.join(header)})"))
                 continue
-            values = {col: val for col, val in zip(header, fields, strict=True) if val.strip() != ""}
-            yield RawRow(source.table, name, start, values)
+            values = {col: val for col, val in zip(header, fields, strict=True) if val and not val.isspace()}
+            yield RawRow(table, name, start, values)
         if header is None:
             required = ", ".join(_required(record_type))
             report(Problem(name, f"the file is empty; expected a header row with at least {required}"))
+
+    yield from _read_text(source, report, progress, rows)
 
 
 def _required(record_type: Any) -> list[str]:
@@ -166,9 +190,10 @@ def _check_header(header: list[str], record_type: Any, where: str, report: Repor
 
 def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -> Iterator[RawRow]:
     name = str(source.path)
-    with source.path.open("rb") as stream:
+
+    def rows(lines: Iterator[str]) -> Iterator[RawRow]:
         empty = True
-        for number, line in enumerate(_decoded_lines(stream, name, report, progress), start=1):
+        for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             empty = False
@@ -190,6 +215,8 @@ def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -
             yield RawRow(table, name, number, values)
         if empty:
             report(Problem(name, "the file is empty; expected one JSON object per line with a 'file' field"))
+
+    yield from _read_text(source, report, progress, rows)
 
 
 def read_rows(source: SourceFile, report: Report, progress: Progress | None = None) -> Iterator[RawRow]:

@@ -1,0 +1,65 @@
+"""``kg serve``: run the REST API (``api.main:app``) with uvicorn.
+
+The ``kg`` package never imports FastAPI: this command checks the settings
+(:mod:`api.settings` needs only pydantic-settings), passes them on to the
+server through ``KG_*`` environment variables (which every uvicorn worker
+process inherits) and hands uvicorn the import string ``api.main:app``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Annotated
+
+import typer
+
+from kg.cli.app import StoreOpt, app, err_console, fail
+
+__all__ = ["serve"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to bind.")] = 8000,
+    store: StoreOpt = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    insecure_dev: Annotated[bool, typer.Option(
+        "--insecure-dev", help="Run without API keys (every caller is admin); binds loopback only.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
+) -> None:
+    """Serve the REST API. Keys come from KG_API_KEYS ("KEY:ROLE,...", roles read < write < admin)."""
+    from api.settings import SettingsError, load_settings  # the api package, not FastAPI: cheap and safe
+
+    if store:
+        os.environ["KG_STORE"] = store
+    if insecure_dev:
+        os.environ["KG_INSECURE_DEV"] = "1"
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        fail(str(exc))
+    if settings.insecure_dev and not _is_loopback(host):
+        err_console.print(f"[bold yellow]--insecure-dev binds loopback only: serving on 127.0.0.1, not {host}[/]")
+        host = "127.0.0.1"
+    if settings.auth_disabled:
+        err_console.print(
+            "[bold red]" + "!" * 78 + "\n"
+            "!!  INSECURE DEV MODE: no API keys, EVERY caller is admin (may load data).   !!\n"
+            "!!  Serving on loopback only. Set KG_API_KEYS for anything else.              !!\n"
+            + "!" * 78 + "[/]", highlight=False)
+
+    import uvicorn
+
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, access_log=False, log_level=log_level,
+                server_header=False)
