@@ -110,7 +110,7 @@ class Ontology:
             )
         self.relations = dict(sorted(relations.items()))
         ranked = [
-            (int(graph.value(level, CKG.levelRank)), str(graph.value(level, SKOS.notation)))  # type: ignore[arg-type]
+            (int(str(graph.value(level, CKG.levelRank))), str(graph.value(level, SKOS.notation)))
             for level in graph.subjects(RDF.type, CKG.RegionLevel)
         ]
         self.levels: tuple[str, ...] = tuple(name for _, name in sorted(ranked))

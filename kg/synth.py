@@ -90,6 +90,8 @@ _MIX: tuple[tuple[str, float, int], ...] = (
     ("EmergencyCommandCenter", 0.0, 1), ("Shelter", 0.01, 2), ("School", 0.04, 3),
     ("GovernmentOffice", 0.008, 2),
 )
+# People living in the nine central districts modelled (roughly the real figure), spread over residential areas.
+_CORE_POPULATION = 10_000_000
 # Types spread over the whole city rather than placed per community.
 _CITYWIDE = {"PowerPlant", "TransmissionLine", "WaterSource", "WaterTreatmentPlant", "GasSource", "DataCenter",
              "MetroLine", "Airport", "Port", "EmergencyCommandCenter"}
@@ -153,20 +155,21 @@ def _assets(city: _City, assets: int) -> None:
     rng = city.rng
     rows = city.rows["assets"]
     width = len(str(assets))
+    counts = _counts(assets)
+    residents = _CORE_POPULATION / dict(counts)["ResidentialArea"]  # average people per residential area
     in_district: dict[str, list[tuple[str, str, float, float]]] = defaultdict(list)
     for community in city.communities:
         in_district[community[1]].append(community)
-    for asset_type, count in _counts(assets):
+    for asset_type, count in counts:
         for k in range(count):
-            if asset_type in _CITYWIDE:  # the few big sites go round the districts in turn
-                candidates = in_district[DISTRICTS[k % len(DISTRICTS)][0]]
-            else:
-                candidates = city.communities
+            # the few big sites go round the districts in turn; the rest land anywhere
+            big = asset_type in _CITYWIDE
+            candidates = in_district[DISTRICTS[k % len(DISTRICTS)][0]] if big else city.communities
             cid, did, clat, clon = candidates[rng.randrange(len(candidates))]
             i = len(rows)
             population = 0
             if asset_type == "ResidentialArea":
-                population = int(rng.lognormvariate(8.3, 0.7))
+                population = int(residents * rng.lognormvariate(-0.245, 0.7))  # mean factor 1
             elif asset_type in {"Hospital", "School", "GovernmentOffice", "Clinic"}:
                 population = int(rng.lognormvariate(6.0, 0.8))
             name = f"{_label(asset_type)} {k + 1}"
@@ -237,7 +240,7 @@ def _dependencies(city: _City) -> None:
         w.feed(i, "Substation", "power", buffer=4, cross=0.5)
     for i in t["PumpingStation"]:
         w.feed(i, "WaterTreatmentPlant", "water", cross=0.3)
-        w.feed(i, "DistributionFeeder", "power", redundancy=0.3)
+        w.feed(i, "DistributionFeeder", "power", buffer=2, redundancy=0.6)
     for i in t["WaterMain"]:
         w.feed(i, "PumpingStation", "water", redundancy=0.4)
     for i in t["GasStation"]:

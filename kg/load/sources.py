@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import Problem
-from kg.model import RECORD_TYPES
+from kg.model import RECORD_TYPES, Record
 
 __all__ = ["TABLES", "RawRow", "SourceFile", "discover", "read_rows", "table_for_name"]
 
-TABLES: dict[str, type] = {rt.table: rt for rt in RECORD_TYPES}
+TABLES: dict[str, type[Record]] = {rt.table: rt for rt in RECORD_TYPES}
 """Table name (file stem) to record type, in load order."""
 
 Report = Callable[[Problem], None]
@@ -119,7 +119,7 @@ def _read_text(source: SourceFile, report: Report, progress: Progress | None,
             nonlocal position
             for number, line in enumerate(stream, start=1):
                 if progress is not None and number % 4096 == 0:
-                    now = stream.buffer.tell()
+                    now = stream.buffer.tell()  # type: ignore[attr-defined]
                     progress(now - position)
                     position = now
                 yield line

@@ -1,0 +1,110 @@
+"""``kg dependents`` and ``kg dependencies``: who needs this asset, and what it needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from kg.analysis.graph import GraphSnapshot
+from kg.analysis.traces import Reach, dependencies, dependents
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.ontology import did_you_mean, load_ontology
+
+__all__ = ["dependencies_command", "dependents_command", "trace_answer"]
+
+KindOpt = Annotated[
+    list[str] | None, typer.Option("--kind", help="Follow only dependencies of this kind (repeatable).")
+]
+DepthOpt = Annotated[int | None, typer.Option("--depth", min=1, help="At most this many hops.")]
+LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="Rows to list in text output (JSON lists all).")]
+
+
+def _check_kinds(kinds: list[str] | None) -> list[str] | None:
+    known = load_ontology().service_kinds
+    for kind in kinds or ():
+        if kind not in known:
+            hint = did_you_mean(kind, known)
+            fail(f"--kind {kind!r} is not a service kind; expected one of {', '.join(known)}"
+                 + (f"; {hint}" if hint else ""))
+    return kinds or None
+
+
+def trace_answer(snap: GraphSnapshot, asset_id: str, direction: str, reach: Reach) -> dict[str, Any]:
+    """The JSON shape of DESIGN.md: ``{"id": ID, direction: [{id, type, depth}]}``."""
+    return {"id": asset_id, direction: reach.to_list(snap)}
+
+
+def _render(snap: GraphSnapshot, asset_id: str, direction: str, reach: Reach, limit: int) -> None:
+    i = snap.node(asset_id)
+    title = snap.names[i] or asset_id
+    people = int(snap.population[reach.nodes].sum()) if len(reach) else 0
+    if direction == "dependents":
+        console.print(f"[bold]{len(reach):,} assets depend on {title}[/] ({asset_id}, {snap.type_of(i)}), "
+                      f"serving {people:,} people.")
+    else:
+        console.print(f"[bold]{title}[/] ({asset_id}, {snap.type_of(i)}) depends on {len(reach):,} assets.")
+    if not len(reach):
+        return
+    district = snap.region[snap.level_index("district")]
+    groups: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for j, depth in reach:
+        r = int(district[j])
+        place = (snap.region_names[r] or snap.region_ids[r]) if r >= 0 else "(no district)"
+        a = int(snap.agency[j])
+        agency = (snap.agency_names[a] or snap.agency_ids[a]) if a >= 0 else "(no agency)"
+        groups[(place, agency)].append((j, depth))
+    table = Table(show_edge=False, header_style="bold")
+    for col, justify in (("district", "left"), ("agency", "left"), ("hops", "right"), ("id", "left"),
+                         ("type", "left"), ("name", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    shown = 0
+    for (place, agency), members in sorted(groups.items()):
+        for k, (j, depth) in enumerate(members):
+            if shown >= limit:
+                break
+            table.add_row(place if k == 0 else "", agency if k == 0 else "", str(depth), snap.asset_ids[j],
+                          snap.type_of(j), snap.names[j] or "")
+            shown += 1
+    console.print(table)
+    if shown < len(reach):
+        console.print(f"[dim]... {len(reach) - shown:,} more (use --limit or --format json)[/]")
+
+
+def _trace(direction: str, asset_id: str, kind: list[str] | None, depth: int | None, store: str | None,
+           fmt: OutputFormat, limit: int) -> None:
+    kinds = _check_kinds(kind)
+    with store_session(store) as s:
+        snap = s.snapshot()
+        fn = dependents if direction == "dependents" else dependencies
+        reach = fn(snap, asset_id, kinds=kinds, max_depth=depth)
+        emit(fmt, trace_answer(snap, asset_id, direction, reach),
+             lambda _: _render(snap, asset_id, direction, reach, limit))
+
+
+@app.command("dependents")
+def dependents_command(
+    asset_id: Annotated[str, typer.Argument(metavar="ID", help="The asset whose dependents to list.")],
+    kind: KindOpt = None,
+    depth: DepthOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    limit: LimitOpt = 50,
+) -> None:
+    """Every asset that depends on ID, directly or through others (fewest hops first)."""
+    _trace("dependents", asset_id, kind, depth, store, fmt, limit)
+
+
+@app.command("dependencies")
+def dependencies_command(
+    asset_id: Annotated[str, typer.Argument(metavar="ID", help="The asset whose dependencies to list.")],
+    kind: KindOpt = None,
+    depth: DepthOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    limit: LimitOpt = 50,
+) -> None:
+    """Every asset ID depends on, directly or through others (fewest hops first)."""
+    _trace("dependencies", asset_id, kind, depth, store, fmt, limit)
