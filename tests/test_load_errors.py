@@ -152,3 +152,21 @@ def test_bad_store_url_is_a_clean_error(tmp_path: Path) -> None:
     result = run_kg("stats", "--store", "postgres://x")
     assert result.exit_code == 1
     assert "unknown scheme 'postgres'" in result.stderr
+
+
+def test_bad_json_lines_are_located(tmp_path: Path, store_url: str) -> None:
+    before = _state(store_url)
+    path = tmp_path / "city.jsonl"
+    path.write_text(
+        '{"file": "assets", "id": "X1", "type": "Hospital", "region": "yz"}\n'
+        '{"file": "assets", "id": "X2", "type": "Hospital", "lat": "north"}\n'
+        "{not json}\n"
+        '{"file": "pipes", "id": "P"}\n',
+        encoding="utf-8",
+    )
+    result = run_kg("load", str(path), "--store", store_url)
+    assert result.exit_code == 1
+    assert f"{path}:2: column 'lat': expected a number, got 'north'" in result.stderr
+    assert f"{path}:3: invalid JSON" in result.stderr
+    assert f"{path}:4: field 'file' is 'pipes'" in result.stderr
+    assert _state(store_url) == before
