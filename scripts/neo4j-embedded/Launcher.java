@@ -14,6 +14,7 @@
 //   --tx-timeout DUR    default transaction timeout, e.g. 300s, 5m, 0 = none
 //                       (default 300s)
 //   --ready-file PATH   once the database answers, write its Bolt URL there
+//   --pid-file PATH     write this JVM's pid there at startup
 //
 // Authentication is disabled and Bolt runs without TLS: this is a local
 // development/test server bound to loopback only.
@@ -37,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.BoltConnectorInternalSettings;
 import org.neo4j.configuration.connectors.ConnectorPortRegister;
 import org.neo4j.configuration.connectors.ConnectorType;
 import org.neo4j.configuration.helpers.SocketAddress;
@@ -61,6 +63,9 @@ public class Launcher {
         long pageCache = parseBytes(opts.getOrDefault("pagecache", "512m"));
         Duration txTimeout = parseDuration(opts.getOrDefault("tx-timeout", "300s"));
         String readyFile = opts.get("ready-file");
+        if (opts.containsKey("pid-file")) {
+            writeAtomically(Path.of(opts.get("pid-file")), ProcessHandle.current().pid() + "\n");
+        }
 
         Files.createDirectories(home);
         log("starting Neo4j embedded: home=" + home + " bolt=" + host + ":" + port
@@ -83,6 +88,10 @@ public class Launcher {
                 .setConfig(GraphDatabaseSettings.transaction_timeout, txTimeout)
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                // the stores are checkpointed before Bolt stops; don't linger on the
+                // Bolt thread pools at shutdown (defaults to minutes)
+                .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ofSeconds(1))
+                .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ofSeconds(1))
                 .build();
 
         CountDownLatch stopped = new CountDownLatch(1);
@@ -169,7 +178,7 @@ public class Launcher {
                 value = argv[++i];
             }
             switch (key) {
-                case "home": case "host": case "port": case "pagecache": case "tx-timeout": case "ready-file":
+                case "home": case "host": case "port": case "pagecache": case "tx-timeout": case "ready-file": case "pid-file":
                     opts.put(key, value);
                     break;
                 default:
