@@ -12,12 +12,14 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS, XSD
 
 __all__ = [
     "CKG",
+    "CKGSH",
     "DCTERMS",
     "GEO",
     "ORG",
     "OWL",
     "RDF",
     "RDFS",
+    "S4CITY",
     "SCHEMA",
     "SH",
     "SKOS",
@@ -31,6 +33,10 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 SCHEMA = Namespace("https://schema.org/")
+CKGSH = Namespace("https://w3id.org/citykg/shapes#")
+"""The SHACL shapes of ``shapes.ttl`` (the data contract)."""
+S4CITY = Namespace("https://saref.etsi.org/saref4city/")
+"""SAREF4CITY (ETSI TS 103 410-4), used by ``alignment.ttl``."""
 
 DEFAULT_BASE_IRI = "https://data.citykg.example/id/"
 
@@ -48,6 +54,8 @@ def bind_prefixes(graph: Graph) -> Graph:
         ("geo", GEO),
         ("dcterms", DCTERMS),
         ("schema", SCHEMA),
+        ("s4city", S4CITY),
+        ("ckgsh", CKGSH),
         ("owl", OWL),
         ("rdf", RDF),
         ("rdfs", RDFS),

@@ -18,10 +18,13 @@ from typing import Any
 from kg.errors import Problem
 from kg.model import RECORD_TYPES, Record
 
-__all__ = ["TABLES", "RawRow", "SourceFile", "discover", "read_rows", "table_for_name"]
+__all__ = ["RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "read_rows", "table_for_name"]
 
 TABLES: dict[str, type[Record]] = {rt.table: rt for rt in RECORD_TYPES}
 """Table name (file stem) to record type, in load order."""
+
+RDF_SUFFIXES = frozenset({".ttl", ".turtle", ".nt", ".jsonld"})
+"""Files read by the RDF importer (:mod:`kg.rdf.reader`): Turtle, N-Triples, JSON-LD."""
 
 Report = Callable[[Problem], None]
 Progress = Callable[[int], None]
@@ -35,11 +38,14 @@ class RawRow:
     source: str
     line: int
     values: dict[str, Any]
+    node: str | None = None
+    """The RDF node the row was read from (None for CSV and JSON Lines)."""
 
     @property
     def where(self) -> str:
-        """``FILE:LINE`` of the row (the line where it starts)."""
-        return f"{self.source}:{self.line}"
+        """``FILE:LINE`` of the row (the line where it starts), then ``<node>`` for RDF."""
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where} <{self.node}>" if self.node is not None else where
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,10 @@ class SourceFile:
 
     @property
     def format(self) -> str:
-        return "jsonl" if self.path.suffix.lower() in {".jsonl", ".ndjson"} else "csv"
+        suffix = self.path.suffix.lower()
+        if suffix in RDF_SUFFIXES:
+            return "rdf"
+        return "jsonl" if suffix in {".jsonl", ".ndjson"} else "csv"
 
 
 def table_for_name(name: str) -> str | None:
@@ -81,11 +90,12 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
         elif path.is_file():
             table = table_for_name(path.name)
             source = SourceFile(path, table)
-            if source.format == "csv" and table is None:
+            if path.suffix.lower() in {".json", ".rdf", ".xml", ".owl"}:
+                report(Problem(str(path), "RDF/XML and .json files are not read; give RDF as Turtle (.ttl), "
+                               "N-Triples (.nt) or JSON-LD (.jsonld)"))
+            elif source.format == "csv" and table is None:
                 report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
                                + ", ".join(f"{t}.csv" for t in TABLES)))
-            elif path.suffix.lower() in {".ttl", ".nt", ".jsonld", ".json", ".rdf", ".xml"}:
-                report(Problem(str(path), "RDF files are loaded by the RDF importer, not as a CSV bundle"))
             else:
                 found.append(source)
         else:
@@ -221,7 +231,11 @@ def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -
 
 def read_rows(source: SourceFile, report: Report, progress: Progress | None = None) -> Iterator[RawRow]:
     """Yield the rows of one source file, reporting what cannot be read."""
-    if source.format == "jsonl":
+    if source.format == "rdf":
+        from kg.rdf.reader import read_rdf_rows  # kg.rdf imports this module: import on use
+
+        yield from read_rdf_rows(source.path, report, progress)
+    elif source.format == "jsonl":
         yield from _read_jsonl(source, report, progress)
     else:
         yield from _read_csv(source, report, progress)

@@ -8,14 +8,14 @@ the loader, the CLI and the API never know which one they talk to.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.load.plan import ExistingElement, LoadPlan
 
-__all__ = ["SnapshotCache", "Stats", "Store"]
+__all__ = ["CypherResult", "CypherStore", "SnapshotCache", "Stats", "Store"]
 
 ProgressFn = Callable[[int], None]
 
@@ -79,6 +79,42 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class CypherResult:
+    """Rows of a read-only Cypher query, as JSON-friendly values.
+
+    Nodes become ``{"id", "labels", "properties"}``, relationships
+    ``{"type", "start", "end", "properties"}`` (``start``/``end`` are node ids)
+    and paths ``{"nodes": [...], "relationships": [...]}``.
+    """
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    truncated: bool = False
+    """True when the query had more rows than the row limit (only the first ``row_limit`` are in ``rows``)."""
+
+
+@runtime_checkable
+class CypherStore(Store, Protocol):
+    """A store that also runs planners' Cypher, read-only (the Neo4j store)."""
+
+    def run_cypher(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float = 30.0,
+        row_limit: int = 1000,
+    ) -> CypherResult:
+        """Run ``query`` in a read transaction stopped after ``timeout_s``, keeping ``row_limit`` rows.
+
+        Raises :class:`~kg.errors.CypherRefused` for anything that would write,
+        change the schema or administer the server, and
+        :class:`~kg.errors.ValidationError` for a query the server rejects.
+        """
+        ...
 
 
 class SnapshotCache:

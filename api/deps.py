@@ -1,0 +1,201 @@
+"""Dependencies as ``Annotated`` aliases: a route declares only what it needs.
+
+* :data:`SettingsDep`: the app's :class:`~api.settings.Settings`.
+* :data:`RunDep`: runs blocking work (store calls, analysis) on the thread pool
+  within the request's time limit (504 beyond it).
+* :data:`StoreDep`, :data:`SnapshotDep`: the process's one store and its
+  current :class:`~kg.analysis.graph.GraphSnapshot`.
+* :data:`ReadAccess`, :data:`WriteAccess`, :data:`AdminAccess` (and the plain
+  ``require_*`` callables for router-level ``dependencies=[...]``): the caller's
+  key, checked in constant time; 401 without a known key, 403 if its role is too low.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, Request, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import APIProblem
+from api.settings import Role, Settings
+from api.state import StoreHolder
+from api.views import json_response
+from kg.analysis.graph import GraphSnapshot
+from kg.store import Store
+
+__all__ = [
+    "AdminAccess",
+    "Principal",
+    "ReadAccess",
+    "RunDep",
+    "Runner",
+    "SettingsDep",
+    "SnapshotDep",
+    "StoreDep",
+    "StoreHolderDep",
+    "WriteAccess",
+    "authenticate",
+    "require_admin",
+    "require_read",
+    "require_write",
+    "single_valued_query",
+]
+
+T = TypeVar("T")
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+# ---------------------------------------------------------------- time limit
+class Runner:
+    """Runs blocking calls on worker threads, all within one request deadline.
+
+    A call still running at the deadline is abandoned (its thread finishes in
+    the background; Python threads cannot be killed) and the request answers
+    504. Loads are the exception: they run to the end (see ``routes/loads.py``).
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.deadline = time.monotonic() + timeout_s
+
+    async def __call__(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        remaining = self.deadline - time.monotonic()
+        with anyio.move_on_after(max(remaining, 0)):
+            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), abandon_on_cancel=True)
+        raise APIProblem(504, f"the request took longer than its time limit of {self.timeout_s:g} s; "
+                              "narrow it (smaller depth, top or samples) or ask for a higher KG_REQUEST_TIMEOUT_S")
+
+    async def json(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Response:
+        """``fn(*args, **kwargs)`` encoded as a JSON response, both on the worker thread.
+
+        The answer is not validated again against the route's response model:
+        it is the JSON of a kg function, and validating tens of thousands of
+        items per request would cost more than computing them. The models
+        still document it, and the tests (Schemathesis included) check it.
+        """
+        return await self(lambda: json_response(fn(*args, **kwargs)))
+
+
+def get_runner(settings: SettingsDep) -> Runner:
+    """A runner whose deadline starts now (dependencies are solved as the request starts)."""
+    return Runner(settings.request_timeout_s)
+
+
+RunDep = Annotated[Runner, Depends(get_runner)]
+
+
+# ---------------------------------------------------------------- store
+def get_store_holder(request: Request) -> StoreHolder:
+    """The holder of the process's one store."""
+    holder: StoreHolder = request.app.state.store_holder
+    return holder
+
+
+StoreHolderDep = Annotated[StoreHolder, Depends(get_store_holder)]
+
+
+async def get_store(holder: StoreHolderDep, run: RunDep) -> Store:
+    """The store, opened on first use (a blocking connect, so off the event loop)."""
+    return holder.opened or await run(holder.get)
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+async def get_snapshot(store: StoreDep, run: RunDep) -> GraphSnapshot:
+    """The snapshot of the store's current version (built once per version, then cached)."""
+    return await run(store.snapshot)
+
+
+SnapshotDep = Annotated[GraphSnapshot, Depends(get_snapshot)]
+
+
+# ---------------------------------------------------------------- query strings
+REPEATABLE_QUERY = frozenset({"kind"})
+"""Query parameters that may be given more than once (``?kind=power&kind=water``)."""
+
+
+def single_valued_query(request: Request) -> None:
+    """422 when a single-valued query parameter is given twice (instead of silently keeping one)."""
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen and name not in REPEATABLE_QUERY:
+            raise APIProblem(422, f"query parameter {name!r} is given more than once; give it once", field=name)
+        seen.add(name)
+
+
+# ---------------------------------------------------------------- auth
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the role of their key (the key itself is not kept)."""
+
+    role: Role
+    insecure_dev: bool = False
+
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="BearerKey",
+                     description="Authorization: Bearer KEY, a key from KG_API_KEYS.")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="HeaderKey",
+                               description="X-API-Key: KEY, a key from KG_API_KEYS.")
+_UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="citykg"'}
+
+
+def authenticate(
+    request: Request,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+) -> Principal:
+    """The caller's principal; 401 when no key or an unknown key is sent."""
+    if settings.auth_disabled:
+        return Principal(Role.admin, insecure_dev=True)
+    presented = bearer.credentials if bearer is not None else header_key
+    if not presented:
+        raise APIProblem(401, "missing API key: send Authorization: Bearer KEY or X-API-Key: KEY",
+                         headers=_UNAUTHORIZED)
+    digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
+    role: Role | None = None
+    # Compare with every key, without stopping early: the time taken says nothing about which matched.
+    for known, known_role in request.app.state.key_digests.items():
+        if hmac.compare_digest(known, digest):
+            role = known_role
+    if role is None:
+        raise APIProblem(401, "unknown API key", headers=_UNAUTHORIZED)
+    return Principal(role)
+
+
+def _require(needed: Role) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role < needed:
+            raise APIProblem(403, f"this needs a key with the {needed.name} role; yours has {principal.role.name}")
+        return principal
+
+    check.__name__ = f"require_{needed.name}"
+    check.__doc__ = f"The caller, if their key has at least the {needed.name} role (else 401/403)."
+    return check
+
+
+require_read = _require(Role.read)
+require_write = _require(Role.write)
+require_admin = _require(Role.admin)
+
+ReadAccess = Annotated[Principal, Depends(require_read)]
+WriteAccess = Annotated[Principal, Depends(require_write)]
+AdminAccess = Annotated[Principal, Depends(require_admin)]

@@ -1,0 +1,130 @@
+"""The FastAPI application.
+
+``create_app(settings)`` builds an app; ``api.main:app`` is one built from the
+``KG_*`` environment on first access (so importing this module reads nothing),
+for uvicorn, gunicorn or any ASGI server::
+
+    KG_API_KEYS=... uvicorn api.main:app
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+
+from api.deps import single_valued_query
+from api.logging import AccessLogMiddleware, configure_logging
+from api.middleware import BodyLimitMiddleware
+from api.problems import PROBLEM_JSON, install_problem_handlers
+from api.routes import api_router
+from api.settings import Settings, load_settings
+from api.state import StoreHolder
+from kg import __version__
+from kg.store import Store
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger("citykg.api")
+
+_LIMITED_PARAMETERS = {"depth": "max_depth", "top": "max_top", "limit": "max_page", "k": "max_paths"}
+_LIMITED_BODY_FIELDS = {"samples": "max_samples"}
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """An app serving the store of ``settings`` (or ``store``, already open, which the app will not close).
+
+    ``settings`` defaults to :func:`~api.settings.load_settings` (the environment).
+    """
+    settings = settings or load_settings()
+    configure_logging()
+    holder = StoreHolder(settings.store, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auth_disabled:
+            _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; serve on loopback only")
+        yield
+        holder.close()
+
+    app = FastAPI(
+        title="CityKG",
+        version=__version__,
+        summary="A knowledge graph of a megacity's infrastructure: what depends on what, and how failures cascade.",
+        description="Send `Authorization: Bearer KEY` (or `X-API-Key: KEY`). Errors are RFC 9457 "
+                    "`application/problem+json`. See docs/api.md.",
+        lifespan=lifespan,
+        dependencies=[Depends(single_valued_query)],
+    )
+    app.state.settings = settings
+    app.state.store_holder = holder
+    app.state.key_digests = settings.key_digests()
+    install_problem_handlers(app)
+    app.include_router(api_router)
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
+                       per_path={"/v1/loads": settings.max_load_bytes})
+    app.add_middleware(AccessLogMiddleware)  # added last: outermost, so it times and logs everything
+    _document_settings(app, settings)
+    return app
+
+
+def _document_settings(app: FastAPI, settings: Settings) -> None:
+    """Make the OpenAPI schema state this server's configured limits and problem media type.
+
+    Routes are declared once at import time, but maxima such as ``depth`` come
+    from the settings; writing them into the schema keeps it exact, so a client
+    (or Schemathesis) knows every value the server accepts.
+    """
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = base_openapi()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for parameter in operation.get("parameters", []):
+                    limit = _LIMITED_PARAMETERS.get(parameter.get("name"))
+                    if limit is not None and parameter.get("in") == "query":
+                        _set_maximum(parameter.get("schema", {}), getattr(settings, limit))
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if _is_problem(content.get("application/json")):
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        for component in schema.get("components", {}).get("schemas", {}).values():
+            for name, limit in _LIMITED_BODY_FIELDS.items():
+                field = component.get("properties", {}).get(name)
+                if field is not None:
+                    _set_maximum(field, getattr(settings, limit))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _is_problem(media: dict[str, Any] | None) -> bool:
+    return media is not None and str(media.get("schema", {}).get("$ref", "")).endswith("/ProblemDetail")
+
+
+def _set_maximum(schema: dict[str, Any], maximum: int) -> None:
+    """Set ``maximum`` on an integer schema, or on the integer branch of ``anyOf`` (optional values),
+    unless the route already declares a lower one."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "integer":
+            branch["maximum"] = min(maximum, branch.get("maximum", maximum))
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # ``api.main:app`` for ASGI servers, built from the environment on first access.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,255 @@
+"""Errors as RFC 9457 ``application/problem+json`` bodies.
+
+Every error answer has ``type``, ``title``, ``status`` and ``detail``; when one
+request field is at fault it is named in ``field`` (``depth``, ``fail[0].time``,
+``assets.csv:12``) and ``errors`` lists every field problem found. Bad input is
+always a 4xx: an unexpected exception is the only way to a 500, and its body
+says nothing about the server beyond the request id.
+
+Status codes: 400 malformed request (unparseable JSON, an operation the store
+does not offer), 401 no or unknown key, 403 role too low, 404 unknown id or
+route, 413 body too large, 422 well-formed but invalid values, 503 store
+unreachable, 504 request time limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kg.errors import CypherRefused, ElementNotFound, KGError, StoreUnavailable, UnsupportedOperation, ValidationError
+
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_TYPE_BASE",
+    "APIProblem",
+    "FieldError",
+    "PayloadTooLarge",
+    "ProblemDetail",
+    "at_most",
+    "install_problem_handlers",
+    "problem_response",
+    "problem_responses",
+]
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://w3id.org/citykg/problems/"
+"""Problem ``type`` URIs are this base plus a slug; docs/api.md lists them."""
+
+_log = logging.getLogger("citykg.api")
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    500: "Internal server error",
+    503: "Service unavailable",
+    504: "Request timed out",
+}
+_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "content-too-large",
+    415: "unsupported-media-type",
+    422: "invalid-request",
+    500: "internal-error",
+    503: "store-unavailable",
+    504: "timeout",
+}
+
+
+class FieldError(BaseModel):
+    """One problem with one request field (or one file line of a load)."""
+
+    field: str = Field(description="The field: a query/path parameter, a body path like fail[0].time, or FILE:LINE.")
+    message: str
+
+
+class ProblemDetail(BaseModel):
+    """An RFC 9457 problem; ``field`` names the offending request field when there is one."""
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class APIProblem(Exception):
+    """Raise from a route to answer with a problem body."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: Sequence[FieldError] | None = None,
+        slug: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.errors = list(errors) if errors is not None else None
+        self.slug = slug or _SLUGS.get(status, "error")
+        self.title = title or _TITLES.get(status, "Error")
+        self.headers = headers
+
+
+class PayloadTooLarge(StarletteHTTPException):
+    """The request body is over its limit (an HTTPException so FastAPI passes it through body parsing)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit:,} bytes")
+        self.limit = limit
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` documenting problem bodies for ``statuses`` (media type set by the app)."""
+    return {status: {"model": ProblemDetail, "description": _TITLES.get(status, "Error")} for status in statuses}
+
+
+def at_most(field: str, value: int | None, maximum: int) -> None:
+    """422 naming ``field`` when ``value`` is over this server's configured ``maximum``."""
+    if value is not None and value > maximum:
+        raise APIProblem(422, f"{field} must be at most {maximum} on this server, got {value}", field=field)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    slug: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + (slug or _SLUGS.get(status, "error")),
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if field is not None:
+        body["field"] = field
+    if errors is not None:
+        body["errors"] = [e.model_dump() for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: Sequence[int | str]) -> tuple[str, str]:
+    """(where, path): ``("body", "fail", 0, "time")`` -> ``("body", "fail[0].time")``."""
+    where = str(loc[0]) if loc else "body"
+    path = ""
+    for part in loc[1:]:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return where, path or where
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[int, list[FieldError]]:
+    status = 422
+    errors = []
+    for err in exc.errors():
+        kind = err.get("type", "")
+        loc = tuple(err.get("loc", ()))
+        if kind == "json_invalid":
+            status = 400
+            ctx = err.get("ctx") or {}
+            position = f" at character {loc[1]}" if len(loc) > 1 else ""
+            reason = ctx.get("error", "decode error")
+            errors.append(FieldError(field="body", message=f"invalid JSON{position}: {reason}"))
+            continue
+        where, path = _field_path(loc if loc[:1] != ("query",) else loc[:2])  # ?kind=a&kind=b: just "kind"
+        named = (err.get("ctx") or {}).get("name")
+        if kind == "scenario" and isinstance(named, str):
+            path = f"{path}.{named}" if path != where else named
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        if kind == "missing":
+            message = f"missing required {'field' if where == 'body' else where + ' parameter'}"
+        elif kind == "extra_forbidden":
+            message = "is not a known field"
+        errors.append(FieldError(field=path, message=message))
+    return status, errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error the API can meet as problem+json."""
+
+    @app.exception_handler(APIProblem)
+    async def _api_problem(request: Request, exc: APIProblem) -> JSONResponse:
+        return problem_response(exc.status, exc.detail, field=exc.field, errors=exc.errors, slug=exc.slug,
+                                title=exc.title, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, errors = _validation_errors(exc)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "the request is invalid"
+        return problem_response(status, detail, field=errors[0].field if errors else None, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no route {request.url.path}; see /docs for the endpoints"
+        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ElementNotFound)
+    async def _not_found(request: Request, exc: ElementNotFound) -> JSONResponse:
+        return problem_response(404, str(exc))
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_data(request: Request, exc: ValidationError) -> JSONResponse:
+        errors = [FieldError(field=p.where or "body", message=p.message) for p in exc.problems]
+        detail = str(exc.problems[0]) if exc.problems else "the request is invalid"
+        if len(errors) > 1:
+            detail += f" (and {len(errors) - 1}{'+' if exc.truncated else ''} more)"
+        return problem_response(422, detail, field=errors[0].field if errors else None, errors=errors)
+
+    @app.exception_handler(CypherRefused)
+    async def _cypher_refused(request: Request, exc: CypherRefused) -> JSONResponse:
+        return problem_response(422, str(exc), field="query", slug="cypher-refused", title="Cypher refused")
+
+    @app.exception_handler(UnsupportedOperation)
+    async def _unsupported(request: Request, exc: UnsupportedOperation) -> JSONResponse:
+        return problem_response(400, str(exc), slug="unsupported-operation", title="Unsupported operation")
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        _log.error("store unavailable: %s", exc)
+        return problem_response(503, "the store cannot be reached; try again later")
+
+    @app.exception_handler(KGError)
+    async def _kg_error(request: Request, exc: KGError) -> JSONResponse:
+        return problem_response(400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = request.scope.get("state", {}).get("request_id", "-")
+        _log.exception("unhandled error in request %s", request_id)
+        return problem_response(500, f"an unexpected error occurred; quote request id {request_id} when reporting it")

@@ -1,0 +1,25 @@
+"""Every route module's router, gathered into :data:`api_router` (the one place the app includes)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import (
+    agencies,
+    assets,
+    cascades,
+    city,
+    criticality,
+    cypher,
+    export,
+    health,
+    loads,
+    page,
+    regions,
+)
+
+__all__ = ["api_router"]
+
+api_router = APIRouter()
+for _module in (health, assets, cascades, criticality, regions, agencies, cypher, loads, export, city, page):
+    api_router.include_router(_module.router)

@@ -1,0 +1,252 @@
+"""``/v1/city``: what the web page draws — the whole city in one compact answer, a layered dependency
+graph around one asset, and the coordination picture of a cascade.
+
+``GET /v1/city`` answers with columns (one array per field, assets in snapshot
+order) rather than one object per asset: 100k assets stay a few MB, gzip them
+to a fraction of that, and the browser indexes them without building objects.
+The body is built once per store version and cached, gzip included; its ETag
+lets a browser revalidate it for free (304).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+import weakref
+from collections import Counter
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, require_read
+from api.problems import APIProblem, at_most, problem_responses
+from api.routes.common import asset_index
+from api.schemas import CascadeRequest, ServiceKind
+from kg.analysis.cascade import cascade, gather
+from kg.analysis.coordination import coordination
+from kg.analysis.graph import GraphSnapshot
+from kg.analysis.hazards import hazard_failures
+from kg.analysis.traces import dependencies, dependents
+from kg.load.plan import COLUMNS
+from kg.ontology import load_ontology
+from kg.store import Store
+
+__all__ = ["city_payload", "graph_view", "router"]
+
+router = APIRouter(prefix="/v1/city", tags=["city"], dependencies=[Depends(require_read)],
+                   responses=problem_responses(401, 403, 404, 422, 503, 504))
+
+# Types a planner looks for first; they win a place when a graph layer is too full to show whole.
+_KEY_TYPES = ("EmergencyCommandCenter", "Hospital", "PowerPlant", "WaterTreatmentPlant", "DataCenter",
+              "Airport", "Port", "MetroLine", "TransmissionLine", "Substation", "TelecomExchange", "FireStation")
+
+
+# ---------------------------------------------------------------- GET /v1/city
+class _Body:
+    """The encoded city of one snapshot: JSON bytes, their gzip, and an ETag."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.gzipped = gzip.compress(raw, compresslevel=6, mtime=0)
+        self.etag = f'"city-{hashlib.sha256(raw).hexdigest()[:24]}"'
+
+
+_BODIES: weakref.WeakKeyDictionary[GraphSnapshot, _Body] = weakref.WeakKeyDictionary()
+_BODIES_LOCK = threading.Lock()
+
+
+def city_payload(snap: GraphSnapshot, store: Store) -> dict[str, Any]:
+    """The city as the page needs it: types with their sector, districts, agencies, asset columns, zones."""
+    onto = load_ontology()
+    li = snap.level_index("district")
+    district_rows = [r for r in range(len(snap.region_ids)) if snap.region_level[r] == li]
+    code = np.full(len(snap.region_ids) + 1, -1, dtype=np.int64)  # region index -> district code; -1 stays -1
+    code[district_rows] = np.arange(len(district_rows))
+    city = next((r for r in range(len(snap.region_ids)) if snap.levels[snap.region_level[r]] == "city"), None)
+    agency_parent = {row[0]: dict(zip(COLUMNS["agencies"], row, strict=True))["parent"]
+                     for row in store.rows("agencies")}
+    zone_rows = {row[0]: dict(zip(COLUMNS["hazard_zones"], row, strict=True)) for row in store.rows("hazard_zones")}
+    members: dict[int, tuple[list[int], list[float]]] = {z: ([], []) for z in range(len(snap.zone_ids))}
+    for a, z, intensity in zip(snap.exp_asset.tolist(), snap.exp_zone.tolist(), snap.exp_intensity.tolist(),
+                               strict=True):
+        members[z][0].append(a)
+        members[z][1].append(round(intensity, 3))
+    zones = []
+    for z, zone_id in enumerate(snap.zone_ids):
+        row = zone_rows.get(zone_id)
+        zones.append({"id": zone_id, "hazard": snap.zone_hazard[z], "name": snap.zone_names[z],
+                      "annual_probability": row["annual_probability"] if row else None,
+                      "region": row["region"] if row else None,
+                      "assets": members[z][0], "intensity": members[z][1]})
+
+    def rounded(values: np.ndarray[Any, Any]) -> list[float | None]:
+        return [None if v != v else v for v in np.round(values, 5).tolist()]  # NaN (unknown) -> null
+
+    return {
+        "version": snap.version,
+        "city": None if city is None else {"id": snap.region_ids[city], "name": snap.region_names[city]},
+        "types": [{"name": t, "sector": onto.sector(t) if t in onto.classes else "Asset",
+                   "label": onto.label(t) if t in onto.classes else t} for t in snap.types],
+        "kinds": list(snap.kinds),
+        "districts": [{"id": snap.region_ids[r], "name": snap.region_names[r]} for r in district_rows],
+        "agencies": [{"id": a, "name": n, "parent": agency_parent.get(a)}
+                     for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)],
+        "assets": {
+            "id": list(snap.asset_ids),
+            "type": snap.type_code.tolist(),
+            "lat": rounded(snap.lat),
+            "lon": rounded(snap.lon),
+            "district": code[snap.region[li]].tolist(),
+            "agency": snap.agency.tolist(),
+            "population": snap.population.tolist(),
+        },
+        "zones": zones,
+    }
+
+
+def _body(snap: GraphSnapshot, store: Store) -> _Body:
+    with _BODIES_LOCK:
+        found = _BODIES.get(snap)
+    if found is None:
+        raw = json.dumps(city_payload(snap, store), separators=(",", ":"), ensure_ascii=False).encode()
+        found = _Body(raw)
+        with _BODIES_LOCK:
+            _BODIES[snap] = found
+    return found
+
+
+@router.get("", summary="The whole city, compactly, for the map",
+            responses={200: {"description": "Columns of every asset; zones with their exposed assets (indexes)."},
+                       304: {"description": "Not modified (If-None-Match matched the ETag)."}})
+async def get_city(request: Request, snap: SnapshotDep, store: StoreDep, run: RunDep) -> Response:
+    """Asset types (with their sector), districts, agencies, every asset as columns (``id``, ``type``
+    index, ``lat``, ``lon``, ``district`` index, ``agency`` index, ``population``; -1 for none) and every
+    hazard zone with the indexes and intensities of its exposed assets. Gzipped when the client accepts it."""
+    body = await run(_body, snap, store)
+    headers = {"ETag": body.etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding, Authorization"}
+    if request.headers.get("if-none-match") == body.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(body.gzipped, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body.raw, media_type="application/json", headers=headers)
+
+
+# ---------------------------------------------------------------- GET /v1/city/graph/{asset_id}
+def _score(snap: GraphSnapshot, nodes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Larger is shown first: key types, then how much hangs on the asset directly, then its population."""
+    key = np.isin(np.asarray(snap.types, dtype=object)[snap.type_code[nodes]], _KEY_TYPES)
+    fan = np.diff(snap.rdep_ptr)[nodes]
+    return key * 1e12 + fan * 1e6 + np.minimum(snap.population[nodes], 999_999)
+
+
+def graph_view(snap: GraphSnapshot, asset_id: str, *, depth: int, limit: int,
+               kinds: list[str] | None = None) -> dict[str, Any]:
+    """The asset, its dependents (layers 1..depth) and dependencies (layers -1..-depth), at most ``limit``
+    assets shown per layer, with the DEPENDS_ON edges among the shown ones; the rest of each layer summed up."""
+    center = snap.node(asset_id)
+    down = dependents(snap, asset_id, kinds=kinds, max_depth=depth)
+    up = dependencies(snap, asset_id, kinds=kinds, max_depth=depth)
+    layer = np.zeros(snap.n, dtype=np.int64)
+    layer[up.nodes] = -up.depths
+    layer[down.nodes] = down.depths  # an asset on both sides (a loop) is drawn once, as a dependent
+    shown = np.zeros(snap.n, dtype=bool)
+    shown[center] = True
+    kind_ok = np.ones(len(snap.kinds) or 1, dtype=bool)
+    if kinds is not None:
+        kind_ok[:] = False
+        kind_ok[[snap.kinds.index(k) for k in kinds if k in snap.kinds]] = True
+    rdep_kind = snap.dep_kind[snap.rdep_edge]
+    hidden_layers = []
+    for sign, reach in ((1, down), (-1, up)):
+        for d in range(1, depth + 1):
+            members = reach.nodes[(reach.depths == d) & (layer[reach.nodes] == sign * d)].astype(np.int64)
+            if not len(members):
+                continue
+            # Prefer assets linked to what is shown one layer nearer the centre, then the best scored.
+            ptr, nbr, ekind = (snap.dep_ptr, snap.dep_provider, snap.dep_kind) if sign > 0 else \
+                (snap.rdep_ptr, snap.rdep_dependent, rdep_kind)
+            pos = gather(ptr, members)
+            owner = np.repeat(members, (ptr[members + 1] - ptr[members]))
+            linked_edges = shown[nbr[pos]] & kind_ok[ekind[pos]]
+            linked = np.zeros(snap.n, dtype=bool)
+            linked[owner[linked_edges]] = True
+            order = np.lexsort((members, -_score(snap, members), ~linked[members]))
+            chosen, rest = members[order[:limit]], members[order[limit:]]
+            if len(rest):
+                rest_mask = np.zeros(snap.n, dtype=bool)
+                rest_mask[rest] = True
+                hit = rest_mask[owner] & linked_edges
+                links = Counter(zip(nbr[pos][hit].tolist(), ekind[pos][hit].tolist(), strict=True))
+                types = Counter(snap.types[t] for t in snap.type_code[rest].tolist())
+                hidden_layers.append({
+                    "layer": sign * d, "count": len(rest), "population": int(snap.population[rest].sum()),
+                    "by_type": dict(types.most_common(6)),
+                    "links": [{"id": snap.asset_ids[p], "kind": snap.kinds[k], "count": c}
+                              for (p, k), c in sorted(links.items(), key=lambda x: -x[1])[:40]],
+                })
+            shown[chosen] = True
+    nodes_idx = np.flatnonzero(shown)
+    li = snap.level_index("district")
+    fan = np.diff(snap.rdep_ptr)
+    nodes = []
+    for i in nodes_idx.tolist():
+        r = int(snap.region[li, i])
+        nodes.append({"id": snap.asset_ids[i], "type": snap.type_of(i), "name": snap.names[i],
+                      "district": snap.region_ids[r] if r >= 0 else None, "agency": snap.agency_of(i),
+                      "layer": int(layer[i]), "dependents": int(fan[i]), "population": int(snap.population[i])})
+    edges = []
+    for i in nodes_idx.tolist():
+        for e in range(int(snap.dep_ptr[i]), int(snap.dep_ptr[i + 1])):
+            p = int(snap.dep_provider[e])
+            if shown[p] and kind_ok[snap.dep_kind[e]]:
+                edges.append({"from": snap.asset_ids[i], "to": snap.asset_ids[p], "kind": snap.kinds[snap.dep_kind[e]],
+                              "group": snap.group_labels[snap.group_label[snap.dep_group[e]]], "buffer_hours": float(snap.dep_buffer[e])})
+    counts = Counter(layer[layer != 0].tolist())
+    return {"id": asset_id, "depth": depth, "kinds": kinds, "nodes": nodes, "edges": edges,
+            "hidden": hidden_layers, "layers": {str(k): v for k, v in sorted(counts.items())},
+            "totals": {"dependents": len(down), "dependencies": len(up)}}
+
+
+@router.get("/graph/{asset_id}", summary="A layered dependency graph around one asset")
+async def get_graph(
+    asset_id: str, snap: SnapshotDep, settings: SettingsDep, run: RunDep,
+    depth: Annotated[int, Query(ge=1, description="Layers on each side (DEPENDS_ON hops).")] = 2,
+    limit: Annotated[int, Query(ge=1, le=200, description="Most assets shown per layer; the rest are summed.")] = 12,
+    kind: Annotated[list[ServiceKind] | None, Query(description="Only these kinds of dependency (repeat).")] = None,
+) -> dict[str, Any]:
+    """Nodes (``layer`` > 0: dependents that many hops away, < 0: dependencies, 0: the asset), the
+    DEPENDS_ON edges among them (``from`` the dependent ``to`` the provider), and per layer the assets
+    not shown (``hidden``: count, types, links to shown ones). ``totals`` are as ``/v1/assets/{id}/dependents``."""
+    at_most("depth", depth, settings.max_depth)
+    asset_index(snap, asset_id, field="asset_id")
+    return await run(graph_view, snap, asset_id, depth=depth, limit=limit,
+                     kinds=[k.value for k in kind] if kind else None)
+
+
+# ---------------------------------------------------------------- POST /v1/city/coordination
+def _coordination(snap: GraphSnapshot, body: CascadeRequest) -> dict[str, Any]:
+    if body.fail is not None:
+        initial = [(f.id, f.time) for f in body.fail]
+    else:
+        initial = [(a, 0.0) for a in hazard_failures(snap, body.hazard_zones or [])]
+    return coordination(snap, cascade(snap, initial, horizon=body.horizon_hours)).to_dict()
+
+
+@router.post("/coordination", summary="Who must coordinate with whom in a cascade, from when")
+async def post_coordination(body: CascadeRequest, snap: SnapshotDep, run: RunDep) -> dict[str, Any]:
+    """For the scenario of ``POST /v1/cascades`` (``fail``, or ``hazard_zones`` without ``samples``): agency
+    pairs and district pairs with ``first_contact`` (when the downstream side first loses supply from the
+    upstream one: when they must start talking), ``first_failure`` and ``failures``; and ``act_first``,
+    the agencies in the order they are hit."""
+    if body.samples is not None:
+        raise APIProblem(422, "coordination is for one deterministic scenario; leave out samples", field="samples")
+    for k, item in enumerate(body.fail or []):
+        asset_index(snap, item.id, field=f"fail[{k}].id")
+    known = set(snap.zone_ids)
+    for k, zone in enumerate(body.hazard_zones or []):
+        if zone not in known:
+            raise APIProblem(404, f"no hazard zone with id {zone!r}", field=f"hazard_zones[{k}]")
+    return await run(_coordination, snap, body)

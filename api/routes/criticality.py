@@ -1,0 +1,54 @@
+"""``GET /v1/criticality``: assets ranked by the cascade their lone failure causes."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.deps import RunDep, SettingsDep, SnapshotDep, require_read
+from api.problems import at_most, problem_responses
+from api.schemas import CriticalityPublic
+from kg.analysis.criticality import Criticality, criticality
+from kg.analysis.graph import GraphSnapshot
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/criticality", tags=["criticality"], dependencies=[Depends(require_read)],
+                   responses=problem_responses(401, 403, 422, 503, 504))
+
+
+class By(StrEnum):
+    district = "district"
+
+
+# The full ranking costs one cascade per asset, so it is computed once per snapshot (and kept only
+# while that snapshot lives); a request that times out still leaves it here for the next one.
+_RANKINGS: weakref.WeakKeyDictionary[GraphSnapshot, dict[str | None, list[Criticality]]] = (
+    weakref.WeakKeyDictionary())
+_LOCK = threading.Lock()
+
+
+def _ranking(snap: GraphSnapshot, by: str | None, top: int) -> dict[str, Any]:
+    with _LOCK:
+        per_snapshot = _RANKINGS.setdefault(snap, {})
+        if by not in per_snapshot:
+            per_snapshot[by] = criticality(snap, by=by)
+        full = per_snapshot[by]
+    return {"by": by, "assets": [c.to_dict() for c in full if c.rank <= top]}
+
+
+@router.get("", response_model=CriticalityPublic, summary="The most critical assets")
+async def get_criticality(
+    snap: SnapshotDep,
+    settings: SettingsDep,
+    run: RunDep,
+    top: Annotated[int, Query(ge=1, description="How many assets (per district with by=district).")] = 20,
+    by: Annotated[By | None, Query(description="Rank within each district.")] = None,
+) -> Response:
+    """Every asset's lone failure at hour 0, ranked by failures, then population, districts and agencies."""
+    at_most("top", top, settings.max_top)
+    return await run.json(_ranking, snap, None if by is None else by.value, top)

@@ -1,0 +1,164 @@
+"""``GET /v1/export``: the graph (or a subgraph) as Turtle, JSON-LD or N-Triples, streamed.
+
+:func:`kg.rdf.export.export_rdf` writes to a text stream; here it runs on a
+worker thread writing into a bounded queue that the response drains, so memory
+stays flat whatever the size of the graph and a slow client slows the export
+instead of buffering it. Bad filters (unknown ids) are found before the first
+byte is sent, so they still answer a proper 404/422; the time limit applies up
+to that first byte.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from api.deps import RunDep, SettingsDep, StoreDep, require_read
+from api.problems import APIProblem, at_most, problem_responses
+from kg.errors import ElementNotFound
+from kg.rdf.export import export_rdf
+from kg.store import Store
+
+__all__ = ["RDFFormat", "router"]
+
+_log = logging.getLogger("citykg.api")
+_CHUNK = 64 * 1024
+
+
+class RDFFormat(StrEnum):
+    ttl = "ttl"
+    jsonld = "jsonld"
+    nt = "nt"
+
+
+MEDIA_TYPES = {
+    RDFFormat.ttl: "text/turtle",
+    RDFFormat.jsonld: "application/ld+json",
+    RDFFormat.nt: "application/n-triples",
+}
+
+router = APIRouter(prefix="/v1/export", tags=["export"], dependencies=[Depends(require_read)],
+                   responses=problem_responses(401, 403, 404, 422, 503, 504))
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The graph in the requested format, streamed.",
+        "content": {
+            "text/turtle": {"schema": {"type": "string"}},
+            "application/ld+json": {"schema": {"type": "object"}},
+            "application/n-triples": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+class _Stop(Exception):
+    """The client went away: stop exporting."""
+
+
+class _QueueWriter(io.TextIOBase):
+    """A text stream whose writes reach the queue as UTF-8 chunks of about 64 KiB."""
+
+    def __init__(self, chunks: queue.Queue[bytes | BaseException | None], stopped: threading.Event) -> None:
+        self._chunks = chunks
+        self._stopped = stopped
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= _CHUNK:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._parts:
+            data = "".join(self._parts).encode("utf-8")
+            self._parts, self._size = [], 0
+            while True:  # block while the client is slow, but notice when it leaves
+                if self._stopped.is_set():
+                    raise _Stop
+                try:
+                    self._chunks.put(data, timeout=0.5)
+                    return
+                except queue.Full:
+                    continue
+
+
+def _start_export(store: Store, fmt: str, filters: dict[str, Any]) -> tuple[
+    queue.Queue[bytes | BaseException | None], threading.Event
+]:
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=16)
+    stopped = threading.Event()
+
+    def work() -> None:
+        out = _QueueWriter(chunks, stopped)
+        try:
+            export_rdf(store, out, fmt=fmt, **filters)  # type: ignore[arg-type]  # a TextIOBase is a text stream
+            out.flush()
+            chunks.put(None)
+        except _Stop:
+            pass
+        except BaseException as exc:  # handed to the request: before the first byte it becomes a problem body
+            chunks.put(exc)
+
+    threading.Thread(target=work, name="citykg-export", daemon=True).start()
+    return chunks, stopped
+
+
+def _drain(first: bytes, chunks: queue.Queue[bytes | BaseException | None],
+           stopped: threading.Event) -> Iterator[bytes]:
+    try:
+        yield first
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                # Headers are gone already: all we can do is cut the stream short and say why in the log.
+                _log.error("export failed after the response started: %s", item)
+                return
+            yield item
+    finally:
+        stopped.set()
+
+
+@router.get("", response_class=StreamingResponse, responses=_RESPONSES, summary="Export as RDF (streamed)")
+async def export(
+    store: StoreDep,
+    settings: SettingsDep,
+    run: RunDep,
+    format: Annotated[RDFFormat, Query(description="ttl (Turtle), jsonld (JSON-LD) or nt (N-Triples).")]
+    = RDFFormat.ttl,
+    region: Annotated[str | None, Query(description="Only assets in this region (any level below it).")] = None,
+    agency: Annotated[str | None, Query(description="Only assets of this agency (or its branches).")] = None,
+    around: Annotated[str | None, Query(description="Only assets within `depth` hops of this asset.")] = None,
+    depth: Annotated[int, Query(ge=0, description="Hops around `around`.")] = 1,
+) -> StreamingResponse:
+    """The graph in the ckg vocabulary, as ``kg export --rdf FORMAT`` writes it; filters select a
+    subgraph that stands on its own (see docs/api.md)."""
+    at_most("depth", depth, settings.max_depth)
+    filters = {"region": region or None, "agency": agency or None, "around": around or None, "depth": depth}
+    chunks, stopped = _start_export(store, format.value, filters)
+    try:
+        first = await run(chunks.get)
+    except APIProblem:
+        stopped.set()
+        raise
+    if isinstance(first, ElementNotFound):
+        field = next((k for k in ("region", "agency", "around") if filters[k] == first.element_id), None)
+        raise APIProblem(404, str(first), field=field)
+    if isinstance(first, BaseException):
+        raise first
+    extension = "jsonld" if format is RDFFormat.jsonld else format.value
+    return StreamingResponse(
+        _drain(first, chunks, stopped) if first is not None else iter([b""]),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="citykg.{extension}"'},
+    )

@@ -1,0 +1,158 @@
+"""``POST /v1/loads``: load a bundle (a zip of CSV/JSON Lines files, or a JSON Lines body), like ``kg load``.
+
+The body is spooled to a temporary folder and handed to :func:`kg.load.load_paths`,
+which validates everything before writing anything: any problem answers 422
+with the same ``FILE:LINE`` messages as ``kg load`` (file names relative to the
+bundle, ``body.jsonl`` for a JSON Lines body) and the store is untouched.
+
+A load is not abandoned at the request time limit: the write is one atomic
+transaction that cannot be interrupted safely, so answering 504 while it goes
+on to commit would mislead. Loads run one at a time per process.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Request
+
+from api.deps import SettingsDep, StoreDep, StoreHolderDep, require_write
+from api.problems import APIProblem, FieldError, problem_responses
+from api.schemas import LoadPublic
+from api.settings import Settings
+from api.state import StoreHolder
+from kg.errors import Problem, ValidationError
+from kg.load import LoadReport, load_paths
+from kg.store import Store
+
+__all__ = ["router"]
+
+ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
+JSONL_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/x-jsonlines"})
+JSONL_NAME = "body.jsonl"
+
+router = APIRouter(prefix="/v1/loads", tags=["loads"], dependencies=[Depends(require_write)],
+                   responses=problem_responses(400, 401, 403, 413, 415, 422, 503))
+
+_REQUEST_BODY = {
+    "required": True,
+    "description": "A zip of bundle files (flat, or in one folder), or JSON Lines with a `file` field per line.",
+    "content": {
+        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+    },
+}
+
+
+@router.post("", response_model=LoadPublic, summary="Load a bundle (all or nothing)",
+             openapi_extra={"requestBody": _REQUEST_BODY})
+async def load(request: Request, settings: SettingsDep, store: StoreDep, holder: StoreHolderDep) -> dict[str, Any]:
+    """Validate the whole bundle, then write it in one transaction; loading the same data twice changes nothing."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media not in ZIP_TYPES | JSONL_TYPES:
+        raise APIProblem(415, f"content type {media or '(none)'!r} is not a bundle; send application/zip "
+                              "(a zipped bundle folder) or application/x-ndjson (JSON Lines)", field="content-type")
+    with tempfile.TemporaryDirectory(prefix="citykg-load-") as tmp:
+        upload = Path(tmp) / ("upload.zip" if media in ZIP_TYPES else JSONL_NAME)
+        size = 0
+        async with await anyio.open_file(upload, "wb") as f:
+            async for chunk in request.stream():
+                size += len(chunk)
+                await f.write(chunk)
+        if size == 0:
+            raise APIProblem(422, "the body is empty; send a zipped bundle or JSON Lines", field="body")
+        report = await anyio.to_thread.run_sync(_load, store, holder, settings, upload, media in ZIP_TYPES)
+    return {
+        "store": _public_url(store.url),
+        "loaded": report.counts,
+        "version": report.version,
+        "warnings": [str(w) for w in report.warnings],
+    }
+
+
+def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, is_zip: bool) -> LoadReport:
+    root = upload.parent
+    target = _unzip(upload, root / "bundle", settings) if is_zip else upload
+    with holder.load_lock:
+        try:
+            report = load_paths(store, [target])
+        except ValidationError as exc:
+            errors = [FieldError(field=p.where or "body", message=p.message)
+                      for p in (_relative(p, target) for p in exc.problems)]
+            count = f"{len(errors)}{'+' if exc.truncated else ''}"
+            raise APIProblem(422, f"nothing was loaded: {count} problem{'s' if len(errors) != 1 else ''} found",
+                             field=errors[0].field if errors else None, errors=errors, slug="invalid-data",
+                             title="Invalid data") from None
+    return LoadReport(counts=report.counts, warnings=[_relative(w, target) for w in report.warnings],
+                      sources=report.sources, version=report.version)
+
+
+def _relative(problem: Problem, target: Path) -> Problem:
+    """The problem with the temporary folder taken out of its location."""
+    folder = target if target.is_dir() else target.parent
+    where = problem.where
+    if where == str(folder):
+        where = "body"
+    where = where.removeprefix(f"{folder}/")
+    return Problem(where, problem.message.replace(f"{folder}/", ""))
+
+
+def _unzip(upload: Path, out: Path, settings: Settings) -> Path:
+    """Extract a zip bundle flat into ``out``, refusing anything unsafe or over the limits."""
+    try:
+        archive = zipfile.ZipFile(upload)
+    except (zipfile.BadZipFile, OSError):
+        raise APIProblem(422, "the body is not a zip archive; send a zipped bundle folder", field="body") from None
+    with archive:
+        files = [m for m in archive.infolist() if not m.is_dir()]
+        for m in files:
+            name = PurePosixPath(m.filename)
+            if name.is_absolute() or ".." in name.parts or "\\" in m.filename:
+                raise APIProblem(422, f"unsafe file name in the zip: {m.filename!r}", field="body")
+        members = [m for m in files if not _ignored(m.filename)]
+        if not members:
+            raise APIProblem(422, "the zip holds no files; expected bundle files such as assets.csv", field="body")
+        if len(members) > settings.max_zip_files:
+            raise APIProblem(413, f"the zip holds {len(members)} files; at most {settings.max_zip_files} are accepted")
+        folders = {PurePosixPath(m.filename).parent for m in members}
+        if len(folders) > 1:
+            raise APIProblem(422, "the zip holds files in several folders; a bundle is one folder of files "
+                                  f"({', '.join(sorted(str(f) for f in folders))})", field="body")
+        out.mkdir()
+        budget = settings.max_unzipped_bytes
+        for m in members:
+            if m.file_size > budget:
+                raise _too_big(settings)
+            with archive.open(m) as src, (out / PurePosixPath(m.filename).name).open("wb") as dst:
+                # Count what is really inflated: the sizes a zip declares can lie.
+                while chunk := src.read(1 << 20):
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise _too_big(settings)
+                    dst.write(chunk)
+    return out
+
+
+def _too_big(settings: Settings) -> APIProblem:
+    return APIProblem(413, f"the zip inflates to more than {settings.max_unzipped_bytes:,} bytes")
+
+
+def _ignored(name: str) -> bool:
+    """Archive clutter that is no part of a bundle (macOS resource forks, hidden files)."""
+    parts = PurePosixPath(name).parts
+    return any(p == "__MACOSX" or p.startswith(".") for p in parts)
+
+
+def _public_url(url: str) -> str:
+    """The store URL without credentials (``bolt://user:pass@host`` -> ``bolt://host``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+

@@ -1,0 +1,425 @@
+"""Request and response models: the OpenAPI schema is generated from these, so they are exact.
+
+One family per resource, named like the template's (``...Public`` for what is
+returned, ``...Request`` for what is posted, a list type with ``data`` and
+``count``). Response shapes are the CLI's ``--format json`` shapes (DESIGN.md
+"Public contract"); the models only describe them.
+
+Enumerations (service kinds, asset types, region levels) come from the
+ontology, the one source of those names.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from kg.ontology import load_ontology
+
+__all__ = [
+    "MAX_SCENARIO_ITEMS",
+    "AgencyPublic",
+    "AgencyRef",
+    "AssetPublic",
+    "AssetType",
+    "AssetsPublic",
+    "AssetsSummary",
+    "BandPublic",
+    "BaselineErrorPublic",
+    "CascadePublic",
+    "CascadeRequest",
+    "CausePublic",
+    "CriticalityItem",
+    "CriticalityPublic",
+    "CrossingPublic",
+    "CypherPublic",
+    "CypherRequest",
+    "DependenciesPublic",
+    "DependentsPublic",
+    "ExposureSummary",
+    "FailPublic",
+    "FailRequest",
+    "FailurePublic",
+    "Health",
+    "ImpactPublic",
+    "LoadPublic",
+    "MonteCarloPublic",
+    "OutsideDependents",
+    "PathPublic",
+    "PathsPublic",
+    "ProbabilityPublic",
+    "RegionPublic",
+    "ServiceKind",
+    "SpofPublic",
+    "SummaryPublic",
+    "TraceItem",
+]
+
+_ONTOLOGY = load_ontology()
+ServiceKind = Enum("ServiceKind", {k: k for k in _ONTOLOGY.service_kinds}, type=str)  # type: ignore[misc]
+"""What flows along a dependency (power, water, ...), from the ontology."""
+AssetType = Enum("AssetType", {t: t for t in sorted(_ONTOLOGY.asset_types)}, type=str)  # type: ignore[misc]
+"""An asset class or a class above it (``PowerAsset`` matches every power asset)."""
+
+MAX_SCENARIO_ITEMS = 10_000
+"""Most initial failures or hazard zones in one cascade request."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- health
+class Health(BaseModel):
+    """Liveness or readiness."""
+
+    status: Literal["ok", "unavailable"]
+    store: str | None = Field(None, description="The store's scheme (sqlite, bolt, neo4j), for readiness.")
+    version: int | None = Field(None, description="The store's version counter, for readiness.")
+
+
+# ---------------------------------------------------------------- assets
+class AssetPublic(BaseModel):
+    """One asset as stored: the columns of assets.csv, extra columns in ``props``."""
+
+    id: str
+    type: str
+    name: str | None = None
+    region: str | None = None
+    agency: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    population: int = 0
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+class AssetsPublic(BaseModel):
+    """A page of assets sorted by id; pass ``next`` as ``cursor`` for the following page."""
+
+    data: list[AssetPublic]
+    count: int = Field(description="Assets on this page.")
+    next: str | None = Field(description="The cursor of the next page, or null on the last page.")
+
+
+class TraceItem(BaseModel):
+    """An asset reached by a trace, ``depth`` DEPENDS_ON hops away (the fewest)."""
+
+    id: str
+    type: str
+    depth: int
+
+
+class DependentsPublic(BaseModel):
+    """Every asset with a DEPENDS_ON path to ``id``, sorted by depth then id."""
+
+    id: str
+    dependents: list[TraceItem]
+
+
+class DependenciesPublic(BaseModel):
+    """Every asset ``id`` has a DEPENDS_ON path to, sorted by depth then id."""
+
+    id: str
+    dependencies: list[TraceItem]
+
+
+class PathPublic(BaseModel):
+    """One dependency chain: ``assets`` from the dependent down to the provider, ``kinds`` per hop."""
+
+    assets: list[str]
+    kinds: list[list[str]]
+
+
+class PathsPublic(BaseModel):
+    """The shortest chains by which ``dependent`` depends on ``provider``, shortest first (``kg paths``)."""
+
+    provider: str
+    dependent: str
+    paths: list[PathPublic]
+
+
+class SpofPublic(BaseModel):
+    """Assets whose lone failure makes ``id`` fail (cascade semantics), sorted by depth then id."""
+
+    id: str
+    single_points_of_failure: list[TraceItem]
+
+
+# ---------------------------------------------------------------- cascades
+class FailRequest(_Strict):
+    """An initial failure: asset ``id`` fails at ``time`` hours."""
+
+    id: str = Field(min_length=1)
+    time: float = Field(0.0, ge=0, allow_inf_nan=False, description="Hours from the start, >= 0.")
+
+
+_SCENARIO_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"required": ["fail"], "not": {"anyOf": [{"required": ["hazard_zones"]}, {"required": ["samples"]},
+                                                 {"required": ["seed"]}]}},
+        {"required": ["hazard_zones"], "not": {"required": ["fail"]}},
+    ]
+}
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+class CascadeRequest(_Strict):
+    """Either initial failures (``fail``) or hazard zones (``hazard_zones``, with ``samples``/``seed``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_SCENARIO_SCHEMA)
+
+    # Optional but never null: absent is None, an explicit null is refused (the schema has no null either).
+    # A plain type with a None default, not `X | None`, so errors name the field without union branches.
+    fail: Annotated[list[FailRequest], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS,
+                                             json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    hazard_zones: Annotated[list[str], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS,
+                                             json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    horizon_hours: float | None = Field(None, ge=0, allow_inf_nan=False,
+                                        description="Report failures up to this hour; null or absent: no limit.")
+    samples: Annotated[int, Field(ge=1, description="Monte Carlo samples (with hazard_zones).",
+                                  json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1, description="Seed of the Monte Carlo sampling (default 0).",
+                               json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _one_scenario(self) -> CascadeRequest:
+        sent = self.model_fields_set
+        if "fail" not in sent and "hazard_zones" not in sent:
+            raise PydanticCustomError("scenario", "send either fail (initial failures) or hazard_zones")
+        if "fail" in sent:
+            for name in ("hazard_zones", "samples", "seed"):
+                if name in sent:
+                    raise PydanticCustomError("scenario", "{name} cannot be combined with fail", {"name": name})
+        return self
+
+
+class FailPublic(BaseModel):
+    id: str
+    time: float
+
+
+class CausePublic(BaseModel):
+    """The dependency group whose loss failed the asset, and all its providers."""
+
+    kind: str
+    group: str
+    providers: list[str]
+
+
+class FailurePublic(BaseModel):
+    """One failed asset; ``cause`` is null for an initial failure."""
+
+    id: str
+    type: str
+    time: float
+    cause: CausePublic | None
+    regions: dict[str, str]
+    agency: str | None
+    population: int
+
+
+class CrossingPublic(BaseModel):
+    """The earliest time the cascade crosses from one region (at a level) or agency into another."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    boundary: str = Field(description='"region:LEVEL" or "agency".')
+    time: float
+
+
+class BaselineErrorPublic(BaseModel):
+    """A dependency group with no grounded source even before any failure (treated as supplied)."""
+
+    id: str
+    kind: str
+    group: str
+    providers: list[str]
+
+
+class SummaryPublic(BaseModel):
+    failed: int
+    population: int
+    agencies: int
+    regions: dict[str, int] = Field(description="Distinct regions touched, per level.")
+
+
+class CascadePublic(BaseModel):
+    """The cascade of DESIGN.md: failures sorted by time then id, crossings, totals."""
+
+    initial: list[FailPublic]
+    horizon_hours: float | None
+    failures: list[FailurePublic]
+    crossings: list[CrossingPublic]
+    baseline_errors: list[BaselineErrorPublic]
+    summary: SummaryPublic
+
+
+class BandPublic(BaseModel):
+    """Mean and 5th/95th percentiles over the Monte Carlo samples."""
+
+    mean: float
+    p5: float
+    p95: float
+
+
+class ImpactPublic(BaseModel):
+    """Failed assets and population affected in one district (null: the whole city)."""
+
+    district: str | None
+    failed: BandPublic
+    population: BandPublic
+
+
+class ProbabilityPublic(BaseModel):
+    id: str
+    probability: float
+
+
+class MonteCarloPublic(BaseModel):
+    """A hazard scenario sampled ``samples`` times: the impact distribution and each asset's failure probability."""
+
+    zones: list[str]
+    samples: int
+    seed: int
+    horizon_hours: float | None
+    total: ImpactPublic
+    districts: list[ImpactPublic]
+    probability: list[ProbabilityPublic] = Field(description="Assets that failed in some sample, most likely first.")
+
+
+# ---------------------------------------------------------------- criticality
+class CriticalityItem(BaseModel):
+    """One asset's lone-failure cascade and its rank (city-wide, or within its district)."""
+
+    rank: int
+    id: str
+    type: str
+    district: str | None
+    failed: int = Field(description="Assets that fail, itself included.")
+    population: int
+    districts: int
+    agencies: int
+
+
+class CriticalityPublic(BaseModel):
+    """Assets ranked by the cascade their lone failure causes, as ``kg criticality --format json``."""
+
+    by: Literal["district"] | None
+    assets: list[CriticalityItem]
+
+
+# ---------------------------------------------------------------- regions and agencies
+class AssetsSummary(BaseModel):
+    """How many assets, their population, and how many of each type."""
+
+    count: int
+    population: int
+    by_type: dict[str, int]
+
+
+class ExposureSummary(BaseModel):
+    """Assets exposed to one hazard through the zones listed."""
+
+    hazard: str
+    zones: list[str]
+    assets: int
+    population: int
+    max_intensity: float
+
+
+class RegionPublic(BaseModel):
+    """A region with a summary of the assets in it (at any lower level) and their hazard exposure."""
+
+    id: str
+    level: str
+    name: str | None = None
+    parent: str | None = None
+    props: dict[str, Any] = Field(default_factory=dict)
+    assets: AssetsSummary
+    exposure: list[ExposureSummary] = Field(description="Per hazard, sorted by exposed assets, most first.")
+
+
+class AgencyRef(BaseModel):
+    """Another agency and how many of its assets depend directly on this agency's assets."""
+
+    agency: str | None = Field(description="The agency id; null for assets of no agency.")
+    name: str | None = None
+    assets: int
+    kinds: list[str]
+
+
+class OutsideDependents(BaseModel):
+    """Assets outside the agency that depend directly on one of its assets."""
+
+    assets: int
+    by_agency: list[AgencyRef]
+
+
+class AgencyPublic(BaseModel):
+    """An agency, a summary of its assets, and who outside it depends on them."""
+
+    id: str
+    name: str | None = None
+    level: str | None = None
+    parent: str | None = None
+    jurisdiction: str | None = None
+    props: dict[str, Any] = Field(default_factory=dict)
+    assets: AssetsSummary
+    dependents_outside: OutsideDependents
+
+
+# ---------------------------------------------------------------- cypher
+class CypherRequest(_Strict):
+    """A read-only Cypher statement and its parameters."""
+
+    query: str = Field(min_length=1, max_length=100_000)
+    params: dict[str, Any] = Field(default_factory=dict, description="Query parameters ($name); integers 64-bit.")
+
+    @field_validator("params")
+    @classmethod
+    def _cypher_values(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_cypher_value(value, "params")
+        return value
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_cypher_value(value: Any, where: str) -> None:
+    """Cypher integers are 64-bit: a larger JSON integer is bad input, not a driver crash."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        raise ValueError(f"{where}: {value} does not fit in a 64-bit Cypher integer")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_cypher_value(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_cypher_value(v, f"{where}[{i}]")
+
+
+class CypherPublic(BaseModel):
+    """The rows of a read-only query (at most the configured row limit)."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]] = Field(description="One object per row, keyed by column.")
+    truncated: bool = Field(description="True when more rows existed than the row limit.")
+
+
+# ---------------------------------------------------------------- loads
+class LoadPublic(BaseModel):
+    """What a load wrote (rows per table) and the store's new version, as ``kg load --format json``."""
+
+    store: str
+    loaded: dict[str, int]
+    version: int
+    warnings: list[str]

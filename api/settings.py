@@ -1,0 +1,150 @@
+"""The one configuration object of the API, read from ``KG_*`` environment variables.
+
+``Settings`` is created once per process (by :func:`load_settings`, from the
+environment, or by a caller that builds one explicitly, e.g. tests) and
+handed to :func:`api.main.create_app`. It refuses to exist without API keys
+unless ``insecure_dev`` says so: a server never starts open by accident.
+
+Examples
+--------
+>>> s = Settings(api_keys="0123456789abcdef:read,fedcba9876543210:admin")
+>>> sorted(role.name for role in s.keys().values())
+['admin', 'read']
+>>> Role.read < Role.write < Role.admin
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from enum import IntEnum
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kg.errors import KGError
+from kg.store import DEFAULT_STORE_URL
+
+__all__ = ["MIN_KEY_LENGTH", "Role", "Settings", "SettingsError", "load_settings", "parse_api_keys"]
+
+MIN_KEY_LENGTH = 16
+"""Shorter keys are refused: ``openssl rand -hex 16`` gives 32 characters."""
+
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces, so keys survive HTTP headers
+
+
+class Role(IntEnum):
+    """What a key may do; each role includes the ones below it."""
+
+    read = 1
+    write = 2
+    admin = 3
+
+
+class SettingsError(KGError):
+    """The configuration is unusable; the message names the variable and never shows a key."""
+
+
+def parse_api_keys(text: str) -> dict[str, Role]:
+    """Parse ``"KEY:ROLE,KEY:ROLE"`` into ``{key: role}``.
+
+    Error messages name the entry by position, never by its key.
+
+    >>> parse_api_keys("0123456789abcdef:write")
+    {'0123456789abcdef': <Role.write: 2>}
+    >>> parse_api_keys("short:read")
+    Traceback (most recent call last):
+    ...
+    ValueError: entry 1: the key is 5 characters long; use at least 16 (e.g. `openssl rand -hex 16`)
+    """
+    keys: dict[str, Role] = {}
+    for number, entry in enumerate(text.split(","), start=1):
+        entry = entry.strip()
+        if not entry:
+            continue
+        key, sep, role_name = entry.rpartition(":")
+        key, role_name = key.strip(), role_name.strip()
+        if not sep or not key:
+            raise ValueError(f"entry {number}: expected KEY:ROLE with ROLE one of read, write, admin")
+        try:
+            role = Role[role_name]
+        except KeyError:
+            raise ValueError(f"entry {number}: unknown role {role_name!r}; expected read, write or admin") from None
+        if len(key) < MIN_KEY_LENGTH:
+            raise ValueError(f"entry {number}: the key is {len(key)} characters long; use at least "
+                             f"{MIN_KEY_LENGTH} (e.g. `openssl rand -hex 16`)")
+        if not _KEY_CHARS.fullmatch(key):
+            raise ValueError(f"entry {number}: the key may only hold printable ASCII without spaces")
+        if key in keys:
+            raise ValueError(f"entry {number}: the same key appears twice")
+        keys[key] = role
+    return keys
+
+
+class Settings(BaseSettings):
+    """Everything the API can be told; each field is the variable ``KG_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="KG_", extra="ignore", frozen=True)
+
+    store: str = Field(DEFAULT_STORE_URL, description="Store URL (sqlite:///FILE.db, bolt://HOST:PORT, ...).")
+    api_keys: SecretStr | None = Field(None, description='API keys as "KEY:ROLE,..." (roles read < write < admin).')
+    insecure_dev: bool = Field(False, description="Allow running without keys (loopback only, every caller admin).")
+
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest request body, except loads (413 above).")
+    max_load_bytes: int = Field(256 << 20, ge=1024, description="Largest body of POST /v1/loads.")
+    max_unzipped_bytes: int = Field(2 << 30, ge=1024, description="Largest total size of a zip bundle's files.")
+    max_zip_files: int = Field(64, ge=1, description="Most files in a zip bundle.")
+    request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond); not loads.")
+    max_depth: int = Field(50, ge=1, description="Largest depth of dependents/dependencies.")
+    max_top: int = Field(1000, ge=1, description="Largest top of /v1/criticality.")
+    max_samples: int = Field(1000, ge=1, description="Most Monte Carlo samples of a hazard cascade.")
+    max_page: int = Field(1000, ge=1, description="Largest page of /v1/assets.")
+    max_paths: int = Field(20, ge=1, description="Most paths of /v1/assets/{id}/paths/{other}.")
+    cypher_timeout_s: float = Field(10.0, gt=0, description="Time limit of one Cypher query.")
+    cypher_row_limit: int = Field(10_000, ge=1, description="Most rows one Cypher query returns.")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_api_keys(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _keys_or_insecure_dev(self) -> Settings:
+        keys = self.keys()
+        if not keys and not self.insecure_dev:
+            raise ValueError("no API keys: set KG_API_KEYS to KEY:ROLE pairs (roles read, write, admin), "
+                             "or run with --insecure-dev (KG_INSECURE_DEV=1) on your own machine")
+        return self
+
+    def keys(self) -> dict[str, Role]:
+        """The configured keys and their roles (empty in insecure dev mode without keys)."""
+        return parse_api_keys(self.api_keys.get_secret_value()) if self.api_keys else {}
+
+    def key_digests(self) -> dict[bytes, Role]:
+        """SHA-256 of each key: compared in constant time, and never the key itself in memory dumps of state."""
+        return {hashlib.sha256(key.encode()).digest(): role for key, role in self.keys().items()}
+
+    @property
+    def auth_disabled(self) -> bool:
+        """True only in insecure dev mode without keys: every caller is admin."""
+        return self.insecure_dev and not self.api_keys
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment; raise :class:`SettingsError` with a clean message.
+
+    The message names each offending variable and never repeats its value
+    (which may hold keys), unlike pydantic's own error text.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False, include_input=False):
+            field = ".".join(str(p) for p in err["loc"])
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"KG_{field.upper()}: {message}" if field else message)
+        raise SettingsError("; ".join(lines)) from None

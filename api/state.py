@@ -1,0 +1,123 @@
+"""The per-process state of the API: one store, opened once, safe to share between threads.
+
+FastAPI runs blocking work on a thread pool, so one store object serves
+concurrent requests. A store that says it is thread-safe (``thread_safe =
+True``, e.g. the Neo4j driver's pooled sessions) is used as it is; any other
+(the SQLite store shares one connection, whose transactions would interleave)
+is wrapped in :class:`SerializedStore`, which runs one call at a time.
+Analysis itself runs on the immutable snapshot, outside that lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from kg.analysis.graph import GraphSnapshot
+from kg.load.plan import ExistingElement, LoadPlan
+from kg.store import Stats, Store, open_store
+
+__all__ = ["SerializedStore", "StoreHolder"]
+
+T = TypeVar("T")
+
+
+class SerializedStore:
+    """A :class:`~kg.store.Store` whose every call holds one lock (for stores that are not thread-safe)."""
+
+    thread_safe = True
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.RLock()
+        self.url = store.url
+
+    def _locked(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return fn(*args, **kwargs)
+
+    def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]:
+        return self._locked(self._store.lookup, list(ids))
+
+    def write(self, plan: LoadPlan, *, progress: Callable[[int], None] | None = None) -> None:
+        self._locked(self._store.write, plan, progress=progress)
+
+    def get(self, element_id: str) -> dict[str, Any]:
+        return self._locked(self._store.get, element_id)
+
+    def search(self, **filters: Any) -> list[dict[str, Any]]:
+        return self._locked(self._store.search, **filters)
+
+    def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        # Read the whole table under the lock: a lazy cursor would otherwise run
+        # interleaved with other threads' statements on the same connection.
+        return iter(self._locked(lambda: list(self._store.rows(table))))
+
+    def stats(self) -> Stats:
+        return self._locked(self._store.stats)
+
+    def clear(self) -> None:
+        self._locked(self._store.clear)
+
+    def version(self) -> int:
+        return self._locked(self._store.version)
+
+    def snapshot(self) -> GraphSnapshot:
+        return self._locked(self._store.snapshot)
+
+    def close(self) -> None:
+        self._locked(self._store.close)
+
+    def __getattr__(self, name: str) -> Any:
+        # Store-specific extras (e.g. run_cypher) are serialized too.
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._locked(attr, *args, **kwargs)
+
+        return call
+
+
+class StoreHolder:
+    """Opens the store on first use (so a server starts even while its database is still coming up).
+
+    ``store`` injects an already open store (tests, benchmarks); the holder
+    then never closes it. ``load_lock`` lets one load write at a time, so two
+    loads never validate against each other's half-written state.
+    """
+
+    def __init__(self, url: str, store: Store | None = None) -> None:
+        self.url = url
+        self._owned = store is None
+        self._store: Store | None = None if store is None else self._shareable(store)
+        self._open_lock = threading.Lock()
+        self.load_lock = threading.Lock()
+
+    @staticmethod
+    def _shareable(store: Store) -> Store:
+        return store if getattr(store, "thread_safe", False) else SerializedStore(store)
+
+    @property
+    def opened(self) -> Store | None:
+        """The store if it is open already (no waiting), else None."""
+        return self._store
+
+    def get(self) -> Store:
+        """The store, opened once; raises :class:`~kg.errors.StoreUnavailable` if it cannot be."""
+        store = self._store
+        if store is not None:
+            return store
+        with self._open_lock:
+            if self._store is None:
+                self._store = self._shareable(open_store(self.url))
+            return self._store
+
+    def close(self) -> None:
+        """Close the store if this holder opened it."""
+        with self._open_lock:
+            if self._store is not None and self._owned:
+                self._store.close()
+                self._store = None

@@ -1,0 +1,63 @@
+// The CityKG REST API, as the page uses it. The key lives in sessionStorage: it survives a
+// reload of the tab and is gone when the tab closes; it is only ever sent to this origin.
+
+const KEY = 'citykg.apiKey';
+
+export class ApiError extends Error {
+  constructor(status, detail, problem) {
+    super(detail);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+export const getKey = () => sessionStorage.getItem(KEY);
+export const setKey = (key) => sessionStorage.setItem(KEY, key);
+export const clearKey = () => sessionStorage.removeItem(KEY);
+
+let onUnauthorized = () => {};
+
+/** Called with the ApiError when any call answers 401 (the key was revoked or mistyped). */
+export function whenUnauthorized(fn) {
+  onUnauthorized = fn;
+}
+
+/** Call the API with the stored key; resolves to the JSON answer, rejects with an ApiError. */
+export async function api(path, {method = 'GET', body, signal, key} = {}) {
+  const headers = {Accept: 'application/json'};
+  const useKey = key ?? getKey();
+  if (useKey) headers.Authorization = `Bearer ${useKey}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, {method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body)});
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'The CityKG server cannot be reached. Is it running? Check the network and try again.');
+  }
+  if (!response.ok) {
+    let problem = {};
+    try {
+      problem = await response.json();
+    } catch {
+      // not a problem+json body (a proxy's error page): keep the status text
+    }
+    const detail = problem.detail || `${response.status} ${response.statusText}`;
+    const error = new ApiError(response.status, detail, problem);
+    if (response.status === 401 && key === undefined) onUnauthorized(error);
+    throw error;
+  }
+  return response.json();
+}
+
+/** A human sentence for an error, naming the request field when the server named one. */
+export function explain(error) {
+  if (!(error instanceof ApiError)) return String(error && error.message ? error.message : error);
+  const field = error.problem.field ? ` (${error.problem.field})` : '';
+  switch (error.status) {
+    case 401: return `The server did not accept this API key: ${error.message}.`;
+    case 403: return `This API key may not do that: ${error.message}.`;
+    case 504: return `The server ran out of time: ${error.message}`;
+    default: return `${error.message}${field}`;
+  }
+}

@@ -1,0 +1,64 @@
+// The city as the page holds it: the columns of GET /v1/city plus look-ups built once.
+
+export class City {
+  constructor(raw) {
+    const a = raw.assets;
+    this.version = raw.version;
+    this.name = raw.city ? raw.city.name : 'City';
+    this.types = raw.types;
+    this.kinds = raw.kinds;
+    this.districts = raw.districts;
+    this.agencies = raw.agencies;
+    this.zones = raw.zones;
+    this.n = a.id.length;
+    this.ids = a.id;
+    this.type = Int32Array.from(a.type);
+    this.district = Int32Array.from(a.district);
+    this.agency = Int32Array.from(a.agency);
+    this.population = Float64Array.from(a.population);
+    this.lat = Float64Array.from(a.lat, (v) => (v === null ? NaN : v));
+    this.lon = Float64Array.from(a.lon, (v) => (v === null ? NaN : v));
+    this.index = new Map();
+    for (let i = 0; i < this.n; i++) this.index.set(this.ids[i], i);
+    this.districtIndex = new Map(this.districts.map((d, k) => [d.id, k]));
+    this.agencyIndex = new Map(this.agencies.map((g, k) => [g.id, k]));
+    this.zoneIndex = new Map(this.zones.map((z, k) => [z.id, k]));
+    this.typeIndex = new Map(this.types.map((t, k) => [t.name, k]));
+  }
+
+  typeOf(i) {
+    return this.types[this.type[i]];
+  }
+
+  districtName(id) {
+    const k = this.districtIndex.get(id);
+    return k === undefined ? id || '—' : this.districts[k].name || id;
+  }
+
+  agencyName(id) {
+    const k = this.agencyIndex.get(id);
+    return k === undefined ? id || '—' : this.agencies[k].name || id;
+  }
+
+  /** The department an agency belongs to: its top-level parent (itself if it has none). */
+  department(id) {
+    let current = id;
+    for (let hops = 0; hops < 8; hops++) {
+      const k = this.agencyIndex.get(current);
+      const parent = k === undefined ? null : this.agencies[k].parent;
+      if (!parent) return current;
+      current = parent;
+    }
+    return current;
+  }
+
+  typeLabel(name) {
+    const k = this.typeIndex.get(name);
+    return k === undefined ? name : this.types[k].label || name;
+  }
+
+  sectorOfType(name) {
+    const k = this.typeIndex.get(name);
+    return k === undefined ? 'Asset' : this.types[k].sector;
+  }
+}

@@ -1,0 +1,104 @@
+// Colours and shapes, one vocabulary for every view: colour = sector (dependency view) or
+// district (map), shape = asset type, red = failed. Red is kept out of both palettes so a
+// failure is never mistaken for a category.
+
+export const FAILED = '#ff3b30';
+export const FAILED_DARK = '#a3211b';
+
+export const SECTORS = {
+  PowerAsset: {colour: '#f6c445', label: 'Power'},
+  WaterAsset: {colour: '#3d9cf0', label: 'Water'},
+  GasAsset: {colour: '#f08c3a', label: 'Gas'},
+  TelecomAsset: {colour: '#b386f5', label: 'Telecom'},
+  TransportAsset: {colour: '#a7b4c2', label: 'Transport'},
+  DrainageAsset: {colour: '#2ec4b6', label: 'Drainage'},
+  HealthAsset: {colour: '#f472b6', label: 'Health'},
+  EmergencyAsset: {colour: '#fb923c', label: 'Emergency'},
+  PublicAsset: {colour: '#8bc34a', label: 'Public'},
+  ResidentialArea: {colour: '#94a3b8', label: 'Residential'},
+};
+const OTHER_SECTOR = {colour: '#cbd5e1', label: 'Other'};
+
+export const sectorOf = (name) => SECTORS[name] || OTHER_SECTOR;
+
+// Shape per asset type; types not listed get one from their name, so new ontology classes still draw.
+const TYPE_SHAPES = {
+  PowerPlant: 'star', TransmissionLine: 'diamond', Substation: 'square', DistributionFeeder: 'triangle',
+  WaterSource: 'star', WaterTreatmentPlant: 'hexagon', PumpingStation: 'square', Reservoir: 'circle',
+  WaterMain: 'triangle', GasSource: 'star', GasStation: 'square', DataCenter: 'hexagon',
+  TelecomExchange: 'square', CellTower: 'triangle', Road: 'circle', Bridge: 'pentagon', Tunnel: 'triangleDown',
+  MetroLine: 'diamond', MetroStation: 'square', Airport: 'star', Port: 'hexagon', DrainagePumpStation: 'square',
+  FloodGate: 'triangleDown', Hospital: 'cross', Clinic: 'circle', EmergencyCommandCenter: 'star',
+  FireStation: 'triangle', Shelter: 'square', School: 'pentagon', GovernmentOffice: 'hexagon',
+  ResidentialArea: 'circle',
+};
+const SHAPES = ['circle', 'square', 'diamond', 'triangle', 'triangleDown', 'hexagon', 'pentagon', 'star', 'cross'];
+
+export function shapeOf(type) {
+  if (TYPE_SHAPES[type]) return TYPE_SHAPES[type];
+  let hash = 0;
+  for (const ch of type || '') hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return SHAPES[hash % SHAPES.length];
+}
+
+/** Key facilities: drawn as symbols on the map, first to be shown in a crowded graph layer. */
+export const KEY_TYPES = new Set(['Hospital', 'EmergencyCommandCenter', 'PowerPlant', 'WaterTreatmentPlant',
+  'DataCenter', 'Airport', 'Port', 'FireStation', 'Substation', 'TransmissionLine', 'MetroLine']);
+
+/** An SVG path (centred on 0,0, radius r) for a shape. */
+export function shapePath(shape, r) {
+  const poly = (n, rot = -Math.PI / 2, radii = null) => {
+    const pts = [];
+    const count = radii ? n * 2 : n;
+    for (let k = 0; k < count; k++) {
+      const a = rot + (k * 2 * Math.PI) / count;
+      const rr = radii ? radii[k % 2] : r;
+      pts.push(`${(rr * Math.cos(a)).toFixed(2)},${(rr * Math.sin(a)).toFixed(2)}`);
+    }
+    return `M${pts.join('L')}Z`;
+  };
+  switch (shape) {
+    case 'square': { const q = r * 0.86; return `M${-q},${-q}H${q}V${q}H${-q}Z`; }
+    case 'diamond': return poly(4);
+    case 'triangle': return poly(3, -Math.PI / 2);
+    case 'triangleDown': return poly(3, Math.PI / 2);
+    case 'hexagon': return poly(6, 0);
+    case 'pentagon': return poly(5);
+    case 'star': return poly(5, -Math.PI / 2, [r * 1.1, r * 0.48]);
+    case 'cross': {
+      const a = r * 0.36;
+      return `M${-a},${-r}H${a}V${-a}H${r}V${a}H${a}V${r}H${-a}V${a}H${-r}V${-a}H${-a}Z`;
+    }
+    default: return `M${r},0A${r},${r} 0 1,1 ${-r},0A${r},${r} 0 1,1 ${r},0Z`;
+  }
+}
+
+/** Draw a shape on a 2D canvas context at (x, y). */
+export function drawShape(ctx, shape, x, y, r) {
+  ctx.save();
+  ctx.translate(x, y);
+  ctx.beginPath();
+  const path = new Path2D(shapePath(shape, r));
+  ctx.fill(path);
+  ctx.stroke(path);
+  ctx.restore();
+}
+
+// Districts: a categorical palette without red, readable on the dark map.
+const DISTRICT_COLOURS = ['#4e9ad8', '#f2a541', '#5fbf73', '#c08ad6', '#56c5c0', '#e9d460', '#f59fb4', '#b4906f',
+  '#9aa9ff', '#a3d977', '#e0a1ff', '#7dd3fc', '#fcd34d', '#86efac', '#fda4af', '#c4b5fd'];
+
+export const districtColour = (k) => (k < 0 ? '#64748b' : DISTRICT_COLOURS[k % DISTRICT_COLOURS.length]);
+
+// What flows along a dependency.
+const KIND_COLOURS = {
+  power: '#f6c445', water: '#3d9cf0', gas: '#f08c3a', telecom: '#b386f5', transport: '#a7b4c2',
+  cooling: '#67e8f9', control: '#e879f9', medical: '#f472b6', fuel: '#d6a56b',
+};
+export const kindColour = (kind) => KIND_COLOURS[kind] || '#cbd5e1';
+
+/** "rgba(r,g,b,a)" of a "#rrggbb" colour. */
+export function withAlpha(hex, alpha) {
+  const v = parseInt(hex.slice(1), 16);
+  return `rgba(${(v >> 16) & 255},${(v >> 8) & 255},${v & 255},${alpha})`;
+}

@@ -1,0 +1,206 @@
+"""Simple traces over DEPENDS_ON: dependents, dependencies, dependency chains, single points of failure.
+
+:func:`dependents` and :func:`dependencies` ignore redundancy and time: they
+follow edges, level by level, as vectorised breadth-first searches over the
+snapshot's CSR arrays (a whole frontier per numpy step), so a query on a
+million assets touches arrays, not Python objects.
+:func:`single_points_of_failure` is different: it uses the cascade semantics
+(redundancy and grounding) through the shared propagation core.
+
+Examples
+--------
+>>> from kg.analysis.graph import build_snapshot
+>>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in ("P", "S1", "S2", "H")]
+>>> deps = [("S1", "P", "power", "power", 0.0), ("S2", "P", "power", "power", 0.0),
+...         ("H", "S1", "power", "power", 0.0), ("H", "S2", "power", "power", 0.0)]
+>>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": deps}.get(t, []))
+>>> [(snap.asset_ids[i], d) for i, d in dependents(snap, "P")]
+[('S1', 1), ('S2', 1), ('H', 2)]
+>>> [[snap.asset_ids[i] for i in p] for p in paths(snap, "P", "H")]
+[['H', 'S1', 'P'], ['H', 'S2', 'P']]
+>>> [snap.asset_ids[i] for i, _ in single_points_of_failure(snap, "H")]
+['P']
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kg.analysis.cascade import gather, network
+from kg.analysis.graph import GraphSnapshot
+
+__all__ = ["Reach", "dependencies", "dependents", "path_kinds", "paths", "single_points_of_failure"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Assets found by a trace with their depth (fewest DEPENDS_ON hops), sorted by depth then id.
+
+    Iterating yields ``(asset index, depth)`` pairs; the arrays stay compact for large answers.
+    """
+
+    nodes: IntArray
+    depths: IntArray
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.nodes.tolist(), self.depths.tolist(), strict=True)
+
+    def to_list(self, snap: GraphSnapshot) -> list[dict[str, Any]]:
+        """``[{id, type, depth}]`` as in ``kg dependents --format json``."""
+        return [{"id": snap.asset_ids[i], "type": snap.type_of(i), "depth": d} for i, d in self]
+
+
+class _Index:
+    """Per-snapshot helpers: the rank of each asset id in sorted order, reverse edge kinds."""
+
+    def __init__(self, snap: GraphSnapshot) -> None:
+        order = sorted(range(snap.n), key=snap.asset_ids.__getitem__)
+        self.rank = np.empty(snap.n, dtype=np.int64)
+        self.rank[order] = np.arange(snap.n, dtype=np.int64)
+        self.rdep_kind = snap.dep_kind[snap.rdep_edge]
+
+
+_INDEXES: weakref.WeakKeyDictionary[GraphSnapshot, _Index] = weakref.WeakKeyDictionary()
+
+
+def _index(snap: GraphSnapshot) -> _Index:
+    found = _INDEXES.get(snap)
+    if found is None:
+        found = _INDEXES[snap] = _Index(snap)
+    return found
+
+
+def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str] | None,
+         max_depth: int | None) -> Reach:
+    index = _index(snap)
+    if forward:
+        ptr, nbr, edge_kind = snap.dep_ptr, snap.dep_provider, snap.dep_kind
+    else:
+        ptr, nbr, edge_kind = snap.rdep_ptr, snap.rdep_dependent, index.rdep_kind
+    allowed = None
+    if kinds is not None:
+        codes = [snap.kinds.index(k) for k in set(kinds) if k in snap.kinds]
+        allowed = np.zeros(max(1, len(snap.kinds)), dtype=bool)
+        allowed[codes] = True
+    seen = np.zeros(snap.n, dtype=bool)
+    slot = np.empty(snap.n, dtype=np.int64)
+    seen[start] = True
+    frontier = np.array([start], dtype=np.int64)
+    found: list[IntArray] = []
+    depth = 0
+    while len(frontier) and (max_depth is None or depth < max_depth):
+        pos = gather(ptr, frontier)
+        if allowed is not None:
+            pos = pos[allowed[edge_kind[pos]]]
+        nxt = nbr[pos].astype(np.int64)
+        nxt = nxt[~seen[nxt]]
+        slot[nxt] = np.arange(len(nxt))  # keeps one copy of each repeated asset without sorting
+        nxt = nxt[slot[nxt] == np.arange(len(nxt))]
+        seen[nxt] = True
+        depth += 1
+        found.append(nxt)
+        frontier = nxt
+    nodes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    depths = np.repeat(np.arange(1, len(found) + 1, dtype=np.int64), [len(f) for f in found])
+    order = np.lexsort((index.rank[nodes], depths))
+    return Reach(nodes[order], depths[order])
+
+
+def dependents(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | None = None,
+               max_depth: int | None = None) -> Reach:
+    """Every asset with a DEPENDS_ON path to ``asset_id`` (optionally only through edges of ``kinds``,
+    at most ``max_depth`` hops). Redundancy and time are ignored. Raises ElementNotFound."""
+    return _bfs(snap, snap.node(asset_id), forward=False, kinds=kinds, max_depth=max_depth)
+
+
+def dependencies(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | None = None,
+                 max_depth: int | None = None) -> Reach:
+    """Every asset ``asset_id`` has a DEPENDS_ON path to (the reverse of :func:`dependents`)."""
+    return _bfs(snap, snap.node(asset_id), forward=True, kinds=kinds, max_depth=max_depth)
+
+
+def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int, ...]]:
+    """The ``k`` shortest dependency chains from ``y`` down to ``x``: ``(y, ..., x)`` asset indexes.
+
+    Chains are simple (no asset twice), ordered by length then by the ids along them;
+    parallel edges of different kinds count once (see :func:`path_kinds`). Empty when
+    ``y`` does not depend on ``x``.
+    """
+    target, source = snap.node(x), snap.node(y)
+    if k <= 0 or target == source:
+        return [] if k <= 0 else [(source,)]
+    # Exact distance to the target from every asset that can reach it: an A* heuristic that
+    # never leads into a dead end except through the simplicity constraint.
+    reach = _bfs(snap, target, forward=False, kinds=None, max_depth=None)
+    dist = dict(zip(reach.nodes.tolist(), reach.depths.tolist(), strict=True))
+    dist[target] = 0
+    if source not in dist:
+        return []
+    ids = snap.asset_ids
+    heap: list[tuple[int, tuple[str, ...], tuple[int, ...]]] = [(dist[source], (ids[source],), (source,))]
+    out: list[tuple[int, ...]] = []
+    while heap and len(out) < k:
+        _, names, path = heapq.heappop(heap)
+        last = path[-1]
+        if last == target:
+            out.append(path)
+            continue
+        for p in sorted(set(snap.providers(last).tolist())):
+            if p in dist and p not in path:
+                heapq.heappush(heap, (len(path) + dist[p], (*names, ids[p]), (*path, p)))
+    return out
+
+
+def path_kinds(snap: GraphSnapshot, path: tuple[int, ...]) -> list[tuple[str, ...]]:
+    """For each hop of a chain, the kinds the dependent takes from the provider (sorted)."""
+    hops = []
+    for dependent, provider in itertools.pairwise(path):
+        lo, hi = int(snap.dep_ptr[dependent]), int(snap.dep_ptr[dependent + 1])
+        kinds = {snap.kinds[int(snap.dep_kind[e])] for e in range(lo, hi) if snap.dep_provider[e] == provider}
+        hops.append(tuple(sorted(kinds)))
+    return hops
+
+
+def single_points_of_failure(snap: GraphSnapshot, asset_id: str) -> Reach:
+    """Assets whose lone failure makes ``asset_id`` fail, under cascade semantics.
+
+    Redundancy and grounding count (two independent feeds are not a single point;
+    a loop cut from its source is); time does not: an asset qualifies if its lone
+    failure fails ``asset_id`` at any finite time, whatever the buffers (the
+    horizon is infinite). The asset itself is not listed. Sorted like
+    :func:`dependencies`, with the fewest hops as depth.
+    """
+    x = snap.node(asset_id)
+    upstream = dependencies(snap, asset_id)
+    if not len(upstream):
+        return upstream
+    within = bytearray(snap.n)
+    within[x] = 1
+    for i in upstream.nodes.tolist():
+        within[i] = 1
+    net = network(snap)
+    view = memoryview(within)
+    stop = {x}
+    hit = []
+    # Nearest first: once y is known to take x down, any asset whose cascade reaches y does too,
+    # so later runs stop at the first known single point instead of going on to x.
+    for pos, y in enumerate(upstream.nodes.tolist()):
+        run = net.spread({y: 0.0}, static=True, within=view, until=stop)
+        if stop.intersection(run.failed):
+            hit.append(pos)
+            stop.add(y)
+    keep = np.asarray(hit, dtype=np.int64)
+    return Reach(upstream.nodes[keep], upstream.depths[keep])

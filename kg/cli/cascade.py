@@ -1,0 +1,327 @@
+"""``kg cascade``, ``kg criticality``, ``kg paths``, ``kg spof``: what fails, what matters, what hangs on it.
+
+Text output is written for people in an emergency command center; ``--format
+json`` gives programs the shapes of DESIGN.md (the REST API returns the same).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections import Counter
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kg.analysis.cascade import CascadeResult, cascade
+from kg.analysis.coordination import coordination
+from kg.analysis.criticality import Criticality, criticality
+from kg.analysis.graph import GraphSnapshot
+from kg.analysis.hazards import MonteCarloResult, hazard_failures, monte_carlo
+from kg.analysis.traces import path_kinds, paths, single_points_of_failure
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+
+__all__ = ["clock", "render_briefing"]
+
+_KEY_TYPES = ("Hospital", "EmergencyCommandCenter", "FireStation", "DataCenter", "WaterTreatmentPlant",
+              "MetroLine", "Airport", "Substation")
+
+
+def clock(hours: float) -> str:
+    """Cascade time as a clock: ``08:30``, then ``1d 02:00`` past the first day."""
+    minutes = round(hours * 60)
+    days, rest = divmod(minutes, 24 * 60)
+    text = f"{rest // 60:02d}:{rest % 60:02d}"
+    return f"{days}d {text}" if days else text
+
+
+def _suggest(value: str, choices: tuple[str, ...]) -> str:
+    """A did-you-mean hint that stays fast on a million ids (compares with look-alike candidates only)."""
+    lower = value.lower()
+    exact = [c for c in choices if c.lower() == lower]
+    if exact:
+        return f"; did you mean {exact[0]!r}?"
+    head = value.split("-", 1)[0].lower()
+    pool = [c for c in choices if abs(len(c) - len(value)) <= 2 and c.lower().startswith(head)][:50_000]
+    close = difflib.get_close_matches(value, pool or list(choices[:50_000]), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _asset(snap: GraphSnapshot, asset_id: str, what: str = "asset") -> int:
+    if asset_id not in snap.index:
+        fail(f"{what} {asset_id!r}: no asset with this id{_suggest(asset_id, snap.asset_ids)}")
+    return snap.index[asset_id]
+
+
+def _parse_fail(snap: GraphSnapshot, spec: str) -> tuple[str, float]:
+    """``ID`` or ``ID@HOURS`` (an id that itself contains '@' is taken whole when it exists)."""
+    if spec in snap.index or "@" not in spec:
+        _asset(snap, spec, "--fail")
+        return spec, 0.0
+    asset_id, _, hours = spec.rpartition("@")
+    try:
+        t = float(hours)
+    except ValueError:
+        fail(f"--fail {spec!r}: expected ID@HOURS with HOURS a number of hours, e.g. {asset_id}@8")
+    if not math.isfinite(t) or t < 0:
+        fail(f"--fail {spec!r}: the failure time must be a finite number of hours >= 0, got {hours}")
+    _asset(snap, asset_id, "--fail")
+    return asset_id, t
+
+
+# ----------------------------------------------------------------------------- briefing
+def _names(snap: GraphSnapshot) -> tuple[dict[str, str], dict[str, str]]:
+    agencies = {a: n or a for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)}
+    regions = {r: n or r for r, n in zip(snap.region_ids, snap.region_names, strict=True)}
+    return agencies, regions
+
+
+def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) -> None:
+    """Print a cascade as a command-center briefing: situation, who acts first, who must talk, timeline."""
+    agency_name, region_name = _names(snap)
+    s = result.summary
+    start = ", ".join(f"{a} ({snap.type_of(snap.index[a])}) at {clock(t)}" for a, t in result.initial)
+    out.print(f"[bold]Initial failure{'s' if len(result.initial) > 1 else ''}:[/] {start}")
+    horizon = "no horizon" if result.horizon is None else f"horizon {clock(result.horizon)}"
+    districts = s.regions.get("district", 0)
+    out.print(f"[bold]Situation ({horizon}):[/] {s.failed:,} assets fail, {s.population:,} people affected, "
+              f"{s.agencies} agencies and {districts} districts involved.")
+    for e in result.baseline_errors[:5]:
+        out.print(f"[yellow]data warning:[/] {e}", soft_wrap=True)
+    if len(result.baseline_errors) > 5:
+        out.print(f"[yellow]data warning:[/] {len(result.baseline_errors) - 5} more unsourced supply loops")
+    picture = coordination(snap, result)
+
+    acts = Table(title="Who must act first", title_justify="left", show_edge=False)
+    for col in ("#", "hit at", "agency", "first asset hit", "first failure", "failures"):
+        acts.add_column(col, justify="right" if col in {"#", "failures"} else "left")
+    for k, actor in enumerate(picture.act_first[:12], 1):
+        name = agency_name.get(actor.agency, actor.agency)
+        acts.add_row(str(k), clock(actor.first), name, actor.first_asset, clock(actor.first_failure),
+                     f"{actor.failures:,}")
+    if picture.act_first:
+        out.print(acts)
+
+    for title, contacts, names in (("Departments that must coordinate", picture.agencies, agency_name),
+                                   ("Districts that must coordinate", picture.regions, region_name)):
+        if not contacts:
+            continue
+        table = Table(title=title, title_justify="left", show_edge=False)
+        for col in ("talk from", "upstream", "downstream", "first failure", "failures crossing"):
+            table.add_column(col, justify="right" if col == "failures crossing" else "left")
+        for c in contacts[:15]:
+            table.add_row(clock(c.first_contact), names.get(c.from_, c.from_), names.get(c.to, c.to),
+                          clock(c.first_failure), f"{c.failures:,}")
+        if len(contacts) > 15:
+            table.add_row("...", f"{len(contacts) - 15} more pairs", "", "", "")
+        out.print(table)
+
+    timeline = Table(title="Timeline, hour by hour", title_justify="left", show_edge=False)
+    for col in ("hour", "failures", "people", "what fails", "key assets"):
+        timeline.add_column(col, justify="right" if col in {"failures", "people"} else "left")
+    hours: dict[int, list[Any]] = {}
+    for f in result.failures:
+        hours.setdefault(math.floor(f.time), []).append(f)
+    shown = sorted(hours)
+    for h in shown[:24]:
+        fs = hours[h]
+        kinds = Counter(f.type for f in fs).most_common(3)
+        key = [f"{f.id} ({f.type})" for f in fs if f.type in _KEY_TYPES][:3]
+        timeline.add_row(f"{clock(h)}-{clock(h + 1)}", f"{len(fs):,}", f"{sum(f.population for f in fs):,}",
+                         ", ".join(f"{n} {t}" for t, n in kinds), ", ".join(key))
+    if len(shown) > 24:
+        rest = [f for h in shown[24:] for f in hours[h]]
+        timeline.add_row(f"{clock(shown[24])}-", f"{len(rest):,}", f"{sum(f.population for f in rest):,}",
+                         "later failures", "")
+    out.print(timeline)
+
+    by_district: dict[str, list[int]] = {}
+    for f in result.failures:
+        d = f.regions.get("district")
+        if d is not None:
+            entry = by_district.setdefault(d, [0, 0])
+            entry[0] += 1
+            entry[1] += f.population
+    if by_district:
+        table = Table(title="Impact by district", title_justify="left", show_edge=False)
+        for col in ("district", "failures", "people"):
+            table.add_column(col, justify="left" if col == "district" else "right")
+        for d, (n, people) in sorted(by_district.items(), key=lambda kv: (-kv[1][1], kv[0])):
+            table.add_row(region_name.get(d, d), f"{n:,}", f"{people:,}")
+        out.print(table)
+
+
+def _render_monte_carlo(mc: MonteCarloResult, snap: GraphSnapshot) -> None:
+    _, region_name = _names(snap)
+    console.print(f"[bold]Hazard {', '.join(mc.zones)}:[/] {mc.samples:,} samples (seed {mc.seed}), "
+                  f"{'no horizon' if mc.horizon is None else 'horizon ' + clock(mc.horizon)}")
+    table = Table(show_edge=False)
+    for col in ("district", "failed mean", "p5", "p95", "people mean", "p5", "p95"):
+        table.add_column(col, justify="left" if col == "district" else "right")
+    for impact in (*mc.districts, mc.total):
+        name = "whole city" if impact.district is None else region_name.get(impact.district, impact.district)
+        failed, people = impact.failed, impact.population
+        table.add_row(name, f"{failed.mean:,.1f}", f"{failed.p5:,.0f}", f"{failed.p95:,.0f}",
+                      f"{people.mean:,.0f}", f"{people.p5:,.0f}", f"{people.p95:,.0f}")
+    console.print(table)
+    likely = sorted(mc.probability.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    if likely:
+        top = Table(title="Most likely to fail", title_justify="left", show_edge=False)
+        for col in ("asset", "type", "probability"):
+            top.add_column(col, justify="right" if col == "probability" else "left")
+        for a, p in likely:
+            top.add_row(a, snap.type_of(snap.index[a]), f"{p:.0%}")
+        console.print(top)
+
+
+# ----------------------------------------------------------------------------- commands
+@app.command("cascade")
+def cascade_command(
+    fail_: Annotated[list[str] | None, typer.Option(
+        "--fail", help="ID or ID@HOURS failing at that time (repeatable).", show_default=False)] = None,
+    hazard: Annotated[list[str] | None, typer.Option(
+        "--hazard", help="Hazard zone id (repeatable): its exposed, fragile assets fail at t=0.",
+        show_default=False)] = None,
+    horizon: Annotated[float | None, typer.Option("--horizon", help="Report failures up to this many hours.",
+                                                  show_default=False)] = None,
+    samples: Annotated[int | None, typer.Option("--samples", help="Monte Carlo samples (with --hazard).",
+                                                show_default=False)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed for --samples.")] = 0,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """What fails after the given failures (or a hazard), when, why, and who must coordinate."""
+    if bool(fail_) == bool(hazard):
+        fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
+    if samples is not None and not hazard:
+        fail("--samples needs --hazard (Monte Carlo draws hazard damage)")
+    if samples is not None and samples < 1:
+        fail(f"--samples must be at least 1, got {samples}")
+    if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
+        fail(f"--horizon must be a finite number of hours >= 0, got {horizon}")
+    with store_session(store) as s:
+        snap = s.snapshot()
+        if hazard:
+            for z in hazard:
+                if z not in snap.zone_ids:
+                    fail(f"--hazard {z!r}: no hazard zone with this id{_suggest(z, snap.zone_ids)}")
+            if samples is not None:
+                mc = monte_carlo(snap, hazard, samples=samples, seed=seed, horizon=horizon)
+                emit(fmt, mc.to_dict(), lambda _: _render_monte_carlo(mc, snap))
+                return
+            initial = [(a, 0.0) for a in hazard_failures(snap, hazard)]
+            if not initial and fmt is OutputFormat.text:
+                console.print(f"No exposed asset reaches its fragility threshold in {', '.join(hazard)}.")
+        else:
+            initial = [_parse_fail(snap, spec) for spec in fail_ or []]
+        result = cascade(snap, initial, horizon=horizon)
+        emit(fmt, result.to_dict(), lambda _: render_briefing(result, snap, console))
+
+
+class By(StrEnum):
+    district = "district"
+
+
+@app.command("criticality")
+def criticality_command(
+    top: Annotated[int, typer.Option("--top", help="How many assets to list (per district with --by).")] = 20,
+    by: Annotated[By | None, typer.Option("--by", help="Rank within each district.",
+                                          show_default=False)] = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """Assets ranked by the cascade their lone failure causes (failures, people, districts, agencies)."""
+    if top < 1:
+        fail(f"--top must be at least 1, got {top}")
+    with store_session(store) as s:
+        snap = s.snapshot()
+        ranking = criticality(snap, by=None if by is None else by.value, top=top)
+        data = {"by": None if by is None else by.value, "assets": [c.to_dict() for c in ranking]}
+        emit(fmt, data, lambda _: _render_criticality(ranking, snap, by is not None))
+
+
+def _render_criticality(ranking: list[Criticality], snap: GraphSnapshot, per_district: bool) -> None:
+    _, region_name = _names(snap)
+    groups: dict[str | None, list[Criticality]] = {}
+    for c in ranking:
+        groups.setdefault(c.district if per_district else None, []).append(c)
+    for district, rows in groups.items():
+        if per_district:
+            title = region_name.get(district, district) if district else "(no district)"
+        else:
+            title = "Most critical assets"
+        table = Table(show_edge=False, title=title, title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("asset", overflow="fold")
+        table.add_column("type", overflow="fold")
+        for col in ("failures", "people", "districts", "agencies"):
+            table.add_column(col, justify="right")
+        for c in rows:
+            name = snap.names[snap.index[c.id]]
+            table.add_row(str(c.rank), f"{c.id} [dim]{name}[/]" if name else c.id, c.type, f"{c.failed:,}",
+                          f"{c.population:,}", str(c.districts), str(c.agencies))
+        console.print(table)
+
+
+@app.command("paths")
+def paths_command(
+    x: Annotated[str, typer.Argument(help="The provider at the bottom of the chains.", show_default=False)],
+    y: Annotated[str, typer.Argument(help="The dependent at the top of the chains.", show_default=False)],
+    k: Annotated[int, typer.Option("--k", help="How many chains, shortest first.")] = 5,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """The k shortest dependency chains from Y down to X."""
+    if k < 1:
+        fail(f"--k must be at least 1, got {k}")
+    with store_session(store) as s:
+        snap = s.snapshot()
+        _asset(snap, x, "X")
+        _asset(snap, y, "Y")
+        found = paths(snap, x, y, k=k)
+        chains: list[dict[str, list[Any]]] = [
+            {"assets": [snap.asset_ids[i] for i in p], "kinds": [list(h) for h in path_kinds(snap, p)]}
+            for p in found]
+        data = {"provider": x, "dependent": y, "paths": chains}
+
+        def text(_: Any) -> None:
+            if not chains:
+                console.print(f"{y} does not depend on {x}.")
+            for n, chain in enumerate(chains, 1):
+                hops = [chain["assets"][0]]
+                for kinds, asset in zip(chain["kinds"], chain["assets"][1:], strict=True):
+                    hops.append(f"-{'/'.join(kinds)}-> {asset}")
+                console.print(f"{n}. " + " ".join(hops), soft_wrap=True)
+
+        emit(fmt, data, text)
+
+
+@app.command("spof")
+def spof_command(
+    asset_id: Annotated[str, typer.Argument(metavar="ID", help="The asset to protect.", show_default=False)],
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """Single points of failure: assets whose lone failure takes ID down (redundancy and loops count)."""
+    with store_session(store) as s:
+        snap = s.snapshot()
+        _asset(snap, asset_id, "ID")
+        found = single_points_of_failure(snap, asset_id).to_list(snap)
+        data = {"id": asset_id, "single_points_of_failure": found}
+
+        def text(_: Any) -> None:
+            if not found:
+                console.print(f"{asset_id} has no single point of failure.")
+                return
+            table = Table(title=f"Single points of failure of {asset_id}", title_justify="left",
+                          show_edge=False)
+            for col in ("asset", "type", "hops"):
+                table.add_column(col, justify="right" if col == "hops" else "left")
+            for item in found:
+                table.add_row(item["id"], item["type"], str(item["depth"]))
+            console.print(table)
+
+        emit(fmt, data, text)

@@ -1,0 +1,89 @@
+"""``kg cypher``: a planner's read-only Cypher query against the Neo4j store."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, err_console, fail, store_session
+from kg.errors import UnsupportedOperation
+from kg.store.base import CypherResult, CypherStore
+
+__all__ = ["cypher", "parse_params"]
+
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="NAME=VALUE for $NAME (repeatable); VALUE is read as JSON when it is "
+                 "JSON (5, true, [1,2], \"5\"), else as text."),
+]
+
+
+def parse_params(items: list[str] | None) -> dict[str, Any]:
+    """``["k=v", ...]`` as query parameters; a value that parses as JSON is taken as JSON, else as text.
+
+    Examples
+    --------
+    >>> parse_params(["id=s-001", "depth=3", "kinds=[\\"power\\"]", "code=\\"007\\""])
+    {'id': 's-001', 'depth': 3, 'kinds': ['power'], 'code': '007'}
+    """
+    params: dict[str, Any] = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            fail(f"--param {item!r}: expected NAME=VALUE, e.g. --param id=s-0001")
+        try:
+            params[name] = json.loads(value)
+        except ValueError:
+            params[name] = value
+    return params
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _render(result: CypherResult) -> None:
+    if not result.columns:
+        console.print("(the query returns no columns)")
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in result.columns:
+        table.add_column(escape(column), overflow="fold")
+    for row in result.rows:
+        table.add_row(*(escape(_cell(row[c])) for c in result.columns))
+    console.print(table)
+    console.print(f"[dim]{len(result.rows):,} row{'s' if len(result.rows) != 1 else ''}[/]")
+
+
+@app.command()
+def cypher(
+    query: Annotated[str, typer.Argument(help="A read-only Cypher query, e.g. \"MATCH (h:Hospital) RETURN h.id\".",
+                                         show_default=False)],
+    param: ParamOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Return at most this many rows.")] = 1000,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Stop the query after this many seconds.")]
+    = 30.0,
+) -> None:
+    """Run a read-only Cypher query on the Neo4j store (writes, schema and admin commands are refused)."""
+    params = parse_params(param)
+    with store_session(store) as s:
+        if not isinstance(s, CypherStore):
+            raise UnsupportedOperation(
+                f"kg cypher needs a Neo4j store, and {s.url} is not one; pass --store bolt://HOST:PORT "
+                "(or set KG_STORE); `scripts/neo4j start` runs a local Neo4j and prints its URL")
+        result = s.run_cypher(query, params, timeout_s=timeout, row_limit=limit)
+    emit(fmt, result.rows, lambda _: _render(result))
+    if result.truncated:
+        err_console.print(f"[yellow]warning:[/] only the first {limit:,} rows are shown; the query has more "
+                          "(raise --limit, or add LIMIT / aggregation to the query)", soft_wrap=True)

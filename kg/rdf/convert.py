@@ -1,0 +1,243 @@
+"""RDF in the ckg vocabulary to raw rows, the same rows a CSV bundle gives.
+
+The rows then go through :func:`kg.load.build_plan` exactly like CSV rows, so
+an RDF file is checked by the same record and reference rules. Values are
+passed as their lexical forms (strings), as CSV values are.
+
+This is the inverse of :mod:`kg.rdf.mapping`; it also accepts what people
+write by hand: ``ckg:subOrganizationOf`` beside ``org:subOrganizationOf``,
+a point geometry without ``ckg:lat``/``ckg:lon``, a hazard class used directly
+as the value of ``ckg:ofHazard``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+from kg.errors import Problem
+from kg.load.sources import TABLES, RawRow
+from kg.namespaces import CKG, GEO, ORG, RDF, RDFS
+from kg.rdf.index import Index
+from kg.rdf.terms import Lit, Obj, prop_key
+from kg.rdf.vocab import Vocabulary, vocabulary
+
+__all__ = ["rows_from_index"]
+
+Report = Callable[[Problem], None]
+
+_CKG = str(CKG)
+_TYPE, _LABEL = str(RDF.type), str(RDFS.label)
+_HAS_GEOMETRY, _AS_WKT = str(GEO.hasGeometry), str(GEO.asWKT)
+_SUB_ORG = (str(ORG.subOrganizationOf), str(CKG.subOrganizationOf))
+_POINT = re.compile(r"^\s*(?:<[^>]*>\s*)?POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$", re.IGNORECASE)
+
+# ckg properties each kind of node may carry (besides rdf:type and ckg:prop_*).
+_ALLOWED: dict[str, frozenset[str]] = {
+    "regions": frozenset({"id", "level", "partOf"}),
+    "agencies": frozenset({"id", "level", "subOrganizationOf", "hasJurisdiction"}),
+    "assets": frozenset({"id", "locatedIn", "operatedBy", "lat", "lon", "population", "dependsOn", "exposedTo"}),
+    "hazard_zones": frozenset({"id", "ofHazard", "annualProbability", "locatedIn"}),
+    "dependencies": frozenset({"dependent", "provider", "kind", "group", "bufferHours"}),
+    "exposures": frozenset({"asset", "zone", "intensity"}),
+    "fragilities": frozenset({"hazard", "threshold", "assetType", "asset", "beta"}),
+}
+_NODE_CLASSES = {"Region": "regions", "Agency": "agencies", "HazardZone": "hazard_zones",
+                 "Dependency": "dependencies", "Exposure": "exposures", "Fragility": "fragilities"}
+
+
+def _lexical(value: Obj) -> str:
+    return value.lexical if isinstance(value, Lit) else value
+
+
+class _Converter:
+    def __init__(self, index: Index, report: Report, vocab: Vocabulary) -> None:
+        self.index = index
+        self.report = report
+        self.vocab = vocab
+
+    def problem(self, node: str, message: str) -> None:
+        self.report(Problem(self.index.where(node), message))
+
+    def one(self, node: str, prop: str) -> Obj | None:
+        values = self.index.objects(node, prop)
+        if len(values) > 1:
+            self.problem(node, f"{_short(prop)} has {len(values)} values; expected one")
+        return values[0] if values else None
+
+    def literal(self, node: str, prop: str) -> str | None:
+        value = self.one(node, prop)
+        if value is None:
+            return None
+        if not isinstance(value, Lit):
+            self.problem(node, f"{_short(prop)} is <{value}>; expected a literal value")
+            return None
+        return value.lexical
+
+    def ref(self, node: str, prop: str | tuple[str, ...]) -> str | None:
+        """The ckg:id of the node ``prop`` points to."""
+        props = (prop,) if isinstance(prop, str) else prop
+        targets = list(dict.fromkeys(v for p in props for v in self.index.objects(node, p)))
+        if not targets:
+            return None
+        if len(targets) > 1:
+            self.problem(node, f"{_short(props[0])} has {len(targets)} values; expected one")
+        target = targets[0]
+        if isinstance(target, Lit):
+            self.problem(node, f"{_short(props[0])} is the literal {target.lexical!r}; expected a node")
+            return None
+        ids = self.index.objects(target, str(CKG.id))
+        if len(ids) != 1 or not isinstance(ids[0], Lit):
+            self.problem(node, f"{_short(props[0])} points to <{target}>, which has no single ckg:id")
+            return None
+        return ids[0].lexical
+
+    def named(self, node: str, prop: str, names: dict[str, str], what: str) -> str | None:
+        value = self.one(node, prop)
+        if value is None:
+            return None
+        if isinstance(value, Lit) or value not in names:
+            self.problem(node, f"{_short(prop)} is {_lexical(value)!r}; expected {what}")
+            return None
+        return names[value]
+
+    def table_of(self, node: str) -> list[str]:
+        tables: list[str] = []
+        for t in self.index.types(node):
+            name = self.vocab.class_name(_lexical(t))
+            if name is None:
+                continue
+            if name in _NODE_CLASSES:
+                tables.append(_NODE_CLASSES[name])
+            elif name in self.vocab.asset_types:
+                tables.append("assets")
+        return list(dict.fromkeys(tables))
+
+    def check_properties(self, node: str, table: str) -> dict[str, str]:
+        props: dict[str, str] = {}
+        for p, values in self.index.nodes[node].items():
+            key = prop_key(p)
+            if key is not None:
+                if table not in ("regions", "agencies", "assets", "hazard_zones"):
+                    self.problem(node, f"{_short(p)}: {table} have no extra properties")
+                elif key in TABLES[table].model_fields or key == "props":
+                    self.problem(node, f"{_short(p)}: {key!r} is a field of {table}; use its ckg property")
+                elif len(values) > 1:
+                    self.problem(node, f"{_short(p)} has {len(values)} values; an extra property holds one")
+                else:
+                    props[key] = _lexical(values[0])
+            elif p.startswith(_CKG) and p[len(_CKG):] not in _ALLOWED[table]:
+                allowed = ", ".join(f"ckg:{name}" for name in sorted(_ALLOWED[table]))
+                self.problem(node, f"unknown property {_short(p)} on a {table} node; expected {allowed} "
+                             "or ckg:prop_KEY for an extra property")
+        return props
+
+    # ------------------------------------------------------------------ tables
+    def values(self, node: str, table: str) -> dict[str, object]:
+        ckg = str(CKG)
+        props = self.check_properties(node, table)
+        v: dict[str, object] = {}
+        if table in ("regions", "agencies", "assets", "hazard_zones"):
+            v["id"] = self.literal(node, ckg + "id")
+            v["name"] = self.literal(node, _LABEL)
+        if table == "regions":
+            v["level"] = self.named(node, ckg + "level", self.vocab.level_name, "a ckg:level_* individual")
+            v["parent"] = self.ref(node, ckg + "partOf")
+        elif table == "agencies":
+            v["level"] = self.named(node, ckg + "level", self.vocab.level_name, "a ckg:level_* individual")
+            v["parent"] = self.ref(node, _SUB_ORG)
+            v["jurisdiction"] = self.ref(node, ckg + "hasJurisdiction")
+        elif table == "assets":
+            types = [n for t in self.index.types(node) if (n := self.vocab.class_name(_lexical(t)))
+                     in self.vocab.asset_types]
+            v["type"] = types[0] if len(types) == 1 else None
+            v["region"] = self.ref(node, ckg + "locatedIn")
+            v["agency"] = self.ref(node, ckg + "operatedBy")
+            v["lat"] = self.literal(node, ckg + "lat")
+            v["lon"] = self.literal(node, ckg + "lon")
+            if v["lat"] is None and v["lon"] is None:
+                v["lat"], v["lon"] = self.point(node)
+            v["population"] = self.literal(node, ckg + "population")
+        elif table == "hazard_zones":
+            v["hazard"] = self.hazard(node, ckg + "ofHazard")
+            v["annual_probability"] = self.literal(node, ckg + "annualProbability")
+            v["region"] = self.ref(node, ckg + "locatedIn")
+        elif table == "dependencies":
+            v["dependent"] = self.ref(node, ckg + "dependent")
+            v["provider"] = self.ref(node, ckg + "provider")
+            v["kind"] = self.named(node, ckg + "kind", self.vocab.kind_name, "a ckg:kind_* individual")
+            v["group"] = self.literal(node, ckg + "group")
+            v["buffer_hours"] = self.literal(node, ckg + "bufferHours")
+        elif table == "exposures":
+            v["asset"] = self.ref(node, ckg + "asset")
+            v["zone"] = self.ref(node, ckg + "zone")
+            v["intensity"] = self.literal(node, ckg + "intensity")
+        else:
+            v["hazard"] = self.hazard(node, ckg + "hazard")
+            v["threshold"] = self.literal(node, ckg + "threshold")
+            asset_type = self.one(node, ckg + "assetType")
+            if asset_type is not None:
+                v["type"] = self.vocab.class_name(_lexical(asset_type)) or _lexical(asset_type)
+            v["asset"] = self.ref(node, ckg + "asset")
+            v["beta"] = self.literal(node, ckg + "beta")
+        values = {k: val for k, val in v.items() if val is not None}
+        values.update(props)
+        return values
+
+    def point(self, node: str) -> tuple[str | None, str | None]:
+        geometry = self.one(node, _HAS_GEOMETRY)
+        wkt = self.one(geometry, _AS_WKT) if isinstance(geometry, str) else None
+        m = _POINT.match(wkt.lexical) if isinstance(wkt, Lit) else None
+        return (m.group(2), m.group(1)) if m else (None, None)
+
+    def hazard(self, node: str, prop: str) -> str | None:
+        target = self.one(node, prop)
+        if target is None:
+            return None
+        names = {self.vocab.class_name(_lexical(t)) for t in self.index.types(target)}
+        names.add(self.vocab.class_name(_lexical(target)))  # a hazard class used as the value itself
+        found = sorted(n for n in names if n in self.vocab.hazard_types)
+        if len(found) != 1:
+            self.problem(node, f"{_short(prop)} <{_lexical(target)}> is not typed with exactly one hazard class "
+                         "such as ckg:Flood")
+            return None
+        return found[0]
+
+    def direct_statements(self, described: dict[str, set[tuple[Obj, Obj]]]) -> None:
+        """Every direct ckg:dependsOn / ckg:exposedTo must be described by its n-ary node."""
+        for direct, table, what in ((str(CKG.dependsOn), "dependencies", "ckg:Dependency"),
+                                    (str(CKG.exposedTo), "exposures", "ckg:Exposure")):
+            for node, props in self.index.nodes.items():
+                for target in props.get(direct, ()):
+                    if (node, target) not in described[table]:
+                        self.problem(node, f"{_short(direct)} <{_lexical(target)}> is not described by a {what} "
+                                     "node (which gives its kind and the rest); add one")
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in (("ckg", str(CKG)), ("rdfs", str(RDFS)), ("geo", str(GEO)), ("org", str(ORG))):
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return f"<{iri}>"
+
+
+def rows_from_index(index: Index, report: Report) -> Iterator[RawRow]:
+    """The raw rows the data in ``index`` stands for, in load order; problems go to ``report``."""
+    vocab = vocabulary()
+    conv = _Converter(index, report, vocab)
+    by_table: dict[str, list[str]] = defaultdict(list)
+    for node in index.nodes:
+        for table in conv.table_of(node):
+            by_table[table].append(node)
+    described: dict[str, set[tuple[Obj, Obj]]] = {"dependencies": set(), "exposures": set()}
+    for table, first, second in (("dependencies", "dependent", "provider"), ("exposures", "asset", "zone")):
+        for node in by_table[table]:
+            for a in index.objects(node, str(CKG[first])):
+                for b in index.objects(node, str(CKG[second])):
+                    described[table].add((a, b))
+    conv.direct_statements(described)
+    for table in TABLES:
+        nodes = sorted(by_table[table], key=lambda n: (index.lines.get(n, 0), n))
+        for node in nodes:
+            yield RawRow(table, index.source, index.lines.get(node, 0), conv.values(node, table), node=node)

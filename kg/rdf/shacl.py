@@ -1,0 +1,549 @@
+"""SHACL validation of instance data against ``shapes.ttl``, practical at 100k+ elements.
+
+pyshacl evaluates every constraint of every focus node through rdflib graph
+look-ups: about 1,000 focus nodes a second on the CI machine, so a
+100k-asset city (half a million focus nodes: assets, geometries,
+dependencies, exposures) would take many minutes. The shapes stay the one
+contract; what changes is who runs them:
+
+* **fast engine** (the default): the shapes that use only the SHACL core
+  features listed in :data:`SUPPORTED` are compiled from ``shapes.ttl`` and
+  evaluated here, in one pass over a plain-dict index of the data
+  (:class:`~kg.rdf.index.Index`) plus the ontology;
+* every other shape (today: the SPARQL-based ``ckgsh:RegionNestingShape``) is
+  run by **pyshacl, in focus-node batches**: each batch graph holds the
+  ontology, the focus nodes' triples and the triples of the nodes they point
+  to. ``shapes.ttl`` promises that such shapes look no further.
+
+Both report :class:`Violation` records with the focus node and the shape's
+``sh:message``. ``engine="pyshacl"`` runs pyshacl alone over the whole graph
+(the reference; tests check that both engines agree). docs/rdf.md has the
+measurements.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+import pyshacl
+from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.term import Identifier
+
+from kg.namespaces import RDF, RDFS, SH, XSD
+from kg.ontology import load_ontology, shapes_path
+from kg.rdf.index import Index, from_rdflib, is_bnode, to_rdflib
+from kg.rdf.terms import XSD_STRING, Lit, Obj
+
+__all__ = ["ENGINES", "SUPPORTED", "Violation", "load_shapes", "validate_index"]
+
+ENGINES = ("fast", "pyshacl")
+
+SUPPORTED = frozenset(str(SH[name]) for name in (
+    "targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode", "property", "path", "message",
+    "minCount", "maxCount", "datatype", "class", "nodeKind", "minInclusive", "maxInclusive", "minExclusive",
+    "maxExclusive", "minLength", "maxLength", "pattern", "flags", "in", "hasValue", "disjoint", "node",
+    "qualifiedValueShape", "qualifiedMinCount", "qualifiedMaxCount", "and", "or", "not", "xone",
+    "deactivated", "severity", "name", "description", "order", "group",
+))
+"""SHACL predicates the fast engine evaluates; a shape using any other ``sh:`` term goes to pyshacl."""
+
+_TYPE, _SUBCLASS = str(RDF.type), str(RDFS.subClassOf)
+_LANG_STRING = str(RDF.langString)
+_NUMERIC: dict[str, Callable[[str], Any]] = {
+    str(XSD.integer): int, str(XSD.int): int, str(XSD.long): int, str(XSD.short): int,
+    str(XSD.nonNegativeInteger): int, str(XSD.positiveInteger): int, str(XSD.decimal): Decimal,
+    str(XSD.double): float, str(XSD.float): float,
+}
+_PY_TYPES: dict[str, type] = {str(XSD.integer): int, str(XSD.decimal): Decimal, str(XSD.boolean): bool}
+_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One SHACL result: the focus node, the shape's message, and the value at fault (if any)."""
+
+    focus: Obj
+    message: str
+    shape: str
+    value: Obj | None = None
+    path: str | None = None
+
+    def text(self) -> str:
+        """The message, with the offending value when there is one."""
+        if self.value is None:
+            return self.message
+        shown = repr(self.value.lexical) if isinstance(self.value, Lit) else f"<{self.value}>"
+        return f"{self.message}; got {shown}"
+
+
+# ---------------------------------------------------------------------- shapes
+
+
+@cache
+def load_shapes() -> Graph:
+    """The shipped shapes graph (parsed once per process)."""
+    return Graph().parse(shapes_path(), format="turtle")
+
+
+@cache
+def _ontology_index() -> Index:
+    index = Index("ontology")
+    for s, p, o in load_ontology().graph:
+        index.add(str(from_rdflib(s)), str(p), from_rdflib(o))
+    return index
+
+
+@dataclass
+class _Path:
+    predicate: str
+    mode: str = "one"  # one | inverse | star | plus
+
+
+@dataclass
+class _Shape:
+    node: Identifier
+    path: _Path | None = None
+    message: str = ""
+    params: dict[str, list[Obj]] = field(default_factory=dict)
+    lists: dict[str, list[Obj]] = field(default_factory=dict)
+    properties: list[_Shape] = field(default_factory=list)
+    subshapes: dict[str, list[_Shape]] = field(default_factory=dict)
+    deactivated: bool = False
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class _Compiler:
+    """Reads shapes from the shapes graph into :class:`_Shape` trees (fast subset only)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.done: dict[Identifier, _Shape] = {}
+
+    def shape(self, node: Identifier) -> _Shape:
+        if node in self.done:
+            return self.done[node]
+        g = self.graph
+        result = self.done[node] = _Shape(node)
+        for p, o in g.predicate_objects(node):
+            if not str(p).startswith(str(SH)):
+                continue
+            if str(p) not in SUPPORTED:
+                raise _Unsupported(str(p))
+            name = str(p)[len(str(SH)):]
+            if name == "path":
+                result.path = self.path(o)
+            elif name == "message":
+                if not result.message or (isinstance(o, Literal) and o.language == "en"):
+                    result.message = str(o)
+            elif name == "property":
+                result.properties.append(self.shape(o))
+            elif name in ("node", "not", "qualifiedValueShape"):
+                result.subshapes.setdefault(name, []).append(self.shape(o))
+            elif name in ("and", "or", "xone"):
+                result.subshapes[name] = [self.shape(item) for item in Collection(g, o)]
+            elif name == "in":
+                result.lists["in"] = [from_rdflib(item) for item in Collection(g, o)]
+            elif name == "deactivated":
+                result.deactivated = bool(isinstance(o, Literal) and o.value is True)
+            else:
+                result.params.setdefault(name, []).append(from_rdflib(o))
+        return result
+
+    def path(self, node: Identifier) -> _Path:
+        if isinstance(node, URIRef):
+            return _Path(str(node))
+        g = self.graph
+        for mode, pred in (("inverse", SH.inversePath), ("star", SH.zeroOrMorePath), ("plus", SH.oneOrMorePath)):
+            inner = g.value(node, pred)
+            if isinstance(inner, URIRef):
+                return _Path(str(inner), mode)
+        raise _Unsupported("path")
+
+
+@dataclass
+class _Plan:
+    fast: list[_Shape]
+    slow: list[URIRef]
+    targets: dict[Identifier, list[tuple[str, str]]]
+
+
+@cache
+def _plan() -> _Plan:
+    graph = load_shapes()
+    compiler = _Compiler(graph)
+    fast: list[_Shape] = []
+    slow: list[URIRef] = []
+    targets: dict[Identifier, list[tuple[str, str]]] = {}
+    for node in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str):
+        found = [(str(p)[len(str(SH)):], str(o)) for p, o in graph.predicate_objects(node)
+                 if p in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)]
+        if not found:
+            continue  # a helper shape, used from other shapes only
+        targets[node] = found
+        try:
+            fast.append(compiler.shape(node))
+        except _Unsupported:
+            if not isinstance(node, URIRef):
+                raise ValueError(f"shape {node.n3()} needs pyshacl and must be named by an IRI") from None
+            slow.append(node)
+    return _Plan(fast, slow, targets)
+
+
+# ---------------------------------------------------------------------- evaluation
+
+
+def _number(value: Obj) -> Any:
+    if not isinstance(value, Lit) or value.lang:
+        return None
+    convert = _NUMERIC.get(value.datatype or "")
+    if convert is None:
+        return None
+    try:
+        return convert(value.lexical)
+    except (ValueError, InvalidOperation):
+        return None
+
+
+def _well_typed(value: Lit, datatype: str) -> bool:
+    if datatype in (XSD_STRING, _LANG_STRING):
+        return True
+    convert = _NUMERIC.get(datatype)
+    if convert is not None:
+        try:
+            converted = convert(value.lexical)
+        except (ValueError, InvalidOperation):
+            return False
+        expected = _PY_TYPES.get(datatype)
+        return expected is None or isinstance(converted, expected)
+    if datatype == str(XSD.boolean):
+        return value.lexical in ("true", "false", "1", "0")
+    return True
+
+
+class _Evaluator:
+    """Evaluates compiled shapes over the data index and the ontology."""
+
+    def __init__(self, data: Index) -> None:
+        self.data = data
+        self.onto = _ontology_index()
+        self.memo: dict[tuple[int, Obj], bool] = {}
+        self.subclass_cache: dict[str, frozenset[str]] = {}
+        self.inverse: dict[str, dict[Obj, list[str]]] = {}
+        self._types: dict[Obj, list[str]] | None = None
+        self._below: dict[str, list[str]] | None = None
+
+    def objects(self, s: Obj, p: str) -> list[Obj]:
+        a = self.data.objects(s, p)
+        b = self.onto.objects(s, p)
+        if not b:
+            return a
+        if not a:
+            return b
+        return a + [x for x in b if x not in a]
+
+    def subclasses(self, cls: str) -> frozenset[str]:
+        """``cls`` and every class below it (from the ontology and the data)."""
+        found = self.subclass_cache.get(cls)
+        if found is None:
+            if self._below is None:
+                self._below = defaultdict(list)
+                for index in (self.onto, self.data):
+                    for s, node in index.nodes.items():
+                        for sup in node.get(_SUBCLASS, ()):
+                            if isinstance(sup, str):
+                                self._below[sup].append(s)
+            below = self._below
+            seen, stack = {cls}, [cls]
+            while stack:
+                for sub in below[stack.pop()]:
+                    if sub not in seen:
+                        seen.add(sub)
+                        stack.append(sub)
+            found = self.subclass_cache[cls] = frozenset(seen)
+        return found
+
+    def is_instance(self, node: Obj, cls: str) -> bool:
+        classes = self.subclasses(cls)
+        return any(t in classes for t in self.objects(node, _TYPE))
+
+    def values(self, focus: Obj, path: _Path) -> list[Obj]:
+        if path.mode == "one":
+            return self.objects(focus, path.predicate)
+        if path.mode == "inverse":
+            inverse = self.inverse.get(path.predicate)
+            if inverse is None:
+                inverse = self.inverse[path.predicate] = defaultdict(list)
+                for index in (self.data, self.onto):
+                    for s, node in index.nodes.items():
+                        for o in node.get(path.predicate, ()):
+                            inverse[o].append(s)
+            return list(dict.fromkeys(inverse.get(focus, [])))
+        seen: dict[Obj, None] = {focus: None} if path.mode == "star" else {}
+        stack = [focus]
+        while stack:
+            for nxt in self.objects(stack.pop(), path.predicate):
+                if nxt not in seen:
+                    seen[nxt] = None
+                    stack.append(nxt)
+        return list(seen)
+
+    # ---- one focus node against one shape: the violations (value node or None, message shape)
+    def check(self, focus: Obj, shape: _Shape) -> Iterator[tuple[Obj | None, _Shape]]:
+        if shape.deactivated:
+            return
+        values = self.values(focus, shape.path) if shape.path is not None else [focus]
+        params = shape.params
+        if shape.path is not None:
+            count = len(values)
+            if "minCount" in params and count < _int(params["minCount"][0]):
+                yield None, shape
+            if "maxCount" in params and count > _int(params["maxCount"][0]):
+                yield None, shape
+        for value in values:
+            if not self._value_ok(value, shape):
+                yield value, shape
+        for other in params.get("disjoint", []):
+            theirs = set(self.objects(focus, str(other)))
+            for value in values:
+                if value in theirs:
+                    yield value, shape
+        for target in params.get("hasValue", []):
+            if target not in values:
+                yield None, shape
+        for sub in shape.subshapes.get("qualifiedValueShape", []):
+            matching = sum(1 for v in values if self.conforms(v, sub))
+            low = params.get("qualifiedMinCount")
+            high = params.get("qualifiedMaxCount")
+            if (low and matching < _int(low[0])) or (high and matching > _int(high[0])):
+                yield None, shape
+        for prop in shape.properties:
+            for value in values:
+                for bad, source in self.check(value, prop):
+                    yield (bad, source) if shape.path is None else (value, shape)
+
+    def _value_ok(self, value: Obj, shape: _Shape) -> bool:
+        params, subs = shape.params, shape.subshapes
+        for datatype in params.get("datatype", []):
+            if not isinstance(value, Lit):
+                return False
+            actual = _LANG_STRING if value.lang else (value.datatype or XSD_STRING)
+            if actual != datatype or not _well_typed(value, str(datatype)):
+                return False
+        for cls in params.get("class", []):
+            if isinstance(value, Lit) or not self.is_instance(value, str(cls)):
+                return False
+        for kind in params.get("nodeKind", []):
+            if not _node_kind_ok(value, str(kind)):
+                return False
+        for name, test in _RANGES.items():
+            for bound in params.get(name, []):
+                a, b = _number(value), _number(bound)
+                if a is None or b is None or isinstance(a, float) and math.isnan(a) or not test(a, b):
+                    return False
+        text = None if isinstance(value, str) and is_bnode(value) else (
+            value.lexical if isinstance(value, Lit) else value)
+        for name in ("minLength", "maxLength"):
+            for bound in params.get(name, []):
+                if text is None or (len(text) < _int(bound) if name == "minLength" else len(text) > _int(bound)):
+                    return False
+        for pattern in params.get("pattern", []):
+            flags = params.get("flags", [])
+            compiled = _regex(_lexical(pattern), _lexical(flags[0]) if flags else "")
+            if text is None or not compiled.search(text):
+                return False
+        if "in" in shape.lists and value not in shape.lists["in"]:
+            return False
+        if any(not self.conforms(value, sub) for sub in subs.get("node", [])):
+            return False
+        if any(self.conforms(value, sub) for sub in subs.get("not", [])):
+            return False
+        if "and" in subs and not all(self.conforms(value, sub) for sub in subs["and"]):
+            return False
+        if "or" in subs and not any(self.conforms(value, sub) for sub in subs["or"]):
+            return False
+        return not ("xone" in subs and sum(1 for sub in subs["xone"] if self.conforms(value, sub)) != 1)
+
+    def conforms(self, node: Obj, shape: _Shape) -> bool:
+        key = (id(shape), node)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = next(iter(self.check(node, shape)), None) is None
+        return found
+
+    # ---- targets
+    def _by_type(self) -> dict[Obj, list[str]]:
+        if self._types is None:
+            self._types = defaultdict(list)
+            for index in (self.data, self.onto):
+                for s, node in index.nodes.items():
+                    for t in node.get(_TYPE, ()):
+                        self._types[t].append(s)
+        return self._types
+
+    def targets(self, spec: list[tuple[str, str]]) -> list[Obj]:
+        """The focus nodes of a shape's target declarations, in a stable order."""
+        found: dict[Obj, None] = {}
+        for kind, value in spec:
+            if kind == "targetNode":
+                found[value] = None
+            elif kind == "targetClass":
+                by_type = self._by_type()
+                for cls in sorted(self.subclasses(value)):
+                    found.update(dict.fromkeys(by_type.get(cls, ())))
+            else:
+                for index in (self.data, self.onto):
+                    for s, node in index.nodes.items():
+                        objs = node.get(value)
+                        if objs:
+                            if kind == "targetSubjectsOf":
+                                found[s] = None
+                            else:
+                                found.update(dict.fromkeys(objs))
+        return list(found)
+
+
+_RANGES: dict[str, Callable[[Any, Any], bool]] = {
+    "minInclusive": lambda a, b: a >= b,
+    "maxInclusive": lambda a, b: a <= b,
+    "minExclusive": lambda a, b: a > b,
+    "maxExclusive": lambda a, b: a < b,
+}
+
+
+def _int(value: Obj) -> int:
+    return int(value.lexical) if isinstance(value, Lit) else int(value)
+
+
+def _lexical(value: Obj) -> str:
+    return value.lexical if isinstance(value, Lit) else value
+
+
+@cache
+def _regex(pattern: str, flags: str) -> re.Pattern[str]:
+    bits = 0
+    for flag, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL), ("x", re.VERBOSE)):
+        if flag in flags:
+            bits |= bit
+    return re.compile(pattern, bits)
+
+
+def _node_kind_ok(value: Obj, kind: str) -> bool:
+    name = kind[len(str(SH)):]
+    actual = "Literal" if isinstance(value, Lit) else ("BlankNode" if is_bnode(value) else "IRI")
+    return actual in name or (name == "BlankNodeOrIRI" and actual != "Literal")
+
+
+# ---------------------------------------------------------------------- pyshacl
+
+
+def _batch_graph(index: Index, focus: Iterable[Obj]) -> Graph:
+    """The ontology, the focus nodes' triples and those of every node they point to."""
+    graph = Graph()
+    for triple in load_ontology().graph:
+        graph.add(triple)
+    todo: list[str] = [f for f in focus if isinstance(f, str)]
+    done: set[str] = set()
+    hops = {f: 0 for f in todo}
+    while todo:
+        node = todo.pop()
+        if node in done:
+            continue
+        done.add(node)
+        for s, p, o in index.triples(node):
+            graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
+            if isinstance(o, str) and o not in done and (hops[node] == 0 or is_bnode(o)):
+                hops.setdefault(o, hops[node] + 1)
+                todo.append(o)
+    return graph
+
+
+def _results(report: Graph, shape_of: Callable[[Identifier], str]) -> Iterator[Violation]:
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        message = report.value(result, SH.resultMessage)
+        value = report.value(result, SH.value)
+        path = report.value(result, SH.resultPath)
+        source = report.value(result, SH.sourceShape)
+        yield Violation(
+            focus=from_rdflib(focus),
+            message=str(message) if message is not None else "violates a SHACL constraint",
+            shape=shape_of(source) if source is not None else "",
+            value=from_rdflib(value) if value is not None and value != focus else None,
+            path=str(path) if isinstance(path, URIRef) else None,
+        )
+
+
+def _pyshacl(data: Graph, *, shapes: list[URIRef] | None = None, focus: list[Obj] | None = None) -> list[Violation]:
+    conforms, report, _ = pyshacl.validate(
+        data, shacl_graph=load_shapes(), inference="none", inplace=True,
+        use_shapes=shapes, focus_nodes=[to_rdflib(f) for f in focus] if focus is not None else None,
+    )
+    if conforms:
+        return []
+    shapes_graph = load_shapes()
+
+    def shape_of(source: Identifier) -> str:
+        # Results name the property shape (often a blank node); report its node shape.
+        for parent in shapes_graph.subjects(SH.property, source):
+            return str(parent)
+        return str(source)
+
+    return list(_results(report, shape_of))
+
+
+# ---------------------------------------------------------------------- entry point
+
+
+def validate_index(index: Index, *, engine: str = "fast", batch_size: int = _BATCH) -> list[Violation]:
+    """Validate the data in ``index`` against ``shapes.ttl``; an empty list means it conforms.
+
+    Parameters
+    ----------
+    index
+        The parsed data.
+    engine
+        ``fast`` (compiled core shapes + pyshacl batches for the rest) or
+        ``pyshacl`` (pyshacl over the whole graph, the slow reference).
+    batch_size
+        Focus nodes per pyshacl batch (fast engine).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown SHACL engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "pyshacl":
+        graph = Graph()
+        for triple in load_ontology().graph:
+            graph.add(triple)
+        for s in index.nodes:
+            for s_, p, o in index.triples(s):
+                graph.add((to_rdflib(s_), to_rdflib(p), to_rdflib(o)))
+        return _dedupe(_pyshacl(graph))
+    plan = _plan()
+    evaluator = _Evaluator(index)
+    found: list[Violation] = []
+    for shape in plan.fast:
+        for focus in evaluator.targets(plan.targets[shape.node]):
+            for value, source in evaluator.check(focus, shape):
+                found.append(Violation(focus, source.message or shape.message or "violates a SHACL constraint",
+                                       str(shape.node), value,
+                                       source.path.predicate if source.path is not None else None))
+    for name in plan.slow:
+        targets = [f for f in evaluator.targets(plan.targets[name]) if isinstance(f, str)]
+        for start in range(0, len(targets), batch_size):
+            batch = targets[start:start + batch_size]
+            found.extend(_pyshacl(_batch_graph(index, batch), shapes=[name], focus=batch))
+    return _dedupe(found)
+
+
+def _dedupe(violations: Iterable[Violation]) -> list[Violation]:
+    return list(dict.fromkeys(violations))

@@ -1,0 +1,402 @@
+"""The production store: Neo4j 5 through the official ``neo4j`` driver.
+
+The graph model is described in :mod:`kg.store.neo4j_mapping` and
+docs/neo4j.md. Writes are batched ``UNWIND $rows AS row MERGE ...`` statements,
+each batch one managed write transaction (nodes first, then relationships),
+so loading the same data twice leaves the same graph and a load cut short is
+completed by running it again. Reads run in read transactions, so behind a
+``neo4j://`` URL a cluster sends them to its followers and read replicas.
+
+Connection settings: the URL (``bolt://HOST:PORT``, ``neo4j://HOST:PORT``, with
+``+s``/``+ssc`` variants and optionally ``USER:PASSWORD@`` before the host),
+``KG_NEO4J_USER``/``KG_NEO4J_PASSWORD`` when the URL carries no credentials
+(no authentication when neither does), and ``KG_NEO4J_DATABASE`` (default
+``neo4j``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import neo4j
+from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, ManagedTransaction, Query
+from neo4j.exceptions import AuthError, ClientError, ConfigurationError, DriverError, Forbidden, Neo4jError
+
+from kg.analysis.graph import GraphSnapshot
+from kg.errors import ElementNotFound, KGError, StoreUnavailable, ValidationError
+from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
+from kg.ontology import load_ontology
+from kg.store.base import CypherResult, ProgressFn, SnapshotCache, Stats
+from kg.store.neo4j_cypher import ReadOnlyCypher
+from kg.store.neo4j_mapping import (
+    ELEMENT,
+    FRAGILITY,
+    META,
+    META_NAME,
+    NODE_LABELS,
+    PROPS_KEY,
+    SCHEMA,
+    WriteStep,
+    node_tables,
+    plan_problems,
+    quote,
+    read_query,
+    write_steps,
+)
+
+__all__ = ["Neo4jStore"]
+
+T = TypeVar("T")
+DEFAULT_BATCH = 10_000
+MIN_VERSION = (5, 26)
+_FETCH_SIZE = 10_000
+_HINT = "start a local one with `scripts/neo4j start` (it prints the bolt:// URL to use), or check --store / KG_STORE"
+_TABLE_OF_LABEL = {label: table for table, label in NODE_LABELS.items()}
+_REFS = "[(n)-[r]->(t) WHERE type(r) IN $refs | [type(r), t.id]]"
+
+
+def _split_url(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without credentials (what the driver and users see) and the credentials it carried."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def _auth(credentials: tuple[str, str] | None) -> tuple[str, str] | None:
+    if credentials is not None:
+        return credentials
+    user = os.environ.get("KG_NEO4J_USER")
+    password = os.environ.get("KG_NEO4J_PASSWORD")
+    if user or password:
+        return (user or "neo4j", password or "")
+    return None
+
+
+class Neo4jStore:
+    """Store protocol on a Neo4j 5 database (see the module docs for the URL and settings).
+
+    Parameters
+    ----------
+    url
+        ``bolt://`` or ``neo4j://`` URL, optionally with ``USER:PASSWORD@``.
+    database
+        Database name; default ``$KG_NEO4J_DATABASE`` or ``neo4j``.
+    batch_size
+        Rows per write transaction.
+    retry_s
+        How long a transaction is retried after a transient failure (a lost
+        connection, a cluster leader change) before the error is raised.
+
+    Raises
+    ------
+    StoreUnavailable
+        When the server cannot be reached or refuses the credentials.
+    """
+
+    def __init__(self, url: str, *, database: str | None = None, batch_size: int = DEFAULT_BATCH,
+                 retry_s: float = 30.0) -> None:
+        self.url, credentials = _split_url(url)
+        self.database = database or os.environ.get("KG_NEO4J_DATABASE") or "neo4j"
+        self.batch_size = batch_size
+        self._cache = SnapshotCache()
+        try:
+            self._driver = GraphDatabase.driver(
+                self.url, auth=_auth(credentials), user_agent="citykg", connection_timeout=10.0,
+                max_transaction_retry_time=retry_s, notifications_min_severity="OFF",
+            )
+        except (ConfigurationError, ValueError) as exc:
+            raise StoreUnavailable(f"store URL {self.url!r}: {exc}") from exc
+        self._bookmarks = self._driver.execute_query_bookmark_manager
+        try:
+            self._check_version(self._driver.get_server_info().agent)
+            self._ensure_schema()
+        except (Neo4jError, DriverError) as exc:
+            self._driver.close()
+            raise self._unavailable(exc, "cannot connect to") from exc
+        except BaseException:
+            self._driver.close()
+            raise
+        self._cypher = ReadOnlyCypher(self._session)
+
+    # ---------------------------------------------------------------------------------- plumbing
+    def _unavailable(self, exc: Exception, doing: str) -> StoreUnavailable:
+        if isinstance(exc, AuthError):
+            return StoreUnavailable(
+                f"Neo4j at {self.url} refused the credentials ({exc.message}); set KG_NEO4J_USER and "
+                "KG_NEO4J_PASSWORD, or put USER:PASSWORD@ in the URL")
+        if isinstance(exc, ClientError) and exc.code and exc.code.startswith("Neo.ClientError.Database"):
+            return StoreUnavailable(
+                f"Neo4j at {self.url} has no usable database {self.database!r} ({exc.message}); "
+                "set KG_NEO4J_DATABASE to an existing database")
+        detail = exc.message if isinstance(exc, Neo4jError) and exc.message else str(exc) or type(exc).__name__
+        return StoreUnavailable(f"{doing} Neo4j at {self.url}: {detail}; {_HINT}")
+
+    def _check_version(self, agent: str) -> None:
+        # Dynamic labels (the loader) and SHORTEST paths (the cookbook) need 5.26; calendar versions are later.
+        numbers = re.findall(r"\d+", agent.partition("/")[2])
+        version = tuple(int(n) for n in numbers[:2])
+        if version and version < MIN_VERSION:
+            raise StoreUnavailable(
+                f"Neo4j at {self.url} is {agent}; CityKG needs Neo4j {MIN_VERSION[0]}.{MIN_VERSION[1]} or later "
+                "(`scripts/neo4j start` and docker-compose.yml run 5.26)")
+
+    def _session(self, mode: str = READ_ACCESS) -> neo4j.Session:
+        return self._driver.session(database=self.database, default_access_mode=mode,
+                                    bookmark_manager=self._bookmarks, fetch_size=_FETCH_SIZE)
+
+    def _read(self, work: Callable[[ManagedTransaction], T]) -> T:
+        try:
+            with self._session(READ_ACCESS) as session:
+                return session.execute_read(work)
+        except (Neo4jError, DriverError) as exc:
+            raise self._unavailable(exc, "cannot read from") from exc
+
+    def _records(self, query: str, **params: Any) -> list[neo4j.Record]:
+        return self._read(lambda tx: list(tx.run(query, params)))
+
+    def _ensure_schema(self) -> None:
+        with self._session(READ_ACCESS) as session:
+            have = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")}
+            meta = session.run(f"MATCH (m:{META} {{name: $name}}) RETURN count(m) AS c", name=META_NAME).single()
+        missing = [statement for name, statement in SCHEMA if name not in have]
+        if not missing and meta is not None and meta["c"]:
+            return
+        try:
+            with self._session(WRITE_ACCESS) as session:
+                for statement in missing:
+                    session.run(statement).consume()
+                session.run("CALL db.awaitIndexes(300)").consume()
+                session.execute_write(lambda tx: tx.run(
+                    f"MERGE (m:{META} {{name: $name}}) ON CREATE SET m.version = 0", name=META_NAME).consume())
+        except Forbidden:
+            pass  # a read-only account: reads work, writes will say they are not allowed
+
+    # ---------------------------------------------------------------------------------- writes
+    def write(self, plan: LoadPlan, *, progress: ProgressFn | None = None) -> None:
+        """Upsert ``plan`` in batched write transactions, then increment the version.
+
+        Batches commit one by one: if the connection drops, what was written
+        stays and :class:`StoreUnavailable` says so; running the same load
+        again completes it (every batch is an idempotent upsert). The version
+        is incremented only once the whole plan is written.
+        """
+        problems = plan_problems(plan)
+        if problems:
+            raise ValidationError(problems[:200], truncated=len(problems) > 200)
+        written = 0
+        try:
+            with self._session(WRITE_ACCESS) as session:
+                for step in write_steps(plan, self.batch_size):
+                    session.execute_write(_run, step)
+                    written += step.counted
+                    if progress is not None and step.counted:
+                        progress(step.counted)
+                session.execute_write(_bump_version)
+        except (Neo4jError, DriverError) as exc:
+            if isinstance(exc, Neo4jError) and not _is_connection_error(exc):
+                raise StoreUnavailable(f"Neo4j at {self.url} refused the load ({exc.code}: {exc.message}) after "
+                                       f"{written:,} of {plan.total:,} rows; fix that, then run the same load "
+                                       "again (it completes what is missing)") from exc
+            raise StoreUnavailable(
+                f"lost Neo4j at {self.url} during the load after {written:,} of {plan.total:,} rows "
+                f"({exc}); nothing is corrupted: run the same load again to complete it") from exc
+
+    def clear(self) -> None:
+        """Delete every CityKG node and relationship (in batches), then increment the version."""
+        delete = "MATCH (n:{label}) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS c"
+        try:
+            with self._session(WRITE_ACCESS) as session:
+                for label in (ELEMENT, FRAGILITY):
+                    query = delete.format(label=quote(label))
+                    while session.execute_write(_count, query, self.batch_size):
+                        pass
+                session.execute_write(_bump_version)
+        except (Neo4jError, DriverError) as exc:
+            raise self._unavailable(exc, "cannot clear") from exc
+
+    # ---------------------------------------------------------------------------------- reads
+    def version(self) -> int:
+        records = self._records(f"MATCH (m:{META} {{name: $name}}) RETURN m.version AS v", name=META_NAME)
+        return int(records[0]["v"] or 0) if records else 0
+
+    def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]:
+        wanted = list(ids)
+        cases = " ".join(f"WHEN n:{quote(label)} THEN '{table}'" for table, label in NODE_LABELS.items())
+        query = (f"UNWIND $ids AS id MATCH (n:{quote(ELEMENT)} {{id: id}}) "
+                 f"WITH n, CASE {cases} END AS table WHERE table IS NOT NULL "
+                 "RETURN n.id AS id, table, CASE WHEN table IN ['regions', 'agencies'] THEN n.level END AS level")
+        found: dict[str, ExistingElement] = {}
+        for start in range(0, len(wanted), self.batch_size):
+            for r in self._records(query, ids=wanted[start : start + self.batch_size]):
+                found[r["id"]] = ExistingElement(r["table"], r["level"])
+        return found
+
+    def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        """Stream a table with one query, in :data:`COLUMNS` order, sorted by id / key."""
+        query = read_query(table)
+        try:
+            with self._session(READ_ACCESS) as session:
+                records = session.run(Query(query))
+                if table in NODE_TABLES:
+                    for record in records:
+                        values = tuple(record)
+                        keys, props = values[-2], values[-1]
+                        yield (*values[:-2], dict(zip(keys, props, strict=True)) if keys else None)
+                elif table in ("dependencies", "exposures"):
+                    for source, out in records:
+                        # Keys sort like SQLite's (dependent, provider, kind, group) / (asset, zone).
+                        for rest in sorted(out):
+                            yield (source, *rest)
+                else:
+                    for record in records:
+                        yield tuple(record)
+        except (Neo4jError, DriverError) as exc:
+            raise self._unavailable(exc, "cannot read from") from exc
+
+    def get(self, element_id: str) -> dict[str, Any]:
+        tables = list(NODE_LABELS.values())
+        query = (f"MATCH (n:{quote(ELEMENT)} {{id: $id}}) "
+                 f"RETURN [l IN labels(n) WHERE l IN $tables] AS tables, properties(n) AS props, {_REFS} AS refs")
+        refs = sorted({rel for spec in node_tables().values() for rel in spec.references.values()})
+        records = self._records(query, id=element_id, tables=tables, refs=refs)
+        if not records or not records[0]["tables"]:
+            raise ElementNotFound(element_id)
+        return _element(_TABLE_OF_LABEL[records[0]["tables"][0]], records[0]["props"], records[0]["refs"])
+
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        type: str | None = None,
+        region: str | None = None,
+        agency: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        onto = load_ontology()
+        el = quote(ELEMENT)
+        spec = node_tables()["assets"]
+        match = [f"MATCH (n:{el})"]
+        where = ["n.id IS NOT NULL", f"n:{quote(spec.label)}"]
+        params: dict[str, Any] = {"limit": limit}
+        if type:
+            if type not in onto.classes:
+                return []
+            where.append(f"n:{quote(type)}")  # labels carry the class chain, so subclasses match too
+        if region:
+            located, part_of = quote(spec.references["region"]), quote(onto.rel("partOf"))
+            match.insert(0, f"MATCH (r:{el} {{id: $region}})<-[:{part_of}*0..]-(:{quote('Region')})<-[:{located}]-(n)")
+            params["region"] = region
+        if agency:
+            match.append(f"MATCH (n)-[:{quote(spec.references['agency'])}]->(:{el} {{id: $agency}})")
+            params["agency"] = agency
+        if q:
+            # Java regexes: (?i) folds ASCII case only, like SQLite's LIKE; \Q..\E quotes the text.
+            params["pattern"] = "(?s)(?i).*\\Q" + q.replace("\\E", "\\E\\\\E\\Q") + "\\E.*"
+            where.append("(n.id =~ $pattern OR n.name =~ $pattern OR n.type =~ $pattern)")
+        if after:
+            where.append("n.id > $after")
+            params["after"] = after
+        params["refs"] = list(spec.references.values())
+        distinct = "DISTINCT " if region else ""
+        query = (f"{' '.join(match)} WHERE {' AND '.join(where)} WITH {distinct}n ORDER BY n.id LIMIT $limit "
+                 f"RETURN properties(n) AS props, {_REFS} AS refs")
+        return [_element("assets", r["props"], r["refs"]) for r in self._records(query, **params)]
+
+    def stats(self) -> Stats:
+        onto = load_ontology()
+        counts = {}
+        for table, label in NODE_LABELS.items():
+            counts[table] = f"MATCH (n:{quote(label)}) RETURN count(n) AS c"
+        counts["dependencies"] = f"MATCH ()-[r:{quote(onto.rel('dependsOn'))}]->() RETURN count(r) AS c"
+        counts["exposures"] = f"MATCH ()-[r:{quote(onto.rel('exposedTo'))}]->() RETURN count(r) AS c"
+        counts["fragilities"] = f"MATCH (n:{quote(FRAGILITY)}) RETURN count(n) AS c"
+        asset_classes = onto.subclasses("Asset")
+        by_label = " UNION ALL ".join(
+            f"MATCH (n:{quote(c)}) RETURN '{c}' AS label, count(n) AS c" for c in asset_classes)
+
+        def work(tx: ManagedTransaction) -> tuple[dict[str, int], dict[str, int], int]:
+            table_counts = {t: int(tx.run(q).single(strict=True)["c"]) for t, q in counts.items()}
+            # A label no node ever had may give no row at all (rather than a count of 0).
+            labelled = dict.fromkeys(asset_classes, 0)
+            labelled.update({r["label"]: int(r["c"]) for r in tx.run(by_label)})
+            version = tx.run(f"MATCH (m:{META} {{name: $name}}) RETURN m.version AS v", name=META_NAME).single()
+            return table_counts, labelled, int(version["v"] or 0) if version else 0
+
+        table_counts, labelled, version = self._read(work)
+        # Every asset carries the labels of its whole class chain, so the assets whose type is exactly C
+        # are those labelled C minus those labelled with a direct subclass of C (O(1) count-store reads).
+        by_type = {}
+        for c in asset_classes:
+            exact = labelled[c] - sum(labelled[k] for k in asset_classes if onto.classes[k].parent == c)
+            if exact:
+                by_type[c] = exact
+        return Stats(counts=table_counts, assets_by_type=dict(sorted(by_type.items())), version=version)
+
+    def snapshot(self) -> GraphSnapshot:
+        return self._cache.get(self.version(), self.rows)
+
+    # ---------------------------------------------------------------------------------- Cypher
+    def run_cypher(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float = 30.0,
+        row_limit: int = 1000,
+    ) -> CypherResult:
+        """Run a planner's query read-only (see :class:`kg.store.neo4j_cypher.ReadOnlyCypher`)."""
+        try:
+            return self._cypher.run(query, dict(params or {}), timeout_s=timeout_s, row_limit=row_limit)
+        except KGError:
+            raise
+        except (Neo4jError, DriverError) as exc:
+            raise self._unavailable(exc, "cannot query") from exc
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore({self.url!r}, database={self.database!r})"
+
+
+# -------------------------------------------------------------------------------------------- helpers
+def _run(tx: ManagedTransaction, step: WriteStep) -> None:
+    tx.run(step.query, step.params, rows=step.rows).consume()
+
+
+def _count(tx: ManagedTransaction, query: str, batch: int) -> int:
+    return int(tx.run(query, batch=batch).single(strict=True)["c"])
+
+
+def _bump_version(tx: ManagedTransaction) -> None:
+    tx.run(f"MERGE (m:{META} {{name: $name}}) SET m.version = coalesce(m.version, 0) + 1", name=META_NAME).consume()
+
+
+def _is_connection_error(exc: Neo4jError) -> bool:
+    return bool(exc.code) and (exc.code.startswith("Neo.TransientError") or "Unavailable" in exc.code)
+
+
+def _element(table: str, props: dict[str, Any], refs: list[list[str]]) -> dict[str, Any]:
+    """A node's properties and outgoing relationships as the flat record SQLite's ``get`` returns."""
+    spec = node_tables()[table]
+    targets = {rel: target for rel, target in refs}
+    record: dict[str, Any] = {"table": table}
+    for column in COLUMNS[table]:
+        if column == "props":
+            record["props"] = {k: props.get(k) for k in props.get(PROPS_KEY, ())}
+        elif column in spec.properties:
+            record[column] = props.get(column)
+        else:
+            record[column] = targets.get(spec.references[column])
+    return record

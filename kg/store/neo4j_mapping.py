@@ -1,0 +1,313 @@
+"""How CityKG's tables map onto the Neo4j property graph, as Cypher text and parameters (no I/O).
+
+The mapping (docs/neo4j.md, "The graph model in Neo4j"):
+
+* A row of ``regions``, ``agencies``, ``assets`` or ``hazard_zones`` is a node
+  labelled ``Element`` plus its class chain from the ontology
+  (``:Element:Asset:PowerAsset:Substation``, ``:Element:Region``, ...), keyed by
+  a unique ``id``. Its plain columns are properties; its extra bundle columns
+  (``props``) are properties too, and their names are kept in the list
+  property ``_props`` so the store can give them back as ``props``.
+* Reference columns are relationships, never properties: ``region`` is
+  ``LOCATED_IN``, ``agency`` ``OPERATED_BY``, a region's ``parent`` ``PART_OF``,
+  an agency's ``parent`` ``SUB_ORGANIZATION_OF`` and its ``jurisdiction``
+  ``HAS_JURISDICTION``. A zone keeps its ``hazard`` name as a property and also
+  points ``OF_HAZARD`` at a shared hazard node ``:Element:Hazard:Flood {id: "Flood"}``.
+* ``dependencies`` are ``DEPENDS_ON {kind, group, buffer_hours}`` from the
+  dependent to the provider; ``exposures`` are ``EXPOSED_TO {intensity}``.
+* ``fragilities`` are ``:Fragility`` nodes (not elements: they are parameters,
+  not things in the city) keyed by ``key`` = ``hazard|type|asset``.
+* One ``:Meta {name: "citykg"}`` node carries the ``version`` counter.
+
+Relationship types and class labels come from the ontology, never from literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from kg.errors import Problem
+from kg.load.plan import COLUMNS, NODE_TABLES, LoadPlan
+from kg.ontology import load_ontology
+
+__all__ = [
+    "ELEMENT",
+    "FRAGILITY",
+    "META",
+    "NODE_LABELS",
+    "PROPS_KEY",
+    "SCHEMA",
+    "NodeTable",
+    "WriteStep",
+    "node_tables",
+    "plan_problems",
+    "quote",
+    "read_query",
+    "write_steps",
+]
+
+ELEMENT = "Element"
+FRAGILITY = "Fragility"
+META = "Meta"
+META_NAME = "citykg"
+PROPS_KEY = "_props"
+"""Node property listing which properties came from extra bundle columns (returned as ``props``)."""
+
+NODE_LABELS = {"regions": "Region", "agencies": "Agency", "assets": "Asset", "hazard_zones": "HazardZone"}
+"""The ontology class whose label marks each node table's nodes."""
+
+SCHEMA: tuple[tuple[str, str], ...] = (
+    ("citykg_element_id",
+     f"CREATE CONSTRAINT citykg_element_id IF NOT EXISTS FOR (n:{ELEMENT}) REQUIRE n.id IS UNIQUE"),
+    ("citykg_fragility_key",
+     f"CREATE CONSTRAINT citykg_fragility_key IF NOT EXISTS FOR (n:{FRAGILITY}) REQUIRE n.key IS UNIQUE"),
+    ("citykg_meta_name", f"CREATE CONSTRAINT citykg_meta_name IF NOT EXISTS FOR (n:{META}) REQUIRE n.name IS UNIQUE"),
+)
+"""(name, statement) of every constraint the store needs; each also gives an index."""
+
+
+def quote(name: str) -> str:
+    """``name`` as a Cypher label or relationship type (backtick-quoted; names come from the ontology)."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a safe label or relationship type: {name!r}")
+    return f"`{name}`"
+
+
+@dataclass(frozen=True)
+class NodeTable:
+    """How one node table is stored: its label, plain properties and reference relationships."""
+
+    table: str
+    label: str
+    properties: tuple[str, ...]
+    references: dict[str, str]
+    """Reference column -> relationship type (pointing from this node to the referenced one)."""
+
+    def column_expression(self, column: str, var: str = "n") -> str:
+        """Cypher expression reading ``column`` of a node bound to ``var`` (``props`` excluded)."""
+        if column in self.properties:
+            return f"{var}.{column}"
+        rel = quote(self.references[column])
+        return f"head([({var})-[:{rel}]->(t) | t.id])"
+
+
+@cache
+def node_tables() -> dict[str, NodeTable]:
+    """The mapping of every node table, with relationship types read from the ontology."""
+    onto = load_ontology()
+    references = {
+        "regions": {"parent": onto.rel("partOf")},
+        "agencies": {"parent": onto.rel("subOrganizationOf"), "jurisdiction": onto.rel("hasJurisdiction")},
+        "assets": {"region": onto.rel("locatedIn"), "agency": onto.rel("operatedBy")},
+        "hazard_zones": {"region": onto.rel("locatedIn"), "hazard": onto.rel("ofHazard")},
+    }
+    out = {}
+    for table in NODE_TABLES:
+        refs = references[table]
+        columns = [c for c in COLUMNS[table] if c != "props"]
+        # A zone's hazard is both a property (its value) and a relationship (to the hazard node).
+        properties = tuple(c for c in columns if c not in refs or c == "hazard")
+        out[table] = NodeTable(table, NODE_LABELS[table], properties, refs)
+    for label in (ELEMENT, FRAGILITY, "Hazard", *NODE_LABELS.values()):
+        if label not in onto.classes:
+            raise RuntimeError(f"the ontology has no class {label!r}, which the Neo4j mapping needs")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- writes
+@dataclass(frozen=True)
+class WriteStep:
+    """One write transaction: a Cypher statement, its ``$rows``, and how many plan rows it completes."""
+
+    query: str
+    rows: list[dict[str, Any]]
+    counted: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    """Parameters besides ``$rows``."""
+
+
+def plan_problems(plan: LoadPlan) -> list[Problem]:
+    """What the Neo4j mapping cannot store, although the plan is valid (ids of hazard nodes, ``_props``)."""
+    reserved = load_ontology().hazard_types
+    problems: list[Problem] = []
+    for table in NODE_TABLES:
+        for row in plan.rows.get(table, ()):
+            if row[0] in reserved:
+                problems.append(Problem(f"{table} id {row[0]!r}", f"the id {row[0]!r} names the hazard node in "
+                                        "Neo4j (:Hazard); give this element another id"))
+            if row[-1] and PROPS_KEY in row[-1]:
+                problems.append(Problem(f"{table} id {row[0]!r}", f"the column {PROPS_KEY!r} is reserved by "
+                                        "the Neo4j store; rename it"))
+    return problems
+
+
+@cache
+def label_chains() -> dict[str, list[str]]:
+    """Every class -> its labels below Element (``Substation`` -> Asset, PowerAsset, Substation)."""
+    onto = load_ontology()
+    return {name: list(onto.ancestors(name)[1:]) for name in onto.classes if onto.is_a(name, ELEMENT)}
+
+
+def _label_params() -> dict[str, Any]:
+    chains = label_chains()
+    return {"chains": chains, "classes": sorted(set(chains) - {ELEMENT})}
+
+
+def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _node_properties(table: NodeTable, row: tuple[Any, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in zip(COLUMNS[table.table], row, strict=True):
+        if name in table.properties and value is not None:
+            values[name] = value
+    extra = row[-1]
+    if extra:
+        values.update(extra)
+        values[PROPS_KEY] = list(extra)
+    return values
+
+
+def _node_upsert(table: NodeTable, inline: Sequence[str]) -> str:
+    """MERGE a batch of nodes, replacing their properties, class labels and ``inline`` references.
+
+    Labels come from ``$chains`` (class -> chain below Element); labels of a
+    former class chain go, labels someone added by hand stay. ``inline``
+    references point at nodes written before (another table), so they are set
+    here; a stale target is deleted first (an asset moved to another region
+    loses its old LOCATED_IN).
+    """
+    el = quote(ELEMENT)
+    kind = "row.props.type" if table.table == "assets" else f"'{table.label}'"
+    parts = [f"UNWIND $rows AS row MERGE (n:{el} {{id: row.id}})",
+             f"WITH n, row, $chains[{kind}] AS chain",
+             "WITH n, row, chain, [l IN labels(n) WHERE l IN $classes AND NOT l IN chain] AS stale",
+             "SET n = row.props REMOVE n:$(stale) SET n:$(chain)"]
+    for i, column in enumerate(inline):
+        rel = quote(table.references[column])
+        parts.append(f"FOREACH (x IN [(n)-[x{i}:{rel}]->(t{i}) WHERE row.refs.{column} IS NULL "
+                     f"OR t{i}.id <> row.refs.{column} | x{i}] | DELETE x)")
+    if inline:
+        parts.append("WITH n, row")
+        parts += [f"OPTIONAL MATCH (t{i}:{el} {{id: row.refs.{column}}})" for i, column in enumerate(inline)]
+        parts += [f"FOREACH (_ IN CASE WHEN t{i} IS NULL THEN [] ELSE [1] END | "
+                  f"MERGE (n)-[:{quote(table.references[column])}]->(t{i}))" for i, column in enumerate(inline)]
+    return " ".join(parts)
+
+
+def _reference_replace(rel: str) -> str:
+    # Replaces the node's outgoing `rel` (one target at most): deletes a stale one, merges the new one.
+    r = quote(rel)
+    return (f"UNWIND $rows AS row MATCH (n:{quote(ELEMENT)} {{id: row.id}}) "
+            f"FOREACH (x IN [(n)-[x0:{r}]->(t0) WHERE row.target IS NULL OR t0.id <> row.target | x0] | DELETE x) "
+            f"WITH n, row WHERE row.target IS NOT NULL MATCH (t:{quote(ELEMENT)} {{id: row.target}}) "
+            f"MERGE (n)-[:{r}]->(t)")
+
+
+def _hazard_nodes(hazards: set[str]) -> WriteStep:
+    query = (f"UNWIND $rows AS row MERGE (h:{quote(ELEMENT)} {{id: row.id}}) "
+             "WITH h, $chains[row.id] AS chain SET h:$(chain)")
+    return WriteStep(query, [{"id": h} for h in sorted(hazards)], params={"chains": label_chains()})
+
+
+def _inline(table: str) -> tuple[str, ...]:
+    """References set with the node: those pointing at another table (written before this one)."""
+    return tuple(c for c in node_tables()[table].references if c != "parent")
+
+
+def _node_steps(plan: LoadPlan, batch: int) -> Iterator[WriteStep]:
+    for name, table in node_tables().items():
+        rows = plan.rows.get(name, [])
+        if not rows:
+            continue
+        columns = COLUMNS[name]
+        inline = _inline(name)
+        positions = [columns.index(c) for c in inline]
+        separate = [c for c in table.references if c not in inline]
+        if name == "hazard_zones":
+            yield _hazard_nodes({r[1] for r in rows})
+        query = _node_upsert(table, inline)
+        for chunk in _chunks(rows, batch):
+            params = [{"id": r[0], "props": _node_properties(table, r),
+                       "refs": {c: r[p] for c, p in zip(inline, positions, strict=True)}} for r in chunk]
+            yield WriteStep(query, params, 0 if separate else len(chunk), _label_params())
+        for column in separate:
+            position = columns.index(column)
+            query = _reference_replace(table.references[column])
+            for chunk in _chunks(rows, batch):
+                params = [{"id": r[0], "target": r[position]} for r in chunk]
+                yield WriteStep(query, params, len(chunk) if column == separate[-1] else 0)
+
+
+def write_steps(plan: LoadPlan, batch: int) -> Iterator[WriteStep]:
+    """Every write transaction of ``plan``: nodes first, then relationships.
+
+    Node tables are written in load order with their references to earlier
+    tables; references within a table (a region's or agency's ``parent``)
+    follow in a second pass. Each step is an idempotent upsert, so a load cut
+    short (a dropped connection, a killed server) is completed by running it
+    again.
+    """
+    onto = load_ontology()
+    el = quote(ELEMENT)
+    yield from _node_steps(plan, batch)
+    depends = quote(onto.rel("dependsOn"))
+    query = (f"UNWIND $rows AS row MATCH (d:{el} {{id: row.dependent}}) MATCH (p:{el} {{id: row.provider}}) "
+             f"MERGE (d)-[r:{depends} {{kind: row.kind, `group`: row.group}}]->(p) "
+             "SET r.buffer_hours = row.buffer_hours")
+    for chunk in _chunks(plan.rows.get("dependencies", []), batch):
+        params = [{"dependent": r[0], "provider": r[1], "kind": r[2], "group": r[3], "buffer_hours": r[4]}
+                  for r in chunk]
+        yield WriteStep(query, params, len(chunk))
+    exposed = quote(onto.rel("exposedTo"))
+    query = (f"UNWIND $rows AS row MATCH (a:{el} {{id: row.asset}}) MATCH (z:{el} {{id: row.zone}}) "
+             f"MERGE (a)-[r:{exposed}]->(z) SET r.intensity = row.intensity")
+    for chunk in _chunks(plan.rows.get("exposures", []), batch):
+        yield WriteStep(query, [{"asset": r[0], "zone": r[1], "intensity": r[2]} for r in chunk], len(chunk))
+    query = f"UNWIND $rows AS row MERGE (f:{quote(FRAGILITY)} {{key: row.key}}) SET f = row.props"
+    for chunk in _chunks(plan.rows.get("fragilities", []), batch):
+        params = []
+        for hazard, threshold, asset_type, asset, beta in chunk:
+            key = f"{hazard}|{asset_type or ''}|{asset or ''}"
+            props = {"key": key, "hazard": hazard, "threshold": threshold, "type": asset_type, "asset": asset,
+                     "beta": beta}
+            params.append({"key": key, "props": {k: v for k, v in props.items() if v is not None}})
+        yield WriteStep(query, params, len(chunk))
+
+
+# ---------------------------------------------------------------------------------------------- reads
+def read_query(table: str) -> str:
+    """One query streaming ``table``, sorted by id like the SQLite store (see :func:`kg.store.neo4j` ``rows``).
+
+    Node tables give one record per node: its columns in :data:`COLUMNS`
+    order, then ``_props`` and the values of those properties (together standing
+    for ``props``). Relation tables give one record per source node (id, list of
+    ``[other columns...]``), because the driver's cost is per record; the
+    caller sorts each short list and flattens it.
+    """
+    onto = load_ontology()
+    el = quote(ELEMENT)
+    if table in NODE_TABLES:
+        spec = node_tables()[table]
+        fields = [spec.column_expression(c) for c in COLUMNS[table] if c != "props"]
+        fields += [f"n.{PROPS_KEY}", f"[k IN coalesce(n.{PROPS_KEY}, []) | n[k]]"]
+        # Scanning the :Element(id) index in order makes ORDER BY free on large tables.
+        return (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote(spec.label)} "
+                f"RETURN {', '.join(fields)} ORDER BY n.id")
+    if table in ("dependencies", "exposures"):
+        if table == "dependencies":
+            rel, columns = onto.rel("dependsOn"), "t.id, r.kind, r.`group`, r.buffer_hours"
+        else:
+            rel, columns = onto.rel("exposedTo"), "t.id, r.intensity"
+        return (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote('Asset')} "
+                f"WITH n, [(n)-[r:{quote(rel)}]->(t) | [{columns}]] AS out WHERE size(out) > 0 "
+                "RETURN n.id, out ORDER BY n.id")
+    if table == "fragilities":
+        return (f"MATCH (f:{quote(FRAGILITY)}) RETURN f.hazard, f.threshold, f.type, f.asset, f.beta "
+                "ORDER BY f.hazard, coalesce(f.type, ''), coalesce(f.asset, '')")
+    raise ValueError(f"unknown table {table!r}; expected one of {', '.join(COLUMNS)}")

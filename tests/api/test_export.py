@@ -1,0 +1,51 @@
+"""``GET /v1/export``: streamed RDF in the three formats, filters checked before the first byte."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from rdflib import Graph
+
+from tests.api.conftest import City, auth
+
+
+@pytest.mark.parametrize(("fmt", "media", "rdflib_format"), [
+    ("ttl", "text/turtle", "turtle"), ("nt", "application/n-triples", "nt"), ("jsonld", "application/ld+json", None)])
+def test_export_parses_and_holds_every_asset(client: TestClient, city: City, fmt: str, media: str,
+                                             rdflib_format: str | None) -> None:
+    r = client.get("/v1/export", params={"format": fmt}, headers=auth("read"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(media)
+    assert r.headers["content-disposition"] == f'attachment; filename="citykg.{fmt}"'
+    if rdflib_format is None:
+        doc = json.loads(r.text)
+        assert "@context" in doc
+        return
+    graph = Graph().parse(data=r.text, format=rdflib_format)
+    subjects = {str(s).rsplit("/", 1)[-1] for s in graph.subjects()}
+    assert set(city.ids()) <= subjects
+
+
+def test_region_subgraph_is_smaller(client: TestClient, city: City) -> None:
+    whole = client.get("/v1/export", params={"format": "nt"}, headers=auth("read"))
+    district = next(r[0] for r in city.rows["regions"] if r[1] == "district")
+    part = client.get("/v1/export", params={"format": "nt", "region": district}, headers=auth("read"))
+    assert part.status_code == 200 and 0 < len(part.content) < len(whole.content)
+
+
+@pytest.mark.parametrize(("params", "status", "field"), [
+    ({"format": "xml"}, 422, "format"),
+    ({"region": "no-such-region"}, 404, "region"),
+    ({"around": "no-such-asset"}, 404, "around"),
+    ({"around": "x", "depth": -1}, 422, "depth"),
+    ({"around": "x", "depth": 10_000}, 422, "depth"),
+])
+def test_bad_parameters(client: TestClient, params: dict[str, object], status: int, field: str) -> None:
+    r = client.get("/v1/export", params=params, headers=auth("read"))
+    assert r.status_code == status and r.json()["field"] == field, r.text
+
+
+def test_needs_a_key(client: TestClient) -> None:
+    assert client.get("/v1/export").status_code == 401

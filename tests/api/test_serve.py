@@ -1,0 +1,56 @@
+"""``kg serve``: refuses to start without keys, insecure dev binds loopback only, settings reach uvicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import run_kg
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    import uvicorn
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    for name in ("KG_API_KEYS", "KG_INSECURE_DEV", "KG_STORE"):
+        monkeypatch.setenv(name, "")  # recorded, so what `kg serve` sets is undone after the test
+        monkeypatch.delenv(name)
+    return calls
+
+
+def test_refuses_without_keys(uvicorn_calls: list[tuple[str, dict[str, Any]]]) -> None:
+    result = run_kg("serve")
+    assert result.exit_code == 1
+    assert "no API keys: set KG_API_KEYS" in result.stderr
+    assert uvicorn_calls == []
+
+
+def test_bad_keys_are_named_not_shown(uvicorn_calls: list[tuple[str, dict[str, Any]]],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_API_KEYS", "tiny-secret:read")
+    result = run_kg("serve")
+    assert result.exit_code == 1
+    assert "KG_API_KEYS: entry 1" in result.stderr and "tiny-secret" not in result.stderr
+
+
+def test_runs_api_main_app_with_the_options(uvicorn_calls: list[tuple[str, dict[str, Any]]],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_API_KEYS", "abcdefghijklmnopqrstuvwxyz:read")
+    result = run_kg("serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3", "--store", "sqlite:///x.db")
+    assert result.exit_code == 0, result.output
+    [(target, kw)] = uvicorn_calls
+    assert target == "api.main:app"
+    assert (kw["host"], kw["port"], kw["workers"], kw["access_log"]) == ("0.0.0.0", 8123, 3, False)
+    import os
+
+    assert os.environ["KG_STORE"] == "sqlite:///x.db"  # what worker processes read
+
+
+def test_insecure_dev_binds_loopback_and_says_so(uvicorn_calls: list[tuple[str, dict[str, Any]]]) -> None:
+    result = run_kg("serve", "--insecure-dev", "--host", "0.0.0.0")
+    assert result.exit_code == 0, result.output
+    assert uvicorn_calls[0][1]["host"] == "127.0.0.1"
+    assert "binds loopback only" in result.stderr and "INSECURE DEV MODE" in result.stderr

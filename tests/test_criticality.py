@@ -1,0 +1,70 @@
+"""Criticality: the shortcuts (leaves, dominator chains) equal brute force, and the ranking is as documented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+
+from kg.analysis.cascade import network
+from kg.analysis.criticality import cascade_sets, criticality
+from kg.analysis.graph import build_snapshot
+from kg.synth import city_rows
+from tests.reference_cascade import reference_cascade
+from tests.test_cascade import graphs, snap_of
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_cascade_sets_equal_the_reference_with_and_without_shortcuts(case: Any) -> None:
+    assets, deps, _ = case
+    snap = snap_of(assets, deps)
+    ids = [a for a, _, _ in assets]
+    expected = [frozenset(snap.index[a] for a in reference_cascade(ids, deps, [(x, 0.0)]).failed) for x in ids]
+    assert cascade_sets(snap) == expected
+    assert cascade_sets(snap, shortcuts=False) == expected
+
+
+def test_dominator_shortcut_equals_brute_force_on_a_synthetic_city() -> None:
+    rows = city_rows(1500, seed=11)
+    snap = build_snapshot(1, lambda t: rows[t])
+    assert cascade_sets(snap) == cascade_sets(snap, shortcuts=False)
+
+
+def test_dominator_chains_are_taken_and_exact() -> None:
+    #   P -> L -> S -> F -> {H1, H2}; H1 also needs water from W. Each of P, L, S feeds one asset alone.
+    deps = [("L", "P", "power", "power", 0.0), ("S", "L", "power", "power", 0.0),
+            ("F", "S", "power", "power", 0.0), ("H1", "F", "power", "power", 5.0),
+            ("H2", "F", "power", "power", 0.0), ("H1", "W", "water", "water", 0.0)]
+    snap = snap_of(["F", "H1", "H2", "L", "P", "S", "W"], deps)
+    calls = []
+    net = network(snap)
+    original = net.spread
+
+    def counting(initial: dict[int, float], **kw: Any) -> Any:
+        calls.append(snap.asset_ids[next(iter(initial))])
+        return original(initial, **kw)
+
+    net.spread = counting  # type: ignore[method-assign]
+    try:
+        sets = cascade_sets(snap)
+    finally:
+        del net.spread
+    assert calls == ["F"]  # P, L, S reuse F's cascade, W reuses H1's; H1, H2 are leaves
+    names = {snap.asset_ids[x]: sorted(snap.asset_ids[i] for i in s) for x, s in enumerate(sets)}
+    assert names["P"] == ["F", "H1", "H2", "L", "P", "S"]
+    assert sets == cascade_sets(snap, shortcuts=False)
+
+
+def test_ranking_and_per_district_ranking() -> None:
+    assets = [("P", "d1", 0), ("A", "d1", 10), ("B", "d2", 500), ("Q", "d2", 0), ("C", "d2", 5)]
+    deps = [("A", "P", "power", "power", 0.0), ("B", "P", "power", "power", 3.0), ("C", "Q", "water", "water", 0.0)]
+    snap = snap_of(assets, deps, agencies={"P": "grid", "A": "housing", "B": "health"})
+    ranked = criticality(snap)
+    assert [(c.rank, c.id, c.failed, c.population, c.districts, c.agencies) for c in ranked] == [
+        (1, "P", 3, 510, 2, 3), (2, "Q", 2, 5, 1, 0), (3, "B", 1, 500, 1, 1), (4, "A", 1, 10, 1, 1),
+        (5, "C", 1, 5, 1, 0)]
+    per = criticality(snap, by="district", top=2)
+    assert [(c.district, c.rank, c.id) for c in per] == [("d1", 1, "P"), ("d1", 2, "A"), ("d2", 1, "Q"),
+                                                         ("d2", 2, "B")]
+    assert [c.id for c in criticality(snap, top=1)] == ["P"]
