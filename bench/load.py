@@ -30,6 +30,7 @@ def _floor(bundle: Path, db: Path) -> dict[str, float]:
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(f"PRAGMA cache_size=-{256 * 1024}")  # as the store does
     for table in COLUMNS:
         con.execute(_ddl(table))
     for statement in _INDEXES:

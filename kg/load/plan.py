@@ -33,6 +33,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(rt.model_fields) for name, rt
 
 MAX_PROBLEMS = 200
 
+_FIELDS: dict[str, frozenset[str]] = {name: frozenset(columns) for name, columns in COLUMNS.items()}
+
 # (field, table it must name) for every reference a record makes.
 _REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "regions": (("parent", "regions"),),
@@ -112,9 +114,9 @@ class _Planner:
 
     def add(self, raw: RawRow) -> None:
         record_type = TABLES[raw.table]
-        known = record_type.model_fields
+        known = _FIELDS[raw.table]
         values = raw.values
-        if not known.keys() >= values.keys():
+        if not known >= values.keys():
             values = self._split_extra(raw, known)
         try:
             record: Record = record_type.model_validate(values)
@@ -135,7 +137,7 @@ class _Planner:
             row = (*row[:-1], None)
         self.plan.rows[raw.table].append(row)
 
-    def _split_extra(self, raw: RawRow, known: dict[str, Any]) -> dict[str, Any]:
+    def _split_extra(self, raw: RawRow, known: frozenset[str]) -> dict[str, Any]:
         """Extra columns become ``props`` of node rows; on relation rows they are ignored, with a warning."""
         values = {k: v for k, v in raw.values.items() if k in known}
         extra = [k for k in raw.values if k not in known]

@@ -155,7 +155,7 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
         for fields in reader:
             start = previous_end + 1
             previous_end = reader.line_num
-            if not fields or not any(f.strip() for f in fields):
+            if not any(fields):  # a blank line, or a row of empty cells
                 continue
             if header is None:
                 header = [f.strip() for f in fields]

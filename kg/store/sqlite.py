@@ -79,6 +79,8 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            # Bulk loads touch every page of the id and key indexes; a 256 MiB page cache keeps them in memory.
+            self._db.execute(f"PRAGMA cache_size=-{256 * 1024}")
             self._create_schema()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite store {path!r}: {exc}") from exc
