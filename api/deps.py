@@ -1,5 +1,9 @@
 """Dependencies as ``Annotated`` aliases: a route declares only what it needs.
 
+They are all ``async def``: none blocks, and FastAPI would otherwise run each
+plain ``def`` dependency on the thread pool, a thread hop per dependency per
+request. Blocking work goes through :class:`Runner` instead.
+
 * :data:`SettingsDep`: the app's :class:`~api.settings.Settings`.
 * :data:`RunDep`: runs blocking work (store calls, analysis) on the thread pool
   within the request's time limit (504 beyond it).
@@ -15,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -53,7 +57,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -93,7 +97,7 @@ class Runner:
         return await self(lambda: json_response(fn(*args, **kwargs)))
 
 
-def get_runner(settings: SettingsDep) -> Runner:
+async def get_runner(settings: SettingsDep) -> Runner:
     """A runner whose deadline starts now (dependencies are solved as the request starts)."""
     return Runner(settings.request_timeout_s)
 
@@ -102,7 +106,7 @@ RunDep = Annotated[Runner, Depends(get_runner)]
 
 
 # ---------------------------------------------------------------- store
-def get_store_holder(request: Request) -> StoreHolder:
+async def get_store_holder(request: Request) -> StoreHolder:
     """The holder of the process's one store."""
     holder: StoreHolder = request.app.state.store_holder
     return holder
@@ -113,7 +117,8 @@ StoreHolderDep = Annotated[StoreHolder, Depends(get_store_holder)]
 
 async def get_store(holder: StoreHolderDep, run: RunDep) -> Store:
     """The store, opened on first use (a blocking connect, so off the event loop)."""
-    return holder.opened or await run(holder.get)
+    store = holder.opened
+    return store if store is not None else await run(holder.get)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -132,7 +137,7 @@ REPEATABLE_QUERY = frozenset({"kind"})
 """Query parameters that may be given more than once (``?kind=power&kind=water``)."""
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:
     """422 when a single-valued query parameter is given twice (instead of silently keeping one)."""
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
@@ -157,7 +162,7 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="
 _UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="citykg"'}
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -181,8 +186,8 @@ def authenticate(
     return Principal(role)
 
 
-def _require(needed: Role) -> Callable[[Principal], Principal]:
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+def _require(needed: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role < needed:
             raise APIProblem(403, f"this needs a key with the {needed.name} role; yours has {principal.role.name}")
         return principal

@@ -9,12 +9,15 @@ response's ``X-Request-ID``.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
+import random
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,13 +46,21 @@ class _JSONLines(logging.Formatter):
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send the ``citykg.api`` loggers to stderr as JSON lines, once (a no-op if already configured)."""
+    """Send the ``citykg.api`` loggers to stderr as JSON lines, once (a no-op if already configured).
+
+    Records go through a queue to a writer thread, so the event loop never waits on a
+    write to stderr (a blocking system call, and a GIL round trip, per request).
+    """
     logger = logging.getLogger("citykg.api")
     if logger.handlers:
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JSONLines())
-    logger.addHandler(handler)
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(_JSONLines())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, stream, respect_handler_level=True)
+    listener.start()
+    atexit.register(listener.stop)  # flushes what is still queued
+    logger.addHandler(logging.handlers.QueueHandler(records))
     logger.setLevel(level)
     logger.propagate = False
 
@@ -65,7 +76,9 @@ class AccessLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        # Not uuid4: its os.urandom call costs a GIL round trip per request under load, and an id
+        # that only correlates log lines needs no cryptographic randomness.
+        request_id = _incoming_id(scope) or f"{random.getrandbits(128):032x}"
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()

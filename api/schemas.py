@@ -52,6 +52,7 @@ __all__ = [
     "PathsPublic",
     "ProbabilityPublic",
     "RegionPublic",
+    "ScenarioRequest",
     "ServiceKind",
     "SpofPublic",
     "SummaryPublic",
@@ -156,23 +157,21 @@ class FailRequest(_Strict):
     time: float = Field(0.0, ge=0, allow_inf_nan=False, description="Hours from the start, >= 0.")
 
 
-_SCENARIO_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"required": ["fail"], "not": {"anyOf": [{"required": ["hazard_zones"]}, {"required": ["samples"]},
-                                                 {"required": ["seed"]}]}},
-        {"required": ["hazard_zones"], "not": {"required": ["fail"]}},
-    ]
-}
+def _one_of(*extra_with_fail: str) -> dict[str, Any]:
+    """JSON Schema: exactly one of ``fail`` / ``hazard_zones``; ``extra_with_fail`` only go with hazard zones."""
+    excluded = [{"required": ["hazard_zones"]}, *({"required": [name]} for name in extra_with_fail)]
+    return {"oneOf": [{"required": ["fail"], "not": {"anyOf": excluded}},
+                      {"required": ["hazard_zones"], "not": {"required": ["fail"]}}]}
 
 
 def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-class CascadeRequest(_Strict):
-    """Either initial failures (``fail``) or hazard zones (``hazard_zones``, with ``samples``/``seed``)."""
+class ScenarioRequest(_Strict):
+    """One deterministic scenario: initial failures (``fail``) or hazard zones (``hazard_zones``)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_SCENARIO_SCHEMA)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of())
 
     # Optional but never null: absent is None, an explicit null is refused (the schema has no null either).
     # A plain type with a None default, not `X | None`, so errors name the field without union branches.
@@ -182,19 +181,32 @@ class CascadeRequest(_Strict):
                                              json_schema_extra=_no_default)] = None  # type: ignore[assignment]
     horizon_hours: float | None = Field(None, ge=0, allow_inf_nan=False,
                                         description="Report failures up to this hour; null or absent: no limit.")
+
+    @model_validator(mode="after")
+    def _one_scenario(self) -> ScenarioRequest:
+        sent = self.model_fields_set
+        if ("fail" in sent) == ("hazard_zones" in sent):
+            if "fail" in sent:
+                raise PydanticCustomError("scenario", "{name} cannot be combined with fail", {"name": "hazard_zones"})
+            raise PydanticCustomError("scenario", "send either fail (initial failures) or hazard_zones")
+        return self
+
+
+class CascadeRequest(ScenarioRequest):
+    """A scenario; with ``hazard_zones``, ``samples`` (and ``seed``) ask for Monte Carlo."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of("samples", "seed"))
+
     samples: Annotated[int, Field(ge=1, description="Monte Carlo samples (with hazard_zones).",
                                   json_schema_extra=_no_default)] = None  # type: ignore[assignment]
     seed: Annotated[int, Field(ge=0, le=2**63 - 1, description="Seed of the Monte Carlo sampling (default 0).",
                                json_schema_extra=_no_default)] = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
-    def _one_scenario(self) -> CascadeRequest:
-        sent = self.model_fields_set
-        if "fail" not in sent and "hazard_zones" not in sent:
-            raise PydanticCustomError("scenario", "send either fail (initial failures) or hazard_zones")
-        if "fail" in sent:
-            for name in ("hazard_zones", "samples", "seed"):
-                if name in sent:
+    def _sampling_needs_hazards(self) -> CascadeRequest:
+        if "fail" in self.model_fields_set:
+            for name in ("samples", "seed"):
+                if name in self.model_fields_set:
                     raise PydanticCustomError("scenario", "{name} cannot be combined with fail", {"name": name})
         return self
 

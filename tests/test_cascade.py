@@ -331,3 +331,22 @@ def test_cli_criticality_paths_spof_and_monte_carlo(store: str) -> None:
                        "--format", "json").stdout)
     assert mc["samples"] == 200 and {p["id"] for p in mc["probability"]} == {"S1", "H1", "R1"}
     assert kg("paths", "S1", "H9", "--store", store).exit_code == 1
+
+
+def test_coordination_pairs_and_who_acts_first() -> None:
+    from kg.analysis.coordination import coordination
+
+    #   grid's S (d1) feeds H (health, d2, 24 h generator) and R (housing, d1, no buffer);
+    #   H also needs water from W (water, d2, 6 h tank). S fails at 2, W at 10: H fails at 16 of water.
+    assets = [("S", "d1", 0), ("H", "d2", 300), ("R", "d1", 1000), ("W", "d2", 0)]
+    deps = [("H", "S", "power", "power", 24.0), ("R", "S", "power", "power", 0.0),
+            ("H", "W", "water", "water", 6.0)]
+    snap = snap_of(assets, deps, agencies={"S": "grid", "H": "health", "R": "housing", "W": "water"})
+    picture = coordination(snap, cascade(snap, [("S", 2.0), ("W", 10.0)]))
+    assert [(c.from_, c.to, c.first_contact, c.first_failure, c.failures) for c in picture.agencies] == [
+        ("grid", "housing", 2.0, 2.0, 1), ("water", "health", 10.0, 16.0, 1)]
+    assert [(c.from_, c.to, c.first_contact) for c in picture.regions] == []  # H's cause is W, in d2 too
+    assert [(a.agency, a.first, a.first_asset, a.failures) for a in picture.act_first] == [
+        ("grid", 2.0, "S", 1), ("housing", 2.0, "R", 1), ("health", 2.0, "H", 1), ("water", 10.0, "W", 1)]
+    assert picture.to_dict()["agencies"][0] == {"from": "grid", "to": "housing", "first_contact": 2.0,
+                                                "first_failure": 2.0, "failures": 1}

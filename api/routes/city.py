@@ -20,11 +20,12 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, require_read
 from api.problems import APIProblem, at_most, problem_responses
 from api.routes.common import asset_index
-from api.schemas import CascadeRequest, ServiceKind
+from api.schemas import ScenarioRequest, ServiceKind
 from kg.analysis.cascade import cascade, gather
 from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
@@ -34,10 +35,155 @@ from kg.load.plan import COLUMNS
 from kg.ontology import load_ontology
 from kg.store import Store
 
-__all__ = ["city_payload", "graph_view", "router"]
+__all__ = ["CityPublic", "CoordinationPublic", "GraphPublic", "city_payload", "graph_view", "router"]
 
 router = APIRouter(prefix="/v1/city", tags=["city"], dependencies=[Depends(require_read)],
                    responses=problem_responses(401, 403, 404, 422, 503, 504))
+
+
+# ---------------------------------------------------------------- response shapes
+class TypeInfo(BaseModel):
+    """An asset type present in the data, its sector (the class just below Asset) and label."""
+
+    name: str
+    sector: str
+    label: str
+
+
+class Named(BaseModel):
+    id: str
+    name: str | None = None
+
+
+class AgencyInfo(Named):
+    parent: str | None = None
+
+
+class AssetColumns(BaseModel):
+    """Every asset, one array per field, index i describing asset i; -1 where there is none."""
+
+    id: list[str]
+    type: list[int] = Field(description="Index into `types`.")
+    lat: list[float | None]
+    lon: list[float | None]
+    district: list[int] = Field(description="Index into `districts`, -1 if unknown.")
+    agency: list[int] = Field(description="Index into `agencies`, -1 if none.")
+    population: list[int]
+
+
+class ZoneInfo(BaseModel):
+    """A hazard zone and its exposed assets (indexes into the asset columns) with their intensity."""
+
+    id: str
+    hazard: str
+    name: str | None = None
+    annual_probability: float | None = None
+    region: str | None = None
+    assets: list[int]
+    intensity: list[float]
+
+
+class CityPublic(BaseModel):
+    """The whole city, compactly, for a map."""
+
+    version: int
+    city: Named | None
+    types: list[TypeInfo]
+    kinds: list[str]
+    districts: list[Named]
+    agencies: list[AgencyInfo]
+    assets: AssetColumns
+    zones: list[ZoneInfo]
+
+
+class GraphNode(BaseModel):
+    """An asset of the graph; ``layer`` > 0: a dependent that many hops away, < 0: a dependency."""
+
+    id: str
+    type: str
+    name: str | None = None
+    district: str | None = None
+    agency: str | None = None
+    layer: int
+    dependents: int = Field(description="Its direct dependents (DEPENDS_ON edges into it).")
+    population: int
+
+
+class GraphEdge(BaseModel):
+    """A DEPENDS_ON edge: ``from`` depends on ``to`` for ``kind``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    kind: str
+    group: str
+    buffer_hours: float
+
+
+class HiddenLink(BaseModel):
+    id: str = Field(description="A shown asset linked to assets of the layer that are not shown.")
+    kind: str
+    count: int
+
+
+class HiddenLayer(BaseModel):
+    """The assets of a layer beyond ``limit``, summed up."""
+
+    layer: int
+    count: int
+    population: int
+    by_type: dict[str, int] = Field(description="The most common types among them.")
+    links: list[HiddenLink]
+
+
+class TraceTotals(BaseModel):
+    dependents: int
+    dependencies: int
+
+
+class GraphPublic(BaseModel):
+    """A layered dependency graph around ``id``."""
+
+    id: str
+    depth: int
+    kinds: list[str] | None
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    hidden: list[HiddenLayer]
+    layers: dict[str, int] = Field(description="Assets per layer (all of them, shown or not).")
+    totals: TraceTotals
+
+
+class ContactPublic(BaseModel):
+    """Failures crossing from one agency (or district) to another."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    first_contact: float = Field(description="When the downstream side first loses supply from the upstream one.")
+    first_failure: float
+    failures: int
+
+
+class ActorPublic(BaseModel):
+    """An agency hit by the cascade: when, first by what, and how hard."""
+
+    agency: str
+    first: float
+    first_asset: str
+    first_failure: float
+    failures: int
+
+
+class CoordinationPublic(BaseModel):
+    """Who must coordinate with whom, from when (regions compared at ``level``)."""
+
+    level: str
+    agencies: list[ContactPublic]
+    regions: list[ContactPublic]
+    act_first: list[ActorPublic]
 
 # Types a planner looks for first; they win a place when a graph layer is too full to show whole.
 _KEY_TYPES = ("EmergencyCommandCenter", "Hospital", "PowerPlant", "WaterTreatmentPlant", "DataCenter",
@@ -119,7 +265,8 @@ def _body(snap: GraphSnapshot, store: Store) -> _Body:
 
 
 @router.get("", summary="The whole city, compactly, for the map",
-            responses={200: {"description": "Columns of every asset; zones with their exposed assets (indexes)."},
+            responses={200: {"model": CityPublic, "description": "Every asset as columns; zones with their exposed "
+                                                                 "assets (indexes). Gzipped when accepted."},
                        304: {"description": "Not modified (If-None-Match matched the ETag)."}})
 async def get_city(request: Request, snap: SnapshotDep, store: StoreDep, run: RunDep) -> Response:
     """Asset types (with their sector), districts, agencies, every asset as columns (``id``, ``type``
@@ -139,7 +286,8 @@ def _score(snap: GraphSnapshot, nodes: np.ndarray[Any, Any]) -> np.ndarray[Any, 
     """Larger is shown first: key types, then how much hangs on the asset directly, then its population."""
     key = np.isin(np.asarray(snap.types, dtype=object)[snap.type_code[nodes]], _KEY_TYPES)
     fan = np.diff(snap.rdep_ptr)[nodes]
-    return key * 1e12 + fan * 1e6 + np.minimum(snap.population[nodes], 999_999)
+    score: np.ndarray[Any, Any] = key * 1e12 + fan * 1e6 + np.minimum(snap.population[nodes], 999_999)
+    return score
 
 
 def graph_view(snap: GraphSnapshot, asset_id: str, *, depth: int, limit: int,
@@ -202,15 +350,17 @@ def graph_view(snap: GraphSnapshot, asset_id: str, *, depth: int, limit: int,
         for e in range(int(snap.dep_ptr[i]), int(snap.dep_ptr[i + 1])):
             p = int(snap.dep_provider[e])
             if shown[p] and kind_ok[snap.dep_kind[e]]:
-                edges.append({"from": snap.asset_ids[i], "to": snap.asset_ids[p], "kind": snap.kinds[snap.dep_kind[e]],
-                              "group": snap.group_labels[snap.group_label[snap.dep_group[e]]], "buffer_hours": float(snap.dep_buffer[e])})
+                edges.append({"from": snap.asset_ids[i], "to": snap.asset_ids[p],
+                              "kind": snap.kinds[snap.dep_kind[e]],
+                              "group": snap.group_labels[snap.group_label[snap.dep_group[e]]],
+                              "buffer_hours": float(snap.dep_buffer[e])})
     counts = Counter(layer[layer != 0].tolist())
     return {"id": asset_id, "depth": depth, "kinds": kinds, "nodes": nodes, "edges": edges,
             "hidden": hidden_layers, "layers": {str(k): v for k, v in sorted(counts.items())},
             "totals": {"dependents": len(down), "dependencies": len(up)}}
 
 
-@router.get("/graph/{asset_id}", summary="A layered dependency graph around one asset")
+@router.get("/graph/{asset_id}", response_model=GraphPublic, summary="A layered dependency graph around one asset")
 async def get_graph(
     asset_id: str, snap: SnapshotDep, settings: SettingsDep, run: RunDep,
     depth: Annotated[int, Query(ge=1, description="Layers on each side (DEPENDS_ON hops).")] = 2,
@@ -227,7 +377,7 @@ async def get_graph(
 
 
 # ---------------------------------------------------------------- POST /v1/city/coordination
-def _coordination(snap: GraphSnapshot, body: CascadeRequest) -> dict[str, Any]:
+def _coordination(snap: GraphSnapshot, body: ScenarioRequest) -> dict[str, Any]:
     if body.fail is not None:
         initial = [(f.id, f.time) for f in body.fail]
     else:
@@ -235,14 +385,13 @@ def _coordination(snap: GraphSnapshot, body: CascadeRequest) -> dict[str, Any]:
     return coordination(snap, cascade(snap, initial, horizon=body.horizon_hours)).to_dict()
 
 
-@router.post("/coordination", summary="Who must coordinate with whom in a cascade, from when")
-async def post_coordination(body: CascadeRequest, snap: SnapshotDep, run: RunDep) -> dict[str, Any]:
-    """For the scenario of ``POST /v1/cascades`` (``fail``, or ``hazard_zones`` without ``samples``): agency
+@router.post("/coordination", response_model=CoordinationPublic, responses=problem_responses(400, 413),
+             summary="Who must coordinate with whom in a cascade, from when")
+async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, run: RunDep) -> dict[str, Any]:
+    """For the scenario of ``POST /v1/cascades`` (``fail``, or ``hazard_zones`` deterministically): agency
     pairs and district pairs with ``first_contact`` (when the downstream side first loses supply from the
     upstream one: when they must start talking), ``first_failure`` and ``failures``; and ``act_first``,
     the agencies in the order they are hit."""
-    if body.samples is not None:
-        raise APIProblem(422, "coordination is for one deterministic scenario; leave out samples", field="samples")
     for k, item in enumerate(body.fail or []):
         asset_index(snap, item.id, field=f"fail[{k}].id")
     known = set(snap.zone_ids)

@@ -5,14 +5,19 @@ package data: no build step, nothing fetched from elsewhere. Its Content
 Security Policy allows this origin only, so a stray CDN reference fails loudly
 in the browser (and in the end-to-end tests) instead of silently needing a
 network the city's control room may not have.
+
+Files are held in memory once read (they are small) and revalidated by ETag, so
+a page load costs a few cheap requests, not a thread-pool file read each.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from api.problems import APIProblem
 
@@ -24,26 +29,50 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
         "form-action 'none'")
-_HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+_HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache"}  # always revalidated (cheap: 304), so an upgrade shows at once
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
           ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png", ".txt": "text/plain"}
+
+_cache: dict[Path, tuple[float, bytes, str]] = {}
+_cache_lock = threading.Lock()
 
 router = APIRouter(include_in_schema=False)
 
 
+def _read(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and ETag, re-read only when its modification time changes."""
+    mtime = path.stat().st_mtime
+    with _cache_lock:
+        cached = _cache.get(path)
+    if cached is not None and cached[0] == mtime:
+        return cached[1], cached[2]
+    body = path.read_bytes()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
+    with _cache_lock:
+        _cache[path] = (mtime, body, etag)
+    return body, etag
+
+
+def _serve(request: Request, path: Path) -> Response:
+    body, etag = _read(path)
+    headers = {**_HEADERS, "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=_TYPES[path.suffix], headers=headers)
+
+
 @router.get("/")
-async def index() -> Response:
-    """The page itself; it is revalidated on every load so an upgrade shows at once."""
-    return FileResponse(STATIC_DIR / "index.html", media_type=_TYPES[".html"],
-                        headers={**_HEADERS, "Cache-Control": "no-cache"})
+async def index(request: Request) -> Response:
+    """The page itself."""
+    return _serve(request, STATIC_DIR / "index.html")
 
 
 @router.get("/static/{path:path}")
-async def static(path: str) -> Response:
+async def static(path: str, request: Request) -> Response:
     """A file of the page; 404 for anything outside ``api/static`` or of an unknown type."""
     root = STATIC_DIR.resolve()
     target = (root / path).resolve()
-    media = _TYPES.get(target.suffix)
-    if media is None or not target.is_relative_to(root) or not target.is_file():
+    if target.suffix not in _TYPES or not target.is_relative_to(root) or not target.is_file():
         raise APIProblem(404, f"no page file {path!r}")
-    return FileResponse(target, media_type=media, headers={**_HEADERS, "Cache-Control": "no-cache"})
+    return _serve(request, target)

@@ -72,6 +72,14 @@ def gather(ptr: IntArray, rows: IntArray) -> IntArray:
     return offsets + np.arange(total, dtype=np.int64)
 
 
+def _distinct(values: IntArray, slot: IntArray) -> IntArray:
+    """``values`` without repeats, in no particular order, in linear time (``slot``: scratch, big enough)."""
+    at = np.arange(len(values), dtype=np.int64)
+    slot[values] = at
+    kept: IntArray = values[slot[values] == at]
+    return kept
+
+
 def _view(array: npt.NDArray[Any]) -> memoryview:
     return np.ascontiguousarray(array).data
 
@@ -93,17 +101,26 @@ class Network:
         n, kinds = snap.n, max(1, len(snap.kinds))
         provider = snap.dep_provider.astype(np.int64)
         ukey = provider * kinds + snap.dep_kind
-        keys, edge_unit = np.unique(ukey, return_inverse=True)
-        edge_unit = edge_unit.astype(np.int64).ravel()
+        present = np.zeros(n * kinds, dtype=bool)  # (provider, kind) pairs: marking beats np.unique here
+        present[ukey] = True
+        keys = np.flatnonzero(present)
+        edge_unit = (np.cumsum(present, dtype=np.int64) - 1)[ukey]
+        del present
         units = len(keys)
         self.units = units
         self.unit_node = (keys // kinds).astype(np.int64)
-        order = np.argsort(edge_unit, kind="stable")
+        self.nu_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.unit_node, minlength=n), out=self.nu_ptr[1:])
+        # Edges in unit order: the reverse CSR is already sorted by provider; only providers of
+        # several kinds need their edges sorted by kind (units of a provider are consecutive ids).
+        order = snap.rdep_edge.copy()
+        several = np.diff(self.nu_ptr)[snap.dep_provider[order]] > 1
+        if several.any():
+            at = np.flatnonzero(several)
+            order[at] = order[at[np.argsort(edge_unit[order[at]], kind="stable")]]
         self.u_ptr = np.zeros(units + 1, dtype=np.int64)
         np.cumsum(np.bincount(edge_unit, minlength=units), out=self.u_ptr[1:])
         self.u_group = snap.dep_group[order].astype(np.int64)
-        self.nu_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.unit_node, minlength=n), out=self.nu_ptr[1:])
         gkey = snap.group_owner.astype(np.int64) * kinds + snap.group_kind
         pos = np.searchsorted(keys, gkey)
         hit = pos < units
@@ -134,16 +151,17 @@ class Network:
         groups = len(self.g_size)
         support = np.zeros(groups, dtype=np.int64)
         missing = (self.u_g1 - self.u_g0).astype(np.int64)
+        slot = np.empty(max(groups, self.units), dtype=np.int64)
         frontier = np.flatnonzero(missing == 0)
         while len(frontier):
             hit = self.u_group[gather(self.u_ptr, frontier)]
             before = support[hit] == 0
             np.add.at(support, hit, 1)
-            fresh = np.unique(hit[before])
+            fresh = _distinct(hit[before], slot)
             owners = self.g_unit[fresh]
             owners = owners[owners >= 0]
             np.subtract.at(missing, owners, 1)
-            frontier = np.unique(owners[missing[owners] == 0])
+            frontier = _distinct(owners[missing[owners] == 0], slot)
         supported: BoolArray = support > 0
         return supported
 
@@ -312,7 +330,20 @@ _NETWORKS: weakref.WeakKeyDictionary[GraphSnapshot, Network] = weakref.WeakKeyDi
 
 
 def network(snap: GraphSnapshot) -> Network:
-    """The prepared :class:`Network` of ``snap`` (built on first use, cached with the snapshot)."""
+    """The prepared :class:`Network` of ``snap`` (built on first use, cached with the snapshot).
+
+    Examples
+    --------
+    >>> from kg.analysis.graph import build_snapshot
+    >>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in "SH"]
+    >>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": [
+    ...     ("H", "S", "power", "power", 8.0)]}.get(t, []))
+    >>> net = network(snap)
+    >>> net is network(snap), net.units
+    (True, 1)
+    >>> net.spread({0: 0.0}).failed == {0: 0.0, 1: 8.0}, net.spread({0: 0.0}, static=True).failed[1]
+    (True, 0.0)
+    """
     net = _NETWORKS.get(snap)
     if net is None:
         net = _NETWORKS[snap] = Network(snap)
@@ -392,10 +423,12 @@ class Failure:
     regions: dict[str, str]
     agency: str | None
     population: int
+    hit: float = INF
+    """When the asset first lost any supply (went onto a buffer), or failed if that came first."""
 
     @property
     def since(self) -> float:
-        """When the asset was first hit: its failure time if initial, else when its cause lost support."""
+        """When the failure started: its time if initial, else when its cause group lost support."""
         return self.time if self.cause is None else self.cause.since
 
     def to_dict(self) -> dict[str, Any]:
@@ -525,12 +558,29 @@ def _crossings(snap: GraphSnapshot, failures: Sequence[Failure]) -> tuple[Crossi
 def cascade(
     snap: GraphSnapshot, initial: Sequence[tuple[str, float]], *, horizon: float | None = None
 ) -> CascadeResult:
-    """The cascade that follows the ``initial`` failures ``(asset id, hours)``.
+    """The cascade that follows the ``initial`` failures, under the semantics of docs/cascade.md.
 
-    Failures later than ``horizon`` hours are not reported (a failure exactly at
-    the horizon is). An asset listed twice fails at the earlier time. Raises
-    :class:`~kg.errors.ElementNotFound` for an unknown id and
-    :class:`~kg.errors.ValidationError` for a negative or non-finite time.
+    Parameters
+    ----------
+    snap : GraphSnapshot
+    initial : sequence of (str, float)
+        ``(asset id, hours)`` failures; an asset listed twice fails at the earlier time.
+    horizon : float, optional
+        Report failures up to this many hours (inclusive); ``None``: until the cascade stops.
+
+    Returns
+    -------
+    CascadeResult
+        Failures sorted by time then id, each with its cause, regions, agency and
+        population; boundary crossings; baseline errors; a summary.
+        :meth:`CascadeResult.to_dict` is the JSON of ``kg cascade --format json``.
+
+    Raises
+    ------
+    ElementNotFound
+        For an unknown id.
+    ValidationError
+        For a negative or non-finite time or horizon.
 
     Examples
     --------
@@ -565,7 +615,8 @@ def cascade(
         cause = None if start.get(a, INF) <= time else _cause(net, a, time, run.lost)
         regions = {level: snap.region_ids[r[k]] for level, r in levels if r[k] >= 0}
         agency = snap.agency_ids[agencies[k]] if agencies[k] >= 0 else None
-        failures.append(Failure(a, ids[a], snap.types[types[k]], time, cause, regions, agency, people[k]))
+        hit = min([time, *(run.lost[g][0] for g in range(net._g_ptr[a], net._g_ptr[a + 1]) if g in run.lost)])
+        failures.append(Failure(a, ids[a], snap.types[types[k]], time, cause, regions, agency, people[k], hit))
     shown = sorted(((snap.asset_ids[a], t) for a, t in start.items()), key=lambda x: (x[1], x[0]))
     return CascadeResult(
         initial=tuple(shown),

@@ -61,7 +61,7 @@ class Actor:
 
     agency: str
     first: float
-    """When its first asset failed or lost supply."""
+    """When the first of its failed assets lost a supply (went onto a buffer) or failed."""
     first_asset: str
     first_failure: float
     failures: int
@@ -123,9 +123,9 @@ def coordination(snap: GraphSnapshot, result: CascadeResult, *, level: str = "di
             continue
         seen = actors.get(f.agency)
         if seen is None:
-            actors[f.agency] = Actor(f.agency, f.since, f.id, f.time, 1)
+            actors[f.agency] = Actor(f.agency, f.hit, f.id, f.time, 1)
         else:
-            first, asset = min((seen.first, seen.first_asset), (f.since, f.id))
+            first, asset = min((seen.first, seen.first_asset), (f.hit, f.id))
             earliest = min(seen.first_failure, f.time)
             actors[f.agency] = Actor(f.agency, first, asset, earliest, seen.failures + 1)
     return Coordination(

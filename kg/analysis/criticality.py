@@ -83,7 +83,11 @@ def _sole_dependents(snap: GraphSnapshot, forced: npt.NDArray[np.bool_]) -> npt.
 
 
 def cascade_sets(snap: GraphSnapshot, *, shortcuts: bool = True) -> list[frozenset[int]]:
-    """For every asset, the set of assets its lone failure eventually takes down (itself included)."""
+    """For every asset, the set of assets its lone failure eventually takes down (itself included).
+
+    ``shortcuts=False`` runs the propagation for every asset (the brute force the shortcuts are tested
+    against).
+    """
     net = network(snap)
     sets: list[frozenset[int] | None] = [None] * snap.n
     if shortcuts:
@@ -111,9 +115,25 @@ def cascade_sets(snap: GraphSnapshot, *, shortcuts: bool = True) -> list[frozens
 
 
 def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None = None) -> list[Criticality]:
-    """Every asset ranked by its lone-failure cascade; ``by="district"`` ranks within each district.
+    """Every asset ranked by the cascade of its lone failure (at t=0, no horizon).
 
-    ``top`` keeps the first ``top`` of the ranking (of each district with ``by``).
+    Parameters
+    ----------
+    snap : GraphSnapshot
+    by : {None, "district"}
+        ``"district"`` ranks each asset within its own district (no district: last).
+    top : int, optional
+        Keep the first ``top`` of the ranking (of each district with ``by``).
+
+    Returns
+    -------
+    list of Criticality
+        Ranked by failures, then population, districts, agencies (all descending), then id.
+
+    Raises
+    ------
+    ValidationError
+        For another value of ``by``.
     """
     if by not in (None, "district"):
         raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])

@@ -181,7 +181,35 @@ def _fail_probability(e: Exposed) -> FloatArray:
 
 def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 1000, seed: int = 0,
                 horizon: float | None = None, level: str = "district") -> MonteCarloResult:
-    """Impact distribution (per district at ``level`` and city-wide) and per-asset failure probability."""
+    """Monte Carlo over lognormal fragilities: the distribution of a hazard's impact.
+
+    Parameters
+    ----------
+    snap : GraphSnapshot
+    zones : sequence of str
+        Hazard zone ids.
+    samples : int
+        Independent draws (each followed by its cascade).
+    seed : int
+        Seed of ``numpy.random.default_rng``: the same seed gives the same result.
+    horizon : float, optional
+        Count failures up to this many hours; ``None``: every eventual failure.
+    level : str
+        Region level of the per-region impact (``"district"``).
+
+    Returns
+    -------
+    MonteCarloResult
+        Mean, p5 and p95 of failed assets and population per region and city-wide,
+        and the probability each asset fails.
+
+    Raises
+    ------
+    ElementNotFound
+        For an unknown zone.
+    ValidationError
+        For ``samples < 1`` or a bad horizon.
+    """
     if samples < 1:
         raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")])
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):

@@ -7,19 +7,17 @@ million assets touches arrays, not Python objects.
 :func:`single_points_of_failure` is different: it uses the cascade semantics
 (redundancy and grounding) through the shared propagation core.
 
-Examples
---------
+The examples use this city (built by ``_example()``): a plant P feeding two
+substations that both feed a hospital H (an OR group), so P is H's only single
+point of failure.
+
 >>> from kg.analysis.graph import build_snapshot
 >>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in ("P", "S1", "S2", "H")]
 >>> deps = [("S1", "P", "power", "power", 0.0), ("S2", "P", "power", "power", 0.0),
 ...         ("H", "S1", "power", "power", 0.0), ("H", "S2", "power", "power", 0.0)]
 >>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": deps}.get(t, []))
->>> [(snap.asset_ids[i], d) for i, d in dependents(snap, "P")]
-[('S1', 1), ('S2', 1), ('H', 2)]
->>> [[snap.asset_ids[i] for i in p] for p in paths(snap, "P", "H")]
-[['H', 'S1', 'P'], ['H', 'S2', 'P']]
->>> [snap.asset_ids[i] for i, _ in single_points_of_failure(snap, "H")]
-['P']
+>>> snap.n, snap.m
+(4, 4)
 """
 
 from __future__ import annotations
@@ -121,23 +119,78 @@ def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str]
 
 def dependents(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | None = None,
                max_depth: int | None = None) -> Reach:
-    """Every asset with a DEPENDS_ON path to ``asset_id`` (optionally only through edges of ``kinds``,
-    at most ``max_depth`` hops). Redundancy and time are ignored. Raises ElementNotFound."""
+    """Every asset with a DEPENDS_ON path to ``asset_id``; redundancy and time are ignored.
+
+    Parameters
+    ----------
+    snap : GraphSnapshot
+    asset_id : str
+        The provider whose dependents are wanted (not itself listed).
+    kinds : iterable of str, optional
+        Follow only edges of these service kinds (a kind absent from the data matches nothing).
+    max_depth : int, optional
+        Stop after this many hops.
+
+    Returns
+    -------
+    Reach
+        ``(index, depth)`` pairs, depth = fewest hops, sorted by depth then id.
+
+    Raises
+    ------
+    ElementNotFound
+        For an unknown id.
+
+    Examples
+    --------
+    >>> snap = _example()
+    >>> [(snap.asset_ids[i], d) for i, d in dependents(snap, "P")]
+    [('S1', 1), ('S2', 1), ('H', 2)]
+    >>> len(dependents(snap, "P", max_depth=1)), len(dependents(snap, "P", kinds=["water"]))
+    (2, 0)
+    """
     return _bfs(snap, snap.node(asset_id), forward=False, kinds=kinds, max_depth=max_depth)
 
 
 def dependencies(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | None = None,
                  max_depth: int | None = None) -> Reach:
-    """Every asset ``asset_id`` has a DEPENDS_ON path to (the reverse of :func:`dependents`)."""
+    """Every asset ``asset_id`` has a DEPENDS_ON path to: :func:`dependents` in reverse.
+
+    Examples
+    --------
+    >>> snap = _example()
+    >>> [(snap.asset_ids[i], d) for i, d in dependencies(snap, "H")]
+    [('S1', 1), ('S2', 1), ('P', 2)]
+    """
     return _bfs(snap, snap.node(asset_id), forward=True, kinds=kinds, max_depth=max_depth)
 
 
 def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int, ...]]:
-    """The ``k`` shortest dependency chains from ``y`` down to ``x``: ``(y, ..., x)`` asset indexes.
+    """The ``k`` shortest dependency chains from ``y`` down to ``x``.
 
-    Chains are simple (no asset twice), ordered by length then by the ids along them;
-    parallel edges of different kinds count once (see :func:`path_kinds`). Empty when
-    ``y`` does not depend on ``x``.
+    Parameters
+    ----------
+    snap : GraphSnapshot
+    x, y : str
+        The provider at the bottom and the dependent at the top of the chains.
+    k : int
+        How many chains.
+
+    Returns
+    -------
+    list of tuple of int
+        Asset indexes ``(y, ..., x)``; simple chains (no asset twice), shortest
+        first, equal lengths ordered by the ids along them. Parallel edges of
+        several kinds count once (see :func:`path_kinds`). Empty when ``y`` does
+        not depend on ``x``.
+
+    Examples
+    --------
+    >>> snap = _example()
+    >>> [[snap.asset_ids[i] for i in p] for p in paths(snap, "P", "H")]
+    [['H', 'S1', 'P'], ['H', 'S2', 'P']]
+    >>> paths(snap, "H", "P")
+    []
     """
     target, source = snap.node(x), snap.node(y)
     if k <= 0 or target == source:
@@ -165,7 +218,14 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int,
 
 
 def path_kinds(snap: GraphSnapshot, path: tuple[int, ...]) -> list[tuple[str, ...]]:
-    """For each hop of a chain, the kinds the dependent takes from the provider (sorted)."""
+    """For each hop of a chain, the kinds the dependent takes from the provider (sorted).
+
+    Examples
+    --------
+    >>> snap = _example()
+    >>> path_kinds(snap, paths(snap, "P", "H")[0])
+    [('power',), ('power',)]
+    """
     hops = []
     for dependent, provider in itertools.pairwise(path):
         lo, hi = int(snap.dep_ptr[dependent]), int(snap.dep_ptr[dependent + 1])
@@ -178,10 +238,21 @@ def single_points_of_failure(snap: GraphSnapshot, asset_id: str) -> Reach:
     """Assets whose lone failure makes ``asset_id`` fail, under cascade semantics.
 
     Redundancy and grounding count (two independent feeds are not a single point;
-    a loop cut from its source is); time does not: an asset qualifies if its lone
-    failure fails ``asset_id`` at any finite time, whatever the buffers (the
-    horizon is infinite). The asset itself is not listed. Sorted like
-    :func:`dependencies`, with the fewest hops as depth.
+    the source of a loop is a single point of what the loop feeds); time does not:
+    an asset qualifies if its lone failure fails ``asset_id`` at any finite time,
+    whatever the buffers (the horizon is infinite).
+
+    Returns
+    -------
+    Reach
+        The single points (``asset_id`` itself excluded), depth = fewest hops,
+        sorted by depth then id.
+
+    Examples
+    --------
+    >>> snap = _example()
+    >>> [snap.asset_ids[i] for i, _ in single_points_of_failure(snap, "H")]
+    ['P']
     """
     x = snap.node(asset_id)
     upstream = dependencies(snap, asset_id)
@@ -204,3 +275,14 @@ def single_points_of_failure(snap: GraphSnapshot, asset_id: str) -> Reach:
             stop.add(y)
     keep = np.asarray(hit, dtype=np.int64)
     return Reach(upstream.nodes[keep], upstream.depths[keep])
+
+
+def _example() -> GraphSnapshot:
+    """The four-asset city of the module docs (for the examples)."""
+    from kg.analysis.graph import build_snapshot
+
+    assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in ("P", "S1", "S2", "H")]
+    deps = [("S1", "P", "power", "power", 0.0), ("S2", "P", "power", "power", 0.0),
+            ("H", "S1", "power", "power", 0.0), ("H", "S2", "power", "power", 0.0)]
+    tables: dict[str, list[tuple[Any, ...]]] = {"assets": assets, "dependencies": deps}
+    return build_snapshot(1, lambda t: tables.get(t, []))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,17 @@ _TOKEN = re.compile(
 _ESCAPE = re.compile(_ECHAR)
 _SIMPLE_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _resolve(base: str, iri: str) -> str:
+    """``iri`` made absolute against ``base`` (an absolute IRI is kept exactly, empty fragment and all)."""
+    if _SCHEME.match(iri) or not base:
+        return iri
+    joined = urljoin(base, iri)
+    return joined + "#" if iri.endswith("#") and not joined.endswith("#") else joined
 
 
 def _unescape(text: str) -> str:
@@ -141,7 +153,9 @@ class _Turtle:
     @property
     def start(self) -> int:
         """Offset of the current token."""
-        return self.match.start(self.kind) if self.kind != "eof" else len(self.text)
+        if self.match is None or self.kind == "eof":
+            return len(self.text)
+        return self.match.start(self.kind)
 
     def _fail(self, expected: str) -> TurtleSyntaxError:
         found = "the end of the file" if self.kind == "eof" else repr(self.value[:40])
@@ -168,9 +182,7 @@ class _Turtle:
             self._advance()
             return known
         if kind == "iri":
-            iri = _unescape(value[1:-1])
-            if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
-                iri = urljoin(self.base, iri)
+            iri = _resolve(self.base, _unescape(value[1:-1]))
         elif kind == "pname":
             prefix, _, local = value.partition(":")
             if prefix not in self.prefixes:
@@ -285,12 +297,12 @@ class _Turtle:
             if self.kind != "iri":
                 raise self._fail("the namespace IRI in <...>")
             iri = _unescape(self.value[1:-1])
-            self.prefixes[name] = urljoin(self.base, iri)
+            self.prefixes[name] = _resolve(self.base, iri)
             self._advance()
         else:
             if self.kind != "iri":
                 raise self._fail("the base IRI in <...>")
-            self.base = urljoin(self.base, _unescape(self.value[1:-1]))
+            self.base = _resolve(self.base, _unescape(self.value[1:-1]))
             self._advance()
         if not sparql:
             self._expect(".", "'.' after the directive")
@@ -409,7 +421,7 @@ class _JsonLd:
             return value
         if vocab and self.vocab is not None:
             return self.vocab + value
-        return urljoin(self.base, value)
+        return _resolve(self.base, value)
 
     def node(self, obj: dict[str, Any]) -> str:
         subject: str
@@ -452,7 +464,7 @@ class _JsonLd:
             if "@list" in item or "@set" in item:
                 raise _Unsupported("@list/@set")
             return self.node(item)
-        if isinstance(item, bool) or isinstance(item, (int, float)):
+        if isinstance(item, (bool, int, float)):
             raise _Unsupported("native JSON value")
         if isinstance(item, list):
             raise _Unsupported("nested array")
@@ -496,7 +508,9 @@ def parse_jsonld(text: str, source: str, *, base: str = "") -> Index:
         index = Index(source)
         graph = Graph()
         try:
-            graph.parse(data=text, format="json-ld", publicID=base or None)
+            with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph
+                warnings.simplefilter("ignore", DeprecationWarning)
+                graph.parse(data=text, format="json-ld", publicID=base or None)
         except Exception as exc:  # rdflib raises many kinds; all mean the same to the user
             raise ValidationError([Problem(source, f"JSON-LD error: {exc}")]) from None
         for s, p, o in graph:

@@ -18,6 +18,7 @@ Order of checks, each reported as :class:`~kg.errors.Problem` records:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +29,12 @@ from kg.rdf.index import Index
 from kg.rdf.parse import parse_file
 from kg.rdf.shacl import Violation, validate_index
 
-__all__ = ["ShaclReport", "read_rdf_rows", "shacl_problems", "validate_rdf"]
+__all__ = ["ShaclReport", "read_rdf_rows", "shacl_engine", "shacl_problems", "validate_rdf"]
 
 Report = Callable[[Problem], None]
+
+shacl_engine: ContextVar[str] = ContextVar("shacl_engine", default="fast")
+"""SHACL engine :func:`read_rdf_rows` uses (``fast`` or ``pyshacl``); ``kg validate --engine`` sets it."""
 
 
 @dataclass
@@ -78,7 +82,7 @@ def validate_rdf(path: Path | str, *, engine: str = "fast") -> tuple[ShaclReport
 
 def read_rdf_rows(path: Path, report: Report, progress: Callable[[int], None] | None = None) -> Iterator[RawRow]:
     """Yield the rows of an RDF file if it parses and conforms; report every problem otherwise."""
-    shacl, index = validate_rdf(path)
+    shacl, index = validate_rdf(path, engine=shacl_engine.get())
     if progress is not None and index is not None:
         progress(path.stat().st_size)
     for problem in shacl.problems:

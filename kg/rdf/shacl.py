@@ -26,16 +26,16 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import pyshacl
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.term import Identifier
+from rdflib.term import Node
 
 from kg.namespaces import RDF, RDFS, SH, XSD
 from kg.ontology import load_ontology, shapes_path
@@ -109,7 +109,7 @@ class _Path:
 
 @dataclass
 class _Shape:
-    node: Identifier
+    node: Node
     path: _Path | None = None
     message: str = ""
     params: dict[str, list[Obj]] = field(default_factory=dict)
@@ -117,6 +117,21 @@ class _Shape:
     properties: list[_Shape] = field(default_factory=list)
     subshapes: dict[str, list[_Shape]] = field(default_factory=dict)
     deactivated: bool = False
+    min_count: int | None = None
+    max_count: int | None = None
+    qualified: tuple[int | None, int | None] = (None, None)
+    disjoint: list[str] = field(default_factory=list)
+    has_value: list[Obj] = field(default_factory=list)
+
+    def finish(self) -> None:
+        """Pull the parameters :meth:`_Evaluator.check` reads on every call out of ``params``."""
+        def first(name: str) -> int | None:
+            return _int(self.params[name][0]) if name in self.params else None
+
+        self.min_count, self.max_count = first("minCount"), first("maxCount")
+        self.qualified = (first("qualifiedMinCount"), first("qualifiedMaxCount"))
+        self.disjoint = [_lexical(o) for o in self.params.get("disjoint", [])]
+        self.has_value = list(self.params.get("hasValue", []))
 
 
 class _Unsupported(Exception):
@@ -128,9 +143,9 @@ class _Compiler:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self.done: dict[Identifier, _Shape] = {}
+        self.done: dict[Node, _Shape] = {}
 
-    def shape(self, node: Identifier) -> _Shape:
+    def shape(self, node: Node) -> _Shape:
         if node in self.done:
             return self.done[node]
         g = self.graph
@@ -158,9 +173,10 @@ class _Compiler:
                 result.deactivated = bool(isinstance(o, Literal) and o.value is True)
             else:
                 result.params.setdefault(name, []).append(from_rdflib(o))
+        result.finish()
         return result
 
-    def path(self, node: Identifier) -> _Path:
+    def path(self, node: Node) -> _Path:
         if isinstance(node, URIRef):
             return _Path(str(node))
         g = self.graph
@@ -175,7 +191,7 @@ class _Compiler:
 class _Plan:
     fast: list[_Shape]
     slow: list[URIRef]
-    targets: dict[Identifier, list[tuple[str, str]]]
+    targets: dict[Node, list[tuple[str, str]]]
 
 
 @cache
@@ -184,7 +200,7 @@ def _plan() -> _Plan:
     compiler = _Compiler(graph)
     fast: list[_Shape] = []
     slow: list[URIRef] = []
-    targets: dict[Identifier, list[tuple[str, str]]] = {}
+    targets: dict[Node, list[tuple[str, str]]] = {}
     for node in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str):
         found = [(str(p)[len(str(SH)):], str(o)) for p, o in graph.predicate_objects(node)
                  if p in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)]
@@ -238,6 +254,7 @@ class _Evaluator:
         self.data = data
         self.onto = _ontology_index()
         self.memo: dict[tuple[int, Obj], bool] = {}
+        self.compiled: dict[int, list[Callable[[Obj], bool]]] = {}
         self.subclass_cache: dict[str, frozenset[str]] = {}
         self.inverse: dict[str, dict[Obj, list[str]]] = {}
         self._types: dict[Obj, list[str]] | None = None
@@ -303,29 +320,25 @@ class _Evaluator:
         if shape.deactivated:
             return
         values = self.values(focus, shape.path) if shape.path is not None else [focus]
-        params = shape.params
-        if shape.path is not None:
-            count = len(values)
-            if "minCount" in params and count < _int(params["minCount"][0]):
-                yield None, shape
-            if "maxCount" in params and count > _int(params["maxCount"][0]):
-                yield None, shape
+        if shape.min_count is not None and len(values) < shape.min_count:
+            yield None, shape
+        if shape.max_count is not None and len(values) > shape.max_count:
+            yield None, shape
         for value in values:
             if not self._value_ok(value, shape):
                 yield value, shape
-        for other in params.get("disjoint", []):
-            theirs = set(self.objects(focus, str(other)))
+        for other in shape.disjoint:
+            theirs = set(self.objects(focus, other))
             for value in values:
                 if value in theirs:
                     yield value, shape
-        for target in params.get("hasValue", []):
+        for target in shape.has_value:
             if target not in values:
                 yield None, shape
-        for sub in shape.subshapes.get("qualifiedValueShape", []):
+        for sub in shape.subshapes.get("qualifiedValueShape", ()):
             matching = sum(1 for v in values if self.conforms(v, sub))
-            low = params.get("qualifiedMinCount")
-            high = params.get("qualifiedMaxCount")
-            if (low and matching < _int(low[0])) or (high and matching > _int(high[0])):
+            low, high = shape.qualified
+            if (low is not None and matching < low) or (high is not None and matching > high):
                 yield None, shape
         for prop in shape.properties:
             for value in values:
@@ -333,46 +346,57 @@ class _Evaluator:
                     yield (bad, source) if shape.path is None else (value, shape)
 
     def _value_ok(self, value: Obj, shape: _Shape) -> bool:
+        checks = self.compiled.get(id(shape))
+        if checks is None:
+            checks = self.compiled[id(shape)] = self._compile(shape)
+        return all(test(value) for test in checks)
+
+    def _compile(self, shape: _Shape) -> list[Callable[[Obj], bool]]:
+        """The value-node tests of a shape, one closure per constraint it declares."""
         params, subs = shape.params, shape.subshapes
-        for datatype in params.get("datatype", []):
-            if not isinstance(value, Lit):
-                return False
-            actual = _LANG_STRING if value.lang else (value.datatype or XSD_STRING)
-            if actual != datatype or not _well_typed(value, str(datatype)):
-                return False
-        for cls in params.get("class", []):
-            if isinstance(value, Lit) or not self.is_instance(value, str(cls)):
-                return False
-        for kind in params.get("nodeKind", []):
-            if not _node_kind_ok(value, str(kind)):
-                return False
-        for name, test in _RANGES.items():
-            for bound in params.get(name, []):
-                a, b = _number(value), _number(bound)
-                if a is None or b is None or isinstance(a, float) and math.isnan(a) or not test(a, b):
+        tests: list[Callable[[Obj], bool]] = []
+        for datatype in map(str, params.get("datatype", [])):
+            def has_datatype(value: Obj, datatype: str = datatype) -> bool:
+                if not isinstance(value, Lit):
                     return False
-        text = None if isinstance(value, str) and is_bnode(value) else (
-            value.lexical if isinstance(value, Lit) else value)
+                actual = _LANG_STRING if value.lang else (value.datatype or XSD_STRING)
+                return actual == datatype and _well_typed(value, datatype)
+            tests.append(has_datatype)
+        for cls in map(str, params.get("class", [])):
+            def is_instance(value: Obj, cls: str = cls) -> bool:
+                return not isinstance(value, Lit) and self.is_instance(value, cls)
+            tests.append(is_instance)
+        for kind in map(str, params.get("nodeKind", [])):
+            tests.append(partial(_node_kind_ok, kind=kind))
+        for name, compare in _RANGES.items():
+            for bound in params.get(name, []):
+                tests.append(partial(_in_range, limit=_number(bound), compare=compare))
         for name in ("minLength", "maxLength"):
             for bound in params.get(name, []):
-                if text is None or (len(text) < _int(bound) if name == "minLength" else len(text) > _int(bound)):
-                    return False
+                tests.append(partial(_length_ok, size=_int(bound), longest=name == "maxLength"))
         for pattern in params.get("pattern", []):
             flags = params.get("flags", [])
-            compiled = _regex(_lexical(pattern), _lexical(flags[0]) if flags else "")
-            if text is None or not compiled.search(text):
-                return False
-        if "in" in shape.lists and value not in shape.lists["in"]:
-            return False
-        if any(not self.conforms(value, sub) for sub in subs.get("node", [])):
-            return False
-        if any(self.conforms(value, sub) for sub in subs.get("not", [])):
-            return False
-        if "and" in subs and not all(self.conforms(value, sub) for sub in subs["and"]):
-            return False
-        if "or" in subs and not any(self.conforms(value, sub) for sub in subs["or"]):
-            return False
-        return not ("xone" in subs and sum(1 for sub in subs["xone"] if self.conforms(value, sub)) != 1)
+            tests.append(partial(_pattern_ok, compiled=_regex(_lexical(pattern), _lexical(flags[0]) if flags else "")))
+        if "in" in shape.lists:
+            tests.append(partial(_member, allowed=shape.lists["in"]))
+        for sub in subs.get("node", []):
+            tests.append(partial(self.conforms, shape=sub))
+        for sub in subs.get("not", []):
+            tests.append(partial(self._logic, kind="not", shapes=[sub]))
+        for kind in ("and", "or", "xone"):
+            if kind in subs:
+                tests.append(partial(self._logic, kind=kind, shapes=subs[kind]))
+        return tests
+
+    def _logic(self, value: Obj, *, kind: str, shapes: list[_Shape]) -> bool:
+        passed = sum(1 for sub in shapes if self.conforms(value, sub))
+        if kind == "and":
+            return passed == len(shapes)
+        if kind == "or":
+            return passed > 0
+        if kind == "xone":
+            return passed == 1
+        return passed == 0  # not
 
     def conforms(self, node: Obj, shape: _Shape) -> bool:
         key = (id(shape), node)
@@ -429,6 +453,13 @@ def _lexical(value: Obj) -> str:
     return value.lexical if isinstance(value, Lit) else value
 
 
+def _text(value: Obj) -> str | None:
+    """The string a length or pattern constraint looks at (None for a blank node)."""
+    if isinstance(value, Lit):
+        return value.lexical
+    return None if is_bnode(value) else value
+
+
 @cache
 def _regex(pattern: str, flags: str) -> re.Pattern[str]:
     bits = 0
@@ -436,6 +467,27 @@ def _regex(pattern: str, flags: str) -> re.Pattern[str]:
         if flag in flags:
             bits |= bit
     return re.compile(pattern, bits)
+
+
+def _in_range(value: Obj, *, limit: Any, compare: Callable[[Any, Any], bool]) -> bool:
+    number = _number(value)
+    if number is None or limit is None or (isinstance(number, float) and math.isnan(number)):
+        return False
+    return compare(number, limit)
+
+
+def _length_ok(value: Obj, *, size: int, longest: bool) -> bool:
+    text = _text(value)
+    return text is not None and (len(text) <= size if longest else len(text) >= size)
+
+
+def _pattern_ok(value: Obj, *, compiled: re.Pattern[str]) -> bool:
+    text = _text(value)
+    return text is not None and compiled.search(text) is not None
+
+
+def _member(value: Obj, *, allowed: list[Obj]) -> bool:
+    return value in allowed
 
 
 def _node_kind_ok(value: Obj, kind: str) -> bool:
@@ -468,7 +520,7 @@ def _batch_graph(index: Index, focus: Iterable[Obj]) -> Graph:
     return graph
 
 
-def _results(report: Graph, shape_of: Callable[[Identifier], str]) -> Iterator[Violation]:
+def _results(report: Graph, shape_of: Callable[[Node], str]) -> Iterator[Violation]:
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
         message = report.value(result, SH.resultMessage)
@@ -484,16 +536,18 @@ def _results(report: Graph, shape_of: Callable[[Identifier], str]) -> Iterator[V
         )
 
 
-def _pyshacl(data: Graph, *, shapes: list[URIRef] | None = None, focus: list[Obj] | None = None) -> list[Violation]:
+def _pyshacl(data: Graph, *, shapes: Sequence[URIRef] | None = None,
+             focus: Sequence[Obj] | None = None) -> list[Violation]:
     conforms, report, _ = pyshacl.validate(
         data, shacl_graph=load_shapes(), inference="none", inplace=True,
-        use_shapes=shapes, focus_nodes=[to_rdflib(f) for f in focus] if focus is not None else None,
+        use_shapes=list(shapes) if shapes is not None else None,
+        focus_nodes=[to_rdflib(f) for f in focus] if focus is not None else None,
     )
     if conforms:
         return []
     shapes_graph = load_shapes()
 
-    def shape_of(source: Identifier) -> str:
+    def shape_of(source: Node) -> str:
         # Results name the property shape (often a blank node); report its node shape.
         for parent in shapes_graph.subjects(SH.property, source):
             return str(parent)

@@ -130,9 +130,8 @@ class TurtleWriter:
         return found
 
     def _object(self, obj: Obj) -> str:
-        if obj.__class__ is str:
-            return self._compact(obj)  # type: ignore[arg-type]
-        assert isinstance(obj, Lit)
+        if isinstance(obj, str):
+            return self._compact(obj)
         text = '"' + obj.lexical.translate(_ESCAPES) + '"'
         if obj.lang:
             return f"{text}@{obj.lang}"
@@ -252,7 +251,7 @@ class JsonLdWriter:
         if self.vocab and predicate.startswith(self.vocab) and _LOCAL.match(predicate, len(self.vocab)) \
                 and predicate[len(self.vocab):] not in self.context:
             return predicate[len(self.vocab):]
-        return predicate
+        return self._compact_iri(predicate)
 
     def start(self) -> None:
         self.out.write('{\n"@context": ' + json.dumps(self.context, ensure_ascii=False) + ',\n"@graph": [\n')
@@ -260,7 +259,7 @@ class JsonLdWriter:
     def block(self, block: Block) -> None:
         if not block.types and not block.pairs:
             return
-        node: dict[str, Any] = {"@id": block.subject}
+        node: dict[str, Any] = {"@id": self._compact_iri(block.subject)}
         if block.types:
             node["@type"] = [self._type(t) for t in block.types]
         for predicate, obj in block.pairs:

@@ -196,7 +196,8 @@ class Neo4jStore:
         written = 0
         try:
             with self._session(WRITE_ACCESS) as session:
-                for step in write_steps(plan, self.batch_size):
+                fresh = not session.execute_read(_holds_elements)
+                for step in write_steps(plan, self.batch_size, fresh=fresh):
                     session.execute_write(_run, step)
                     written += step.counted
                     if progress is not None and step.counted:
@@ -373,6 +374,11 @@ class Neo4jStore:
 # -------------------------------------------------------------------------------------------- helpers
 def _run(tx: ManagedTransaction, step: WriteStep) -> None:
     tx.run(step.query, step.params, rows=step.rows).consume()
+
+
+def _holds_elements(tx: ManagedTransaction) -> bool:
+    query = f"RETURN EXISTS {{ MATCH (:{quote(ELEMENT)}) }} OR EXISTS {{ MATCH (:{quote(FRAGILITY)}) }} AS any"
+    return bool(tx.run(query).single(strict=True)["any"])
 
 
 def _count(tx: ManagedTransaction, query: str, batch: int) -> int:

@@ -143,7 +143,8 @@ def _operators(plan: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def _unshift(message: str) -> str:
     """``message`` with ``line``/``offset`` positions relative to the query as the planner wrote it."""
     return re.sub(r"\(line (\d+), column (\d+) \(offset: (\d+)\)\)",
-                  lambda m: f"(line {int(m[1]) - 1}, column {m[2]} (offset: {int(m[3]) - len(_EXPLAIN)}))", message)
+                  lambda m: f"(line {max(1, int(m[1]) - 1)}, column {m[2]} "
+                            f"(offset: {max(0, int(m[3]) - len(_EXPLAIN))}))", message)
 
 
 def _translate(exc: Neo4jError, *, timeout_s: float = 0.0, explained: bool = False) -> Exception:

@@ -173,40 +173,48 @@ def _node_properties(table: NodeTable, row: tuple[Any, ...]) -> dict[str, Any]:
     return values
 
 
-def _node_upsert(table: NodeTable, inline: Sequence[str]) -> str:
-    """MERGE a batch of nodes, replacing their properties, class labels and ``inline`` references.
+def _node_upsert(table: NodeTable, inline: Sequence[str], *, fresh: bool) -> str:
+    """Write a batch of nodes with their properties, class labels and ``inline`` references.
 
-    Labels come from ``$chains`` (class -> chain below Element); labels of a
-    former class chain go, labels someone added by hand stay. ``inline``
-    references point at nodes written before (another table), so they are set
-    here; a stale target is deleted first (an asset moved to another region
-    loses its old LOCATED_IN).
+    Labels come from ``$chains`` (class -> chain below Element); on an upsert the
+    labels of a former class chain go, labels someone added by hand stay.
+    ``inline`` references point at nodes written before (another table), so they
+    are set here; on an upsert a stale target is deleted first (an asset moved
+    to another region loses its old LOCATED_IN). ``fresh``: the store held no
+    element when the load began, so nodes and relationships are created, not
+    merged.
     """
     el = quote(ELEMENT)
     kind = "row.props.type" if table.table == "assets" else f"'{table.label}'"
-    parts = [f"UNWIND $rows AS row MERGE (n:{el} {{id: row.id}})",
-             f"WITH n, row, $chains[{kind}] AS chain",
-             "WITH n, row, chain, [l IN labels(n) WHERE l IN $classes AND NOT l IN chain] AS stale",
-             "SET n = row.props REMOVE n:$(stale) SET n:$(chain)"]
-    for i, column in enumerate(inline):
-        rel = quote(table.references[column])
-        parts.append(f"FOREACH (x IN [(n)-[x{i}:{rel}]->(t{i}) WHERE row.refs.{column} IS NULL "
-                     f"OR t{i}.id <> row.refs.{column} | x{i}] | DELETE x)")
+    verb = "CREATE" if fresh else "MERGE"
+    parts = [f"UNWIND $rows AS row {verb} (n:{el} {{id: row.id}})"]
+    if fresh:
+        parts.append(f"SET n = row.props, n:$($chains[{kind}])")
+    else:
+        parts += [f"WITH n, row, $chains[{kind}] AS chain",
+                  "WITH n, row, chain, [l IN labels(n) WHERE l IN $classes AND NOT l IN chain] AS stale",
+                  "SET n = row.props REMOVE n:$(stale) SET n:$(chain)"]
+        for i, column in enumerate(inline):
+            rel = quote(table.references[column])
+            parts.append(f"FOREACH (x IN [(n)-[x{i}:{rel}]->(t{i}) WHERE row.refs.{column} IS NULL "
+                         f"OR t{i}.id <> row.refs.{column} | x{i}] | DELETE x)")
     if inline:
         parts.append("WITH n, row")
         parts += [f"OPTIONAL MATCH (t{i}:{el} {{id: row.refs.{column}}})" for i, column in enumerate(inline)]
         parts += [f"FOREACH (_ IN CASE WHEN t{i} IS NULL THEN [] ELSE [1] END | "
-                  f"MERGE (n)-[:{quote(table.references[column])}]->(t{i}))" for i, column in enumerate(inline)]
+                  f"{verb} (n)-[:{quote(table.references[column])}]->(t{i}))" for i, column in enumerate(inline)]
     return " ".join(parts)
 
 
-def _reference_replace(rel: str) -> str:
-    # Replaces the node's outgoing `rel` (one target at most): deletes a stale one, merges the new one.
-    r = quote(rel)
-    return (f"UNWIND $rows AS row MATCH (n:{quote(ELEMENT)} {{id: row.id}}) "
+def _reference_replace(rel: str, *, fresh: bool) -> str:
+    # Sets the node's outgoing `rel` (one target at most); an upsert first deletes a stale one.
+    r, el = quote(rel), quote(ELEMENT)
+    if fresh:
+        return (f"UNWIND $rows AS row WITH row WHERE row.target IS NOT NULL MATCH (n:{el} {{id: row.id}}) "
+                f"MATCH (t:{el} {{id: row.target}}) CREATE (n)-[:{r}]->(t)")
+    return (f"UNWIND $rows AS row MATCH (n:{el} {{id: row.id}}) "
             f"FOREACH (x IN [(n)-[x0:{r}]->(t0) WHERE row.target IS NULL OR t0.id <> row.target | x0] | DELETE x) "
-            f"WITH n, row WHERE row.target IS NOT NULL MATCH (t:{quote(ELEMENT)} {{id: row.target}}) "
-            f"MERGE (n)-[:{r}]->(t)")
+            f"WITH n, row WHERE row.target IS NOT NULL MATCH (t:{el} {{id: row.target}}) MERGE (n)-[:{r}]->(t)")
 
 
 def _hazard_nodes(hazards: set[str]) -> WriteStep:
@@ -220,7 +228,7 @@ def _inline(table: str) -> tuple[str, ...]:
     return tuple(c for c in node_tables()[table].references if c != "parent")
 
 
-def _node_steps(plan: LoadPlan, batch: int) -> Iterator[WriteStep]:
+def _node_steps(plan: LoadPlan, batch: int, fresh: bool) -> Iterator[WriteStep]:
     for name, table in node_tables().items():
         rows = plan.rows.get(name, [])
         if not rows:
@@ -231,34 +239,37 @@ def _node_steps(plan: LoadPlan, batch: int) -> Iterator[WriteStep]:
         separate = [c for c in table.references if c not in inline]
         if name == "hazard_zones":
             yield _hazard_nodes({r[1] for r in rows})
-        query = _node_upsert(table, inline)
+        query = _node_upsert(table, inline, fresh=fresh)
         for chunk in _chunks(rows, batch):
             params = [{"id": r[0], "props": _node_properties(table, r),
                        "refs": {c: r[p] for c, p in zip(inline, positions, strict=True)}} for r in chunk]
             yield WriteStep(query, params, 0 if separate else len(chunk), _label_params())
         for column in separate:
             position = columns.index(column)
-            query = _reference_replace(table.references[column])
+            query = _reference_replace(table.references[column], fresh=fresh)
             for chunk in _chunks(rows, batch):
                 params = [{"id": r[0], "target": r[position]} for r in chunk]
                 yield WriteStep(query, params, len(chunk) if column == separate[-1] else 0)
 
 
-def write_steps(plan: LoadPlan, batch: int) -> Iterator[WriteStep]:
+def write_steps(plan: LoadPlan, batch: int, *, fresh: bool = False) -> Iterator[WriteStep]:
     """Every write transaction of ``plan``: nodes first, then relationships.
 
     Node tables are written in load order with their references to earlier
     tables; references within a table (a region's or agency's ``parent``)
     follow in a second pass. Each step is an idempotent upsert, so a load cut
     short (a dropped connection, a killed server) is completed by running it
-    again.
+    again. ``fresh`` (the store holds no element yet, and the plan's ids and
+    keys are unique) creates instead of merging, which is faster; running the
+    load again after an interruption finds the store not empty and merges.
     """
     onto = load_ontology()
     el = quote(ELEMENT)
-    yield from _node_steps(plan, batch)
+    verb = "CREATE" if fresh else "MERGE"
+    yield from _node_steps(plan, batch, fresh)
     depends = quote(onto.rel("dependsOn"))
     query = (f"UNWIND $rows AS row MATCH (d:{el} {{id: row.dependent}}) MATCH (p:{el} {{id: row.provider}}) "
-             f"MERGE (d)-[r:{depends} {{kind: row.kind, `group`: row.group}}]->(p) "
+             f"{verb} (d)-[r:{depends} {{kind: row.kind, `group`: row.group}}]->(p) "
              "SET r.buffer_hours = row.buffer_hours")
     for chunk in _chunks(plan.rows.get("dependencies", []), batch):
         params = [{"dependent": r[0], "provider": r[1], "kind": r[2], "group": r[3], "buffer_hours": r[4]}
@@ -266,10 +277,10 @@ def write_steps(plan: LoadPlan, batch: int) -> Iterator[WriteStep]:
         yield WriteStep(query, params, len(chunk))
     exposed = quote(onto.rel("exposedTo"))
     query = (f"UNWIND $rows AS row MATCH (a:{el} {{id: row.asset}}) MATCH (z:{el} {{id: row.zone}}) "
-             f"MERGE (a)-[r:{exposed}]->(z) SET r.intensity = row.intensity")
+             f"{verb} (a)-[r:{exposed}]->(z) SET r.intensity = row.intensity")
     for chunk in _chunks(plan.rows.get("exposures", []), batch):
         yield WriteStep(query, [{"asset": r[0], "zone": r[1], "intensity": r[2]} for r in chunk], len(chunk))
-    query = f"UNWIND $rows AS row MERGE (f:{quote(FRAGILITY)} {{key: row.key}}) SET f = row.props"
+    query = f"UNWIND $rows AS row {verb} (f:{quote(FRAGILITY)} {{key: row.key}}) SET f = row.props"
     for chunk in _chunks(plan.rows.get("fragilities", []), batch):
         params = []
         for hazard, threshold, asset_type, asset, beta in chunk:

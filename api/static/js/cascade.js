@@ -192,6 +192,7 @@ export class CascadePanel {
     this.maxHour = Math.max(1, Math.ceil(last));
     const initial = result.initial.map((f) => city.index.get(f.id)).filter((i) => i !== undefined);
     this.map.setCascade(failTime, initial);
+    this.map.fitTo(result.failures.map((f) => city.index.get(f.id)).filter((i) => i !== undefined));
     const e = this.el;
     e.slider.max = String(this.maxHour);
     e.slider.value = String(this.maxHour);
@@ -387,11 +388,15 @@ export class CascadePanel {
       label = (id) => nameParts(city.districtName(id))[0];
     }
     // parties in the order they first get involved
+    // at equal times, the party whose failures reach most others first (the source of the trouble)
     const first = new Map();
+    const out = new Map();
     for (const c of contacts) {
       for (const p of [c.from, c.to]) first.set(p, Math.min(first.get(p) ?? Infinity, c.first_contact));
+      out.set(c.from, (out.get(c.from) || 0) + c.failures);
     }
-    const parties = [...first.keys()].sort((a, b) => first.get(a) - first.get(b) || (a < b ? -1 : 1));
+    const parties = [...first.keys()].sort((a, b) => first.get(a) - first.get(b) ||
+      (out.get(b) || 0) - (out.get(a) || 0) || (a < b ? -1 : 1));
     const shown = parties.slice(0, MATRIX_LIMIT);
     const at = new Map(contacts.map((c) => [`${c.from}\u0000${c.to}`, c]));
     const t = this.time;

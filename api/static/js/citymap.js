@@ -9,12 +9,14 @@
 
 import {districtColour, drawShape, FAILED, sectorOf, shapeOf, withAlpha} from './palette.js';
 
-const GRID_COLS = 280;
+const GRID_COLS = 240;
 const BLUR_RADIUS = 3;
 const BLUR_PASSES = 3;
 // Facilities drawn as symbols (in their sector's colour) on top of the district dots.
-export const MAP_SYMBOLS = new Set(['Hospital', 'EmergencyCommandCenter', 'PowerPlant', 'Substation',
-  'WaterTreatmentPlant', 'DataCenter', 'Airport', 'Port']);
+// Each with the zoom (relative to the whole city) from which it shows, so the overview stays readable.
+const SYMBOL_ZOOM = {Hospital: 1, EmergencyCommandCenter: 1, PowerPlant: 1, WaterTreatmentPlant: 1, DataCenter: 1,
+  Airport: 1, Port: 1, Substation: 1.8, FireStation: 2.5, TelecomExchange: 2.5};
+export const MAP_SYMBOLS = new Set(Object.keys(SYMBOL_ZOOM));
 const HAZARD_COLOURS = {Flood: '#38bdf8', Landslide: '#d97706', Earthquake: '#a78bfa', Heatwave: '#f97316'};
 export const hazardColour = (hazard) => HAZARD_COLOURS[hazard] || '#e2e8f0';
 
@@ -94,82 +96,122 @@ export class CityMap {
   }
 
   _blur(values, g, radius = BLUR_RADIUS, passes = BLUR_PASSES) {
+    // separable box blur (running sums), `passes` times: close to a Gaussian, linear in the cells
     const {cols, rows} = g;
-    let src = values;
-    let tmp = new Float32Array(values.length);
     const width = 2 * radius + 1;
+    let src = values;
+    const tmp = new Float32Array(values.length);
+    const out = new Float32Array(values.length);
     for (let p = 0; p < passes; p++) {
-      for (let r = 0; r < rows; r++) {  // horizontal running sum
+      for (let r = 0; r < rows; r++) {
         const o = r * cols;
         let acc = 0;
-        for (let c = -radius; c <= radius; c++) if (c >= 0 && c < cols) acc += src[o + c];
+        for (let c = 0; c <= radius && c < cols; c++) acc += src[o + c];
         for (let c = 0; c < cols; c++) {
           tmp[o + c] = acc / width;
-          const out = c - radius;
-          const inn = c + radius + 1;
-          if (out >= 0) acc -= src[o + out];
-          if (inn < cols) acc += src[o + inn];
+          if (c - radius >= 0) acc -= src[o + c - radius];
+          if (c + radius + 1 < cols) acc += src[o + c + radius + 1];
         }
       }
-      const dst = src === values ? new Float32Array(values.length) : src;
-      for (let c = 0; c < cols; c++) {  // vertical running sum
+      for (let c = 0; c < cols; c++) {
         let acc = 0;
-        for (let r = -radius; r <= radius; r++) if (r >= 0 && r < rows) acc += tmp[r * cols + c];
+        for (let r = 0; r <= radius && r < rows; r++) acc += tmp[r * cols + c];
         for (let r = 0; r < rows; r++) {
-          dst[r * cols + c] = acc / width;
-          const out = r - radius;
-          const inn = r + radius + 1;
-          if (out >= 0) acc -= tmp[out * cols + c];
-          if (inn < rows) acc += tmp[inn * cols + c];
+          out[r * cols + c] = acc / width;
+          if (r - radius >= 0) acc -= tmp[(r - radius) * cols + c];
+          if (r + radius + 1 < rows) acc += tmp[(r + radius + 1) * cols + c];
         }
       }
-      src = dst;
+      src = out;
     }
-    tmp = null;
-    return src;
+    return src === values ? Float32Array.from(values) : out;
   }
 
   /** The blurred density an isolated asset leaves at about 1.6 blur radii: below it, a cell is empty. */
-  _threshold(g, radius = BLUR_RADIUS, passes = BLUR_PASSES) {
+  _threshold(radius = BLUR_RADIUS, passes = BLUR_PASSES) {
     const size = 8 * radius + 1;
-    const probe = {cols: size, rows: size};
     const delta = new Float32Array(size * size);
     const mid = Math.floor(size / 2);
     delta[mid * size + mid] = 1;
-    const out = this._blur(delta, probe, radius, passes);
+    const out = this._blur(delta, {cols: size, rows: size}, radius, passes);
     return out[mid * size + mid + Math.round(radius * 1.6)];
+  }
+
+  /**
+   * Splat `indexes` on the grid and blur them, only over their bounding box (plus the blur's reach):
+   * a district or a zone covers a small part of the city, so this is far cheaper than the whole grid.
+   */
+  _density(indexes, radius = BLUR_RADIUS, passes = BLUR_PASSES) {
+    const g = this.grid;
+    let c0 = Infinity; let c1 = -1; let r0 = Infinity; let r1 = -1;
+    const cells = [];
+    for (const i of indexes) {
+      if (!this.placed[i]) continue;
+      const cell = this._cellOf(g, i);
+      const r = Math.floor(cell / g.cols);
+      const c = cell - r * g.cols;
+      cells.push(r, c);
+      if (c < c0) c0 = c;
+      if (c > c1) c1 = c;
+      if (r < r0) r0 = r;
+      if (r > r1) r1 = r;
+    }
+    if (c1 < 0) return null;
+    const reach = radius * passes + 1;
+    c0 = Math.max(0, c0 - reach); c1 = Math.min(g.cols - 1, c1 + reach);
+    r0 = Math.max(0, r0 - reach); r1 = Math.min(g.rows - 1, r1 + reach);
+    const local = {cols: c1 - c0 + 1, rows: r1 - r0 + 1};
+    const values = new Float32Array(local.cols * local.rows);
+    for (let k = 0; k < cells.length; k += 2) values[(cells[k] - r0) * local.cols + (cells[k + 1] - c0)] += 1;
+    return {c0, r0, cols: local.cols, rows: local.rows, values: this._blur(values, local, radius, passes)};
+  }
+
+  /** Edges between cells where `inside(cell)` differs, as a Path2D in world coordinates. */
+  _edges(test, paths) {
+    const {cols, rows, cell, x0, y0} = this.grid;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const k = r * cols + c;
+        if (c + 1 < cols) {
+          const path = test(k, k + 1);
+          if (path) { path.moveTo(x0 + (c + 1) * cell, y0 + r * cell); path.lineTo(x0 + (c + 1) * cell, y0 + (r + 1) * cell); }
+        }
+        if (r + 1 < rows) {
+          const path = test(k, k + cols);
+          if (path) { path.moveTo(x0 + c * cell, y0 + (r + 1) * cell); path.lineTo(x0 + (c + 1) * cell, y0 + (r + 1) * cell); }
+        }
+      }
+    }
   }
 
   _territories() {
     const {city} = this;
     const g = this._gridOf();
-    const cells = g.cols * g.rows;
-    const k = Math.max(1, city.districts.length);
-    const density = Array.from({length: k}, () => new Float32Array(cells));
-    const total = new Float32Array(cells);
-    for (let i = 0; i < city.n; i++) {
-      if (!this.placed[i]) continue;
-      const d = city.district[i];
-      const cell = this._cellOf(g, i);
-      total[cell] += 1;
-      if (d >= 0) density[d][cell] += 1;
-    }
-    const blurred = density.map((layer) => this._blur(layer, g));
-    const all = this._blur(total, g);
-    const threshold = this._threshold(g);
-    const owner = new Int16Array(cells).fill(-1);
-    for (let c = 0; c < cells; c++) {
-      if (all[c] < threshold) continue;
-      let best = -1;
-      let bestValue = 0;
-      for (let d = 0; d < k; d++) {
-        if (blurred[d][c] > bestValue) { bestValue = blurred[d][c]; best = d; }
-      }
-      owner[c] = best === -1 ? k : best;  // inside the city, but no district: its own colour
-    }
     this.grid = g;
+    const cells = g.cols * g.rows;
+    const k = city.districts.length;
+    const members = Array.from({length: k + 1}, () => []);
+    for (let i = 0; i < city.n; i++) members[city.district[i] >= 0 ? city.district[i] : k].push(i);
+    // each cell goes to the district with the most (blurred) assets there; the sum says whether it is in the city
+    const best = new Float32Array(cells);
+    const total = new Float32Array(cells);
+    const owner = new Int16Array(cells).fill(-1);
+    members.forEach((list, d) => {
+      const dens = this._density(list);
+      if (!dens) return;
+      for (let r = 0; r < dens.rows; r++) {
+        for (let c = 0; c < dens.cols; c++) {
+          const v = dens.values[r * dens.cols + c];
+          if (!v) continue;
+          const cell = (r + dens.r0) * g.cols + c + dens.c0;
+          total[cell] += v;
+          if (v > best[cell]) { best[cell] = v; owner[cell] = d; }
+        }
+      }
+    });
+    const threshold = this._threshold();
+    for (let c = 0; c < cells; c++) if (total[c] < threshold) owner[c] = -1;
     this.owner = owner;
-    // fill image, one pixel per cell
     const img = document.createElement('canvas');
     img.width = g.cols;
     img.height = g.rows;
@@ -180,36 +222,21 @@ export class CityMap {
       const v = parseInt(districtColour(d < k ? d : -1).slice(1), 16);
       rgb.push([(v >> 16) & 255, (v >> 8) & 255, v & 255]);
     }
+    const px = data.data;
     for (let c = 0; c < cells; c++) {
       const o = owner[c];
       if (o < 0) continue;
-      data.data.set([...rgb[o], 46], c * 4);
+      px[c * 4] = rgb[o][0]; px[c * 4 + 1] = rgb[o][1]; px[c * 4 + 2] = rgb[o][2]; px[c * 4 + 3] = 64;
     }
     ictx.putImageData(data, 0, 0);
     this.territoryImage = img;
-    // outlines: cell edges where the owner changes; the city's own edge is drawn apart
-    const inner = new Path2D();
-    const outer = new Path2D();
-    const {cols, rows, cell, x0, y0} = g;
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const o = owner[r * cols + c];
-        const right = c + 1 < cols ? owner[r * cols + c + 1] : -1;
-        const below = r + 1 < rows ? owner[(r + 1) * cols + c] : -1;
-        if (o !== right) {
-          const path = o < 0 || right < 0 ? outer : inner;
-          path.moveTo(x0 + (c + 1) * cell, y0 + r * cell);
-          path.lineTo(x0 + (c + 1) * cell, y0 + (r + 1) * cell);
-        }
-        if (o !== below) {
-          const path = o < 0 || below < 0 ? outer : inner;
-          path.moveTo(x0 + c * cell, y0 + (r + 1) * cell);
-          path.lineTo(x0 + (c + 1) * cell, y0 + (r + 1) * cell);
-        }
-      }
-    }
-    this.innerEdges = inner;
-    this.outerEdges = outer;
+    // outlines: district against district, and the city's own edge (drawn stronger)
+    this.innerEdges = new Path2D();
+    this.outerEdges = new Path2D();
+    this._edges((a, b) => {
+      if (owner[a] === owner[b]) return null;
+      return owner[a] < 0 || owner[b] < 0 ? this.outerEdges : this.innerEdges;
+    });
   }
 
   _districtLabels() {
@@ -231,13 +258,16 @@ export class CityMap {
     if (layer) return layer;
     const zone = this.city.zones[z];
     const g = this.grid;
-    const cells = g.cols * g.rows;
-    const density = new Float32Array(cells);
-    for (const i of zone.assets) if (this.placed[i]) density[this._cellOf(g, i)] += 1;
-    const blurred = this._blur(density, g, 2, 2);
-    const threshold = this._threshold(g, 2, 2);
-    const inside = new Uint8Array(cells);
-    for (let c = 0; c < cells; c++) inside[c] = blurred[c] >= threshold ? 1 : 0;
+    const inside = new Uint8Array(g.cols * g.rows);
+    const dens = this._density(zone.assets, 2, 2);
+    const threshold = this._threshold(2, 2);
+    if (dens) {
+      for (let r = 0; r < dens.rows; r++) {
+        for (let c = 0; c < dens.cols; c++) {
+          if (dens.values[r * dens.cols + c] >= threshold) inside[(r + dens.r0) * g.cols + c + dens.c0] = 1;
+        }
+      }
+    }
     const img = document.createElement('canvas');
     img.width = g.cols;
     img.height = g.rows;
@@ -245,26 +275,18 @@ export class CityMap {
     const data = ictx.createImageData(g.cols, g.rows);
     const v = parseInt(hazardColour(zone.hazard).slice(1), 16);
     const rgb = [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+    const px = data.data;
     for (let r = 0; r < g.rows; r++) {
       for (let c = 0; c < g.cols; c++) {
-        if (inside[r * g.cols + c]) data.data.set([...rgb, (c + r) % 3 === 0 ? 150 : 40], (r * g.cols + c) * 4);
+        const cell = r * g.cols + c;
+        if (!inside[cell]) continue;
+        px[cell * 4] = rgb[0]; px[cell * 4 + 1] = rgb[1]; px[cell * 4 + 2] = rgb[2];
+        px[cell * 4 + 3] = (c + r) % 3 === 0 ? 130 : 36;  // hatching
       }
     }
     ictx.putImageData(data, 0, 0);
     const edges = new Path2D();
-    for (let r = 0; r < g.rows; r++) {
-      for (let c = 0; c < g.cols; c++) {
-        const o = inside[r * g.cols + c];
-        if (c + 1 < g.cols && o !== inside[r * g.cols + c + 1]) {
-          edges.moveTo(g.x0 + (c + 1) * g.cell, g.y0 + r * g.cell);
-          edges.lineTo(g.x0 + (c + 1) * g.cell, g.y0 + (r + 1) * g.cell);
-        }
-        if (r + 1 < g.rows && o !== inside[(r + 1) * g.cols + c]) {
-          edges.moveTo(g.x0 + c * g.cell, g.y0 + (r + 1) * g.cell);
-          edges.lineTo(g.x0 + (c + 1) * g.cell, g.y0 + (r + 1) * g.cell);
-        }
-      }
-    }
+    this._edges((a, b) => (inside[a] !== inside[b] ? edges : null));
     layer = {image: img, edges, hazard: zone.hazard};
     this.zoneLayers.set(z, layer);
     return layer;
@@ -300,6 +322,26 @@ export class CityMap {
     const scale = Math.min(this.fitScale * 60, Math.max(this.fitScale * 0.7, v.scale * factor));
     const f = scale / v.scale;
     this.view = {scale, tx: mx - (mx - v.tx) * f, ty: my - (my - v.ty) * f};
+    this.redraw(true);
+  }
+
+  /** Zoom to show every asset of `indexes` (with a margin), never closer than 8x the whole city. */
+  fitTo(indexes) {
+    if (!this.size) return;
+    let minX = Infinity; let maxX = -Infinity; let minY = Infinity; let maxY = -Infinity;
+    for (const i of indexes) {
+      if (!this.placed[i]) continue;
+      minX = Math.min(minX, this.x[i]); maxX = Math.max(maxX, this.x[i]);
+      minY = Math.min(minY, this.y[i]); maxY = Math.max(maxY, this.y[i]);
+    }
+    if (minX === Infinity) { this.fit(); return; }
+    const {w, h} = this.size;
+    const pad = 0.12;
+    const spanX = Math.max(maxX - minX, 1e-6);
+    const spanY = Math.max(maxY - minY, 1e-6);
+    let scale = Math.min(w * (1 - 2 * pad) / spanX, h * (1 - 2 * pad) / spanY);
+    scale = Math.max(this.fitScale, Math.min(this.fitScale * 8, scale));
+    this.view = {scale, tx: w / 2 - ((minX + maxX) / 2) * scale, ty: h / 2 - ((minY + maxY) / 2) * scale};
     this.redraw(true);
   }
 
@@ -369,7 +411,9 @@ export class CityMap {
     const g = this.grid;
     ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
     ctx.imageSmoothingEnabled = true;
+    ctx.globalAlpha = cascade ? 0.55 : 1;
     ctx.drawImage(this.territoryImage, g.x0, g.y0, g.cols * g.cell, g.rows * g.cell);
+    ctx.globalAlpha = 1;
     const zones = [...this.selectedZones];
     ctx.imageSmoothingEnabled = false;
     for (const z of zones) {
@@ -392,7 +436,7 @@ export class CityMap {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const dot = this._dot();
     const half = dot / 2;
-    ctx.globalAlpha = cascade ? 0.3 : 0.85;
+    ctx.globalAlpha = cascade ? 0.22 : 0.85;
     const k = city.districts.length;
     const byDistrict = Array.from({length: k + 1}, () => []);
     const keys = [];
@@ -412,10 +456,12 @@ export class CityMap {
       }
     }
     // key facilities as symbols in their sector's colour
-    const r = Math.min(6.5, dot * 1.1 + 1.2);
+    const r = Math.min(6.5, dot * 1.1 + 2.2);
     ctx.lineWidth = 1;
     ctx.strokeStyle = 'rgba(15,23,42,0.9)';
+    const zoom = v.scale / this.fitScale;
     for (const i of keys) {
+      if (SYMBOL_ZOOM[city.types[city.type[i]].name] > zoom * 1.001) continue;
       const x = this.x[i] * v.scale + v.tx;
       const y = this.y[i] * v.scale + v.ty;
       if (x < -8 || y < -8 || x > w + 8 || y > h + 8) continue;
@@ -429,10 +475,19 @@ export class CityMap {
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     ctx.lineJoin = 'round';
+    const boxes = [];
     for (const label of this.labels) {
       const x = label.x * v.scale + v.tx;
-      const y = label.y * v.scale + v.ty;
+      let y = label.y * v.scale + v.ty;
       const text = label.d.name || label.d.id;
+      const half = ctx.measureText(text).width / 2 + 4;
+      // move down past any label already drawn there
+      for (let tries = 0; tries < 6; tries++) {
+        const hit = boxes.find((b) => x - half < b[2] && x + half > b[0] && y - 9 < b[3] && y + 9 > b[1]);
+        if (!hit) break;
+        y = hit[3] + 10;
+      }
+      boxes.push([x - half, y - 9, x + half, y + 9]);
       ctx.lineWidth = 4;
       ctx.strokeStyle = 'rgba(11,18,32,0.85)';
       ctx.strokeText(text, x, y);
@@ -440,6 +495,19 @@ export class CityMap {
       ctx.fillText(text, x, y);
     }
     this._index();
+    this._scaleBar();
+  }
+
+  /** A round-number distance bar (north is up: the map is an equirectangular projection). */
+  _scaleBar() {
+    const el = this.wrap.querySelector('.map-scale');
+    if (!el) return;
+    const kmPerPx = this.kmPerUnit / this.view.scale;
+    const target = kmPerPx * 110;
+    const pow = 10 ** Math.floor(Math.log10(target));
+    const km = [1, 2, 5, 10].map((m) => m * pow).filter((v) => v <= target).pop() || pow;
+    el.querySelector('.bar').style.width = `${Math.round(km / kmPerPx)}px`;
+    el.querySelector('span').textContent = km >= 1 ? `${km} km` : `${Math.round(km * 1000)} m`;
   }
 
   _drawOverlay(ctx) {
@@ -454,25 +522,38 @@ export class CityMap {
         const f = this.failTime[i];
         if (f <= t && this.placed[i]) (f > t - 1 ? recent : older).push(i);
       }
-      ctx.fillStyle = '#c0392b';
-      const s1 = dot + 1;
+      // earlier failures: solid dark red; the last hour's: bright, with a halo, so the front of the cascade shows
+      const r1 = dot / 2 + 2;
+      ctx.fillStyle = '#d63a2f';
+      ctx.strokeStyle = 'rgba(11,18,32,0.85)';
+      ctx.lineWidth = 0.8;
+      ctx.beginPath();
       for (const i of older) {
         const [x, y] = this.screen(i);
-        ctx.fillRect(x - s1 / 2, y - s1 / 2, s1, s1);
+        ctx.moveTo(x + r1, y);
+        ctx.arc(x, y, r1, 0, 2 * Math.PI);
       }
-      ctx.fillStyle = withAlpha(FAILED, 0.28);
+      ctx.fill();
+      ctx.stroke();
+      ctx.fillStyle = withAlpha(FAILED, 0.3);
+      ctx.beginPath();
       for (const i of recent) {
         const [x, y] = this.screen(i);
-        ctx.beginPath();
-        ctx.arc(x, y, dot + 5, 0, 2 * Math.PI);
-        ctx.fill();
+        ctx.moveTo(x + dot + 8, y);
+        ctx.arc(x, y, dot + 8, 0, 2 * Math.PI);
       }
+      ctx.fill();
+      const r2 = dot / 2 + 3;
       ctx.fillStyle = FAILED;
-      const s2 = dot + 2.5;
+      ctx.strokeStyle = '#ffd7d4';
+      ctx.beginPath();
       for (const i of recent) {
         const [x, y] = this.screen(i);
-        ctx.fillRect(x - s2 / 2, y - s2 / 2, s2, s2);
+        ctx.moveTo(x + r2, y);
+        ctx.arc(x, y, r2, 0, 2 * Math.PI);
       }
+      ctx.fill();
+      ctx.stroke();
       this._rings(ctx, this.initial, '#ffffff', 7);
     } else {
       this._rings(ctx, this.scenario, '#ffffff', 7);

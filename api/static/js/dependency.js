@@ -59,7 +59,8 @@ function renderLegend(host, graph, city) {
       const line = h('span', {class: 'line-swatch'});
       line.style.background = kindColour(k);
       return h('span', {class: 'legend-item'}, line, k);
-    }), h('span', {class: 'muted'}, ' · “power · 24h”: 24 hours of backup')));
+    }), h('span', {class: 'muted'}, ' · “power×2·24h”: two alternative providers, 24 hours of backup'),
+    h('span', {class: 'muted'}, ' · “→ Yubei”: in another district')));
 }
 
 function renderPanel(panel, asset, graph, city) {

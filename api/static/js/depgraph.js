@@ -38,9 +38,14 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
   while (hi > 0 && !layers.get(hi).length && !hidden.has(hi)) hi--;
   const columns = hi - lo + 1;
   const avail = Math.max(host.clientWidth - 24, 600);
-  const colW = Math.max(220, Math.min(330, avail / columns));
-  const cardW = Math.min(196, colW - 72);
-  const width = colW * columns + 24;
+  const loops = graph.edges.some((e) => {
+    const a = byId.get(e.from);
+    const b = byId.get(e.to);
+    return a && b && b.layer >= a.layer;
+  }) ? 56 : 0;  // room for edges within a column, drawn as loops to the right
+  const colW = Math.max(190, Math.min(330, (avail - loops) / columns));
+  const cardW = Math.min(196, colW - 70);
+  const width = colW * columns + 24 + loops;
   const xOf = (layer) => 12 + (layer - lo) * colW + (colW - cardW) / 2;
 
   // order each column by the mean position of its neighbours one column nearer the centre
@@ -161,7 +166,7 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
     if (labelled.has(key)) continue;
     labelled.add(key);
     const n = groups.get(key);
-    const text = `${e.kind}${n > 1 ? ` ×${n}` : ''}${e.buffer_hours ? ` · ${e.buffer_hours}h` : ''}`;
+    const text = `${e.kind}${n > 1 ? `×${n}` : ''}${e.buffer_hours ? `·${e.buffer_hours}h` : ''}`;
     pending.push(tryLabel(at, text, colour, [e.from, e.to]));
   }
   // aggregated rest of a column
@@ -180,12 +185,12 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
         s('title', {}, `${fmtInt(link.count)} more ${link.kind} link${link.count > 1 ? 's' : ''}`));
       edgeLayer.append(path);
       edgesOf.get(n.id).push(path);
-      pending.push(tryLabel(layer > 0 ? (t) => at(1 - t) : at, `${link.kind} ×${fmtInt(link.count)}`, colour, [n.id]));
+      pending.push(tryLabel(layer > 0 ? (t) => at(1 - t) : at, `${link.kind}×${fmtInt(link.count)}`, colour, [n.id]));
     }
   }
   // labels where they do not collide (the edge keeps its colour and tooltip either way)
   for (const p of pending) {
-    const w = p.text.length * 6.1 + 10;
+    const w = p.text.length * 5.6 + 8;
     for (const t of [0.78, 0.68, 0.88, 0.58, 0.48, 0.38]) {
       const [x, y] = p.at(t);
       const box = [x - w / 2, y - 8, x + w / 2, y + 8];
@@ -206,7 +211,9 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
     const h = isCentre ? CENTRE_H : CARD_H;
     const w = boxW(n.id);
     const sector = sectorOf(city.sectorOfType(n.type));
-    const district = nameParts(city.districtName(n.district))[0];
+    // the district only where it differs from the selected asset's: dependencies across district lines stand out
+    const elsewhere = n.district && n.district !== centre.district;
+    const district = elsewhere ? nameParts(city.districtName(n.district))[0] : '';
     const g = s('g', {class: `node${isCentre ? ' centre' : ''}`, transform: `translate(${leftX(n)},${pos.get(n.id) - h / 2})`,
       tabindex: 0, role: 'button', dataset: {id: n.id, layer: n.layer},
       'aria-label': `${n.id}, ${city.typeLabel(n.type)}${isCentre ? '' : ': open its dependencies'}`});
@@ -220,8 +227,10 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
       s('path', {d: shapePath(shapeOf(n.type), isCentre ? 9 : 7), transform: `translate(${isCentre ? 20 : 17},${h / 2})`,
         fill: sector.colour, class: 'icon'}),
       s('text', {x: isCentre ? 36 : 30, y: isCentre ? 21 : 16, class: 'id'}, clip(n.id, w - 40, 12)),
-      s('text', {x: isCentre ? 36 : 30, y: isCentre ? 38 : 30, class: 'sub'},
-        clip(`${city.typeLabel(n.type)} · ${district}`, w - 36)),
+      isCentre
+        ? s('text', {x: 36, y: 38, class: 'sub'}, clip(`${city.typeLabel(n.type)} · ${nameParts(city.districtName(n.district))[0]}`, w - 40))
+        : s('text', {x: 30, y: 30, class: 'sub'}, clip(city.typeLabel(n.type), district ? w - 44 - district.length * 6 : w - 36),
+          district ? s('tspan', {class: 'elsewhere'}, ` → ${district}`) : null),
     );
     if (n.dependents && !isCentre) {
       g.append(s('text', {x: w - 6, y: 16, class: 'fan'}, `↦${fmtInt(n.dependents)}`));

@@ -85,8 +85,8 @@ export function drawShape(ctx, shape, x, y, r) {
 }
 
 // Districts: a categorical palette without red, readable on the dark map.
-const DISTRICT_COLOURS = ['#4e9ad8', '#f2a541', '#5fbf73', '#c08ad6', '#56c5c0', '#e9d460', '#f59fb4', '#b4906f',
-  '#9aa9ff', '#a3d977', '#e0a1ff', '#7dd3fc', '#fcd34d', '#86efac', '#fda4af', '#c4b5fd'];
+const DISTRICT_COLOURS = ['#7c8cf8', '#e9d460', '#5fbf73', '#c08ad6', '#f59fb4', '#c8a27c', '#a3d977', '#e0a1ff',
+  '#2dd4bf', '#fda4af', '#bef264', '#a5b4fc', '#fcd34d', '#86efac', '#f0abfc', '#d6d3d1'];
 
 export const districtColour = (k) => (k < 0 ? '#64748b' : DISTRICT_COLOURS[k % DISTRICT_COLOURS.length]);
 

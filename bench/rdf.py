@@ -1,0 +1,269 @@
+"""RDF export and re-import of a large synthetic city, next to rdflib on the same triples.
+
+Times are wall-clock seconds and CPU seconds of the measuring process (the
+CPU figure is the stable one on a shared machine; ratios use it).
+
+    python bench/rdf.py [--assets 100000] [--seed 7] [--shacl-assets 5000] [--skip-rdflib] [--json FILE]
+
+1. Export (``kg.rdf.export_rdf``, streamed from a SQLite store) as Turtle,
+   N-Triples and JSON-LD: seconds, triples/s, peak RSS.
+2. rdflib on the same triples: the N-Triples export parsed into an in-memory
+   ``Graph``, then ``Graph.serialize`` to each format (the ratio is ours/theirs
+   in triples per second; rdflib's graph-building time is reported apart).
+3. Re-import of each file into an empty SQLite store, as ``kg load`` does
+   (parse, SHACL, conversion to rows, ``build_plan``, one write), with the
+   time of each phase and the peak RSS; and rdflib's parser on the same file.
+4. SHACL: the fast engine against pyshacl over the whole graph of a
+   ``--shacl-assets`` city (pyshacl does not finish in reasonable time at
+   100k), and the fast engine alone at ``--assets``.
+
+Every measurement runs in a fresh process, so each peak RSS (``ru_maxrss``)
+belongs to that phase alone; the first line gives the RSS of a process that
+has only imported CityKG, to subtract.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+FORMATS = ("ttl", "nt", "jsonld")
+SUFFIX = {"ttl": ".ttl", "nt": ".nt", "jsonld": ".jsonld"}
+RDFLIB = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(target: Callable[..., dict[str, Any]], args: tuple[Any, ...], queue: Any) -> None:
+    try:
+        result = target(*args)
+        result["peak_rss_mb"] = round(_rss_mb(), 1)
+        queue.put(result)
+    except BaseException as exc:  # report, never hang the parent
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _isolated(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run ``target(*args)`` in a fresh process and return its result with the process's peak RSS."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(target, args, queue))
+    proc.start()
+    result: dict[str, Any] = queue.get()
+    proc.join()
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    return result
+
+
+# ---------------------------------------------------------------------- phases (run in children)
+
+
+def baseline() -> dict[str, Any]:
+    import kg.load
+    import kg.rdf
+    import kg.store.sqlite  # noqa: F401
+
+    return {}
+
+
+def make_store(db: str, assets: int, seed: int) -> dict[str, Any]:
+    from kg.load.plan import LoadPlan
+    from kg.store.sqlite import SQLiteStore
+    from kg.synth import city_rows
+
+    start = time.perf_counter()
+    plan = LoadPlan()
+    plan.rows.update(city_rows(assets, seed))
+    store = SQLiteStore(db)
+    store.clear()
+    store.write(plan)
+    return {"seconds": time.perf_counter() - start, "counts": plan.counts()}
+
+
+def export(db: str, fmt: str, path: str) -> dict[str, Any]:
+    from kg.rdf import export_rdf
+    from kg.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(db)
+    start, cpu = time.perf_counter(), time.process_time()
+    with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
+        report = export_rdf(store, out, fmt=fmt)
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu, "triples": report.triples,
+            "bytes": Path(path).stat().st_size}
+
+
+def rdflib_serialize(nt_path: str, out_dir: str) -> dict[str, Any]:
+    from rdflib import Graph
+
+    from kg.rdf.index import to_rdflib
+    from kg.rdf.parse import parse_file
+
+    index = parse_file(Path(nt_path))
+    start = time.perf_counter()
+    graph = Graph()
+    for s, node in index.nodes.items():
+        subject = to_rdflib(s)
+        for p, values in node.items():
+            predicate = to_rdflib(p)
+            for o in values:
+                graph.add((subject, predicate, to_rdflib(o)))
+    del index
+    built = time.perf_counter() - start
+    result: dict[str, Any] = {"graph_seconds": built, "triples": len(graph)}
+    for fmt in FORMATS:
+        start, cpu = time.perf_counter(), time.process_time()
+        graph.serialize(destination=str(Path(out_dir) / f"rdflib{SUFFIX[fmt]}"), format=RDFLIB[fmt],
+                        encoding="utf-8")
+        result[fmt] = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
+    return result
+
+
+def reimport(path: str, db: str) -> dict[str, Any]:
+    from kg.load.plan import build_plan
+    from kg.rdf.convert import rows_from_index
+    from kg.rdf.parse import parse_file
+    from kg.rdf.shacl import validate_index
+    from kg.store.sqlite import SQLiteStore
+
+    phases: dict[str, float] = {}
+    start = time.perf_counter()
+    index = parse_file(Path(path))
+    phases["parse"] = time.perf_counter() - start
+    mark = time.perf_counter()
+    violations = validate_index(index)
+    phases["shacl"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    problems: list[Any] = []
+    rows = sum(1 for _ in rows_from_index(index, problems.append))
+    phases["to_rows"] = time.perf_counter() - mark
+    triples = index.count
+    del index
+    store = SQLiteStore(db)
+    store.clear()
+    mark, cpu = time.perf_counter(), time.process_time()
+    plan = build_plan([Path(path)], store)  # the whole of `kg load` before the write, parse and SHACL included
+    phases["build_plan_total"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    store.write(plan)
+    phases["write"] = time.perf_counter() - mark
+    cpu = time.process_time() - cpu
+    return {"seconds": phases["build_plan_total"] + phases["write"], "phases": phases, "triples": triples,
+            "cpu": cpu,
+            "rows": rows, "violations": len(violations) + len(problems)}
+
+
+def rdflib_parse(path: str, fmt: str) -> dict[str, Any]:
+    from rdflib import Graph
+
+    start, cpu = time.perf_counter(), time.process_time()
+    graph = Graph().parse(path, format=RDFLIB[fmt])
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu, "triples": len(graph)}
+
+
+def shacl(path: str, engine: str) -> dict[str, Any]:
+    from kg.rdf.parse import parse_file
+    from kg.rdf.shacl import validate_index
+
+    index = parse_file(Path(path))
+    start, cpu = time.perf_counter(), time.process_time()
+    violations = validate_index(index, engine=engine)
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu, "triples": index.count,
+            "violations": len(violations)}
+
+
+# ---------------------------------------------------------------------- driver
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--assets", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--shacl-assets", type=int, default=5_000)
+    parser.add_argument("--skip-rdflib", action="store_true", help="skip rdflib's serializers and parsers")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"assets": args.assets}
+    with tempfile.TemporaryDirectory(prefix="kg-bench-rdf-") as tmp:
+        base = _isolated(baseline)
+        print(f"baseline RSS after importing kg: {base['peak_rss_mb']:.0f} MB")
+        db = str(Path(tmp) / "city.db")
+        made = _isolated(make_store, db, args.assets, args.seed)
+        counts = ", ".join(f"{n:,} {t}" for t, n in made["counts"].items())
+        print(f"city: {counts} (generated and stored in {made['seconds']:.1f} s)\n")
+        results["counts"] = made["counts"]
+
+        print(f"{'export':<10}{'seconds':>9}{'cpu s':>8}{'triples':>12}{'triples/s':>12}{'MB out':>9}{'peak RSS':>10}")
+        exports: dict[str, dict[str, Any]] = {}
+        for fmt in FORMATS:
+            path = str(Path(tmp) / f"city{SUFFIX[fmt]}")
+            r = exports[fmt] = _isolated(export, db, fmt, path)
+            print(f"{fmt:<10}{r['seconds']:9.1f}{r['cpu']:8.1f}{r['triples']:12,}{r['triples'] / r['seconds']:12,.0f}"
+                  f"{r['bytes'] / 1e6:9.0f}{r['peak_rss_mb']:8.0f} MB")
+        results["export"] = exports
+
+        if not args.skip_rdflib:
+            r = _isolated(rdflib_serialize, str(Path(tmp) / "city.nt"), tmp)
+            results["rdflib_serialize"] = r
+            print(f"\nrdflib: Graph of {r['triples']:,} triples built in {r['graph_seconds']:.1f} s, "
+                  f"peak RSS {r['peak_rss_mb']:.0f} MB")
+            print(f"{'serialize':<10}{'rdflib s':>9}{'cpu s':>8}{'ours s':>9}{'cpu s':>8}{'ratio (cpu)':>13}")
+            for fmt in FORMATS:
+                ours, theirs = exports[fmt], r[fmt]
+                print(f"{fmt:<10}{theirs['seconds']:9.1f}{theirs['cpu']:8.1f}{ours['seconds']:9.1f}{ours['cpu']:8.1f}"
+                      f"{theirs['cpu'] / ours['cpu']:12.1f}x")
+
+        print(f"\n{'re-import':<10}{'seconds':>9}{'cpu s':>8}{'triples/s':>12}{'parse':>8}{'shacl':>8}{'rows':>8}"
+              f"{'write':>8}{'peak RSS':>10}{'rdflib parse (cpu)':>22}")
+        imports: dict[str, dict[str, Any]] = {}
+        for fmt in FORMATS:
+            path = str(Path(tmp) / f"city{SUFFIX[fmt]}")
+            r = imports[fmt] = _isolated(reimport, path, str(Path(tmp) / f"import-{fmt}.db"))
+            if r["violations"]:
+                raise SystemExit(f"{fmt}: the export does not re-import cleanly ({r['violations']} problems)")
+            ph = r["phases"]
+            theirs = "skipped"
+            if not args.skip_rdflib:
+                rp = r["rdflib_parse"] = _isolated(rdflib_parse, path, fmt)
+                theirs = f"{rp['seconds']:.0f} s ({rp['cpu']:.0f}), {rp['peak_rss_mb']:.0f} MB"
+            print(f"{fmt:<10}{r['seconds']:9.1f}{r['cpu']:8.1f}{r['triples'] / r['seconds']:12,.0f}"
+                  f"{ph['parse']:8.1f}"
+                  f"{ph['shacl']:8.1f}{ph['to_rows']:8.1f}{ph['write']:8.1f}{r['peak_rss_mb']:8.0f} MB{theirs:>22}")
+        results["reimport"] = imports
+
+        small_db = str(Path(tmp) / "small.db")
+        _isolated(make_store, small_db, args.shacl_assets, args.seed)
+        small = str(Path(tmp) / "small.ttl")
+        small_export = _isolated(export, small_db, "ttl", small)
+        fast_small = _isolated(shacl, small, "fast")
+        slow_small = _isolated(shacl, small, "pyshacl")
+        fast_big = _isolated(shacl, str(Path(tmp) / "city.ttl"), "fast")
+        results["shacl"] = {"small": {"assets": args.shacl_assets, "triples": small_export["triples"],
+                                      "fast": fast_small, "pyshacl": slow_small},
+                            "large": {"assets": args.assets, "fast": fast_big}}
+        print(f"\nSHACL, {args.shacl_assets:,} assets ({small_export['triples']:,} triples): "
+              f"fast {fast_small['seconds']:.1f} s (cpu {fast_small['cpu']:.1f}), "
+              f"pyshacl {slow_small['seconds']:.1f} s (cpu {slow_small['cpu']:.1f}), "
+              f"{slow_small['cpu'] / fast_small['cpu']:.0f}x in cpu time")
+        print(f"SHACL, {args.assets:,} assets ({fast_big['triples']:,} triples): fast {fast_big['seconds']:.1f} s "
+              f"(cpu {fast_big['cpu']:.1f}; {fast_big['triples'] / fast_big['cpu']:,.0f} triples per cpu second; "
+              f"peak RSS {fast_big['peak_rss_mb']:.0f} MB with the parsed graph)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    main()
