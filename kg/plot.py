@@ -93,7 +93,7 @@ def _title(result: Mapping[str, Any]) -> str:
 
 
 def plot_cascade(result: Mapping[str, Any], path: str | Path, *, title: str | None = None,
-                 district_names: Mapping[str, str] | None = None) -> Path:
+                 district_names: Mapping[str, str | None] | None = None) -> Path:
     """Draw the cascade ``result`` (the JSON shape of ``kg cascade``) into ``path`` (.svg, .png or .pdf).
 
     ``district_names`` maps district ids to the names shown on their lanes (default: the ids).
@@ -189,7 +189,7 @@ def plot_cascade(result: Mapping[str, Any], path: str | Path, *, title: str | No
         ax_lanes.annotate(f"{len(hits):,} failed · {people_hit:,} people, T+{first:g} h to T+{last:g} h",
                           (first, y), xytext=(0, 7), textcoords="offset points", fontsize=8, color="#334155")
     families, cjk = _label_fonts()
-    labels = [names.get(d, d) for d in ordered]
+    labels = [names.get(d) or d for d in ordered]
     if not cjk:
         labels = [_CJK.sub("", label).strip() or label for label in labels]
     ax_lanes.set_yticks(range(len(ordered)), labels, fontsize=9, fontfamily=families)

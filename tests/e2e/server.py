@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -90,10 +91,11 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--port", type=int, default=None)
-    parser.add_argument("--dir", type=Path, default=Path("citykg-e2e"))
+    parser.add_argument("--dir", type=Path, default=None, help="Folder for the bundle and store (default: temp).")
     args = parser.parse_args()
-    args.dir.mkdir(parents=True, exist_ok=True)
-    with serve(args.dir, assets=args.assets, seed=args.seed, port=args.port) as served:
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="citykg-e2e-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    with serve(folder, assets=args.assets, seed=args.seed, port=args.port) as served:
         print(f"{served.url}/  key (read): {KEYS['read']}", flush=True)
         try:
             while True:

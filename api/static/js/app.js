@@ -8,8 +8,8 @@ import {CityMap, hazardColour, MAP_SYMBOLS} from './citymap.js';
 import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
 import {setUpFind} from './find.js';
-import {districtColour, FAILED, sectorOf, shapeOf, shapePath} from './palette.js';
-import {$, $$, fill, fmtCompact, fmtHours, fmtInt, h, hashQuery, nameParts, s} from './util.js';
+import {districtColour, FAILED, typeIcon} from './palette.js';
+import {$, $$, fill, fmtCompact, fmtHours, fmtInt, h, hashQuery, nameParts} from './util.js';
 
 const app = {city: null, map: null, cascade: null, cityZones: new Set(), lastRun: '', picked: -1};
 // timings (ms after navigation) read by the end-to-end tests: start, cityLoaded, mapReady, cityPainted
@@ -267,7 +267,7 @@ function showPicked(i) {
   const type = city.typeOf(i);
   const d = city.district[i];
   fill(host, h('div', {class: 'picked'},
-    h('div', {class: 'picked-head'}, typeIcon(type), h('b', {}, id), h('span', {class: 'muted'}, ` ${type.label}`)),
+    h('div', {class: 'picked-head'}, icon(type), h('b', {}, id), h('span', {class: 'muted'}, ` ${type.label}`)),
     h('div', {class: 'muted small'}, `${d >= 0 ? city.districts[d].name : '—'} · ${city.agencyName(city.agencies[city.agency[i]]?.id)}`),
     city.population[i] ? h('div', {class: 'small'}, `${fmtInt(city.population[i])} people`) : null,
     h('div', {class: 'actions'},
@@ -275,11 +275,7 @@ function showPicked(i) {
       h('a', {class: 'button danger', href: `#/cascade?fail=${encodeURIComponent(id)}`}, 'Fail it → cascade'))));
 }
 
-export function typeIcon(type, r = 7) {
-  const sector = sectorOf(type.sector);
-  return s('svg', {width: r * 2 + 4, height: r * 2 + 4, viewBox: `${-r - 2} ${-r - 2} ${r * 2 + 4} ${r * 2 + 4}`, class: 'type-icon', 'aria-hidden': 'true'},
-    s('path', {d: shapePath(shapeOf(type.name), r), fill: sector.colour}));
-}
+const icon = (type, r = 7) => typeIcon(type.name, type.sector, r);
 
 // ---------------------------------------------------------------- city panel
 function setUpCityPanel() {
@@ -349,7 +345,7 @@ function setUpCityPanel() {
     h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed-old'}), 'failed earlier'),
     h('div', {class: 'legend-row'}, h('span', {class: 'ring'}), 'initial failure / chosen'),
     h('details', {class: 'legend-types'}, h('summary', {}, 'key facilities'),
-      keyTypes.map((t) => h('div', {class: 'legend-row'}, typeIcon(t, 6), t.label))));
+      keyTypes.map((t) => h('div', {class: 'legend-row'}, icon(t, 6), t.label))));
   $('#map-legend .flood').style.background = hazardColour('Flood');
   $('#map-legend .dot.failed').style.background = FAILED;
 }

@@ -512,7 +512,6 @@ export class CityMap {
 
   _drawOverlay(ctx) {
     const {city} = this;
-    const v = this.view;
     const dot = this._dot();
     if (this.mode === 'cascade' && this.failTime) {
       const t = this.time;
@@ -560,7 +559,6 @@ export class CityMap {
     }
     if (this.focused >= 0) this._rings(ctx, [this.focused], '#facc15', 10);
     if (this.hover >= 0) this._rings(ctx, [this.hover], '#f8fafc', 5);
-    void v;
   }
 
   _rings(ctx, indexes, colour, radius) {

@@ -2,17 +2,13 @@
 // each row linking to its dependencies and to its cascade.
 
 import {api, explain} from './api.js';
-import {districtColour, sectorOf, shapeOf, shapePath} from './palette.js';
-import {fill, fmtInt, h, s} from './util.js';
+import {districtColour, typeIcon} from './palette.js';
+import {fill, fmtInt, h} from './util.js';
 
 let cache = {key: '', data: null};
 let seq = 0;
 
-function icon(typeName, city, r = 6) {
-  const sector = sectorOf(city.sectorOfType(typeName));
-  return s('svg', {width: r * 2 + 4, height: r * 2 + 4, viewBox: `${-r - 2} ${-r - 2} ${r * 2 + 4} ${r * 2 + 4}`,
-    class: 'type-icon', 'aria-hidden': 'true'}, s('path', {d: shapePath(shapeOf(typeName), r), fill: sector.colour}));
-}
+const icon = (typeName, city, r = 6) => typeIcon(typeName, city.sectorOfType(typeName), r);
 
 export async function renderCriticality({city, top, host, status}) {
   const key = `${city.version}|${top}`;

@@ -3,16 +3,12 @@
 
 import {api, explain} from './api.js';
 import {renderGraph} from './depgraph.js';
-import {KEY_TYPES, kindColour, SECTORS, sectorOf, shapeOf, shapePath} from './palette.js';
-import {fill, fmtInt, h, s} from './util.js';
+import {KEY_TYPES, kindColour, SECTORS, sectorOf, typeIcon} from './palette.js';
+import {fill, fmtInt, h} from './util.js';
 
 let seq = 0;
 
-function icon(typeName, city, r = 7) {
-  const sector = sectorOf(city.sectorOfType(typeName));
-  return s('svg', {width: r * 2 + 4, height: r * 2 + 4, viewBox: `${-r - 2} ${-r - 2} ${r * 2 + 4} ${r * 2 + 4}`,
-    class: 'type-icon', 'aria-hidden': 'true'}, s('path', {d: shapePath(shapeOf(typeName), r), fill: sector.colour}));
-}
+const icon = (typeName, city, r = 7) => typeIcon(typeName, city.sectorOfType(typeName), r);
 
 export async function renderDependency({id, depth, kind, limit, city, graphHost, panel, legend, title, onOpen, onError}) {
   const mine = ++seq;

@@ -1,3 +1,5 @@
+import {s} from './util.js';
+
 // Colours and shapes, one vocabulary for every view: colour = sector (dependency view) or
 // district (map), shape = asset type, red = failed. Red is kept out of both palettes so a
 // failure is never mistaken for a category.
@@ -71,6 +73,13 @@ export function shapePath(shape, r) {
     }
     default: return `M${r},0A${r},${r} 0 1,1 ${-r},0A${r},${r} 0 1,1 ${r},0Z`;
   }
+}
+
+/** A small SVG icon of an asset type: its shape, in its sector's colour. */
+export function typeIcon(typeName, sectorName, r = 7) {
+  const size = r * 2 + 4;
+  return s('svg', {width: size, height: size, viewBox: `${-r - 2} ${-r - 2} ${size} ${size}`, class: 'type-icon',
+    'aria-hidden': 'true'}, s('path', {d: shapePath(shapeOf(typeName), r), fill: sectorOf(sectorName).colour}));
 }
 
 /** Draw a shape on a 2D canvas context at (x, y). */
