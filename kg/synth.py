@@ -52,20 +52,20 @@ DISTRICTS: tuple[tuple[str, str, str, float, float, str, bool], ...] = (
     ("banan", "Ba'nan", "巴南区", 29.402, 106.540, "Yangtze", True),
 )
 
-# (key, name, sector of responsibility)
-BUREAUS: tuple[tuple[str, str], ...] = (
-    ("power", "State Grid Chongqing Electric Power"),
-    ("water", "Chongqing Water Group"),
-    ("gas", "Chongqing Gas Group"),
-    ("telecom", "Chongqing Communications Administration"),
-    ("transport", "Chongqing Municipal Transportation Commission"),
-    ("metro", "Chongqing Rail Transit Group"),
-    ("drainage", "Chongqing Urban Management Bureau"),
-    ("health", "Chongqing Municipal Health Commission"),
-    ("emergency", "Chongqing Emergency Management Bureau"),
-    ("fire", "Chongqing Fire and Rescue Corps"),
-    ("education", "Chongqing Municipal Education Commission"),
-    ("housing", "Chongqing Housing and Urban-Rural Development Commission"),
+# (key, municipal bureau or operator, name of its district branch after the district's name)
+BUREAUS: tuple[tuple[str, str, str], ...] = (
+    ("power", "State Grid Chongqing Electric Power", "Power Supply Co."),
+    ("water", "Chongqing Water Group", "Water Co."),
+    ("gas", "Chongqing Gas Group", "Gas Co."),
+    ("telecom", "Chongqing Communications Administration", "Telecom Office"),
+    ("transport", "Chongqing Municipal Transportation Commission", "Transport Bureau"),
+    ("metro", "Chongqing Rail Transit Group", "Metro Operations"),
+    ("drainage", "Chongqing Urban Management Bureau", "Urban Management Bureau"),
+    ("health", "Chongqing Municipal Health Commission", "Health Commission"),
+    ("emergency", "Chongqing Emergency Management Bureau", "Emergency Management Bureau"),
+    ("fire", "Chongqing Fire and Rescue Corps", "Fire and Rescue Brigade"),
+    ("education", "Chongqing Municipal Education Commission", "Education Commission"),
+    ("housing", "Chongqing Housing and Urban-Rural Development Commission", "Housing Commission"),
 )
 
 _AGENCY_OF_TYPE = {
@@ -135,12 +135,11 @@ def _regions(city: _City, assets: int) -> None:
 
 def _agencies(city: _City) -> None:
     agencies = city.rows["agencies"]
-    for key, name in BUREAUS:
+    for key, name, _ in BUREAUS:
         agencies.append((f"cq-{key}", name, "city", None, "chongqing", None))
     for did, dname, *_ in DISTRICTS:
-        for key, name in BUREAUS:
-            short = name.removeprefix("Chongqing ").removeprefix("State Grid Chongqing ")
-            agencies.append((f"{did}-{key}", f"{dname} branch, {short}", "district", f"cq-{key}", did, None))
+        for key, _, branch in BUREAUS:
+            agencies.append((f"{did}-{key}", f"{dname} {branch}", "district", f"cq-{key}", did, None))
 
 
 def _counts(assets: int) -> list[tuple[str, int]]:
@@ -237,9 +236,9 @@ def _dependencies(city: _City) -> None:
         w.feed(i, "Substation", "power", redundancy=0.15, cross=0.03)
     for i in t["WaterTreatmentPlant"]:
         w.feed(i, "WaterSource", "water", redundancy=0.5, cross=0.5)
-        w.feed(i, "Substation", "power", buffer=4, cross=0.5)
+        w.feed(i, "Substation", "power", buffer=8, redundancy=0.9, cross=0.5)
     for i in t["PumpingStation"]:
-        w.feed(i, "WaterTreatmentPlant", "water", cross=0.3)
+        w.feed(i, "WaterTreatmentPlant", "water", redundancy=0.5, cross=0.3)
         w.feed(i, "DistributionFeeder", "power", buffer=2, redundancy=0.6)
     for i in t["WaterMain"]:
         w.feed(i, "PumpingStation", "water", redundancy=0.4)

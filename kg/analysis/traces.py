@@ -193,8 +193,8 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int,
     []
     """
     target, source = snap.node(x), snap.node(y)
-    if k <= 0 or target == source:
-        return [] if k <= 0 else [(source,)]
+    if k <= 0 or target == source:  # an asset never depends on itself
+        return []
     # Exact distance to the target from every asset that can reach it: an A* heuristic that
     # never leads into a dead end except through the simplicity constraint.
     reach = _bfs(snap, target, forward=False, kinds=None, max_depth=None)

@@ -10,6 +10,7 @@ import difflib
 import math
 from collections import Counter
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -190,10 +191,15 @@ def cascade_command(
     samples: Annotated[int | None, typer.Option("--samples", help="Monte Carlo samples (with --hazard).",
                                                 show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed for --samples.")] = 0,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Also draw the timeline into FILE.svg|.png|.pdf (needs the plot extra).",
+        show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """What fails after the given failures (or a hazard), when, why, and who must coordinate."""
+    if plot is not None and samples is not None:
+        fail("--plot draws one cascade; leave out --samples")
     if bool(fail_) == bool(hazard):
         fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
     if samples is not None and not hazard:
@@ -218,6 +224,11 @@ def cascade_command(
         else:
             initial = [_parse_fail(snap, spec) for spec in fail_ or []]
         result = cascade(snap, initial, horizon=horizon)
+        if plot is not None:
+            from kg.plot import plot_cascade
+
+            names = dict(zip(snap.region_ids, snap.region_names, strict=True))
+            plot_cascade(result.to_dict(), plot, district_names=names)
         emit(fmt, result.to_dict(), lambda _: render_briefing(result, snap, console))
 
 
