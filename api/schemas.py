@@ -199,7 +199,8 @@ class CascadeRequest(ScenarioRequest):
 
     samples: Annotated[int, Field(ge=1, description="Monte Carlo samples (with hazard_zones).",
                                   json_schema_extra=_no_default)] = None  # type: ignore[assignment]
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1, description="Seed of the Monte Carlo sampling (default 0).",
+    # 2**53 - 1: the largest integer every JSON client carries exactly.
+    seed: Annotated[int, Field(ge=0, le=2**53 - 1, description="Seed of the Monte Carlo sampling (default 0).",
                                json_schema_extra=_no_default)] = None  # type: ignore[assignment]
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ Analysis itself runs on the immutable snapshot, outside that lock.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from kg.store import Stats, Store, open_store
 __all__ = ["SerializedStore", "StoreHolder"]
 
 T = TypeVar("T")
+_ROWS_BATCH = 10_000
 
 
 class SerializedStore:
@@ -50,9 +52,15 @@ class SerializedStore:
         return self._locked(self._store.search, **filters)
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
-        # Read the whole table under the lock: a lazy cursor would otherwise run
-        # interleaved with other threads' statements on the same connection.
-        return iter(self._locked(lambda: list(self._store.rows(table))))
+        # The cursor advances only under the lock, a batch at a time: memory stays flat on a large
+        # table (an export streams), and other threads' calls run between batches.
+        source = self._store.rows(table)
+        while True:
+            with self._lock:
+                batch = list(itertools.islice(source, _ROWS_BATCH))
+            if not batch:
+                return
+            yield from batch
 
     def stats(self) -> Stats:
         return self._locked(self._store.stats)

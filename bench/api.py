@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import secrets
 import shutil
 import socket
@@ -56,17 +57,40 @@ HORIZON = 24.0
 
 @dataclass
 class Run:
-    """Latencies (seconds) of one phase, its wall time and its errors."""
+    """Latencies (seconds) of one phase, its wall time, its errors and the CPU seconds it used."""
 
     latencies: list[float]
     wall: float
     errors: int
+    cpu: float = 0.0
+    server_cpu: float = 0.0
 
     def row(self) -> dict[str, float]:
         lat = np.asarray(self.latencies) * 1000 if self.latencies else np.zeros(1)
         p50, p95, p99 = np.percentile(lat, [50, 95, 99])
+        n = max(len(self.latencies), 1)
         return {"requests": len(self.latencies), "errors": self.errors, "p50_ms": float(p50), "p95_ms": float(p95),
-                "p99_ms": float(p99), "rps": len(self.latencies) / self.wall if self.wall else 0.0}
+                "p99_ms": float(p99), "rps": len(self.latencies) / self.wall if self.wall else 0.0,
+                "cpu_ms_per_call": 1000 * self.cpu / n, "server_cpu_ms_per_call": 1000 * self.server_cpu / n}
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children (uvicorn workers), from /proc; 0 where there is none."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 # ------------------------------------------------------------------------------------------ setup
@@ -156,7 +180,7 @@ def _in_process_call(kind: str, snap: GraphSnapshot) -> Callable[[str], Any]:
 
 
 async def _http_phase(base: str, key: str, kind: str, assets: list[str], clients: int, requests: int,
-                      duration: float) -> Run:
+                      duration: float, server_pid: int) -> Run:
     latencies: list[float] = []
     errors = 0
     next_index = 0
@@ -180,9 +204,9 @@ async def _http_phase(base: str, key: str, kind: str, assets: list[str], clients
                 latencies.append(time.perf_counter() - start)
                 errors += not ok
 
-    start = time.perf_counter()
+    start, cpu, server_cpu = time.perf_counter(), _own_cpu(), _tree_cpu(server_pid)
     await asyncio.gather(*(client() for _ in range(clients)))
-    return Run(latencies, time.perf_counter() - start, errors)
+    return Run(latencies, time.perf_counter() - start, errors, _own_cpu() - cpu, _tree_cpu(server_pid) - server_cpu)
 
 
 def _in_process_phase(call: Callable[[str], Any], assets: list[str], clients: int, requests: int,
@@ -212,11 +236,11 @@ def _in_process_phase(call: Callable[[str], Any], assets: list[str], clients: in
                 latencies.append(elapsed)
                 errors += failed
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _own_cpu()
     with ThreadPoolExecutor(max_workers=clients) as pool:
         for _ in range(clients):
             pool.submit(worker)
-    return Run(latencies, time.perf_counter() - start, errors)
+    return Run(latencies, time.perf_counter() - start, errors, _own_cpu() - cpu)
 
 
 def _check_same_answers(base: str, key: str, snap: GraphSnapshot, assets: list[str]) -> None:
@@ -246,6 +270,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="Print the results as one JSON object.")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     work = args.keep or Path(tempfile.mkdtemp(prefix="citykg-bench-api-"))
     work.mkdir(parents=True, exist_ok=True)
     server: subprocess.Popen[bytes] | None = None
@@ -267,7 +292,11 @@ def main() -> None:
             for asset in assets[:20]:
                 call(asset)  # warm-up, as the server was warmed
             local = _in_process_phase(call, assets, args.clients, args.requests, args.duration)
-            remote = asyncio.run(_http_phase(base, key, kind, assets, args.clients, args.requests, args.duration))
+            # Unmeasured burst first: every worker process builds its snapshot and indexes on first use.
+            asyncio.run(_http_phase(base, key, kind, assets, args.clients, 100 * args.workers, args.duration,
+                                    server.pid))
+            remote = asyncio.run(_http_phase(base, key, kind, assets, args.clients, args.requests, args.duration,
+                                             server.pid))
             results[kind] = {"in-process": local.row(), "http": remote.row()}
         store.close()
     finally:
@@ -277,19 +306,23 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
     summary = {"assets": snap.n, "dependencies": snap.m, "clients": args.clients, "workers": args.workers,
+               "load_average": [load_before, os.getloadavg()[0]],
                "store": url.partition("://")[0], "results": results,
                "p95_ratio": {k: v["http"]["p95_ms"] / v["in-process"]["p95_ms"] for k, v in results.items()}}
     if args.json:
         print(json.dumps(summary, indent=2))
         return
     print(f"{snap.n:,} assets, {snap.m:,} dependencies; {args.clients} concurrent clients; "
-          f"kg serve --workers {args.workers} on {summary['store']}; {os.cpu_count()} CPUs")
+          f"kg serve --workers {args.workers} on {summary['store']}; {os.cpu_count()} CPUs, "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work skews both modes)")
     print(f"{'endpoint':<12} {'mode':<11} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'req/s':>8}")
+          f"{'p99 ms':>8} {'req/s':>8} {'CPU ms/call':>22}")
     for kind, modes in results.items():
         for mode, r in modes.items():
+            cpu = (f"{r['cpu_ms_per_call']:.2f}" if mode == "in-process" else
+                   f"server {r['server_cpu_ms_per_call']:.2f} + client {r['cpu_ms_per_call']:.2f}")
             print(f"{kind:<12} {mode:<11} {r['requests']:>8.0f} {r['errors']:>6.0f} {r['p50_ms']:>8.2f} "
-                  f"{r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f}")
+                  f"{r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f} {cpu:>22}")
         verdict = "ok" if summary["p95_ratio"][kind] < 3 else "OVER TARGET"
         print(f"{'':<12} p95 HTTP / in-process = {summary['p95_ratio'][kind]:.2f}x (target < 3x: {verdict})")
 

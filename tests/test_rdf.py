@@ -103,6 +103,16 @@ def test_round_trip_through_every_format(tmp_path_factory: pytest.TempPathFactor
         target.close()
 
 
+def test_rdf_loads_into_and_exports_from_every_store(city: SQLiteStore, store: Any, tmp_path: Path) -> None:
+    """``store`` is SQLite, then Neo4j when KG_NEO4J_URL is set (tests/conftest_stores.py)."""
+    exported = _export(city, tmp_path / "city.ttl", "ttl")
+    load_paths(store, [exported])
+    for table in COLUMNS:
+        assert list(store.rows(table)) == list(city.rows(table)), f"{type(store).__name__}: {table} differs"
+    again = _export(store, tmp_path / "again.ttl", "ttl")
+    assert again.read_bytes() == exported.read_bytes(), "the same graph must export to the same bytes from any store"
+
+
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(lambda t: t.strip() == t)
 _NAME = st.text(st.characters(exclude_categories=("Cs",)), max_size=20).map(str.strip)
 _KEY = _TEXT.filter(lambda k: k not in {"file", "props"} and all(k not in COLUMNS[t] for t in COLUMNS))
