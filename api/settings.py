@@ -124,7 +124,8 @@ class Settings(BaseSettings):
         return parse_api_keys(self.api_keys.get_secret_value()) if self.api_keys else {}
 
     def key_digests(self) -> dict[bytes, Role]:
-        """SHA-256 of each key: compared in constant time, and never the key itself in memory dumps of state."""
+        """SHA-256 of each key with its role: requests are checked against these (fixed-length digests,
+        compared in constant time), so the request path never touches the keys themselves."""
         return {hashlib.sha256(key.encode()).digest(): role for key, role in self.keys().items()}
 
     @property

@@ -47,8 +47,13 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
         try:
             yield stream
-        finally:
             stream.flush()
+        except BrokenPipeError:
+            # The reader went away (`kg export | head`): stop quietly, and keep Python's
+            # final flush of stdout from raising again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        finally:
             stream.detach()
         return
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,7 @@ _NUMERIC: dict[str, Callable[[str], Any]] = {
 }
 _PY_TYPES: dict[str, type] = {str(XSD.integer): int, str(XSD.decimal): Decimal, str(XSD.boolean): bool}
 _BATCH = 2000
+_NONE: list[Obj] = []  # shared empty result: never mutated
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,13 +259,17 @@ class _Evaluator:
         self.subclass_cache: dict[str, frozenset[str]] = {}
         self.inverse: dict[str, dict[Obj, list[str]]] = {}
         self._types: dict[Obj, list[str]] | None = None
+        self._data_nodes = data.nodes
+        self._onto_nodes = self.onto.nodes
         self._below: dict[str, list[str]] | None = None
 
     def objects(self, s: Obj, p: str) -> list[Obj]:
-        a = self.data.objects(s, p)
-        b = self.onto.objects(s, p)
-        if not b:
+        """Objects of ``(s, p, ?)`` in the data and the ontology together."""
+        node = self._data_nodes.get(s)  # type: ignore[arg-type]  # a literal is simply not found
+        a: list[Obj] = node.get(p, _NONE) if node is not None else _NONE
+        if s not in self._onto_nodes:  # nearly always: the ontology describes few nodes
             return a
+        b = self.onto.objects(s, p)
         if not a:
             return b
         return a + [x for x in b if x not in a]

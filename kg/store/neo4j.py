@@ -213,14 +213,22 @@ class Neo4jStore:
                 f"({exc}); nothing is corrupted: run the same load again to complete it") from exc
 
     def clear(self) -> None:
-        """Delete every CityKG node and relationship (in batches), then increment the version."""
-        delete = "MATCH (n:{label}) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS c"
+        """Delete every CityKG node and relationship, then increment the version.
+
+        Relationships go first, type by type, then nodes, each in server-side
+        batches (``CALL { ... } IN TRANSACTIONS``), so no transaction holds a hub
+        with all its relationships; a clear cut short is finished by clearing again.
+        """
+        onto = load_ontology()
+        batches = f"IN TRANSACTIONS OF {int(self.batch_size)} ROWS"
+        statements = [f"MATCH ()-[r:{quote(rel.graph_name)}]->() CALL (r) {{ DELETE r }} {batches}"
+                      for rel in onto.relations.values()]
+        statements += [f"MATCH (n:{quote(label)}) CALL (n) {{ DETACH DELETE n }} {batches}"
+                       for label in (ELEMENT, FRAGILITY)]
         try:
             with self._session(WRITE_ACCESS) as session:
-                for label in (ELEMENT, FRAGILITY):
-                    query = delete.format(label=quote(label))
-                    while session.execute_write(_count, query, self.batch_size):
-                        pass
+                for statement in statements:
+                    session.run(statement).consume()
                 session.execute_write(_bump_version)
         except (Neo4jError, DriverError) as exc:
             raise self._unavailable(exc, "cannot clear") from exc
@@ -379,10 +387,6 @@ def _run(tx: ManagedTransaction, step: WriteStep) -> None:
 def _holds_elements(tx: ManagedTransaction) -> bool:
     query = f"RETURN EXISTS {{ MATCH (:{quote(ELEMENT)}) }} OR EXISTS {{ MATCH (:{quote(FRAGILITY)}) }} AS any"
     return bool(tx.run(query).single(strict=True)["any"])
-
-
-def _count(tx: ManagedTransaction, query: str, batch: int) -> int:
-    return int(tx.run(query, batch=batch).single(strict=True)["c"])
 
 
 def _bump_version(tx: ManagedTransaction) -> None:

@@ -1,14 +1,16 @@
 """Fixtures of the API tests: a small synthetic city loaded into each store, and clients with keys.
 
 Every test that takes ``store`` (directly or through ``app``/``client``) runs
-twice: on SQLite and on the real Neo4j at ``KG_NEO4J_URL``. Without that
+twice: on SQLite and on the real Neo4j at ``KG_NEO4J_URL``, through the suite's
+shared ``neo4j_server`` fixture (tests/conftest_stores.py): without that
 variable the Neo4j runs skip with a one-line reason, or fail when
-``KG_REQUIRE_NEO4J=1`` (CI never skips silently).
+``KG_REQUIRE_NEO4J=1`` (CI never skips silently). Unlike the shared ``store``
+fixture (emptied for every test), this one keeps the city loaded across tests
+and reloads it only when something changed it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,15 +71,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
     return City(rows, root / "bundle", write_jsonl(rows, root / "city.jsonl"))
 
 
-def _neo4j_url() -> str:
-    url = os.environ.get("KG_NEO4J_URL")
-    if url:
-        return url
-    if os.environ.get("KG_REQUIRE_NEO4J") == "1":
-        pytest.fail("KG_NEO4J_URL is not set but KG_REQUIRE_NEO4J=1: start one with `scripts/neo4j start`")
-    pytest.skip("Neo4j store: KG_NEO4J_URL is not set (scripts/neo4j start prints one)")
-
-
 class _Loaded:
     """A store holding the test city, reloaded when something else changed it."""
 
@@ -96,8 +89,13 @@ class _Loaded:
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def _loaded(request: pytest.FixtureRequest, city: City, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Loaded]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/api.db" if request.param == "sqlite" else _neo4j_url()
-    store = open_store(url)
+    if request.param == "neo4j":
+        # The suite's one Neo4j connection (tests/conftest_stores.py): it skips, or fails under
+        # KG_REQUIRE_NEO4J=1, when KG_NEO4J_URL is not set. Other tests clear that database; _Loaded
+        # notices (the version moves) and loads the city again.
+        yield _Loaded(request.getfixturevalue("neo4j_server"), city)
+        return
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/api.db")
     try:
         yield _Loaded(store, city)
     finally:
