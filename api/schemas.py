@@ -393,7 +393,9 @@ class AgencyPublic(BaseModel):
 class CypherRequest(_Strict):
     """A read-only Cypher statement and its parameters."""
 
-    query: str = Field(min_length=1, max_length=100_000)
+    # No maxLength: the body size limit bounds it (and a character count is ambiguous across clients
+    # for astral characters, which JSON spells as two escapes).
+    query: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict, description="Query parameters ($name); integers 64-bit.")
 
     @field_validator("params")

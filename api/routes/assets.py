@@ -34,7 +34,7 @@ async def list_assets(
     store: StoreDep,
     settings: SettingsDep,
     run: RunDep,
-    q: Annotated[str | None, Query(max_length=200, description="Text in the id, name or type.")] = None,
+    q: Annotated[str | None, Query(description="Text in the id, name or type.")] = None,
     type: Annotated[AssetType | None, Query(description="An asset class; its subclasses match too.")] = None,
     region: Annotated[str | None, Query(description="A region id; assets at any level below it match.")] = None,
     agency: Annotated[str | None, Query(description="An agency id.")] = None,
