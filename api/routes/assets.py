@@ -21,7 +21,7 @@ from api.schemas import (
 )
 from api.views import asset_view
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
+from kg.answers import paths_answer, spof_answer, trace_answer
 
 __all__ = ["router"]
 
@@ -61,9 +61,7 @@ Depth = Annotated[int | None, Query(ge=1, description="At most this many DEPENDS
 
 def _trace(snap: GraphSnapshot, asset_id: str, key: str, kind: list[ServiceKind] | None,
            depth: int | None) -> dict[str, Any]:
-    trace = dependents if key == "dependents" else dependencies
-    reach = trace(snap, asset_id, kinds=[k.value for k in kind] if kind else None, max_depth=depth)
-    return {"id": asset_id, key: reach.to_list(snap)}
+    return trace_answer(snap, asset_id, key, kinds=[k.value for k in kind] if kind else None, max_depth=depth)
 
 
 @router.get("/{asset_id}/dependents", response_model=DependentsPublic, summary="What depends on an asset")
@@ -85,13 +83,7 @@ async def get_dependencies(asset_id: str, snap: SnapshotDep, settings: SettingsD
 
 
 def _paths(snap: GraphSnapshot, asset_id: str, other: str, k: int) -> dict[str, Any]:
-    chains = paths(snap, other, asset_id, k=k)
-    return {
-        "provider": other,
-        "dependent": asset_id,
-        "paths": [{"assets": [snap.asset_ids[i] for i in chain], "kinds": [list(h) for h in path_kinds(snap, chain)]}
-                  for chain in chains],
-    }
+    return paths_answer(snap, other, asset_id, k=k)
 
 
 @router.get("/{asset_id}/paths/{other}", response_model=PathsPublic, summary="How an asset depends on another")
@@ -106,7 +98,7 @@ async def get_paths(asset_id: str, other: str, snap: SnapshotDep, settings: Sett
 
 
 def _spof(snap: GraphSnapshot, asset_id: str) -> dict[str, Any]:
-    return {"id": asset_id, "single_points_of_failure": single_points_of_failure(snap, asset_id).to_list(snap)}
+    return spof_answer(snap, asset_id)
 
 
 @router.get("/{asset_id}/spof", response_model=SpofPublic, summary="Single points of failure of an asset")

@@ -12,7 +12,7 @@ from api.routes.common import asset_index
 from api.schemas import CascadePublic, CascadeRequest, MonteCarloPublic
 from kg.analysis.cascade import cascade
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import hazard_failures, monte_carlo
+from kg.analysis.hazards import hazard_cascade, monte_carlo
 
 __all__ = ["router"]
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/cascades", tags=["cascades"], dependencies=[Depen
 
 def _hazard_cascade(snap: GraphSnapshot, zones: list[str], horizon: float | None) -> dict[str, Any]:
     """Deterministic: the exposed assets at or over their fragility threshold fail at 0, then the cascade."""
-    return cascade(snap, [(a, 0.0) for a in hazard_failures(snap, zones)], horizon=horizon).to_dict()
+    return hazard_cascade(snap, zones, horizon=horizon).to_dict()
 
 
 @router.post("", response_model=CascadePublic | MonteCarloPublic, summary="Run a cascade")

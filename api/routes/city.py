@@ -29,7 +29,7 @@ from api.schemas import ScenarioRequest, ServiceKind
 from kg.analysis.cascade import cascade, gather
 from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import hazard_failures
+from kg.analysis.hazards import hazard_cascade
 from kg.analysis.traces import dependencies, dependents
 from kg.load.plan import COLUMNS
 from kg.ontology import load_ontology
@@ -379,10 +379,10 @@ async def get_graph(
 # ---------------------------------------------------------------- POST /v1/city/coordination
 def _coordination(snap: GraphSnapshot, body: ScenarioRequest) -> dict[str, Any]:
     if body.fail is not None:
-        initial = [(f.id, f.time) for f in body.fail]
+        result = cascade(snap, [(f.id, f.time) for f in body.fail], horizon=body.horizon_hours)
     else:
-        initial = [(a, 0.0) for a in hazard_failures(snap, body.hazard_zones or [])]
-    return coordination(snap, cascade(snap, initial, horizon=body.horizon_hours)).to_dict()
+        result = hazard_cascade(snap, body.hazard_zones or [], horizon=body.horizon_hours)
+    return coordination(snap, result).to_dict()
 
 
 @router.post("/coordination", response_model=CoordinationPublic, responses=problem_responses(400, 413),

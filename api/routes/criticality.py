@@ -14,6 +14,7 @@ from api.problems import at_most, problem_responses
 from api.schemas import CriticalityPublic
 from kg.analysis.criticality import Criticality, criticality
 from kg.analysis.graph import GraphSnapshot
+from kg.answers import criticality_answer
 
 __all__ = ["router"]
 
@@ -38,7 +39,7 @@ def _ranking(snap: GraphSnapshot, by: str | None, top: int) -> dict[str, Any]:
         if by not in per_snapshot:
             per_snapshot[by] = criticality(snap, by=by)
         full = per_snapshot[by]
-    return {"by": by, "assets": [c.to_dict() for c in full if c.rank <= top]}
+    return criticality_answer(full, by, top)
 
 
 @router.get("", response_model=CriticalityPublic, summary="The most critical assets")

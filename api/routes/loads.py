@@ -67,12 +67,7 @@ async def load(request: Request, settings: SettingsDep, store: StoreDep, holder:
         if size == 0:
             raise APIProblem(422, "the body is empty; send a zipped bundle or JSON Lines", field="body")
         report = await anyio.to_thread.run_sync(_load, store, holder, settings, upload, media in ZIP_TYPES)
-    return {
-        "store": _public_url(store.url),
-        "loaded": report.counts,
-        "version": report.version,
-        "warnings": [str(w) for w in report.warnings],
-    }
+    return report.to_dict(_public_url(store.url))
 
 
 def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, is_zip: bool) -> LoadReport:

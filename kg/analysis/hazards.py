@@ -42,12 +42,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kg.analysis.cascade import network
+from kg.analysis.cascade import CascadeResult, cascade, network
 from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
 
-__all__ = ["Band", "Impact", "MonteCarloResult", "exposed", "hazard_failures", "monte_carlo"]
+__all__ = ["Band", "Impact", "MonteCarloResult", "exposed", "hazard_cascade", "hazard_failures", "monte_carlo"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -117,6 +117,11 @@ def hazard_failures(snap: GraphSnapshot, zones: Sequence[str]) -> list[str]:
     e = exposed(snap, zones)
     hit = e.asset[e.intensity >= e.threshold]
     return sorted({snap.asset_ids[i] for i in hit.tolist()})
+
+
+def hazard_cascade(snap: GraphSnapshot, zones: Sequence[str], *, horizon: float | None = None) -> CascadeResult:
+    """The deterministic scenario: :func:`hazard_failures` fail at t=0, then the cascade runs."""
+    return cascade(snap, [(a, 0.0) for a in hazard_failures(snap, zones)], horizon=horizon)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality, criticality
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import MonteCarloResult, hazard_failures, monte_carlo
-from kg.analysis.traces import path_kinds, paths, single_points_of_failure
+from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
+from kg.answers import criticality_answer, paths_answer, spof_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
 
 __all__ = ["clock", "render_briefing"]
@@ -218,12 +218,11 @@ def cascade_command(
                 mc = monte_carlo(snap, hazard, samples=samples, seed=seed, horizon=horizon)
                 emit(fmt, mc.to_dict(), lambda _: _render_monte_carlo(mc, snap))
                 return
-            initial = [(a, 0.0) for a in hazard_failures(snap, hazard)]
-            if not initial and fmt is OutputFormat.text:
+            result = hazard_cascade(snap, hazard, horizon=horizon)
+            if not result.initial and fmt is OutputFormat.text:
                 console.print(f"No exposed asset reaches its fragility threshold in {', '.join(hazard)}.")
         else:
-            initial = [_parse_fail(snap, spec) for spec in fail_ or []]
-        result = cascade(snap, initial, horizon=horizon)
+            result = cascade(snap, [_parse_fail(snap, spec) for spec in fail_ or []], horizon=horizon)
         if plot is not None:
             from kg.plot import plot_cascade
 
@@ -250,7 +249,7 @@ def criticality_command(
     with store_session(store) as s:
         snap = s.snapshot()
         ranking = criticality(snap, by=None if by is None else by.value, top=top)
-        data = {"by": None if by is None else by.value, "assets": [c.to_dict() for c in ranking]}
+        data = criticality_answer(ranking, None if by is None else by.value, top)
         emit(fmt, data, lambda _: _render_criticality(ranking, snap, by is not None))
 
 
@@ -292,11 +291,8 @@ def paths_command(
         snap = s.snapshot()
         _asset(snap, x, "X")
         _asset(snap, y, "Y")
-        found = paths(snap, x, y, k=k)
-        chains: list[dict[str, list[Any]]] = [
-            {"assets": [snap.asset_ids[i] for i in p], "kinds": [list(h) for h in path_kinds(snap, p)]}
-            for p in found]
-        data = {"provider": x, "dependent": y, "paths": chains}
+        data = paths_answer(snap, x, y, k=k)
+        chains: list[dict[str, list[Any]]] = data["paths"]
 
         def text(_: Any) -> None:
             if not chains:
@@ -320,8 +316,8 @@ def spof_command(
     with store_session(store) as s:
         snap = s.snapshot()
         _asset(snap, asset_id, "ID")
-        found = single_points_of_failure(snap, asset_id).to_list(snap)
-        data = {"id": asset_id, "single_points_of_failure": found}
+        data = spof_answer(snap, asset_id)
+        found = data["single_points_of_failure"]
 
         def text(_: Any) -> None:
             if not found:

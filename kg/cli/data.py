@@ -32,16 +32,7 @@ def load(
             count = len(exc.problems)
             more = "+" if exc.truncated else ""
             fail(f"nothing was loaded: {count}{more} problem{'s' if count != 1 else ''} found\n{exc}")
-        emit(fmt, _report_json(report, s.url), lambda _: _print_report(report, s.url, quiet=quiet))
-
-
-def _report_json(report: LoadReport, url: str) -> dict[str, Any]:
-    return {
-        "store": url,
-        "loaded": report.counts,
-        "version": report.version,
-        "warnings": [str(w) for w in report.warnings],
-    }
+        emit(fmt, report.to_dict(s.url), lambda _: _print_report(report, s.url, quiet=quiet))
 
 
 def _print_report(report: LoadReport, url: str, *, quiet: bool) -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import Reach, dependencies, dependents
+from kg.answers import trace_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
 from kg.ontology import did_you_mean, load_ontology
 
-__all__ = ["dependencies_command", "dependents_command", "trace_answer"]
+__all__ = ["dependencies_command", "dependents_command"]
 
 KindOpt = Annotated[
     list[str] | None, typer.Option("--kind", help="Follow only dependencies of this kind (repeatable).")
@@ -30,11 +31,6 @@ def _check_kinds(kinds: list[str] | None) -> list[str] | None:
             fail(f"--kind {kind!r} is not a service kind; expected one of {', '.join(known)}"
                  + (f"; {hint}" if hint else ""))
     return kinds or None
-
-
-def trace_answer(snap: GraphSnapshot, asset_id: str, direction: str, reach: Reach) -> dict[str, Any]:
-    """The JSON shape of DESIGN.md: ``{"id": ID, direction: [{id, type, depth}]}``."""
-    return {"id": asset_id, direction: reach.to_list(snap)}
 
 
 def _render(snap: GraphSnapshot, asset_id: str, direction: str, reach: Reach, limit: int) -> None:
@@ -78,10 +74,11 @@ def _trace(direction: str, asset_id: str, kind: list[str] | None, depth: int | N
     kinds = _check_kinds(kind)
     with store_session(store) as s:
         snap = s.snapshot()
-        fn = dependents if direction == "dependents" else dependencies
-        reach = fn(snap, asset_id, kinds=kinds, max_depth=depth)
-        emit(fmt, trace_answer(snap, asset_id, direction, reach),
-             lambda _: _render(snap, asset_id, direction, reach, limit))
+        if fmt is OutputFormat.json:
+            emit(fmt, trace_answer(snap, asset_id, direction, kinds=kinds, max_depth=depth), print)
+        else:
+            fn = dependents if direction == "dependents" else dependencies
+            _render(snap, asset_id, direction, fn(snap, asset_id, kinds=kinds, max_depth=depth), limit)
 
 
 @app.command("dependents")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kg.errors import Problem
 from kg.load.plan import COLUMNS, LoadPlan, build_plan
@@ -28,6 +28,15 @@ class LoadReport:
     warnings: list[Problem] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     version: int = 0
+
+    def to_dict(self, store_url: str) -> dict[str, Any]:
+        """The JSON answer of ``kg load --format json`` and ``POST /v1/loads``."""
+        return {
+            "store": store_url,
+            "loaded": self.counts,
+            "version": self.version,
+            "warnings": [str(w) for w in self.warnings],
+        }
 
 
 class Phase:

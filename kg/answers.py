@@ -1,0 +1,47 @@
+"""The JSON answers of CityKG's queries, built in one place for the CLI and the REST API.
+
+Each function returns plain JSON-ready data in the shape DESIGN.md specifies,
+so ``kg dependents --format json`` and ``GET /v1/assets/{id}/dependents`` can
+never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kg.analysis.criticality import Criticality
+from kg.analysis.graph import GraphSnapshot
+from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
+
+__all__ = ["criticality_answer", "paths_answer", "spof_answer", "trace_answer"]
+
+_TRACES = {"dependents": dependents, "dependencies": dependencies}
+
+
+def trace_answer(snap: GraphSnapshot, asset_id: str, direction: str, *, kinds: Iterable[str] | None = None,
+                 max_depth: int | None = None) -> dict[str, Any]:
+    """``{"id": ID, direction: [{id, type, depth}]}`` with ``direction`` dependents or dependencies."""
+    reach = _TRACES[direction](snap, asset_id, kinds=kinds, max_depth=max_depth)
+    return {"id": asset_id, direction: reach.to_list(snap)}
+
+
+def paths_answer(snap: GraphSnapshot, provider: str, dependent: str, *, k: int = 5) -> dict[str, Any]:
+    """The ``k`` shortest chains from ``dependent`` down to ``provider``, with the kinds of each hop."""
+    chains = paths(snap, provider, dependent, k=k)
+    return {
+        "provider": provider,
+        "dependent": dependent,
+        "paths": [{"assets": [snap.asset_ids[i] for i in chain], "kinds": [list(h) for h in path_kinds(snap, chain)]}
+                  for chain in chains],
+    }
+
+
+def spof_answer(snap: GraphSnapshot, asset_id: str) -> dict[str, Any]:
+    """``{"id": ID, "single_points_of_failure": [{id, type, depth}]}``."""
+    return {"id": asset_id, "single_points_of_failure": single_points_of_failure(snap, asset_id).to_list(snap)}
+
+
+def criticality_answer(ranking: Sequence[Criticality], by: str | None, top: int) -> dict[str, Any]:
+    """``{"by": by, "assets": [...]}``: the ranked assets down to rank ``top`` (per district with ``by``)."""
+    return {"by": by, "assets": [c.to_dict() for c in ranking if c.rank <= top]}
