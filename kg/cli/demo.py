@@ -12,10 +12,13 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from kg.analysis.cascade import cascade
+from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
-from kg.cli.app import StoreOpt, app, console, err_console, fail, store_session
+from kg.answers import trace_answer
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, fail, print_json, store_session
+from kg.cli.cascade import render_briefing
 from kg.cli.progress import LoadProgress
-from kg.errors import KGError
 from kg.load import load_paths
 from kg.ontology import load_ontology
 from kg.synth import city_rows, write_bundle
@@ -35,6 +38,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated bundle and the demo store.")] = Path(
         "citykg-demo"),
     store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
     replace: Annotated[bool, typer.Option("--replace", help="Clear a non-empty --store first.")] = False,
 ) -> None:
     """Generate a synthetic Chongqing, load it, and show the city and a cascade briefing."""
@@ -42,35 +46,42 @@ def demo(
     own_url = f"sqlite:///{out / 'citykg.db'}"
     url = store or own_url
     own_store = url == own_url
-    console.print(Panel.fit(
-        f"[bold]CityKG demo[/] — a synthetic Chongqing of {assets:,} assets (seed {seed})\n"
-        "[dim]District names are real; every asset, figure and dependency is invented.[/]"))
+    text = fmt is OutputFormat.text
+    if text:
+        console.print(Panel.fit(
+            f"[bold]CityKG demo[/] — a synthetic Chongqing of {assets:,} assets (seed {seed})\n"
+            "[dim]District names are real; every asset, figure and dependency is invented.[/]"))
     bundle = out / "bundle"
     write_bundle(city_rows(assets, seed=seed), bundle)
-    console.print(f"Wrote the bundle to [cyan]{bundle}/[/] (open the CSV files to see the format).")
     with store_session(url) as s:
-        if s.stats().counts["assets"]:
+        if any(s.stats().counts.values()):
             if not (own_store or replace):
                 fail(f"the store {url} already holds data; pass --replace to clear it, or omit --store "
                      "to use the demo's own store")
             s.clear()
-        with LoadProgress([bundle], quiet=False) as progress:
+        with LoadProgress([bundle], quiet=not text) as progress:
             report = load_paths(s, [bundle], phase=progress)
-        parts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in report.counts.items() if n)
-        console.print(f"Loaded {parts} into [cyan]{url}[/].\n")
         snap = s.snapshot()
-        _city_picture(snap)
-        substation = _most_depended_on(snap, "Substation")
-        _what_depends_on(snap, substation)
-        try:
-            _briefing(snap)
-        except KGError as exc:  # pragma: no cover - the demo data is valid
-            err_console.print(f"cascade briefing unavailable: {exc}")
+    substation = _most_depended_on(snap, "Substation")
+    target = _most_critical_substation(snap)
+    briefing = cascade(snap, [(target, 8.0)])
+    if not text:
+        print_json({**report.to_dict(url), "bundle": str(bundle),
+                    "most_depended_on": trace_answer(snap, snap.asset_ids[substation], "dependents"),
+                    "briefing": briefing.to_dict()})
+        return
+    console.print(f"Wrote the bundle to [cyan]{bundle}/[/] (open the CSV files to see the format).")
+    parts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in report.counts.items() if n)
+    console.print(f"Loaded {parts} into [cyan]{url}[/].\n")
+    _city_picture(snap)
+    _what_depends_on(snap, substation)
+    console.rule(f"[bold]Cascade briefing: the most critical substation, {target}, fails at 08:00")
+    render_briefing(briefing, snap, console)
     elapsed = time.perf_counter() - started
     export = "" if not own_store else f"export KG_STORE={url}\n"
     sub = snap.asset_ids[substation]
     console.print(Panel.fit(
-        f"{export}kg dependents {sub} --depth 2\nkg cascade --fail {sub}@8\nkg criticality --top 10 --by district\n"
+        f"{export}kg dependents {sub} --depth 2\nkg cascade --fail {target}@8\nkg criticality --top 10 --by district\n"
         f"kg cascade --hazard {snap.zone_ids[0] if snap.zone_ids else 'ZONE'}",
         title="try next", title_align="left"))
     console.print(f"[dim]demo finished in {elapsed:.1f} s[/]")
@@ -161,13 +172,7 @@ def _what_depends_on(snap: GraphSnapshot, i: int) -> None:
     console.print()
 
 
-def _briefing(snap: GraphSnapshot) -> None:
-    from kg.analysis.cascade import cascade
-    from kg.analysis.criticality import criticality
-    from kg.cli.cascade import render_briefing
-
+def _most_critical_substation(snap: GraphSnapshot) -> str:
     ranking = criticality(snap)
     substations = [r for r in ranking if snap.type_of(snap.index[r.id]) == "Substation"]
-    target = substations[0].id if substations else ranking[0].id
-    console.rule(f"[bold]Cascade briefing: the most critical substation, {target}, fails at 08:00")
-    render_briefing(cascade(snap, [(target, 8.0)]), snap, console)
+    return substations[0].id if substations else ranking[0].id
