@@ -17,6 +17,7 @@ def test_cypher_on_sqlite_explains_that_it_needs_neo4j(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "kg cypher needs a Neo4j store" in result.stderr and "scripts/neo4j start" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "kg.db").exists()
 
 
 def test_cypher_param_must_be_name_equals_value(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, err_console, fail, store_session
 from kg.errors import UnsupportedOperation
+from kg.store import store_url
 from kg.store.base import CypherResult, CypherStore
 
 __all__ = ["cypher", "parse_params"]
@@ -41,6 +42,12 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
         except ValueError:
             params[name] = value
     return params
+
+
+def _needs_neo4j(url: str) -> UnsupportedOperation:
+    return UnsupportedOperation(
+        f"kg cypher needs a Neo4j store, and {url} is not one; pass --store bolt://HOST:PORT (or set KG_STORE); "
+        "`scripts/neo4j start` runs a local Neo4j and prints its URL")
 
 
 def _cell(value: Any) -> str:
@@ -77,11 +84,12 @@ def cypher(
 ) -> None:
     """Run a read-only Cypher query on the Neo4j store (writes, schema and admin commands are refused)."""
     params = parse_params(param)
-    with store_session(store) as s:
+    url = store_url(store)
+    if url.startswith("sqlite:"):  # say so before opening (and so creating) a SQLite file
+        fail(str(_needs_neo4j(url)))
+    with store_session(url) as s:
         if not isinstance(s, CypherStore):
-            raise UnsupportedOperation(
-                f"kg cypher needs a Neo4j store, and {s.url} is not one; pass --store bolt://HOST:PORT "
-                "(or set KG_STORE); `scripts/neo4j start` runs a local Neo4j and prints its URL")
+            raise _needs_neo4j(s.url)
         result = s.run_cypher(query, params, timeout_s=timeout, row_limit=limit)
     emit(fmt, result.rows, lambda _: _render(result))
     if result.truncated:

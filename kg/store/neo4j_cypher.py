@@ -96,6 +96,7 @@ class ReadOnlyCypher:
                         truncated = True
                         break
                     raw.append(list(record.values()))
+                result.consume()  # discards the rows past the limit on the server instead of buffering them
                 names = _endpoint_names(tx, raw)
             except Neo4jError as exc:
                 raise _translate(exc, timeout_s=timeout_s) from exc
@@ -117,7 +118,7 @@ class ReadOnlyCypher:
             summary = tx.run(_EXPLAIN + plain, params).consume()
         except Neo4jError as exc:
             raise _translate(exc, timeout_s=timeout_s, explained=True) from exc
-        kind = summary.query_type or "r"
+        kind = summary.query_type or "unknown"
         if kind != "r":
             raise CypherRefused(f"refused: the query {_QUERY_TYPES.get(kind, 'is not read-only')}; "
                                 f"{_READ_ONLY} (MATCH ... RETURN)")
