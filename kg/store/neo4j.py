@@ -103,6 +103,9 @@ class Neo4jStore:
         When the server cannot be reached or refuses the credentials.
     """
 
+    thread_safe = True
+    """Each call opens its own session on the (thread-safe) driver, so the API need not serialise calls."""
+
     def __init__(self, url: str, *, database: str | None = None, batch_size: int = DEFAULT_BATCH,
                  retry_s: float = 30.0) -> None:
         self.url, credentials = _split_url(url)
