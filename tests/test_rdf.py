@@ -393,8 +393,8 @@ def test_rdf_rows_get_the_same_checks_as_csv(city: SQLiteStore, tmp_path: Path) 
 id:one a ckg:Substation ; ckg:id "chongqing" .
 """, encoding="utf-8")
     problems = _problems(city, bad)
-    assert problems == [f"{bad}:3: id 'chongqing' is already used by a region in the store; ids are unique across "
-                        "regions, agencies, assets and zones"], problems
+    assert problems == [f"{bad}:3 <https://data.citykg.example/id/one>: id 'chongqing' is already used by a region "
+                        "in the store; ids are unique across regions, agencies, assets and zones"], problems
 
 
 def test_fast_engine_agrees_with_pyshacl_on_a_damaged_city(city: SQLiteStore, tmp_path: Path) -> None:

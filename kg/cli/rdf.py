@@ -89,7 +89,8 @@ def export(
     if output is not None:
         data = {"output": str(output), "format": report.format, "triples": report.triples,
                 "subgraph": report.subgraph}
-        emit(fmt, data, lambda d: console.print(f"wrote {d['triples']:,} triples to {d['output']} ({d['format']})"))
+        emit(fmt, data, lambda d: console.print(f"wrote {d['triples']:,} triples to {d['output']} ({d['format']})",
+                                                markup=False, soft_wrap=True))
 
 
 def _check(store: Store, paths: list[Path]) -> tuple[list[Problem], dict[str, Any]]:
@@ -134,14 +135,16 @@ def validate(
     def text(d: dict[str, Any]) -> None:
         if d["valid"]:
             counts = ", ".join(f"{n:,} {table}" for table, n in d["counts"].items() if n)
-            console.print(f"valid: {counts}")
+            console.print(f"valid: {counts}", soft_wrap=True)
             for warning in d["warnings"]:
-                console.print(f"warning: {warning}")
+                console.print(f"warning: {warning}", markup=False, soft_wrap=True)
         else:
             count = len(d["problems"])
             console.print(f"invalid: {count} problem{'s' if count != 1 else ''}")
             for p in d["problems"]:
-                console.print(f"{p['where']}: {p['message']}" if p["where"] else p["message"], markup=False)
+                # One problem per line, never wrapped: people grep these.
+                console.print(f"{p['where']}: {p['message']}" if p["where"] else p["message"], markup=False,
+                              soft_wrap=True)
 
     emit(fmt, data, text)
     if problems:

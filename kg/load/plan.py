@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticError
 
 from kg.errors import Problem, ValidationError
 from kg.load.problems import describe_pydantic_errors
-from kg.load.sources import TABLES, RawRow, discover, read_rows
+from kg.load.sources import TABLES, RawRow, discover, location, read_rows
 from kg.model import Record
 from kg.ontology import load_ontology
 
@@ -99,7 +99,7 @@ class _Planner:
         self.plan = LoadPlan()
         self.problems: list[Problem] = []
         self.ids: dict[str, tuple[str, str | None]] = {}  # id -> (table, level) in this load
-        self.first_seen: dict[str, tuple[str, int]] = {}
+        self.first_seen: dict[str, tuple[str, int, str | None]] = {}  # id -> (source, line, RDF node)
         self.keys: dict[str, dict[tuple[Any, ...], int]] = {t: {} for t in _KEYS}
         self.pending: list[_Pending] = []
         self.warned_columns: set[tuple[str, str]] = set()
@@ -166,11 +166,11 @@ class _Planner:
         if raw.table in NODE_TABLES:
             rid: str = fields["id"]
             if rid in self.ids:
-                source, line = self.first_seen[rid]
-                self.report(Problem(raw.where, f"duplicate id {rid!r}: already defined at {source}:{line}"))
+                self.report(Problem(raw.where, f"duplicate id {rid!r}: already defined at "
+                                    f"{location(*self.first_seen[rid])}"))
                 return False
             self.ids[rid] = (raw.table, fields.get("level"))
-            self.first_seen[rid] = (raw.source, raw.line)
+            self.first_seen[rid] = (raw.source, raw.line, raw.node)
         elif raw.table in _KEYS:
             key = tuple(fields[k] for k in _KEYS[raw.table])
             seen = self.keys[raw.table]
@@ -208,14 +208,14 @@ class _Planner:
         for rid, element in existing.items():
             table = self.ids[rid][0]
             if element.table != table and not self.full:
-                source, line = self.first_seen[rid]
-                self.report(Problem(f"{source}:{line}", f"id {rid!r} is already used by a {_SINGULAR[element.table]} "
-                                    f"in the store; ids are unique across regions, agencies, assets and zones"))
+                self.report(Problem(location(*self.first_seen[rid]),
+                                    f"id {rid!r} is already used by a {_SINGULAR[element.table]} in the store; "
+                                    "ids are unique across regions, agencies, assets and zones"))
         for row in self.plan.rows["regions"]:
             rid, level, parent = row[0], row[1], row[3]
             if level == "city" and parent is not None and not self.full:
-                source, line = self.first_seen[rid]
-                self.report(Problem(f"{source}:{line}", f"region {rid!r} is the city and cannot have a parent"))
+                self.report(Problem(location(*self.first_seen[rid]),
+                                    f"region {rid!r} is the city and cannot have a parent"))
 
 
 def build_plan(

@@ -18,7 +18,7 @@ from typing import Any
 from kg.errors import Problem
 from kg.model import RECORD_TYPES, Record
 
-__all__ = ["RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "read_rows", "table_for_name"]
+__all__ = ["RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "location", "read_rows", "table_for_name"]
 
 TABLES: dict[str, type[Record]] = {rt.table: rt for rt in RECORD_TYPES}
 """Table name (file stem) to record type, in load order."""
@@ -44,8 +44,13 @@ class RawRow:
     @property
     def where(self) -> str:
         """``FILE:LINE`` of the row (the line where it starts), then ``<node>`` for RDF."""
-        where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where} <{self.node}>" if self.node is not None else where
+        return location(self.source, self.line, self.node)
+
+
+def location(source: str, line: int, node: str | None = None) -> str:
+    """How a problem names a place: ``FILE:LINE``, then ``<node>`` for a row read from RDF."""
+    where = f"{source}:{line}" if line else source
+    return f"{where} <{node}>" if node is not None else where
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ __all__ = ["rows_from_index"]
 Report = Callable[[Problem], None]
 
 _CKG = str(CKG)
+_ID = str(CKG.id)
 _TYPE, _LABEL = str(RDF.type), str(RDFS.label)
 _HAS_GEOMETRY, _AS_WKT = str(GEO.hasGeometry), str(GEO.asWKT)
 _SUB_ORG = (str(ORG.subOrganizationOf), str(CKG.subOrganizationOf))
@@ -56,6 +57,8 @@ class _Converter:
         self.index = index
         self.report = report
         self.vocab = vocab
+        self.ids: dict[str, str | None] = {}
+        """Node -> its ckg:id (None when it has not exactly one), found once per node."""
 
     def problem(self, node: str, message: str) -> None:
         self.report(Problem(self.index.where(node), message))
@@ -87,11 +90,14 @@ class _Converter:
         if isinstance(target, Lit):
             self.problem(node, f"{_short(props[0])} is the literal {target.lexical!r}; expected a node")
             return None
-        ids = self.index.objects(target, str(CKG.id))
-        if len(ids) != 1 or not isinstance(ids[0], Lit):
+        if target in self.ids:
+            found = self.ids[target]
+        else:
+            ids = self.index.objects(target, _ID)
+            found = self.ids[target] = ids[0].lexical if len(ids) == 1 and isinstance(ids[0], Lit) else None
+        if found is None:
             self.problem(node, f"{_short(props[0])} points to <{target}>, which has no single ckg:id")
-            return None
-        return ids[0].lexical
+        return found
 
     def named(self, node: str, prop: str, names: dict[str, str], what: str) -> str | None:
         value = self.one(node, prop)
@@ -129,13 +135,13 @@ class _Converter:
                     props[key] = _lexical(values[0])
             elif p.startswith(_CKG) and p[len(_CKG):] not in _ALLOWED[table]:
                 allowed = ", ".join(f"ckg:{name}" for name in sorted(_ALLOWED[table]))
-                self.problem(node, f"unknown property {_short(p)} on a {table} node; expected {allowed} "
-                             "or ckg:prop_KEY for an extra property")
+                self.problem(node, f"unknown property {_short(p)}: not one of the {table} properties; expected "
+                             f"{allowed} or ckg:prop_KEY for an extra property")
         return props
 
     # ------------------------------------------------------------------ tables
     def values(self, node: str, table: str) -> dict[str, object]:
-        ckg = str(CKG)
+        ckg = _CKG
         props = self.check_properties(node, table)
         v: dict[str, object] = {}
         if table in ("regions", "agencies", "assets", "hazard_zones"):
@@ -206,8 +212,8 @@ class _Converter:
 
     def direct_statements(self, described: dict[str, set[tuple[Obj, Obj]]]) -> None:
         """Every direct ckg:dependsOn / ckg:exposedTo must be described by its n-ary node."""
-        for direct, table, what in ((str(CKG.dependsOn), "dependencies", "ckg:Dependency"),
-                                    (str(CKG.exposedTo), "exposures", "ckg:Exposure")):
+        for direct, table, what in ((_CKG + "dependsOn", "dependencies", "ckg:Dependency"),
+                                    (_CKG + "exposedTo", "exposures", "ckg:Exposure")):
             for node, props in self.index.nodes.items():
                 for target in props.get(direct, ()):
                     if (node, target) not in described[table]:
@@ -233,8 +239,8 @@ def rows_from_index(index: Index, report: Report) -> Iterator[RawRow]:
     described: dict[str, set[tuple[Obj, Obj]]] = {"dependencies": set(), "exposures": set()}
     for table, first, second in (("dependencies", "dependent", "provider"), ("exposures", "asset", "zone")):
         for node in by_table[table]:
-            for a in index.objects(node, str(CKG[first])):
-                for b in index.objects(node, str(CKG[second])):
+            for a in index.objects(node, _CKG + first):
+                for b in index.objects(node, _CKG + second):
                     described[table].add((a, b))
     conv.direct_statements(described)
     for table in TABLES:

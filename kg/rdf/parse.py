@@ -1,44 +1,37 @@
 """Read Turtle, N-Triples and JSON-LD files into an :class:`~kg.rdf.index.Index`.
 
-rdflib's parsers are correct but slow (about 10,000 triples/s for Turtle on the
-CI machine, 3.3 million triples for a 100k-asset city), so this module reads
+rdflib's parsers are correct but slow (127 CPU seconds and 4 GB to read the
+3.3 million Turtle triples of a 100k-asset city into a ``Graph``), so this module reads
 Turtle and N-Triples (a subset of Turtle) with its own scanner: one compiled
 regular expression finds the next token, a small recursive-descent parser
 follows the Turtle 1.1 grammar (prefixes, base, ``a``, ``;`` and ``,`` lists,
 blank node property lists, collections, long strings, numbers, booleans).
-A syntax error names the file, line and column.
+A syntax error names the file, line and column. N-Triples files are read a
+chunk of whole lines at a time, so their text is never held at once.
 
-JSON-LD is read with :mod:`json` and expanded here when the document is the
-common flat shape (a ``@context`` of prefixes, ``@vocab`` and term definitions
-with ``@id``/``@type``, and a ``@graph`` of node objects, as ``kg export``
-writes). Anything else (remote contexts, ``@list``, ``@reverse``, containers,
-...) is handed to rdflib's JSON-LD parser, which implements the whole spec.
+JSON-LD is read by :mod:`kg.rdf.jsonld`.
 """
 
 from __future__ import annotations
 
 import bisect
-import json
 import re
-import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin
-
-from rdflib import Graph
 
 from kg.errors import Problem, ValidationError
 from kg.load.sources import RDF_SUFFIXES
 from kg.namespaces import RDF, XSD
-from kg.rdf.index import Index, from_rdflib
-from kg.rdf.terms import XSD_STRING, Lit, Obj
+from kg.rdf.index import Index
+from kg.rdf.jsonld import parse_jsonld
+from kg.rdf.terms import XSD_STRING, Lit, Obj, resolve_iri
 
-__all__ = ["RDF_FORMATS", "parse_file", "parse_jsonld", "parse_turtle", "rdf_format"]
+__all__ = ["RDF_FORMATS", "parse_file", "parse_turtle", "rdf_format"]
 
 RDF_FORMATS = {suffix: {".nt": "nt", ".jsonld": "json-ld"}.get(suffix, "turtle") for suffix in RDF_SUFFIXES}
 """File suffix (:data:`kg.load.sources.RDF_SUFFIXES`) -> RDF syntax read by :func:`parse_file`."""
 
+_NT_CHUNK = 8 << 20  # bytes of N-Triples parsed at a time
 _TYPE, _FIRST, _REST, _NIL = str(RDF.type), str(RDF.first), str(RDF.rest), str(RDF.nil)
 _XSD = str(XSD)
 
@@ -82,17 +75,6 @@ _SIMPLE_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '
 _LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
 
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def _resolve(base: str, iri: str) -> str:
-    """``iri`` made absolute against ``base`` (an absolute IRI is kept exactly, empty fragment and all)."""
-    if _SCHEME.match(iri) or not base:
-        return iri
-    joined = urljoin(base, iri)
-    return joined + "#" if iri.endswith("#") and not joined.endswith("#") else joined
-
-
 def _unescape(text: str) -> str:
     if "\\" not in text:
         return text
@@ -118,10 +100,11 @@ class TurtleSyntaxError(Exception):
 class _Turtle:
     """Recursive-descent Turtle parser feeding an :class:`Index`."""
 
-    def __init__(self, text: str, index: Index, base: str) -> None:
+    def __init__(self, text: str, index: Index, base: str, first_line: int = 1) -> None:
         self.text = text
         self.index = index
         self.base = base
+        self.first_line = first_line
         self.prefixes: dict[str, str] = {}
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.tokens = _TOKEN.finditer(text)
@@ -135,8 +118,8 @@ class _Turtle:
 
     # ------------------------------------------------------------------ tokens
     def line_of(self, pos: int) -> int:
-        """1-based line number of a character offset."""
-        return bisect.bisect_right(self.newlines, pos - 1) + 1
+        """Line number (in the file) of a character offset of the text."""
+        return bisect.bisect_right(self.newlines, pos - 1) + self.first_line
 
     def _advance(self) -> None:
         m = next(self.tokens, None)
@@ -182,7 +165,7 @@ class _Turtle:
             self._advance()
             return known
         if kind == "iri":
-            iri = _resolve(self.base, _unescape(value[1:-1]))
+            iri = resolve_iri(self.base, _unescape(value[1:-1]))
         elif kind == "pname":
             prefix, _, local = value.partition(":")
             if prefix not in self.prefixes:
@@ -297,12 +280,12 @@ class _Turtle:
             if self.kind != "iri":
                 raise self._fail("the namespace IRI in <...>")
             iri = _unescape(self.value[1:-1])
-            self.prefixes[name] = _resolve(self.base, iri)
+            self.prefixes[name] = resolve_iri(self.base, iri)
             self._advance()
         else:
             if self.kind != "iri":
                 raise self._fail("the base IRI in <...>")
-            self.base = _resolve(self.base, _unescape(self.value[1:-1]))
+            self.base = resolve_iri(self.base, _unescape(self.value[1:-1]))
             self._advance()
         if not sparql:
             self._expect(".", "'.' after the directive")
@@ -331,191 +314,44 @@ def parse_turtle(text: str, source: str, *, base: str = "") -> Index:
     Raises :class:`~kg.errors.ValidationError` naming ``FILE:LINE:COLUMN`` on a syntax error.
     """
     index = Index(source)
-    parser = _Turtle(text, index, base)
+    _parse_into(text, index, base)
+    return index
+
+
+def _parse_into(text: str, index: Index, base: str, first_line: int = 1) -> None:
+    parser = _Turtle(text, index, base, first_line)
     try:
         parser.parse()
     except TurtleSyntaxError as exc:
-        line = parser.line_of(exc.pos)
-        column = exc.pos - (parser.newlines[line - 2] + 1 if line > 1 else 0) + 1
-        raise ValidationError([Problem(f"{source}:{line}:{column}",
+        local = parser.line_of(exc.pos) - first_line  # 0-based line within this text
+        column = exc.pos - (parser.newlines[local - 1] + 1 if local > 0 else 0) + 1
+        raise ValidationError([Problem(f"{index.source}:{local + first_line}:{column}",
                                        f"Turtle syntax error: {exc.message}")]) from None
-    return index
 
 
-# ---------------------------------------------------------------------- JSON-LD
+def _parse_ntriples(path: Path, base: str, progress: Callable[[int], None] | None) -> Index:
+    """N-Triples, a chunk of whole lines at a time: a statement never spans lines, so the
+    text of a 100k-asset city (470 MB) is never held at once."""
+    index = Index(str(path))
+    first_line = 1
+    with path.open("rb") as stream:
+        while True:
+            lines = stream.readlines(_NT_CHUNK)
+            if not lines:
+                return index
+            raw = b"".join(lines)
+            if progress is not None:
+                progress(len(raw))
+            _parse_into(_decode(raw, path, first_line), index, base, first_line)
+            first_line += len(lines)
 
 
-class _Unsupported(Exception):
-    """The JSON-LD document uses a feature the fast path does not implement."""
-
-
-_JSONLD_TERM_KEYS = {"@id", "@type"}
-
-
-class _JsonLd:
-    """Expands the flat JSON-LD shape (see the module docs) into an :class:`Index`."""
-
-    def __init__(self, index: Index, base: str) -> None:
-        self.index = index
-        self.base = base
-        self.vocab: str | None = None
-        self.terms: dict[str, tuple[str, str | None]] = {}
-        self.bnodes = 0
-        self.cache: dict[tuple[str, bool], str] = {}
-
-    def context(self, ctx: Any) -> None:
-        for item in ctx if isinstance(ctx, list) else [ctx]:
-            if not isinstance(item, dict):
-                raise _Unsupported("remote or null context")
-            for key, definition in item.items():
-                if key == "@vocab":
-                    self.vocab = str(definition)
-                elif key == "@version":
-                    continue
-                elif key.startswith("@"):
-                    raise _Unsupported(key)
-                elif isinstance(definition, str):
-                    self.terms[key] = (definition, None)
-                elif isinstance(definition, dict) and set(definition) <= _JSONLD_TERM_KEYS and "@id" in definition:
-                    self.terms[key] = (str(definition["@id"]), definition.get("@type"))
-                else:
-                    raise _Unsupported(f"term definition of {key!r}")
-        raw, self.terms = self.terms, {}
-        self.cache.clear()
-        for key in raw:
-            self._resolve(key, raw, set())
-
-    def _resolve(self, key: str, raw: dict[str, tuple[str, str | None]], seen: set[str]) -> None:
-        """Resolve one term definition, first resolving the terms it is written with."""
-        if key in self.terms:
-            return
-        if key in seen:
-            raise _Unsupported(f"cyclic term definition {key!r}")
-        seen.add(key)
-        iri, coercion = raw[key]
-        for name in (iri.partition(":")[0] if ":" in iri else iri,
-                     str(coercion).partition(":")[0] if coercion else ""):
-            if name in raw and name != key:
-                self._resolve(name, raw, seen)
-        expanded = self._expand(iri, vocab=True) if iri != key else iri
-        if coercion not in (None, "@id", "@vocab"):
-            coercion = self._expand(str(coercion), vocab=True)
-        self.terms[key] = (expanded, coercion)
-
-    def iri(self, value: str, *, vocab: bool) -> str:
-        key = (value, vocab)
-        found = self.cache.get(key)
-        if found is None:
-            found = self.cache[key] = self.index.intern(self._expand(value, vocab=vocab))
-        return found
-
-    def _expand(self, value: str, *, vocab: bool) -> str:
-        if vocab and value in self.terms:
-            return self.terms[value][0]
-        prefix, sep, rest = value.partition(":")
-        if sep:
-            if prefix == "_":
-                return "_:d" + rest
-            if not rest.startswith("//") and prefix in self.terms:
-                return self.terms[prefix][0] + rest
-            return value
-        if vocab and self.vocab is not None:
-            return self.vocab + value
-        return _resolve(self.base, value)
-
-    def node(self, obj: dict[str, Any]) -> str:
-        subject: str
-        if "@id" in obj:
-            subject = self.iri(str(obj["@id"]), vocab=False)
-        else:
-            self.bnodes += 1
-            subject = f"_:j{self.bnodes}"
-        types = obj.get("@type", [])
-        for t in types if isinstance(types, list) else [types]:
-            self.index.add(subject, _TYPE, self.iri(str(t), vocab=True))
-        for key, value in obj.items():
-            if key in ("@id", "@type"):
-                continue
-            if key.startswith("@"):
-                raise _Unsupported(key)
-            predicate, coercion = self.terms.get(key, (self.iri(key, vocab=True), None))
-            if predicate.startswith("@") or ":" not in predicate:
-                raise _Unsupported(f"key {key!r}")
-            for item in value if isinstance(value, list) else [value]:
-                obj_term = self.value(item, coercion)
-                if obj_term is not None:
-                    self.index.add(subject, predicate, obj_term)
-        return subject
-
-    def value(self, item: Any, coercion: str | None) -> Obj | None:
-        if item is None:
-            return None
-        if isinstance(item, dict):
-            if "@value" in item:
-                if not set(item) <= {"@value", "@type", "@language"}:
-                    raise _Unsupported("value object")
-                lexical = item["@value"]
-                if not isinstance(lexical, str):
-                    raise _Unsupported("native value in a value object")
-                if "@language" in item:
-                    return Lit(lexical, None, str(item["@language"]))
-                datatype = self.iri(str(item["@type"]), vocab=True) if "@type" in item else None
-                return Lit(lexical, None if datatype == XSD_STRING else datatype)
-            if "@list" in item or "@set" in item:
-                raise _Unsupported("@list/@set")
-            return self.node(item)
-        if isinstance(item, (bool, int, float)):
-            raise _Unsupported("native JSON value")
-        if isinstance(item, list):
-            raise _Unsupported("nested array")
-        text = str(item)
-        if coercion == "@id":
-            return self.iri(text, vocab=False)
-        if coercion == "@vocab":
-            return self.iri(text, vocab=True)
-        return Lit(text, None if coercion in (None, XSD_STRING) else coercion)
-
-
-def parse_jsonld(text: str, source: str, *, base: str = "") -> Index:
-    """Parse JSON-LD ``text`` (fast path, else rdflib's full processor) into a new index.
-
-    Raises :class:`~kg.errors.ValidationError` naming ``FILE:LINE:COLUMN`` for invalid JSON.
-    """
+def _decode(raw: bytes, path: Path, first_line: int = 1) -> str:
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError([Problem(f"{source}:{exc.lineno}:{exc.colno}",
-                                       f"JSON syntax error: {exc.msg}")]) from None
-    index = Index(source)
-    try:
-        reader = _JsonLd(index, base)
-        if isinstance(doc, dict):
-            reader.context(doc.get("@context", {}))
-            nodes = doc.get("@graph", None)
-            if nodes is None:
-                nodes = [{k: v for k, v in doc.items() if k != "@context"}]
-            elif set(doc) - {"@context", "@graph"}:
-                raise _Unsupported("top-level keys beside @graph")
-        else:
-            nodes = doc
-        if not isinstance(nodes, list):
-            raise _Unsupported("@graph is not a list")
-        for node in nodes:
-            if not isinstance(node, dict):
-                raise _Unsupported("non-object in @graph")
-            reader.node(node)
-    except _Unsupported:
-        index = Index(source)
-        graph = Graph()
-        try:
-            with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph
-                warnings.simplefilter("ignore", DeprecationWarning)
-                graph.parse(data=text, format="json-ld", publicID=base or None)
-        except Exception as exc:  # rdflib raises many kinds; all mean the same to the user
-            raise ValidationError([Problem(source, f"JSON-LD error: {exc}")]) from None
-        for s, p, o in graph:
-            index.add(str(from_rdflib(s)), str(p), from_rdflib(o))
-    return index
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + first_line
+        raise ValidationError([Problem(f"{path}:{line}", "invalid UTF-8; RDF files must be UTF-8")]) from None
 
 
 def rdf_format(path: Path) -> str | None:
@@ -532,16 +368,14 @@ def parse_file(path: Path, *, progress: Callable[[int], None] | None = None) -> 
     fmt = rdf_format(path)
     if fmt is None:
         raise ValidationError([Problem(str(path), "not an RDF file; expected a .ttl, .nt or .jsonld suffix")])
+    base = path.resolve().as_uri()
+    if fmt == "nt":
+        return _parse_ntriples(path, base, progress)
     raw = path.read_bytes()
     if progress is not None:
         progress(len(raw))
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise ValidationError([Problem(f"{path}:{line}", "invalid UTF-8; RDF files must be UTF-8")]) from None
+    text = _decode(raw, path)
     del raw
-    base = path.resolve().as_uri()
     if fmt == "json-ld":
         return parse_jsonld(text, str(path), base=base)
     return parse_turtle(text, str(path), base=base)

@@ -35,7 +35,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urljoin
 
 from kg.errors import Problem, ValidationError
 from kg.namespaces import CKG, XSD, base_namespace
@@ -51,6 +51,7 @@ __all__ = [
     "integer",
     "prop_iri",
     "prop_key",
+    "resolve_iri",
     "scheme",
 ]
 
@@ -174,3 +175,14 @@ def decimal(value: float) -> str:
 def integer(value: int) -> str:
     """Lexical form of an ``xsd:integer``."""
     return str(int(value))
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def resolve_iri(base: str, iri: str) -> str:
+    """``iri`` made absolute against ``base`` (an absolute IRI is kept exactly, empty fragment and all)."""
+    if _SCHEME.match(iri) or not base:
+        return iri
+    joined = urljoin(base, iri)
+    return joined + "#" if iri.endswith("#") and not joined.endswith("#") else joined

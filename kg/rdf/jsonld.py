@@ -1,0 +1,201 @@
+"""JSON-LD into an :class:`~kg.rdf.index.Index`: a fast path for the flat shape, rdflib for the rest.
+
+The fast path expands documents of the shape ``kg export`` writes: a
+``@context`` of prefixes, ``@vocab`` and term definitions with ``@id`` and
+``@type`` (terms may be written with other terms), and a ``@graph`` of node
+objects whose values are strings, value objects with string ``@value``, node
+references or embedded node objects. Anything else (remote contexts, ``@base``,
+``@language``, ``@list``, ``@reverse``, containers, native JSON numbers, ...)
+is handed to rdflib's JSON-LD parser, which implements the whole
+specification.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+from rdflib import Graph
+
+from kg.errors import Problem, ValidationError
+from kg.namespaces import RDF
+from kg.rdf.index import Index, from_rdflib
+from kg.rdf.terms import XSD_STRING, Lit, Obj, resolve_iri
+
+__all__ = ["parse_jsonld"]
+
+_TYPE = str(RDF.type)
+
+
+class _Unsupported(Exception):
+    """The JSON-LD document uses a feature the fast path does not implement."""
+
+
+_JSONLD_TERM_KEYS = {"@id", "@type"}
+
+
+class _JsonLd:
+    """Expands the flat JSON-LD shape (see the module docs) into an :class:`Index`."""
+
+    def __init__(self, index: Index, base: str) -> None:
+        self.index = index
+        self.base = base
+        self.vocab: str | None = None
+        self.terms: dict[str, tuple[str, str | None]] = {}
+        self.bnodes = 0
+        self.cache: dict[tuple[str, bool], str] = {}
+
+    def context(self, ctx: Any) -> None:
+        for item in ctx if isinstance(ctx, list) else [ctx]:
+            if not isinstance(item, dict):
+                raise _Unsupported("remote or null context")
+            for key, definition in item.items():
+                if key == "@vocab":
+                    self.vocab = str(definition)
+                elif key == "@version":
+                    continue
+                elif key.startswith("@"):
+                    raise _Unsupported(key)
+                elif isinstance(definition, str):
+                    self.terms[key] = (definition, None)
+                elif isinstance(definition, dict) and set(definition) <= _JSONLD_TERM_KEYS and "@id" in definition:
+                    self.terms[key] = (str(definition["@id"]), definition.get("@type"))
+                else:
+                    raise _Unsupported(f"term definition of {key!r}")
+        raw, self.terms = self.terms, {}
+        self.cache.clear()
+        for key in raw:
+            self.resolve_iri(key, raw, set())
+
+    def resolve_iri(self, key: str, raw: dict[str, tuple[str, str | None]], seen: set[str]) -> None:
+        """Resolve one term definition, first resolving the terms it is written with."""
+        if key in self.terms:
+            return
+        if key in seen:
+            raise _Unsupported(f"cyclic term definition {key!r}")
+        seen.add(key)
+        iri, coercion = raw[key]
+        for name in (iri.partition(":")[0] if ":" in iri else iri,
+                     str(coercion).partition(":")[0] if coercion else ""):
+            if name in raw and name != key:
+                self.resolve_iri(name, raw, seen)
+        expanded = self._expand(iri, vocab=True) if iri != key else iri
+        if coercion not in (None, "@id", "@vocab"):
+            coercion = self._expand(str(coercion), vocab=True)
+        self.terms[key] = (expanded, coercion)
+
+    def iri(self, value: str, *, vocab: bool) -> str:
+        key = (value, vocab)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = self.index.intern(self._expand(value, vocab=vocab))
+        return found
+
+    def _expand(self, value: str, *, vocab: bool) -> str:
+        if vocab and value in self.terms:
+            return self.terms[value][0]
+        prefix, sep, rest = value.partition(":")
+        if sep:
+            if prefix == "_":
+                return "_:d" + rest
+            if not rest.startswith("//") and prefix in self.terms:
+                return self.terms[prefix][0] + rest
+            return value
+        if vocab and self.vocab is not None:
+            return self.vocab + value
+        return resolve_iri(self.base, value)
+
+    def node(self, obj: dict[str, Any]) -> str:
+        subject: str
+        if "@id" in obj:
+            subject = self.iri(str(obj["@id"]), vocab=False)
+        else:
+            self.bnodes += 1
+            subject = f"_:j{self.bnodes}"
+        types = obj.get("@type", [])
+        for t in types if isinstance(types, list) else [types]:
+            self.index.add(subject, _TYPE, self.iri(str(t), vocab=True))
+        for key, value in obj.items():
+            if key in ("@id", "@type"):
+                continue
+            if key.startswith("@"):
+                raise _Unsupported(key)
+            predicate, coercion = self.terms.get(key, (self.iri(key, vocab=True), None))
+            if predicate.startswith("@") or ":" not in predicate:
+                raise _Unsupported(f"key {key!r}")
+            for item in value if isinstance(value, list) else [value]:
+                obj_term = self.value(item, coercion)
+                if obj_term is not None:
+                    self.index.add(subject, predicate, obj_term)
+        return subject
+
+    def value(self, item: Any, coercion: str | None) -> Obj | None:
+        if item is None:
+            return None
+        if isinstance(item, dict):
+            if "@value" in item:
+                if not set(item) <= {"@value", "@type", "@language"}:
+                    raise _Unsupported("value object")
+                lexical = item["@value"]
+                if not isinstance(lexical, str):
+                    raise _Unsupported("native value in a value object")
+                if "@language" in item:
+                    return Lit(lexical, None, str(item["@language"]))
+                datatype = self.iri(str(item["@type"]), vocab=True) if "@type" in item else None
+                return Lit(lexical, None if datatype == XSD_STRING else datatype)
+            if "@list" in item or "@set" in item:
+                raise _Unsupported("@list/@set")
+            return self.node(item)
+        if isinstance(item, (bool, int, float)):
+            raise _Unsupported("native JSON value")
+        if isinstance(item, list):
+            raise _Unsupported("nested array")
+        text = str(item)
+        if coercion == "@id":
+            return self.iri(text, vocab=False)
+        if coercion == "@vocab":
+            return self.iri(text, vocab=True)
+        return Lit(text, None if coercion in (None, XSD_STRING) else coercion)
+
+
+def parse_jsonld(text: str, source: str, *, base: str = "") -> Index:
+    """Parse JSON-LD ``text`` (fast path, else rdflib's full processor) into a new index.
+
+    Raises :class:`~kg.errors.ValidationError` naming ``FILE:LINE:COLUMN`` for invalid JSON.
+    """
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError([Problem(f"{source}:{exc.lineno}:{exc.colno}",
+                                       f"JSON syntax error: {exc.msg}")]) from None
+    index = Index(source)
+    try:
+        reader = _JsonLd(index, base)
+        if isinstance(doc, dict):
+            reader.context(doc.get("@context", {}))
+            nodes = doc.get("@graph", None)
+            if nodes is None:
+                nodes = [{k: v for k, v in doc.items() if k != "@context"}]
+            elif set(doc) - {"@context", "@graph"}:
+                raise _Unsupported("top-level keys beside @graph")
+        else:
+            nodes = doc
+        if not isinstance(nodes, list):
+            raise _Unsupported("@graph is not a list")
+        for node in nodes:
+            if not isinstance(node, dict):
+                raise _Unsupported("non-object in @graph")
+            reader.node(node)
+    except _Unsupported:
+        index = Index(source)
+        graph = Graph()
+        try:
+            with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph
+                warnings.simplefilter("ignore", DeprecationWarning)
+                graph.parse(data=text, format="json-ld", publicID=base or None)
+        except Exception as exc:  # rdflib raises many kinds; all mean the same to the user
+            raise ValidationError([Problem(source, f"JSON-LD error: {exc}")]) from None
+        for s, p, o in graph:
+            index.add(str(from_rdflib(s)), str(p), from_rdflib(o))
+    return index
