@@ -13,12 +13,9 @@ _COMMAND_MODULES = ("kg.cli.data", "kg.cli.traces", "kg.cli.cascade", "kg.cli.de
 
 
 def _register() -> None:
+    """Import every command module once; each registers its commands on :data:`app`."""
     for name in _COMMAND_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a missing dependency inside the module is a real error
-                raise
+        importlib.import_module(name)
 
 
 def main() -> None:
