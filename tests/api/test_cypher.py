@@ -9,7 +9,6 @@ from api.main import create_app
 from kg.store import Store
 from tests.api.conftest import auth, settings_for
 
-
 # Each test runs on the one store it is about (instead of skipping on the other one).
 neo4j_only = pytest.mark.parametrize("_loaded", ["neo4j"], indirect=True)
 
