@@ -1,7 +1,12 @@
 """Loading planners' data: read, validate everything, then write once.
 
->>> from kg.load import load_paths   # doctest: +SKIP
->>> report = load_paths(store, ["bundle/"])   # doctest: +SKIP
+Typical use::
+
+    from kg.load import load_paths
+    from kg.store import open_store
+
+    report = load_paths(open_store("sqlite:///city.db"), ["bundle/"])
+    print(report.counts, report.warnings)
 """
 
 from __future__ import annotations
