@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from typer.testing import CliRunner, Result
 
+from kg.analysis.graph import GraphSnapshot
 from kg.cli import _register, app
+from kg.load.plan import COLUMNS
+from kg.store import Store
 
-__all__ = ["run_kg", "write_files"]
+__all__ = ["all_rows", "assert_snapshots_equal", "run_kg", "write_files"]
 
 _register()
 _runner = CliRunner()
@@ -30,3 +36,22 @@ def write_files(folder: Path, files: Mapping[str, str | bytes]) -> Path:
 def run_kg(*args: str) -> Result:
     """Run ``kg ARGS`` in-process and return the click result (stdout and stderr apart)."""
     return _runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def all_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in the store's (sorted) order."""
+    return {table: list(store.rows(table)) for table in COLUMNS}
+
+
+def assert_snapshots_equal(a: GraphSnapshot, b: GraphSnapshot) -> None:
+    """Every field of two snapshots is equal (arrays element-wise, NaN equal to NaN), except the version."""
+    for f in dataclasses.fields(GraphSnapshot):
+        if f.name == "version":
+            continue
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and x.shape == y.shape, \
+                f"snapshot.{f.name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}"
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f"snapshot.{f.name} differs"
+        else:
+            assert x == y, f"snapshot.{f.name} differs"

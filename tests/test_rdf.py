@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -16,7 +14,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kg import namespaces as ns
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, ValidationError
 from kg.load import load_paths
 from kg.load.plan import COLUMNS
@@ -28,7 +25,7 @@ from kg.rdf.shacl import validate_index
 from kg.rdf.terms import IriScheme
 from kg.store.sqlite import SQLiteStore
 from kg.synth import city_rows, write_bundle, write_jsonl
-from tests.helpers import run_kg
+from tests.helpers import all_rows, assert_snapshots_equal, run_kg
 
 FORMATS = ("ttl", "jsonld", "nt")
 SUFFIX = {"ttl": ".ttl", "jsonld": ".jsonld", "nt": ".nt"}
@@ -50,22 +47,7 @@ def _export(store: SQLiteStore, path: Path, fmt: str, **filters: Any) -> Path:
     return path
 
 
-def _rows(store: SQLiteStore) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: list(store.rows(table)) for table in COLUMNS}
 
-
-def assert_snapshots_equal(a: GraphSnapshot, b: GraphSnapshot) -> None:
-    """Every field of two snapshots is equal (arrays element-wise, NaN equal to NaN), except the version."""
-    for f in dataclasses.fields(GraphSnapshot):
-        if f.name == "version":
-            continue
-        x, y = getattr(a, f.name), getattr(b, f.name)
-        if isinstance(x, np.ndarray):
-            assert x.dtype == y.dtype and x.shape == y.shape, \
-                f"snapshot.{f.name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}"
-            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f"snapshot.{f.name} differs"
-        else:
-            assert x == y, f"snapshot.{f.name} differs"
 
 
 def _city_store(tmp_path: Path, assets: int, seed: int) -> SQLiteStore:
@@ -90,13 +72,13 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> SQLiteStore:
 def test_round_trip_through_every_format(tmp_path_factory: pytest.TempPathFactory, assets: int, seed: int) -> None:
     tmp = tmp_path_factory.mktemp("rt")
     source = _city_store(tmp, assets, seed)
-    expected_rows = _rows(source)
+    expected_rows = all_rows(source)
     expected_snapshot = source.snapshot()
     for fmt in FORMATS:
         exported = _export(source, tmp / f"city{SUFFIX[fmt]}", fmt)
         target = _store(tmp / f"target-{fmt}.db")
         load_paths(target, [exported])
-        got = _rows(target)
+        got = all_rows(target)
         for table in COLUMNS:
             assert got[table] == expected_rows[table], f"{fmt}: table {table} differs after the round trip"
         assert_snapshots_equal(expected_snapshot, target.snapshot())
@@ -149,7 +131,7 @@ def test_any_text_survives_every_format(tmp_path_factory: pytest.TempPathFactory
     assert len(reference) > 20
     target = _store(tmp / "b.db")
     load_paths(target, [exported])
-    assert _rows(target) == _rows(source)
+    assert all_rows(target) == all_rows(source)
 
 
 def test_export_is_deterministic_and_formats_agree(city: SQLiteStore, tmp_path: Path) -> None:
@@ -289,7 +271,7 @@ def test_with_alignment_adds_the_alignment_and_still_loads(city: SQLiteStore, tm
             URIRef("https://schema.org/Hospital")) in graph
     target = _store(tmp_path / "t.db")
     load_paths(target, [path])
-    assert _rows(target) == _rows(city)
+    assert all_rows(target) == all_rows(city)
 
 
 # ---------------------------------------------------------------------- subgraphs
@@ -305,7 +287,7 @@ def test_subgraph_exports_stand_on_their_own(city: SQLiteStore, tmp_path: Path, 
     path = _export(city, tmp_path / "sub.ttl", "ttl", **filters)
     target = _store(tmp_path / "t.db")
     load_paths(target, [path])
-    got = _rows(target)
+    got = all_rows(target)
     assert 0 < len(got["assets"]) < len(list(city.rows("assets")))
     ids = {r[0] for r in got["assets"]}
     assert all(d[0] in ids and d[1] in ids for d in got["dependencies"])
@@ -326,10 +308,10 @@ def test_subgraph_filters_name_unknown_ids(city: SQLiteStore) -> None:
 
 
 def _problems(store: SQLiteStore, path: Path) -> list[str]:
-    before = (_rows(store), store.version())
+    before = (all_rows(store), store.version())
     with pytest.raises(ValidationError) as exc:
         load_paths(store, [path])
-    assert (_rows(store), store.version()) == before, "a failed load must leave the store exactly as it was"
+    assert (all_rows(store), store.version()) == before, "a failed load must leave the store exactly as it was"
     return [str(p) for p in exc.value.problems]
 
 
@@ -436,7 +418,7 @@ def test_cli_export_load_and_validate(city: SQLiteStore, tmp_path: Path) -> None
     target = f"sqlite:///{tmp_path / 'loaded.db'}"
     result = run_kg("load", str(out), "--store", target, "--quiet")
     assert result.exit_code == 0, result.output
-    assert _rows(SQLiteStore(str(tmp_path / "loaded.db"))) == _rows(city)
+    assert all_rows(SQLiteStore(str(tmp_path / "loaded.db"))) == all_rows(city)
 
 
 def test_cli_export_to_stdout_and_a_failed_export_writes_no_file(city: SQLiteStore, tmp_path: Path) -> None:

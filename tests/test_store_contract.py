@@ -10,7 +10,6 @@ everything a read-only query must refuse).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import socket
 import tempfile
@@ -19,12 +18,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import CypherRefused, ElementNotFound, StoreUnavailable, ValidationError
 from kg.load.plan import COLUMNS, LoadPlan, build_plan
 from kg.ontology import load_ontology
@@ -33,6 +30,7 @@ from kg.store.neo4j import Neo4jStore
 from kg.store.sqlite import SQLiteStore
 from kg.synth import city_rows, write_bundle
 from tests.conftest_stores import load
+from tests.helpers import all_rows, assert_snapshots_equal
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "neo4j.md"
 
@@ -68,20 +66,7 @@ def bundle(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def all_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: list(store.rows(table)) for table in COLUMNS}
 
-
-def assert_snapshots_equal(a: GraphSnapshot, b: GraphSnapshot) -> None:
-    for f in dataclasses.fields(GraphSnapshot):
-        if f.name == "version":
-            continue
-        x, y = getattr(a, f.name), getattr(b, f.name)
-        if isinstance(x, np.ndarray):
-            assert x.dtype == y.dtype and x.shape == y.shape, f.name
-            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f.name
-        else:
-            assert x == y, f.name
 
 
 # ---------------------------------------------------------------------------------------------- both stores
