@@ -372,6 +372,29 @@ def test_an_interrupted_load_completes_when_run_again(neo4j_store: Neo4jStore, s
 
 
 @pytest.mark.neo4j
+@pytest.mark.parametrize("writers", [1, 3])
+def test_concurrent_writers_give_the_same_graph(neo4j_store: Neo4jStore, sqlite_store: SQLiteStore,
+                                                city_bundle: Path, writers: int) -> None:
+    # Small batches, so that many transactions of one statement run at once (creates on the empty
+    # store, then merges on the reload), sharing hub nodes such as substations and agencies.
+    concurrent = Neo4jStore(neo4j_store.url, batch_size=40, writers=writers)
+    try:
+        for _ in range(2):
+            concurrent.write(build_plan([city_bundle], concurrent))
+        sqlite_store.write(build_plan([city_bundle], sqlite_store))
+        assert all_rows(concurrent) == all_rows(sqlite_store)
+        assert concurrent.stats().counts == sqlite_store.stats().counts
+    finally:
+        concurrent.close()
+
+
+def test_writers_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_NEO4J_WRITERS", "two")
+    with pytest.raises(StoreUnavailable, match="KG_NEO4J_WRITERS='two'"):
+        Neo4jStore("bolt://127.0.0.1:1")
+
+
+@pytest.mark.neo4j
 def test_neo4j_routing_urls_work(neo4j_server: Neo4jStore) -> None:
     routed = Neo4jStore(neo4j_server.url.replace("bolt://", "neo4j://", 1))
     try:

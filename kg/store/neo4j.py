@@ -4,21 +4,28 @@ The graph model is described in :mod:`kg.store.neo4j_mapping` and
 docs/neo4j.md. Writes are batched ``UNWIND $rows AS row MERGE ...`` statements,
 each batch one managed write transaction (nodes first, then relationships),
 so loading the same data twice leaves the same graph and a load cut short is
-completed by running it again. Reads run in read transactions, so behind a
+completed by running it again. Batches of one statement are independent (their
+rows have distinct keys), so several sessions write them at once; a statement
+starts only when the one before it is fully written. Reads run in read transactions, so behind a
 ``neo4j://`` URL a cluster sends them to its followers and read replicas.
 
 Connection settings: the URL (``bolt://HOST:PORT``, ``neo4j://HOST:PORT``, with
 ``+s``/``+ssc`` variants and optionally ``USER:PASSWORD@`` before the host),
 ``KG_NEO4J_USER``/``KG_NEO4J_PASSWORD`` when the URL carries no credentials
-(no authentication when neither does), and ``KG_NEO4J_DATABASE`` (default
-``neo4j``).
+(no authentication when neither does), ``KG_NEO4J_DATABASE`` (default
+``neo4j``) and ``KG_NEO4J_WRITERS`` (concurrent write sessions of a load,
+default 2).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from operator import attrgetter
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -52,6 +59,7 @@ __all__ = ["Neo4jStore"]
 
 T = TypeVar("T")
 DEFAULT_BATCH = 10_000
+DEFAULT_WRITERS = 2
 MIN_VERSION = (5, 26)
 _FETCH_SIZE = 10_000
 _HINT = "start a local one with `scripts/neo4j start` (it prints the bolt:// URL to use), or check --store / KG_STORE"
@@ -93,6 +101,9 @@ class Neo4jStore:
         Database name; default ``$KG_NEO4J_DATABASE`` or ``neo4j``.
     batch_size
         Rows per write transaction.
+    writers
+        Write sessions a load uses at once (default ``$KG_NEO4J_WRITERS`` or 2):
+        the server runs each transaction on one core, so two keep two cores busy.
     retry_s
         How long a transaction is retried after a transient failure (a lost
         connection, a cluster leader change) before the error is raised.
@@ -107,10 +118,11 @@ class Neo4jStore:
     """Each call opens its own session on the (thread-safe) driver, so the API need not serialise calls."""
 
     def __init__(self, url: str, *, database: str | None = None, batch_size: int = DEFAULT_BATCH,
-                 retry_s: float = 30.0) -> None:
+                 writers: int | None = None, retry_s: float = 30.0) -> None:
         self.url, credentials = _split_url(url)
         self.database = database or os.environ.get("KG_NEO4J_DATABASE") or "neo4j"
         self.batch_size = batch_size
+        self.writers = writers if writers is not None else _writers_from_env()
         self._cache = SnapshotCache()
         try:
             self._driver = GraphDatabase.driver(
@@ -188,23 +200,34 @@ class Neo4jStore:
     def write(self, plan: LoadPlan, *, progress: ProgressFn | None = None) -> None:
         """Upsert ``plan`` in batched write transactions, then increment the version.
 
-        Batches commit one by one: if the connection drops, what was written
-        stays and :class:`StoreUnavailable` says so; running the same load
-        again completes it (every batch is an idempotent upsert). The version
-        is incremented only once the whole plan is written.
+        Batches commit one by one, up to :attr:`writers` at a time: if the
+        connection drops, what was written stays and :class:`StoreUnavailable`
+        says so; running the same load again completes it (every batch is an
+        idempotent upsert). The version is incremented only once the whole plan
+        is written.
         """
         problems = plan_problems(plan)
         if problems:
             raise ValidationError(problems[:200], truncated=len(problems) > 200)
         written = 0
+        counting = threading.Lock()
+
+        def committed(step: WriteStep) -> None:
+            nonlocal written
+            with counting:
+                written += step.counted
+                if progress is not None and step.counted:
+                    progress(step.counted)
+
         try:
-            with self._session(WRITE_ACCESS) as session:
+            with self._session(READ_ACCESS) as session:
                 fresh = not session.execute_read(_holds_elements)
-                for step in write_steps(plan, self.batch_size, fresh=fresh):
-                    session.execute_write(_run, step)
-                    written += step.counted
-                    if progress is not None and step.counted:
-                        progress(step.counted)
+            # One statement at a time (nodes exist before the relationships that need them); its batches
+            # in parallel.
+            for _, batches in itertools.groupby(write_steps(plan, self.batch_size, fresh=fresh),
+                                                key=attrgetter("query")):
+                self._write_concurrently(batches, committed)
+            with self._session(WRITE_ACCESS) as session:
                 session.execute_write(_bump_version)
         except (Neo4jError, DriverError) as exc:
             if isinstance(exc, Neo4jError) and not _is_connection_error(exc):
@@ -214,6 +237,41 @@ class Neo4jStore:
             raise StoreUnavailable(
                 f"lost Neo4j at {self.url} during the load after {written:,} of {plan.total:,} rows "
                 f"({exc}); nothing is corrupted: run the same load again to complete it") from exc
+
+    def _write_concurrently(self, steps: Iterator[WriteStep], committed: Callable[[WriteStep], None]) -> None:
+        """Run every step, each its own managed write transaction, on up to :attr:`writers` sessions.
+
+        The steps are produced lazily (a batch's parameters are built when a
+        session is ready for it). The first failure stops every session after
+        its current transaction and is raised here.
+        """
+        taking = threading.Lock()
+        stop = threading.Event()
+
+        def writer() -> None:
+            try:
+                with self._session(WRITE_ACCESS) as session:
+                    while not stop.is_set():
+                        with taking:
+                            step = next(steps, None)
+                        if step is None:
+                            return
+                        session.execute_write(_run, step)
+                        committed(step)
+            except BaseException:
+                stop.set()
+                raise
+
+        if self.writers <= 1:
+            writer()
+            return
+        with ThreadPoolExecutor(self.writers, thread_name_prefix="citykg-neo4j-writer") as pool:
+            futures = [pool.submit(writer) for _ in range(self.writers)]
+            try:
+                for future in futures:
+                    future.result()
+            finally:
+                stop.set()  # also on Ctrl-C: sessions end after their current transaction
 
     def clear(self) -> None:
         """Delete every CityKG node and relationship, then increment the version.
@@ -383,8 +441,21 @@ class Neo4jStore:
 
 
 # -------------------------------------------------------------------------------------------- helpers
+class _Rows(list[Any]):
+    """A batch's ``$rows`` with a short ``repr``.
+
+    The driver formats every RUN message's parameters for its debug log even
+    when debug logging is off; on a 10,000-row batch that ``repr`` costs a
+    third as much as encoding the batch. The driver encodes a list subclass as
+    a list.
+    """
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows>"
+
+
 def _run(tx: ManagedTransaction, step: WriteStep) -> None:
-    tx.run(step.query, step.params, rows=step.rows).consume()
+    tx.run(step.query, step.params, rows=_Rows(step.rows)).consume()
 
 
 def _holds_elements(tx: ManagedTransaction) -> bool:
@@ -394,6 +465,15 @@ def _holds_elements(tx: ManagedTransaction) -> bool:
 
 def _bump_version(tx: ManagedTransaction) -> None:
     tx.run(f"MERGE (m:{META} {{name: $name}}) SET m.version = coalesce(m.version, 0) + 1", name=META_NAME).consume()
+
+
+def _writers_from_env() -> int:
+    value = os.environ.get("KG_NEO4J_WRITERS", "")
+    if not value:
+        return DEFAULT_WRITERS
+    if not value.isdigit() or int(value) < 1:
+        raise StoreUnavailable(f"KG_NEO4J_WRITERS={value!r}: expected a whole number of write sessions, 1 or more")
+    return int(value)
 
 
 def _is_connection_error(exc: Neo4jError) -> bool:

@@ -24,9 +24,11 @@ Relationship types and class labels come from the ontology, never from literals.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from kg.errors import Problem
@@ -123,7 +125,8 @@ class WriteStep:
     """One write transaction: a Cypher statement, its ``$rows``, and how many plan rows it completes."""
 
     query: str
-    rows: list[dict[str, Any]]
+    rows: list[Any]
+    """The ``$rows`` parameter: maps for nodes, ``[source, [[columns...], ...]]`` for relationships."""
     counted: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     """Parameters besides ``$rows``."""
@@ -161,11 +164,31 @@ def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield rows[start : start + size]
 
 
-def _node_properties(table: NodeTable, row: tuple[Any, ...]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, value in zip(COLUMNS[table.table], row, strict=True):
-        if name in table.properties and value is not None:
-            values[name] = value
+def _grouped_steps(query: str, rows: Sequence[tuple[Any, ...]], batch: int) -> Iterator[WriteStep]:
+    """Steps of about ``batch`` relationship rows, each ``[source, [[other columns...], ...]]``.
+
+    Rows are grouped as they come (consecutive rows with the same source share
+    a group), so any order is right and rows sorted by source, as bundles
+    usually are, are grouped best; nothing is copied beyond one batch.
+    """
+    groups: list[list[Any]] = []
+    size = 0
+    for source, same in itertools.groupby(rows, key=itemgetter(0)):
+        rest = [r[1:] for r in same]
+        for start in range(0, len(rest), batch):
+            part = rest[start : start + batch]
+            groups.append([source, part])
+            size += len(part)
+            if size >= batch:
+                yield WriteStep(query, groups, size)
+                groups, size = [], 0
+    if groups:
+        yield WriteStep(query, groups, size)
+
+
+def _node_properties(stored: Sequence[tuple[int, str]], row: tuple[Any, ...]) -> dict[str, Any]:
+    """The node's properties: the ``stored`` (position, column) values that are set, and the row's ``props``."""
+    values = {name: row[i] for i, name in stored if row[i] is not None}
     extra = row[-1]
     if extra:
         values.update(extra)
@@ -240,8 +263,9 @@ def _node_steps(plan: LoadPlan, batch: int, fresh: bool) -> Iterator[WriteStep]:
         if name == "hazard_zones":
             yield _hazard_nodes({r[1] for r in rows})
         query = _node_upsert(table, inline, fresh=fresh)
+        stored = [(i, c) for i, c in enumerate(columns) if c in table.properties]
         for chunk in _chunks(rows, batch):
-            params = [{"id": r[0], "props": _node_properties(table, r),
+            params = [{"id": r[0], "props": _node_properties(stored, r),
                        "refs": {c: r[p] for c, p in zip(inline, positions, strict=True)}} for r in chunk]
             yield WriteStep(query, params, 0 if separate else len(chunk), _label_params())
         for column in separate:
@@ -267,19 +291,23 @@ def write_steps(plan: LoadPlan, batch: int, *, fresh: bool = False) -> Iterator[
     el = quote(ELEMENT)
     verb = "CREATE" if fresh else "MERGE"
     yield from _node_steps(plan, batch, fresh)
+    # Relationship rows go grouped by their source node (one lookup per source, not per row), as
+    # lists rather than maps (less to encode and decode per row).
     depends = quote(onto.rel("dependsOn"))
-    query = (f"UNWIND $rows AS row MATCH (d:{el} {{id: row.dependent}}) MATCH (p:{el} {{id: row.provider}}) "
-             f"{verb} (d)-[r:{depends} {{kind: row.kind, `group`: row.group}}]->(p) "
-             "SET r.buffer_hours = row.buffer_hours")
-    for chunk in _chunks(plan.rows.get("dependencies", []), batch):
-        params = [{"dependent": r[0], "provider": r[1], "kind": r[2], "group": r[3], "buffer_hours": r[4]}
-                  for r in chunk]
-        yield WriteStep(query, params, len(chunk))
+    if fresh:
+        make = f"CREATE (d)-[:{depends} {{kind: o[1], `group`: o[2], buffer_hours: o[3]}}]->(p)"
+    else:
+        make = f"MERGE (d)-[r:{depends} {{kind: o[1], `group`: o[2]}}]->(p) SET r.buffer_hours = o[3]"
+    query = (f"UNWIND $rows AS row MATCH (d:{el} {{id: row[0]}}) "
+             f"UNWIND row[1] AS o MATCH (p:{el} {{id: o[0]}}) {make}")
+    yield from _grouped_steps(query, plan.rows.get("dependencies", []), batch)
     exposed = quote(onto.rel("exposedTo"))
-    query = (f"UNWIND $rows AS row MATCH (a:{el} {{id: row.asset}}) MATCH (z:{el} {{id: row.zone}}) "
-             f"{verb} (a)-[r:{exposed}]->(z) SET r.intensity = row.intensity")
-    for chunk in _chunks(plan.rows.get("exposures", []), batch):
-        yield WriteStep(query, [{"asset": r[0], "zone": r[1], "intensity": r[2]} for r in chunk], len(chunk))
+    if fresh:
+        make = f"CREATE (a)-[:{exposed} {{intensity: o[1]}}]->(z)"
+    else:
+        make = f"MERGE (a)-[r:{exposed}]->(z) SET r.intensity = o[1]"
+    query = f"UNWIND $rows AS row MATCH (a:{el} {{id: row[0]}}) UNWIND row[1] AS o MATCH (z:{el} {{id: o[0]}}) {make}"
+    yield from _grouped_steps(query, plan.rows.get("exposures", []), batch)
     query = f"UNWIND $rows AS row {verb} (f:{quote(FRAGILITY)} {{key: row.key}}) SET f = row.props"
     for chunk in _chunks(plan.rows.get("fragilities", []), batch):
         params = []

@@ -15,6 +15,8 @@
 //                       (default 300s)
 //   --ready-file PATH   once the database answers, write its Bolt URL there
 //   --pid-file PATH     write this JVM's pid there at startup
+//   --conf FILE         more settings, neo4j.conf syntax (name=value lines);
+//                       the options above win over the same setting there
 //
 // Authentication is disabled and Bolt runs without TLS: this is a local
 // development/test server bound to loopback only.
@@ -73,7 +75,15 @@ public class Launcher {
                 + " java=" + System.getProperty("java.version"));
 
         long t0 = System.nanoTime();
-        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(home);
+        if (opts.containsKey("conf")) {
+            Path conf = Path.of(opts.get("conf")).toAbsolutePath();
+            if (!Files.isReadable(conf)) {
+                die("--conf: cannot read " + conf);
+            }
+            builder.loadPropertiesFromFile(conf);
+        }
+        DatabaseManagementService dbms = builder
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(host, port))
                 // what a neo4j:// routing table hands back to drivers
@@ -179,6 +189,7 @@ public class Launcher {
             }
             switch (key) {
                 case "home": case "host": case "port": case "pagecache": case "tx-timeout": case "ready-file": case "pid-file":
+                case "conf":
                     opts.put(key, value);
                     break;
                 default:
