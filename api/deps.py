@@ -124,9 +124,11 @@ async def get_store(holder: StoreHolderDep, run: RunDep) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-async def get_snapshot(store: StoreDep, run: RunDep) -> GraphSnapshot:
-    """The snapshot of the store's current version (built once per version, then cached)."""
-    return await run(store.snapshot)
+async def get_snapshot(holder: StoreHolderDep, run: RunDep) -> GraphSnapshot:
+    """The snapshot of the store's current version (built once per version, then cached; see
+    :class:`~api.state.StoreHolder` for how often the version is checked)."""
+    recent = holder.recent_snapshot()
+    return recent if recent is not None else await run(holder.snapshot)
 
 
 SnapshotDep = Annotated[GraphSnapshot, Depends(get_snapshot)]

@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     """
     settings = settings or load_settings()
     configure_logging()
-    holder = StoreHolder(settings.store, store)
+    holder = StoreHolder(settings.store, store, recheck_s=settings.snapshot_recheck_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

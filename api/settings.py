@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     max_samples: int = Field(1000, ge=1, description="Most Monte Carlo samples of a hazard cascade.")
     max_page: int = Field(1000, ge=1, description="Largest page of /v1/assets.")
     max_paths: int = Field(20, ge=1, description="Most paths of /v1/assets/{id}/paths/{other}.")
+    snapshot_recheck_ms: float = Field(50.0, ge=0, description="How long a snapshot found current is used "
+                                      "before the store's version is checked again (0: on every request); "
+                                      "a load through this server is seen at once.")
     cypher_timeout_s: float = Field(10.0, gt=0, description="Time limit of one Cypher query.")
     cypher_row_limit: int = Field(10_000, ge=1, description="Most rows one Cypher query returns.")
 

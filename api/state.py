@@ -11,7 +11,9 @@ Analysis itself runs on the immutable snapshot, outside that lock.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -95,14 +97,24 @@ class StoreHolder:
     ``store`` injects an already open store (tests, benchmarks); the holder
     then never closes it. ``load_lock`` lets one load write at a time, so two
     loads never validate against each other's half-written state.
+
+    The holder also remembers the last snapshot it saw current: for
+    ``recheck_s`` seconds after that check, requests use it without asking the
+    store for its version (a call that needs a worker thread, and on Neo4j a
+    round trip). A load through this process makes the next request check at
+    once; a load by another process is seen within ``recheck_s``.
     """
 
-    def __init__(self, url: str, store: Store | None = None) -> None:
+    def __init__(self, url: str, store: Store | None = None, *, recheck_s: float = 0.0) -> None:
         self.url = url
         self._owned = store is None
         self._store: Store | None = None if store is None else self._shareable(store)
         self._open_lock = threading.Lock()
         self.load_lock = threading.Lock()
+        self.recheck_s = recheck_s
+        self._seen_lock = threading.Lock()
+        self._seen: tuple[GraphSnapshot, float] | None = None  # (snapshot, when the check that found it began)
+        self._stale_before = -math.inf  # checks begun before this time may have missed a load
 
     @staticmethod
     def _shareable(store: Store) -> Store:
@@ -122,6 +134,28 @@ class StoreHolder:
             if self._store is None:
                 self._store = self._shareable(open_store(self.url))
             return self._store
+
+    def recent_snapshot(self) -> GraphSnapshot | None:
+        """The snapshot found current less than ``recheck_s`` ago, else None (never waits)."""
+        seen = self._seen
+        if seen is not None and time.monotonic() - seen[1] < self.recheck_s:
+            return seen[0]
+        return None
+
+    def snapshot(self) -> GraphSnapshot:
+        """The snapshot of the store's current version (blocking: opens the store, may build the snapshot)."""
+        began = time.monotonic()
+        snap = self.get().snapshot()
+        with self._seen_lock:
+            if began >= self._stale_before:
+                self._seen = (snap, began)
+        return snap
+
+    def forget_snapshot(self) -> None:
+        """A load or clear through this process has just ended: the next request checks the version."""
+        with self._seen_lock:
+            self._seen = None
+            self._stale_before = time.monotonic()
 
     def close(self) -> None:
         """Close the store if this holder opened it."""

@@ -83,6 +83,8 @@ def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, i
             raise APIProblem(422, f"nothing was loaded: {count} problem{'s' if len(errors) != 1 else ''} found",
                              field=errors[0].field if errors else None, errors=errors, slug="invalid-data",
                              title="Invalid data") from None
+        finally:
+            holder.forget_snapshot()  # a load cut short may have written part of it (Neo4j)
     return LoadReport(counts=report.counts, warnings=[_relative(w, target) for w in report.warnings],
                       sources=report.sources, version=report.version)
 
