@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PayloadTooLarge, problem_response
+from api.problems import APIProblem, PayloadTooLarge
 
 __all__ = ["BodyLimitMiddleware"]
 
@@ -30,7 +30,7 @@ class BodyLimitMiddleware:
         limit = self.per_path.get(scope["path"].rstrip("/") or "/", self.default)
         length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            response = problem_response(413, PayloadTooLarge(limit).detail)
+            response = APIProblem(413, PayloadTooLarge(limit).detail).response()
             await response(scope, receive, send)
             return
         received = 0

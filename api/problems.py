@@ -35,7 +35,6 @@ __all__ = [
     "ProblemDetail",
     "at_most",
     "install_problem_handlers",
-    "problem_response",
     "problem_responses",
 ]
 
@@ -116,6 +115,16 @@ class APIProblem(Exception):
         self.title = title or _TITLES.get(status, "Error")
         self.headers = headers
 
+    def response(self) -> JSONResponse:
+        """This problem as an ``application/problem+json`` response."""
+        body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + self.slug, "title": self.title, "status": self.status,
+                                "detail": self.detail}
+        if self.field is not None:
+            body["field"] = self.field
+        if self.errors is not None:
+            body["errors"] = [e.model_dump() for e in self.errors]
+        return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers)
+
 
 class PayloadTooLarge(StarletteHTTPException):
     """The request body is over its limit (an HTTPException so FastAPI passes it through body parsing)."""
@@ -134,30 +143,6 @@ def at_most(field: str, value: int | None, maximum: int) -> None:
     """422 naming ``field`` when ``value`` is over this server's configured ``maximum``."""
     if value is not None and value > maximum:
         raise APIProblem(422, f"{field} must be at most {maximum} on this server, got {value}", field=field)
-
-
-def problem_response(
-    status: int,
-    detail: str,
-    *,
-    field: str | None = None,
-    errors: Sequence[FieldError] | None = None,
-    slug: str | None = None,
-    title: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """A ``application/problem+json`` response."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + (slug or _SLUGS.get(status, "error")),
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    if field is not None:
-        body["field"] = field
-    if errors is not None:
-        body["errors"] = [e.model_dump() for e in errors]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field_path(loc: Sequence[int | str]) -> tuple[str, str]:
@@ -203,25 +188,24 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(APIProblem)
     async def _api_problem(request: Request, exc: APIProblem) -> JSONResponse:
-        return problem_response(exc.status, exc.detail, field=exc.field, errors=exc.errors, slug=exc.slug,
-                                title=exc.title, headers=exc.headers)
+        return exc.response()
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         status, errors = _validation_errors(exc)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "the request is invalid"
-        return problem_response(status, detail, field=errors[0].field if errors else None, errors=errors)
+        return APIProblem(status, detail, field=errors[0].field if errors else None, errors=errors).response()
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.url.path}; see /docs for the endpoints"
-        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        return APIProblem(exc.status_code, detail, headers=getattr(exc, "headers", None)).response()
 
     @app.exception_handler(ElementNotFound)
     async def _not_found(request: Request, exc: ElementNotFound) -> JSONResponse:
-        return problem_response(404, str(exc))
+        return APIProblem(404, str(exc)).response()
 
     @app.exception_handler(ValidationError)
     async def _invalid_data(request: Request, exc: ValidationError) -> JSONResponse:
@@ -229,27 +213,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = str(exc.problems[0]) if exc.problems else "the request is invalid"
         if len(errors) > 1:
             detail += f" (and {len(errors) - 1}{'+' if exc.truncated else ''} more)"
-        return problem_response(422, detail, field=errors[0].field if errors else None, errors=errors)
+        return APIProblem(422, detail, field=errors[0].field if errors else None, errors=errors).response()
 
     @app.exception_handler(CypherRefused)
     async def _cypher_refused(request: Request, exc: CypherRefused) -> JSONResponse:
-        return problem_response(422, str(exc), field="query", slug="cypher-refused", title="Cypher refused")
+        return APIProblem(422, str(exc), field="query", slug="cypher-refused", title="Cypher refused").response()
 
     @app.exception_handler(UnsupportedOperation)
     async def _unsupported(request: Request, exc: UnsupportedOperation) -> JSONResponse:
-        return problem_response(400, str(exc), slug="unsupported-operation", title="Unsupported operation")
+        return APIProblem(400, str(exc), slug="unsupported-operation", title="Unsupported operation").response()
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
         _log.error("store unavailable: %s", exc)
-        return problem_response(503, "the store cannot be reached; try again later")
+        return APIProblem(503, "the store cannot be reached; try again later").response()
 
     @app.exception_handler(KGError)
     async def _kg_error(request: Request, exc: KGError) -> JSONResponse:
-        return problem_response(400, str(exc))
+        return APIProblem(400, str(exc)).response()
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = request.scope.get("state", {}).get("request_id", "-")
         _log.exception("unhandled error in request %s", request_id)
-        return problem_response(500, f"an unexpected error occurred; quote request id {request_id} when reporting it")
+        detail = f"an unexpected error occurred; quote request id {request_id} when reporting it"
+        return APIProblem(500, detail).response()
