@@ -6,8 +6,8 @@ each batch one managed write transaction (nodes first, then relationships),
 so loading the same data twice leaves the same graph and a load cut short is
 completed by running it again. Batches of one statement are independent (their
 rows have distinct keys), so several sessions write them at once; a statement
-starts only when the one before it is fully written. Reads run in read transactions, so behind a
-``neo4j://`` URL a cluster sends them to its followers and read replicas.
+starts only when the one before it is fully written. Reads run in read
+transactions, so behind a ``neo4j://`` URL a cluster sends them to its followers and read replicas.
 
 Connection settings: the URL (``bolt://HOST:PORT``, ``neo4j://HOST:PORT``, with
 ``+s``/``+ssc`` variants and optionally ``USER:PASSWORD@`` before the host),
@@ -220,7 +220,7 @@ class Neo4jStore:
                     progress(step.counted)
 
         try:
-            with self._session(READ_ACCESS) as session:
+            with self._session(WRITE_ACCESS) as session:  # asked of the leader, which any write would see
                 fresh = not session.execute_read(_holds_elements)
             # One statement at a time (nodes exist before the relationships that need them); its batches
             # in parallel.
