@@ -101,8 +101,10 @@ class StoreHolder:
     The holder also remembers the last snapshot it saw current: for
     ``recheck_s`` seconds after that check, requests use it without asking the
     store for its version (a call that needs a worker thread, and on Neo4j a
-    round trip). A load through this process makes the next request check at
-    once; a load by another process is seen within ``recheck_s``.
+    round trip). When that time is up, one request checks while the others keep
+    using the snapshot (rather than all of them asking the store at once). A
+    load through this process makes the next request check at once; a load by
+    another process is seen within ``recheck_s`` and one check.
     """
 
     def __init__(self, url: str, store: Store | None = None, *, recheck_s: float = 0.0) -> None:
@@ -115,6 +117,7 @@ class StoreHolder:
         self._seen_lock = threading.Lock()
         self._seen: tuple[GraphSnapshot, float] | None = None  # (snapshot, when the check that found it began)
         self._stale_before = -math.inf  # checks begun before this time may have missed a load
+        self._checking = False  # a request is checking the version now
 
     @staticmethod
     def _shareable(store: Store) -> Store:
@@ -136,17 +139,33 @@ class StoreHolder:
             return self._store
 
     def recent_snapshot(self) -> GraphSnapshot | None:
-        """The snapshot found current less than ``recheck_s`` ago, else None (never waits)."""
+        """The snapshot to use without asking the store (never waits), or None: then call :meth:`snapshot`.
+
+        That is the snapshot found current less than ``recheck_s`` ago, or, once
+        that time is up, the same one while another request checks the version.
+        """
         seen = self._seen
-        if seen is not None and time.monotonic() - seen[1] < self.recheck_s:
+        if seen is None or self.recheck_s <= 0:
+            return None
+        if time.monotonic() - seen[1] < self.recheck_s:
             return seen[0]
+        with self._seen_lock:
+            if self._checking:
+                return seen[0]
+            self._checking = True  # this request checks
         return None
 
     def snapshot(self) -> GraphSnapshot:
         """The snapshot of the store's current version (blocking: opens the store, may build the snapshot)."""
         began = time.monotonic()
-        snap = self.get().snapshot()
+        try:
+            snap = self.get().snapshot()
+        except BaseException:
+            with self._seen_lock:
+                self._checking = False
+            raise
         with self._seen_lock:
+            self._checking = False
             if began >= self._stale_before:
                 self._seen = (snap, began)
         return snap

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.state import StoreHolder
 from kg.load import load_paths
 from kg.store import Store, open_store
 from tests.api.conftest import City, auth, settings_for
@@ -62,3 +63,27 @@ def test_a_load_through_the_server_is_seen_at_once(store: Store, city: City) -> 
                         headers={**auth("write"), "content-type": "application/x-ndjson"})
         assert r.status_code == 200, r.text
         assert _known(client)
+
+
+def test_when_the_window_is_up_one_request_checks_and_the_others_use_the_last_snapshot(tmp_path: Path) -> None:
+    holder = StoreHolder(f"sqlite:///{tmp_path / 'kg.db'}", recheck_s=60)
+    try:
+        assert holder.recent_snapshot() is None  # nothing seen yet: every request asks the store
+        first = holder.snapshot()
+        assert holder.recent_snapshot() is first
+        holder.recheck_s = 1e-9  # the window is up
+        assert holder.recent_snapshot() is None  # this request is the one to check ...
+        assert holder.recent_snapshot() is first  # ... the others meanwhile use the last snapshot
+        assert holder.snapshot() is first  # the check found the same version
+        assert holder.recent_snapshot() is None  # and the next expiry is checked again by one request
+    finally:
+        holder.close()
+
+
+def test_no_window_means_a_check_on_every_request(tmp_path: Path) -> None:
+    holder = StoreHolder(f"sqlite:///{tmp_path / 'kg.db'}", recheck_s=0)
+    try:
+        holder.snapshot()
+        assert holder.recent_snapshot() is None and holder.recent_snapshot() is None
+    finally:
+        holder.close()
