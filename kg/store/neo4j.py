@@ -44,15 +44,17 @@ from kg.store.neo4j_mapping import (
     FRAGILITY,
     META,
     META_NAME,
+    NODE_IDS,
     NODE_LABELS,
     PROPS_KEY,
     SCHEMA,
     WriteStep,
+    node_steps,
     node_tables,
     plan_problems,
     quote,
     read_query,
-    write_steps,
+    relationship_steps,
 )
 
 __all__ = ["Neo4jStore"]
@@ -222,11 +224,12 @@ class Neo4jStore:
         try:
             with self._session(WRITE_ACCESS) as session:  # asked of the leader, which any write would see
                 fresh = not session.execute_read(_holds_elements)
-            # One statement at a time (nodes exist before the relationships that need them); its batches
-            # in parallel.
-            for _, batches in itertools.groupby(write_steps(plan, self.batch_size, fresh=fresh),
-                                                key=attrgetter("query")):
-                self._write_concurrently(batches, committed)
+            self._write_steps(node_steps(plan, self.batch_size, fresh=fresh), committed)
+            node_ids = None
+            if fresh and (plan.rows.get("dependencies") or plan.rows.get("exposures")):
+                with self._session(WRITE_ACCESS) as session:
+                    node_ids = dict(session.execute_read(lambda tx: tx.run(NODE_IDS).single(strict=True)["ids"]))
+            self._write_steps(relationship_steps(plan, self.batch_size, fresh=fresh, node_ids=node_ids), committed)
             with self._session(WRITE_ACCESS) as session:
                 session.execute_write(_bump_version)
         except (Neo4jError, DriverError) as exc:
@@ -237,6 +240,11 @@ class Neo4jStore:
             raise StoreUnavailable(
                 f"lost Neo4j at {self.url} during the load after {written:,} of {plan.total:,} rows "
                 f"({exc}); nothing is corrupted: run the same load again to complete it") from exc
+
+    def _write_steps(self, steps: Iterator[WriteStep], committed: Callable[[WriteStep], None]) -> None:
+        """One statement at a time (nodes exist before the relationships that need them), its batches in parallel."""
+        for _, batches in itertools.groupby(steps, key=attrgetter("query")):
+            self._write_concurrently(batches, committed)
 
     def _write_concurrently(self, steps: Iterator[WriteStep], committed: Callable[[WriteStep], None]) -> None:
         """Run every step, each its own managed write transaction, on up to :attr:`writers` sessions.
