@@ -331,7 +331,11 @@ def _node_steps(plan: LoadPlan, batch: int, fresh: bool) -> Iterator[WriteStep]:
             groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
             for r in rows:
                 groups.setdefault(tuple(r[p] for p in positions), []).append(r)
-            for batch_groups in _grouped_batches(groups.items(), batch):
+            # Nodes that share the most shared target (an agency) go together, so concurrent batches
+            # rarely lock the same hub.
+            spread = sorted(range(len(inline)), key=lambda k: len({key[k] for key in groups}))
+            ordered = sorted(groups.items(), key=lambda kv: ["" if kv[0][k] is None else str(kv[0][k]) for k in spread])
+            for batch_groups in _grouped_batches(ordered, batch):
                 size = sum(len(g[-1]) for g in batch_groups)
                 step_rows = [[*g[:-1], [node(r) for r in g[-1]]] for g in batch_groups]
                 yield WriteStep(query, step_rows, size if counted else 0, labels)
