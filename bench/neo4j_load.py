@@ -9,13 +9,15 @@ relationship row (DEPENDS_ON, EXPOSED_TO) or a fragility.
 
 1. Generate a synthetic city of ``--assets`` assets (``kg.synth``), clear the
    store, load it with :meth:`kg.store.neo4j.Neo4jStore.write` (batches of
-   10,000 rows, one ``UNWIND ... MERGE`` write transaction each, ``KG_NEO4J_WRITERS``
-   sessions at once): elements/s.
+   10,000 rows, one write transaction each, ``KG_NEO4J_WRITERS`` sessions at
+   once; into the empty store this is the fresh-load path: ``CREATE``, and
+   relationships found by internal id): elements/s.
 2. Naive loader on a sample of the same rows: ``--sample`` rows drawn from every
    table in proportion, removed from the graph, then written back one row per
-   auto-commit transaction with the *same* Cypher statements (so the ratio
-   measures batching, nothing else); the rows' other relationships are
-   restored afterwards and the counts checked. Ratio = batched / naive elements/s.
+   auto-commit transaction with the loader's merging statements (``MERGE`` by
+   key, what any load into a non-empty store runs); the rows' other
+   relationships are restored afterwards and the counts checked. Ratio =
+   batched / naive elements/s.
 3. The time to build the analysis snapshot of the loaded graph from a fresh
    connection (one streaming query per table, then the arrays).
 
