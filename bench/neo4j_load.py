@@ -7,6 +7,10 @@ start`` prints one). An *element* is one row of the load: a node (with the
 references it carries, e.g. an asset's LOCATED_IN and OPERATED_BY) or a
 relationship row (DEPENDS_ON, EXPOSED_TO) or a fragility.
 
+0. Unless ``--warmup 0``, a smaller city is loaded and cleared first, so the
+   numbers are those of a server that has run a while (a just-started JVM
+   compiles the load path during its first load: 47-52k instead of 54-57k
+   elements/s at 1M here).
 1. Generate a synthetic city of ``--assets`` assets (``kg.synth``), clear the
    store, load it with :meth:`kg.store.neo4j.Neo4jStore.write` (batches of
    10,000 rows, one write transaction each, ``KG_NEO4J_WRITERS`` sessions at
@@ -97,6 +101,9 @@ def main() -> None:
     parser.add_argument("--store", default=os.environ.get("KG_NEO4J_URL"))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sample", type=int, default=3000, help="rows for the naive loader")
+    parser.add_argument("--warmup", type=int, default=100_000,
+                        help="assets of a city loaded and cleared first, so the server's JIT has compiled the "
+                             "load path (0: measure a cold server)")
     args = parser.parse_args()
     if not args.store:
         parser.error("give --store bolt://HOST:PORT or set KG_NEO4J_URL (scripts/neo4j start prints one)")
@@ -108,6 +115,14 @@ def main() -> None:
           f"{time.perf_counter() - start:.1f} s", flush=True)
 
     store = Neo4jStore(args.store)
+    if args.warmup:
+        warmup = LoadPlan(rows=city_rows(args.warmup, args.seed + 1))
+        store.clear()
+        start = time.perf_counter()
+        store.write(warmup)
+        warmup_s = time.perf_counter() - start
+        print(f"warm-up         {warmup_s:8.1f} s  {warmup.total / warmup_s:10,.0f} elements/s  ({args.warmup:,}-asset "
+              "city, then cleared: the server's JIT compiles the load path; --warmup 0 to skip)", flush=True)
     store.clear()
     start = time.perf_counter()
     store.write(plan)
