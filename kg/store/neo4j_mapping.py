@@ -387,6 +387,15 @@ NODE_IDS = f"MATCH (n:{quote(ELEMENT)}) WHERE n.id IS NOT NULL RETURN collect([n
 """The internal id of every element, as ``[id, internal id]`` pairs (for :func:`relationship_steps`)."""
 
 
+_RELATIONSHIP_TABLES = {"dependencies": ("dependsOn", 2), "exposures": ("exposedTo", 0)}
+"""Relation table -> (ontology relation, how many of its properties belong to its key).
+
+A row is (source, target, properties...); the properties are the table's
+other columns, and a dependency is keyed by its ``kind`` and ``group`` as well
+as its ends.
+"""
+
+
 def relationship_steps(plan: LoadPlan, batch: int, *, fresh: bool = False,
                        node_ids: Mapping[str, int] | None = None) -> Iterator[WriteStep]:
     """The write transactions of the plan's relationship rows, once its nodes are written.
@@ -394,39 +403,38 @@ def relationship_steps(plan: LoadPlan, batch: int, *, fresh: bool = False,
     Rows go grouped by their source node (one lookup per source, not per row),
     as lists rather than maps (less to encode and decode per row). A fresh
     load may pass ``node_ids`` (element id -> internal id, read with
-    :data:`NODE_IDS` once the nodes are written): nodes are then found by
-    internal id, which skips an index seek and its lock per row. Internal ids
-    are only stable while no one deletes nodes, which holds for the nodes a
-    fresh load has just created; a merging load keeps to the ``id`` key.
+    :data:`NODE_IDS` once the nodes are written): rows then go as columns and
+    nodes are found by internal id, which skips an index seek and its lock per
+    row. Internal ids are only stable while no one deletes nodes, which holds
+    for the nodes a fresh load has just created; a merging load keeps to the
+    ``id`` key.
     """
     if node_ids is not None and not fresh:
         raise ValueError("node_ids are for a fresh load only")
     onto = load_ontology()
     el = quote(ELEMENT)
-    depends, exposed = quote(onto.rel("dependsOn")), quote(onto.rel("exposedTo"))
-    dependencies, exposures = plan.rows.get("dependencies", []), plan.rows.get("exposures", [])
-    if node_ids is not None:
-        # Columns [sources, targets, then one list per property], row i across them.
-        each = ("UNWIND range(0, size($rows[0]) - 1) AS i MATCH (s) WHERE id(s) = $rows[0][i] "
-                "MATCH (t) WHERE id(t) = $rows[1][i]")
-        props = "kind: $rows[2][i], `group`: $rows[3][i], buffer_hours: $rows[4][i]"
-        query = f"{each} CREATE (s)-[:{depends} {{{props}}}]->(t)"
-        yield from _columnar_steps(query, dependencies, batch, node_ids)
-        query = f"{each} CREATE (s)-[:{exposed} {{intensity: $rows[2][i]}}]->(t)"
-        yield from _columnar_steps(query, exposures, batch, node_ids)
-        return
-    # Rows [source, [[target, properties...], ...]].
-    each = f"UNWIND $rows AS row MATCH (s:{el} {{id: row[0]}}) UNWIND row[1] AS o MATCH (t:{el} {{id: o[0]}})"
-    if fresh:
-        make = f"CREATE (s)-[:{depends} {{kind: o[1], `group`: o[2], buffer_hours: o[3]}}]->(t)"
-    else:
-        make = f"MERGE (s)-[r:{depends} {{kind: o[1], `group`: o[2]}}]->(t) SET r.buffer_hours = o[3]"
-    yield from _grouped_steps(f"{each} {make}", dependencies, batch)
-    if fresh:
-        make = f"CREATE (s)-[:{exposed} {{intensity: o[1]}}]->(t)"
-    else:
-        make = f"MERGE (s)-[r:{exposed}]->(t) SET r.intensity = o[1]"
-    yield from _grouped_steps(f"{each} {make}", exposures, batch)
+    for table, (relation, keyed) in _RELATIONSHIP_TABLES.items():
+        rel, names = quote(onto.rel(relation)), [quote(c) for c in COLUMNS[table][2:]]
+        rows = plan.rows.get(table, [])
+        if node_ids is not None:
+            # Columns [sources, targets, then one list per property], row i across them.
+            props = ", ".join(f"{n}: $rows[{k + 2}][i]" for k, n in enumerate(names))
+            query = ("UNWIND range(0, size($rows[0]) - 1) AS i MATCH (s) WHERE id(s) = $rows[0][i] "
+                     f"MATCH (t) WHERE id(t) = $rows[1][i] CREATE (s)-[:{rel} {{{props}}}]->(t)")
+            yield from _columnar_steps(query, rows, batch, node_ids)
+            continue
+        # Rows [source, [[target, properties...], ...]].
+        values = [f"o[{k + 1}]" for k in range(len(names))]
+        if fresh:
+            props = ", ".join(f"{n}: {v}" for n, v in zip(names, values, strict=True))
+            make = f"CREATE (s)-[:{rel} {{{props}}}]->(t)"
+        else:
+            key = ", ".join(f"{n}: {v}" for n, v in zip(names[:keyed], values[:keyed], strict=True))
+            sets = ", ".join(f"r.{n} = {v}" for n, v in zip(names[keyed:], values[keyed:], strict=True))
+            make = f"MERGE (s)-[r:{rel}{f' {{{key}}}' if key else ''}]->(t) SET {sets}"
+        query = (f"UNWIND $rows AS row MATCH (s:{el} {{id: row[0]}}) UNWIND row[1] AS o "
+                 f"MATCH (t:{el} {{id: o[0]}}) {make}")
+        yield from _grouped_steps(query, rows, batch)
 
 
 # ---------------------------------------------------------------------------------------------- reads
