@@ -1,7 +1,9 @@
 """The CityKG ontology, loaded once from the package's ``citykg.ttl``.
 
 This module is the only place code learns class names, the class hierarchy,
-relation names (property graph and RDF), region levels and service kinds.
+relation names (property graph and RDF), region levels, service kinds, and how
+views show them: key facilities, map symbols, sector and hazard colours (the
+``ckg:`` annotations of the ontology's "views" section).
 
 Examples
 --------
@@ -12,6 +14,10 @@ Examples
 'DEPENDS_ON'
 >>> onto.levels[:2]
 ('city', 'district')
+>>> onto.key_types[:3]
+('PowerPlant', 'Substation', 'Hospital')
+>>> onto.classes["PowerAsset"].colour, onto.short_label("PowerAsset")
+('#f6c445', 'Power')
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from functools import cache, cached_property
 from importlib import resources
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kg.namespaces import CKG, OWL, RDF, RDFS, SKOS
 
@@ -42,13 +49,43 @@ def shapes_path() -> str:
 
 @dataclass(frozen=True, slots=True)
 class ClassInfo:
-    """One OWL class: its local name, direct superclass within ckg, labels and definition."""
+    """One OWL class: its local name, direct superclass within ckg, labels, definition and view annotations.
+
+    The view annotations are ``None`` where the ontology gives none.
+
+    Attributes
+    ----------
+    short_label_en, short_label_zh
+        ``ckg:shortLabel``: a name for legends and table headings (sectors).
+    column_label
+        ``ckg:columnLabel`` (English): a heading of at most seven characters for a narrow column (sectors).
+    colour, print_colour
+        ``ckg:colour`` (#rrggbb on the page's dark background; sectors and hazards) and
+        ``ckg:printColour`` (on white paper; sectors).
+    symbol
+        ``ckg:symbol``: the shape drawn for assets of the class (circle, square, star, ...).
+    key_rank
+        ``ckg:keyRank``: set on key facilities only; 1 is offered first.
+    map_zoom
+        ``ckg:mapZoom``: the map zoom (1 = the whole city) from which the class is drawn as a symbol.
+    display_order
+        ``ckg:displayOrder``: where a sector comes in tables listing every sector.
+    """
 
     name: str
     parent: str | None
     label_en: str
     label_zh: str
     definition: str
+    short_label_en: str | None = None
+    short_label_zh: str | None = None
+    column_label: str | None = None
+    colour: str | None = None
+    print_colour: str | None = None
+    symbol: str | None = None
+    key_rank: int | None = None
+    map_zoom: float | None = None
+    display_order: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +106,26 @@ def _local(iri: object) -> str:
     return text[len(str(CKG)) :] if text.startswith(str(CKG)) else text
 
 
-def _label(graph: Graph, node: URIRef, lang: str) -> str:
-    for value in graph.objects(node, RDFS.label):
+def _label(graph: Graph, node: URIRef, lang: str, prop: URIRef = RDFS.label) -> str:
+    for value in graph.objects(node, prop):
         if isinstance(value, Literal) and value.language == lang:
             return str(value)
     return ""
+
+
+def _text(graph: Graph, node: Node, prop: URIRef) -> str | None:
+    value = graph.value(node, prop)
+    return None if value is None else str(value)
+
+
+def _number(graph: Graph, node: Node, prop: URIRef) -> float | None:
+    value = graph.value(node, prop)
+    return None if value is None else float(str(value))
+
+
+def _int(graph: Graph, node: Node, prop: URIRef) -> int | None:
+    value = graph.value(node, prop)
+    return None if value is None else int(str(value))
 
 
 class Ontology:
@@ -94,6 +146,15 @@ class Ontology:
                 label_en=_label(graph, cls, "en"),
                 label_zh=_label(graph, cls, "zh"),
                 definition=str(graph.value(cls, SKOS.definition) or ""),
+                short_label_en=_label(graph, cls, "en", CKG.shortLabel) or None,
+                short_label_zh=_label(graph, cls, "zh", CKG.shortLabel) or None,
+                column_label=_label(graph, cls, "en", CKG.columnLabel) or None,
+                colour=_text(graph, cls, CKG.colour),
+                print_colour=_text(graph, cls, CKG.printColour),
+                symbol=_text(graph, cls, CKG.symbol),
+                key_rank=_int(graph, cls, CKG.keyRank),
+                map_zoom=_number(graph, cls, CKG.mapZoom),
+                display_order=_int(graph, cls, CKG.displayOrder),
             )
         self.classes = dict(sorted(classes.items()))
         relations: dict[str, RelationInfo] = {}
@@ -114,9 +175,12 @@ class Ontology:
             for level in graph.subjects(RDF.type, CKG.RegionLevel)
         ]
         self.levels: tuple[str, ...] = tuple(name for _, name in sorted(ranked))
-        self.service_kinds: tuple[str, ...] = tuple(
-            sorted(str(graph.value(k, SKOS.notation)) for k in graph.subjects(RDF.type, CKG.ServiceKind))
-        )
+        kinds = {str(graph.value(k, SKOS.notation)): k for k in graph.subjects(RDF.type, CKG.ServiceKind)}
+        self.service_kinds: tuple[str, ...] = tuple(sorted(kinds))
+        # ckg:colour of each service kind that has one: the colour its dependencies are drawn in.
+        self.kind_colours: dict[str, str] = {
+            name: colour for name in self.service_kinds if (colour := _text(graph, kinds[name], CKG.colour)) is not None
+        }
 
     def ancestors(self, name: str) -> tuple[str, ...]:
         """The class chain from the root down to ``name`` (inclusive)."""
@@ -145,6 +209,19 @@ class Ontology:
         """Every hazard class (Flood, Landslide, ...), excluding the root ``Hazard``."""
         return frozenset(self.subclasses("Hazard")) - {"Hazard"}
 
+    @cached_property
+    def key_types(self) -> tuple[str, ...]:
+        """The key facility classes (``ckg:keyRank``), rank 1 first."""
+        ranked = sorted((c.key_rank, n) for n, c in self.classes.items() if c.key_rank is not None)
+        return tuple(n for _, n in ranked)
+
+    @cached_property
+    def sectors(self) -> tuple[str, ...]:
+        """The sector classes (just below ``Asset``), in ``ckg:displayOrder`` (unordered ones last, by name)."""
+        below = [c for c in self.classes.values() if c.parent == "Asset"]
+        return tuple(c.name for c in sorted(below, key=lambda c: (c.display_order is None, c.display_order or 0,
+                                                                     c.name)))
+
     def sector(self, asset_type: str) -> str:
         """The sector class of an asset type: the class just below ``Asset`` on its chain."""
         chain = self.ancestors(asset_type)
@@ -162,6 +239,15 @@ class Ontology:
         """Human label of a class in English (``en``) or Chinese (``zh``)."""
         info = self.classes[name]
         return (info.label_zh if lang == "zh" else info.label_en) or name
+
+    def short_label(self, name: str, lang: str = "en") -> str:
+        """``ckg:shortLabel`` of a class (``Power`` for ``PowerAsset``), else its label."""
+        info = self.classes[name]
+        return (info.short_label_zh if lang == "zh" else info.short_label_en) or self.label(name, lang)
+
+    def column_label(self, name: str) -> str:
+        """``ckg:columnLabel`` of a class (``transp.`` for ``TransportAsset``), else its short label in lower case."""
+        return self.classes[name].column_label or self.short_label(name).lower()
 
 
 def did_you_mean(value: str, choices: object) -> str:

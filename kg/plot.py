@@ -41,13 +41,8 @@ __all__ = ["FORMATS", "PlotUnavailable", "plot_cascade"]
 FORMATS = (".svg", ".png", ".pdf")
 """File types :func:`plot_cascade` writes, chosen by the file name's suffix."""
 
-# The web page's sector colours (api/static/js/palette.js), so a report matches the screen.
-_SECTOR_COLOURS = {
-    "PowerAsset": "#e0a800", "WaterAsset": "#2f86d6", "GasAsset": "#e07b22", "TelecomAsset": "#9b6ce0",
-    "TransportAsset": "#a1887f", "DrainageAsset": "#1fa89c", "HealthAsset": "#e0559a", "EmergencyAsset": "#f08a2c",
-    "PublicAsset": "#6fa83a", "ResidentialArea": "#7c8899",
-}
 _FAILED = "#d62d20"
+_NO_SECTOR = "#94a3b8"
 
 
 class PlotUnavailable(KGError):
@@ -59,8 +54,15 @@ def _sector(asset_type: str) -> str:
     return onto.sector(asset_type) if asset_type in onto.classes else "Asset"
 
 
+def _sector_colour(sector: str) -> str:
+    """The sector's ``ckg:printColour``: the page's colour, darker for white paper, so a report matches the screen."""
+    info = load_ontology().classes.get(sector)
+    return (info.print_colour if info else None) or _NO_SECTOR
+
+
 def _sector_label(sector: str) -> str:
-    return sector.removesuffix("Asset") or sector if sector != "ResidentialArea" else "Residential"
+    onto = load_ontology()
+    return onto.short_label(sector) if sector in onto.classes else sector
 
 
 _CJK_FAMILIES = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
@@ -164,7 +166,7 @@ def plot_cascade(result: Mapping[str, Any], path: str | Path, *, title: str | No
     for sector in order:
         heights = [per_hour[sector].get(h, 0) for h in hours]
         ax_hours.bar([h + 0.5 for h in hours], heights, width=0.9, bottom=[bottom[h] for h in hours],
-                     color=_SECTOR_COLOURS.get(sector, "#94a3b8"), label=_sector_label(sector), linewidth=0)
+                     color=_sector_colour(sector), label=_sector_label(sector), linewidth=0)
         for h, v in zip(hours, heights, strict=True):
             bottom[h] += v
     ax_hours.set_ylabel("failures in the hour")

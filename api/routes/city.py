@@ -43,11 +43,25 @@ router = APIRouter(prefix="/v1/city", tags=["city"], dependencies=[Depends(requi
 
 # ---------------------------------------------------------------- response shapes
 class TypeInfo(BaseModel):
-    """An asset type present in the data, its sector (the class just below Asset) and label."""
+    """An asset type present in the data, its sector (the class just below Asset), label and how views show it."""
 
     name: str
     sector: str
     label: str
+    symbol: str | None = Field(None, description="The shape drawn for it (ontology `ckg:symbol`): circle, square, "
+                                                 "diamond, triangle, triangleDown, hexagon, pentagon, star, cross.")
+    key_rank: int | None = Field(None, description="Set for key facilities (`ckg:keyRank`): named in briefings, "
+                                                   "shown first in crowded graph layers; 1 is offered first.")
+    map_zoom: float | None = Field(None, description="Zoom (1 = whole city) from which the map draws it as a "
+                                                     "symbol (`ckg:mapZoom`); null: a dot.")
+
+
+class Swatch(BaseModel):
+    """A sector, hazard or service kind of the ontology with its short label and colour (#rrggbb; null: none)."""
+
+    name: str
+    label: str
+    colour: str | None = None
 
 
 class Named(BaseModel):
@@ -90,6 +104,9 @@ class CityPublic(BaseModel):
     city: Named | None
     types: list[TypeInfo]
     kinds: list[str]
+    sectors: list[Swatch] = Field(description="Every sector class of the ontology, in its display order.")
+    hazards: list[Swatch] = Field(description="Every hazard class of the ontology; `colour` shades its zones.")
+    service_kinds: list[Swatch] = Field(description="Every service kind; `colour` draws its dependencies.")
     districts: list[Named]
     agencies: list[AgencyInfo]
     assets: AssetColumns
@@ -185,10 +202,6 @@ class CoordinationPublic(BaseModel):
     regions: list[ContactPublic]
     act_first: list[ActorPublic]
 
-# Types a planner looks for first; they win a place when a graph layer is too full to show whole.
-_KEY_TYPES = ("EmergencyCommandCenter", "Hospital", "PowerPlant", "WaterTreatmentPlant", "DataCenter",
-              "Airport", "Port", "MetroLine", "TransmissionLine", "Substation", "TelecomExchange", "FireStation")
-
 
 # ---------------------------------------------------------------- GET /v1/city
 class _Body:
@@ -202,6 +215,15 @@ class _Body:
 
 _BODIES: weakref.WeakKeyDictionary[GraphSnapshot, _Body] = weakref.WeakKeyDictionary()
 _BODIES_LOCK = threading.Lock()
+
+
+def _type_info(name: str) -> dict[str, Any]:
+    onto = load_ontology()
+    info = onto.classes.get(name)
+    if info is None:  # not an ontology class (the store predates it): drawn as a plain asset
+        return {"name": name, "sector": "Asset", "label": name, "symbol": None, "key_rank": None, "map_zoom": None}
+    return {"name": name, "sector": onto.sector(name), "label": onto.label(name), "symbol": info.symbol,
+            "key_rank": info.key_rank, "map_zoom": info.map_zoom}
 
 
 def city_payload(snap: GraphSnapshot, store: Store) -> dict[str, Any]:
@@ -234,9 +256,12 @@ def city_payload(snap: GraphSnapshot, store: Store) -> dict[str, Any]:
     return {
         "version": snap.version,
         "city": None if city is None else {"id": snap.region_ids[city], "name": snap.region_names[city]},
-        "types": [{"name": t, "sector": onto.sector(t) if t in onto.classes else "Asset",
-                   "label": onto.label(t) if t in onto.classes else t} for t in snap.types],
+        "types": [_type_info(t) for t in snap.types],
         "kinds": list(snap.kinds),
+        "sectors": [{"name": s, "label": onto.short_label(s), "colour": onto.classes[s].colour} for s in onto.sectors],
+        "hazards": [{"name": h, "label": onto.label(h), "colour": onto.classes[h].colour}
+                    for h in sorted(onto.hazard_types)],
+        "service_kinds": [{"name": k, "label": k, "colour": onto.kind_colours.get(k)} for k in onto.service_kinds],
         "districts": [{"id": snap.region_ids[r], "name": snap.region_names[r]} for r in district_rows],
         "agencies": [{"id": a, "name": n, "parent": agency_parent.get(a)}
                      for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)],
@@ -269,9 +294,10 @@ def _body(snap: GraphSnapshot, store: Store) -> _Body:
                                                                  "assets (indexes). Gzipped when accepted."},
                        304: {"description": "Not modified (If-None-Match matched the ETag)."}})
 async def get_city(request: Request, snap: SnapshotDep, store: StoreDep, run: RunDep) -> Response:
-    """Asset types (with their sector), districts, agencies, every asset as columns (``id``, ``type``
-    index, ``lat``, ``lon``, ``district`` index, ``agency`` index, ``population``; -1 for none) and every
-    hazard zone with the indexes and intensities of its exposed assets. Gzipped when the client accepts it."""
+    """Asset types (with their sector and how views show them), districts, agencies, every asset as columns
+    (``id``, ``type`` index, ``lat``, ``lon``, ``district`` index, ``agency`` index, ``population``; -1 for
+    none) and every hazard zone with the indexes and intensities of its exposed assets; the ontology's
+    sectors, hazards and service kinds with their colours. Gzipped when the client accepts it."""
     body = await run(_body, snap, store)
     headers = {"ETag": body.etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding, Authorization"}
     if request.headers.get("if-none-match") == body.etag:
@@ -283,8 +309,8 @@ async def get_city(request: Request, snap: SnapshotDep, store: StoreDep, run: Ru
 
 # ---------------------------------------------------------------- GET /v1/city/graph/{asset_id}
 def _score(snap: GraphSnapshot, nodes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Larger is shown first: key types, then how much hangs on the asset directly, then its population."""
-    key = np.isin(np.asarray(snap.types, dtype=object)[snap.type_code[nodes]], _KEY_TYPES)
+    """Larger is shown first: key facilities, then how much hangs on the asset directly, then its population."""
+    key = np.isin(np.asarray(snap.types, dtype=object)[snap.type_code[nodes]], load_ontology().key_types)
     fan = np.diff(snap.rdep_ptr)[nodes]
     score: np.ndarray[Any, Any] = key * 1e12 + fan * 1e6 + np.minimum(snap.population[nodes], 999_999)
     return score

@@ -1,7 +1,8 @@
 """``kg cascade``, ``kg criticality``, ``kg paths``, ``kg spof``: what fails, what matters, what hangs on it.
 
 Text output is written for people in an emergency command center; ``--format
-json`` gives programs the shapes of DESIGN.md (the REST API returns the same).
+json`` gives programs the shapes of docs/cli.md and docs/cascade.md (the REST API
+returns the same).
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
 from kg.answers import criticality_answer, paths_answer, spof_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.ontology import load_ontology
 
 __all__ = ["clock", "render_briefing"]
-
-_KEY_TYPES = ("Hospital", "EmergencyCommandCenter", "FireStation", "DataCenter", "WaterTreatmentPlant",
-              "MetroLine", "Airport", "Substation")
 
 
 def clock(hours: float) -> str:
@@ -123,6 +122,7 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
     timeline = Table(title="Timeline, hour by hour", title_justify="left", show_edge=False)
     for col in ("hour", "failures", "people", "what fails", "key assets"):
         timeline.add_column(col, justify="right" if col in {"failures", "people"} else "left")
+    key_types = frozenset(load_ontology().key_types)
     hours: dict[int, list[Any]] = {}
     for f in result.failures:
         hours.setdefault(math.floor(f.time), []).append(f)
@@ -130,7 +130,7 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
     for h in shown[:24]:
         fs = hours[h]
         kinds = Counter(f.type for f in fs).most_common(3)
-        key = [f"{f.id} ({f.type})" for f in fs if f.type in _KEY_TYPES][:3]
+        key = [f"{f.id} ({f.type})" for f in fs if f.type in key_types][:3]
         timeline.add_row(f"{clock(h)}-{clock(h + 1)}", f"{len(fs):,}", f"{sum(f.population for f in fs):,}",
                          ", ".join(f"{n} {t}" for t, n in kinds), ", ".join(key))
     if len(shown) > 24:

@@ -25,11 +25,6 @@ from kg.synth import city_rows, write_bundle
 
 __all__ = ["demo"]
 
-# Sector classes of the ontology, with the short column headings of the city table.
-_SECTORS = ("PowerAsset", "WaterAsset", "GasAsset", "TelecomAsset", "TransportAsset", "DrainageAsset",
-            "HealthAsset", "EmergencyAsset", "PublicAsset", "ResidentialArea")
-_HEADINGS = ("power", "water", "gas", "telecom", "transp.", "drain.", "health", "emerg.", "public", "homes")
-
 
 @app.command()
 def demo(
@@ -95,22 +90,23 @@ def _district_names(snap: GraphSnapshot) -> dict[int, str]:
 
 def _city_picture(snap: GraphSnapshot) -> None:
     onto = load_ontology()
-    sector_of_type = np.array([_SECTORS.index(onto.sector(t)) if onto.sector(t) in _SECTORS else -1
+    sectors = onto.sectors
+    sector_of_type = np.array([sectors.index(onto.sector(t)) if onto.sector(t) in sectors else -1
                                for t in snap.types], dtype=np.int64)
     sector = sector_of_type[snap.type_code]
     district = snap.region[snap.level_index("district")]
     table = Table(title="The city by district and sector (assets)", show_edge=False, header_style="bold",
                   pad_edge=False)
     table.add_column("district", no_wrap=True)
-    for heading in _HEADINGS:
-        table.add_column(heading, justify="right")
+    for sec in sectors:
+        table.add_column(onto.column_label(sec), justify="right")
     table.add_column("people", justify="right")
     for r, name in _district_names(snap).items():
         name = name.split(" ")[0] if " " in name else name
         here = district == r
-        counts = np.bincount(sector[here & (sector >= 0)], minlength=len(_SECTORS))
+        counts = np.bincount(sector[here & (sector >= 0)], minlength=len(sectors))
         table.add_row(name, *(f"{c:,}" for c in counts), f"{int(snap.population[here].sum()):,}")
-    counts = np.bincount(sector[sector >= 0], minlength=len(_SECTORS))
+    counts = np.bincount(sector[sector >= 0], minlength=len(sectors))
     table.add_row("[bold]all[/]", *(f"[bold]{c:,}[/]" for c in counts), f"[bold]{int(snap.population.sum()):,}[/]")
     console.print(table)
 

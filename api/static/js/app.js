@@ -4,7 +4,7 @@
 import {api, ApiError, clearKey, explain, getKey, setKey, whenUnauthorized} from './api.js';
 import {CascadePanel} from './cascade.js';
 import {City} from './city.js';
-import {CityMap, hazardColour, MAP_SYMBOLS} from './citymap.js';
+import {CityMap} from './citymap.js';
 import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
 import {setUpFind} from './find.js';
@@ -275,7 +275,18 @@ function showPicked(i) {
       h('a', {class: 'button danger', href: `#/cascade?fail=${encodeURIComponent(id)}`}, 'Fail it → cascade'))));
 }
 
-const icon = (type, r = 7) => typeIcon(type.name, type.sector, r);
+const icon = (type, r = 7) => typeIcon(app.city, type.name, r);
+
+/** The value that occurs most often (the first of those tied), or undefined for none. */
+function commonest(values) {
+  const counts = new Map();
+  let best;
+  for (const v of values) {
+    counts.set(v, (counts.get(v) || 0) + 1);
+    if (best === undefined || counts.get(v) > counts.get(best)) best = v;
+  }
+  return best;
+}
 
 // ---------------------------------------------------------------- city panel
 function setUpCityPanel() {
@@ -309,7 +320,7 @@ function setUpCityPanel() {
   };
   fill($('#zone-list'), [...byHazard].map(([hazard, ks]) => {
     const sw = h('span', {class: 'swatch hatch'});
-    sw.style.background = hazardColour(hazard);
+    sw.style.background = city.hazardColour(hazard);
     return h('details', {open: true}, h('summary', {}, sw, ` ${hazard} (${ks.length})`),
       h('ul', {}, ks.map((k) => {
         const z = city.zones[k];
@@ -337,7 +348,7 @@ function setUpCityPanel() {
   for (const box of $$('#zone-list input[type=checkbox]')) box.checked = app.cityZones.has(city.zoneIndex.get(box.value));
   update();
   // map legend
-  const keyTypes = city.types.filter((t) => MAP_SYMBOLS.has(t.name));
+  const keyTypes = city.types.filter((t) => t.map_zoom != null);
   fill($('#map-legend'),
     h('div', {class: 'legend-row'}, h('span', {class: 'dot'}), 'asset, coloured by district'),
     h('div', {class: 'legend-row'}, h('span', {class: 'swatch hatch flood'}), 'hazard zone (shaded)'),
@@ -346,7 +357,8 @@ function setUpCityPanel() {
     h('div', {class: 'legend-row'}, h('span', {class: 'ring'}), 'initial failure / chosen'),
     h('details', {class: 'legend-types'}, h('summary', {}, 'key facilities'),
       keyTypes.map((t) => h('div', {class: 'legend-row'}, icon(t, 6), t.label))));
-  $('#map-legend .flood').style.background = hazardColour('Flood');
+  // the hazard zone swatch in the colour of the hazard most zones are of
+  $('#map-legend .flood').style.background = city.hazardColour(commonest(city.zones.map((z) => z.hazard)));
   $('#map-legend .dot.failed').style.background = FAILED;
 }
 

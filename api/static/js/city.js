@@ -1,4 +1,8 @@
-// The city as the page holds it: the columns of GET /v1/city plus look-ups built once.
+// The city as the page holds it: the columns of GET /v1/city plus look-ups built once, including how
+// things are drawn (symbols, key facilities, sector, hazard and supply colours), which the API reads
+// from the ontology: the page keeps no list of classes.
+
+import {fallbackShape, NO_COLOUR, NO_HAZARD_COLOUR, OTHER_SECTOR} from './palette.js';
 
 export class City {
   constructor(raw) {
@@ -24,6 +28,34 @@ export class City {
     this.agencyIndex = new Map(this.agencies.map((g, k) => [g.id, k]));
     this.zoneIndex = new Map(this.zones.map((z, k) => [z.id, k]));
     this.typeIndex = new Map(this.types.map((t, k) => [t.name, k]));
+    this.sectors = new Map(raw.sectors.map((sec) => [sec.name, {colour: sec.colour || OTHER_SECTOR.colour, label: sec.label}]));
+    this.hazardColours = new Map(raw.hazards.filter((z) => z.colour).map((z) => [z.name, z.colour]));
+    this.kindColours = new Map(raw.service_kinds.filter((k) => k.colour).map((k) => [k.name, k.colour]));
+  }
+
+  /** A sector's colour and short label ({colour, label}); "Other" for a class that is no sector. */
+  sector(name) {
+    return this.sectors.get(name) || OTHER_SECTOR;
+  }
+
+  /** The shape drawn for an asset type. */
+  symbolOf(name) {
+    const k = this.typeIndex.get(name);
+    return (k !== undefined && this.types[k].symbol) || fallbackShape(name);
+  }
+
+  /** Key facilities: named among an asset's dependents, offered as starting points. */
+  isKey(name) {
+    const k = this.typeIndex.get(name);
+    return k !== undefined && this.types[k].key_rank != null;
+  }
+
+  hazardColour(hazard) {
+    return this.hazardColours.get(hazard) || NO_HAZARD_COLOUR;
+  }
+
+  kindColour(kind) {
+    return this.kindColours.get(kind) || NO_COLOUR;
   }
 
   typeOf(i) {

@@ -7,18 +7,11 @@
 // grid with the zone's exposed assets. All of this is computed once, in world coordinates, so
 // zooming and panning only re-project it.
 
-import {districtColour, drawShape, FAILED, sectorOf, shapeOf, withAlpha} from './palette.js';
+import {districtColour, drawShape, FAILED, withAlpha} from './palette.js';
 
 const GRID_COLS = 240;
 const BLUR_RADIUS = 3;
 const BLUR_PASSES = 3;
-// Facilities drawn as symbols (in their sector's colour) on top of the district dots.
-// Each with the zoom (relative to the whole city) from which it shows, so the overview stays readable.
-const SYMBOL_ZOOM = {Hospital: 1, EmergencyCommandCenter: 1, PowerPlant: 1, WaterTreatmentPlant: 1, DataCenter: 1,
-  Airport: 1, Port: 1, Substation: 1.8, FireStation: 2.5, TelecomExchange: 2.5};
-export const MAP_SYMBOLS = new Set(Object.keys(SYMBOL_ZOOM));
-const HAZARD_COLOURS = {Flood: '#38bdf8', Landslide: '#d97706', Earthquake: '#a78bfa', Heatwave: '#f97316'};
-export const hazardColour = (hazard) => HAZARD_COLOURS[hazard] || '#e2e8f0';
 
 export class CityMap {
   constructor(wrap, city, {onPick = () => {}, describe = () => null} = {}) {
@@ -273,7 +266,7 @@ export class CityMap {
     img.height = g.rows;
     const ictx = img.getContext('2d');
     const data = ictx.createImageData(g.cols, g.rows);
-    const v = parseInt(hazardColour(zone.hazard).slice(1), 16);
+    const v = parseInt(this.city.hazardColour(zone.hazard).slice(1), 16);
     const rgb = [(v >> 16) & 255, (v >> 8) & 255, v & 255];
     const px = data.data;
     for (let r = 0; r < g.rows; r++) {
@@ -429,7 +422,7 @@ export class CityMap {
     for (const z of zones) {
       const layer = this._zoneLayer(z);
       ctx.lineWidth = 1.6 / v.scale;
-      ctx.strokeStyle = withAlpha(hazardColour(layer.hazard), 0.95);
+      ctx.strokeStyle = withAlpha(city.hazardColour(layer.hazard), 0.95);
       ctx.stroke(layer.edges);
     }
     // assets, coloured by district, batched per colour
@@ -444,7 +437,7 @@ export class CityMap {
       if (!this.placed[i]) continue;
       const d = city.district[i];
       byDistrict[d >= 0 ? d : k].push(i);
-      if (MAP_SYMBOLS.has(city.types[city.type[i]].name)) keys.push(i);
+      if (city.types[city.type[i]].map_zoom != null) keys.push(i);
     }
     for (let d = 0; d <= k; d++) {
       ctx.fillStyle = districtColour(d < k ? d : -1);
@@ -455,19 +448,20 @@ export class CityMap {
         ctx.fillRect(x - half, y - half, dot, dot);
       }
     }
-    // key facilities as symbols in their sector's colour
+    // facilities as symbols in their sector's colour, each type from its zoom (the ontology's mapZoom,
+    // relative to the whole city) so the overview stays readable
     const r = Math.min(6.5, dot * 1.1 + 2.2);
     ctx.lineWidth = 1;
     ctx.strokeStyle = 'rgba(15,23,42,0.9)';
     const zoom = v.scale / this.fitScale;
     for (const i of keys) {
-      if (SYMBOL_ZOOM[city.types[city.type[i]].name] > zoom * 1.001) continue;
+      const type = city.types[city.type[i]];
+      if (type.map_zoom > zoom * 1.001) continue;
       const x = this.x[i] * v.scale + v.tx;
       const y = this.y[i] * v.scale + v.ty;
       if (x < -8 || y < -8 || x > w + 8 || y > h + 8) continue;
-      const type = city.types[city.type[i]];
-      ctx.fillStyle = sectorOf(type.sector).colour;
-      drawShape(ctx, shapeOf(type.name), x, y, r);
+      ctx.fillStyle = city.sector(type.sector).colour;
+      drawShape(ctx, city.symbolOf(type.name), x, y, r);
     }
     ctx.globalAlpha = 1;
     // district names

@@ -8,7 +8,7 @@ import {fill, fmtInt, h} from './util.js';
 let cache = {key: '', data: null};
 let seq = 0;
 
-const icon = (typeName, city, r = 6) => typeIcon(typeName, city.sectorOfType(typeName), r);
+const icon = (typeName, city, r = 6) => typeIcon(city, typeName, r);
 
 export async function renderCriticality({city, top, host, status}) {
   const key = `${city.version}|${top}`;

@@ -3,12 +3,12 @@
 
 import {api, explain} from './api.js';
 import {renderGraph} from './depgraph.js';
-import {KEY_TYPES, kindColour, SECTORS, sectorOf, typeIcon} from './palette.js';
+import {typeIcon} from './palette.js';
 import {fill, fmtInt, h} from './util.js';
 
 let seq = 0;
 
-const icon = (typeName, city, r = 7) => typeIcon(typeName, city.sectorOfType(typeName), r);
+const icon = (typeName, city, r = 7) => typeIcon(city, typeName, r);
 
 export async function renderDependency({id, depth, kind, limit, city, graphHost, panel, legend, title, onOpen, onError}) {
   const mine = ++seq;
@@ -47,20 +47,20 @@ function renderLegend(host, graph, city) {
   fill(host,
     h('div', {class: 'legend-group'}, h('b', {}, 'Sector '), sectors.map((sec) => {
       const sw = h('span', {class: 'swatch'});
-      sw.style.background = sectorOf(sec).colour;
-      return h('span', {class: 'legend-item'}, sw, (SECTORS[sec] || sectorOf(sec)).label);
+      sw.style.background = city.sector(sec).colour;
+      return h('span', {class: 'legend-item'}, sw, city.sector(sec).label);
     })),
     h('div', {class: 'legend-group'}, h('b', {}, 'Type '), types.map((t) => h('span', {class: 'legend-item'}, icon(t, city, 6), city.typeLabel(t)))),
     h('div', {class: 'legend-group'}, h('b', {}, 'Supply '), kinds.map((k) => {
       const line = h('span', {class: 'line-swatch'});
-      line.style.background = kindColour(k);
+      line.style.background = city.kindColour(k);
       return h('span', {class: 'legend-item'}, line, k);
     }), h('span', {class: 'muted'}, ' · “power×2·24h”: two alternative providers, 24 hours of backup'),
     h('span', {class: 'muted'}, ' · “→ Yubei”: in another district')));
 }
 
 function renderPanel(panel, asset, graph, city) {
-  const sector = sectorOf(city.sectorOfType(asset.type));
+  const sector = city.sector(city.sectorOfType(asset.type));
   const side = (sign) => {
     const out = [];
     for (const [layer, count] of Object.entries(graph.layers)) {
@@ -78,7 +78,7 @@ function renderPanel(panel, asset, graph, city) {
     }
     return [...counts].sort((a, b) => b[1] - a[1]);
   };
-  const key = graph.nodes.filter((n) => n.layer > 0 && KEY_TYPES.has(n.type)).slice(0, 8);
+  const key = graph.nodes.filter((n) => n.layer > 0 && city.isKey(n.type)).slice(0, 8);
   const section = (heading, sign, countId, total) => h('section', {class: 'counts'},
     h('h3', {}, heading, ' ', h('output', {id: countId, class: 'big-num', dataset: {value: total}}, fmtInt(total))),
     h('p', {class: 'muted small'}, side(sign).map(([d, c]) => `${fmtInt(c)} at ${d} hop${d > 1 ? 's' : ''}`).join(' · ') ||
@@ -111,11 +111,11 @@ function renderPanel(panel, asset, graph, city) {
 }
 
 export function renderDependencyEmpty(graphHost, panel, city) {
-  const wanted = ['PowerPlant', 'Substation', 'Hospital', 'DataCenter', 'WaterTreatmentPlant', 'EmergencyCommandCenter'];
+  // one asset of each of the six first key facilities (by the ontology's keyRank) the city has
+  const wanted = city.types.map((t, k) => [t.key_rank, k]).filter(([rank]) => rank != null && rank <= 6)
+    .sort((a, b) => a[0] - b[0]);
   const examples = [];
-  for (const t of wanted) {
-    const k = city.typeIndex.get(t);
-    if (k === undefined) continue;
+  for (const [, k] of wanted) {
     const i = city.type.indexOf(k);
     if (i >= 0) examples.push(i);
   }

@@ -3,7 +3,7 @@
 // shape = type, edge colour and label = what flows (kind, and the backup hours if any).
 // Columns too full to show whole end in a "+N more" card summing up the rest.
 
-import {kindColour, sectorOf, shapeOf, shapePath} from './palette.js';
+import {shapePath} from './palette.js';
 import {fmtInt, nameParts, s} from './util.js';
 
 const CARD_H = 38;
@@ -154,7 +154,7 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
     const backwards = prov.layer >= dep.layer && prov.id !== dep.id;
     const x2 = backwards ? leftX(dep) + boxW(dep.id) : leftX(dep);
     const [d, at] = backwards ? loop(x1, pos.get(prov.id), x2, pos.get(dep.id)) : curve(x1, pos.get(prov.id), x2, pos.get(dep.id));
-    const colour = kindColour(e.kind);
+    const colour = city.kindColour(e.kind);
     const path = s('path', {d, class: 'edge', stroke: colour, dataset: {from: e.from, to: e.to, kind: e.kind}},
       s('title', {}, `${e.from} depends on ${e.to} for ${e.kind}` +
         (e.group !== e.kind ? ` (group ${e.group})` : '') +
@@ -180,7 +180,7 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
         ? [leftX(n) + boxW(n.id), pos.get(n.id), xOf(layer), y]
         : [xOf(layer) + cardW, y, leftX(n), pos.get(n.id)];
       const [d, at] = curve(x1, y1, x2, y2);
-      const colour = kindColour(link.kind);
+      const colour = city.kindColour(link.kind);
       const path = s('path', {d, class: 'edge more', stroke: colour, 'stroke-width': Math.min(5, 1 + Math.log2(link.count))},
         s('title', {}, `${fmtInt(link.count)} more ${link.kind} link${link.count > 1 ? 's' : ''}`));
       edgeLayer.append(path);
@@ -210,7 +210,7 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
     const isCentre = n.id === centre.id;
     const h = isCentre ? CENTRE_H : CARD_H;
     const w = boxW(n.id);
-    const sector = sectorOf(city.sectorOfType(n.type));
+    const sector = city.sector(city.sectorOfType(n.type));
     // the district only where it differs from the selected asset's: dependencies across district lines stand out
     const elsewhere = n.district && n.district !== centre.district;
     const district = elsewhere ? nameParts(city.districtName(n.district))[0] : '';
@@ -224,7 +224,7 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
         `${fmtInt(n.dependents)} direct dependents`, isCentre ? null : 'Click to centre on it'].filter(Boolean).join('\n')),
       s('rect', {class: 'card', width: w, height: h, rx: 7, stroke: sector.colour}),
       s('rect', {class: 'stripe', width: 4, height: h - 2, x: 1, y: 1, rx: 2, fill: sector.colour}),
-      s('path', {d: shapePath(shapeOf(n.type), isCentre ? 9 : 7), transform: `translate(${isCentre ? 20 : 17},${h / 2})`,
+      s('path', {d: shapePath(city.symbolOf(n.type), isCentre ? 9 : 7), transform: `translate(${isCentre ? 20 : 17},${h / 2})`,
         fill: sector.colour, class: 'icon'}),
       s('text', {x: isCentre ? 36 : 30, y: isCentre ? 21 : 16, class: 'id'}, clip(n.id, w - 40, 12)),
       isCentre

@@ -7,45 +7,20 @@ import {s} from './util.js';
 export const FAILED = '#ff3b30';
 export const FAILED_DARK = '#a3211b';
 
-export const SECTORS = {
-  PowerAsset: {colour: '#f6c445', label: 'Power'},
-  WaterAsset: {colour: '#3d9cf0', label: 'Water'},
-  GasAsset: {colour: '#f08c3a', label: 'Gas'},
-  TelecomAsset: {colour: '#b386f5', label: 'Telecom'},
-  TransportAsset: {colour: '#a7b4c2', label: 'Transport'},
-  DrainageAsset: {colour: '#2ec4b6', label: 'Drainage'},
-  HealthAsset: {colour: '#f472b6', label: 'Health'},
-  EmergencyAsset: {colour: '#fb923c', label: 'Emergency'},
-  PublicAsset: {colour: '#8bc34a', label: 'Public'},
-  ResidentialArea: {colour: '#94a3b8', label: 'Residential'},
-};
-const OTHER_SECTOR = {colour: '#cbd5e1', label: 'Other'};
+// Sector, hazard and supply colours, type shapes and key facilities come from the ontology through
+// GET /v1/city (see city.js); these are the fallbacks for what the ontology leaves out.
+export const OTHER_SECTOR = {colour: '#cbd5e1', label: 'Other'};
+export const NO_COLOUR = '#cbd5e1';
+export const NO_HAZARD_COLOUR = '#e2e8f0';
 
-export const sectorOf = (name) => SECTORS[name] || OTHER_SECTOR;
-
-// Shape per asset type; types not listed get one from their name, so new ontology classes still draw.
-const TYPE_SHAPES = {
-  PowerPlant: 'star', TransmissionLine: 'diamond', Substation: 'square', DistributionFeeder: 'triangle',
-  WaterSource: 'star', WaterTreatmentPlant: 'hexagon', PumpingStation: 'square', Reservoir: 'circle',
-  WaterMain: 'triangle', GasSource: 'star', GasStation: 'square', DataCenter: 'hexagon',
-  TelecomExchange: 'square', CellTower: 'triangle', Road: 'circle', Bridge: 'pentagon', Tunnel: 'triangleDown',
-  MetroLine: 'diamond', MetroStation: 'square', Airport: 'star', Port: 'hexagon', DrainagePumpStation: 'square',
-  FloodGate: 'triangleDown', Hospital: 'cross', Clinic: 'circle', EmergencyCommandCenter: 'star',
-  FireStation: 'triangle', Shelter: 'square', School: 'pentagon', GovernmentOffice: 'hexagon',
-  ResidentialArea: 'circle',
-};
 const SHAPES = ['circle', 'square', 'diamond', 'triangle', 'triangleDown', 'hexagon', 'pentagon', 'star', 'cross'];
 
-export function shapeOf(type) {
-  if (TYPE_SHAPES[type]) return TYPE_SHAPES[type];
+/** A shape for a type the ontology gives none: picked from its name, so it is the same on every view. */
+export function fallbackShape(type) {
   let hash = 0;
   for (const ch of type || '') hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   return SHAPES[hash % SHAPES.length];
 }
-
-/** Key facilities: drawn as symbols on the map, first to be shown in a crowded graph layer. */
-export const KEY_TYPES = new Set(['Hospital', 'EmergencyCommandCenter', 'PowerPlant', 'WaterTreatmentPlant',
-  'DataCenter', 'Airport', 'Port', 'FireStation', 'Substation', 'TransmissionLine', 'MetroLine']);
 
 /** An SVG path (centred on 0,0, radius r) for a shape. */
 export function shapePath(shape, r) {
@@ -75,11 +50,12 @@ export function shapePath(shape, r) {
   }
 }
 
-/** A small SVG icon of an asset type: its shape, in its sector's colour. */
-export function typeIcon(typeName, sectorName, r = 7) {
+/** A small SVG icon of an asset type of the city: its shape, in its sector's colour. */
+export function typeIcon(city, typeName, r = 7) {
   const size = r * 2 + 4;
   return s('svg', {width: size, height: size, viewBox: `${-r - 2} ${-r - 2} ${size} ${size}`, class: 'type-icon',
-    'aria-hidden': 'true'}, s('path', {d: shapePath(shapeOf(typeName), r), fill: sectorOf(sectorName).colour}));
+    'aria-hidden': 'true'}, s('path', {d: shapePath(city.symbolOf(typeName), r),
+    fill: city.sector(city.sectorOfType(typeName)).colour}));
 }
 
 /** Draw a shape on a 2D canvas context at (x, y). */
@@ -98,13 +74,6 @@ const DISTRICT_COLOURS = ['#7c8cf8', '#e9d460', '#5fbf73', '#c08ad6', '#f59fb4',
   '#2dd4bf', '#fda4af', '#bef264', '#a5b4fc', '#fcd34d', '#86efac', '#f0abfc', '#d6d3d1'];
 
 export const districtColour = (k) => (k < 0 ? '#64748b' : DISTRICT_COLOURS[k % DISTRICT_COLOURS.length]);
-
-// What flows along a dependency.
-const KIND_COLOURS = {
-  power: '#f6c445', water: '#3d9cf0', gas: '#f08c3a', telecom: '#b386f5', transport: '#a7b4c2',
-  cooling: '#67e8f9', control: '#e879f9', medical: '#f472b6', fuel: '#d6a56b',
-};
-export const kindColour = (kind) => KIND_COLOURS[kind] || '#cbd5e1';
 
 /** "rgba(r,g,b,a)" of a "#rrggbb" colour. */
 export function withAlpha(hex, alpha) {
