@@ -23,7 +23,7 @@ from kg.ontology import Ontology, load_ontology
 __all__ = ["DOCS", "main", "render"]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "ontology.md"
-_PREFIXES = (("ckg", CKG), ("geo", GEO), ("org", ORG), ("owl", OWL), ("rdfs", RDFS), ("xsd", XSD),
+_PREFIXES = (("ckg", CKG), ("geo", GEO), ("org", ORG), ("owl", OWL), ("rdfs", RDFS), ("rdf", RDF), ("xsd", XSD),
              ("skos", SKOS))
 
 
@@ -155,7 +155,68 @@ def render(onto: Ontology | None = None) -> str:
     for kind in sorted(graph.subjects(RDF.type, CKG.ServiceKind), key=str):
         lines.append(f"| `{_short(kind)}` | `{graph.value(kind, SKOS.notation)}` | {_label(graph, kind, 'en')} | "
                      f"{_label(graph, kind, 'zh')} | {_cell(_definition(graph, kind))} |")
+    _views(onto, lines)
     return "\n".join(lines) + "\n"
+
+
+def _views(onto: Ontology, lines: list[str]) -> None:
+    """The annotation properties and what the views read from them."""
+    graph = onto.graph
+    lines += [
+        "",
+        "## Annotations",
+        "",
+        "Annotation properties: how the property graph names relations, and how views show things (the web "
+        "page through `GET /v1/city`, the CLI briefings, report plots). No code keeps a list of classes.",
+        "",
+        "| Property | Range | English | 中文 | Definition |",
+        "|---|---|---|---|---|",
+    ]
+    for prop in _properties(graph, OWL.AnnotationProperty):
+        rng = graph.value(prop, RDFS.range)
+        lines.append(f"| `{_short(prop)}` | {f'`{_short(rng)}`' if rng is not None else ''} | "
+                     f"{_cell(_label(graph, prop, 'en'))} | {_cell(_label(graph, prop, 'zh'))} | "
+                     f"{_cell(_definition(graph, prop))} |")
+    lines += [
+        "",
+        "### Sectors",
+        "",
+        "| Order | Class | Short label | 简称 | Column | Colour | Print colour |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in onto.sectors:
+        c = onto.classes[name]
+        lines.append(f"| {c.display_order or ''} | `ckg:{name}` | {c.short_label_en or ''} | "
+                     f"{c.short_label_zh or ''} | `{c.column_label or ''}` | `{c.colour or ''}` | "
+                     f"`{c.print_colour or ''}` |")
+    lines += [
+        "",
+        "### Asset types",
+        "",
+        "Key facilities (`ckg:keyRank`) are named in cascade briefings, shown first in a crowded layer of the "
+        "dependency graph and offered as starting points (the first six by rank); `ckg:mapZoom` types are "
+        "drawn as symbols on the city map from that zoom on.",
+        "",
+        "| Class | Sector | Symbol | Key rank | Map zoom |",
+        "|---|---|---|---|---|",
+    ]
+    parents = {c.parent for c in onto.classes.values()}
+    for name in sorted(n for n in onto.asset_types if n not in parents):
+        c = onto.classes[name]
+        lines.append(f"| `ckg:{name}` | `ckg:{onto.sector(name)}` | {c.symbol or ''} | {c.key_rank or ''} | "
+                     f"{'' if c.map_zoom is None else f'{c.map_zoom:g}'} |")
+    lines += [
+        "",
+        "### Colours of hazards and service kinds",
+        "",
+        "| Term | Colour |",
+        "|---|---|",
+    ]
+    for name in sorted(onto.hazard_types):
+        colour = onto.classes[name].colour
+        lines.append(f"| `ckg:{name}` | {f'`{colour}`' if colour else '(none: drawn light grey)'} |")
+    for kind, colour in sorted(onto.kind_colours.items()):
+        lines.append(f"| `{kind}` | `{colour}` |")
 
 
 def main(argv: list[str] | None = None) -> int:

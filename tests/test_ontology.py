@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,71 @@ def test_alignment_relates_existing_ckg_terms_only() -> None:
         assert p in allowed, f"{s} {p}: the alignment uses only equivalentClass, subClassOf, closeMatch, subPropertyOf"
         assert s in known, f"{s} is not defined in citykg.ttl"
     assert statements >= 20
+
+
+# ---------------------------------------------------------------- view annotations
+PALETTE_JS = Path(__file__).resolve().parent.parent / "api" / "static" / "js" / "palette.js"
+ANNOTATIONS = sorted((p for p in ONTO.graph.subjects(RDF.type, OWL.AnnotationProperty)), key=str)
+HEX = re.compile(r"#[0-9a-f]{6}")
+
+
+@pytest.mark.parametrize("prop", ANNOTATIONS, ids=lambda p: str(p).rsplit("#", 1)[-1])
+def test_every_annotation_property_has_labels_and_a_definition(prop: URIRef) -> None:
+    labels = _labels(prop)
+    assert labels.get("en") and labels.get("zh"), f"{prop} needs rdfs:label @en and @zh, has {labels}"
+    assert ONTO.graph.value(prop, SKOS.definition) is not None, f"{prop} has no skos:definition"
+    used = {p for _, p, _ in ONTO.graph if str(p).startswith(str(CKG))}
+    assert prop in used, f"{prop} is declared but annotates nothing"
+
+
+def test_every_ckg_annotation_used_is_declared() -> None:
+    declared = set(ANNOTATIONS) | set(PROPERTIES)
+    used = {p for _, p, _ in ONTO.graph if str(p).startswith(str(CKG))}
+    assert used <= declared, used - declared
+
+
+def test_every_sector_has_colours_labels_and_a_place() -> None:
+    sectors = ONTO.sectors
+    assert set(sectors) == {n for n, c in ONTO.classes.items() if c.parent == "Asset"}
+    orders = [ONTO.classes[s].display_order for s in sectors]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders) and None not in orders
+    for s in sectors:
+        info = ONTO.classes[s]
+        assert info.colour and HEX.fullmatch(info.colour), (s, info.colour)
+        assert info.print_colour and HEX.fullmatch(info.print_colour), (s, info.print_colour)
+        assert info.short_label_en and info.short_label_zh, s
+        assert info.column_label and len(info.column_label) <= 7, (s, info.column_label)
+    screen = [ONTO.classes[s].colour for s in sectors]
+    assert len(set(screen)) == len(screen), "two sectors share a colour"
+
+
+def test_every_asset_type_has_a_symbol_the_page_can_draw() -> None:
+    shapes = set(re.findall(r"'(\w+)'", re.search(r"const SHAPES = \[([^\]]*)\]", PALETTE_JS.read_text()).group(1)))
+    assert "circle" in shapes and len(shapes) >= 5
+    leaves = {n for n in ONTO.asset_types if not any(c.parent == n for c in ONTO.classes.values())}
+    assert leaves and "ResidentialArea" in leaves
+    for name in leaves:
+        assert ONTO.classes[name].symbol in shapes, f"ckg:{name} needs a ckg:symbol out of {sorted(shapes)}"
+    for name, info in ONTO.classes.items():
+        assert info.symbol is None or info.symbol in shapes, (name, info.symbol)
+
+
+def test_key_facilities_and_map_symbols_are_asset_types() -> None:
+    ranks = [ONTO.classes[n].key_rank for n in ONTO.key_types]
+    assert len(ONTO.key_types) >= 6 and ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+    for name, info in ONTO.classes.items():
+        if info.key_rank is not None or info.map_zoom is not None:
+            assert name in ONTO.asset_types and name not in ONTO.sectors, f"ckg:{name} is no asset type"
+        assert info.map_zoom is None or info.map_zoom >= 1, (name, info.map_zoom)
+    assert any(ONTO.classes[n].map_zoom for n in ONTO.key_types)
+
+
+def test_colours_are_for_sectors_hazards_and_service_kinds_only() -> None:
+    for name, info in ONTO.classes.items():
+        if info.colour is not None:
+            assert name in ONTO.sectors or name in ONTO.hazard_types, f"ckg:{name} has a colour"
+            assert HEX.fullmatch(info.colour), (name, info.colour)
+    assert any(ONTO.classes[h].colour for h in ONTO.hazard_types)
+    assert ONTO.kind_colours and set(ONTO.kind_colours) <= set(ONTO.service_kinds)
+    assert all(HEX.fullmatch(c) for c in ONTO.kind_colours.values()), ONTO.kind_colours
+    assert ONTO.short_label("PowerAsset") != ONTO.label("PowerAsset")

@@ -18,6 +18,7 @@ from api.main import create_app
 from api.settings import Settings
 from kg.analysis.cascade import cascade
 from kg.analysis.coordination import coordination
+from kg.ontology import load_ontology
 from kg.store import open_store
 from tests.e2e.server import KEYS, build_city
 
@@ -57,6 +58,21 @@ def test_the_city_is_columns_of_every_asset(client: TestClient, city: dict[str, 
     zone = next(z for z in city["zones"] if z["id"] == "flood-yuzhong-100y")
     assert zone["hazard"] == "Flood" and zone["annual_probability"] == 0.01 and zone["region"] == "yuzhong"
     assert len(zone["assets"]) == len(zone["intensity"]) > 0
+
+
+def test_the_city_carries_how_the_ontology_shows_things(city: dict[str, Any]) -> None:
+    onto = load_ontology()
+    for t in city["types"]:
+        info = onto.classes[t["name"]]
+        assert (t["symbol"], t["key_rank"], t["map_zoom"]) == (info.symbol, info.key_rank, info.map_zoom), t
+    assert any(t["key_rank"] for t in city["types"]) and any(t["map_zoom"] for t in city["types"])
+    assert [s["name"] for s in city["sectors"]] == list(onto.sectors)
+    for s in city["sectors"]:
+        assert (s["label"], s["colour"]) == (onto.short_label(s["name"]), onto.classes[s["name"]].colour)
+    assert {h["name"]: h["colour"] for h in city["hazards"]} == {h: onto.classes[h].colour for h in onto.hazard_types}
+    assert {k["name"]: k["colour"] for k in city["service_kinds"]} == {
+        k: onto.kind_colours.get(k) for k in onto.service_kinds}
+    assert set(city["kinds"]) <= {k["name"] for k in city["service_kinds"]}
 
 
 def test_the_city_is_gzipped_and_revalidated_by_etag(client: TestClient, city: dict[str, Any]) -> None:
