@@ -2,8 +2,8 @@
 
 One family per resource, named like the template's (``...Public`` for what is
 returned, ``...Request`` for what is posted, a list type with ``data`` and
-``count``). Response shapes are the CLI's ``--format json`` shapes (DESIGN.md
-"Public contract"); the models only describe them.
+``count``). Response shapes are the CLI's ``--format json`` shapes (docs/cli.md,
+docs/cascade.md); the models only describe them.
 
 Enumerations (service kinds, asset types, region levels) come from the
 ontology, the one source of those names.
@@ -265,7 +265,7 @@ class SummaryPublic(BaseModel):
 
 
 class CascadePublic(BaseModel):
-    """The cascade of DESIGN.md: failures sorted by time then id, crossings, totals."""
+    """A cascade (docs/cascade.md): failures sorted by time then id, crossings, totals."""
 
     initial: list[FailPublic]
     horizon_hours: float | None

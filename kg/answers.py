@@ -1,7 +1,7 @@
 """The JSON answers of CityKG's queries, built in one place for the CLI and the REST API.
 
-Each function returns plain JSON-ready data in the shape DESIGN.md specifies,
-so ``kg dependents --format json`` and ``GET /v1/assets/{id}/dependents`` can
+Each function returns plain JSON-ready data in the shape docs/cli.md and
+docs/cascade.md state, so ``kg dependents --format json`` and ``GET /v1/assets/{id}/dependents`` can
 never drift apart.
 """
 
