@@ -1,20 +1,29 @@
-"""Planners' ad-hoc Cypher, read-only, with a time limit and a row limit.
+"""Planners' ad-hoc Cypher, read-only by construction, with a time limit and a row limit.
 
-Three lines of defence, so that ``kg cypher`` and the API can hand a
-planner's text to Neo4j:
+``kg cypher`` and ``POST /v1/cypher`` hand a planner's text to Neo4j. What keeps
+that safe (docs/security.md says why each line is there):
 
-1. The query runs in a transaction opened in READ access mode; Neo4j itself
-   refuses anything that writes data or schema in it
-   (``Neo.ClientError.Statement.AccessMode``).
-2. Before it runs, ``EXPLAIN`` plans it in that transaction: only query type
-   ``r`` (read-only) is accepted, which refuses schema commands, administration
-   commands and DBMS-mode procedures (``CALL dbms.listConfig()``,
-   ``CALL db.clearQueryCaches()``) that read mode alone lets through.
-3. The plan's operators are checked: every ``ProcedureCall`` must name a
-   procedure whose mode is ``READ`` (from ``SHOW PROCEDURES YIELD name, mode``),
-   and ``LOAD CSV`` (reads server files and URLs), ``TERMINATE TRANSACTIONS``,
-   ``SHOW TRANSACTIONS`` and ``SHOW SETTINGS`` (other users' queries, server
-   configuration) are refused.
+1. **The exact text is planned.** The server is asked for the plan of
+   ``EXPLAIN`` followed by the planner's text, byte for byte: nothing is stripped
+   or rewritten on this side, so no comment, line terminator or string trick can
+   make the check see another statement than the one that runs. A planner's own
+   ``PROFILE`` conflicts with that ``EXPLAIN`` and is refused; a planner's own
+   ``EXPLAIN`` makes the run a plan too.
+2. **The plan is checked against allowlists**, not blocklists: every operator
+   must be one of :data:`READ_OPERATORS` (scans, seeks, expands, filters,
+   projections, aggregations, joins, subquery applies) and every
+   ``ProcedureCall`` must call one of :data:`ALLOWED_PROCEDURES` (label, type,
+   property-key and schema introspection). Anything else, ``LOAD CSV``,
+   ``SHOW ...``, ``TERMINATE ...``, ``CALL ... IN TRANSACTIONS``, writes, schema
+   and administration commands, ``db.stats.*``, ``dbms.*``, is refused, also when
+   hidden in a subquery, ``EXISTS {}`` or ``COLLECT {}`` (they are planned into
+   the same tree). The query type must be ``r``.
+3. **It runs in a READ transaction** with a server-side timeout, and is rolled
+   back; Neo4j refuses writes in it (``Neo.ClientError.Statement.AccessMode``).
+4. **The client keeps its own deadline.** Neo4j checks its timeout between rows,
+   not inside one expression (``reduce()`` over a long ``range()`` runs on);
+   at the deadline the connection is cut, so the caller gets its timeout error
+   on time and the server marks the transaction terminated.
 
 Values come back JSON-friendly: nodes as ``{"id", "labels", "properties"}``,
 relationships as ``{"type", "start", "end", "properties"}`` with node ids for
@@ -27,13 +36,15 @@ from __future__ import annotations
 import base64
 import math
 import re
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
 import neo4j
 from neo4j import READ_ACCESS
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import ClientError, DriverError, Neo4jError
 from neo4j.graph import Node, Path, Relationship
 from neo4j.spatial import Point
 
@@ -42,17 +53,54 @@ from kg.ontology import load_ontology
 from kg.store.base import CypherResult
 from kg.store.neo4j_mapping import PROPS_KEY
 
-__all__ = ["ReadOnlyCypher", "to_json"]
+__all__ = ["ALLOWED_PROCEDURES", "READ_OPERATORS", "ReadOnlyCypher", "check_plan", "to_json"]
 
 SessionFactory = Callable[[str], AbstractContextManager[neo4j.Session]]
 
-_REFUSED_OPERATORS = {
-    "LoadCSV": "LOAD CSV reads files and URLs from the server",
-    "TerminateTransactions": "TERMINATE TRANSACTIONS stops other users' work",
-    "ShowTransactions": "SHOW TRANSACTIONS shows other users' queries",
-    "ShowSettings": "SHOW SETTINGS shows the server's configuration",
-}
-_QUERY_TYPES = {"w": "writes data", "rw": "writes data", "s": "changes the schema or administers the server"}
+ALLOWED_PROCEDURES = frozenset({
+    "db.labels", "db.relationshipTypes", "db.propertyKeys",
+    "db.schema.visualization", "db.schema.nodeTypeProperties", "db.schema.relTypeProperties",
+})
+"""Procedures a planner's query may call: what labels, types, property keys and schema the graph has."""
+
+READ_OPERATORS = frozenset({
+    # leaves: scans and seeks of nodes and relationships, counts from the count store
+    "Argument", "ArgumentTracker", "AllNodesScan", "NodeByLabelScan", "UnionNodeByLabelsScan",
+    "IntersectionNodeByLabelsScan", "SubtractionNodeByLabelsScan", "NodeByIdSeek", "NodeByElementIdSeek",
+    "NodeIndexScan", "NodeIndexSeek", "NodeIndexSeekByRange", "NodeUniqueIndexSeek", "NodeUniqueIndexSeekByRange",
+    "NodeIndexContainsScan", "NodeIndexEndsWithScan", "MultiNodeIndexSeek",
+    *(f"{way}{leaf}" for way in ("Directed", "Undirected") for leaf in (
+        "AllRelationshipsScan", "RelationshipTypeScan", "UnionRelationshipTypesScan", "RelationshipByIdSeek",
+        "RelationshipByElementIdSeek", "RelationshipIndexScan", "RelationshipIndexSeek",
+        "RelationshipIndexSeekByRange", "RelationshipUniqueIndexSeek", "RelationshipUniqueIndexSeekByRange",
+        "RelationshipIndexContainsScan", "RelationshipIndexEndsWithScan")),
+    "NodeCountFromCountStore", "RelationshipCountFromCountStore",
+    # traversals and paths
+    "Expand(All)", "Expand(Into)", "OptionalExpand(All)", "OptionalExpand(Into)", "VarLengthExpand(All)",
+    "VarLengthExpand(Into)", "VarLengthExpand(Pruning)", "VarLengthExpand(Pruning,BFS,All)",
+    "VarLengthExpand(Pruning,BFS,Into)", "ShortestPath", "StatefulShortestPath(All)", "StatefulShortestPath(Into)",
+    "Repeat(Trail)", "Repeat(Walk)", "BidirectionalRepeat(Trail)", "PathPropagatingBFS", "ProjectEndpoints",
+    "NullifyMetadata", "TriadicSelection", "TriadicBuild", "TriadicFilter",
+    # subqueries, EXISTS {}, COLLECT {}, COUNT {}, OPTIONAL MATCH, UNION, joins
+    "Apply", "SemiApply", "AntiSemiApply", "LetSemiApply", "LetAntiSemiApply", "SelectOrSemiApply",
+    "SelectOrAntiSemiApply", "LetSelectOrSemiApply", "LetSelectOrAntiSemiApply", "ConditionalApply",
+    "AntiConditionalApply", "RollUpApply", "Optional", "Anti", "CartesianProduct", "NodeHashJoin", "ValueHashJoin",
+    "NodeLeftOuterHashJoin", "NodeRightOuterHashJoin", "Union", "OrderedUnion",
+    # rows: filters, projections, ordering, limits, aggregation
+    "Filter", "Projection", "ProduceResults", "Unwind", "CacheProperties", "Eager", "EmptyResult", "PreserveOrder",
+    "Limit", "ExhaustiveLimit", "Skip", "Sort", "PartialSort", "Top", "Top1WithTies", "PartialTop", "Distinct",
+    "OrderedDistinct", "EagerAggregation", "OrderedAggregation",
+    # procedure calls: each one is checked against ALLOWED_PROCEDURES
+    "ProcedureCall",
+})
+"""Plan operators a planner's query may use (Neo4j 5.26 names): they read the graph and shape rows.
+
+Everything else is refused: updating operators, ``LoadCSV``, ``TransactionApply``
+and ``TransactionForeach`` (``CALL ... IN TRANSACTIONS``), ``Foreach``, the
+``Show*`` and ``TerminateTransactions`` commands, schema and administration
+commands, and any operator a later Neo4j adds until it is read and listed here.
+"""
+
 _REFUSING_CODES = (
     "Neo.ClientError.Statement.AccessMode",
     "Neo.ClientError.Security.",
@@ -62,9 +110,9 @@ _REFUSING_CODES = (
 )
 _TIMEOUT_CODES = ("Neo.ClientError.Transaction.TransactionTimedOut",
                   "Neo.TransientError.Transaction.LockClientStopped")
-_PREFIX = re.compile(r"^\s*(?:(?://[^\n]*\n|/\*.*?\*/)\s*)*(?:EXPLAIN|PROFILE)\b", re.IGNORECASE | re.DOTALL)
 _READ_ONLY = "kg cypher runs read-only queries"
 _EXPLAIN = "EXPLAIN\n"  # on a line of its own, so the server's error positions point into the planner's text
+_CONFLICTING_MODE = "conflicting values for execution mode"
 
 
 class ReadOnlyCypher:
@@ -72,10 +120,14 @@ class ReadOnlyCypher:
 
     def __init__(self, session: SessionFactory) -> None:
         self._session = session
-        self._modes: dict[str, str] | None = None
 
     def run(self, query: str, params: dict[str, Any], *, timeout_s: float, row_limit: int) -> CypherResult:
-        """Check, then run ``query``; see :meth:`kg.store.base.CypherStore.run_cypher`."""
+        """Check, then run ``query``; see :meth:`kg.store.base.CypherStore.run_cypher`.
+
+        Returns within about ``timeout_s`` seconds whatever the query does: at the
+        deadline the connection is cut and a ``timeout`` :class:`ValidationError`
+        raised.
+        """
         if not query.strip():
             raise ValidationError([Problem("query", "is empty; expected a Cypher query such as MATCH (n) RETURN n")])
         if not timeout_s > 0:
@@ -83,10 +135,10 @@ class ReadOnlyCypher:
         if row_limit < 1:
             raise ValidationError([Problem("limit", f"must be at least 1 row, got {row_limit}")])
         with self._session(READ_ACCESS) as session:
-            modes = self._procedure_modes(session)
-            tx = session.begin_transaction(timeout=timeout_s)
+            tx = session.begin_transaction(timeout=timeout_s, metadata={"app": "citykg-cypher"})
+            deadline = _Deadline(tx, timeout_s)
             try:
-                self._check(tx, query, params, modes, timeout_s)
+                check_plan(_explain(tx, query, params, timeout_s))
                 result = tx.run(query, params)
                 columns = list(result.keys())
                 raw: list[list[Any]] = []
@@ -98,39 +150,95 @@ class ReadOnlyCypher:
                     raw.append(list(record.values()))
                 result.consume()  # discards the rows past the limit on the server instead of buffering them
                 names = _endpoint_names(tx, raw)
-            except Neo4jError as exc:
-                raise _translate(exc, timeout_s=timeout_s) from exc
+            except (Neo4jError, DriverError, OSError) as exc:
+                if deadline.passed:
+                    raise _timed_out(timeout_s) from exc
+                if isinstance(exc, Neo4jError):
+                    raise _translate(exc, timeout_s=timeout_s) from exc
+                raise
             finally:
-                tx.close()  # rolls back: nothing a planner runs is ever committed
+                deadline.cancel()
+                _close_quietly(tx)  # rolls back: nothing a planner runs is ever committed
         rows = [{c: to_json(v, names) for c, v in zip(columns, values, strict=True)} for values in raw]
         return CypherResult(columns=columns, rows=rows, truncated=truncated)
 
-    def _procedure_modes(self, session: neo4j.Session) -> dict[str, str]:
-        if self._modes is None:
-            self._modes = {r["name"]: r["mode"] for r in session.run("SHOW PROCEDURES YIELD name, mode")}
-        return self._modes
 
-    @staticmethod
-    def _check(tx: neo4j.Transaction, query: str, params: dict[str, Any], modes: dict[str, str],
-               timeout_s: float) -> None:
-        plain = _PREFIX.sub("", query, count=1)
-        try:
-            summary = tx.run(_EXPLAIN + plain, params).consume()
-        except Neo4jError as exc:
-            raise _translate(exc, timeout_s=timeout_s, explained=True) from exc
-        kind = summary.query_type or "unknown"
-        if kind != "r":
-            raise CypherRefused(f"refused: the query {_QUERY_TYPES.get(kind, 'is not read-only')}; "
+def _explain(tx: neo4j.Transaction, query: str, params: dict[str, Any], timeout_s: float) -> neo4j.ResultSummary:
+    """The server's plan of exactly ``query`` (``EXPLAIN`` runs nothing)."""
+    try:
+        return tx.run(_EXPLAIN + query, params).consume()
+    except Neo4jError as exc:
+        if _CONFLICTING_MODE in (exc.message or ""):
+            raise CypherRefused("refused: PROFILE runs the query before it can be checked; "
+                                f"{_READ_ONLY} (drop PROFILE; EXPLAIN is fine)") from exc
+        raise _translate(exc, timeout_s=timeout_s, explained=True) from exc
+
+
+def check_plan(summary: neo4j.ResultSummary) -> None:
+    """Raise :class:`CypherRefused` unless ``summary`` (of an ``EXPLAIN``) is a read-only plan.
+
+    Read-only: query type ``r``, every operator in :data:`READ_OPERATORS`, every
+    procedure call to one of :data:`ALLOWED_PROCEDURES`.
+    """
+    if summary.query_type != "r":
+        kind = {"w": "writes data", "rw": "writes data", "s": "changes the schema or administers the server"}
+        raise CypherRefused(f"refused: the query {kind.get(summary.query_type or '', 'is not read-only')}; "
+                            f"{_READ_ONLY} (MATCH ... RETURN)")
+    if not summary.plan:
+        raise CypherRefused(f"refused: Neo4j gave no plan to check; {_READ_ONLY} (MATCH ... RETURN)")
+    for operator, details in _operators(summary.plan):
+        if operator not in READ_OPERATORS:
+            raise CypherRefused(f"refused: the plan uses {operator}, which does more than read the graph; "
                                 f"{_READ_ONLY} (MATCH ... RETURN)")
-        for operator, details in _operators(summary.plan or {}):
-            if operator in _REFUSED_OPERATORS:
-                raise CypherRefused(f"refused: {_REFUSED_OPERATORS[operator]}; {_READ_ONLY}")
-            if operator == "ProcedureCall":
-                name = details.split("(", 1)[0].strip()
-                mode = modes.get(name, "unknown")
-                if mode != "READ":
-                    raise CypherRefused(f"refused: procedure {name} has mode {mode}; {_READ_ONLY} and only "
-                                        "procedures of mode READ (SHOW PROCEDURES YIELD name, mode)")
+        if operator == "ProcedureCall":
+            name = details.split("(", 1)[0].strip()
+            if name not in ALLOWED_PROCEDURES:
+                raise CypherRefused(f"refused: procedure {name} is not one a planner may call; {_READ_ONLY}, and "
+                                    f"the procedures allowed are {', '.join(sorted(ALLOWED_PROCEDURES))}")
+
+
+class _Deadline:
+    """Cuts ``tx``'s connection ``timeout_s`` seconds from now, unless cancelled first.
+
+    Neo4j enforces its transaction timeout only between rows; a single
+    expression that runs long (``reduce()`` over a long ``range()``) holds the
+    reply back. Shutting the socket down wakes the blocked read here (the
+    driver then drops the connection) and makes the server mark the
+    transaction terminated.
+    """
+
+    def __init__(self, tx: neo4j.Transaction, timeout_s: float) -> None:
+        self.passed = False
+        self._tx = tx
+        self._timer = threading.Timer(timeout_s, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self) -> None:
+        self.passed = True
+        # The driver has no public way to abort a read in progress: reach its socket.
+        connection = getattr(self._tx, "_connection", None)
+        raw = getattr(getattr(connection, "socket", None), "_socket", None)
+        if isinstance(raw, socket.socket):
+            try:
+                raw.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed: the query ended as the deadline came
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _close_quietly(tx: neo4j.Transaction) -> None:
+    try:
+        tx.close()
+    except (Neo4jError, DriverError, OSError):
+        pass  # a cut connection has no transaction left to roll back
+
+
+def _timed_out(timeout_s: float) -> ValidationError:
+    return ValidationError([Problem("timeout", f"the query ran longer than {timeout_s:g} s and was stopped; "
+                                    "narrow it (a LIMIT, a shorter path length) or allow more time (--timeout)")])
 
 
 def _operators(plan: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -156,8 +264,7 @@ def _translate(exc: Neo4jError, *, timeout_s: float = 0.0, explained: bool = Fal
     if code.startswith(_REFUSING_CODES):
         return CypherRefused(f"refused by Neo4j: {message}; {_READ_ONLY} (MATCH ... RETURN)")
     if code.startswith(_TIMEOUT_CODES):
-        return ValidationError([Problem("timeout", f"the query ran longer than {timeout_s:g} s and was stopped; "
-                                        "narrow it (a LIMIT, a shorter path length) or allow more time (--timeout)")])
+        return _timed_out(timeout_s)
     if isinstance(exc, ClientError):
         return ValidationError([Problem("query", f"Neo4j cannot run it: {message}")])
     return exc
