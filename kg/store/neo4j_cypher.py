@@ -34,6 +34,7 @@ ISO 8601 strings, points as ``{"srid", "coordinates"}``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
 import re
 import socket
@@ -220,20 +221,16 @@ class _Deadline:
         connection = getattr(self._tx, "_connection", None)
         raw = getattr(getattr(connection, "socket", None), "_socket", None)
         if isinstance(raw, socket.socket):
-            try:
+            with contextlib.suppress(OSError):  # already closed: the query ended as the deadline came
                 raw.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed: the query ended as the deadline came
 
     def cancel(self) -> None:
         self._timer.cancel()
 
 
 def _close_quietly(tx: neo4j.Transaction) -> None:
-    try:
+    with contextlib.suppress(Neo4jError, DriverError, OSError):  # a cut connection has nothing to roll back
         tx.close()
-    except (Neo4jError, DriverError, OSError):
-        pass  # a cut connection has no transaction left to roll back
 
 
 def _timed_out(timeout_s: float) -> ValidationError:

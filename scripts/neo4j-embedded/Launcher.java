@@ -13,13 +13,24 @@
 //   --pagecache SIZE    page cache size, e.g. 512m, 1g (default 512m)
 //   --tx-timeout DUR    default transaction timeout, e.g. 300s, 5m, 0 = none
 //                       (default 300s)
+//   --tx-memory SIZE    most heap one transaction may use, e.g. 1g; 0 = no limit
+//                       (default 1g)
+//   --tx-memory-total SIZE  most heap all transactions together may use
+//                       (default 1536m)
+//   --stop-runaways DUR stop the thread of a terminated query that still runs
+//                       this long after its termination, e.g. 2s; 0 = never
+//                       (default 2s; see RunawayGuard below)
 //   --ready-file PATH   once the database answers, write its Bolt URL there
 //   --pid-file PATH     write this JVM's pid there at startup
 //   --conf FILE         more settings, neo4j.conf syntax (name=value lines);
 //                       the options above win over the same setting there
 //
 // Authentication is disabled and Bolt runs without TLS: this is a local
-// development/test server bound to loopback only.
+// development/test server bound to loopback only. Cypher cannot reach outside
+// the database: LOAD CSV from file URLs is off, every outbound address is
+// blocked for LOAD CSV (so no URL either), and only the procedures CityKG needs
+// may be loaded from plugins. A --conf file cannot loosen these (see
+// docs/security.md).
 //
 // On stdout it prints "READY bolt://HOST:PORT" once the default database
 // answers a query, and "STOPPED" after a clean shutdown. The JVM shutdown hook
@@ -33,11 +44,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import inet.ipaddr.IPAddressString;
+
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.BoltConnectorInternalSettings;
@@ -54,6 +69,10 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
 
 public class Launcher {
 
+    /** Procedures CityKG's code and planners' queries call; kept in step with kg/store/neo4j_cypher.py. */
+    static final List<String> PROCEDURE_ALLOWLIST = List.of(
+            "db.awaitIndexes", "db.labels", "db.relationshipTypes", "db.propertyKeys", "db.schema.*");
+
     public static void main(String[] argv) throws Exception {
         Map<String, String> opts = parseArgs(argv);
         if (!opts.containsKey("home")) {
@@ -64,6 +83,9 @@ public class Launcher {
         int port = parseInt(opts.getOrDefault("port", "0"), "--port");
         long pageCache = parseBytes(opts.getOrDefault("pagecache", "512m"));
         Duration txTimeout = parseDuration(opts.getOrDefault("tx-timeout", "300s"));
+        long txMemory = parseBytes(opts.getOrDefault("tx-memory", "1g"));
+        long txMemoryTotal = parseBytes(opts.getOrDefault("tx-memory-total", "1536m"));
+        Duration stopRunaways = parseDuration(opts.getOrDefault("stop-runaways", "2s"));
         String readyFile = opts.get("ready-file");
         if (opts.containsKey("pid-file")) {
             writeAtomically(Path.of(opts.get("pid-file")), ProcessHandle.current().pid() + "\n");
@@ -72,6 +94,7 @@ public class Launcher {
         Files.createDirectories(home);
         log("starting Neo4j embedded: home=" + home + " bolt=" + host + ":" + port
                 + " pagecache=" + pageCache + "B tx-timeout=" + txTimeout
+                + " tx-memory=" + txMemory + "B tx-memory-total=" + txMemoryTotal + "B"
                 + " java=" + System.getProperty("java.version"));
 
         long t0 = System.nanoTime();
@@ -96,6 +119,15 @@ public class Launcher {
                 .setConfig(GraphDatabaseSettings.auth_enabled, false)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache)
                 .setConfig(GraphDatabaseSettings.transaction_timeout, txTimeout)
+                // a runaway query fails with a memory error instead of taking the heap from everyone
+                .setConfig(GraphDatabaseSettings.memory_transaction_max_size, txMemory)
+                .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, txMemoryTotal)
+                // Cypher reads no server file and opens no outbound connection (LOAD CSV)
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
+                .setConfig(GraphDatabaseInternalSettings.cypher_ip_blocklist,
+                        List.of(new IPAddressString("0.0.0.0/0"), new IPAddressString("::/0")))
+                // plugin procedures and functions: only what CityKG calls (built-ins are not governed in 5.26)
+                .setConfig(GraphDatabaseSettings.procedure_allowlist, PROCEDURE_ALLOWLIST)
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 // the stores are checkpointed before Bolt stops; don't linger on the
@@ -144,6 +176,12 @@ public class Launcher {
             System.exit(2);
         }
 
+        if (!stopRunaways.isZero()) {
+            Thread guard = new Thread(new RunawayGuard(db, stopRunaways), "citykg-runaway-guard");
+            guard.setDaemon(true);
+            guard.start();
+        }
+
         String url = "bolt://" + host + ":" + boundPort;
         if (readyFile != null) {
             writeAtomically(Path.of(readyFile), url + "\n");
@@ -155,6 +193,103 @@ public class Launcher {
 
         // Keep the JVM alive until a signal runs the shutdown hook.
         stopped.await();
+    }
+
+    /**
+     * Stops queries that Neo4j has terminated but that keep running.
+     *
+     * <p>Neo4j 5.26 checks a transaction's termination (its timeout, TERMINATE
+     * TRANSACTION, a closed connection) between rows and in kernel reads, never
+     * inside one Cypher expression: {@code reduce(s = '', i IN range(1, 2000000) | s + 'x')}
+     * or a nested list comprehension runs on for minutes on a core, or fills the
+     * heap, after its caller has gone. Once a transaction has shown as
+     * terminated for {@code grace}, and its Bolt worker thread is still inside
+     * the Cypher runtime's expression or value code (not in the kernel, the
+     * page cache or a lock), that thread is stopped with {@link Thread#stop()}:
+     * the error unwinds the query, its transaction is rolled back and the
+     * worker is replaced; its connection is closed, since the stopped worker
+     * cannot answer its client. Thread.stop is deprecated because it can break an
+     * object half-way through a change; that is why only a thread in pure
+     * expression evaluation of an already-failed read is stopped. Java 20+ has
+     * no Thread.stop: there the guard only logs. This is a development and test
+     * server; docs/security.md says what a production server has instead.
+     */
+    static final class RunawayGuard implements Runnable {
+        private static final String TERMINATED =
+                "SHOW TRANSACTIONS YIELD transactionId, connectionId, status "
+                        + "WHERE status STARTS WITH 'Terminated' RETURN transactionId, connectionId";
+        private final GraphDatabaseService db;
+        private final long graceNanos;
+        private final Map<String, Long> terminatedSince = new HashMap<>();
+
+        RunawayGuard(GraphDatabaseService db, Duration grace) {
+            this.db = db;
+            this.graceNanos = grace.toNanos();
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                try {
+                    Thread.sleep(500);
+                    sweep();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log("runaway guard: " + e); // the database may be shutting down; try again
+                }
+            }
+        }
+
+        private void sweep() {
+            Map<String, String> connectionOf = new HashMap<>();
+            try (Transaction tx = db.beginTx(); Result r = tx.execute(TERMINATED)) {
+                r.forEachRemaining(row -> connectionOf.put(
+                        String.valueOf(row.get("transactionId")), String.valueOf(row.get("connectionId"))));
+            }
+            long now = System.nanoTime();
+            terminatedSince.keySet().retainAll(connectionOf.keySet());
+            for (Map.Entry<String, String> e : connectionOf.entrySet()) {
+                long since = terminatedSince.computeIfAbsent(e.getKey(), k -> now);
+                if (now - since >= graceNanos && !e.getValue().isEmpty() && stopWorkerOf(e.getKey(), e.getValue())) {
+                    // the stopped worker cannot answer its client: close the connection so the client is not left waiting
+                    try (Transaction tx = db.beginTx();
+                         Result r = tx.execute("CALL dbms.killConnection($id)", Map.of("id", e.getValue()))) {
+                        r.forEachRemaining(row -> { });
+                    }
+                }
+            }
+        }
+
+        @SuppressWarnings({"deprecation", "removal"})
+        private static boolean stopWorkerOf(String transactionId, String connectionId) {
+            String marker = "[" + connectionId + " ";
+            boolean stopped = false;
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (!t.getName().contains(marker) || !inExpressionCode(t.getStackTrace())) {
+                    continue;
+                }
+                try {
+                    t.stop();
+                    stopped = true;
+                    log("stopped " + t.getName() + ": " + transactionId + " was terminated and still running");
+                } catch (UnsupportedOperationException unsupported) {
+                    log(transactionId + " was terminated and still runs; this Java cannot stop its thread");
+                }
+            }
+            return stopped;
+        }
+
+        /** Whether the innermost Neo4j frame is the Cypher runtime or value code, not the kernel. */
+        static boolean inExpressionCode(StackTraceElement[] stack) {
+            for (StackTraceElement frame : stack) {
+                String cls = frame.getClassName();
+                if (cls.startsWith("org.neo4j.")) {
+                    return cls.startsWith("org.neo4j.cypher.internal.runtime.") || cls.startsWith("org.neo4j.values.");
+                }
+            }
+            return false;
+        }
     }
 
     private static String neo4jVersion(GraphDatabaseService db) {
@@ -189,7 +324,7 @@ public class Launcher {
             }
             switch (key) {
                 case "home": case "host": case "port": case "pagecache": case "tx-timeout": case "ready-file": case "pid-file":
-                case "conf":
+                case "conf": case "tx-memory": case "tx-memory-total": case "stop-runaways":
                     opts.put(key, value);
                     break;
                 default:
@@ -229,7 +364,7 @@ public class Launcher {
         try {
             return Long.parseLong(t.trim()) * mult;
         } catch (NumberFormatException e) {
-            die("--pagecache: expected a size like 512m or 1g, got: " + s);
+            die("expected a size like 512m or 1g, got: " + s);
             return -1;
         }
     }
