@@ -23,7 +23,9 @@ def _script(command: str, state: Path, **env: str) -> subprocess.CompletedProces
 def test_settings_of_a_conf_file_reach_the_server(tmp_path: Path) -> None:
     neo4j_url()  # where the suite has Neo4j (Java and the jars), this starts a second, small server
     conf = tmp_path / "extra.conf"
-    conf.write_text("# a comment\ndb.relationship_grouping_threshold=77\n")
+    # the last line tries to loosen a hardening setting: the launcher's value wins (docs/security.md)
+    conf.write_text("# a comment\ndb.relationship_grouping_threshold=77\n"
+                    "dbms.security.allow_csv_import_from_file_urls=true\n")
     state = tmp_path / "state"
     started = _script("start", state, KG_NEO4J_CONF=str(conf), KG_NEO4J_HEAP="512m", KG_NEO4J_PAGECACHE="64m")
     try:
@@ -32,7 +34,11 @@ def test_settings_of_a_conf_file_reach_the_server(tmp_path: Path) -> None:
         with GraphDatabase.driver(url) as driver:
             records = driver.execute_query("CALL dbms.listConfig('db.relationship_grouping_threshold') "
                                            "YIELD value RETURN value").records
+            hardened = driver.execute_query("SHOW SETTINGS YIELD name, value "
+                                            "WHERE name = 'dbms.security.allow_csv_import_from_file_urls' "
+                                            "RETURN value").records
         assert [r["value"] for r in records] == ["77"]
+        assert [r["value"] for r in hardened] == ["false"]
     finally:
         stopped = _script("stop", state)
     assert stopped.returncode == 0, stopped.stderr
