@@ -23,8 +23,10 @@ __all__ = ["RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "locati
 TABLES: dict[str, type[Record]] = {rt.table: rt for rt in RECORD_TYPES}
 """Table name (file stem) to record type, in load order."""
 
-RDF_SUFFIXES = frozenset({".ttl", ".turtle", ".nt", ".jsonld"})
-"""Files read by the RDF importer (:mod:`kg.rdf.reader`): Turtle, N-Triples, JSON-LD."""
+RDF_SUFFIXES = frozenset({".ttl", ".turtle", ".nt", ".nq", ".trig", ".jsonld"})
+"""Files read by the RDF importer (:mod:`kg.rdf.reader`): Turtle, N-Triples, N-Quads, TriG, JSON-LD."""
+_BUNDLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson"}) | RDF_SUFFIXES
+"""Files a bundle folder may hold (others, such as a README, are left alone)."""
 
 Report = Callable[[Problem], None]
 Progress = Callable[[int], None]
@@ -81,7 +83,7 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
     found: list[SourceFile] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".jsonl", ".ndjson"})
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in _BUNDLE_SUFFIXES)
             known = [p for p in files if table_for_name(p.name) or p.suffix.lower() != ".csv"]
             if not known:
                 expected = ", ".join(f"{t}.csv" for t in TABLES)
@@ -96,8 +98,9 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
             table = table_for_name(path.name)
             source = SourceFile(path, table)
             if path.suffix.lower() in {".json", ".rdf", ".xml", ".owl"}:
-                report(Problem(str(path), "RDF/XML and .json files are not read; give RDF as Turtle (.ttl), "
-                               "N-Triples (.nt) or JSON-LD (.jsonld)"))
+                report(Problem(str(path), "RDF/XML and .json files are not read (XML entities can expand a "
+                               "small file into gigabytes); give RDF as Turtle (.ttl), N-Triples (.nt), "
+                               "N-Quads (.nq), TriG (.trig) or JSON-LD (.jsonld)"))
             elif source.format == "csv" and table is None:
                 report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
                                + ", ".join(f"{t}.csv" for t in TABLES)))
