@@ -15,6 +15,7 @@ __all__ = [
     "CypherRefused",
     "ElementNotFound",
     "KGError",
+    "LoadTimeout",
     "Problem",
     "StoreUnavailable",
     "UnsupportedOperation",
@@ -71,6 +72,17 @@ class ValidationError(KGError):
         if truncated:
             lines.append("... more problems not shown (fix these first)")
         super().__init__("\n".join(lines))
+
+
+class LoadTimeout(KGError):
+    """Validating a load took longer than its time limit; nothing was written."""
+
+    def __init__(self, seconds: float, where: str = "") -> None:
+        self.seconds = seconds
+        self.where = where
+        at = f" (reading {where})" if where else ""
+        super().__init__(f"nothing was loaded: validation did not finish within the time limit of {seconds:g} s{at}; "
+                         "load the data in smaller parts, or raise the limit")
 
 
 class ElementNotFound(KGError, LookupError):
