@@ -81,8 +81,8 @@ class LoadTimeout(KGError):
         self.seconds = seconds
         self.where = where
         at = f" (reading {where})" if where else ""
-        super().__init__(f"nothing was loaded: validation did not finish within the time limit of {seconds:g} s{at}; "
-                         "load the data in smaller parts, or raise the limit")
+        super().__init__(f"validation did not finish within the time limit of {seconds:g} s{at}; nothing was "
+                         "written: give the data in smaller parts, or raise the limit")
 
 
 class ElementNotFound(KGError, LookupError):

@@ -66,7 +66,7 @@ def validate_rdf(path: Path | str, *, engine: str = "fast",
 
     Returns the report and the parsed index (None when the file could not be
     parsed). ``progress`` is called during the parse with bytes read (see
-    :func:`~kg.rdf.parse.parse_file`).
+    :func:`~kg.rdf.parse.parse_file`), and with 0 now and then during SHACL.
     """
     path = Path(path)
     report = ShaclReport(str(path))
@@ -79,7 +79,8 @@ def validate_rdf(path: Path | str, *, engine: str = "fast",
         report.problems.append(Problem(str(path), f"cannot read the file: {exc.strerror or exc}"))
         return report, None
     report.triples = index.count
-    report.problems.extend(shacl_problems(index, validate_index(index, engine=engine)))
+    tick = (lambda: progress(0)) if progress is not None else None
+    report.problems.extend(shacl_problems(index, validate_index(index, engine=engine, tick=tick)))
     return report, index
 
 
