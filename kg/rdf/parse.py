@@ -200,11 +200,13 @@ def rdf_format(path: Path) -> Syntax | None:
     return RDF_FORMATS.get(path.suffix.lower())
 
 
-def parse_file(path: Path, *, progress: Tick | None = None) -> Index:
+def parse_file(path: Path, *, progress: Tick | None = None, base: str | None = None) -> Index:
     """Parse an RDF file (its syntax chosen by its suffix) into a new index.
 
     ``progress`` is called now and then with the number of bytes read since
     its last call; an exception it raises (a deadline) stops the parse.
+    Relative IRIs are resolved against ``base``, by default the file's own
+    ``file:`` URI.
     Raises :class:`~kg.errors.ValidationError` for an unknown suffix, a file
     that is not UTF-8, or a syntax error (naming the file, line and column).
     """
@@ -212,7 +214,7 @@ def parse_file(path: Path, *, progress: Tick | None = None) -> Index:
     if syntax is None:
         suffixes = ", ".join(sorted(RDF_FORMATS))
         raise ValidationError([Problem(str(path), f"not an RDF file CityKG reads; expected one of {suffixes}")])
-    base = path.resolve().as_uri()
+    base = base or path.resolve().as_uri()
     if syntax.format is None:
         raw = path.read_bytes()
         if progress is not None:

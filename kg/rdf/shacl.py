@@ -55,6 +55,8 @@ _NUMERIC: dict[str, Callable[[str], Any]] = {
 }
 _PY_TYPES: dict[str, type] = {str(XSD.integer): int, str(XSD.decimal): Decimal, str(XSD.boolean): bool}
 _BATCH = 2000
+_BNODE_HOPS = 3
+"""How far :func:`_batch_graph` follows blank nodes from a focus node (the slow shapes look one hop away)."""
 _TICK_EVERY = 4096
 """Focus nodes between two calls of validate_index's ``tick``."""
 _NONE: list[Obj] = []  # shared empty result: never mutated
@@ -366,7 +368,11 @@ def _node_kind_ok(value: Obj, kind: str) -> bool:
 
 
 def _batch_graph(index: Index, focus: Iterable[Obj]) -> Graph:
-    """The ontology, the focus nodes' triples and those of every node they point to."""
+    """The ontology, the focus nodes' triples and those of every node they point to.
+
+    Blank nodes are followed a few hops further (a geometry, a list), never down
+    a whole chain: 50,000 nested blank nodes would otherwise all go to pyshacl.
+    """
     graph = Graph()
     for triple in load_ontology().graph:
         graph.add(triple)
@@ -380,7 +386,7 @@ def _batch_graph(index: Index, focus: Iterable[Obj]) -> Graph:
         done.add(node)
         for s, p, o in index.triples(node):
             graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
-            if isinstance(o, str) and o not in done and (hops[node] == 0 or is_bnode(o)):
+            if isinstance(o, str) and o not in done and (hops[node] == 0 or (is_bnode(o) and hops[node] < _BNODE_HOPS)):
                 hops.setdefault(o, hops[node] + 1)
                 todo.append(o)
     return graph
