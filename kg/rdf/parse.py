@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, NoReturn, cast
 
 import pyoxigraph as ox
 
@@ -97,47 +97,40 @@ class _LineReader:
     """
 
     def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._buffer = b""
-        self._at = 0
-        self._line_ends = True
+        self.stream = stream
         self.line = 0
-        self.bytes = 0
+        self._rest: bytes | memoryview = b""
+        self._line_ends = True
 
     def read(self, size: int = -1) -> bytes:
-        if self._at >= len(self._buffer):
-            self._buffer = self._stream.readline(_LINE_LIMIT)
-            self._at = 0
-            if not self._buffer:
+        rest = self._rest
+        if not rest:
+            rest = self.stream.readline(_LINE_LIMIT)
+            if not rest:
                 return b""
             if self._line_ends:
                 self.line += 1
-                if self.line == 1 and self._buffer.startswith(b"\xef\xbb\xbf"):
-                    self._at = 3
-            self._line_ends = self._buffer.endswith(b"\n")
-        end = len(self._buffer) if size < 0 else min(len(self._buffer), self._at + size)
-        chunk = self._buffer[self._at:end]
-        self._at = end
-        self.bytes += len(chunk)
-        return chunk
+                if self.line == 1 and rest.startswith(b"\xef\xbb\xbf"):
+                    rest = rest[3:]
+            self._line_ends = rest.endswith(b"\n")
+        if 0 <= size < len(rest):
+            # A line longer than asked for: hand it out in pieces, without copying the rest each time.
+            self._rest = memoryview(rest)[size:]
+            return bytes(rest[:size])
+        self._rest = b""
+        return bytes(rest) if isinstance(rest, memoryview) else rest
 
 
-def _term(term: object, where: Callable[[], str]) -> Obj:
-    """The index term of a pyoxigraph object (a literal, blank node or IRI)."""
-    if isinstance(term, ox.Literal):
-        if term.direction is not None:
-            raise ValidationError([Problem(where(), "a literal with a base direction (RDF 1.2, "
-                                           f"{term.language}--{term.direction}) is not read; drop the direction")])
-        if term.language is not None:
-            return Lit(term.value, None, term.language)
-        datatype = term.datatype.value
-        return Lit(term.value, None if datatype == _XSD_STRING else datatype)
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    raise ValidationError([Problem(where(), "a triple term (RDF 1.2 '<<( ... )>>' or '<< ... >>') is not read; "
-                                   "state the triple itself")])
+def _triple_term(index: Index, reader: _LineReader) -> NoReturn:
+    raise ValidationError([Problem(f"{index.source}:{reader.line}", "a triple term (RDF 1.2 '<<( ... )>>' or "
+                                   "'<< ... >>') is not read; state the triple itself")])
+
+
+def _lang_literal(term: ox.Literal, index: Index, reader: _LineReader) -> Lit:
+    if term.direction is not None:
+        raise ValidationError([Problem(f"{index.source}:{reader.line}", "a literal with a base direction (RDF 1.2, "
+                                       f"@{term.language}--{term.direction}) is not read; drop the direction")])
+    return Lit(term.value, None, term.language)
 
 
 def _syntax_problem(exc: SyntaxError, source: str, syntax: Syntax) -> Problem:
@@ -162,27 +155,41 @@ def _parse_stream(stream: BinaryIO, index: Index, syntax: Syntax, base: str | No
     """Parse ``stream`` into ``index``; raise :class:`ValidationError` at the first syntax error."""
     assert syntax.format is not None
     reader = _LineReader(stream)
-    add = index.add
-    reported = 0
-
-    def where() -> str:
-        return f"{index.source}:{reader.line}"
-
+    add, shared = index.add, index.strings.setdefault
+    named, blank, literal = ox.NamedNode, ox.BlankNode, ox.Literal
     count = 0
+    reported = stream.tell()
+    obj: Obj
     try:
-        for s, p, o, _graph in ox.parse(input=cast(BinaryIO, reader), format=syntax.format,
-                                            base_iri=base):
-            subject = _term(s, where)
-            assert isinstance(subject, str)  # pyoxigraph subjects are IRIs, blank nodes or triple terms
-            add(subject, p.value, _term(o, where), reader.line)
+        # The hot loop (a million triples): type() tests rather than isinstance, one shared string per IRI.
+        for quad in ox.parse(input=cast(BinaryIO, reader), format=syntax.format, base_iri=base):
+            s, o = quad.subject, quad.object
+            kind = type(s)
+            subject = s.value if kind is named else "_:" + s.value if kind is blank else _triple_term(index, reader)
+            kind = type(o)
+            if kind is named:
+                value = o.value
+                obj = shared(value, value)
+            elif kind is literal:
+                if o.language is None:
+                    datatype = o.datatype.value
+                    obj = Lit(o.value, None if datatype == _XSD_STRING else shared(datatype, datatype))
+                else:
+                    obj = _lang_literal(o, index, reader)
+            elif kind is blank:
+                obj = "_:" + o.value
+            else:
+                _triple_term(index, reader)
+            add(subject, quad.predicate.value, obj, reader.line)
             count += 1
             if tick is not None and count % _TICK_EVERY == 0:
-                tick(reader.bytes - reported)
-                reported = reader.bytes
+                now = stream.tell()
+                tick(now - reported)
+                reported = now
     except SyntaxError as exc:
         raise ValidationError([_syntax_problem(exc, index.source, syntax)]) from None
     if tick is not None:
-        tick(reader.bytes - reported)
+        tick(stream.tell() - reported)
 
 
 def parse_turtle(text: str, source: str, *, base: str = "") -> Index:
