@@ -79,8 +79,8 @@ def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, i
     root = upload.parent
     target = _unzip(upload, root / "bundle", settings) if is_zip else upload
     if not holder.load_lock.acquire(timeout=settings.load_timeout_s):
-        raise APIProblem(503, "another load is still running; try again shortly",
-                         headers={"Retry-After": str(_RETRY_AFTER_S)})
+        raise APIProblem(503, "another load is still running; try again shortly", slug="load-in-progress",
+                         title="Another load is running", headers={"Retry-After": str(_RETRY_AFTER_S)})
     try:
         try:
             report = load_paths(store, [target], timeout_s=settings.load_timeout_s)

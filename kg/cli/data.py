@@ -20,7 +20,8 @@ __all__ = ["load", "stats"]
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(
-        help="Bundle folders, CSV or JSON Lines files, or RDF (.ttl, .nt, .jsonld).", show_default=False)],
+        help="Bundle folders, CSV or JSON Lines files, or RDF (.ttl, .nt, .nq, .trig, .jsonld).",
+        show_default=False)],
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,

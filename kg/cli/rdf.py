@@ -1,6 +1,6 @@
 """``kg export`` (the graph as RDF) and ``kg validate`` (check data without loading it).
 
-``kg load FILE.ttl|.nt|.jsonld`` needs nothing here: the loader reads RDF files
+``kg load FILE.ttl|.nt|.nq|.trig|.jsonld`` needs nothing here: the loader reads RDF files
 itself (:mod:`kg.rdf.reader`).
 """
 
@@ -106,8 +106,8 @@ def _check(store: Store, paths: list[Path], timeout: float | None) -> tuple[list
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Bundle folders, CSV, JSON Lines, Turtle, N-Triples or "
-                                                     "JSON-LD files.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Bundle folders, CSV, JSON Lines, Turtle, N-Triples, N-Quads, "
+                                                     "TriG or JSON-LD files.", show_default=False)],
     engine: Annotated[ShaclEngine, typer.Option(help="SHACL engine for RDF files: fast (default) or pyshacl "
                                                      "(the slow reference).")] = ShaclEngine.fast,
     timeout: Annotated[float | None, typer.Option(

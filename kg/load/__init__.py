@@ -65,7 +65,7 @@ def load_paths(store: Store, paths: Iterable[Path | str], *, phase: Phase | None
     row or reference is wrong, :class:`~kg.errors.LoadTimeout` (and writes
     nothing) when validation takes longer than ``timeout_s`` seconds; the
     write itself is never cut short. Supply loops with no source in the data
-    are returned as warnings, not errors (DESIGN.md "Baseline").
+    are returned as warnings, not errors (docs/cascade.md, "Baseline errors").
     """
     phase = phase or Phase()
     plan: LoadPlan = build_plan(paths, store, progress=phase.reading, timeout_s=timeout_s)

@@ -69,3 +69,14 @@ def test_validation_past_the_time_limit_is_413_and_frees_the_slot(store: Store, 
             assert r.status_code == 413, r.text
             assert "did not finish within 1e-06 s" in r.json()["detail"], r.text
     assert _state(store) == before
+
+
+def test_a_load_waiting_past_the_time_limit_for_another_is_503(store: Store, city: City) -> None:
+    app = create_app(settings_for(store.url, load_timeout_s=0.05), store=store)
+    body = _zip({p.name: p.read_bytes() for p in sorted(city.bundle.iterdir())})
+    with TestClient(app) as client:
+        lock = app.state.store_holder.load_lock
+        with lock:  # a load is running
+            r = _post(client, body)
+        assert r.status_code == 503 and r.headers["retry-after"], r.text
+        assert r.json()["type"].endswith("/load-in-progress")
