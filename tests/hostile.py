@@ -58,6 +58,12 @@ CASES: dict[str, Case] = {
     "JSON-LD nested 100,000 deep": Case(
         {"city.jsonld": '{"@context": {"p": "http://x/p"}, "@id": "http://x/s", "p": ' + "[" * 100_000
          + "]" * 100_000 + "}"}, r"city\.jsonld:1:\d+", "JSON syntax error"),
+    "JSON-LD with an http: context": Case(
+        {"city.jsonld": '{"@context": "http://127.0.0.1:9/context.jsonld",\n "@id": "http://x/s", "p": "o"}'},
+        r"city\.jsonld:1", "never fetched"),
+    "JSON-LD with a file: context": Case(
+        {"city.jsonld": '{"@id": "http://x/s",\n "@context": ["file:///etc/hostname", {"p": "http://x/p"}]}'},
+        r"city\.jsonld:2", "never fetched"),
     "an id holding NUL": Case({"city.jsonl": _region_line("a\x00b")}, r"city\.jsonl:1", "U+0000"),
     "an id holding ESC": Case({"city.jsonl": _region_line("a\x1b[2Jb")}, r"city\.jsonl:1", "U+001B"),
     "an id holding RLO": Case({"city.jsonl": _region_line("abc\u202egpj.exe")}, r"city\.jsonl:1",
