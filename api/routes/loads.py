@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -78,10 +80,7 @@ async def load(request: Request, settings: SettingsDep, store: StoreDep, holder:
 def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, is_zip: bool) -> LoadReport:
     root = upload.parent
     target = _unzip(upload, root / "bundle", settings) if is_zip else upload
-    if not holder.load_lock.acquire(timeout=settings.load_timeout_s):
-        raise APIProblem(503, "another load is still running; try again shortly", slug="load-in-progress",
-                         title="Another load is running", headers={"Retry-After": str(_RETRY_AFTER_S)})
-    try:
+    with _load_slot(holder, settings):
         try:
             report = load_paths(store, [target], timeout_s=settings.load_timeout_s)
         except LoadTimeout as exc:
@@ -98,10 +97,20 @@ def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, i
                              title="Invalid data") from None
         finally:
             holder.forget_snapshot()  # a load cut short may have written part of it (Neo4j)
-    finally:
-        holder.load_lock.release()
     return LoadReport(counts=report.counts, warnings=[_relative(w, target) for w in report.warnings],
                       sources=report.sources, version=report.version)
+
+
+@contextmanager
+def _load_slot(holder: StoreHolder, settings: Settings) -> Iterator[None]:
+    """The process's one load slot, waited for up to ``KG_LOAD_TIMEOUT_S`` (503 past it)."""
+    if not holder.load_lock.acquire(timeout=settings.load_timeout_s):
+        raise APIProblem(503, "another load is still running; try again shortly", slug="load-in-progress",
+                         title="Another load is running", headers={"Retry-After": str(_RETRY_AFTER_S)})
+    try:
+        yield
+    finally:
+        holder.load_lock.release()
 
 
 def _relative(problem: Problem, target: Path) -> Problem:
