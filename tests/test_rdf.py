@@ -404,7 +404,7 @@ def test_fast_engine_agrees_with_pyshacl_on_a_damaged_city(city: SQLiteStore, tm
     assert fast == reference, f"fast only: {sorted(fast - reference)}\npyshacl only: {sorted(reference - fast)}"
 
 
-def test_jsonld_outside_the_fast_path_is_read_by_rdflib(tmp_path: Path) -> None:
+def test_jsonld_outside_the_fast_path_is_read_by_pyoxigraph(tmp_path: Path) -> None:
     doc = {"@context": {"ckg": str(CKG), "pop": {"@id": "ckg:population"}},
            "@graph": [{"@id": "urn:x:R1", "@type": "ckg:ResidentialArea", "ckg:id": "R1", "pop": 42}]}
     path = tmp_path / "native.jsonld"
