@@ -65,6 +65,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from kg.analysis.cascade import gather
+from kg.analysis.forest import SpanningForest
 from kg.analysis.graph import GraphSnapshot
 from kg.ontology import load_ontology
 
@@ -103,6 +104,9 @@ class Coupling:
     """Links as CSR by position, each stored once, from its smaller end: ``link_to[link_ptr[p]:link_ptr[p+1]]``."""
     link_from: IntArray
     link_to: IntArray
+    nbr_ptr: IntArray
+    """Links again, as a symmetric CSR: the neighbours of ``p`` are ``nbr[nbr_ptr[p]:nbr_ptr[p+1]]``."""
+    nbr: IntArray
     group_owner: IntArray
     """Per group: the position of the asset that needs it."""
     group_size: IntArray
@@ -217,29 +221,122 @@ class Coupling:
         """The functional set after removing the first ``counts[i]`` assets of ``order``, for each ``i``.
 
         ``order`` holds asset indexes; ``counts`` must not decrease. ``incremental=False`` computes
-        every point from scratch (the plain method the incremental one is checked against).
+        every point from scratch with connected-components rounds (the plain method the incremental
+        one is checked against).
         """
         removal = self.position[np.asarray(order, dtype=np.int64)]
-        survivors = np.ones(self.n, dtype=bool)
-        live_survivors = self.group_size.copy()
-        alive: BoolArray | None = None
-        live = live_survivors
+        state = _Sweep(self, trees=incremental)
         done = 0
         for count in counts:
             new = removal[done:count]
             done = count
-            gone = new[survivors[new]]
-            survivors[gone] = False
-            self.fail_dependents(survivors, live_survivors, gone)
-            exact = False
-            if alive is not None and incremental:
-                gone = new[alive[new]]
-                alive[gone] = False
-                self.settle(alive, live, gone)
-                exact = self.certified(alive, survivors)
-            if alive is None or not exact:
-                alive, live = self.from_scratch(survivors, live_survivors)
-            yield SweepPoint(int(alive.sum()), int(self.population[alive].sum()), not exact)
+            state.remove(new)
+            exact = incremental and state.update(new)
+            if not exact:
+                state.restart()
+            yield SweepPoint(int(state.alive.sum()), int(self.population[state.alive].sum()), not exact)
+
+
+class _Sweep:
+    """The state of one sweep: the survivors of the dependency rule alone, and the functional set.
+
+    With ``trees``, both keep spanning forests of their linked layers' components, so a round's
+    giant-component step costs work in proportion to the trees it disturbs; the survivors'
+    forest gives the first round of a from-scratch point, and a copy of it the functional set's.
+    """
+
+    def __init__(self, coupling: Coupling, *, trees: bool) -> None:
+        self.c = coupling
+        self.survivors = np.ones(coupling.n, dtype=bool)
+        self.live_survivors = coupling.group_size.copy()
+        self.alive = self.survivors
+        self.live = self.live_survivors
+        self.started = False
+        in_links = coupling.linked[coupling.layer_of]
+        self.trees = SpanningForest(coupling.nbr_ptr, coupling.nbr, in_links) if trees else None
+        self.functional_trees = self.trees
+        self.kept = np.full(len(coupling.layer_names), -1, dtype=np.int64)
+        """Per linked layer: the label of its component in the functional set's forest."""
+
+    def remove(self, new: IntArray) -> None:
+        """Remove ``new`` from the survivors of the dependency rule (and their forest)."""
+        gone = new[self.survivors[new]]
+        self.survivors[gone] = False
+        failed = self.c.fail_dependents(self.survivors, self.live_survivors, gone)
+        if self.trees is not None:
+            self.trees.delete(np.concatenate((gone, failed)))
+
+    def update(self, new: IntArray) -> bool:
+        """Fail ``new`` in the functional set, settle, and tell whether the result is certified."""
+        if not self.started:
+            return False
+        gone = new[self.alive[new]]
+        self.alive[gone] = False
+        self.settle(gone)
+        return self.c.certified(self.alive, self.survivors)
+
+    def settle(self, dead: IntArray) -> None:
+        """Rounds from the just-failed ``dead``: dependencies, then each changed layer's largest component."""
+        assert self.functional_trees is not None
+        while dead.size:
+            failed = self.c.fail_dependents(self.alive, self.live, dead)
+            cut = self.functional_trees.delete(np.concatenate((dead, failed)))
+            dead = self.keep_largest(cut)
+
+    def keep_largest(self, cut: IntArray) -> IntArray:
+        """After a deletion cut ``cut`` off its components: keep each layer's largest piece, fail the rest."""
+        forest = self.functional_trees
+        assert forest is not None
+        if not cut.size:
+            return _EMPTY
+        labels = np.unique(forest.comp[cut])
+        layers = self.c.layer_of[forest.first[labels]]
+        lost = []
+        for x in np.unique(layers).tolist():
+            pieces = labels[layers == x]
+            main = int(self.kept[x])
+            best = _largest(forest, self.c, x, pieces if main < 0 else np.append(pieces, main))
+            self.kept[x] = best
+            losers = pieces[pieces != best]
+            lost.append(cut[np.isin(forest.comp[cut], losers)])
+            if main >= 0 and best != main and forest.size[main] > 0:
+                lo, hi = int(self.c.layer_start[x]), int(self.c.layer_start[x + 1])
+                lost.append(lo + np.flatnonzero(forest.member[lo:hi] & (forest.comp[lo:hi] == main)))
+        failed = np.concatenate(lost)
+        forest.drop(failed)
+        self.alive[failed] = False
+        return failed
+
+    def restart(self) -> None:
+        """The functional set from scratch: rounds from the survivors of the dependency rule."""
+        self.started = True
+        if self.trees is None:
+            self.alive, self.live = self.c.from_scratch(self.survivors, self.live_survivors)
+            return
+        forest = self.trees
+        in_links = self.c.linked[self.c.layer_of]
+        for x in np.flatnonzero(self.c.linked).tolist():
+            alive_labels = np.flatnonzero(forest.size > 0)
+            in_x = alive_labels[self.c.layer_of[forest.first[alive_labels]] == x]
+            self.kept[x] = _largest(forest, self.c, x, in_x) if in_x.size else -1
+        chosen = np.zeros(len(forest.size) + 1, dtype=bool)  # the extra last entry: label -1, no component
+        chosen[self.kept[self.kept >= 0]] = True
+        self.alive = self.survivors & (~in_links | chosen[forest.comp])
+        self.live = self.live_survivors.copy()
+        self.functional_trees = forest.copy(self.alive)
+        self.settle(np.flatnonzero(self.survivors & ~self.alive))
+
+
+def _largest(forest: SpanningForest, coupling: Coupling, x: int, labels: IntArray) -> int:
+    """The largest of the components ``labels`` of layer ``x``: most nodes, then the smallest node now in it."""
+    sizes = forest.size[labels]
+    tied = labels[sizes == sizes.max()]
+    if len(tied) == 1:
+        return int(tied[0])
+    lo, hi = int(coupling.layer_start[x]), int(coupling.layer_start[x + 1])
+    nodes = np.flatnonzero(forest.member[lo:hi])
+    holder = forest.comp[lo:hi][nodes]
+    return int(holder[np.isin(holder, tied)][0])
 
 
 def _build(snap: GraphSnapshot) -> Coupling:
@@ -269,6 +366,10 @@ def _build(snap: GraphSnapshot) -> Coupling:
     link_from, link_to = link_from[~loop], link_to[~loop]
     link_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(link_from, minlength=n), out=link_ptr[1:])
+    ends = np.concatenate((link_from, link_to))
+    nbr = np.concatenate((link_to, link_from))[np.argsort(ends, kind="stable")]
+    nbr_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ends, minlength=n), out=nbr_ptr[1:])
 
     cross = ~same
     keyed = np.unique(snap.dep_group[cross].astype(np.int64) * max(n, 1) + position[provider[cross]])
@@ -288,6 +389,8 @@ def _build(snap: GraphSnapshot) -> Coupling:
         link_ptr=link_ptr,
         link_from=link_from.astype(np.int64),
         link_to=link_to.astype(np.int64),
+        nbr_ptr=nbr_ptr,
+        nbr=nbr.astype(np.int64),
         group_owner=group_owner,
         group_size=np.bincount(group_index, minlength=len(groups)).astype(np.int64),
         served_ptr=served_ptr,
