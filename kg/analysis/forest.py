@@ -77,7 +77,7 @@ class SpanningForest:
         twin.parent, twin.comp = self.parent.copy(), self.comp.copy()
         twin.size, twin.first = self.size.copy(), self.first
         twin._mark = np.zeros(len(self.member), dtype=bool)
-        twin._child_ptr, twin._child = self._child_ptr, self._child
+        twin._child_ptr, twin._child, twin._child_count = self._child_ptr, self._child, self._child_count
         twin._moved, twin._moved_to = self._moved, self._moved_to
         return twin
 
@@ -118,14 +118,15 @@ class SpanningForest:
     def _index_children(self) -> None:
         kids = np.flatnonzero(self.member & (self.parent >= 0))
         self._child = kids[np.argsort(self.parent[kids], kind="stable")]
+        self._child_count = np.bincount(self.parent[kids], minlength=len(self.member))
         self._child_ptr = np.zeros(len(self.member) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.parent[kids], minlength=len(self.member)), out=self._child_ptr[1:])
+        np.cumsum(self._child_count, out=self._child_ptr[1:])
         self._moved, self._moved_to = _EMPTY, _EMPTY
 
     def children_of(self, nodes: IntArray) -> IntArray:
         """The tree children of ``nodes`` (members or not), possibly with repeats."""
         kids = self._child[gather(self._child_ptr, nodes)]
-        kids = kids[self.parent[kids] == np.repeat(nodes, np.diff(self._child_ptr)[nodes])]
+        kids = kids[self.parent[kids] == np.repeat(nodes, self._child_count[nodes])]
         if self._moved.size:
             moved = np.isin(self._moved_to, nodes) & (self.parent[self._moved] == self._moved_to)
             kids = np.concatenate((kids, self._moved[moved]))
@@ -171,6 +172,6 @@ class SpanningForest:
         moved = orphans[self.parent[orphans] >= 0]  # every orphan has a new parent, or is a new root
         self._moved = np.concatenate((self._moved, moved))
         self._moved_to = np.concatenate((self._moved_to, self.parent[moved]))
-        if len(self._moved) > max(4096, len(self._child) // 16):
+        if len(self._moved) > max(4096, len(self._child) // 4):
             self._index_children()
         return cut

@@ -23,24 +23,31 @@ Computing a curve
 -----------------
 Along one removal order the removed sets are nested, but the functional set is
 not monotone: when the largest component breaks up, another component may
-become the largest. This module therefore recomputes a point from scratch
-(:meth:`Coupling.from_scratch`, rounds as above, each round one vectorised
-connected-components pass per changed layer) only when it cannot prove that a
-cheaper update gives the same answer:
+become the largest. So a point is computed from scratch
+(:meth:`Coupling.from_scratch`: the rounds above, each giant step one
+vectorised connected-components pass per changed layer) unless a cheaper update
+is proven to give the same answer:
 
-* ``D`` (the assets that survive the *dependencies* rule alone) shrinks
-  monotonically; it is updated from the newly removed assets only.
+* ``D``, the assets that survive the *dependencies* rule alone, only shrinks;
+  it is updated from the newly removed assets.
 * The update starts from the previous point's functional set ``F`` less the
-  newly removed assets and runs the same rounds. Its result ``F'`` is the
-  greatest fixed point of the rules with each layer's component *anchored* at
-  an asset of ``F'`` (monotone rules, so any order of failures gives it).
-* Certificate: if, in every linked layer with assets in ``D``, ``F'`` is not
-  empty and is larger than every connected set of ``D``'s assets of that layer
-  outside ``F'``, then every round of the from-scratch computation keeps the
-  component containing ``F'`` (it holds ``F'``; any other lies outside it), so
-  from scratch reaches the same anchored fixed point: ``F'``. The check is a
-  count (``|D ∩ X| - |F'_X| < |F'_X|``) and, only when that fails, one
-  connected-components pass over ``(D ∖ F') ∩ X``.
+  newly removed assets and runs the same rounds, with each layer's components
+  kept as spanning trees (:class:`~kg.analysis.forest.SpanningForest`), so a
+  round costs work in proportion to the trees its failures disturb. Its result
+  ``F'`` is the greatest fixed point of the rules with each layer's component
+  *anchored* at an asset of ``F'`` (monotone rules: any order of failures
+  reaches it, and so does the from-scratch computation if it always keeps the
+  component holding ``F'``).
+* Certificate: if in every linked layer with assets in ``D`` the part ``F'_X``
+  is not empty and is larger than every connected set of ``D``'s assets of that
+  layer outside it, every from-scratch round keeps the component containing
+  ``F'_X`` (it holds ``F'_X``, any other lies outside it), so from scratch
+  reaches ``F'`` too. The check is a count (``|D ∩ X| - |F'_X| < |F'_X|``)
+  and, only when that fails, one connected-components pass over ``(D ∖ F') ∩ X``.
+
+Before the collapse of the giant components nearly every point is certified;
+after it the functional set is a small cluster that can jump from point to
+point, and points are computed from scratch.
 
 Glossary
 --------
@@ -240,52 +247,45 @@ class Coupling:
 class _Sweep:
     """The state of one sweep: the survivors of the dependency rule alone, and the functional set.
 
-    With ``trees``, both keep spanning forests of their linked layers' components, so a round's
-    giant-component step costs work in proportion to the trees it disturbs; the survivors'
-    forest gives the first round of a from-scratch point, and a copy of it the functional set's.
+    With ``trees``, the functional set keeps a spanning forest of its linked layers' components,
+    so an incremental round's giant-component step costs work in proportion to the trees it
+    disturbs. A point computed from scratch uses connected-components rounds; its result gets a
+    forest only when the next point's update has a chance to be certified (every linked layer's
+    functional part holds more than half of its survivors), as it has before the collapse.
     """
 
     def __init__(self, coupling: Coupling, *, trees: bool) -> None:
         self.c = coupling
+        self.trees = trees
         self.survivors = np.ones(coupling.n, dtype=bool)
         self.live_survivors = coupling.group_size.copy()
         self.alive = self.survivors
         self.live = self.live_survivors
-        self.started = False
-        in_links = coupling.linked[coupling.layer_of]
-        self.trees = SpanningForest(coupling.nbr_ptr, coupling.nbr, in_links) if trees else None
-        self.functional_trees = self.trees
+        self.forest: SpanningForest | None = None
         self.kept = np.full(len(coupling.layer_names), -1, dtype=np.int64)
-        """Per linked layer: the label of its component in the functional set's forest."""
+        """Per linked layer: the label of its functional component in ``forest``."""
 
     def remove(self, new: IntArray) -> None:
-        """Remove ``new`` from the survivors of the dependency rule (and their forest)."""
+        """Remove ``new`` from the survivors of the dependency rule."""
         gone = new[self.survivors[new]]
         self.survivors[gone] = False
-        failed = self.c.fail_dependents(self.survivors, self.live_survivors, gone)
-        if self.trees is not None:
-            self.trees.delete(np.concatenate((gone, failed)))
+        self.c.fail_dependents(self.survivors, self.live_survivors, gone)
 
     def update(self, new: IntArray) -> bool:
         """Fail ``new`` in the functional set, settle, and tell whether the result is certified."""
-        if not self.started:
+        if self.forest is None:
             return False
         gone = new[self.alive[new]]
         self.alive[gone] = False
-        self.settle(gone)
-        return self.c.certified(self.alive, self.survivors)
-
-    def settle(self, dead: IntArray) -> None:
-        """Rounds from the just-failed ``dead``: dependencies, then each changed layer's largest component."""
-        assert self.functional_trees is not None
-        while dead.size:
+        dead = gone
+        while dead.size:  # rounds: dependencies, then each changed layer's largest component
             failed = self.c.fail_dependents(self.alive, self.live, dead)
-            cut = self.functional_trees.delete(np.concatenate((dead, failed)))
-            dead = self.keep_largest(cut)
+            dead = self.keep_largest(self.forest.delete(np.concatenate((dead, failed))))
+        return self.c.certified(self.alive, self.survivors)
 
     def keep_largest(self, cut: IntArray) -> IntArray:
         """After a deletion cut ``cut`` off its components: keep each layer's largest piece, fail the rest."""
-        forest = self.functional_trees
+        forest = self.forest
         assert forest is not None
         if not cut.size:
             return _EMPTY
@@ -297,8 +297,7 @@ class _Sweep:
             main = int(self.kept[x])
             best = _largest(forest, self.c, x, pieces if main < 0 else np.append(pieces, main))
             self.kept[x] = best
-            losers = pieces[pieces != best]
-            lost.append(cut[np.isin(forest.comp[cut], losers)])
+            lost.append(cut[np.isin(forest.comp[cut], pieces[pieces != best])])
             if main >= 0 and best != main and forest.size[main] > 0:
                 lo, hi = int(self.c.layer_start[x]), int(self.c.layer_start[x + 1])
                 lost.append(lo + np.flatnonzero(forest.member[lo:hi] & (forest.comp[lo:hi] == main)))
@@ -308,23 +307,20 @@ class _Sweep:
         return failed
 
     def restart(self) -> None:
-        """The functional set from scratch: rounds from the survivors of the dependency rule."""
-        self.started = True
-        if self.trees is None:
-            self.alive, self.live = self.c.from_scratch(self.survivors, self.live_survivors)
+        """The functional set from scratch (connected-components rounds); a forest of it if worth one."""
+        self.alive, self.live = self.c.from_scratch(self.survivors, self.live_survivors)
+        self.forest = None
+        if not self.trees:
             return
-        forest = self.trees
-        in_links = self.c.linked[self.c.layer_of]
-        for x in np.flatnonzero(self.c.linked).tolist():
-            alive_labels = np.flatnonzero(forest.size > 0)
-            in_x = alive_labels[self.c.layer_of[forest.first[alive_labels]] == x]
-            self.kept[x] = _largest(forest, self.c, x, in_x) if in_x.size else -1
-        chosen = np.zeros(len(forest.size) + 1, dtype=bool)  # the extra last entry: label -1, no component
-        chosen[self.kept[self.kept >= 0]] = True
-        self.alive = self.survivors & (~in_links | chosen[forest.comp])
-        self.live = self.live_survivors.copy()
-        self.functional_trees = forest.copy(self.alive)
-        self.settle(np.flatnonzero(self.survivors & ~self.alive))
+        c = self.c
+        functional = np.bincount(c.layer_of[self.alive], minlength=len(c.layer_names))
+        survivors = np.bincount(c.layer_of[self.survivors], minlength=len(c.layer_names))
+        if np.any(c.linked & (survivors > 0) & (2 * functional <= survivors)):
+            return
+        self.forest = SpanningForest(c.nbr_ptr, c.nbr, self.alive & c.linked[c.layer_of])
+        self.kept[:] = -1
+        labels = np.flatnonzero(self.forest.size)
+        self.kept[c.layer_of[self.forest.first[labels]]] = labels  # one component per linked layer
 
 
 def _largest(forest: SpanningForest, coupling: Coupling, x: int, labels: IntArray) -> int:
