@@ -101,11 +101,13 @@ class SpanningForest:
         if not nodes.size:
             return
         self._mark[nodes] = True
-        src, dst = self._neighbours(nodes)
+        src, dst = self._neighbours(nodes)  # src ascends with nodes, both directions of every link
         inside = self._mark[dst]
-        local = (np.searchsorted(nodes, src[inside]), np.searchsorted(nodes, dst[inside]))
-        graph = csr_matrix((np.ones(len(local[0]), dtype=np.int8), local), shape=(len(nodes), len(nodes)))
-        count, labels = connected_components(graph, directed=False)
+        indptr = np.zeros(len(nodes) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(np.searchsorted(nodes, src[inside]), minlength=len(nodes)), out=indptr[1:])
+        local = np.searchsorted(nodes, dst[inside]).astype(np.int32)
+        graph = csr_matrix((np.ones(len(local)), local, indptr), shape=(len(nodes), len(nodes)))
+        count, labels = connected_components(graph, directed=True, connection="strong")  # symmetric graph
         _, at = np.unique(labels, return_index=True)  # nodes ascend: at = each component's smallest node
         roots = nodes[at]
         self.comp[nodes] = len(self.size) + labels

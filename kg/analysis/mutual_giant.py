@@ -107,13 +107,11 @@ class Coupling:
     """Per asset index: its position."""
     population: IntArray
     """Per position: the asset's population."""
-    link_ptr: IntArray
-    """Links as CSR by position, each stored once, from its smaller end: ``link_to[link_ptr[p]:link_ptr[p+1]]``."""
-    link_from: IntArray
-    link_to: IntArray
     nbr_ptr: IntArray
-    """Links again, as a symmetric CSR: the neighbours of ``p`` are ``nbr[nbr_ptr[p]:nbr_ptr[p+1]]``."""
+    """Links as a symmetric CSR by position: the neighbours of ``p`` are ``nbr[nbr_ptr[p]:nbr_ptr[p+1]]``."""
     nbr: IntArray
+    nbr_from: IntArray
+    """Per entry of ``nbr``: the position whose neighbour it is."""
     group_owner: IntArray
     """Per group: the position of the asset that needs it."""
     group_size: IntArray
@@ -149,14 +147,17 @@ class Coupling:
     def _labels(self, mask: BoolArray, x: int) -> npt.NDArray[np.int32]:
         """Connected-component labels of layer ``x``'s links among ``mask`` (a layer-local view)."""
         lo, hi = int(self.layer_start[x]), int(self.layer_start[x + 1])
-        e0, e1 = int(self.link_ptr[lo]), int(self.link_ptr[hi])
-        rows, cols = self.link_from[e0:e1] - lo, self.link_to[e0:e1] - lo
+        e0, e1 = int(self.nbr_ptr[lo]), int(self.nbr_ptr[hi])
+        rows, cols = self.nbr_from[e0:e1] - lo, self.nbr[e0:e1] - lo
         keep = mask[rows] & mask[cols]
         size = hi - lo
-        indptr = np.zeros(size + 1, dtype=np.int64)
+        indptr = np.zeros(size + 1, dtype=np.int32)
         np.cumsum(np.bincount(rows[keep], minlength=size), out=indptr[1:])
-        graph = csr_matrix((np.ones(int(indptr[-1]), dtype=np.int8), cols[keep], indptr), shape=(size, size))
-        labels: npt.NDArray[np.int32] = connected_components(graph, directed=False)[1]
+        # Links both ways, float64 weights and int32 indices: SciPy then neither converts nor transposes
+        # the graph, and the strong components of a symmetric graph are its connected components
+        # (about 4x faster than an undirected search over one direction).
+        graph = csr_matrix((np.ones(int(indptr[-1])), cols[keep].astype(np.int32), indptr), shape=(size, size))
+        labels: npt.NDArray[np.int32] = connected_components(graph, directed=True, connection="strong")[1]
         return labels
 
     def keep_largest(self, alive: BoolArray, layers: Sequence[int] | IntArray) -> IntArray:
@@ -360,10 +361,9 @@ def _build(snap: GraphSnapshot) -> Coupling:
     link_from, link_to = pairs // max(n, 1), pairs % max(n, 1)
     loop = link_from == link_to  # a self-dependency makes its layer linked but joins nothing
     link_from, link_to = link_from[~loop], link_to[~loop]
-    link_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(link_from, minlength=n), out=link_ptr[1:])
     ends = np.concatenate((link_from, link_to))
-    nbr = np.concatenate((link_to, link_from))[np.argsort(ends, kind="stable")]
+    by_end = np.argsort(ends, kind="stable")
+    nbr = np.concatenate((link_to, link_from))[by_end]
     nbr_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(ends, minlength=n), out=nbr_ptr[1:])
 
@@ -382,11 +382,9 @@ def _build(snap: GraphSnapshot) -> Coupling:
         layer_of=layer_of,
         position=position,
         population=snap.population[by_position].astype(np.int64),
-        link_ptr=link_ptr,
-        link_from=link_from.astype(np.int64),
-        link_to=link_to.astype(np.int64),
         nbr_ptr=nbr_ptr,
         nbr=nbr.astype(np.int64),
+        nbr_from=ends[by_end].astype(np.int64),
         group_owner=group_owner,
         group_size=np.bincount(group_index, minlength=len(groups)).astype(np.int64),
         served_ptr=served_ptr,
