@@ -80,6 +80,8 @@ __all__ = ["Coupling", "SweepPoint", "coupling"]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _EMPTY = np.zeros(0, dtype=np.int64)
+NEAR = 4
+"""Levels of the search near failures before a giant step falls back to a global pass."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,85 @@ class Coupling:
             failed.append(out)
         return np.concatenate(failed) if failed else _EMPTY
 
+    def cut_off(self, alive: BoolArray, dead: IntArray, x: int, budget: int) -> tuple[IntArray, bool] | None:
+        """The pieces of layer ``x``'s alive assets that the failure of ``dead`` (in ``x``) cut off, found near them.
+
+        ``alive`` must have been one component of ``x`` before ``dead`` failed. Searches breadth-first
+        through alive assets from the alive neighbours of ``dead``, for :data:`NEAR` levels and at most
+        ``budget`` assets. Returns the assets of the pieces to fail and whether the rest may still be
+        split (more than one part of the search reached its last level), or None over budget or when
+        a piece found is not clearly smaller than the rest (the caller then takes the global way).
+        """
+        around = self.nbr[gather(self.nbr_ptr, dead)]
+        frontier = np.unique(around[alive[around]])
+        mark = np.zeros(self.n, dtype=bool)
+        mark[frontier] = True
+        levels = [frontier]
+        for _ in range(NEAR):
+            step = self.nbr[gather(self.nbr_ptr, frontier)]
+            frontier = np.unique(step[alive[step] & ~mark[step]])
+            if not frontier.size:
+                break
+            budget -= len(frontier)
+            if budget < 0:
+                return None
+            mark[frontier] = True
+            levels.append(frontier)
+        region = np.sort(np.concatenate(levels))
+        if not region.size:
+            return _EMPTY, False
+        step = self.nbr[gather(self.nbr_ptr, region)]
+        inside = mark[step]
+        indptr = np.zeros(len(region) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(np.repeat(np.arange(len(region)), np.diff(self.nbr_ptr)[region])[inside],
+                              minlength=len(region)), out=indptr[1:])
+        local = np.searchsorted(region, step[inside]).astype(np.int32)
+        graph = csr_matrix((np.ones(len(local)), local, indptr), shape=(len(region), len(region)))
+        labels = connected_components(graph, directed=True, connection="strong")[1]
+        sizes = np.bincount(labels)
+        open_parts = np.unique(labels[np.searchsorted(region, frontier)]) if frontier.size else _EMPTY
+        lo, hi = int(self.layer_start[x]), int(self.layer_start[x + 1])
+        if not open_parts.size:  # everything explored: the pieces are all there is; keep the largest
+            best = labels[np.flatnonzero(sizes[labels] == sizes.max())[0]]
+            return region[labels != best], False
+        closed = np.ones(len(sizes), dtype=bool)
+        closed[open_parts] = False
+        pieces = region[closed[labels]]
+        rest = int(alive[lo:hi].sum()) - len(pieces)
+        if pieces.size and int(sizes[closed].max()) * 2 >= rest:
+            return None
+        return pieces, len(open_parts) > 1
+
+    def settle_near(self, alive: BoolArray, live: IntArray, dead: IntArray) -> None:
+        """Rounds like :meth:`settle`, whose giant steps look near the failures first.
+
+        A layer whose search near the failures left its rest possibly split gets one global step
+        once the rounds are quiet. The result is the same fixed point of the rules with each layer's
+        component anchored in the result; not necessarily the from-scratch one (see the certificate).
+        """
+        unsure: set[int] = set()
+        while True:
+            while dead.size:
+                gone = np.concatenate((dead, self.fail_dependents(alive, live, dead)))
+                failed = []
+                for x in self.linked_layers(gone).tolist():
+                    lo, hi = int(self.layer_start[x]), int(self.layer_start[x + 1])
+                    near = self.cut_off(alive, gone[(gone >= lo) & (gone < hi)], x, (hi - lo) // 8 + 64)
+                    if near is None:
+                        failed.append(self.keep_largest(alive, [x]))
+                        unsure.discard(x)
+                        continue
+                    pieces, split = near
+                    alive[pieces] = False
+                    failed.append(pieces)
+                    if split:
+                        unsure.add(x)
+                dead = np.concatenate(failed) if failed else _EMPTY
+            if not unsure:
+                return
+            dead = self.keep_largest(alive, sorted(unsure))
+            unsure.clear()
+
     def largest_size(self, mask: BoolArray, x: int) -> int:
         """Size of the largest connected set of layer ``x`` among ``mask`` (a mask over all positions)."""
         local = mask[int(self.layer_start[x]) : int(self.layer_start[x + 1])]
@@ -281,7 +362,7 @@ class _Sweep:
             return False
         gone = new[self.alive[new]]
         self.alive[gone] = False
-        self.c.settle(self.alive, self.live, gone)
+        self.c.settle_near(self.alive, self.live, gone)
         return self.c.certified(self.alive, self.survivors)
 
     def restart(self) -> None:
