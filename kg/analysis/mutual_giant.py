@@ -148,6 +148,9 @@ class Coupling:
     def _labels(self, mask: BoolArray, x: int) -> npt.NDArray[np.int32]:
         """Connected-component labels of layer ``x``'s links among ``mask`` (a layer-local view)."""
         rows, cols, ptr = self._layer_links[x]
+        nodes = np.flatnonzero(mask)
+        if len(nodes) < len(mask) // 8:
+            return self._labels_of_few(mask, nodes, x)
         keep = mask[cols]
         keep &= mask[rows]
         indptr = np.zeros(len(keep) + 1, dtype=np.int32)
@@ -160,6 +163,20 @@ class Coupling:
         labels: npt.NDArray[np.int32] = connected_components(graph, directed=True, connection="strong")[1]
         return labels
 
+    def _labels_of_few(self, mask: BoolArray, nodes: IntArray, x: int) -> npt.NDArray[np.int32]:
+        """:meth:`_labels` when few assets are alive: a graph of those assets alone."""
+        lo = int(self.layer_start[x])
+        step = self.nbr[gather(self.nbr_ptr, nodes + lo)] - lo
+        inside = mask[step]
+        indptr = np.zeros(len(nodes) + 1, dtype=np.int32)
+        owner = np.repeat(np.arange(len(nodes)), self._degree[nodes + lo])
+        np.cumsum(np.bincount(owner[inside], minlength=len(nodes)), out=indptr[1:])
+        local = np.searchsorted(nodes, step[inside]).astype(np.int32)
+        graph = csr_matrix((self._ones[: len(local)], local, indptr), shape=(len(nodes), len(nodes)))
+        labels = np.full(len(mask), -1, dtype=np.int32)
+        labels[nodes] = connected_components(graph, directed=True, connection="strong")[1]
+        return labels
+
     @cached_property
     def _layer_links(self) -> list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]]:
         """Per layer, its links as layer-local (rows, columns, row pointers), both ways, in int32."""
@@ -170,6 +187,10 @@ class Coupling:
             out.append(((self.nbr_from[e0:e1] - lo).astype(np.int32), (self.nbr[e0:e1] - lo).astype(np.int32),
                         (self.nbr_ptr[lo : hi + 1] - e0).astype(np.int32)))
         return out
+
+    @cached_property
+    def _degree(self) -> IntArray:
+        return np.diff(self.nbr_ptr)
 
     @cached_property
     def _ones(self) -> npt.NDArray[np.float64]:
@@ -226,7 +247,7 @@ class Coupling:
         step = self.nbr[gather(self.nbr_ptr, region)]
         inside = mark[step]
         indptr = np.zeros(len(region) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(np.repeat(np.arange(len(region)), np.diff(self.nbr_ptr)[region])[inside],
+        np.cumsum(np.bincount(np.repeat(np.arange(len(region)), self._degree[region])[inside],
                               minlength=len(region)), out=indptr[1:])
         local = np.searchsorted(region, step[inside]).astype(np.int32)
         graph = csr_matrix((np.ones(len(local)), local, indptr), shape=(len(region), len(region)))
