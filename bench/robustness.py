@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 import sys
 import time
@@ -181,6 +182,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", choices=["paper", "curve", "peers", "supply"])
     args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (times are wall-clock)")
     if args.only in (None, "paper"):
         paper(args.paper, args.samples, args.seed)
     if args.only in (None, "curve"):
@@ -189,6 +191,7 @@ def main() -> None:
         peers(args.small, args.seed)
     if args.only in (None, "supply"):
         supply(args.city, args.naive_steps, args.seed)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -31,12 +31,14 @@ is proven to give the same answer:
 * ``D``, the assets that survive the *dependencies* rule alone, only shrinks;
   it is updated from the newly removed assets.
 * The update starts from the previous point's functional set ``F`` less the
-  newly removed assets and runs the same rounds (their giant steps only in the
-  layers that lost assets). Its result
-  ``F'`` is the greatest fixed point of the rules with each layer's component
-  *anchored* at an asset of ``F'`` (monotone rules: any order of failures
-  reaches it, and so does the from-scratch computation if it always keeps the
-  component holding ``F'``).
+  newly removed assets and runs rounds whose giant steps first look near the
+  failures (:meth:`Coupling.cut_off`: a few breadth-first levels find the small
+  pieces cut off), with one global pass per layer at the end if the rest may
+  be split. Its result ``F'`` is the greatest fixed point of the rules with
+  each layer's component *anchored* at an asset of ``F'``: every asset it
+  fails breaks the anchored rules when it fails, and with monotone rules any
+  such order of failures reaches that fixed point; so does the from-scratch
+  computation if every round of it keeps the component holding ``F'``.
 * Certificate: if in every linked layer with assets in ``D`` the part ``F'_X``
   is not empty and is larger than every connected set of ``D``'s assets of that
   layer outside it, every from-scratch round keeps the component containing
