@@ -372,6 +372,8 @@ class _Sweep:
         self.alive = self.survivors
         self.live = self.live_survivors
         self.started = False
+        self.wait = 0
+        self.backoff = 1
 
     def remove(self, new: IntArray) -> None:
         """Remove ``new`` from the survivors of the dependency rule."""
@@ -380,13 +382,23 @@ class _Sweep:
         self.c.fail_dependents(self.survivors, self.live_survivors, gone)
 
     def update(self, new: IntArray) -> bool:
-        """Fail ``new`` in the functional set, settle, and tell whether the result is certified."""
-        if not self.started:
+        """Fail ``new`` in the functional set, settle, and tell whether the result is certified.
+
+        After an update that could not be certified (after a collapse, typically) the next 1, 2,
+        4, ... up to 16 points are computed from scratch without trying one: a failed update
+        costs a whole cascade.
+        """
+        if not self.started or self.wait:
+            self.wait = max(0, self.wait - 1)
             return False
         gone = new[self.alive[new]]
         self.alive[gone] = False
         self.c.settle_near(self.alive, self.live, gone)
-        return self.c.certified(self.alive, self.survivors)
+        if self.c.certified(self.alive, self.survivors):
+            self.backoff = 1
+            return True
+        self.wait, self.backoff = self.backoff, min(2 * self.backoff, 16)
+        return False
 
     def restart(self) -> None:
         """The functional set from scratch."""
