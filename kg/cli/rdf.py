@@ -1,4 +1,4 @@
-"""``kg export`` (the graph as RDF) and ``kg validate`` (check data without loading it).
+"""``kg export`` (the graph as RDF), ``kg validate`` (check data without loading it) and ``kg sparql``.
 
 ``kg load FILE.ttl|.nt|.jsonld`` needs nothing here: the loader reads RDF files
 itself (:mod:`kg.rdf.reader`).
@@ -23,6 +23,7 @@ from kg.errors import KGError, Problem, ValidationError
 from kg.load import build_plan
 from kg.rdf.export import export_rdf
 from kg.rdf.reader import shacl_engine
+from kg.rdf.writers import format_for_path
 from kg.store import Store
 from kg.store.sqlite import SQLiteStore
 
@@ -33,6 +34,7 @@ class RdfFormat(StrEnum):
     ttl = "ttl"
     jsonld = "jsonld"
     nt = "nt"
+    rdfxml = "rdfxml"
 
 
 class ShaclEngine(StrEnum):
@@ -69,8 +71,9 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 @app.command()
 def export(
-    rdf: Annotated[RdfFormat, typer.Option("--rdf", help="Turtle (ttl), JSON-LD (jsonld) or N-Triples (nt).")]
-    = RdfFormat.ttl,
+    rdf: Annotated[RdfFormat | None, typer.Option("--rdf", help="Turtle (ttl), JSON-LD (jsonld), N-Triples (nt) or "
+                                                     "RDF/XML (rdfxml); default: the one -o's suffix names, "
+                                                     "else ttl.", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     region: Annotated[str | None, typer.Option(help="Only this region and everything in it.")] = None,
     agency: Annotated[str | None, typer.Option(help="Only assets of this agency and its branches.")] = None,
@@ -82,9 +85,17 @@ def export(
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
-    """Write the graph, or a subgraph, as RDF in the ckg vocabulary (streamed)."""
+    """Write the graph, or a subgraph, as RDF in the ckg vocabulary (streamed).
+
+    The format follows the suffix of -o (.ttl, .nt, .jsonld, .rdf/.xml/.owl) unless --rdf names
+    it; --rdf naming another format than the suffix is an error.
+    """
+    try:
+        chosen = format_for_path(output, rdf.value if rdf is not None else None)
+    except KGError as exc:
+        fail(str(exc))
     with store_session(store) as s, _output(output) as out:
-        report = export_rdf(s, out, fmt=rdf.value, region=region, agency=agency, around=around,
+        report = export_rdf(s, out, fmt=chosen, region=region, agency=agency, around=around,
                             depth=depth, with_alignment=with_alignment)
     if output is not None:
         data = {"output": str(output), "format": report.format, "triples": report.triples,
