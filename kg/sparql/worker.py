@@ -9,7 +9,8 @@ wrote before. A killed worker leaves nothing half-written behind.
 ``serve FD``
     Answers requests on the socket ``FD`` until it closes. A request is one
     JSON message (``path``, ``query``, ``default_graphs``, ``named_graphs``,
-    ``results``, ``graph``, ``max_rows``, ``prefixes``); the answer is a JSON
+    ``results``, ``graph``, ``max_rows``, ``prefixes``: declared for the query
+    unless it declares them itself, and used in Turtle answers); the answer is a JSON
     header (``ok``, ``kind``, ``format``, ``rows`` or ``error``, ``message``)
     followed by the body bytes.
 ``build DIR ONTOLOGY_FILE ONTOLOGY_GRAPH``
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 from multiprocessing.connection import Connection
 from typing import Any
@@ -68,6 +70,24 @@ def _failure(error: str, message: str) -> tuple[dict[str, Any], bytes]:
     return {"ok": False, "error": error, "message": message}, b""
 
 
+# pyoxigraph names every character class it expected; people need the position and the gist.
+_CHAR_CLASS = re.compile(r"\[(?:'(?:[^'\\]|\\.)*'|[^\]'])*\]")
+
+
+def _tidy(message: str) -> str:
+    """A syntax error with pyoxigraph's character classes shortened (``['%']`` -> ``'%'``)."""
+    def short(found: re.Match[str]) -> str:
+        text = found.group()
+        return "a name character" if "..=" in text else text[1:-1].replace(" | ", " or ")
+    text = re.sub(r"\s+", " ", _CHAR_CLASS.sub(short, message)).strip()
+    where, _, expected = text.partition(": expected one of ")
+    if "Prefix not found" in expected:
+        return f"{where}: an undeclared prefix; declare it with PREFIX (the export's prefixes are declared already)"
+    if expected:
+        return f"{where}: expected one of {', '.join(dict.fromkeys(expected.split(', ')))}"
+    return text
+
+
 def _dataset(request: dict[str, Any]) -> dict[str, Any]:
     """pyoxigraph's dataset arguments: the request's graphs replace the query's FROM / FROM NAMED (SPARQL Protocol)."""
     default, named = request.get("default_graphs"), request.get("named_graphs")
@@ -81,11 +101,11 @@ def answer(store: ox.Store, request: dict[str, Any]) -> tuple[dict[str, Any], by
     """Run one request against ``store``: the answer's header and body."""
     text, limit = request["query"], int(request["max_rows"])
     try:
-        result = store.query(text, **_dataset(request))
+        result = store.query(text, prefixes=request.get("prefixes") or None, **_dataset(request))
     except SyntaxError as exc:
         if is_update(text):
             return _failure("update", "SPARQL Update")
-        return _failure("syntax", f"not a SPARQL query: {exc}")
+        return _failure("syntax", f"not a SPARQL query: {_tidy(str(exc))}")
     except ValueError as exc:  # a graph name that is not an IRI
         return _failure("syntax", str(exc))
     if isinstance(result, ox.QueryBoolean):
