@@ -417,10 +417,11 @@ def format_for_path(path: str | PurePath | None, fmt: str | None, *, option: str
     --------
     >>> format_for_path("s163.nt", None), format_for_path("city.OWL", None), format_for_path(None, None)
     ('nt', 'rdfxml', 'ttl')
-    >>> format_for_path("x.nt", "ttl")
-    Traceback (most recent call last):
-    ...
-    kg.errors.ValidationError: --rdf: --rdf ttl (Turtle) conflicts with the suffix of x.nt, which means N-Triples; drop --rdf or name the file x.ttl
+    >>> try:
+    ...     format_for_path("x.nt", "ttl")
+    ... except ValidationError as exc:
+    ...     print(exc.problems[0].message)
+    --rdf ttl (Turtle) conflicts with the suffix of x.nt, which means N-Triples; drop --rdf or name the file x.ttl
     """
     if fmt is not None and fmt not in FORMATS:
         raise ValidationError([Problem(option, f"unknown RDF format {fmt!r}; expected one of {', '.join(FORMATS)}")])

@@ -24,6 +24,7 @@ so that a new worker starts in a few tens of milliseconds.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
@@ -47,23 +48,19 @@ class _TooMany(Exception):
     """Raised from inside pyoxigraph's serializer to stop it at the row limit."""
 
 
-class _RowCounter:
-    """A binary sink for TSV results that stops the query after ``limit`` rows (one line per row)."""
+class _RowCounter(io.BytesIO):
+    """A buffer for TSV results that stops the query after ``limit`` rows (one line per row)."""
 
     def __init__(self, limit: int) -> None:
+        super().__init__()
         self.limit = limit
         self.lines = 0
-        self.parts: list[bytes] = []
 
-    def write(self, data: bytes) -> int:
-        self.lines += data.count(b"\n")
+    def write(self, data: Any) -> int:
+        self.lines += bytes(data).count(b"\n")
         if self.lines > self.limit + 1:  # the header line, then one line per row
             raise _TooMany
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing is buffered here."""
+        return super().write(data)
 
 
 def _failure(error: str, message: str) -> tuple[dict[str, Any], bytes]:
@@ -112,7 +109,8 @@ def answer(store: ox.Store, request: dict[str, Any]) -> tuple[dict[str, Any], by
         name = request.get("results")
         if name is None:
             return _failure("not-acceptable", "an ASK query answers with SPARQL results (JSON, XML, CSV or TSV)")
-        return {"ok": True, "kind": "boolean", "format": name, "rows": 1}, result.serialize(format=_RESULTS[name])
+        return {"ok": True, "kind": "boolean", "format": name, "rows": 1}, \
+            result.serialize(format=_RESULTS[name]) or b""
     if isinstance(result, ox.QuerySolutions):
         name = request.get("results")
         if name is None:
@@ -125,12 +123,13 @@ def answer(store: ox.Store, request: dict[str, Any]) -> tuple[dict[str, Any], by
             result.serialize(sink, ox.QueryResultsFormat.TSV)
         except _TooMany:
             return _failure("too-large", "rows")
-        tsv = b"".join(sink.parts)
+        tsv = sink.getvalue()
         rows = max(tsv.count(b"\n") - 1, 0)
         if name == "tsv":
             return {"ok": True, "kind": "solutions", "format": name, "rows": rows}, tsv
         again = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-        return {"ok": True, "kind": "solutions", "format": name, "rows": rows}, again.serialize(format=_RESULTS[name])
+        return {"ok": True, "kind": "solutions", "format": name, "rows": rows}, \
+            again.serialize(format=_RESULTS[name]) or b""
     name = request.get("graph")
     if name is None:
         return _failure("not-acceptable", "a CONSTRUCT or DESCRIBE query answers with a graph (Turtle, N-Triples, "
