@@ -71,6 +71,8 @@ class Dataset:
     path: Path
     version: int
     """The store's version the export was read at."""
+    store: int = 0
+    """Which store object it was read from (its ``id``): versions of two stores are not comparable."""
     sources: tuple[int, ...] = ()
     """The versions of the named graph sources."""
     triples: int = 0
@@ -97,7 +99,7 @@ def build_dataset(store: Store, directory: Path, *, sources: Sequence[NamedGraph
         if store.version() == version or attempt == _ATTEMPTS - 1:
             # After the last attempt a busy store still gets a dataset, labelled with the older
             # version, so that the next query asks for a newer one.
-            return Dataset(directory, version, source_versions, triples, time.monotonic() - started)
+            return Dataset(directory, version, id(store), source_versions, triples, time.monotonic() - started)
         shutil.rmtree(directory, ignore_errors=True)
     raise AssertionError("unreachable")
 
@@ -133,7 +135,9 @@ def _run_build(store: Store, directory: Path, sources: Sequence[NamedGraphSource
 
 
 class DatasetCache:
-    """The newest dataset of one store, built on demand in ``root``.
+    """The newest dataset of a store, built on demand in ``root``.
+
+    It keeps one dataset: asked about another store object than the last one, it builds anew.
 
     Parameters
     ----------
@@ -179,7 +183,7 @@ class DatasetCache:
                 if self._closed:
                     raise SparqlError("the SPARQL datasets are shut down")
                 current = self._current
-                if current is not None and current.version >= min_version and \
+                if current is not None and current.store == id(store) and current.version >= min_version and \
                         all(have >= want for have, want in zip(current.sources, sources, strict=True)):
                     current.users += 1
                     return current
@@ -227,16 +231,21 @@ class DatasetCache:
             if old is not None:
                 old.retired = True
             delete = [d for d in (old, dataset if self._closed else None) if d is not None and d.users == 0]
-            self._cond.notify_all()
         for d in delete:
             shutil.rmtree(d.path, ignore_errors=True)
+        with self._cond:  # waiters wake once the old dataset is gone (tests can tell)
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Forget the datasets and delete them (the root too, if this cache made it)."""
         with self._cond:
             self._closed = True
-            if self._current is not None:
-                self._current.retired = True
-            self._current = None
+            current, self._current = self._current, None
+            if current is not None:
+                current.retired = True
+            idle = current is not None and current.users == 0
+        if idle:
+            assert current is not None
+            shutil.rmtree(current.path, ignore_errors=True)
         if self._owned:
             shutil.rmtree(self.root, ignore_errors=True)
