@@ -40,6 +40,7 @@ __all__ = [
     "FORMAT_NAMES",
     "MEDIA_TYPES",
     "SUFFIXES",
+    "XML_FORBIDDEN",
     "JsonLdWriter",
     "NTriplesWriter",
     "RdfXmlWriter",
@@ -47,6 +48,7 @@ __all__ = [
     "TurtleWriter",
     "format_for_path",
     "quote_literal",
+    "split_qname",
 ]
 
 _TYPE = str(RDF.type)
@@ -292,8 +294,8 @@ class JsonLdWriter:
         self.out.write("\n]\n}\n")
 
 
-# XML 1.0 cannot hold these characters at all, not even as character references.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+"""Characters XML 1.0 cannot hold at all, not even as character references (RDF/XML cannot write them)."""
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _XML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;",
                            "\r": "&#13;"})
@@ -303,14 +305,14 @@ _NC_NAME_SUFFIX = re.compile(f"[{_NC_START}][{_NC_START}\\-.0-9\xb7\u0300-\u036f
 
 
 @lru_cache(maxsize=4096)
-def _split_qname(iri: str) -> tuple[str, str] | None:
+def split_qname(iri: str) -> tuple[str, str] | None:
     """``(namespace, local name)`` with the longest local name that is an XML NCName, or None."""
     found = _NC_NAME_SUFFIX.search(iri)
     return (iri[:found.start()], found.group()) if found else None
 
 
 def _xml(text: str, table: dict[int, str], where: str) -> str:
-    bad = _NOT_XML.search(text)
+    bad = XML_FORBIDDEN.search(text)
     if bad:
         raise ValidationError([Problem(where, f"character U+{ord(bad.group()):04X} cannot be written in RDF/XML "
                                               "(XML 1.0 forbids it); export as ttl, nt or jsonld")])
@@ -351,7 +353,7 @@ class RdfXmlWriter:
     def _tag(self, predicate: str, subject: str) -> tuple[str, str]:
         tag = self._tags.get(predicate)
         if tag is None:
-            split = _split_qname(predicate)
+            split = split_qname(predicate)
             if split is None:
                 raise ValidationError([Problem(f"<{subject}>", f"the property <{predicate}> cannot be written in "
                                                "RDF/XML (its IRI does not end in an XML name); export as ttl, nt "
