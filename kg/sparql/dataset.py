@@ -21,6 +21,7 @@ dataset, and deletes an older one once no query uses it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import subprocess
@@ -92,16 +93,17 @@ def build_dataset(store: Store, directory: Path, *, sources: Sequence[NamedGraph
         Reading the store failed (e.g. :class:`~kg.errors.StoreUnavailable`).
     """
     started = time.monotonic()
-    for attempt in range(_ATTEMPTS):
+    attempt = 1
+    while True:
         version = store.version()
         source_versions = tuple(s.version(store) for s in sources)
         triples = _run_build(store, directory, sources)
-        if store.version() == version or attempt == _ATTEMPTS - 1:
+        if store.version() == version or attempt == _ATTEMPTS:
             # After the last attempt a busy store still gets a dataset, labelled with the older
             # version, so that the next query asks for a newer one.
             return Dataset(directory, version, id(store), source_versions, triples, time.monotonic() - started)
         shutil.rmtree(directory, ignore_errors=True)
-    raise AssertionError("unreachable")
+        attempt += 1
 
 
 def _run_build(store: Store, directory: Path, sources: Sequence[NamedGraphSource]) -> int:
@@ -118,8 +120,9 @@ def _run_build(store: Store, directory: Path, sources: Sequence[NamedGraphSource
             for source in sources:
                 triples += source.write(store, out)
             out.close()
-        except BrokenPipeError:
-            pass  # the build process died: its exit code and message say why
+        except BrokenPipeError:  # the build process died: its exit code and message say why
+            with contextlib.suppress(OSError):
+                out.close()
         except BaseException:
             process.kill()
             process.wait()
