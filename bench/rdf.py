@@ -25,7 +25,8 @@ CPU figure is the stable one on a shared machine; ratios use it).
    ``$KG_NEO4J_URL``; the store is emptied and loaded with the city; the
    cookbook's ``SHORTEST 1`` query, which also gives the depth, and a plain
    ``[:DEPENDS_ON*]`` one) and CityKG's own ``dependents`` on the snapshot.
-   Median milliseconds per query over the probes, each answer checked equal.
+   Median milliseconds per query over the probes after one untimed pass (warm
+   caches), each answer checked equal.
 
 Every measurement runs in a fresh process, so each peak RSS (``ru_maxrss``)
 belongs to that phase alone; the first line gives the RSS of a process that
@@ -236,6 +237,8 @@ def dependents_three_ways(db: str, neo4j_url: str | None, repeats: int) -> dict[
     times: dict[str, list[float]] = {}
 
     def timed(name: str, run: Callable[[str], set[str]]) -> None:
+        for probe in probes:  # one untimed pass: caches warm, as on a server that has been answering
+            run(probe)
         times[name] = []
         for _ in range(repeats):
             for probe in probes:
