@@ -83,7 +83,7 @@ class Dataset:
 
 
 def build_dataset(store: Store, directory: Path, *, sources: Sequence[NamedGraphSource] = ()) -> Dataset:
-    """Build the dataset of ``store`` in ``directory`` (which must not exist yet).
+    """Build the dataset of ``store`` in ``directory`` (absent or empty).
 
     Raises
     ------
@@ -215,10 +215,15 @@ class DatasetCache:
     def _build(self, store: Store) -> None:
         with self._cond:
             self._builds += 1
-            directory = self.root / f"dataset-{self._builds}"
+            number = self._builds
+        directory: Path | None = None
         try:
+            # A folder of its own even when several server processes share KG_SPARQL_DIR.
+            directory = Path(tempfile.mkdtemp(prefix=f"dataset-{number}-", dir=self.root))
             dataset = build_dataset(store, directory, sources=self.sources)
         except BaseException as exc:
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
             with self._cond:
                 self._failure = exc
                 self._building = False
