@@ -125,12 +125,11 @@ def _problem(exc: SparqlError) -> APIProblem:
 async def _answer(request: Request, parsed: SparqlRequest, store: Store, version: int, settings: Settings,
                   run: RunDep) -> Response:
     service = request.app.state.sparql.get()
-    remaining = max(run.deadline - time.monotonic() - _MARGIN_S, 0.001)
+    deadline = run.deadline - _MARGIN_S
     try:
-        answer: SparqlAnswer = await run(service.query, store, parsed, timeout_s=min(settings.sparql_timeout_s,
-                                                                                     remaining),
+        answer: SparqlAnswer = await run(service.query, store, parsed, timeout_s=settings.sparql_timeout_s,
                                          max_rows=settings.sparql_max_rows, min_version=version,
-                                         build_timeout_s=remaining)
+                                         build_timeout_s=max(deadline - time.monotonic(), 0.001), deadline=deadline)
     except SparqlError as exc:
         raise _problem(exc) from None
     return Response(answer.body, media_type=answer.media_type, headers={"Vary": "Accept"})

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,14 @@ from pathlib import Path
 from kg.rdf.export import export_prefixes
 from kg.rdf.terms import scheme
 from kg.sparql.dataset import DatasetCache, NamedGraphSource
-from kg.sparql.errors import NotAcceptable, QuerySyntaxError, ResultTooLarge, SparqlError, UpdateRefused
+from kg.sparql.errors import (
+    DatasetNotReady,
+    NotAcceptable,
+    QuerySyntaxError,
+    ResultTooLarge,
+    SparqlError,
+    UpdateRefused,
+)
 from kg.sparql.formats import GRAPH_FORMATS, MEDIA_TYPES, RESULT_FORMATS, negotiate
 from kg.sparql.pool import WorkerPool
 from kg.store.base import Store
@@ -93,6 +101,7 @@ class SparqlService:
         max_rows: int = 10_000,
         min_version: int | None = None,
         build_timeout_s: float | None = None,
+        deadline: float | None = None,
     ) -> SparqlAnswer:
         """Answer ``request`` over the graph of ``store``.
 
@@ -111,6 +120,10 @@ class SparqlService:
             version now); the API passes the version its snapshot window vouches for.
         build_timeout_s
             How long to wait for the dataset to be built (default: as long as it takes).
+        deadline
+            A :func:`time.monotonic` time by which the query must be over, whatever waiting for
+            the dataset took (the API passes its request's deadline); the query is stopped at
+            ``timeout_s`` or at the deadline, whichever comes first.
 
         Raises
         ------
@@ -126,6 +139,12 @@ class SparqlService:
             raise NotAcceptable(_not_acceptable(request.accept))
         version = store.version() if min_version is None else min_version
         dataset = self.datasets.acquire(store, min_version=version, timeout_s=build_timeout_s)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.datasets.release(dataset)
+                raise DatasetNotReady("the SPARQL dataset was built too late for this request; try again")
+            timeout_s = min(timeout_s, left)
         try:
             header, body = self.pool.run({
                 "path": str(dataset.path),

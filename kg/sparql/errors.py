@@ -42,7 +42,7 @@ class QueryTimeout(SparqlError):
     """The query ran past its time limit and was stopped (its process killed)."""
 
     def __init__(self, timeout_s: float) -> None:
-        super().__init__(f"the query ran longer than {timeout_s:g} s and was stopped; narrow it (a LIMIT, a more "
+        super().__init__(f"the query ran longer than {timeout_s:.3g} s and was stopped; narrow it (a LIMIT, a more "
                          "specific pattern, a bounded property path)")
         self.timeout_s = timeout_s
 
