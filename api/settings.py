@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     max_unzipped_bytes: int = Field(2 << 30, ge=1024, description="Largest total size of a zip bundle's files.")
     max_zip_files: int = Field(64, ge=1, description="Most files in a zip bundle.")
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond); not loads.")
+    load_timeout_s: float = Field(300.0, gt=0, description="Time limit of validating one load (413 beyond; nothing "
+                                  "is written); also how long a load waits for the one before it (503 beyond).")
     max_depth: int = Field(50, ge=1, description="Largest depth of dependents/dependencies.")
     max_top: int = Field(1000, ge=1, description="Largest top of /v1/criticality.")
     max_samples: int = Field(1000, ge=1, description="Most Monte Carlo samples of a hazard cascade.")

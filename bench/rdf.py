@@ -3,7 +3,8 @@
 Times are wall-clock seconds and CPU seconds of the measuring process (the
 CPU figure is the stable one on a shared machine; ratios use it).
 
-    python bench/rdf.py [--assets 100000] [--seed 7] [--shacl-assets 5000] [--skip-rdflib] [--json FILE]
+    python bench/rdf.py [--assets 100000] [--seed 7] [--shacl-assets 5000] [--parser-assets 20000]
+                        [--skip-rdflib] [--parsers-only] [--json FILE]
                         [--neo4j bolt://HOST:PORT] [--only export|dependents]
 
 1. Export (``kg.rdf.export_rdf``, streamed from a SQLite store) as Turtle,
@@ -17,6 +18,11 @@ CPU figure is the stable one on a shared machine; ratios use it).
 4. SHACL: the fast engine against pyshacl over the whole graph of a
    ``--shacl-assets`` city (pyshacl does not finish in reasonable time at
    100k), and the fast engine alone at ``--assets``.
+5. Parsers: the Turtle and N-Triples exports of a ``--parser-assets`` city
+   (the demo's size) read into the index by pyoxigraph (``kg.rdf.parse``) and by
+   the hand-written parser it replaced, taken from git at :data:`OLD_PARSER`
+   (skipped outside a git checkout): seconds, CPU seconds, peak RSS above an
+   idle process.
 
 5. Transitive dependents of substations, the same question three ways on the
    same city: SPARQL (``ckg:dependsOn+`` over the Oxigraph dataset, through
@@ -40,6 +46,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +56,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+OLD_PARSER = "13f2a842885af23bf135f5bed39af9ce68d7a269"
+"""The last commit with the hand-written Turtle/N-Triples parser (kg/rdf/parse.py) and its JSON-LD module."""
 FORMATS = ("ttl", "nt", "jsonld")
 SUFFIX = {"ttl": ".ttl", "nt": ".nt", "jsonld": ".jsonld"}
 RDFLIB = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
@@ -289,6 +298,65 @@ def dependents_three_ways(db: str, neo4j_url: str | None, repeats: int) -> dict[
     return result
 
 
+def old_parser(out_dir: str) -> str | None:
+    """Write the hand-written parser of :data:`OLD_PARSER` into ``out_dir`` as importable modules.
+
+    Returns ``out_dir``, or None when git or the commit is not at hand.
+    """
+    root = Path(__file__).resolve().parent.parent
+    sources = {}
+    for name in ("parse", "jsonld"):
+        try:
+            sources[name] = subprocess.run(["git", "-C", str(root), "show", f"{OLD_PARSER}:kg/rdf/{name}.py"],
+                                           capture_output=True, check=True, text=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    Path(out_dir, "old_rdf_jsonld.py").write_text(sources["jsonld"], encoding="utf-8")
+    Path(out_dir, "old_rdf_parse.py").write_text(
+        sources["parse"].replace("from kg.rdf.jsonld import", "from old_rdf_jsonld import"), encoding="utf-8")
+    return out_dir
+
+
+def parse_only(path: str, old_dir: str | None) -> dict[str, Any]:
+    """Read ``path`` into the index with pyoxigraph (``old_dir`` None) or with the old parser found there."""
+    if old_dir is None:
+        from kg.rdf.parse import parse_file
+    else:
+        sys.path.insert(0, old_dir)
+        from old_rdf_parse import parse_file  # type: ignore[import-not-found, no-redef]
+    start, cpu = time.perf_counter(), time.process_time()
+    index = parse_file(Path(path))
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu, "triples": index.count}
+
+
+def compare_parsers(tmp: str, assets: int, seed: int, base_rss: float) -> dict[str, Any]:
+    """Section 5: old and new parser on the Turtle and N-Triples exports of an ``assets`` city."""
+    db = str(Path(tmp) / "parsers.db")
+    _isolated(make_store, db, assets, seed)
+    old_dir = old_parser(tmp)
+    results: dict[str, Any] = {"assets": assets, "old_parser": OLD_PARSER if old_dir else None}
+    print(f"\nparsers, {assets:,}-asset city: pyoxigraph (kg.rdf.parse) vs the hand-written parser at "
+          f"{OLD_PARSER[:7]}" + ("" if old_dir else " (not available: no git checkout)"))
+    print(f"{'format':<8}{'triples':>10}{'new s':>8}{'cpu':>7}{'RSS MB':>8}{'old s':>8}{'cpu':>7}{'RSS MB':>8}"
+          f"{'cpu ratio':>11}{'RSS ratio':>11}")
+    for fmt in ("ttl", "nt"):
+        path = str(Path(tmp) / f"parsers{SUFFIX[fmt]}")
+        _isolated(export, db, fmt, path)
+        new = _isolated(parse_only, path, None)
+        new["rss_mb"] = new["peak_rss_mb"] - base_rss
+        row = {"new": new}
+        line = f"{fmt:<8}{new['triples']:>10,}{new['seconds']:8.2f}{new['cpu']:7.2f}{new['rss_mb']:8.0f}"
+        if old_dir:
+            old = _isolated(parse_only, path, old_dir)
+            old["rss_mb"] = old["peak_rss_mb"] - base_rss
+            row["old"] = old
+            line += (f"{old['seconds']:8.2f}{old['cpu']:7.2f}{old['rss_mb']:8.0f}{old['cpu'] / new['cpu']:10.1f}x"
+                     f"{old['rss_mb'] / max(new['rss_mb'], 1):10.1f}x")
+        print(line)
+        results[fmt] = row
+    return results
+
+
 # ---------------------------------------------------------------------- driver
 
 
@@ -297,7 +365,9 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shacl-assets", type=int, default=5_000)
+    parser.add_argument("--parser-assets", type=int, default=20_000, help="city size of the parser comparison")
     parser.add_argument("--skip-rdflib", action="store_true", help="skip rdflib's serializers and parsers")
+    parser.add_argument("--parsers-only", action="store_true", help="only the parser comparison (section 5)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--neo4j", default=os.environ.get("KG_NEO4J_URL"),
                         help="a Neo4j the dependents comparison may empty and load (default $KG_NEO4J_URL)")
@@ -308,6 +378,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kg-bench-rdf-") as tmp:
         base = _isolated(baseline)
         print(f"baseline RSS after importing kg: {base['peak_rss_mb']:.0f} MB")
+        if args.only is None:
+            results["parsers"] = compare_parsers(tmp, args.parser_assets, args.seed, base["peak_rss_mb"])
+        if args.parsers_only:
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+            return
         db = str(Path(tmp) / "city.db")
         made = _isolated(make_store, db, args.assets, args.seed)
         counts = ", ".join(f"{n:,} {t}" for t, n in made["counts"].items())

@@ -7,6 +7,7 @@ traceback and the API renders it as a problem+json body.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,11 +15,28 @@ __all__ = [
     "CypherRefused",
     "ElementNotFound",
     "KGError",
+    "LoadTimeout",
     "Problem",
     "StoreUnavailable",
     "UnsupportedOperation",
     "ValidationError",
+    "visible",
 ]
+
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories a message shows escaped: controls, invisible formatting (bidi overrides), separators."""
+
+
+def visible(text: str) -> str:
+    """``text`` with control, format and line-separator characters escaped (``\\u001b``), safe for a terminal.
+
+    >>> print(visible("a\\x1b[31mb\\u202ec"))
+    a\\u001b[31mb\\u202ec
+    """
+    if text.isprintable():
+        return text
+    return "".join((f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+                   if unicodedata.category(c) in _HIDDEN else c for c in text)
 
 
 class KGError(Exception):
@@ -27,10 +45,18 @@ class KGError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with the input, and where it is."""
+    """One thing wrong with the input, and where it is.
+
+    Both are kept :func:`visible`: they quote what the input holds (an IRI, a
+    value), and what a message prints must not be able to drive a terminal.
+    """
 
     where: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "where", visible(self.where))
+        object.__setattr__(self, "message", visible(self.message))
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
@@ -46,6 +72,17 @@ class ValidationError(KGError):
         if truncated:
             lines.append("... more problems not shown (fix these first)")
         super().__init__("\n".join(lines))
+
+
+class LoadTimeout(KGError):
+    """Validating a load took longer than its time limit; nothing was written."""
+
+    def __init__(self, seconds: float, where: str = "") -> None:
+        self.seconds = seconds
+        self.where = where
+        at = f" (reading {where})" if where else ""
+        super().__init__(f"validation did not finish within the time limit of {seconds:g} s{at}; nothing was "
+                         "written: give the data in smaller parts, or raise the limit")
 
 
 class ElementNotFound(KGError, LookupError):

@@ -1,8 +1,24 @@
 """Validated objects of the city graph: one pydantic model per kind of record.
 
 The models check everything a single record can get wrong (types, ranges,
-levels and classes known to the ontology). References between records are
-checked by :mod:`kg.load`, which sees the whole bundle and the store.
+levels and classes known to the ontology, the characters text may hold, the
+limits below). References between records are checked by :mod:`kg.load`,
+which sees the whole bundle and the store.
+
+What text may hold (docs/data-format.md, "Ids, text and limits"):
+
+* an **id** (and every reference to one) and an extra column's **name**:
+  no control character (Unicode Cc: NUL, ESC, line breaks, ...) and no
+  invisible formatting character (Cf: bidirectional overrides such as U+202E,
+  zero-width characters); at most :data:`MAX_ID_LENGTH` characters;
+* other **text** (names, groups, extra columns' values): tabs and line breaks,
+  but no other control character and no bidirectional override or isolate
+  (U+202A-U+202E, U+2066-U+2069); at most :data:`MAX_TEXT_LENGTH` characters;
+* an extra column's name may not start with ``_`` (names the stores keep for
+  their own bookkeeping, such as Neo4j's ``_props``) nor be ``props``.
+
+The character rules are regular expressions run by pydantic-core (Rust), so
+they cost next to nothing per row.
 
 Examples
 --------
@@ -15,7 +31,9 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -23,15 +41,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_POPULATION",
+    "MAX_TEXT_LENGTH",
+    "PROPS_FIELD",
     "RECORD_TYPES",
+    "RESERVED_PREFIX",
+    "TEXT_RULES",
     "Agency",
     "Asset",
     "Dependency",
     "Exposure",
     "Fragility",
     "HazardZone",
+    "PropName",
     "Record",
     "Region",
+    "TextRule",
 ]
 
 
@@ -55,15 +81,63 @@ def _finite(value: float) -> float:
     return value
 
 
+MAX_ID_LENGTH = 1_000
+"""Longest id (characters): 4,000 UTF-8 bytes at most, well inside what Neo4j can index (8 kB)."""
+MAX_TEXT_LENGTH = 131_072
+"""Longest text value, in any format: the csv module's own field limit."""
+MAX_POPULATION = 1_000_000_000
+"""Most people one asset can serve (sums over a million assets stay far inside 64-bit integers)."""
+RESERVED_PREFIX = "_"
+"""Extra column names starting with this are refused: the stores keep such names for their own use."""
+PROPS_FIELD = "props"
+"""The field that holds a node's extra columns; no column may have this name."""
+
+# Patterns in pydantic-core's (Rust) regex syntax, each with the same rule in Python for messages.
+_ID_PATTERN = r"^[^\p{Cc}\p{Cf}]*$"
+_KEY_PATTERN = r"^(?:[^_\p{Cc}\p{Cf}][^\p{Cc}\p{Cf}]*)?$"
+_TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*$"
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf")
+
+
+def _unsafe_in_text(char: str) -> bool:
+    return (unicodedata.category(char) == "Cc" and char not in "\t\n\r") or "\u202a" <= char <= "\u202e" \
+        or "\u2066" <= char <= "\u2069"
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """What one character rule applies to, what it refuses (in words and as a test of one character)."""
+
+    applies_to: str
+    refuses: str
+    refused: Callable[[str], bool]
+
+
+_ID_CHARS = "control characters (such as a line break, NUL or ESC) or invisible formatting characters (such as " \
+    "U+202E RIGHT-TO-LEFT OVERRIDE or a zero-width space)"
+TEXT_RULES: dict[str, TextRule] = {
+    _ID_PATTERN: TextRule("ids", _ID_CHARS, _hidden),
+    _KEY_PATTERN: TextRule("column names", _ID_CHARS, _hidden),
+    _TEXT_PATTERN: TextRule("text", "control characters other than tab and line breaks, or bidirectional "
+                            "overrides and isolates (U+202A to U+202E, U+2066 to U+2069)", _unsafe_in_text),
+}
+"""Pattern (as pydantic reports it) -> its rule, for the messages of :mod:`kg.load.problems`."""
+
 _ONTOLOGY = load_ontology()
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH,
+                                      pattern=_ID_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH, pattern=_TEXT_PATTERN)]
+PropName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=_KEY_PATTERN)]
 Level = Annotated[str, _one_of("level", _ONTOLOGY.levels, "one of " + ", ".join(_ONTOLOGY.levels))]
 AssetType = Annotated[str, _one_of("asset type", sorted(_ONTOLOGY.asset_types),
                                    "an ontology Asset class such as Substation or Hospital")]
 HazardType = Annotated[str, _one_of("hazard", sorted(_ONTOLOGY.hazard_types))]
 Kind = Annotated[str, _one_of("service kind", _ONTOLOGY.service_kinds)]
 Finite = Annotated[float, AfterValidator(_finite)]
-Props = dict[str, str]
+Props = dict[PropName, Text]
 
 
 class Record(BaseModel):
@@ -80,7 +154,7 @@ class Region(Record):
     table: ClassVar[str] = "regions"
     id: Id
     level: Level
-    name: str | None = None
+    name: Text | None = None
     parent: Id | None = None
     props: Props = Field(default_factory=dict)
 
@@ -96,7 +170,7 @@ class Agency(Record):
 
     table: ClassVar[str] = "agencies"
     id: Id
-    name: str | None = None
+    name: Text | None = None
     level: Level | None = None
     parent: Id | None = None
     jurisdiction: Id | None = None
@@ -115,12 +189,12 @@ class Asset(Record):
     table: ClassVar[str] = "assets"
     id: Id
     type: AssetType
-    name: str | None = None
+    name: Text | None = None
     region: Id | None = None
     agency: Id | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
-    population: Annotated[int, Field(ge=0)] = 0
+    population: Annotated[int, Field(ge=0, le=MAX_POPULATION)] = 0
     props: Props = Field(default_factory=dict)
 
     @property
@@ -135,7 +209,7 @@ class HazardZone(Record):
     table: ClassVar[str] = "hazard_zones"
     id: Id
     hazard: HazardType
-    name: str | None = None
+    name: Text | None = None
     annual_probability: Annotated[float, Field(ge=0, le=1)] | None = None
     region: Id | None = None
     props: Props = Field(default_factory=dict)
@@ -148,7 +222,7 @@ class Dependency(Record):
     dependent: Id
     provider: Id
     kind: Kind
-    group: str = ""
+    group: Text = ""
     buffer_hours: Annotated[Finite, Field(ge=0)] = 0.0
 
     @model_validator(mode="before")

@@ -1,3 +1,3 @@
 """Shared fixtures of the test suite."""
 
-pytest_plugins = ["tests.conftest_stores"]
+pytest_plugins = ["tests.conftest_stores", "tests.guard"]

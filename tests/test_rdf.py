@@ -122,17 +122,23 @@ def test_rdf_loads_into_and_exports_from_every_store(city: SQLiteStore, store: A
     assert again.read_bytes() == exported.read_bytes(), "the same graph must export to the same bytes from any store"
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(lambda t: t.strip() == t)
-_NAME = st.text(st.characters(exclude_categories=("Cs",)), max_size=20).map(str.strip)
-_KEY = _TEXT.filter(lambda k: k not in {"file", "props"} and all(k not in COLUMNS[t] for t in COLUMNS))
+# Ids and column names hold no control (Cc) or format (Cf) character; other text may hold tabs and line
+# breaks but no other control character nor a bidirectional override (kg.model, docs/data-format.md).
+_TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc", "Cf")), min_size=1, max_size=12).filter(
+    lambda t: t.strip() == t)
+_NAME = st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n\r",
+                              exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+                max_size=20).map(str.strip)
+_KEY = _TEXT.filter(lambda k: k not in {"file", "props"} and not k.startswith("_")
+                    and all(k not in COLUMNS[t] for t in COLUMNS))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@example(ids=['a"b', "c\\d", "e\nf", "渝/中#%20."], name='say "hi"\\\n"""', group='g "\\"',
+@example(ids=['a"b', "c\\d", "e\u00a0f", "渝/中#%20."], name='say "hi"\\\n"""', group='g "\\"',
          props={"return period": "a\r\nb"}, lat=-89.99999999999999, fmt="ttl")
 @example(ids=["..", ".", "_:x", "<urn:x>"], name="'''x'''", group="@base", props={"@id": "{}", "prop_x%41": "x"},
          lat=0.1, fmt="jsonld")
-@example(ids=["a b", "🙂", "x\ty", "a\u2028b"], name="\\", group='"', props={"k": 'ends with \\"'}, lat=1e-300,
+@example(ids=["a b", "🙂", "x\u3000y", "a\u2028b"], name="\\", group='"', props={"k": 'ends with \\"'}, lat=1e-300,
          fmt="nt")
 @example(ids=["a&b", "<x>", "x\ry", "渝中"], name="Ba'nan 巴南区", group="]]>", props={"return period": "a\r\nb"},
          lat=0.5, fmt="rdfxml")
@@ -216,7 +222,12 @@ def test_turtle_parser_matches_rdflib_on_tricky_input() -> None:
         for p, values in node.items():
             for o in values:
                 ours.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
-    reference = Graph().parse(data=TRICKY_TURTLE, format="turtle", publicID="http://example.org/doc")
+    reference = Graph()
+    for s, p, o in Graph().parse(data=TRICKY_TURTLE, format="turtle", publicID="http://example.org/doc"):
+        # Language tags are case-insensitive (RDF 1.1 Concepts, 3.3); pyoxigraph lower-cases them, rdflib keeps them.
+        if isinstance(o, Literal) and o.language:
+            o = Literal(str(o), lang=o.language.lower())
+        reference.add((s, p, o))
     only_ours = sorted(str(t) for t in ours - reference)
     assert isomorphic(ours, reference), f"our parser: {len(ours)} triples, rdflib: {len(reference)}; {only_ours[:5]}"
 
@@ -434,7 +445,7 @@ def test_fast_engine_agrees_with_pyshacl_on_a_damaged_city(city: SQLiteStore, tm
     assert fast == reference, f"fast only: {sorted(fast - reference)}\npyshacl only: {sorted(reference - fast)}"
 
 
-def test_jsonld_outside_the_fast_path_is_read_by_rdflib(tmp_path: Path) -> None:
+def test_jsonld_outside_the_fast_path_is_read_by_pyoxigraph(tmp_path: Path) -> None:
     doc = {"@context": {"ckg": str(CKG), "pop": {"@id": "ckg:population"}},
            "@graph": [{"@id": "urn:x:R1", "@type": "ckg:ResidentialArea", "ckg:id": "R1", "pop": 42}]}
     path = tmp_path / "native.jsonld"

@@ -5,15 +5,20 @@ which validates everything before writing anything: any problem answers 422
 with the same ``FILE:LINE`` messages as ``kg load`` (file names relative to the
 bundle, ``body.jsonl`` for a JSON Lines body) and the store is untouched.
 
-A load is not abandoned at the request time limit: the write is one atomic
-transaction that cannot be interrupted safely, so answering 504 while it goes
-on to commit would mislead. Loads run one at a time per process.
+Loads run one at a time per process. Validation has its own time limit,
+``KG_LOAD_TIMEOUT_S``: past it, validation stops, nothing is written, the
+answer is 413 and the next load may start. The write is never cut short: it
+is one atomic transaction that cannot be interrupted safely, so answering
+while it goes on to commit would mislead. A load that finds another one
+running waits for it up to the same limit, then answers 503.
 """
 
 from __future__ import annotations
 
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,7 +31,7 @@ from api.problems import APIProblem, FieldError, problem_responses
 from api.schemas import LoadPublic
 from api.settings import Settings
 from api.state import StoreHolder
-from kg.errors import Problem, ValidationError
+from kg.errors import LoadTimeout, Problem, ValidationError
 from kg.load import LoadReport, load_paths
 from kg.store import Store
 
@@ -38,6 +43,8 @@ JSONL_NAME = "body.jsonl"
 
 router = APIRouter(prefix="/v1/loads", tags=["loads"], dependencies=[Depends(require_write)],
                    responses=problem_responses(400, 401, 403, 413, 415, 422, 503))
+
+_RETRY_AFTER_S = 5
 
 _REQUEST_BODY = {
     "required": True,
@@ -73,9 +80,14 @@ async def load(request: Request, settings: SettingsDep, store: StoreDep, holder:
 def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, is_zip: bool) -> LoadReport:
     root = upload.parent
     target = _unzip(upload, root / "bundle", settings) if is_zip else upload
-    with holder.load_lock:
+    with _load_slot(holder, settings):
         try:
-            report = load_paths(store, [target])
+            report = load_paths(store, [target], timeout_s=settings.load_timeout_s)
+        except LoadTimeout as exc:
+            where = _relative(Problem(exc.where, ""), target).where if exc.where else None
+            raise APIProblem(413, f"nothing was loaded: validation did not finish within {exc.seconds:g} s "
+                                  "(KG_LOAD_TIMEOUT_S); send the data in smaller parts", field=where,
+                             title="Load too large to validate in time") from None
         except ValidationError as exc:
             errors = [FieldError(field=p.where or "body", message=p.message)
                       for p in (_relative(p, target) for p in exc.problems)]
@@ -87,6 +99,18 @@ def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, i
             holder.forget_snapshot()  # a load cut short may have written part of it (Neo4j)
     return LoadReport(counts=report.counts, warnings=[_relative(w, target) for w in report.warnings],
                       sources=report.sources, version=report.version)
+
+
+@contextmanager
+def _load_slot(holder: StoreHolder, settings: Settings) -> Iterator[None]:
+    """The process's one load slot, waited for up to ``KG_LOAD_TIMEOUT_S`` (503 past it)."""
+    if not holder.load_lock.acquire(timeout=settings.load_timeout_s):
+        raise APIProblem(503, "another load is still running; try again shortly", slug="load-in-progress",
+                         title="Another load is running", headers={"Retry-After": str(_RETRY_AFTER_S)})
+    try:
+        yield
+    finally:
+        holder.load_lock.release()
 
 
 def _relative(problem: Problem, target: Path) -> Problem:
@@ -107,10 +131,15 @@ def _unzip(upload: Path, out: Path, settings: Settings) -> Path:
         raise APIProblem(422, "the body is not a zip archive; send a zipped bundle folder", field="body") from None
     with archive:
         files = [m for m in archive.infolist() if not m.is_dir()]
+        seen: set[str] = set()
         for m in files:
             name = PurePosixPath(m.filename)
             if name.is_absolute() or ".." in name.parts or "\\" in m.filename:
                 raise APIProblem(422, f"unsafe file name in the zip: {m.filename!r}", field="body")
+            # Extracting both would silently keep the last; which one was meant cannot be told.
+            if m.filename in seen:
+                raise APIProblem(422, f"the zip holds {m.filename!r} twice; keep one", field=m.filename)
+            seen.add(m.filename)
         members = [m for m in files if not _ignored(m.filename)]
         if not members:
             raise APIProblem(422, "the zip holds no files; expected bundle files such as assets.csv", field="body")

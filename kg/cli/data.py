@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, err_console, fail, store_session
@@ -19,16 +20,20 @@ __all__ = ["load", "stats"]
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(
-        help="Bundle folders, CSV or JSON Lines files, or RDF (.ttl, .nt, .jsonld).", show_default=False)],
+        help="Bundle folders, CSV or JSON Lines files, or RDF (.ttl, .nt, .nq, .trig, .jsonld).",
+        show_default=False)],
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", min=0.001, help="Stop validating after this many seconds; nothing is written.",
+        show_default=False)] = None,
 ) -> None:
     """Validate data completely, then load it (all or nothing; loading twice changes nothing)."""
     with store_session(store) as s:
         try:
             with LoadProgress(paths, quiet=quiet) as progress:
-                report = load_paths(s, paths, phase=progress)
+                report = load_paths(s, paths, phase=progress, timeout_s=timeout)
         except ValidationError as exc:
             count = len(exc.problems)
             more = "+" if exc.truncated else ""
@@ -40,7 +45,7 @@ def _print_report(report: LoadReport, url: str, *, quiet: bool) -> None:
     parts = [f"{n:,} {table.replace('_', ' ')}" for table, n in report.counts.items() if n]
     console.print(f"Loaded {', '.join(parts)} into {url} (version {report.version}).")
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """``kg export`` (the graph as RDF), ``kg validate`` (check data without loading it) and ``kg sparql``.
 
-``kg load FILE.ttl|.nt|.jsonld`` needs nothing here: the loader reads RDF files
+``kg load FILE.ttl|.nt|.nq|.trig|.jsonld`` needs nothing here: the loader reads RDF files
 itself (:mod:`kg.rdf.reader`).
 """
 
@@ -109,9 +109,9 @@ def export(
                                                 markup=False, soft_wrap=True))
 
 
-def _check(store: Store, paths: list[Path]) -> tuple[list[Problem], dict[str, Any]]:
+def _check(store: Store, paths: list[Path], timeout: float | None) -> tuple[list[Problem], dict[str, Any]]:
     try:
-        plan = build_plan(paths, store)
+        plan = build_plan(paths, store, timeout_s=timeout)
     except ValidationError as exc:
         problems = list(exc.problems)
         if exc.truncated:
@@ -122,10 +122,12 @@ def _check(store: Store, paths: list[Path]) -> tuple[list[Problem], dict[str, An
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Bundle folders, CSV, JSON Lines, Turtle, N-Triples or "
-                                                     "JSON-LD files.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Bundle folders, CSV, JSON Lines, Turtle, N-Triples, N-Quads, "
+                                                     "TriG or JSON-LD files.", show_default=False)],
     engine: Annotated[ShaclEngine, typer.Option(help="SHACL engine for RDF files: fast (default) or pyshacl "
                                                      "(the slow reference).")] = ShaclEngine.fast,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", min=0.001, help="Stop after this many seconds (exit 1).", show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
@@ -137,10 +139,10 @@ def validate(
     token = shacl_engine.set(engine.value)
     try:
         if store is None:
-            problems, details = _check(SQLiteStore(":memory:"), paths)
+            problems, details = _check(SQLiteStore(":memory:"), paths, timeout)
         else:
             with store_session(store) as s:
-                problems, details = _check(s, paths)
+                problems, details = _check(s, paths, timeout)
     except KGError as exc:
         fail(str(exc))
     finally:

@@ -57,15 +57,18 @@ class Phase:
         """Called with the number of rows just written."""
 
 
-def load_paths(store: Store, paths: Iterable[Path | str], *, phase: Phase | None = None) -> LoadReport:
+def load_paths(store: Store, paths: Iterable[Path | str], *, phase: Phase | None = None,
+               timeout_s: float | None = None) -> LoadReport:
     """Validate ``paths`` completely, then upsert them into ``store`` in one write.
 
     Raises :class:`~kg.errors.ValidationError` (and writes nothing) when any
-    row or reference is wrong. Supply loops with no source in the data are
-    returned as warnings, not errors (DESIGN.md "Baseline").
+    row or reference is wrong, :class:`~kg.errors.LoadTimeout` (and writes
+    nothing) when validation takes longer than ``timeout_s`` seconds; the
+    write itself is never cut short. Supply loops with no source in the data
+    are returned as warnings, not errors (docs/cascade.md, "Baseline errors").
     """
     phase = phase or Phase()
-    plan: LoadPlan = build_plan(paths, store, progress=phase.reading)
+    plan: LoadPlan = build_plan(paths, store, progress=phase.reading, timeout_s=timeout_s)
     phase.start_writing(plan.total)
     store.write(plan, progress=phase.writing)
     warnings = list(plan.warnings) + baseline_warnings(store)

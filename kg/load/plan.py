@@ -10,6 +10,8 @@ limit) with its ``FILE:LINE``, and the store has not been touched.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +19,10 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError as PydanticError
 
-from kg.errors import Problem, ValidationError
+from kg.errors import LoadTimeout, Problem, ValidationError
 from kg.load.problems import describe_pydantic_errors
-from kg.load.sources import TABLES, RawRow, discover, location, read_rows
-from kg.model import Record
+from kg.load.sources import TABLES, RawRow, SourceFile, discover, location, read_rows
+from kg.model import PROPS_FIELD, Record
 from kg.ontology import load_ontology
 
 __all__ = ["COLUMNS", "NODE_TABLES", "ExistingElement", "LoadPlan", "build_plan"]
@@ -32,6 +34,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(rt.model_fields) for name, rt
 """Column order of each table's row tuples (``props`` last for node tables)."""
 
 MAX_PROBLEMS = 200
+_CHECK_EVERY = 1024
+"""Rows between two looks at the clock (a few milliseconds of work)."""
 
 _FIELDS: dict[str, frozenset[str]] = {name: frozenset(columns) for name, columns in COLUMNS.items()}
 
@@ -116,6 +120,10 @@ class _Planner:
         record_type = TABLES[raw.table]
         known = _FIELDS[raw.table]
         values = raw.values
+        if PROPS_FIELD in values:
+            self.report(Problem(raw.where, f"column {PROPS_FIELD!r} is reserved (a row's extra columns are kept as "
+                                "its props); rename it"))
+            return
         if not known >= values.keys():
             values = self._split_extra(raw, known)
         try:
@@ -218,27 +226,59 @@ class _Planner:
                                     f"region {rid!r} is the city and cannot have a parent"))
 
 
+class _Clock:
+    """The deadline of a validation, checked at safe points (a clock read each)."""
+
+    def __init__(self, timeout_s: float | None, progress: Callable[[int], None] | None) -> None:
+        self.timeout_s = timeout_s
+        self.deadline = math.inf if timeout_s is None else time.monotonic() + timeout_s
+        self.progress = progress
+        self.source = ""
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise LoadTimeout(self.timeout_s or 0.0, self.source)
+
+    def tick(self, n: int) -> None:
+        """The progress callback handed to the readers: report ``n`` bytes read, then check the deadline."""
+        if self.progress is not None and n:
+            self.progress(n)
+        self.check()
+
+    def reading(self, source: SourceFile) -> Callable[[int], None] | None:
+        self.source = str(source.path)
+        return self.tick if self.timeout_s is not None else self.progress
+
+
 def build_plan(
     paths: Iterable[Path | str],
     store: Lookup,
     *,
     progress: Callable[[int], None] | None = None,
+    timeout_s: float | None = None,
 ) -> LoadPlan:
-    """Read and validate ``paths`` (bundle folders, CSV or JSON Lines files) into a plan.
+    """Read and validate ``paths`` (bundle folders, CSV, JSON Lines or RDF files) into a plan.
 
     Raises :class:`~kg.errors.ValidationError` with every problem found (up to
-    a limit); nothing is written by this function.
+    a limit), or :class:`~kg.errors.LoadTimeout` when validation takes longer
+    than ``timeout_s`` seconds (checked every thousand rows or so, and during
+    RDF parsing and SHACL); nothing is written by this function.
     """
+    clock = _Clock(timeout_s, progress)
     planner = _Planner(store)
     sources = discover([Path(p) for p in paths], planner.report)
     planner.plan.sources = [str(s.path) for s in sources]
     for source in sources:
-        for raw in read_rows(source, planner.report, progress):
+        for count, raw in enumerate(read_rows(source, planner.report, clock.reading(source)), start=1):
             planner.add(raw)
             if planner.full:
                 break
+            if count % _CHECK_EVERY == 0:
+                clock.check()
         if planner.full:
             break
+    clock.source = ""
+    clock.check()
     if not planner.problems:
         planner.resolve()
     if planner.problems:

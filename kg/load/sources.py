@@ -10,24 +10,33 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticError
+
 from kg.errors import Problem
-from kg.model import RECORD_TYPES, Record
+from kg.load.problems import describe_pydantic_errors, shown
+from kg.model import PROPS_FIELD, RECORD_TYPES, PropName, Record
 
 __all__ = ["RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "location", "read_rows", "table_for_name"]
 
 TABLES: dict[str, type[Record]] = {rt.table: rt for rt in RECORD_TYPES}
 """Table name (file stem) to record type, in load order."""
 
-RDF_SUFFIXES = frozenset({".ttl", ".turtle", ".nt", ".jsonld"})
-"""Files read by the RDF importer (:mod:`kg.rdf.reader`): Turtle, N-Triples, JSON-LD."""
+RDF_SUFFIXES = frozenset({".ttl", ".turtle", ".nt", ".nq", ".trig", ".jsonld"})
+"""Files read by the RDF importer (:mod:`kg.rdf.reader`): Turtle, N-Triples, N-Quads, TriG, JSON-LD."""
+_BUNDLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson"}) | RDF_SUFFIXES
+"""Files a bundle folder may hold (others, such as a README, are left alone)."""
 
 Report = Callable[[Problem], None]
 Progress = Callable[[int], None]
+"""Called now and then with the number of bytes read since the last call (0 during long phases that read
+nothing, such as SHACL), so that a caller can show progress or stop a load past its deadline by raising."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +90,7 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
     found: list[SourceFile] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".jsonl", ".ndjson"})
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in _BUNDLE_SUFFIXES)
             known = [p for p in files if table_for_name(p.name) or p.suffix.lower() != ".csv"]
             if not known:
                 expected = ", ".join(f"{t}.csv" for t in TABLES)
@@ -96,8 +105,9 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
             table = table_for_name(path.name)
             source = SourceFile(path, table)
             if path.suffix.lower() in {".json", ".rdf", ".xml", ".owl"}:
-                report(Problem(str(path), "RDF/XML and .json files are not read; give RDF as Turtle (.ttl), "
-                               "N-Triples (.nt) or JSON-LD (.jsonld)"))
+                report(Problem(str(path), "RDF/XML and .json files are not read (XML entities can expand a "
+                               "small file into gigabytes); give RDF as Turtle (.ttl), N-Triples (.nt), "
+                               "N-Quads (.nq), TriG (.trig) or JSON-LD (.jsonld)"))
             elif source.format == "csv" and table is None:
                 report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
                                + ", ".join(f"{t}.csv" for t in TABLES)))
@@ -157,28 +167,55 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
         reader = csv.reader(lines)
         header: list[str] | None = None
         previous_end = 0
-        for fields in reader:
-            start = previous_end + 1
-            previous_end = reader.line_num
-            if not any(fields):  # a blank line, or a row of empty cells
-                continue
-            if header is None:
-                header = [f.strip() for f in fields]
-                if not _check_header(header, record_type, f"{name}:{start}", report):
-                    return
-                continue
-            if len(fields) != len(header):
-                word = "few" if len(fields) < len(header) else "many"
-                report(Problem(f"{name}:{start}", f"too {word} fields: the row has {len(fields)}, the header "
-                               f"has {len(header)} ({', '.join(header)})"))
-                continue
-            values = {col: val for col, val in zip(header, fields, strict=True) if val and not val.isspace()}
-            yield RawRow(table, name, start, values)
+        try:
+            for fields in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if not any(fields):  # a blank line, or a row of empty cells
+                    continue
+                if header is None:
+                    header = [f.strip() for f in fields]
+                    if not _check_header(header, record_type, f"{name}:{start}", report):
+                        return
+                    continue
+                if len(fields) != len(header):
+                    word = "few" if len(fields) < len(header) else "many"
+                    report(Problem(f"{name}:{start}", f"too {word} fields: the row has {len(fields)}, the header "
+                                   f"has {len(header)} ({', '.join(header)})"))
+                    continue
+                values = {col: val for col, val in zip(header, fields, strict=True) if val and not val.isspace()}
+                yield RawRow(table, name, start, values)
+        except csv.Error as exc:
+            # What follows a row the csv module cannot read cannot be told apart reliably: stop here.
+            report(Problem(f"{name}:{previous_end + 1}", _csv_error(exc)))
+            return
         if header is None:
             required = ", ".join(_required(record_type))
             report(Problem(name, f"the file is empty; expected a header row with at least {required}"))
 
     yield from _read_text(source, report, progress, rows)
+
+
+def _csv_error(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return (f"a cell is longer than {csv.field_size_limit():,} characters, the most accepted (is a quote left "
+                "open?); the rest of the file was not read")
+    return f"cannot read this CSV row ({text}); the rest of the file was not read"
+
+
+_COLUMN_NAME: TypeAdapter[str] = TypeAdapter(PropName)
+
+
+def _column_name_ok(name: str, where: str, report: Report) -> bool:
+    """Check an extra column's name once, in the header, rather than once per row."""
+    try:
+        _COLUMN_NAME.validate_python(name)
+    except PydanticError as exc:
+        for message in describe_pydantic_errors(exc, {}):
+            report(Problem(where, f"column {shown(name)}: {message}"))
+        return False
+    return True
 
 
 def _required(record_type: Any) -> list[str]:
@@ -188,9 +225,16 @@ def _required(record_type: Any) -> list[str]:
 def _check_header(header: list[str], record_type: Any, where: str, report: Report) -> bool:
     ok = True
     seen: set[str] = set()
+    fields = record_type.model_fields
     for col in header:
         if not col:
             report(Problem(where, "a column has an empty name; name every column in the header"))
+            ok = False
+        elif col == PROPS_FIELD:
+            report(Problem(where, f"column {PROPS_FIELD!r} is reserved (a row's extra columns are kept as its "
+                           "props); rename it"))
+            ok = False
+        elif col not in fields and PROPS_FIELD in fields and not _column_name_ok(col, where, report):
             ok = False
         elif col in seen:
             report(Problem(where, f"column {col!r} appears twice in the header"))
@@ -217,6 +261,14 @@ def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 report(Problem(where, f"invalid JSON ({exc.msg} at column {exc.colno}); expected one object per line"))
+                continue
+            except RecursionError:
+                report(Problem(where, "JSON nested too deeply; expected one flat object per line (values are text "
+                               "or numbers)"))
+                continue
+            except ValueError:  # an integer of more digits than Python converts
+                report(Problem(where, f"a number has more than {sys.get_int_max_str_digits():,} digits; expected "
+                               "values a planner would write"))
                 continue
             if not isinstance(obj, dict):
                 report(Problem(where, "expected a JSON object per line"))

@@ -258,6 +258,7 @@ def rows_from_index(index: Index, report: Report) -> Iterator[RawRow]:
                     described[table].add((a, b))
     conv.direct_statements(described)
     for table in TABLES:
-        nodes = sorted(by_table[table], key=lambda n: (index.lines.get(n, 0), n))
+        # By the line of each node's first statement; nodes of one line stay in document order.
+        nodes = sorted(by_table[table], key=lambda n: index.lines.get(n, 0))
         for node in nodes:
             yield RawRow(table, index.source, index.lines.get(node, 0), conv.values(node, table), node=node)

@@ -67,23 +67,24 @@ class Index:
         self.nodes: dict[str, dict[str, list[Obj]]] = {}
         self.lines: dict[str, int] = {}
         self.count = 0
-        self._interned: dict[str, str] = {}
+        self.strings: dict[str, str] = {}
+        """One shared string per distinct IRI (the same provider appears thousands of times): see :meth:`intern`."""
 
     def intern(self, iri: str) -> str:
-        """One shared string per distinct IRI (the same provider appears thousands of times)."""
-        return self._interned.setdefault(iri, iri)
+        """The shared string equal to ``iri``."""
+        return self.strings.setdefault(iri, iri)
 
     def add(self, s: str, p: str, o: Obj, line: int = 0) -> None:
         """Add one triple; ``line`` is where it was read (0 when unknown)."""
         node = self.nodes.get(s)
         if node is None:
-            s = self.intern(s)
+            s = self.strings.setdefault(s, s)
             node = self.nodes[s] = {}
             if line:
                 self.lines[s] = line
         values = node.get(p)
         if values is None:
-            node[self.intern(p)] = [o]
+            node[self.strings.setdefault(p, p)] = [o]
         elif o not in values:
             values.append(o)
         else:

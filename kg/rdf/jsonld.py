@@ -1,31 +1,42 @@
-"""JSON-LD into an :class:`~kg.rdf.index.Index`: a fast path for the flat shape, rdflib for the rest.
+"""JSON-LD into an :class:`~kg.rdf.index.Index`: a fast path for the flat shape, pyoxigraph for the rest.
 
 The fast path expands documents of the shape ``kg export`` writes: a
 ``@context`` of prefixes, ``@vocab`` and term definitions with ``@id`` and
 ``@type`` (terms may be written with other terms), and a ``@graph`` of node
 objects whose values are strings, value objects with string ``@value``, node
-references or embedded node objects. Anything else (remote contexts, ``@base``,
-``@language``, ``@list``, ``@reverse``, containers, native JSON numbers, ...)
-is handed to rdflib's JSON-LD parser, which implements the whole
-specification.
+references or embedded node objects. Anything else (``@base``, ``@language``,
+``@list``, ``@reverse``, containers, native JSON numbers, nesting deeper than
+Python's ``json`` goes, ...) is handed to pyoxigraph's JSON-LD 1.1 parser.
+The fast path stays because it reads the export in half the memory and a
+little less time (docs/performance.md).
+
+**No context is ever fetched.** A ``@context`` (or ``@import``) given by URL,
+``http:``, ``file:`` or any other, is refused with its line, whether or not
+anything is there: pyoxigraph is given no document loader, and the fast path
+only reads contexts written in the document. ``kg export`` embeds the
+ontology's context (``ontology/context.jsonld``) for this reason.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
+import re
 from typing import Any
 
-from rdflib import Graph
+import pyoxigraph as ox
 
 from kg.errors import Problem, ValidationError
 from kg.namespaces import RDF
-from kg.rdf.index import Index, from_rdflib
+from kg.rdf.index import Index
 from kg.rdf.terms import XSD_STRING, Lit, Obj, resolve_iri
 
 __all__ = ["parse_jsonld"]
 
 _TYPE = str(RDF.type)
+_REMOTE = re.compile(rb'"@(?:context|import)"\s*:\s*(?:\[\s*)?"([^"\\]*)"')
+"""A context or import given by reference: ``"@context": "URL"`` or ``"@context": ["URL", ...]``."""
+_NOT_FETCHED = ("contexts are never fetched; write the context into the document (kg export embeds "
+                "ontology/context.jsonld)")
 
 
 class _Unsupported(Exception):
@@ -159,43 +170,84 @@ class _JsonLd:
         return Lit(text, None if coercion in (None, XSD_STRING) else coercion)
 
 
-def parse_jsonld(text: str, source: str, *, base: str = "") -> Index:
-    """Parse JSON-LD ``text`` (fast path, else rdflib's full processor) into a new index.
+def parse_jsonld(raw: bytes, source: str, *, base: str = "") -> Index:
+    """Parse a JSON-LD document (fast path, else pyoxigraph) into a new index.
 
-    Raises :class:`~kg.errors.ValidationError` naming ``FILE:LINE:COLUMN`` for invalid JSON.
+    Raises :class:`~kg.errors.ValidationError` naming ``FILE:LINE:COLUMN`` for
+    invalid JSON, and ``FILE:LINE`` for a context given by URL (never fetched).
     """
     try:
-        doc = json.loads(text)
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValidationError([Problem(f"{source}:{line}", "invalid UTF-8; RDF files must be UTF-8")]) from None
+    remote = _REMOTE.search(raw)
+    if remote is not None:
+        line = raw.count(b"\n", 0, remote.start()) + 1
+        url = remote.group(1)[:200].decode("utf-8", "replace")
+        raise ValidationError([Problem(f"{source}:{line}", f"JSON-LD error: the context {url!r} is given by "
+                                       f"reference; {_NOT_FETCHED}")])
+    try:
+        return _fast_path(text, source, base)
     except json.JSONDecodeError as exc:
         raise ValidationError([Problem(f"{source}:{exc.lineno}:{exc.colno}",
                                        f"JSON syntax error: {exc.msg}")]) from None
+    except (_Unsupported, RecursionError, ValueError):
+        # RecursionError: nested deeper than ``json`` (or the expansion) goes; ValueError: an integer of
+        # more than sys.get_int_max_str_digits() digits. pyoxigraph reads both, or says where they fail.
+        return _library(raw, source, base)
+
+
+def _fast_path(text: str, source: str, base: str) -> Index:
+    doc = json.loads(text)
+    index = Index(source)
+    reader = _JsonLd(index, base)
+    if isinstance(doc, dict):
+        reader.context(doc.get("@context", {}))
+        nodes = doc.get("@graph", None)
+        if nodes is None:
+            nodes = [{k: v for k, v in doc.items() if k != "@context"}]
+        elif set(doc) - {"@context", "@graph"}:
+            raise _Unsupported("top-level keys beside @graph")
+    else:
+        nodes = doc
+    if not isinstance(nodes, list):
+        raise _Unsupported("@graph is not a list")
+    for node in nodes:
+        if not isinstance(node, dict):
+            raise _Unsupported("non-object in @graph")
+        reader.node(node)
+    return index
+
+
+def _library(raw: bytes, source: str, base: str) -> Index:
+    """pyoxigraph's complete JSON-LD 1.1 parser, with no document loader (nothing is fetched)."""
     index = Index(source)
     try:
-        reader = _JsonLd(index, base)
-        if isinstance(doc, dict):
-            reader.context(doc.get("@context", {}))
-            nodes = doc.get("@graph", None)
-            if nodes is None:
-                nodes = [{k: v for k, v in doc.items() if k != "@context"}]
-            elif set(doc) - {"@context", "@graph"}:
-                raise _Unsupported("top-level keys beside @graph")
-        else:
-            nodes = doc
-        if not isinstance(nodes, list):
-            raise _Unsupported("@graph is not a list")
-        for node in nodes:
-            if not isinstance(node, dict):
-                raise _Unsupported("non-object in @graph")
-            reader.node(node)
-    except _Unsupported:
-        index = Index(source)
-        graph = Graph()
-        try:
-            with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph
-                warnings.simplefilter("ignore", DeprecationWarning)
-                graph.parse(data=text, format="json-ld", publicID=base or None)
-        except Exception as exc:  # rdflib raises many kinds; all mean the same to the user
-            raise ValidationError([Problem(source, f"JSON-LD error: {exc}")]) from None
-        for s, p, o in graph:
-            index.add(str(from_rdflib(s)), str(p), from_rdflib(o))
+        for s, p, o, _graph in ox.parse(input=raw.removeprefix(b"\xef\xbb\xbf"), format=ox.RdfFormat.JSON_LD,
+                                        base_iri=base or None):
+            subject = _term(s, source)
+            assert isinstance(subject, str)  # an IRI or a blank node
+            index.add(subject, p.value, _term(o, source))
+    except SyntaxError as exc:
+        detail = re.sub(r"^Parser error at line \d+ column \d+: ", "", exc.msg or str(exc))
+        if exc.lineno:
+            where = f"{source}:{exc.lineno}" + (f":{exc.offset}" if exc.offset else "")
+            raise ValidationError([Problem(where, f"JSON syntax error: {detail}")]) from None
+        if "LoadDocumentCallback" in detail:  # a context by reference that the scan above did not see
+            detail = f"a context is given by reference; {_NOT_FETCHED}"
+        raise ValidationError([Problem(source, f"JSON-LD error: {detail}")]) from None
     return index
+
+
+def _term(term: object, source: str) -> Obj:
+    if isinstance(term, ox.Literal):
+        if term.language is not None:
+            return Lit(term.value, None, term.language)
+        datatype = term.datatype.value
+        return Lit(term.value, None if datatype == XSD_STRING else datatype)
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    raise ValidationError([Problem(source, "JSON-LD error: a triple term (JSON-LD-star) is not read")])

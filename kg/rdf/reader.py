@@ -6,7 +6,7 @@
 
 Order of checks, each reported as :class:`~kg.errors.Problem` records:
 
-1. syntax (``FILE:LINE:COLUMN``), and nothing else is checked;
+1. syntax (``FILE:LINE:COLUMN``, :mod:`kg.rdf.parse`), and nothing else is checked;
 2. ``shapes.ttl`` (``FILE:LINE <focus node>`` and the shape's message); when a
    shape is violated no rows are produced, so the same fault is not reported
    twice;
@@ -60,15 +60,18 @@ def shacl_problems(index: Index, violations: list[Violation]) -> list[Problem]:
     return [Problem(index.where(v.focus), v.text()) for v in sorted(violations, key=order)]
 
 
-def validate_rdf(path: Path | str, *, engine: str = "fast") -> tuple[ShaclReport, Index | None]:
+def validate_rdf(path: Path | str, *, engine: str = "fast",
+                 progress: Callable[[int], None] | None = None) -> tuple[ShaclReport, Index | None]:
     """Parse ``path`` and check it against ``shapes.ttl`` (no store is involved).
 
-    Returns the report and the parsed index (None when the file could not be parsed).
+    Returns the report and the parsed index (None when the file could not be
+    parsed). ``progress`` is called during the parse with bytes read (see
+    :func:`~kg.rdf.parse.parse_file`), and with 0 now and then during SHACL.
     """
     path = Path(path)
     report = ShaclReport(str(path))
     try:
-        index = parse_file(path)
+        index = parse_file(path, progress=progress)
     except ValidationError as exc:
         report.problems.extend(exc.problems)
         return report, None
@@ -76,15 +79,14 @@ def validate_rdf(path: Path | str, *, engine: str = "fast") -> tuple[ShaclReport
         report.problems.append(Problem(str(path), f"cannot read the file: {exc.strerror or exc}"))
         return report, None
     report.triples = index.count
-    report.problems.extend(shacl_problems(index, validate_index(index, engine=engine)))
+    tick = (lambda: progress(0)) if progress is not None else None
+    report.problems.extend(shacl_problems(index, validate_index(index, engine=engine, tick=tick)))
     return report, index
 
 
 def read_rdf_rows(path: Path, report: Report, progress: Callable[[int], None] | None = None) -> Iterator[RawRow]:
     """Yield the rows of an RDF file if it parses and conforms; report every problem otherwise."""
-    shacl, index = validate_rdf(path, engine=shacl_engine.get())
-    if progress is not None and index is not None:
-        progress(path.stat().st_size)
+    shacl, index = validate_rdf(path, engine=shacl_engine.get(), progress=progress)
     for problem in shacl.problems:
         report(problem)
     if index is None or not shacl.conforms:

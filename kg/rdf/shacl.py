@@ -55,6 +55,10 @@ _NUMERIC: dict[str, Callable[[str], Any]] = {
 }
 _PY_TYPES: dict[str, type] = {str(XSD.integer): int, str(XSD.decimal): Decimal, str(XSD.boolean): bool}
 _BATCH = 2000
+_BNODE_HOPS = 3
+"""How far :func:`_batch_graph` follows blank nodes from a focus node (the slow shapes look one hop away)."""
+_TICK_EVERY = 4096
+"""Focus nodes between two calls of validate_index's ``tick``."""
 _NONE: list[Obj] = []  # shared empty result: never mutated
 
 
@@ -364,7 +368,11 @@ def _node_kind_ok(value: Obj, kind: str) -> bool:
 
 
 def _batch_graph(index: Index, focus: Iterable[Obj]) -> Graph:
-    """The ontology, the focus nodes' triples and those of every node they point to."""
+    """The ontology, the focus nodes' triples and those of every node they point to.
+
+    Blank nodes are followed a few hops further (a geometry, a list), never down
+    a whole chain: 50,000 nested blank nodes would otherwise all go to pyshacl.
+    """
     graph = Graph()
     for triple in load_ontology().graph:
         graph.add(triple)
@@ -378,7 +386,7 @@ def _batch_graph(index: Index, focus: Iterable[Obj]) -> Graph:
         done.add(node)
         for s, p, o in index.triples(node):
             graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
-            if isinstance(o, str) and o not in done and (hops[node] == 0 or is_bnode(o)):
+            if isinstance(o, str) and o not in done and (hops[node] == 0 or (is_bnode(o) and hops[node] < _BNODE_HOPS)):
                 hops.setdefault(o, hops[node] + 1)
                 todo.append(o)
     return graph
@@ -423,7 +431,8 @@ def _pyshacl(data: Graph, *, shapes: Sequence[URIRef] | None = None,
 # ---------------------------------------------------------------------- entry point
 
 
-def validate_index(index: Index, *, engine: str = "fast", batch_size: int = _BATCH) -> list[Violation]:
+def validate_index(index: Index, *, engine: str = "fast", batch_size: int = _BATCH,
+                   tick: Callable[[], None] | None = None) -> list[Violation]:
     """Validate the data in ``index`` against ``shapes.ttl``; an empty list means it conforms.
 
     Parameters
@@ -435,6 +444,9 @@ def validate_index(index: Index, *, engine: str = "fast", batch_size: int = _BAT
         ``pyshacl`` (pyshacl over the whole graph, the slow reference).
     batch_size
         Focus nodes per pyshacl batch (fast engine).
+    tick
+        Called every few thousand focus nodes and between pyshacl batches (fast engine), so that a
+        caller can stop a validation past its deadline by raising.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown SHACL engine {engine!r}; expected one of {', '.join(ENGINES)}")
@@ -449,8 +461,12 @@ def validate_index(index: Index, *, engine: str = "fast", batch_size: int = _BAT
     plan = shape_plan()
     evaluator = _Evaluator(index)
     found: list[Violation] = []
+    checked = 0
     for shape in plan.fast:
         for focus in evaluator.targets(plan.targets[shape.node]):
+            checked += 1
+            if tick is not None and checked % _TICK_EVERY == 0:
+                tick()
             for value, source in evaluator.check(focus, shape):
                 found.append(Violation(focus, source.message or shape.message or "violates a SHACL constraint",
                                        str(shape.node), value,
@@ -458,6 +474,8 @@ def validate_index(index: Index, *, engine: str = "fast", batch_size: int = _BAT
     for name in plan.slow:
         targets = [f for f in evaluator.targets(plan.targets[name]) if isinstance(f, str)]
         for start in range(0, len(targets), batch_size):
+            if tick is not None:
+                tick()
             batch = targets[start:start + batch_size]
             found.extend(_pyshacl(_batch_graph(index, batch), shapes=[name], focus=batch))
     return _dedupe(found)
