@@ -140,7 +140,7 @@ _KEY = _TEXT.filter(lambda k: k not in {"file", "props"} and not k.startswith("_
          lat=0.1, fmt="jsonld")
 @example(ids=["a b", "🙂", "x\u3000y", "a\u2028b"], name="\\", group='"', props={"k": 'ends with \\"'}, lat=1e-300,
          fmt="nt")
-@example(ids=["a&b", "<x>", "x\ry", "渝中"], name="Ba'nan 巴南区", group="]]>", props={"return period": "a\r\nb"},
+@example(ids=["a&b", "<x>", "x|y", "渝中"], name="Ba'nan 巴南区", group="]]>", props={"return period": "a\r\nb"},
          lat=0.5, fmt="rdfxml")
 @example(ids=["a", "b", "c", "d"], name="x", group="g", props={"floor 2": "v"}, lat=0.5, fmt="rdfxml")
 @given(ids=st.lists(_TEXT, min_size=4, max_size=4, unique=True), name=_NAME, group=_TEXT,
