@@ -138,9 +138,15 @@ SnapshotDep = Annotated[GraphSnapshot, Depends(get_snapshot)]
 REPEATABLE_QUERY = frozenset({"kind"})
 """Query parameters that may be given more than once (``?kind=power&kind=water``)."""
 
+OWN_QUERY_RULES = frozenset({"/v1/sparql"})
+"""Paths that follow another protocol's parameter rules (SPARQL 1.1 Protocol: repeated dataset
+parameters, and clients such as SPARQLWrapper repeat their own ``format``); they check their own."""
+
 
 async def single_valued_query(request: Request) -> None:
     """422 when a single-valued query parameter is given twice (instead of silently keeping one)."""
+    if request.url.path.rstrip("/") in OWN_QUERY_RULES:
+        return
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name in seen and name not in REPEATABLE_QUERY:

@@ -21,6 +21,7 @@ from api.logging import AccessLogMiddleware, configure_logging
 from api.middleware import BodyLimitMiddleware
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.routes import api_router
+from api.routes.sparql import SparqlHolder
 from api.settings import Settings, load_settings
 from api.state import StoreHolder
 from kg import __version__
@@ -42,12 +43,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings or load_settings()
     configure_logging()
     holder = StoreHolder(settings.store, store, recheck_s=settings.snapshot_recheck_ms / 1000)
+    sparql = SparqlHolder(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth_disabled:
             _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; serve on loopback only")
         yield
+        sparql.close()
         holder.close()
 
     app = FastAPI(
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.state.settings = settings
     app.state.store_holder = holder
+    app.state.sparql = sparql
     app.state.key_digests = settings.key_digests()
     install_problem_handlers(app)
     app.include_router(api_router)

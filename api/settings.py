@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     cypher_timeout_s: float = Field(10.0, gt=0, description="Time limit of one Cypher query.")
     cypher_row_limit: int = Field(10_000, ge=1, description="Most rows one Cypher query returns.")
 
+    # SPARQL (/v1/sparql)
+    sparql_timeout_s: float = Field(10.0, gt=0, description="Time limit of one SPARQL query (its worker process "
+                                    "is killed beyond it; 504).")
+    sparql_max_rows: int = Field(10_000, ge=1, description="Most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) one "
+                                 "SPARQL answer may have (422 beyond).")
+    sparql_workers: int = Field(2, ge=1, description="SPARQL queries that may run at once (one process each).")
+    sparql_dir: str | None = Field(None, description="Folder for the SPARQL datasets (default: a temporary folder "
+                                   "removed at shutdown).")
+
     @field_validator("api_keys")
     @classmethod
     def _keys_parse(cls, value: SecretStr | None) -> SecretStr | None:

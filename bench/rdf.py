@@ -5,6 +5,7 @@ CPU figure is the stable one on a shared machine; ratios use it).
 
     python bench/rdf.py [--assets 100000] [--seed 7] [--shacl-assets 5000] [--parser-assets 20000]
                         [--skip-rdflib] [--parsers-only] [--json FILE]
+                        [--neo4j bolt://HOST:PORT] [--only export|dependents]
 
 1. Export (``kg.rdf.export_rdf``, streamed from a SQLite store) as Turtle,
    N-Triples and JSON-LD: seconds, triples/s, peak RSS.
@@ -23,6 +24,16 @@ CPU figure is the stable one on a shared machine; ratios use it).
    (skipped outside a git checkout): seconds, CPU seconds, peak RSS above an
    idle process.
 
+5. Transitive dependents of substations, the same question three ways on the
+   same city: SPARQL (``ckg:dependsOn+`` over the Oxigraph dataset, through
+   :class:`kg.sparql.engine.SparqlService` as ``kg sparql`` and the API run it,
+   and pyoxigraph in process), Cypher on Neo4j (``--neo4j``, default
+   ``$KG_NEO4J_URL``; the store is emptied and loaded with the city; the
+   cookbook's ``SHORTEST 1`` query, which also gives the depth, and a plain
+   ``[:DEPENDS_ON*]`` one) and CityKG's own ``dependents`` on the snapshot.
+   Median milliseconds per query over the probes after one untimed pass (warm
+   caches), each answer checked equal.
+
 Every measurement runs in a fresh process, so each peak RSS (``ru_maxrss``)
 belongs to that phase alone; the first line gives the RSS of a process that
 has only imported CityKG, to subtract.
@@ -33,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
 import subprocess
 import sys
@@ -193,6 +205,99 @@ def shacl(path: str, engine: str) -> dict[str, Any]:
             "violations": len(violations)}
 
 
+PROBES = 12
+"""Substations asked about: the ones with the most dependents, then every n-th one (small answers too)."""
+
+SPARQL_DEPENDENTS = 'SELECT DISTINCT ?id WHERE { ?d ckg:dependsOn+ id:%s ; ckg:id ?id }'
+CYPHER_DEPENDENTS = {
+    "cypher SHORTEST": "MATCH p = SHORTEST 1 (s:Substation {id: $id})<-[:DEPENDS_ON]-+(d:Asset) "
+                       "RETURN d.id AS id, length(p) AS depth",
+    "cypher [*] DISTINCT": "MATCH (s:Substation {id: $id})<-[:DEPENDS_ON*]-(d:Asset) RETURN DISTINCT d.id AS id",
+}
+
+
+def _median_ms(times: list[float]) -> float:
+    ordered = sorted(times)
+    return 1000 * ordered[len(ordered) // 2]
+
+
+def dependents_three_ways(db: str, neo4j_url: str | None, repeats: int) -> dict[str, Any]:
+    import pyoxigraph as ox
+
+    from kg.analysis.traces import dependents
+    from kg.load.plan import LoadPlan
+    from kg.rdf.export import export_prefixes
+    from kg.rdf.terms import scheme
+    from kg.sparql.engine import SparqlRequest, SparqlService
+    from kg.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(db)
+    start = time.perf_counter()
+    snap = store.snapshot()
+    result: dict[str, Any] = {"snapshot_s": time.perf_counter() - start}
+    substations = [i for i in range(snap.n) if snap.type_of(i) == "Substation"]
+    by_size = sorted(substations, key=lambda i: (-len(dependents(snap, snap.asset_ids[i])), snap.asset_ids[i]))
+    step = max(len(by_size) // PROBES, 1)
+    probes = list(dict.fromkeys([snap.asset_ids[i] for i in by_size[:PROBES // 2]] +
+                                [snap.asset_ids[i] for i in by_size[::step]]))[:PROBES]
+    answers = {p: {snap.asset_ids[i] for i, _ in dependents(snap, p)} for p in probes}
+    result["probes"] = len(probes)
+    result["answer_sizes"] = sorted(len(a) for a in answers.values())
+    times: dict[str, list[float]] = {}
+
+    def timed(name: str, run: Callable[[str], set[str]]) -> None:
+        for probe in probes:  # one untimed pass: caches warm, as on a server that has been answering
+            run(probe)
+        times[name] = []
+        for _ in range(repeats):
+            for probe in probes:
+                began = time.perf_counter()
+                got = run(probe)
+                times[name].append(time.perf_counter() - began)
+                if got != answers[probe]:
+                    raise SystemExit(f"{name}: another answer for {probe} ({len(got)} vs {len(answers[probe])})")
+
+    timed("citykg dependents", lambda p: {snap.asset_ids[i] for i, _ in dependents(snap, p)})
+
+    service = SparqlService(workers=1)
+    start = time.perf_counter()
+    service.query(store, SparqlRequest("ASK {}"), timeout_s=60)
+    result["sparql_build_s"] = time.perf_counter() - start
+    dataset = service.datasets.current
+    assert dataset is not None
+    result["sparql_triples"] = dataset.triples
+
+    def sparql(probe: str) -> set[str]:
+        answer = service.query(store, SparqlRequest(SPARQL_DEPENDENTS % probe), timeout_s=600, max_rows=10**7)
+        return {b["id"]["value"] for b in json.loads(answer.body)["results"]["bindings"]}
+
+    timed("sparql (kg.sparql)", sparql)
+    oxi = ox.Store.read_only(str(dataset.path))
+    prefixes = dict(export_prefixes(scheme()))
+    timed("sparql (pyoxigraph)", lambda p: {s["id"].value for s in oxi.query(SPARQL_DEPENDENTS % p,
+                                                                             prefixes=prefixes)})
+    service.close()
+
+    if neo4j_url:
+        from kg.store.neo4j import Neo4jStore
+
+        neo = Neo4jStore(neo4j_url)
+        neo.clear()
+        plan = LoadPlan()
+        for table in plan.rows:
+            plan.rows[table] = list(store.rows(table))
+        start = time.perf_counter()
+        neo.write(plan)
+        result["neo4j_load_s"] = time.perf_counter() - start
+        for name, query in CYPHER_DEPENDENTS.items():
+            timed(name, lambda p, q=query: {r["id"] for r in neo.run_cypher(q, {"id": p}, timeout_s=600,
+                                                                           row_limit=10**7).rows})
+        neo.close()
+    result["median_ms"] = {name: _median_ms(t) for name, t in times.items()}
+    result["total_s"] = {name: sum(t) for name, t in times.items()}
+    return result
+
+
 def old_parser(out_dir: str) -> str | None:
     """Write the hand-written parser of :data:`OLD_PARSER` into ``out_dir`` as importable modules.
 
@@ -264,12 +369,17 @@ def main() -> None:
     parser.add_argument("--skip-rdflib", action="store_true", help="skip rdflib's serializers and parsers")
     parser.add_argument("--parsers-only", action="store_true", help="only the parser comparison (section 5)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--neo4j", default=os.environ.get("KG_NEO4J_URL"),
+                        help="a Neo4j the dependents comparison may empty and load (default $KG_NEO4J_URL)")
+    parser.add_argument("--only", choices=("export", "dependents"), help="run one part only")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each dependents query")
     args = parser.parse_args()
     results: dict[str, Any] = {"assets": args.assets}
     with tempfile.TemporaryDirectory(prefix="kg-bench-rdf-") as tmp:
         base = _isolated(baseline)
         print(f"baseline RSS after importing kg: {base['peak_rss_mb']:.0f} MB")
-        results["parsers"] = compare_parsers(tmp, args.parser_assets, args.seed, base["peak_rss_mb"])
+        if args.only is None:
+            results["parsers"] = compare_parsers(tmp, args.parser_assets, args.seed, base["peak_rss_mb"])
         if args.parsers_only:
             if args.json:
                 args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -279,6 +389,11 @@ def main() -> None:
         counts = ", ".join(f"{n:,} {t}" for t, n in made["counts"].items())
         print(f"city: {counts} (generated and stored in {made['seconds']:.1f} s)\n")
         results["counts"] = made["counts"]
+        if args.only != "export":
+            results["dependents"] = _dependents_table(db, args.neo4j, args.repeats)
+        if args.only == "dependents":
+            _write(args.json, results)
+            return
 
         print(f"{'export':<10}{'seconds':>9}{'cpu s':>8}{'triples':>12}{'triples/s':>12}{'MB out':>9}{'peak RSS':>10}")
         exports: dict[str, dict[str, Any]] = {}
@@ -335,8 +450,27 @@ def main() -> None:
         print(f"SHACL, {args.assets:,} assets ({fast_big['triples']:,} triples): fast {fast_big['seconds']:.1f} s "
               f"(cpu {fast_big['cpu']:.1f}; {fast_big['triples'] / fast_big['cpu']:,.0f} triples per cpu second; "
               f"peak RSS {fast_big['peak_rss_mb']:.0f} MB with the parsed graph)")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    _write(args.json, results)
+
+
+def _write(path: Path | None, results: dict[str, Any]) -> None:
+    if path is not None:
+        path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+def _dependents_table(db: str, neo4j_url: str | None, repeats: int) -> dict[str, Any]:
+    r = _isolated(dependents_three_ways, db, neo4j_url, repeats)
+    sizes = r["answer_sizes"]
+    print(f"transitive dependents of {r['probes']} substations ({sizes[0]:,} to {sizes[-1]:,} dependents each), "
+          f"{repeats} runs each; one-off: snapshot {r['snapshot_s']:.1f} s, SPARQL dataset "
+          f"({r['sparql_triples']:,} triples) {r['sparql_build_s']:.1f} s"
+          + (f", Neo4j load {r['neo4j_load_s']:.1f} s" if "neo4j_load_s" in r else ", Neo4j skipped (no --neo4j)"))
+    native = r["median_ms"]["citykg dependents"]
+    print(f"{'engine':<22}{'median ms':>11}{'vs CityKG':>11}")
+    for name, ms in r["median_ms"].items():
+        print(f"{name:<22}{ms:11.2f}{ms / native:10.0f}x")
+    print()
+    return r
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -20,16 +21,22 @@ from kg.load.plan import COLUMNS
 from kg.namespaces import CKG, GEO, RDF
 from kg.rdf import export_rdf, validate_rdf
 from kg.rdf.index import Index, to_rdflib
+from kg.rdf.labels import name_from_labels, name_labels
 from kg.rdf.parse import parse_file, parse_turtle
 from kg.rdf.shacl import validate_index
-from kg.rdf.terms import IriScheme
+from kg.rdf.terms import IriScheme, prop_iri
+from kg.rdf.writers import XML_FORBIDDEN, format_for_path, split_qname
 from kg.store.sqlite import SQLiteStore
 from kg.synth import city_rows, write_bundle, write_jsonl
 from tests.helpers import all_rows, assert_snapshots_equal, run_kg
 
-FORMATS = ("ttl", "jsonld", "nt")
-SUFFIX = {"ttl": ".ttl", "jsonld": ".jsonld", "nt": ".nt"}
-RDFLIB_FORMAT = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt"}
+FORMATS = ("ttl", "jsonld", "nt", "rdfxml")
+LOADABLE = ("ttl", "jsonld", "nt")
+"""Formats ``kg load`` reads today (RDF/XML reading comes with the pyoxigraph parser)."""
+SUFFIX = {"ttl": ".ttl", "jsonld": ".jsonld", "nt": ".nt", "rdfxml": ".rdf"}
+RDFLIB_FORMAT = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdfxml": "xml"}
+OX_FORMAT = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD, "nt": ox.RdfFormat.N_TRIPLES,
+             "rdfxml": ox.RdfFormat.RDF_XML}
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 SLOW = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -48,6 +55,22 @@ def _export(store: SQLiteStore, path: Path, fmt: str, **filters: Any) -> Path:
 
 
 
+
+
+def _read_back(path: Path, fmt: str) -> tuple[Graph, set[str]]:
+    """The file as rdflib reads it and as pyoxigraph reads it (a set of N-Triples lines)."""
+    graph = Graph().parse(path, format=RDFLIB_FORMAT[fmt])
+    triples = {str(q.triple) for q in ox.parse(path=path, format=OX_FORMAT[fmt])}
+    return graph, triples
+
+
+def _loadable(path: Path, fmt: str) -> Path:
+    """``path`` itself if ``kg load`` reads its format, else its triples as N-Triples (written by pyoxigraph)."""
+    if fmt in LOADABLE:
+        return path
+    converted = path.with_suffix(".converted.nt")
+    ox.serialize((q.triple for q in ox.parse(path=path, format=OX_FORMAT[fmt])), converted, ox.RdfFormat.N_TRIPLES)
+    return converted
 
 
 def _city_store(tmp_path: Path, assets: int, seed: int) -> SQLiteStore:
@@ -74,10 +97,14 @@ def test_round_trip_through_every_format(tmp_path_factory: pytest.TempPathFactor
     source = _city_store(tmp, assets, seed)
     expected_rows = all_rows(source)
     expected_snapshot = source.snapshot()
+    reference_graph, reference_triples = _read_back(_export(source, tmp / "reference.nt", "nt"), "nt")
     for fmt in FORMATS:
         exported = _export(source, tmp / f"city{SUFFIX[fmt]}", fmt)
+        graph, triples = _read_back(exported, fmt)
+        assert isomorphic(graph, reference_graph), f"{fmt}: rdflib reads another graph"
+        assert triples == reference_triples, f"{fmt}: pyoxigraph reads other triples"
         target = _store(tmp / f"target-{fmt}.db")
-        load_paths(target, [exported])
+        load_paths(target, [_loadable(exported, fmt)])
         got = all_rows(target)
         for table in COLUMNS:
             assert got[table] == expected_rows[table], f"{fmt}: table {table} differs after the round trip"
@@ -113,6 +140,9 @@ _KEY = _TEXT.filter(lambda k: k not in {"file", "props"} and not k.startswith("_
          lat=0.1, fmt="jsonld")
 @example(ids=["a b", "🙂", "x\u3000y", "a\u2028b"], name="\\", group='"', props={"k": 'ends with \\"'}, lat=1e-300,
          fmt="nt")
+@example(ids=["a&b", "<x>", "x|y", "渝中"], name="Ba'nan 巴南区", group="]]>", props={"return period": "a\r\nb"},
+         lat=0.5, fmt="rdfxml")
+@example(ids=["a", "b", "c", "d"], name="x", group="g", props={"floor 2": "v"}, lat=0.5, fmt="rdfxml")
 @given(ids=st.lists(_TEXT, min_size=4, max_size=4, unique=True), name=_NAME, group=_TEXT,
        props=st.dictionaries(_KEY, _NAME.filter(bool), max_size=3), lat=st.floats(-90, 90),
        fmt=st.sampled_from(FORMATS))
@@ -132,12 +162,23 @@ def test_any_text_survives_every_format(tmp_path_factory: pytest.TempPathFactory
     tmp = tmp_path_factory.mktemp("text")
     source = _store(tmp / "a.db")
     load_paths(source, [write_jsonl(rows, tmp / "city.jsonl")])
+    if fmt == "rdfxml" and not _xml_can_hold(ids, name, group, props):
+        with pytest.raises(ValidationError, match="cannot be written in RDF/XML"):
+            _export(source, tmp / "city.rdf", fmt)
+        return
     exported = _export(source, tmp / f"city{SUFFIX[fmt]}", fmt)
-    reference = Graph().parse(exported, format=RDFLIB_FORMAT[fmt])  # an independent parser reads it too
-    assert len(reference) > 20
+    graph, triples = _read_back(exported, fmt)  # independent parsers read it too, and agree
+    assert len(graph) > 20 and len(triples) == len(graph)
     target = _store(tmp / "b.db")
-    load_paths(target, [exported])
+    load_paths(target, [_loadable(exported, fmt)])
     assert all_rows(target) == all_rows(source)
+
+
+def _xml_can_hold(ids: list[str], name: str, group: str, props: dict[str, str]) -> bool:
+    """Whether RDF/XML can carry these values: XML 1.0 characters only, and property keys that end in
+    an XML name (``floor 2`` becomes ``ckg:prop_floor%202``, which no XML element name can end)."""
+    texts = [*ids, name, group, *props, *props.values()]
+    return not any(XML_FORBIDDEN.search(t) for t in texts) and all(split_qname(prop_iri(k)) for k in props)
 
 
 def test_export_is_deterministic_and_formats_agree(city: SQLiteStore, tmp_path: Path) -> None:
@@ -148,7 +189,7 @@ def test_export_is_deterministic_and_formats_agree(city: SQLiteStore, tmp_path: 
 
 
 def test_own_parser_reads_what_rdflib_reads(city: SQLiteStore, tmp_path: Path) -> None:
-    for fmt in FORMATS:
+    for fmt in LOADABLE:
         path = _export(city, tmp_path / f"city{SUFFIX[fmt]}", fmt)
         ours = Graph()
         index = parse_file(path)
@@ -195,7 +236,7 @@ def test_turtle_parser_matches_rdflib_on_tricky_input() -> None:
 
 
 def test_export_conforms_to_the_shapes(city: SQLiteStore, tmp_path: Path) -> None:
-    for fmt in FORMATS:
+    for fmt in LOADABLE:
         report, _ = validate_rdf(_export(city, tmp_path / f"city{SUFFIX[fmt]}", fmt))
         assert report.conforms, f"{fmt}:\n" + "\n".join(map(str, report.problems))
 
@@ -457,3 +498,55 @@ def test_cli_validate_reports_and_exits_1(tmp_path: Path) -> None:
     write_bundle(city_rows(120, seed=5), bundle)
     result = run_kg("validate", str(bundle))
     assert result.exit_code == 0 and "120 assets" in result.stdout, result.output
+
+
+# ---------------------------------------------------------------------- formats by suffix, labels
+
+
+def test_cli_export_format_follows_the_suffix(city: SQLiteStore, tmp_path: Path) -> None:
+    url = f"sqlite:///{city.path}"
+    around = next(r[0] for r in city.rows("assets") if r[1] == "Substation")
+    for name, fmt in (("s.nt", "nt"), ("s.rdf", "rdfxml"), ("s.OWL", "rdfxml"), ("s.jsonld", "jsonld"),
+                      ("s.ttl", "ttl")):
+        result = run_kg("export", "--around", around, "-o", str(tmp_path / name), "--store", url)
+        assert result.exit_code == 0 and f"({fmt})" in result.stdout, result.output
+        graph, triples = _read_back(tmp_path / name, fmt)  # both parsers read it in the suffix's syntax
+        assert len(graph) == len(triples) > 0
+    result = run_kg("export", "--rdf", "nt", "-o", str(tmp_path / "city.txt"), "--store", url)
+    assert result.exit_code == 0 and (tmp_path / "city.txt").read_text(encoding="utf-8").startswith("<")
+    for args, words in ((["--rdf", "ttl", "-o", str(tmp_path / "x.nt")], "conflicts with the suffix of x.nt"),
+                        (["-o", str(tmp_path / "x.txt")], "cannot tell the RDF format from the name x.txt")):
+        result = run_kg("export", *args, "--store", url)
+        assert result.exit_code == 1 and words in result.stderr, result.output
+    assert not (tmp_path / "x.nt").exists() and not (tmp_path / "x.txt").exists()
+    assert format_for_path(None, None) == "ttl" and format_for_path(Path("a.xml"), "rdfxml") == "rdfxml"
+
+
+def test_names_are_language_tagged(city: SQLiteStore, tmp_path: Path) -> None:
+    graph = Graph().parse(_export(city, tmp_path / "city.ttl", "ttl"), format="turtle")
+    label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    scheme = IriScheme("https://data.citykg.example/id/")
+    banan = {(str(o), o.language) for o in graph.objects(URIRef(scheme.element("banan")), label)}  # type: ignore[union-attr]
+    assert banan == {("Ba'nan", "en"), ("巴南区", "zh")}
+    asset = next(r for r in city.rows("assets") if r[2])
+    assert {(str(o), o.language) for o in graph.objects(URIRef(scheme.element(asset[0])), label)} == {  # type: ignore[union-attr]
+        (asset[2], "en")}
+
+
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+       | st.tuples(st.text("abc XYZ-'", min_size=1), st.text("渝中区巴南 1号", min_size=1)).map(" ".join))
+def test_labels_read_back_to_the_name(name: str) -> None:
+    labels = name_labels(name)
+    assert name_from_labels(labels) == name
+    assert len({label.lang for label in labels}) == len(labels) <= 2
+
+
+def test_two_labels_of_one_language_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "labels.ttl"
+    bad.write_text("""@prefix ckg: <https://w3id.org/citykg#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<urn:x:c> a ckg:Region ; ckg:id "c" ; ckg:level ckg:level_city ; rdfs:label "One"@en, "Two"@en .
+""", encoding="utf-8")
+    with pytest.raises(ValidationError) as exc:
+        load_paths(SQLiteStore(":memory:"), [bad])
+    assert "rdfs:label has 2 values (languages 'en', 'en'); expected one name" in str(exc.value.problems[0])

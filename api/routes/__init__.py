@@ -16,10 +16,12 @@ from api.routes import (
     loads,
     page,
     regions,
+    sparql,
 )
 
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, assets, cascades, criticality, regions, agencies, cypher, loads, export, city, page):
+for _module in (health, assets, cascades, criticality, regions, agencies, cypher, sparql, loads, export, city,
+                page):
     api_router.include_router(_module.router)

@@ -1,4 +1,4 @@
-"""``GET /v1/export``: the graph (or a subgraph) as Turtle, JSON-LD or N-Triples, streamed.
+"""``GET /v1/export``: the graph (or a subgraph) as Turtle, JSON-LD, N-Triples or RDF/XML, streamed.
 
 :func:`kg.rdf.export.export_rdf` writes to a text stream; here it runs on a
 worker thread writing into a bounded queue that the response drains, so memory
@@ -25,6 +25,7 @@ from api.deps import RunDep, SettingsDep, StoreDep, require_read
 from api.problems import APIProblem, at_most, problem_responses
 from kg.errors import ElementNotFound
 from kg.rdf.export import export_rdf
+from kg.rdf.writers import MEDIA_TYPES
 from kg.store import Store
 
 __all__ = ["RDFFormat", "router"]
@@ -37,13 +38,10 @@ class RDFFormat(StrEnum):
     ttl = "ttl"
     jsonld = "jsonld"
     nt = "nt"
+    rdfxml = "rdfxml"
 
 
-MEDIA_TYPES = {
-    RDFFormat.ttl: "text/turtle",
-    RDFFormat.jsonld: "application/ld+json",
-    RDFFormat.nt: "application/n-triples",
-}
+_EXTENSIONS = {RDFFormat.ttl: "ttl", RDFFormat.jsonld: "jsonld", RDFFormat.nt: "nt", RDFFormat.rdfxml: "rdf"}
 
 router = APIRouter(prefix="/v1/export", tags=["export"], dependencies=[Depends(require_read)],
                    responses=problem_responses(401, 403, 404, 422, 503, 504))
@@ -55,6 +53,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
             "text/turtle": {"schema": {"type": "string"}},
             "application/ld+json": {"schema": {"type": "object"}},
             "application/n-triples": {"schema": {"type": "string"}},
+            "application/rdf+xml": {"schema": {"type": "string"}},
         },
     }
 }
@@ -134,7 +133,8 @@ async def export(
     store: StoreDep,
     settings: SettingsDep,
     run: RunDep,
-    format: Annotated[RDFFormat, Query(description="ttl (Turtle), jsonld (JSON-LD) or nt (N-Triples).")]
+    format: Annotated[RDFFormat, Query(description="ttl (Turtle), jsonld (JSON-LD), nt (N-Triples) or rdfxml "
+                                                   "(RDF/XML).")]
     = RDFFormat.ttl,
     region: Annotated[str | None, Query(description="Only assets in this region (any level below it).")] = None,
     agency: Annotated[str | None, Query(description="Only assets of this agency (or its branches).")] = None,
@@ -156,9 +156,8 @@ async def export(
         raise APIProblem(404, str(first), field=field)
     if isinstance(first, BaseException):
         raise first
-    extension = "jsonld" if format is RDFFormat.jsonld else format.value
     return StreamingResponse(
         _drain(first, chunks, stopped) if first is not None else iter([b""]),
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="citykg.{extension}"'},
+        media_type=MEDIA_TYPES[format.value],
+        headers={"Content-Disposition": f'attachment; filename="citykg.{_EXTENSIONS[format]}"'},
     )

@@ -1,4 +1,4 @@
-"""``kg export`` (the graph as RDF) and ``kg validate`` (check data without loading it).
+"""``kg export`` (the graph as RDF), ``kg validate`` (check data without loading it) and ``kg sparql``.
 
 ``kg load FILE.ttl|.nt|.nq|.trig|.jsonld`` needs nothing here: the loader reads RDF files
 itself (:mod:`kg.rdf.reader`).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import sys
 import tempfile
@@ -17,22 +18,28 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
 from kg.errors import KGError, Problem, ValidationError
 from kg.load import build_plan
-from kg.rdf.export import export_rdf
+from kg.rdf.export import export_prefixes, export_rdf
 from kg.rdf.reader import shacl_engine
+from kg.rdf.terms import scheme
+from kg.rdf.writers import format_for_path
+from kg.sparql.engine import SparqlRequest, SparqlService
 from kg.store import Store
 from kg.store.sqlite import SQLiteStore
 
-__all__ = ["export", "validate"]
+__all__ = ["export", "sparql", "validate"]
 
 
 class RdfFormat(StrEnum):
     ttl = "ttl"
     jsonld = "jsonld"
     nt = "nt"
+    rdfxml = "rdfxml"
 
 
 class ShaclEngine(StrEnum):
@@ -69,8 +76,9 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 @app.command()
 def export(
-    rdf: Annotated[RdfFormat, typer.Option("--rdf", help="Turtle (ttl), JSON-LD (jsonld) or N-Triples (nt).")]
-    = RdfFormat.ttl,
+    rdf: Annotated[RdfFormat | None, typer.Option("--rdf", help="Turtle (ttl), JSON-LD (jsonld), N-Triples (nt) or "
+                                                     "RDF/XML (rdfxml); default: the one -o's suffix names, "
+                                                     "else ttl.", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     region: Annotated[str | None, typer.Option(help="Only this region and everything in it.")] = None,
     agency: Annotated[str | None, typer.Option(help="Only assets of this agency and its branches.")] = None,
@@ -82,9 +90,17 @@ def export(
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
-    """Write the graph, or a subgraph, as RDF in the ckg vocabulary (streamed)."""
+    """Write the graph, or a subgraph, as RDF in the ckg vocabulary (streamed).
+
+    The format follows the suffix of -o (.ttl, .nt, .jsonld, .rdf/.xml/.owl) unless --rdf names
+    it; --rdf naming another format than the suffix is an error.
+    """
+    try:
+        chosen = format_for_path(output, rdf.value if rdf is not None else None)
+    except KGError as exc:
+        fail(str(exc))
     with store_session(store) as s, _output(output) as out:
-        report = export_rdf(s, out, fmt=rdf.value, region=region, agency=agency, around=around,
+        report = export_rdf(s, out, fmt=chosen, region=region, agency=agency, around=around,
                             depth=depth, with_alignment=with_alignment)
     if output is not None:
         data = {"output": str(output), "format": report.format, "triples": report.triples,
@@ -151,3 +167,83 @@ def validate(
     emit(fmt, data, text)
     if problems:
         raise typer.Exit(1)
+
+
+_TEXT_ACCEPT = "application/sparql-results+json, text/turtle"
+_JSON_ACCEPT = "application/sparql-results+json, application/ld+json"
+
+
+def _short_iri(iri: str, prefixes: list[tuple[str, str]]) -> str:
+    for prefix, namespace in prefixes:
+        local = iri[len(namespace):]
+        if iri.startswith(namespace) and local and "/" not in local and "#" not in local:
+            return f"{prefix}:{local}"
+    return f"<{iri}>"
+
+
+def _term_text(term: dict[str, str] | None, prefixes: list[tuple[str, str]]) -> str:
+    """A SPARQL JSON term as people read it: prefixed IRIs, plain literal values, ``_:b`` blank nodes."""
+    if term is None:
+        return ""
+    if term["type"] == "uri":
+        return _short_iri(term["value"], prefixes)
+    if term["type"] == "bnode":
+        return f"_:{term['value']}"
+    return term["value"]
+
+
+def _render_solutions(data: dict[str, Any]) -> None:
+    # The longest namespace first, so that id: does not shadow dependency: and the like.
+    prefixes = sorted(export_prefixes(scheme()), key=lambda p: -len(p[1]))
+    if "boolean" in data:
+        console.print("true" if data["boolean"] else "false")
+        return
+    columns = data["head"]["vars"]
+    rows = data["results"]["bindings"]
+    table = Table(show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(escape(column), overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(_term_text(row.get(c), prefixes)) for c in columns))
+    console.print(table)
+    console.print(f"[dim]{len(rows):,} row{'s' if len(rows) != 1 else ''}[/]")
+
+
+@app.command()
+def sparql(
+    query: Annotated[str | None, typer.Argument(help="A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE); "
+                                                     "'-' reads it from standard input.", show_default=False)]
+    = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query from this file.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Stop the query after this many seconds.")]
+    = 60.0,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Refuse answers with more rows (or triples).")]
+    = 100_000,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """Run a read-only SPARQL 1.1 query on the graph (as `kg export` writes it, plus the ontology).
+
+    SELECT prints a table (--format json: SPARQL JSON results), ASK true or false,
+    CONSTRUCT and DESCRIBE Turtle (--format json: JSON-LD). The graph is loaded
+    into a temporary Oxigraph store first (a few seconds for a large city);
+    `kg serve` keeps it between queries at /v1/sparql.
+    """
+    if (query is None) == (file is None):
+        fail("give the query as an argument ('-' for standard input) or with --file, not both")
+    try:
+        text = file.read_text(encoding="utf-8") if file is not None else \
+            sys.stdin.read() if query == "-" else str(query)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the query from {file}: {exc}")
+    accept = _JSON_ACCEPT if fmt is OutputFormat.json else _TEXT_ACCEPT
+    with store_session(store) as s:
+        service = SparqlService(workers=1)
+        try:
+            answer = service.query(s, SparqlRequest(text, accept=accept), timeout_s=timeout, max_rows=max_rows)
+        finally:
+            service.close()
+    if answer.kind == "graph":
+        sys.stdout.write(answer.body.decode("utf-8"))
+        return
+    emit(fmt, json.loads(answer.body), _render_solutions)

@@ -20,6 +20,7 @@ from kg.errors import Problem
 from kg.load.sources import TABLES, RawRow
 from kg.namespaces import CKG, GEO, ORG, RDF, RDFS
 from kg.rdf.index import Index
+from kg.rdf.labels import LabelError, name_from_labels
 from kg.rdf.terms import Lit, Obj, prop_key
 from kg.rdf.vocab import Vocabulary, vocabulary
 
@@ -77,6 +78,19 @@ class _Converter:
             self.problem(node, f"{_short(prop)} is <{value}>; expected a literal value")
             return None
         return value.lexical
+
+    def name(self, node: str) -> str | None:
+        """The name its ``rdfs:label`` values stand for (:mod:`kg.rdf.labels`)."""
+        labels = self.index.objects(node, _LABEL)
+        iris = [v for v in labels if not isinstance(v, Lit)]
+        if iris:
+            self.problem(node, f"rdfs:label is <{iris[0]}>; expected a literal value")
+            return None
+        try:
+            return name_from_labels([v for v in labels if isinstance(v, Lit)])
+        except LabelError as exc:
+            self.problem(node, str(exc))
+            return None
 
     def ref(self, node: str, prop: str | tuple[str, ...]) -> str | None:
         """The ckg:id of the node ``prop`` points to."""
@@ -146,7 +160,7 @@ class _Converter:
         v: dict[str, object] = {}
         if table in ("regions", "agencies", "assets", "hazard_zones"):
             v["id"] = self.literal(node, ckg + "id")
-            v["name"] = self.literal(node, _LABEL)
+            v["name"] = self.name(node)
         if table == "regions":
             v["level"] = self.named(node, ckg + "level", self.vocab.level_name, "a ckg:level_* individual")
             v["parent"] = self.ref(node, ckg + "partOf")

@@ -1,4 +1,4 @@
-"""Export the graph of a store as Turtle, N-Triples or JSON-LD, streamed from ``store.rows()``.
+"""Export the graph of a store as Turtle, N-Triples, JSON-LD or RDF/XML, streamed from ``store.rows()``.
 
 Examples
 --------
@@ -31,10 +31,10 @@ from kg.rdf.mapping import Block, RowMapper
 from kg.rdf.select import Selection, select
 from kg.rdf.terms import IriScheme, Lit, Obj, scheme
 from kg.rdf.vocab import vocabulary
-from kg.rdf.writers import FORMATS, JsonLdWriter, NTriplesWriter, TripleWriter, TurtleWriter
+from kg.rdf.writers import FORMATS, JsonLdWriter, NTriplesWriter, RdfXmlWriter, TripleWriter, TurtleWriter
 from kg.store.base import Store
 
-__all__ = ["ExportReport", "export_blocks", "export_rdf", "jsonld_context", "make_writer"]
+__all__ = ["ExportReport", "export_blocks", "export_prefixes", "export_rdf", "jsonld_context", "make_writer"]
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,21 @@ def jsonld_context() -> dict[str, Any]:
     return context
 
 
+def export_prefixes(iris: IriScheme) -> list[tuple[str, str]]:
+    """``(prefix, namespace)`` pairs an export declares: the vocabularies and the IRI scheme's namespaces."""
+    return [("ckg", str(CKG)), ("geo", str(GEO)), ("org", str(ORG)), ("rdf", str(RDF)),
+            ("rdfs", str(RDFS)), ("xsd", str(XSD)), ("owl", str(OWL)), ("skos", str(SKOS)),
+            ("schema", str(SCHEMA)), ("s4city", str(S4CITY)), *iris.namespaces()]
+
+
 def make_writer(fmt: str, out: TextIO, iris: IriScheme) -> TripleWriter:
-    """A streaming writer for ``fmt`` (``ttl``, ``jsonld`` or ``nt``)."""
+    """A streaming writer for ``fmt`` (``ttl``, ``jsonld``, ``nt`` or ``rdfxml``)."""
     if fmt == "nt":
         return NTriplesWriter(out)
     if fmt == "ttl":
-        prefixes = [("ckg", str(CKG)), ("geo", str(GEO)), ("org", str(ORG)), ("rdf", str(RDF)),
-                    ("rdfs", str(RDFS)), ("xsd", str(XSD)), ("owl", str(OWL)), ("skos", str(SKOS)),
-                    ("schema", str(SCHEMA)), ("s4city", str(S4CITY)), *iris.namespaces()]
-        return TurtleWriter(out, prefixes)
+        return TurtleWriter(out, export_prefixes(iris))
+    if fmt == "rdfxml":
+        return RdfXmlWriter(out, export_prefixes(iris))
     if fmt == "jsonld":
         return JsonLdWriter(out, jsonld_context())
     raise ValidationError([Problem("--rdf", f"unknown RDF format {fmt!r}; expected one of {', '.join(FORMATS)}")])
@@ -142,7 +148,8 @@ def export_rdf(
     out
         A text stream; the output is UTF-8 text.
     fmt
-        ``ttl`` (Turtle), ``jsonld`` (JSON-LD with the published context) or ``nt`` (N-Triples).
+        ``ttl`` (Turtle), ``jsonld`` (JSON-LD with the published context), ``nt`` (N-Triples) or
+        ``rdfxml`` (RDF/XML).
     region, agency, around, depth
         Optional subgraph filters (see :mod:`kg.rdf.select`).
     with_alignment
@@ -153,7 +160,8 @@ def export_rdf(
     kg.errors.ElementNotFound
         A filter names an unknown id.
     kg.errors.ValidationError
-        ``fmt`` is unknown, ``depth`` is negative or ``KG_BASE_IRI`` is unusable.
+        ``fmt`` is unknown, ``depth`` is negative or ``KG_BASE_IRI`` is unusable; in RDF/XML, a
+        property or character that XML cannot hold (raised when the writer meets it).
     """
     if depth < 0:
         raise ValidationError([Problem("--depth", f"expected a number of hops >= 0, got {depth}")])

@@ -2,6 +2,7 @@
 
 The mapping (docs/rdf.md has the full table):
 
+* names: ``rdfs:label``, language-tagged by :func:`kg.rdf.labels.name_labels`;
 * regions: ``ckg:Region``, ``ckg:id``, ``rdfs:label``, ``ckg:level`` (a ``ckg:level_*``
   individual), ``ckg:partOf``;
 * agencies: ``ckg:Agency`` and ``org:Organization``, ``ckg:level``,
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.namespaces import CKG, GEO, ORG, RDFS
+from kg.rdf.labels import name_labels
 from kg.rdf.terms import XSD_DECIMAL, XSD_DOUBLE, XSD_INTEGER, IriScheme, Lit, Obj, decimal, double, prop_iri
 from kg.rdf.vocab import Vocabulary
 
@@ -54,6 +56,11 @@ class Block:
     def triples(self) -> int:
         """Number of triples the block stands for."""
         return len(self.types) + len(self.pairs)
+
+
+def _labels(pairs: list[tuple[str, Obj]], name: str | None) -> None:
+    if name is not None:
+        pairs.extend((_LABEL, label) for label in name_labels(name))
 
 
 def _props(pairs: list[tuple[str, Obj]], props: dict[str, str] | None) -> None:
@@ -90,8 +97,7 @@ class RowMapper:
         """``regions`` row: id, level, name, parent, props."""
         rid, level, name, parent, props = row
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(rid)), (_LEVEL, self.vocab.level_iri[level])]
-        if name is not None:
-            pairs.append((_LABEL, Lit(name)))
+        _labels(pairs, name)
         if parent is not None:
             pairs.append((_PART_OF, self.iri.element(parent)))
         _props(pairs, props)
@@ -101,8 +107,7 @@ class RowMapper:
         """``agencies`` row: id, name, level, parent, jurisdiction, props."""
         aid, name, level, parent, jurisdiction, props = row
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(aid))]
-        if name is not None:
-            pairs.append((_LABEL, Lit(name)))
+        _labels(pairs, name)
         if level is not None:
             pairs.append((_LEVEL, self.vocab.level_iri[level]))
         if parent is not None:
@@ -119,8 +124,7 @@ class RowMapper:
         """
         aid, atype, name, region, agency, lat, lon, population, props = row
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(aid))]
-        if name is not None:
-            pairs.append((_LABEL, Lit(name)))
+        _labels(pairs, name)
         if region is not None:
             pairs.append((_LOCATED_IN, self.iri.element(region)))
         if agency is not None:
@@ -143,15 +147,15 @@ class RowMapper:
         """The individual standing for hazard class ``name``, the first time it is asked for."""
         if name not in self._hazards_seen:
             self._hazards_seen.add(name)
-            yield Block(self.iri.hazard(name), [self.vocab.class_iri(name)], [(_LABEL, Lit(name))])
+            yield Block(self.iri.hazard(name), [self.vocab.class_iri(name)],
+                        [(_LABEL, label) for label in name_labels(name)])
 
     def hazard_zone(self, row: tuple[Any, ...]) -> Iterator[Block]:
         """``hazard_zones`` row: id, hazard, name, annual_probability, region, props."""
         zid, hazard, name, probability, region, props = row
         yield from self.hazard(hazard)
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(zid)), (_OF_HAZARD, self.iri.hazard(hazard))]
-        if name is not None:
-            pairs.append((_LABEL, Lit(name)))
+        _labels(pairs, name)
         if probability is not None:
             pairs.append((_PROBABILITY, Lit(double(probability), XSD_DOUBLE)))
         if region is not None:

@@ -12,6 +12,7 @@ with the IRIs minted below it for n-ary and helper nodes:
 ``BASE dependency/{h}`` a ckg:Dependency, ``h`` = hash of (dependent, provider, kind, group)
 ``BASE exposure/{h}``   a ckg:Exposure, ``h`` = hash of (asset, zone)
 ``BASE fragility/{h}``  a ckg:Fragility, ``h`` = hash of (hazard, type, asset)
+``BASE graph/{name}``   a named graph of the SPARQL dataset (``ontology``)
 =================  =======================================================
 
 The hashes are the first 128 bits of SHA-256 over the key as a JSON array, so
@@ -138,6 +139,10 @@ class IriScheme:
     def exposure(self, asset: str, zone: str) -> str:
         """IRI of the n-ary node of one exposure."""
         return f"{self.base}exposure/{_digest(asset, zone)}"
+
+    def graph(self, name: str) -> str:
+        """IRI of a named graph of the SPARQL dataset (``ontology``; ``status`` is reserved for live events)."""
+        return f"{self.base}graph/{encode(name)}"
 
     def fragility(self, hazard: str, asset_type: str | None, asset: str | None) -> str:
         """IRI of the node of one fragility."""

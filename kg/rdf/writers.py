@@ -1,4 +1,4 @@
-"""Streaming RDF writers: N-Triples, Turtle and JSON-LD, one :class:`Block` at a time.
+"""Streaming RDF writers: N-Triples, Turtle, JSON-LD and RDF/XML, one :class:`Block` at a time.
 
 No writer holds more than one block: a million-asset export runs in constant
 memory. Each writes UTF-8 text to a text stream.
@@ -26,13 +26,30 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import PurePath
 from typing import Any, Protocol, TextIO
 
+from kg.errors import Problem, ValidationError
 from kg.namespaces import RDF
 from kg.rdf.mapping import Block
 from kg.rdf.terms import XSD_STRING, Lit, Obj
 
-__all__ = ["FORMATS", "JsonLdWriter", "NTriplesWriter", "TripleWriter", "TurtleWriter", "quote_literal"]
+__all__ = [
+    "FORMATS",
+    "FORMAT_NAMES",
+    "MEDIA_TYPES",
+    "SUFFIXES",
+    "XML_FORBIDDEN",
+    "JsonLdWriter",
+    "NTriplesWriter",
+    "RdfXmlWriter",
+    "TripleWriter",
+    "TurtleWriter",
+    "format_for_path",
+    "quote_literal",
+    "split_qname",
+]
 
 _TYPE = str(RDF.type)
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
@@ -277,5 +294,152 @@ class JsonLdWriter:
         self.out.write("\n]\n}\n")
 
 
-FORMATS = ("ttl", "jsonld", "nt")
-"""Export formats: Turtle, JSON-LD, N-Triples."""
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+"""Characters XML 1.0 cannot hold at all, not even as character references (RDF/XML cannot write them)."""
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_XML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;",
+                           "\r": "&#13;"})
+_NC_START = ("A-Z_a-z\xc0-\xd6\xd8-\xf6\xf8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d\u2070-\u218f"
+             "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff")
+_NC_NAME_SUFFIX = re.compile(f"[{_NC_START}][{_NC_START}\\-.0-9\xb7\u0300-\u036f\u203f\u2040]*\\Z")
+
+
+@lru_cache(maxsize=4096)
+def split_qname(iri: str) -> tuple[str, str] | None:
+    """``(namespace, local name)`` with the longest local name that is an XML NCName, or None."""
+    found = _NC_NAME_SUFFIX.search(iri)
+    return (iri[:found.start()], found.group()) if found else None
+
+
+def _xml(text: str, table: dict[int, str], where: str) -> str:
+    bad = XML_FORBIDDEN.search(text)
+    if bad:
+        raise ValidationError([Problem(where, f"character U+{ord(bad.group()):04X} cannot be written in RDF/XML "
+                                              "(XML 1.0 forbids it); export as ttl, nt or jsonld")])
+    return text.translate(table)
+
+
+class RdfXmlWriter:
+    """Writes RDF/XML: one ``rdf:Description`` per block inside one ``rdf:RDF`` element.
+
+    A property element needs a qualified name, so a predicate IRI is cut into a
+    namespace and the longest local part that is an XML name
+    (``ckg:prop_return%20period`` becomes ``period`` in the namespace
+    ``...#prop_return%20``, declared on the element when no prefix covers it).
+    A predicate ending in no XML name (``ckg:prop_floor%202``) cannot be written
+    in RDF/XML at all; that, and a character XML 1.0 forbids, is an error naming
+    the subject.
+
+    Parameters
+    ----------
+    out
+        The text stream.
+    prefixes
+        ``(prefix, namespace IRI)`` pairs to declare on ``rdf:RDF``.
+    """
+
+    def __init__(self, out: TextIO, prefixes: Sequence[tuple[str, str]]) -> None:
+        self.out = out
+        self.triples = 0
+        self.prefixes = sorted({*prefixes, ("rdf", str(RDF))})
+        self._by_namespace = {ns: prefix for prefix, ns in self.prefixes}
+        self._tags: dict[str, tuple[str, str]] = {}
+        """Predicate IRI -> (start tag without '>', end tag)."""
+
+    def start(self) -> None:
+        declarations = "".join(f'\n    xmlns:{p}="{_xml(ns, _XML_ATTR, "prefixes")}"' for p, ns in self.prefixes)
+        self.out.write(f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF{declarations}>\n')
+
+    def _tag(self, predicate: str, subject: str) -> tuple[str, str]:
+        tag = self._tags.get(predicate)
+        if tag is None:
+            split = split_qname(predicate)
+            if split is None:
+                raise ValidationError([Problem(f"<{subject}>", f"the property <{predicate}> cannot be written in "
+                                               "RDF/XML (its IRI does not end in an XML name); export as ttl, nt "
+                                               "or jsonld, or rename the column")])
+            namespace, local = split
+            prefix = self._by_namespace.get(namespace)
+            if prefix is not None:
+                tag = (f"<{prefix}:{local}", f"</{prefix}:{local}>")
+            else:
+                tag = (f'<ns0:{local} xmlns:ns0="{_xml(namespace, _XML_ATTR, predicate)}"', f"</ns0:{local}>")
+            self._tags[predicate] = tag
+        return tag
+
+    def block(self, block: Block) -> None:
+        if not block.types and not block.pairs:
+            return
+        where = f"<{block.subject}>"
+        lines = [f'<rdf:Description rdf:about="{_xml(block.subject, _XML_ATTR, where)}">']
+        lines.extend(f'  <rdf:type rdf:resource="{_xml(t, _XML_ATTR, where)}"/>' for t in block.types)
+        for predicate, obj in block.pairs:
+            start, end = self._tag(predicate, block.subject)
+            if isinstance(obj, str):
+                lines.append(f'  {start} rdf:resource="{_xml(obj, _XML_ATTR, where)}"/>')
+                continue
+            if obj.lang:
+                start += f' xml:lang="{_xml(obj.lang, _XML_ATTR, where)}"'
+            elif obj.datatype and obj.datatype != XSD_STRING:
+                start += f' rdf:datatype="{_xml(obj.datatype, _XML_ATTR, where)}"'
+            lines.append(f"  {start}>{_xml(obj.lexical, _XML_TEXT, where)}{end}")
+        lines.append("</rdf:Description>\n")
+        self.out.write("\n".join(lines))
+        self.triples += block.triples
+
+    def finish(self) -> None:
+        self.out.write("</rdf:RDF>\n")
+
+
+FORMATS = ("ttl", "jsonld", "nt", "rdfxml")
+"""Export formats: Turtle, JSON-LD, N-Triples, RDF/XML."""
+
+FORMAT_NAMES = {"ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdfxml": "RDF/XML"}
+
+MEDIA_TYPES = {"ttl": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples",
+               "rdfxml": "application/rdf+xml"}
+"""The media type of each export format."""
+
+SUFFIXES = {".ttl": "ttl", ".turtle": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml", ".xml": "rdfxml",
+            ".owl": "rdfxml"}
+"""File suffixes that name an export format (compared without regard to case)."""
+
+
+def format_for_path(path: str | PurePath | None, fmt: str | None, *, option: str = "--rdf") -> str:
+    """The export format for writing to ``path``: ``fmt`` when given, else the one its suffix names.
+
+    Without a path (stdout) the default is Turtle.
+
+    Raises
+    ------
+    kg.errors.ValidationError
+        ``fmt`` and the suffix name different formats, or neither says which format.
+
+    Examples
+    --------
+    >>> format_for_path("s163.nt", None), format_for_path("city.OWL", None), format_for_path(None, None)
+    ('nt', 'rdfxml', 'ttl')
+    >>> try:
+    ...     format_for_path("x.nt", "ttl")
+    ... except ValidationError as exc:
+    ...     print(exc.problems[0].message)
+    --rdf ttl (Turtle) conflicts with the suffix of x.nt, which means N-Triples; drop --rdf or name the file x.ttl
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise ValidationError([Problem(option, f"unknown RDF format {fmt!r}; expected one of {', '.join(FORMATS)}")])
+    if path is None:
+        return fmt or "ttl"
+    path = PurePath(path)
+    implied = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        if implied is None:
+            known = " ".join(SUFFIXES)
+            raise ValidationError([Problem(option, f"cannot tell the RDF format from the name {path.name}; give "
+                                                   f"{option} ({', '.join(FORMATS)}) or use a suffix: {known}")])
+        return implied
+    if implied is not None and implied != fmt:
+        wanted = next(suffix for suffix, f in SUFFIXES.items() if f == fmt)
+        raise ValidationError([Problem(option, f"{option} {fmt} ({FORMAT_NAMES[fmt]}) conflicts with the suffix of "
+                                               f"{path.name}, which means {FORMAT_NAMES[implied]}; drop {option} or "
+                                               f"name the file {path.stem}{wanted}")])
+    return fmt

@@ -1,4 +1,4 @@
-"""``GET /v1/export``: streamed RDF in the three formats, filters checked before the first byte."""
+"""``GET /v1/export``: streamed RDF in the four formats, filters checked before the first byte."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from tests.api.conftest import City, auth
 
 
 @pytest.mark.parametrize(("fmt", "media", "rdflib_format"), [
-    ("ttl", "text/turtle", "turtle"), ("nt", "application/n-triples", "nt"), ("jsonld", "application/ld+json", None)])
+    ("ttl", "text/turtle", "turtle"), ("nt", "application/n-triples", "nt"), ("jsonld", "application/ld+json", None),
+    ("rdfxml", "application/rdf+xml", "xml")])
 def test_export_parses_and_holds_every_asset(client: TestClient, city: City, fmt: str, media: str,
                                              rdflib_format: str | None) -> None:
     r = client.get("/v1/export", params={"format": fmt}, headers=auth("read"))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith(media)
-    assert r.headers["content-disposition"] == f'attachment; filename="citykg.{fmt}"'
+    extension = "rdf" if fmt == "rdfxml" else fmt
+    assert r.headers["content-disposition"] == f'attachment; filename="citykg.{extension}"'
     if rdflib_format is None:
         doc = json.loads(r.text)
         assert "@context" in doc

@@ -6,9 +6,10 @@ schema (documented status, content type, body shape and headers), invalid data
 is rejected with a 4xx and valid data accepted. Auth is checked too: an
 operation that declares a key must refuse a request without one.
 
-``/v1/cypher`` and ``/v1/loads`` skip only "valid data is accepted": any string
-is a schema-valid Cypher query or bundle, yet only real Cypher or a real bundle
-is accepted (a 422 naming the problem), which no schema can say.
+``/v1/cypher``, ``/v1/sparql`` and ``/v1/loads`` skip only "valid data is
+accepted": any string is a schema-valid Cypher or SPARQL query or bundle, yet
+only a real query or a real bundle is accepted (a 4xx naming the problem), which
+no schema can say.
 
 The test is parametrised by operation from a schema built without any store
 (the schema does not depend on the data), so a failure names its operation.
@@ -31,11 +32,16 @@ MAX_EXAMPLES = 20
 """Per operation, store and mode: about 1,000 requests per store, well under a minute."""
 DERANDOMIZE = os.environ.get("CI") == "true"
 """In CI the examples are the same on every run (a red CI is reproducible); locally they vary, to find more."""
-_CONTENT_IS_FREE_TEXT = {"/v1/cypher", "/v1/loads"}
+_CONTENT_IS_FREE_TEXT = {"/v1/cypher", "/v1/sparql", "/v1/loads"}
 
 
 @schemathesis.serializer("application/x-ndjson")
 def _ndjson(ctx: schemathesis.SerializationContext, value: object) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else str(value).encode("utf-8")
+
+
+@schemathesis.serializer("application/sparql-query")
+def _sparql_query(ctx: schemathesis.SerializationContext, value: object) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else str(value).encode("utf-8")
 
 
