@@ -249,6 +249,27 @@ class Ontology:
         """``ckg:columnLabel`` of a class (``transp.`` for ``TransportAsset``), else its short label in lower case."""
         return self.classes[name].column_label or self.short_label(name).lower()
 
+    # ------------------------------------------------------------------ restoration
+    @cached_property
+    def repair_hours(self) -> dict[str, float]:
+        """``ckg:defaultRepairHours`` as stated on classes (not inherited), by class name."""
+        return {_local(cls): float(value) for cls, value in self.graph.subject_objects(CKG.defaultRepairHours)
+                if str(cls).startswith(str(CKG))}
+
+    def default_repair_hours(self, asset_type: str) -> float:
+        """Hours to repair an asset of ``asset_type``: its class's value, else its nearest ancestor's.
+
+        Examples
+        --------
+        >>> onto = load_ontology()
+        >>> onto.default_repair_hours("Substation") == onto.repair_hours["PowerAsset"]
+        True
+        """
+        for name in reversed(self.ancestors(asset_type)):
+            if name in self.repair_hours:
+                return self.repair_hours[name]
+        raise KeyError(f"no ckg:defaultRepairHours on {asset_type} or any of its ancestors")
+
 
 def did_you_mean(value: str, choices: object) -> str:
     """A ``did you mean 'X'?`` hint for a mistyped ``value``, or an empty string."""

@@ -1,0 +1,249 @@
+"""The exact restoration planner: a mixed-integer program solved by HiGHS (through ``scipy.optimize.milp``).
+
+Formulation
+-----------
+*When does an asset work again?* "Asset ``b`` works once the repairs in ``R`` are done" is a
+monotone Boolean function of ``R``; :meth:`Recovery.solve` with :class:`Dnf` writes it as its
+minimal sets ``S_1 .. S_m`` (the same fixed points as the evaluator, supply loops included).
+Then ``b`` works again at ``T_b = min_s max_{a in S_s} C_a`` (``C_a``: when repair ``a`` ends),
+and the objective is ``sum_b pop_b T_b`` (every asset works at the last repair's end). Assets with
+the same minimal sets are one class weighing their total population; classes without people are
+dropped.
+
+*Variables and constraints*, per agency (pool) with ``n`` jobs and ``c < n`` crews:
+
+* ``d[i, j]`` (binary): ``i`` is done before ``j`` by the same crew; ``C_j = r_j + sum_i r_i d[i, j]``
+  (crews never idle, which never helps);
+* one crew: ``d[i, j] + d[j, i] = 1``; several: ``x[j, m]`` (binary) puts ``j`` on crew ``m``,
+  ``s[i, j] = sum_m x[i, m] x[j, m]`` (linearised) and ``d[i, j] + d[j, i] = s[i, j]``; job ``j``
+  may only use crews ``0..j`` (crews are interchangeable: this keeps one labelling);
+* no ordering cycles: ``d[i, j] + d[j, l] + d[l, i] <= 2`` for every triple, both ways round.
+
+A pool with at least as many crews as jobs starts everything at 0 (``C_j = r_j``). Per class,
+``T_b >= C_a`` for ``a`` in its only set, or with several sets a binary choice ``y_s`` (one chosen)
+and ``T_b >= C_a - M_a (1 - y_s)``, ``M_a`` the pool's total hours (a bound on ``C_a``). A last row
+asks for no more people-hours than the heuristic's plan, which HiGHS uses to prune.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule
+
+__all__ = ["MAX_JOBS", "MAX_SETS", "Dnf", "Exact", "TooLarge", "solve"]
+
+Terms = tuple[int, ...]
+"""A monotone DNF: its minimal sets of jobs as bit masks, sorted; ``()`` is false, ``(0,)`` true."""
+
+MAX_JOBS = 40
+"""Largest number of damaged assets of one agency (with fewer crews than jobs) the exact method takes."""
+MAX_SETS = 20_000
+"""Largest number of minimal repair sets, over all classes, the exact method takes."""
+
+
+class TooLarge(Exception):
+    """The formulation would exceed :data:`MAX_JOBS` or :data:`MAX_SETS`; ``str()`` says which."""
+
+
+class Dnf:
+    """The exact algebra for :meth:`Recovery.solve`: monotone Boolean functions as minimal sets."""
+
+    true: Terms = (0,)
+    false: Terms = ()
+
+    def job(self, job: int) -> Terms:
+        return (1 << job,)
+
+    def either(self, a: Terms, b: Terms) -> Terms:
+        return _minimal(a + b)
+
+    def both(self, a: Terms, b: Terms) -> Terms:
+        return _minimal(tuple({x | y for x in a for y in b}))
+
+
+def _minimal(terms: Sequence[int]) -> Terms:
+    kept: list[int] = []
+    for t in sorted(set(terms), key=lambda m: (m.bit_count(), m)):
+        if not any(s & t == s for s in kept):
+            kept.append(t)
+        if len(kept) > MAX_SETS:
+            raise TooLarge(f"more than {MAX_SETS:,} minimal sets of repairs restore one asset")
+    return tuple(sorted(kept))
+
+
+@dataclass(frozen=True)
+class Exact:
+    """What HiGHS found: the timetable (``None`` if none beat the incumbent), proof, and the best bound."""
+
+    timetable: Timetable | None
+    optimal: bool
+    bound: float | None
+    """HiGHS's lower bound on the unserved people-hours (``None`` when it has none)."""
+
+
+class _Model:
+    """Columns and rows of the program, built incrementally."""
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[int] = []
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+
+    def var(self, lower: float, upper: float, *, cost: float = 0.0, integer: bool = False) -> int:
+        self.cost.append(cost)
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.integer.append(int(integer))
+        return len(self.cost) - 1
+
+    def row(self, terms: Sequence[tuple[int, float]], lower: float, upper: float) -> None:
+        r = len(self.row_lower)
+        for col, val in terms:
+            self.rows.append(r)
+            self.cols.append(col)
+            self.vals.append(val)
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
+
+
+def classes(recovery: Recovery) -> list[tuple[Terms, int]]:
+    """(minimal repair sets, population) per class of assets cut off with the same sets, people only."""
+    weight: dict[Terms, int] = {}
+    for i, terms in enumerate(recovery.solve(Dnf())):
+        if recovery.population[i] > 0:
+            weight[terms] = weight.get(terms, 0) + recovery.population[i]
+    if sum(len(t) for t in weight) > MAX_SETS:
+        raise TooLarge(f"the assets cut off come back through more than {MAX_SETS:,} minimal sets of repairs")
+    return sorted(weight.items())
+
+
+def solve(problem: Problem, recovery: Recovery, incumbent: Outcome, *, time_limit: float) -> Exact:
+    """Solve the program for at most ``time_limit`` seconds, asking for less than ``incumbent``.
+
+    Raises
+    ------
+    TooLarge
+        When a pool has more than :data:`MAX_JOBS` jobs (and fewer crews) or the sets exceed
+        :data:`MAX_SETS`.
+    """
+    for pool, jobs in enumerate(problem.jobs):
+        if len(jobs) > max(MAX_JOBS, problem.pool_crews[pool]):
+            who = problem.pool_agency[pool] or "(no agency)"
+            raise TooLarge(f"agency {who} has {len(jobs):,} damaged assets; the exact method takes at most "
+                           f"{MAX_JOBS} per agency (or as many as its crews)")
+    weighted = classes(recovery)
+    model = _Model()
+    hours = problem.hours
+    end: list[int] = [0] * len(problem.damaged)
+    ceiling = [0.0] * len(problem.damaged)
+    orders: list[dict[tuple[int, int], int]] = []
+    assign: list[dict[tuple[int, int], int]] = []
+    for pool, jobs in enumerate(problem.jobs):
+        n, crews = len(jobs), min(problem.pool_crews[pool], len(jobs))
+        total = sum(hours[j] for j in jobs)
+        before: dict[tuple[int, int], int] = {}
+        on: dict[tuple[int, int], int] = {}
+        orders.append(before)
+        assign.append(on)
+        if crews >= n:
+            for j in jobs:
+                end[j] = model.var(hours[j], hours[j])
+                ceiling[j] = hours[j]
+            continue
+        for i in jobs:
+            for j in jobs:
+                if i != j:
+                    before[(i, j)] = model.var(0, 1, integer=True)
+        for j in jobs:
+            end[j] = model.var(hours[j], total)
+            ceiling[j] = total
+            model.row([(end[j], 1.0), *((before[(i, j)], -hours[i]) for i in jobs if i != j)], hours[j], hours[j])
+        if crews > 1:
+            for pos, j in enumerate(jobs):
+                for m in range(crews):
+                    on[(j, m)] = model.var(0, 1 if m <= pos else 0, integer=True)
+                model.row([(on[(j, m)], 1.0) for m in range(crews)], 1, 1)
+        for a, i in enumerate(jobs):
+            for j in jobs[a + 1:]:
+                if crews == 1:
+                    model.row([(before[(i, j)], 1.0), (before[(j, i)], 1.0)], 1, 1)
+                    continue
+                same = model.var(0, 1)
+                model.row([(before[(i, j)], 1.0), (before[(j, i)], 1.0), (same, -1.0)], 0, 0)
+                for m in range(crews):
+                    model.row([(same, 1.0), (on[(i, m)], -1.0), (on[(j, m)], -1.0)], -1, math.inf)
+                    model.row([(same, 1.0), (on[(i, m)], 1.0), (on[(j, m)], -1.0)], -math.inf, 1)
+                    model.row([(same, 1.0), (on[(i, m)], -1.0), (on[(j, m)], 1.0)], -math.inf, 1)
+        for a, i in enumerate(jobs):
+            for b, j in enumerate(jobs[a + 1:], a + 1):
+                for l_ in jobs[b + 1:]:
+                    model.row([(before[(i, j)], 1.0), (before[(j, l_)], 1.0), (before[(l_, i)], 1.0)], -math.inf, 2)
+                    model.row([(before[(j, i)], 1.0), (before[(l_, j)], 1.0), (before[(i, l_)], 1.0)], -math.inf, 2)
+    objective: list[tuple[int, float]] = []
+    for terms, people in weighted:
+        floor = min(max(hours[j] for j in _jobs(t)) for t in terms)
+        t_b = model.var(floor, math.inf, cost=people)
+        objective.append((t_b, float(people)))
+        if len(terms) == 1:
+            for j in _jobs(terms[0]):
+                model.row([(t_b, 1.0), (end[j], -1.0)], 0, math.inf)
+            continue
+        chosen = [model.var(0, 1, integer=True) for _ in terms]
+        model.row([(y, 1.0) for y in chosen], 1, 1)
+        for y, t in zip(chosen, terms, strict=True):
+            for j in _jobs(t):
+                model.row([(t_b, 1.0), (end[j], -1.0), (y, -ceiling[j])], -ceiling[j], math.inf)
+    if objective:
+        model.row(objective, -math.inf, incumbent.objective * (1 + 1e-9) + 1e-6)
+    if not model.row_lower:  # nothing to decide: every job starts at 0
+        return Exact(crew_schedule(problem, [[[j] for j in jobs] for jobs in problem.jobs]), True,
+                     incumbent.objective)
+    shape = (len(model.row_lower), len(model.cost))
+    matrix = coo_matrix((model.vals, (model.rows, model.cols)), shape=shape).tocsr()
+    result = milp(np.asarray(model.cost), integrality=np.asarray(model.integer),
+                  bounds=Bounds(np.asarray(model.lower), np.asarray(model.upper)),
+                  constraints=LinearConstraint(matrix, np.asarray(model.row_lower), np.asarray(model.row_upper)),
+                  options={"time_limit": float(time_limit), "mip_rel_gap": 1e-9, "disp": False})
+    bound = getattr(result, "mip_dual_bound", None)
+    bound = None if bound is None or not math.isfinite(bound) else float(bound)
+    optimal = result.status == 0
+    if optimal and bound is None:
+        bound = float(result.fun)
+    if result.x is None:
+        # No program solution: proven optimal here means nothing beats the incumbent.
+        return Exact(None, result.status == 2 or optimal, incumbent.objective if result.status == 2 else bound)
+    x = result.x
+    lists: list[list[list[int]]] = []
+    for pool, jobs in enumerate(problem.jobs):
+        crews = min(problem.pool_crews[pool], len(jobs))
+        if crews >= len(jobs):
+            lists.append([[j] for j in jobs])
+            continue
+        per: list[list[int]] = [[] for _ in range(crews)]
+        for j in jobs:
+            m = max(range(crews), key=lambda m: x[assign[pool][(j, m)]]) if crews > 1 else 0
+            per[m].append(j)
+        lists.append([sorted(lst, key=lambda j: (x[end[j]], j)) for lst in per])
+    return Exact(crew_schedule(problem, lists), optimal, bound)
+
+
+def _jobs(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out

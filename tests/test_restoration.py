@@ -1,0 +1,283 @@
+"""Restoration planning against the plain definition and a brute force over every schedule."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kg.analysis.graph import GraphSnapshot, build_snapshot
+from kg.analysis.restoration import evaluate_schedule, plan_restoration, repair_hours_of
+from kg.errors import ElementNotFound, ValidationError
+from kg.ontology import load_ontology
+from tests.reference_cascade import Dep, snapshot_rows
+from tests.reference_restoration import City, brute_force, value_of
+from tests.test_cascade import graphs
+
+settings.register_profile("restoration-ci", max_examples=int(os.environ.get("KG_RESTORATION_EXAMPLES", "300")),
+                          deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HOURS = (0.5, 1.0, 1.0, 2.0, 3.0, 4.5)
+
+
+def snap_of(assets: Any, deps: list[Dep], agencies: dict[str, str]) -> GraphSnapshot:
+    rows = snapshot_rows(assets, deps, agencies=agencies)
+    return build_snapshot(1, lambda t: rows[t])
+
+
+@st.composite
+def instances(draw: st.DrawFn, most: int = 7) -> dict[str, Any]:
+    """Small cities (supply loops, OR groups, several agencies, zero-population assets) and their damage."""
+    assets, deps, agencies = draw(graphs(buffers=(0.0,)))
+    ids = [a for a, _, _ in assets]
+    damaged = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=min(most, len(ids)), unique=True))
+    hours = {a: draw(st.sampled_from(HOURS)) for a in damaged}
+    crews = {g: draw(st.integers(1, 3)) for g in sorted(set(agencies.values())) if draw(st.booleans())}
+    city = City(tuple(ids), tuple(deps), {a: p for a, _, p in assets}, agencies)
+    return {"snap": snap_of(assets, deps, agencies), "city": city, "hours": hours, "crews": crews}
+
+
+def naive_end(case: dict[str, Any]) -> dict[str, float]:
+    """Each agency's damaged assets in id order, the next to the crew free first (lower number on ties)."""
+    city, hours, crews = case["city"], case["hours"], case["crews"]
+    end: dict[str, float] = {}
+    pools: dict[str, list[str]] = {}
+    for a in sorted(hours):
+        pools.setdefault(city.agency.get(a, f"own:{a}"), []).append(a)
+    for pool, jobs in pools.items():
+        free = [(0.0, c) for c in range(crews.get(pool, 1))]
+        for a in jobs:
+            t, c = heapq.heappop(free)
+            end[a] = t + hours[a]
+            heapq.heappush(free, (end[a], c))
+    return end
+
+
+def assert_valid(case: dict[str, Any], plan: dict[str, Any]) -> None:
+    city, hours, crews = case["city"], case["hours"], case["crews"]
+    assert sorted(r["id"] for r in plan["schedule"]) == sorted(hours) == plan["damaged"]
+    by_crew: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for r in plan["schedule"]:
+        assert r["agency"] == city.agency.get(r["id"])
+        assert r["start"] >= 0 and r["end"] - r["start"] == pytest.approx(hours[r["id"]])
+        limit = crews.get(r["agency"], 1) if r["agency"] is not None else 1
+        assert 1 <= r["crew"] <= limit
+        pool = r["agency"] if r["agency"] is not None else f"own:{r['id']}"
+        by_crew.setdefault((pool, r["crew"]), []).append((r["start"], r["end"]))
+    for spans in by_crew.values():
+        spans.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:])), spans
+    starts = [(r["start"], r["end"], r["id"]) for r in plan["schedule"]]
+    assert starts == sorted(starts)
+
+
+@settings(settings.get_profile("restoration-ci"))
+@given(instances(), st.data())
+def test_evaluator_equals_the_plain_definition(case: dict[str, Any], data: st.DataObject) -> None:
+    end = {a: data.draw(st.sampled_from((0.5, 1.0, 2.0, 2.0, 3.5))) for a in case["hours"]}
+    got = evaluate_schedule(case["snap"], end)
+    ref = value_of(case["city"], end)
+    assert [(p.time, p.functional, p.population_served) for p in got.curve] == ref.curve
+    assert got.unserved_people_hours == pytest.approx(ref.unserved, abs=1e-9)
+    # An asset is listed as restored at t exactly when it joins the functional set at t.
+    working_at_0 = {a for a in case["city"].assets if a not in got.restored}
+    assert len(working_at_0) == ref.curve[0][1]
+    assert all(t in {p[0] for p in ref.curve} for t in got.restored.values())
+
+
+@settings(settings.get_profile("restoration-ci"))
+@given(instances())
+def test_heuristic_plan_is_valid_checks_out_and_beats_naive(case: dict[str, Any]) -> None:
+    plan = plan_restoration(case["snap"], sorted(case["hours"]), repair_hours=case["hours"],
+                            crews=case["crews"]).to_dict()
+    assert_valid(case, plan)
+    ref = value_of(case["city"], {r["id"]: r["end"] for r in plan["schedule"]})
+    assert plan["unserved_people_hours"] == pytest.approx(ref.unserved, abs=1e-9)
+    assert [(p["time"], p["functional"], p["population_served"]) for p in plan["curve"]] == ref.curve
+    naive = value_of(case["city"], naive_end(case)).unserved
+    assert plan["naive"]["unserved_people_hours"] == pytest.approx(naive, abs=1e-9)
+    assert plan["unserved_people_hours"] <= naive + 1e-9
+    assert plan["method"] == "heuristic" and plan["time_limit"] is None
+    if plan["optimal"]:
+        assert plan["gap"] == 0.0
+        assert plan["unserved_people_hours"] == pytest.approx(brute_force(case["city"], case["hours"],
+                                                                          case["crews"]), abs=1e-9)
+
+
+@settings(settings.get_profile("restoration-ci"))
+@given(instances())
+def test_exact_equals_brute_force(case: dict[str, Any]) -> None:
+    plan = plan_restoration(case["snap"], sorted(case["hours"]), repair_hours=case["hours"],
+                            crews=case["crews"], method="exact", time_limit=60).to_dict()
+    assert_valid(case, plan)
+    assert plan["optimal"] is True and plan["gap"] == 0.0 and plan["method"] == "exact"
+    best = brute_force(case["city"], case["hours"], case["crews"])
+    assert plan["unserved_people_hours"] == pytest.approx(best, rel=1e-9, abs=1e-9)
+    ref = value_of(case["city"], {r["id"]: r["end"] for r in plan["schedule"]})
+    assert plan["unserved_people_hours"] == pytest.approx(ref.unserved, abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- drawn examples
+def city(deps: list[Dep], people: dict[str, int], agencies: dict[str, str]) -> GraphSnapshot:
+    ids = sorted({x for d in deps for x in d[:2]} | set(people) | set(agencies))
+    return snap_of([(a, "d1", people.get(a, 0)) for a in ids], deps, agencies)
+
+
+def power(dependent: str, provider: str, kind: str = "power") -> Dep:
+    return (dependent, provider, kind, kind, 0.0)
+
+
+def test_repairing_the_substation_before_the_pump_it_feeds() -> None:
+    #   S (substation) -power-> P (pump) -water-> R (1000 people); S and P damaged, one crew each
+    #   agency. The water crew fixes P at 1 h but R waits for S (4 h): P's early repair helps nobody.
+    snap = city([power("P", "S"), power("R", "P", "water")], {"R": 1000}, {"S": "grid", "P": "water"})
+    plan = plan_restoration(snap, ["P", "S"], repair_hours={"S": 4, "P": 1})
+    assert {r.id: (r.start, r.end) for r in plan.schedule} == {"S": (0.0, 4.0), "P": (0.0, 1.0)}
+    assert plan.unserved_people_hours == 4000.0
+    assert plan.optimal  # every repair starts at once
+
+
+def test_one_crew_repairs_upstream_first() -> None:
+    #   One grid crew; S feeds F, F feeds R (500 people); F's id sorts first, so the naive order does F
+    #   first and R waits for both anyway; a second area R2 on S alone makes S-first strictly better.
+    snap = city([power("F", "S"), power("R", "F"), power("R2", "S")], {"R": 500, "R2": 300},
+                {"S": "grid", "F": "grid"})
+    plan = plan_restoration(snap, ["F", "S"], repair_hours={"S": 2, "F": 2})
+    assert [r.id for r in plan.schedule] == ["S", "F"]
+    assert plan.unserved_people_hours == 300 * 2 + 500 * 4
+    assert plan.naive_unserved_people_hours == 800 * 4
+    assert not plan.optimal and plan.gap is None
+    exact = plan_restoration(snap, ["F", "S"], repair_hours={"S": 2, "F": 2}, method="exact")
+    assert exact.optimal and exact.gap == 0.0 and exact.unserved_people_hours == plan.unserved_people_hours
+
+
+def test_a_cross_kind_loop_comes_back_only_with_both_repairs() -> None:
+    #   P needs telecom from T, T needs power from P (a loop grounded per kind); H (100) needs P.
+    #   Both damaged: nothing works until both are repaired; then all do, although neither "feeds"
+    #   the other first.
+    snap = city([power("P", "T", "telecom"), power("T", "P"), power("H", "P")], {"H": 100},
+                {"P": "grid", "T": "tel"})
+    got = evaluate_schedule(snap, {"P": 1.0, "T": 3.0})
+    assert got.restored == {"H": 3.0, "P": 3.0, "T": 3.0}
+    assert got.unserved_people_hours == 300.0
+
+
+def test_a_ring_cut_from_its_source_waits_for_the_source() -> None:
+    #   S feeds A; A -> B -> C -> A is a power ring; R (10) hangs off C. Only S is damaged: the ring
+    #   has no source until S is back, although each member still "has" a provider.
+    snap = city([power("A", "S"), power("A", "C"), power("B", "A"), power("C", "B"), power("R", "C")],
+                {"R": 10}, {})
+    got = evaluate_schedule(snap, {"S": 5.0})
+    assert got.restored == {"A": 5.0, "B": 5.0, "C": 5.0, "R": 5.0, "S": 5.0}
+    assert got.unserved_people_hours == 50.0
+
+
+def test_an_asset_without_an_agency_has_a_crew_of_its_own() -> None:
+    snap = city([power("R", "X"), power("R2", "Y")], {"R": 10, "R2": 20}, {})
+    plan = plan_restoration(snap, ["X", "Y"], repair_hours={"X": 3, "Y": 2}).to_dict()
+    assert plan["schedule"] == [{"id": "Y", "agency": None, "crew": 1, "start": 0.0, "end": 2.0},
+                                {"id": "X", "agency": None, "crew": 1, "start": 0.0, "end": 3.0}]
+    assert plan["optimal"] is True and plan["gap"] == 0.0
+
+
+def test_the_json_shape() -> None:
+    snap = city([power("R", "S")], {"R": 7}, {"S": "grid"})
+    plan = plan_restoration(snap, ["S", "S"], repair_hours={"S": 2.5}).to_dict()
+    assert plan == {
+        "damaged": ["S"],
+        "schedule": [{"id": "S", "agency": "grid", "crew": 1, "start": 0.0, "end": 2.5}],
+        "curve": [{"time": 0.0, "functional": 0, "population_served": 0},
+                  {"time": 2.5, "functional": 2, "population_served": 7}],
+        "unserved_people_hours": 17.5,
+        "method": "heuristic",
+        "optimal": True,
+        "naive": {"unserved_people_hours": 17.5},
+        "gap": 0.0,
+        "time_limit": None,
+    }
+
+
+def test_exact_out_of_time_keeps_the_best_plan_and_reports_the_gap() -> None:
+    # 24 feeders of one agency under one substation, each with its own area: far beyond 1 ms of HiGHS.
+    deps = [power(f"F{i:02d}", "S") for i in range(24)] + [power(f"R{i:02d}", f"F{i:02d}") for i in range(24)]
+    people = {f"R{i:02d}": 10 * (i % 7 + 1) for i in range(24)}
+    snap = city(deps, people, {f"F{i:02d}": "grid" for i in range(24)} | {"S": "grid"})
+    hours = {f"F{i:02d}": 1.0 + i % 5 for i in range(24)} | {"S": 3.0}
+    heuristic = plan_restoration(snap, sorted(hours), repair_hours=hours)
+    exact = plan_restoration(snap, sorted(hours), repair_hours=hours, method="exact", time_limit=0.001)
+    assert exact.time_limit == 0.001 and exact.unserved_people_hours <= heuristic.unserved_people_hours
+    if exact.optimal:
+        assert exact.gap == 0.0
+    else:
+        assert exact.gap is None or 0.0 <= exact.gap <= 1.0
+
+
+def test_exact_refuses_an_agency_with_too_many_damaged_assets() -> None:
+    deps = [power(f"R{i:02d}", f"F{i:02d}") for i in range(45)]
+    snap = city(deps, {f"R{i:02d}": 1 for i in range(45)}, {f"F{i:02d}": "grid" for i in range(45)})
+    damaged = [f"F{i:02d}" for i in range(45)]
+    with pytest.raises(ValidationError) as err:
+        plan_restoration(snap, damaged, repair_hours=dict.fromkeys(damaged, 1.0), method="exact")
+    assert err.value.problems[0].where == "method" and "grid has 45 damaged assets" in str(err.value)
+    assert plan_restoration(snap, damaged, repair_hours=dict.fromkeys(damaged, 1.0), crews={"grid": 45},
+                            method="exact").optimal
+
+
+# ----------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(("kwargs", "where", "words"), [
+    ({"crews": {"grdi": 2}}, "crews.grdi", "did you mean 'grid'?"),
+    ({"crews": {"grid": 0}}, "crews.grid", "agency grid has 0 crews but 2 damaged assets to repair (F, S)"),
+    ({"crews": {"grid": -1}}, "crews.grid", "expected a whole number of crews >= 0, got -1"),
+    ({"crews": {"grid": 1.5}}, "crews.grid", "got 1.5"),
+    ({"repair_hours": {"S": 0}}, "repair_hours.S", "expected a number of hours > 0, got 0"),
+    ({"repair_hours": {"S": math.inf}}, "repair_hours.S", "got inf"),
+    ({"repair_hours": {"Substaton": 3}}, "repair_hours.Substaton", "did you mean 'Substation'?"),
+    ({"method": "best"}, "method", "expected one of heuristic, exact, got 'best'"),
+    ({"time_limit": 0}, "time_limit", "expected a number of seconds > 0, got 0"),
+])
+def test_bad_inputs_name_their_field(kwargs: dict[str, Any], where: str, words: str) -> None:
+    snap = city([power("F", "S"), power("R", "F")], {"R": 5}, {"S": "grid", "F": "grid"})
+    with pytest.raises(ValidationError) as err:
+        plan_restoration(snap, ["S", "F"], **kwargs)
+    assert err.value.problems[0].where == where
+    assert words in err.value.problems[0].message
+
+
+def test_an_agency_with_no_crews_and_nothing_to_repair_is_fine() -> None:
+    snap = city([power("R", "S")], {"R": 5}, {"S": "grid", "R": "homes"})
+    assert plan_restoration(snap, ["S"], crews={"homes": 0}).schedule[0].agency == "grid"
+
+
+def test_unknown_asset_is_not_found() -> None:
+    snap = city([power("R", "S")], {"R": 5}, {})
+    with pytest.raises(ElementNotFound):
+        plan_restoration(snap, ["Q"])
+    with pytest.raises(ElementNotFound):
+        evaluate_schedule(snap, {"Q": 1.0})
+    with pytest.raises(ValidationError) as err:
+        evaluate_schedule(snap, {"S": -1.0})
+    assert err.value.problems[0].where == "completion.S"
+
+
+# ----------------------------------------------------------------------------- repair hours
+def test_default_repair_hours_come_from_the_nearest_ancestor_in_the_ontology() -> None:
+    onto = load_ontology()
+    stated = onto.repair_hours
+    assert "Substation" not in stated and onto.default_repair_hours("Substation") == stated["PowerAsset"]
+    assert onto.default_repair_hours("Bridge") == stated["Bridge"] != stated["TransportAsset"]
+    assert onto.default_repair_hours("Hospital") == stated["Asset"]  # no health value: the root's
+    assert all(onto.default_repair_hours(t) > 0 for t in onto.asset_types)
+
+
+def test_repair_hours_by_id_then_type_then_ancestor_then_ontology() -> None:
+    rows = snapshot_rows(["S", "T", "F", "H"], [])
+    types = {"S": "Substation", "T": "Substation", "F": "DistributionFeeder", "H": "Hospital"}
+    rows["assets"] = [(r[0], types[str(r[0])], *r[2:]) for r in rows["assets"]]
+    snap = build_snapshot(1, lambda t: rows[t])
+    onto = load_ontology()
+    got = repair_hours_of(snap, ["S", "T", "F", "H"], {"S": 1.5, "Substation": 9, "PowerAsset": 4})
+    assert got == {"S": 1.5, "T": 9.0, "F": 4.0, "H": onto.default_repair_hours("Hospital")}
