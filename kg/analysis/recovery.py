@@ -207,6 +207,7 @@ class Recovery:
         self.work = h + len(open_edges) + len(damaged)
         """A deterministic measure of the cost of one :meth:`evaluate` (for work budgets)."""
         self.population = snap.population[hit].tolist()
+        self._served_at_0 = int(snap.population.sum()) - sum(self.population)
         self.group_owner: list[int] = owner.tolist()
         self.group_kind: list[int] = snap.group_kind[open_].astype(np.int64).tolist()
         self.group_ptr = _ptr(sizes, n_open)
@@ -292,8 +293,8 @@ class Recovery:
         restored = [0.0] * h
         people = self.population
         ptr, groups, owner, loop_of = self.provider_ptr, self.provider_groups, self.group_owner, self.loop_of
-        total = int(self.snap.population.sum())
-        functional, served = self.snap.n - h, total - sum(people)
+        job_hit, settle = self.job_hit, self._settle
+        functional, served = self.snap.n - h, self._served_at_0
         curve = [(0.0, functional, served)]
         objective = 0.0
         i = 0
@@ -302,7 +303,7 @@ class Recovery:
             stack: list[int] = []
             dirty: list[int] = []
             while i < k and end[order[i]] == t:
-                x = self.job_hit[order[i]]
+                x = job_hit[order[i]]
                 waiting[x] = 0
                 if loop_of[x] >= 0:
                     heapq.heappush(dirty, loop_of[x])
@@ -317,8 +318,7 @@ class Recovery:
                     restored[x] = t
                     functional += 1
                     gained += people[x]
-                    for j in range(ptr[x], ptr[x + 1]):
-                        g = groups[j]
+                    for g in groups[ptr[x] : ptr[x + 1]]:
                         if lit[g]:
                             continue
                         lit[g] = 1
@@ -336,7 +336,7 @@ class Recovery:
                 loop = heapq.heappop(dirty)
                 while dirty and dirty[0] == loop:
                     heapq.heappop(dirty)
-                for x in self._settle(loop, working, waiting, lit):
+                for x in settle(loop, working, waiting, lit):
                     working[x] = 1
                     stack.append(x)
             served += gained
