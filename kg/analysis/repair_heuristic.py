@@ -7,30 +7,42 @@
    the substation feeding it, and the substation counts for everyone below it.
 2. **Greedy bundles.** Assets needing the same set are one bundle worth their population. Repeatedly
    take the bundle with the most people per repair hour still to do (its jobs already planned cost
-   nothing), append its remaining jobs to the plan, upstream ones first. Ties: the bundle whose first
-   job comes first.
+   nothing), append its remaining jobs to the plan, upstream ones first. Ties: the bundle whose
+   first job comes first.
 3. **List scheduling.** Each agency's crews take its jobs in plan order, the crew free first.
-4. **Local moves.** Swap two jobs of one agency, or move one earlier or later, and keep the change
-   when the exact evaluator (:meth:`Recovery.evaluate`) says fewer people-hours are lost; stop at a
-   local optimum or when a work budget (evaluations times the affected graph's size) is spent.
+4. **Local moves on the order.** Swap two jobs of one agency, or move one up to :data:`WINDOW`
+   places, list-schedule again, and keep the change when fewer people-hours are lost; stop at a
+   local optimum or when the work budget is spent.
+5. **Local moves within each crew's list** (cheap, so they reach every job of a city-wide plan):
+   swap neighbours or move a job up to :data:`WINDOW` places earlier in its crew's list; only the
+   jobs in between change their end, and only the classes containing them are revalued.
 
+Plans are valued exactly: by the classes of :mod:`kg.analysis.repair_sets` (minimal repair sets
+per asset), or, if they are too many, by :meth:`Recovery.evaluate` (step 5 is then skipped).
 Everything is deterministic: the same input gives the same plan on any machine.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, list_schedule
+from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule, list_schedule
+from kg.analysis.repair_sets import Classes, TooLarge, jobs_in
 
-__all__ = ["Cheapest", "greedy", "improve"]
+__all__ = ["CREW_BUDGET", "MAX_SETS", "ORDER_BUDGET", "WINDOW", "Cheapest", "greedy", "improve", "plan", "polish"]
 
 Value = tuple[int, float] | None
 """A set of jobs (bit mask) and its repair hours; ``None`` when no set of repairs is known to suffice."""
 
 WINDOW = 12
-"""Local moves reach this many positions either way within an agency's order."""
+"""Local moves reach this many positions either way."""
+MAX_SETS = 2_000_000
+"""Largest number of minimal repair sets (all classes together) the heuristic values plans with."""
+ORDER_BUDGET = 2e6
+"""Work for the moves on the orders (step 4): each move re-values the whole plan (its sets' sizes)."""
+CREW_BUDGET = 1e7
+"""Work for the moves within crews' lists (step 5): sets and jobs visited, about a microsecond each."""
 
 
 class Cheapest:
@@ -58,21 +70,7 @@ class Cheapest:
         return min(a, b, key=lambda v: (v[1], v[0].bit_count(), v[0]))
 
     def cost(self, mask: int) -> float:
-        total = 0.0
-        while mask:
-            low = mask & -mask
-            total += self.hours[low.bit_length() - 1]
-            mask ^= low
-        return total
-
-
-def _jobs(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
+        return sum(self.hours[j] for j in jobs_in(mask))
 
 
 def greedy(problem: Problem, recovery: Recovery) -> list[list[int]]:
@@ -87,7 +85,7 @@ def greedy(problem: Problem, recovery: Recovery) -> list[list[int]]:
     containing: list[list[int]] = [[] for _ in range(k)]
     heap: list[tuple[float, int, int, float]] = []
     for b, (mask, people) in enumerate(bundles):
-        for job in _jobs(mask):
+        for job in jobs_in(mask):
             containing[job].append(b)
         hours = algebra.cost(mask)
         heapq.heappush(heap, (-people / hours, (mask & -mask).bit_length(), b, hours))
@@ -99,11 +97,10 @@ def greedy(problem: Problem, recovery: Recovery) -> list[list[int]]:
         todo = mask & ~planned
         if not todo or algebra.cost(todo) != hours:
             continue  # done, or a stale entry (a fresher one is in the heap)
-        jobs = sorted(_jobs(todo), key=lambda j: (recovery.rank[recovery.job_hit[j]], j))  # upstream first
+        jobs = sorted(jobs_in(todo), key=lambda j: (recovery.rank[recovery.job_hit[j]], j))  # upstream first
         order.extend(jobs)
         planned |= todo
-        touched = {other for job in jobs for other in containing[job]}
-        for other in sorted(touched):
+        for other in sorted({other for job in jobs for other in containing[job]}):
             rest = bundles[other][0] & ~planned
             if rest:
                 cost = algebra.cost(rest)
@@ -115,12 +112,12 @@ def greedy(problem: Problem, recovery: Recovery) -> list[list[int]]:
     return sequences
 
 
-def improve(problem: Problem, recovery: Recovery, sequences: list[list[int]], *, budget: float
-            ) -> tuple[list[list[int]], Timetable, Outcome]:
-    """Local moves within each pool's order (step 4 above) until none helps or ``budget`` work is spent."""
+def improve(problem: Problem, sequences: list[list[int]], value: Callable[[Sequence[float]], float], *,
+            cost: float, budget: float) -> tuple[list[list[int]], Timetable]:
+    """Local moves on each pool's order (step 4 above), each valued by ``value`` at ``cost`` work units."""
     timetable = list_schedule(problem, sequences)
-    best = recovery.evaluate(timetable.end)
-    spent = recovery.work
+    best = value(timetable.end)
+    spent = cost
     sequences = [list(s) for s in sequences]
     improved = True
     while improved:
@@ -128,21 +125,19 @@ def improve(problem: Problem, recovery: Recovery, sequences: list[list[int]], *,
         for pool, seq in enumerate(sequences):
             if len(seq) <= problem.pool_crews[pool]:
                 continue  # every job starts at 0 whatever the order
-            i = 0
-            while i < len(seq):
+            for i in range(len(seq)):
                 for trial in _moves(seq, i):
-                    if spent + recovery.work > budget:
-                        return sequences, timetable, best
-                    spent += recovery.work
+                    if spent + cost > budget:
+                        return sequences, timetable
+                    spent += cost
                     sequences[pool] = trial
                     candidate = list_schedule(problem, sequences)
-                    outcome = recovery.evaluate(candidate.end)
-                    if outcome.objective < best.objective * (1 - 1e-12) - 1e-9:
-                        seq, timetable, best, improved = trial, candidate, outcome, True
+                    found = value(candidate.end)
+                    if found < best - 1e-9 * max(1.0, abs(best)):
+                        seq, timetable, best, improved = trial, candidate, found, True
                         break
                     sequences[pool] = seq
-                i += 1
-    return sequences, timetable, best
+    return sequences, timetable
 
 
 def _moves(seq: list[int], i: int) -> list[list[int]]:
@@ -159,3 +154,111 @@ def _moves(seq: list[int], i: int) -> list[list[int]]:
             moved.insert(j, moved.pop(i))
             out.append(moved)
     return out
+
+
+def polish(problem: Problem, classes: Classes, lists: list[list[list[int]]], *, budget: float
+           ) -> list[list[list[int]]]:
+    """Local moves within each crew's list (step 5 above), valued incrementally on ``classes``.
+
+    Moving job ``a`` up ``d`` places makes ``a`` end earlier and the ``d`` jobs it jumps over end
+    ``r_a`` later. Each minimal set keeps its latest end: a set whose latest end grows is updated
+    from the new ends alone; only a set whose latest job was ``a`` is scanned again. A class's
+    time is the least of its sets' latest ends. Work (for the budget) counts sets and jobs visited.
+    """
+    hours = problem.hours
+    end = list(crew_schedule(problem, lists).end)
+    set_jobs = [s for sets in classes.sets for s in sets]
+    set_class = [c for c, sets in enumerate(classes.sets) for _ in sets]
+    class_sets: list[list[int]] = [[] for _ in classes.sets]
+    job_sets: list[list[int]] = [[] for _ in end]
+    for s, jobs in enumerate(set_jobs):
+        class_sets[set_class[s]].append(s)
+        for j in jobs:
+            job_sets[j].append(s)
+    latest = [max(end[j] for j in jobs) for jobs in set_jobs]
+    times = [min(latest[s] for s in sets) for sets in class_sets]
+    weight = classes.weight
+    scale = max(1.0, sum(w * t for w, t in zip(weight, times, strict=True)))
+    spent = 0.0
+    improved = True
+    while improved:
+        improved = False
+        for pool_lists in lists:
+            for work in pool_lists:
+                for i in range(1, len(work)):
+                    a = work[i]
+                    for d in range(1, min(WINDOW, i) + 1):
+                        jumped = work[i - d : i]
+                        begin = end[jumped[0]] - hours[jumped[0]]
+                        old_a, old = end[a], [end[j] for j in jumped]
+                        end[a] = begin + hours[a]
+                        for j in jumped:
+                            end[j] += hours[a]
+                        changed: dict[int, float] = {}
+                        for s in job_sets[a]:
+                            if latest[s] == old_a:  # a was (one of) the latest: scan the set again
+                                changed[s] = max(end[j] for j in set_jobs[s])
+                                spent += len(set_jobs[s])
+                        for j in jumped:
+                            for s in job_sets[j]:
+                                changed[s] = max(changed.get(s, latest[s]), end[j])
+                            spent += len(job_sets[j])
+                        spent += len(job_sets[a])
+                        after: dict[int, float] = {}
+                        for s, v in changed.items():
+                            c = set_class[s]
+                            if c in after:
+                                continue
+                            sets = class_sets[c]
+                            if len(sets) == 1:
+                                after[c] = v
+                            else:
+                                after[c] = min(changed.get(t, latest[t]) for t in sets)
+                                spent += len(sets)
+                        delta = sum(weight[c] * (t - times[c]) for c, t in after.items())
+                        if delta < -1e-9 * scale:
+                            work[i - d : i + 1] = [a, *jumped]
+                            for s, v in changed.items():
+                                latest[s] = v
+                            for c, t in after.items():
+                                times[c] = t
+                            improved = True
+                            break
+                        end[a] = old_a
+                        for j, e in zip(jumped, old, strict=True):
+                            end[j] = e
+                        if spent > budget:
+                            return lists
+                    if spent > budget:
+                        return lists
+    return lists
+
+
+def _lists(problem: Problem, timetable: Timetable) -> list[list[list[int]]]:
+    """Each crew's jobs in the order it does them."""
+    lists: list[list[list[int]]] = [[[] for _ in range(c)] for c in problem.pool_crews]
+    for j in sorted(range(len(problem.damaged)), key=lambda j: (timetable.start[j], j)):
+        lists[problem.pool[j]][timetable.crew[j]].append(j)
+    return lists
+
+
+def plan(problem: Problem, recovery: Recovery) -> tuple[Timetable, Outcome]:
+    """The heuristic's timetable (steps 1-5) and its exact outcome."""
+    sequences = greedy(problem, recovery)
+    try:
+        classes: Classes | None = Classes(recovery, len(problem.damaged), limit=MAX_SETS)
+    except TooLarge:
+        classes = None
+    if classes is not None:
+        value, cost = classes.value, float(classes.work + len(problem.damaged))
+    else:
+        def value(end: Sequence[float]) -> float:
+            return recovery.evaluate(end).objective
+
+        cost = float(recovery.work)
+    # Moves on the orders re-value the whole plan each time: they converge on small instances; on a
+    # city-wide plan the incremental moves within crews' lists do most of the work.
+    _, timetable = improve(problem, sequences, value, cost=cost, budget=ORDER_BUDGET)
+    if classes is not None:
+        timetable = crew_schedule(problem, polish(problem, classes, _lists(problem, timetable), budget=CREW_BUDGET))
+    return timetable, recovery.evaluate(timetable.end)

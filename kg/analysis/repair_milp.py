@@ -2,13 +2,9 @@
 
 Formulation
 -----------
-*When does an asset work again?* "Asset ``b`` works once the repairs in ``R`` are done" is a
-monotone Boolean function of ``R``; :meth:`Recovery.solve` with :class:`Dnf` writes it as its
-minimal sets ``S_1 .. S_m`` (the same fixed points as the evaluator, supply loops included).
-Then ``b`` works again at ``T_b = min_s max_{a in S_s} C_a`` (``C_a``: when repair ``a`` ends),
-and the objective is ``sum_b pop_b T_b`` (every asset works at the last repair's end). Assets with
-the same minimal sets are one class weighing their total population; classes without people are
-dropped.
+*When does an asset work again?* At ``T_b = min_s max_{a in S_s} C_a``, ``S_s`` its minimal sets
+of repairs and ``C_a`` the end of repair ``a`` (:mod:`kg.analysis.repair_sets`); the objective is
+``sum_b pop_b T_b`` over classes ``b`` of assets with the same sets, weighing their population.
 
 *Variables and constraints*, per agency (pool) with ``n`` jobs and ``c < n`` crews:
 
@@ -39,11 +35,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule
+from kg.analysis.repair_sets import Classes, TooLarge, jobs_in
 
-__all__ = ["MAX_GRID", "MAX_JOBS", "MAX_SETS", "Dnf", "Exact", "TooLarge", "classes", "solve"]
-
-Terms = tuple[int, ...]
-"""A monotone DNF: its minimal sets of jobs as bit masks, sorted; ``()`` is false, ``(0,)`` true."""
+__all__ = ["MAX_GRID", "MAX_JOBS", "MAX_SETS", "Exact", "solve"]
 
 MAX_JOBS = 40
 """Largest number of damaged assets of one agency (with fewer crews than jobs) the exact method takes."""
@@ -53,36 +47,6 @@ MAX_GRID = 40_000
 """Largest time-indexed grid (jobs x periods) for a pool with several crews."""
 _DENOMINATOR = 3600
 """Durations are read as exact fractions of an hour down to a second."""
-
-
-class TooLarge(Exception):
-    """The formulation would exceed :data:`MAX_JOBS` or :data:`MAX_SETS`; ``str()`` says which."""
-
-
-class Dnf:
-    """The exact algebra for :meth:`Recovery.solve`: monotone Boolean functions as minimal sets."""
-
-    true: Terms = (0,)
-    false: Terms = ()
-
-    def job(self, job: int) -> Terms:
-        return (1 << job,)
-
-    def either(self, a: Terms, b: Terms) -> Terms:
-        return _minimal(a + b)
-
-    def both(self, a: Terms, b: Terms) -> Terms:
-        return _minimal(tuple({x | y for x in a for y in b}))
-
-
-def _minimal(terms: Sequence[int]) -> Terms:
-    kept: list[int] = []
-    for t in sorted(set(terms), key=lambda m: (m.bit_count(), m)):
-        if not any(s & t == s for s in kept):
-            kept.append(t)
-        if len(kept) > MAX_SETS:
-            raise TooLarge(f"more than {MAX_SETS:,} minimal sets of repairs restore one asset")
-    return tuple(sorted(kept))
 
 
 @dataclass(frozen=True)
@@ -124,17 +88,6 @@ class _Model:
             self.vals.append(val)
         self.row_lower.append(lower)
         self.row_upper.append(upper)
-
-
-def classes(recovery: Recovery) -> list[tuple[Terms, int]]:
-    """(minimal repair sets, population) per class of assets cut off with the same sets, people only."""
-    weight: dict[Terms, int] = {}
-    for i, terms in enumerate(recovery.solve(Dnf())):
-        if recovery.population[i] > 0:
-            weight[terms] = weight.get(terms, 0) + recovery.population[i]
-    if sum(len(t) for t in weight) > MAX_SETS:
-        raise TooLarge(f"the assets cut off come back through more than {MAX_SETS:,} minimal sets of repairs")
-    return sorted(weight.items())
 
 
 @dataclass
@@ -275,7 +228,7 @@ def solve(problem: Problem, recovery: Recovery, incumbent: Outcome, *, time_limi
             who = problem.pool_agency[pool] or "(no agency)"
             raise TooLarge(f"agency {who} has {len(jobs):,} damaged assets; the exact method takes at most "
                            f"{MAX_JOBS} per agency (or as many as its crews)")
-    weighted = classes(recovery)
+    weighted = Classes(recovery, len(problem.damaged), limit=MAX_SETS).weighted
     model = _Model()
     hours = problem.hours
     pools: list[_Pool] = []
@@ -293,17 +246,17 @@ def solve(problem: Problem, recovery: Recovery, incumbent: Outcome, *, time_limi
     ceiling = {j: p.ceiling[j] for p in pools for j in p.ceiling}
     objective: list[tuple[int, float]] = []
     for terms, people in weighted:
-        floor = min(max(hours[j] for j in _jobs(t)) for t in terms)
+        floor = min(max(hours[j] for j in jobs_in(t)) for t in terms)
         t_b = model.var(floor, math.inf, cost=people)
         objective.append((t_b, float(people)))
         if len(terms) == 1:
-            for j in _jobs(terms[0]):
+            for j in jobs_in(terms[0]):
                 model.row([(t_b, 1.0), (end[j], -1.0)], 0, math.inf)
             continue
         chosen = [model.var(0, 1, integer=True) for _ in terms]
         model.row([(y, 1.0) for y in chosen], 1, 1)
         for y, t in zip(chosen, terms, strict=True):
-            for j in _jobs(t):
+            for j in jobs_in(t):
                 model.row([(t_b, 1.0), (end[j], -1.0), (y, -ceiling[j])], -ceiling[j], math.inf)
     if not objective:  # nobody waits for anything: any plan is optimal
         return Exact(None, True, 0.0)
@@ -326,12 +279,3 @@ def solve(problem: Problem, recovery: Recovery, incumbent: Outcome, *, time_limi
         return Exact(None, False, bound)
     x = np.asarray(result.x)
     return Exact(crew_schedule(problem, [p.read(x) for p in pools]), optimal, bound)
-
-
-def _jobs(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out

@@ -27,8 +27,9 @@ from typing import Any
 
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, list_schedule
-from kg.analysis.repair_heuristic import greedy, improve
-from kg.analysis.repair_milp import TooLarge, solve
+from kg.analysis.repair_heuristic import plan
+from kg.analysis.repair_milp import solve
+from kg.analysis.repair_sets import TooLarge
 from kg.errors import Problem as Issue
 from kg.errors import ValidationError
 from kg.ontology import did_you_mean, load_ontology
@@ -45,8 +46,6 @@ __all__ = [
 ]
 
 METHODS = ("heuristic", "exact")
-WORK_BUDGET = 3e7
-"""Local-improvement budget of the heuristic: evaluations x (affected assets + their open dependencies)."""
 
 
 @dataclass(frozen=True)
@@ -346,7 +345,7 @@ def plan_restoration(
     problem = _problem(snap, damaged, hours, crews or {})
     recovery = Recovery(snap, problem.damaged)
     naive = recovery.evaluate(list_schedule(problem, problem.jobs).end)
-    _, timetable, outcome = improve(problem, recovery, greedy(problem, recovery), budget=WORK_BUDGET)
+    timetable, outcome = plan(problem, recovery)
     if naive.objective < outcome.objective:
         timetable, outcome = list_schedule(problem, problem.jobs), naive
     # Every repair starting at 0 ends as early as it can, and people-hours only grow with end times.
