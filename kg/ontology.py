@@ -253,7 +253,7 @@ class Ontology:
     @cached_property
     def repair_hours(self) -> dict[str, float]:
         """``ckg:defaultRepairHours`` as stated on classes (not inherited), by class name."""
-        return {_local(cls): float(value) for cls, value in self.graph.subject_objects(CKG.defaultRepairHours)
+        return {_local(cls): float(str(value)) for cls, value in self.graph.subject_objects(CKG.defaultRepairHours)
                 if str(cls).startswith(str(CKG))}
 
     def default_repair_hours(self, asset_type: str) -> float:

@@ -156,6 +156,7 @@ def render(onto: Ontology | None = None) -> str:
         lines.append(f"| `{_short(kind)}` | `{graph.value(kind, SKOS.notation)}` | {_label(graph, kind, 'en')} | "
                      f"{_label(graph, kind, 'zh')} | {_cell(_definition(graph, kind))} |")
     _views(onto, lines)
+    lines += _repair_hours(onto)
     return "\n".join(lines) + "\n"
 
 
@@ -217,6 +218,25 @@ def _views(onto: Ontology, lines: list[str]) -> None:
         lines.append(f"| `ckg:{name}` | {f'`{colour}`' if colour else '(none: drawn light grey)'} |")
     for kind, colour in sorted(onto.kind_colours.items()):
         lines.append(f"| `{kind}` | `{colour}` |")
+
+
+def _repair_hours(onto: Ontology) -> list[str]:
+    """The restoration defaults: ``ckg:defaultRepairHours`` per asset class, stated or inherited."""
+    lines = [
+        "",
+        "## Default repair hours",
+        "",
+        "`ckg:defaultRepairHours` (an annotation on classes): hours one crew needs to bring a failed asset of "
+        "the class back into service when no figure is given for the asset. A class without a value takes its "
+        "nearest ancestor's. Sources and derivations: docs/restoration.md.",
+        "",
+        "| Class | Hours | Stated on |",
+        "|---|---|---|",
+    ]
+    for name in sorted(onto.asset_types):
+        source = next(c for c in reversed(onto.ancestors(name)) if c in onto.repair_hours)
+        lines.append(f"| `ckg:{name}` | {onto.default_repair_hours(name):g} | `ckg:{source}` |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

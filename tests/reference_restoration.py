@@ -14,6 +14,7 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from tests.reference_cascade import Dep, reference_cascade
 
@@ -52,7 +53,7 @@ def value_of(city: City, end: Mapping[str, float]) -> Planned:
     for t in times:
         working = functional(city, {a for a, e in end.items() if e > t})
         curve.append((t, len(working), sum(city.population.get(a, 0) for a in working)))
-    unserved = sum((total - served) * (t1 - t0) for (t0, _, served), (t1, _, _) in zip(curve, curve[1:]))
+    unserved = sum((total - served) * (t1 - t0) for (t0, _, served), (t1, _, _) in pairwise(curve))
     return Planned(unserved, curve)
 
 
@@ -98,7 +99,7 @@ def brute_force(city: City, hours: Mapping[str, float], crews: Mapping[str, int]
                     end[a] = t
         times = sorted({0.0, *end.values()})
         value = 0.0
-        for t0, t1 in zip(times, times[1:]):
+        for t0, t1 in pairwise(times):
             value += (total - served[frozenset(a for a, e in end.items() if e <= t0)]) * (t1 - t0)
         best = min(best, value)
     return best

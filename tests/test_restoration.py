@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 import os
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -70,7 +71,7 @@ def assert_valid(case: dict[str, Any], plan: dict[str, Any]) -> None:
         by_crew.setdefault((pool, r["crew"]), []).append((r["start"], r["end"]))
     for spans in by_crew.values():
         spans.sort()
-        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:])), spans
+        assert all(a[1] <= b[0] + 1e-9 for a, b in pairwise(spans)), spans
     starts = [(r["start"], r["end"], r["id"]) for r in plan["schedule"]]
     assert starts == sorted(starts)
 

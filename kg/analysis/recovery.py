@@ -34,7 +34,7 @@ component
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol, TypeVar
@@ -388,66 +388,66 @@ class Recovery:
         """"Hit asset ``i`` works" as a value of ``algebra`` over the jobs, for every hit asset.
 
         With an exact algebra (monotone Boolean functions) this is exact: the same fixed points as
-        :meth:`evaluate`, computed once for every set of finished repairs. Each loop is iterated to
-        its fixed point, at most one round per unit (inner) and per member (outer) plus one.
+        :meth:`evaluate`, computed once for every set of finished repairs. Components go upstream
+        first, so a provider outside the component is already valued.
         """
         value: list[V] = [algebra.false] * self.size
-        job_of = self.job_of
-
-        def available(x: int) -> V:
-            return algebra.job(job_of[x]) if x in job_of else algebra.true
-
-        def supply(g: int, inside: Callable[[int], V | None]) -> V:
-            out = algebra.false
-            for p in self.group_providers[self.group_ptr[g] : self.group_ptr[g + 1]]:
-                mine = inside(p)
-                out = algebra.either(out, value[p] if mine is None else mine)
-            return out
-
-        def outside(p: int) -> V | None:
-            return None
-
         for members in self.components:
-            x = members[0]
-            if self.loop_of[x] < 0:
-                v = available(x)
+            if self.loop_of[members[0]] < 0:
+                x = members[0]
+                v = self._available(x, algebra)
                 for g in range(self.owner_ptr[x], self.owner_ptr[x + 1]):
-                    v = algebra.both(v, supply(g, outside))
+                    v = algebra.both(v, self._supply(g, algebra, value, None))
                 value[x] = v
-                continue
-            this = self.loop_of[x]
-            works = {m: available(m) for m in members}
-            for _ in range(len(members) + 1):
-                units = {(m, kind): algebra.false for m in members for kind in self.loop_kinds.get(m, ())}
+            else:
+                for m, v in self._solve_loop(members, algebra, value).items():
+                    value[m] = v
+        return value
 
-                def unit_of(g: int) -> Callable[[int], V | None]:
-                    kind = self.group_kind[g]
-                    return lambda p: units[(p, kind)] if self.loop_of[p] == this else None
+    def _available(self, x: int, algebra: Algebra[V]) -> V:
+        return algebra.job(self.job_of[x]) if x in self.job_of else algebra.true
 
-                for _ in range(len(units) + 1):
-                    changed = False
-                    for m, kind in units:
-                        v = works[m]
-                        for g in range(self.owner_ptr[m], self.owner_ptr[m + 1]):
-                            if self.group_kind[g] == kind:
-                                v = algebra.both(v, supply(g, unit_of(g)))
-                        if v != units[(m, kind)]:
-                            units[(m, kind)] = v
-                            changed = True
-                    if not changed:
-                        break
-                after = {}
-                for m in members:
+    def _supply(self, g: int, algebra: Algebra[V], value: list[V], units: dict[tuple[int, int], V] | None) -> V:
+        """Group ``g`` is supplied: by a provider that works (outside the loop) or a unit of the loop delivering."""
+        out = algebra.false
+        kind = self.group_kind[g]
+        for p in self.group_providers[self.group_ptr[g] : self.group_ptr[g + 1]]:
+            inside = units is not None and (p, kind) in units
+            out = algebra.either(out, units[(p, kind)] if units is not None and inside else value[p])
+        return out
+
+    def _solve_loop(self, members: list[int], algebra: Algebra[V], value: list[V]) -> dict[int, V]:
+        """The values of one loop's members: :meth:`_settle` done symbolically.
+
+        Outer rounds shrink "works" from "available" (greatest fixed point); within each, the loop's
+        delivery units grow from false (least fixed point). Pointwise each round changes something
+        or stops, so rounds are bounded by the units (inner) and the members (outer), plus one.
+        """
+        works = {m: self._available(m, algebra) for m in members}
+        for _ in range(len(members) + 1):
+            units = {(m, kind): algebra.false for m in members for kind in self.loop_kinds.get(m, ())}
+            for _ in range(len(units) + 1):
+                changed = False
+                for (m, kind), old in units.items():
                     v = works[m]
                     for g in range(self.owner_ptr[m], self.owner_ptr[m + 1]):
-                        v = algebra.both(v, supply(g, unit_of(g)))
-                    after[m] = v
-                if after == works:
+                        if self.group_kind[g] == kind:
+                            v = algebra.both(v, self._supply(g, algebra, value, units))
+                    if v != old:
+                        units[(m, kind)] = v
+                        changed = True
+                if not changed:
                     break
-                works = after
+            after = {}
             for m in members:
-                value[m] = works[m]
-        return value
+                v = works[m]
+                for g in range(self.owner_ptr[m], self.owner_ptr[m + 1]):
+                    v = algebra.both(v, self._supply(g, algebra, value, units))
+                after[m] = v
+            if after == works:
+                break
+            works = after
+        return works
 
 
 def _ptr(counts: npt.NDArray[np.int64], n: int) -> list[int]:

@@ -202,13 +202,13 @@ def _problem(snap: GraphSnapshot, damaged: Sequence[str], hours: Mapping[str, fl
     pool_crews = [crews.get(g, 1) for g in agencies]
     pool = []
     for a in ids:
-        agency = agency_of[a]
-        if agency is None:  # nobody is responsible: a crew of its own, from t = 0
+        owner = agency_of[a]
+        if owner is None:  # nobody is responsible: a crew of its own, from t = 0
             pool.append(len(pool_agency))
             pool_agency.append(None)
             pool_crews.append(1)
         else:
-            pool.append(pool_of[agency])
+            pool.append(pool_of[owner])
     return Problem(snap, tuple(snap.index[a] for a in ids), tuple(hours[a] for a in ids), tuple(pool),
                    tuple(pool_agency), tuple(pool_crews))
 
