@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import os
+import re
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -282,3 +285,19 @@ def test_repair_hours_by_id_then_type_then_ancestor_then_ontology() -> None:
     onto = load_ontology()
     got = repair_hours_of(snap, ["S", "T", "F", "H"], {"S": 1.5, "Substation": 9, "PowerAsset": 4})
     assert got == {"S": 1.5, "T": 9.0, "F": 4.0, "H": onto.default_repair_hours("Hospital")}
+
+
+def test_the_documented_plan_is_what_the_library_answers() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "restoration.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(.*?)```", doc, flags=re.S)
+    assert block is not None
+    deps = [power("F1", "S"), power("F2", "S"), power("R1", "F1"), power("R2", "F2")]
+    snap = city(deps, {"R1": 100, "R2": 100}, {"S": "grid", "F1": "grid", "F2": "grid"})
+    plan = plan_restoration(snap, ["F1", "F2", "S"], repair_hours={"S": 2, "F1": 3, "F2": 1})
+    assert plan.to_dict() == json.loads(block.group(1))
+
+
+def test_more_crews_than_repairs_start_everything_at_once() -> None:
+    snap = city([power("R", "F"), power("R2", "G")], {"R": 1, "R2": 2}, {"F": "grid", "G": "grid"})
+    plan = plan_restoration(snap, ["F", "G"], repair_hours={"F": 2, "G": 3}, crews={"grid": 10**9})
+    assert sorted((r.crew, r.start) for r in plan.schedule) == [(1, 0.0), (2, 0.0)] and plan.optimal

@@ -28,9 +28,10 @@ import heapq
 from collections.abc import Callable, Sequence
 
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule, list_schedule
-from kg.analysis.repair_sets import Classes, TooLarge, jobs_in
+from kg.analysis.repair_sets import Classes, Terms, TooLarge, jobs_in
 
-__all__ = ["CREW_BUDGET", "MAX_SETS", "ORDER_BUDGET", "WINDOW", "Cheapest", "greedy", "improve", "plan", "polish"]
+__all__ = ["CREW_BUDGET", "MAX_SETS", "ORDER_BUDGET", "WINDOW", "Cheapest", "approximate", "greedy", "improve", "plan",
+           "polish"]
 
 Value = tuple[int, float] | None
 """A set of jobs (bit mask) and its repair hours; ``None`` when no set of repairs is known to suffice."""
@@ -41,7 +42,7 @@ MAX_SETS = 2_000_000
 """Largest number of minimal repair sets (all classes together) the heuristic values plans with."""
 ORDER_BUDGET = 2e6
 """Work for the moves on the orders (step 4): each move re-values the whole plan (its sets' sizes)."""
-CREW_BUDGET = 1e7
+CREW_BUDGET = 6e6
 """Work for the moves within crews' lists (step 5): sets and jobs visited, about a microsecond each."""
 
 
@@ -73,39 +74,64 @@ class Cheapest:
         return sum(self.hours[j] for j in jobs_in(mask))
 
 
-def greedy(problem: Problem, recovery: Recovery) -> list[list[int]]:
-    """Each pool's jobs in the order of the greedy bundles (step 2 above); jobs nobody waits for last."""
-    algebra = Cheapest(problem.hours)
+def approximate(problem: Problem, recovery: Recovery) -> list[tuple[Terms, int]]:
+    """Classes with one cheapest set each (:class:`Cheapest`): the fallback when minimal sets are too many."""
     weight: dict[int, int] = {}
-    for i, value in enumerate(recovery.solve(algebra)):
+    for i, value in enumerate(recovery.solve(Cheapest(problem.hours))):
         if value is not None and value[0] and recovery.population[i] > 0:
             weight[value[0]] = weight.get(value[0], 0) + recovery.population[i]
-    bundles = sorted(weight.items())
+    return [((mask,), people) for mask, people in sorted(weight.items())]
+
+
+def greedy(problem: Problem, recovery: Recovery, weighted: Sequence[tuple[Terms, int]]) -> list[list[int]]:
+    """Each pool's jobs in the order of the greedy bundles (step 2 above); jobs nobody waits for last.
+
+    ``weighted``: (sets of repairs, population) per class. A class's bundle is its set with the
+    fewest repair hours still to plan (ties: fewer jobs, then the lower first job).
+    """
+    hours = problem.hours
     k = len(problem.damaged)
-    containing: list[list[int]] = [[] for _ in range(k)]
-    heap: list[tuple[float, int, int, float]] = []
-    for b, (mask, people) in enumerate(bundles):
-        for job in jobs_in(mask):
-            containing[job].append(b)
-        hours = algebra.cost(mask)
-        heapq.heappush(heap, (-people / hours, (mask & -mask).bit_length(), b, hours))
-    planned = 0
+    set_jobs = [jobs_in(t) for terms, _ in weighted for t in terms]
+    set_class = [c for c, (terms, _) in enumerate(weighted) for _ in terms]
+    class_sets: list[list[int]] = [[] for _ in weighted]
+    job_sets: list[list[int]] = [[] for _ in range(k)]
+    for s, jobs in enumerate(set_jobs):
+        class_sets[set_class[s]].append(s)
+        for j in jobs:
+            job_sets[j].append(s)
+    left = [sum(hours[j] for j in jobs) for jobs in set_jobs]
+    count = [len(jobs) for jobs in set_jobs]
+    planned = bytearray(k)
+    version = [0] * len(weighted)
+    heap: list[tuple[float, int, int, int, int]] = []
+
+    def push(c: int) -> None:
+        version[c] += 1
+        best = min(class_sets[c], key=lambda s: (left[s], count[s], s))
+        if count[best]:
+            first = min(j for j in set_jobs[best] if not planned[j])
+            heapq.heappush(heap, (-weighted[c][1] / left[best], first, c, best, version[c]))
+
+    for c in range(len(weighted)):
+        push(c)
     order: list[int] = []
     while heap:
-        _, _, b, hours = heapq.heappop(heap)
-        mask, people = bundles[b]
-        todo = mask & ~planned
-        if not todo or algebra.cost(todo) != hours:
-            continue  # done, or a stale entry (a fresher one is in the heap)
-        jobs = sorted(jobs_in(todo), key=lambda j: (recovery.rank[recovery.job_hit[j]], j))  # upstream first
+        _, _, c, best, seen = heapq.heappop(heap)
+        if seen != version[c]:
+            continue  # a fresher entry is in the heap
+        jobs = sorted((j for j in set_jobs[best] if not planned[j]),
+                      key=lambda j: (recovery.rank[recovery.job_hit[j]], j))  # upstream first
         order.extend(jobs)
-        planned |= todo
-        for other in sorted({other for job in jobs for other in containing[job]}):
-            rest = bundles[other][0] & ~planned
-            if rest:
-                cost = algebra.cost(rest)
-                heapq.heappush(heap, (-bundles[other][1] / cost, (rest & -rest).bit_length(), other, cost))
-    order.extend(job for job in range(k) if not planned >> job & 1)
+        touched = set()
+        for j in jobs:
+            planned[j] = 1
+            for s in job_sets[j]:
+                left[s] -= hours[j]
+                count[s] -= 1
+                touched.add(set_class[s])
+        for other in sorted(touched):
+            push(other)
+    order.extend(job for job in range(k) if not planned[job])
     sequences: list[list[int]] = [[] for _ in problem.pool_crews]
     for job in order:
         sequences[problem.pool[job]].append(job)
@@ -156,80 +182,110 @@ def _moves(seq: list[int], i: int) -> list[list[int]]:
     return out
 
 
-def polish(problem: Problem, classes: Classes, lists: list[list[list[int]]], *, budget: float
-           ) -> list[list[list[int]]]:
-    """Local moves within each crew's list (step 5 above), valued incrementally on ``classes``.
+class _CrewLists:
+    """Crews' work lists and the plan's value, kept up to date move by move (step 5 above).
 
     Moving job ``a`` up ``d`` places makes ``a`` end earlier and the ``d`` jobs it jumps over end
     ``r_a`` later. Each minimal set keeps its latest end: a set whose latest end grows is updated
     from the new ends alone; only a set whose latest job was ``a`` is scanned again. A class's
-    time is the least of its sets' latest ends. Work (for the budget) counts sets and jobs visited.
+    time is the least of its sets' latest ends. ``spent`` counts the sets and jobs visited.
     """
-    hours = problem.hours
-    end = list(crew_schedule(problem, lists).end)
-    set_jobs = [s for sets in classes.sets for s in sets]
-    set_class = [c for c, sets in enumerate(classes.sets) for _ in sets]
-    class_sets: list[list[int]] = [[] for _ in classes.sets]
-    job_sets: list[list[int]] = [[] for _ in end]
-    for s, jobs in enumerate(set_jobs):
-        class_sets[set_class[s]].append(s)
-        for j in jobs:
-            job_sets[j].append(s)
-    latest = [max(end[j] for j in jobs) for jobs in set_jobs]
-    times = [min(latest[s] for s in sets) for sets in class_sets]
-    weight = classes.weight
-    scale = max(1.0, sum(w * t for w, t in zip(weight, times, strict=True)))
-    spent = 0.0
+
+    def __init__(self, problem: Problem, classes: Classes, lists: list[list[list[int]]]) -> None:
+        self.hours = problem.hours
+        self.lists = lists
+        self.end = list(crew_schedule(problem, lists).end)
+        self.set_jobs = [s for sets in classes.sets for s in sets]
+        self.set_class = [c for c, sets in enumerate(classes.sets) for _ in sets]
+        self.class_sets: list[list[int]] = [[] for _ in classes.sets]
+        self.job_sets: list[list[int]] = [[] for _ in self.end]
+        for s, jobs in enumerate(self.set_jobs):
+            self.class_sets[self.set_class[s]].append(s)
+            for j in jobs:
+                self.job_sets[j].append(s)
+        self.latest = [max(self.end[j] for j in jobs) for jobs in self.set_jobs]
+        self.times = [min(self.latest[s] for s in sets) for sets in self.class_sets]
+        self.weight = classes.weight
+        self.scale = max(1.0, sum(w * t for w, t in zip(self.weight, self.times, strict=True)))
+        self.spent = 0.0
+
+    def binds(self, a: int) -> bool:
+        """Whether ``a``'s end is some class's time: only then can moving ``a`` earlier help."""
+        self.spent += len(self.job_sets[a])
+        end, latest, times, set_class = self.end, self.latest, self.times, self.set_class
+        return any(latest[s] == end[a] == times[set_class[s]] for s in self.job_sets[a])
+
+    def gain(self, work: list[int], i: int, d: int) -> tuple[float, dict[int, float], dict[int, float]]:
+        """People-hours saved by moving ``work[i]`` up ``d`` places, and the sets' and classes' new values."""
+        hours, end, latest = self.hours, self.end, self.latest
+        a, jumped = work[i], work[i - d : i]
+        old_a, old = end[a], [end[j] for j in jumped]
+        end[a] = end[jumped[0]] - hours[jumped[0]] + hours[a]
+        for j in jumped:
+            end[j] += hours[a]
+        changed: dict[int, float] = {}
+        for s in self.job_sets[a]:
+            if latest[s] == old_a:  # a was (one of) the latest: scan the set again
+                changed[s] = max(end[j] for j in self.set_jobs[s])
+                self.spent += len(self.set_jobs[s])
+        for j in jumped:
+            for s in self.job_sets[j]:
+                changed[s] = max(changed.get(s, latest[s]), end[j])
+            self.spent += len(self.job_sets[j])
+        after: dict[int, float] = {}
+        for s, v in changed.items():
+            c = self.set_class[s]
+            if c not in after:
+                sets = self.class_sets[c]
+                after[c] = v if len(sets) == 1 else min(changed.get(t, latest[t]) for t in sets)
+                self.spent += len(sets)
+        end[a] = old_a
+        for j, e in zip(jumped, old, strict=True):
+            end[j] = e
+        saved = sum(self.weight[c] * (self.times[c] - t) for c, t in after.items())
+        return saved, changed, after
+
+    def move(self, work: list[int], i: int, d: int, changed: dict[int, float], after: dict[int, float]) -> None:
+        a, jumped = work[i], work[i - d : i]
+        self.end[a] = self.end[jumped[0]] - self.hours[jumped[0]] + self.hours[a]
+        for j in jumped:
+            self.end[j] += self.hours[a]
+        work[i - d : i + 1] = [a, *jumped]
+        for s, v in changed.items():
+            self.latest[s] = v
+        for c, t in after.items():
+            self.times[c] = t
+
+
+def polish(problem: Problem, classes: Classes, lists: list[list[list[int]]], *, budget: float
+           ) -> list[list[list[int]]]:
+    """Local moves within each crew's list (step 5 above), valued incrementally on ``classes``.
+
+    Each job that binds a class is moved to the best place within :data:`WINDOW` places earlier,
+    and again from there while it reaches the window's edge; passes repeat until none helps or
+    ``budget`` work is spent.
+    """
+    state = _CrewLists(problem, classes, lists)
     improved = True
     while improved:
         improved = False
         for pool_lists in lists:
             for work in pool_lists:
                 for i in range(1, len(work)):
-                    a = work[i]
-                    for d in range(1, min(WINDOW, i) + 1):
-                        jumped = work[i - d : i]
-                        begin = end[jumped[0]] - hours[jumped[0]]
-                        old_a, old = end[a], [end[j] for j in jumped]
-                        end[a] = begin + hours[a]
-                        for j in jumped:
-                            end[j] += hours[a]
-                        changed: dict[int, float] = {}
-                        for s in job_sets[a]:
-                            if latest[s] == old_a:  # a was (one of) the latest: scan the set again
-                                changed[s] = max(end[j] for j in set_jobs[s])
-                                spent += len(set_jobs[s])
-                        for j in jumped:
-                            for s in job_sets[j]:
-                                changed[s] = max(changed.get(s, latest[s]), end[j])
-                            spent += len(job_sets[j])
-                        spent += len(job_sets[a])
-                        after: dict[int, float] = {}
-                        for s, v in changed.items():
-                            c = set_class[s]
-                            if c in after:
-                                continue
-                            sets = class_sets[c]
-                            if len(sets) == 1:
-                                after[c] = v
-                            else:
-                                after[c] = min(changed.get(t, latest[t]) for t in sets)
-                                spent += len(sets)
-                        delta = sum(weight[c] * (t - times[c]) for c, t in after.items())
-                        if delta < -1e-9 * scale:
-                            work[i - d : i + 1] = [a, *jumped]
-                            for s, v in changed.items():
-                                latest[s] = v
-                            for c, t in after.items():
-                                times[c] = t
-                            improved = True
+                    at = i
+                    while at > 0 and state.binds(work[at]):
+                        reach = min(WINDOW, at)
+                        best = max(((state.gain(work, at, d), d) for d in range(1, reach + 1)),
+                                   key=lambda found: (found[0][0], -found[1]))
+                        (saved, changed, after), d = best
+                        if saved <= 1e-9 * state.scale:
                             break
-                        end[a] = old_a
-                        for j, e in zip(jumped, old, strict=True):
-                            end[j] = e
-                        if spent > budget:
-                            return lists
-                    if spent > budget:
+                        state.move(work, at, d, changed, after)
+                        improved = True
+                        if d < reach:
+                            break
+                        at -= d
+                    if state.spent > budget:
                         return lists
     return lists
 
@@ -244,14 +300,16 @@ def _lists(problem: Problem, timetable: Timetable) -> list[list[list[int]]]:
 
 def plan(problem: Problem, recovery: Recovery) -> tuple[Timetable, Outcome]:
     """The heuristic's timetable (steps 1-5) and its exact outcome."""
-    sequences = greedy(problem, recovery)
     try:
         classes: Classes | None = Classes(recovery, len(problem.damaged), limit=MAX_SETS)
     except TooLarge:
         classes = None
     if classes is not None:
+        sequences = greedy(problem, recovery, classes.weighted)
         value, cost = classes.value, float(classes.work + len(problem.damaged))
     else:
+        sequences = greedy(problem, recovery, approximate(problem, recovery))
+
         def value(end: Sequence[float]) -> float:
             return recovery.evaluate(end).objective
 

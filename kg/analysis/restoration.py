@@ -199,7 +199,8 @@ def _problem(snap: GraphSnapshot, damaged: Sequence[str], hours: Mapping[str, fl
         raise ValidationError(issues)
     pool_of = {g: p for p, g in enumerate(agencies)}
     pool_agency: list[str | None] = list(agencies)
-    pool_crews = [crews.get(g, 1) for g in agencies]
+    load = {g: sum(1 for a in ids if agency_of[a] == g) for g in agencies}
+    pool_crews = [min(crews.get(g, 1), load[g]) for g in agencies]  # crews beyond one per repair stay idle
     pool = []
     for a in ids:
         owner = agency_of[a]
