@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule, list_schedule
 from kg.analysis.repair_sets import Classes, Terms, TooLarge, jobs_in
 
-__all__ = ["CREW_BUDGET", "MAX_SETS", "ORDER_BUDGET", "WINDOW", "Cheapest", "approximate", "greedy", "improve", "plan",
+__all__ = ["CREW_BUDGET", "MAX_SETS", "MIN_EVALUATIONS", "ORDER_BUDGET", "WINDOW", "Cheapest", "approximate", "greedy", "improve", "plan",
            "polish"]
 
 Value = tuple[int, float] | None
@@ -42,6 +42,8 @@ MAX_SETS = 2_000_000
 """Largest number of minimal repair sets (all classes together) the heuristic values plans with."""
 ORDER_BUDGET = 2e6
 """Work for the moves on the orders (step 4): each move re-values the whole plan (its sets' sizes)."""
+MIN_EVALUATIONS = 100
+"""Step 4 runs only when its budget pays for at least this many evaluations of the plan."""
 CREW_BUDGET = 6e6
 """Work for the moves within crews' lists (step 5): sets and jobs visited, about a microsecond each."""
 
@@ -316,7 +318,10 @@ def plan(problem: Problem, recovery: Recovery) -> tuple[Timetable, Outcome]:
         cost = float(recovery.work)
     # Moves on the orders re-value the whole plan each time: they converge on small instances; on a
     # city-wide plan the incremental moves within crews' lists do most of the work.
-    _, timetable = improve(problem, sequences, value, cost=cost, budget=ORDER_BUDGET)
+    if cost * MIN_EVALUATIONS <= ORDER_BUDGET:
+        _, timetable = improve(problem, sequences, value, cost=cost, budget=ORDER_BUDGET)
+    else:  # too few evaluations to matter
+        timetable = list_schedule(problem, sequences)
     if classes is not None:
         timetable = crew_schedule(problem, polish(problem, classes, _lists(problem, timetable), budget=CREW_BUDGET))
     return timetable, recovery.evaluate(timetable.end)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from kg.analysis.recovery import Recovery
 
 __all__ = ["Classes", "Dnf", "Terms", "TooLarge", "jobs_in"]
@@ -31,9 +33,13 @@ def jobs_in(mask: int) -> list[int]:
 
     Examples
     --------
-    >>> jobs_in(0b1010)
-    [1, 3]
+    >>> jobs_in(0b1010), jobs_in(2**40 - 2) == list(range(1, 40))
+    ([1, 3], True)
     """
+    if mask.bit_count() > 32:  # many bits: unpack them in C rather than peel them off one by one
+        raw = np.frombuffer(mask.to_bytes((mask.bit_length() + 7) // 8, "little"), dtype=np.uint8)
+        found: list[int] = np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()
+        return found
     out = []
     while mask:
         low = mask & -mask
@@ -66,9 +72,19 @@ class Dnf:
         return (1 << job,)
 
     def either(self, a: Terms, b: Terms) -> Terms:
+        if not a or b == self.true:
+            return b
+        if not b or a == self.true:
+            return a
         return self._minimal(a + b)
 
     def both(self, a: Terms, b: Terms) -> Terms:
+        if not a or b == self.true:
+            return a
+        if not b or a == self.true:
+            return b
+        if len(a) == 1 and len(b) == 1:
+            return (a[0] | b[0],)
         return self._minimal(tuple({x | y for x in a for y in b}))
 
     def _minimal(self, terms: Sequence[int]) -> Terms:

@@ -177,7 +177,7 @@ def repair_hours_of(snap: GraphSnapshot, damaged: Sequence[str],
 
 def _problem(snap: GraphSnapshot, damaged: Sequence[str], hours: Mapping[str, float],
              crews: Mapping[str, int]) -> Problem:
-    ids = sorted(set(damaged), key=lambda a: a)
+    ids = sorted(set(damaged))
     issues = []
     known = set(snap.agency_ids)
     for agency, count in crews.items():
