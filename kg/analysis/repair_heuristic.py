@@ -30,8 +30,19 @@ from collections.abc import Callable, Sequence
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule, list_schedule
 from kg.analysis.repair_sets import Classes, Terms, TooLarge, jobs_in
 
-__all__ = ["CREW_BUDGET", "MAX_SETS", "MIN_EVALUATIONS", "ORDER_BUDGET", "WINDOW", "Cheapest", "approximate", "greedy", "improve", "plan",
-           "polish"]
+__all__ = [
+    "CREW_BUDGET",
+    "MAX_SETS",
+    "MIN_EVALUATIONS",
+    "ORDER_BUDGET",
+    "WINDOW",
+    "Cheapest",
+    "approximate",
+    "greedy",
+    "improve",
+    "plan",
+    "polish",
+]
 
 Value = tuple[int, float] | None
 """A set of jobs (bit mask) and its repair hours; ``None`` when no set of repairs is known to suffice."""
