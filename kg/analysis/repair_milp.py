@@ -37,7 +37,7 @@ from scipy.sparse import coo_matrix
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule
 from kg.analysis.repair_sets import Classes, TooLarge, jobs_in
 
-__all__ = ["MAX_GRID", "MAX_JOBS", "MAX_SETS", "Exact", "solve"]
+__all__ = ["MAX_GRID", "MAX_JOBS", "MAX_SETS", "Exact", "check", "solve"]
 
 MAX_JOBS = 40
 """Largest number of damaged assets of one agency (with fewer crews than jobs) the exact method takes."""
@@ -210,6 +210,15 @@ def _unit(hours: Sequence[float]) -> Fraction | None:
     return unit
 
 
+def check(problem: Problem) -> None:
+    """Raise :class:`TooLarge` when an agency has more than :data:`MAX_JOBS` damaged assets and fewer crews."""
+    for pool, jobs in enumerate(problem.jobs):
+        if len(jobs) > max(MAX_JOBS, problem.pool_crews[pool]):
+            who = problem.pool_agency[pool] or "(no agency)"
+            raise TooLarge(f"agency {who} has {len(jobs):,} damaged assets; the exact method takes at most "
+                           f"{MAX_JOBS} per agency (or as many as its crews)")
+
+
 def solve(problem: Problem, recovery: Recovery, incumbent: Outcome, *, time_limit: float) -> Exact:
     """Solve the program for at most ``time_limit`` seconds, asking for less than ``incumbent``.
 
@@ -223,11 +232,7 @@ def solve(problem: Problem, recovery: Recovery, incumbent: Outcome, *, time_limi
         When a pool has more than :data:`MAX_JOBS` jobs (and fewer crews) or the sets exceed
         :data:`MAX_SETS`.
     """
-    for pool, jobs in enumerate(problem.jobs):
-        if len(jobs) > max(MAX_JOBS, problem.pool_crews[pool]):
-            who = problem.pool_agency[pool] or "(no agency)"
-            raise TooLarge(f"agency {who} has {len(jobs):,} damaged assets; the exact method takes at most "
-                           f"{MAX_JOBS} per agency (or as many as its crews)")
+    check(problem)
     weighted = Classes(recovery, len(problem.damaged), limit=MAX_SETS).weighted
     model = _Model()
     hours = problem.hours

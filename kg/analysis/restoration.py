@@ -21,14 +21,14 @@ class or nearest ancestor (FEMA Hazus restoration times; docs/restoration.md lis
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, list_schedule
 from kg.analysis.repair_heuristic import plan
-from kg.analysis.repair_milp import solve
+from kg.analysis.repair_milp import check, solve
 from kg.analysis.repair_sets import TooLarge
 from kg.errors import Problem as Issue
 from kg.errors import ValidationError
@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 METHODS = ("heuristic", "exact")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -344,6 +345,8 @@ def plan_restoration(
         raise ValidationError(issues)
     hours = repair_hours_of(snap, damaged, repair_hours)
     problem = _problem(snap, damaged, hours, crews or {})
+    if method == "exact":
+        _fits(check, problem)
     recovery = Recovery(snap, problem.damaged)
     naive = recovery.evaluate(list_schedule(problem, problem.jobs).end)
     timetable, outcome = plan(problem, recovery)
@@ -353,11 +356,7 @@ def plan_restoration(
     optimal = all(s == 0 for s in timetable.start) or outcome.objective == 0
     gap: float | None = 0.0 if optimal else None
     if method == "exact" and not optimal:
-        try:
-            exact = solve(problem, recovery, outcome, time_limit=time_limit)
-        except TooLarge as exc:
-            raise ValidationError([Issue("method", f"the exact method cannot take this instance: {exc}; "
-                                                   "use the heuristic")]) from None
+        exact = _fits(lambda p: solve(p, recovery, outcome, time_limit=time_limit), problem)
         if exact.timetable is not None:
             found = recovery.evaluate(exact.timetable.end)
             if found.objective < outcome.objective:
@@ -375,6 +374,15 @@ def plan_restoration(
         gap=gap,
         time_limit=float(time_limit) if method == "exact" else None,
     )
+
+
+def _fits(step: Callable[[Problem], T], problem: Problem) -> T:
+    """Run a step of the exact method; an instance too large for it is an error on ``method``."""
+    try:
+        return step(problem)
+    except TooLarge as exc:
+        raise ValidationError([Issue("method", f"the exact method cannot take this instance: {exc}; "
+                                               "use the heuristic")]) from None
 
 
 def _gap(value: float, bound: float | None, optimal: bool) -> float | None:
