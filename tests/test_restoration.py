@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.graph import GraphSnapshot, build_snapshot
+from kg.analysis.recovery import Problem, Recovery
+from kg.analysis.repair_heuristic import plan
 from kg.analysis.restoration import evaluate_schedule, plan_restoration, repair_hours_of
 from kg.errors import ElementNotFound, ValidationError
 from kg.ontology import load_ontology
@@ -301,3 +303,27 @@ def test_more_crews_than_repairs_start_everything_at_once() -> None:
     snap = city([power("R", "F"), power("R2", "G")], {"R": 1, "R2": 2}, {"F": "grid", "G": "grid"})
     plan = plan_restoration(snap, ["F", "G"], repair_hours={"F": 2, "G": 3}, crews={"grid": 10**9})
     assert sorted((r.crew, r.start) for r in plan.schedule) == [(1, 0.0), (2, 0.0)] and plan.optimal
+
+
+@settings(settings.get_profile("restoration-ci"), max_examples=100)
+@given(instances())
+def test_heuristic_without_minimal_sets_still_plans_validly(case: dict[str, Any]) -> None:
+    # With no room for minimal sets the heuristic keeps one cheapest set per asset and values moves
+    # with the evaluator: the plan must still be valid and valued right.
+    city_, hours, crews = case["city"], case["hours"], case["crews"]
+    ids = sorted(hours)
+    pools = sorted({city_.agency[a] for a in ids if a in city_.agency})
+    pool = [pools.index(city_.agency[a]) if a in city_.agency else len(pools) + k for k, a in enumerate(ids)]
+    agency = [*pools, *(None for _ in ids)]
+    problem = Problem(case["snap"], tuple(case["snap"].index[a] for a in ids), tuple(hours[a] for a in ids),
+                      tuple(pool), tuple(agency[: max(pool) + 1]),
+                      tuple(crews.get(g, 1) if g is not None else 1 for g in agency[: max(pool) + 1]))
+    timetable, outcome = plan(problem, Recovery(problem.snap, problem.damaged), max_sets=0)
+    ref = value_of(city_, {a: timetable.end[j] for j, a in enumerate(ids)})
+    assert outcome.objective == pytest.approx(ref.unserved, abs=1e-9)
+    assert all(e - s == pytest.approx(hours[a]) for a, s, e in zip(ids, timetable.start, timetable.end, strict=True))
+    for p in set(pool):
+        spans = sorted((timetable.crew[j], timetable.start[j], timetable.end[j])
+                       for j in range(len(ids)) if pool[j] == p)
+        assert all(a[2] <= b[1] + 1e-9 for a, b in pairwise(spans) if a[0] == b[0])
+        assert all(0 <= c < problem.pool_crews[p] for c, _, _ in spans)

@@ -1,24 +1,25 @@
 """The default restoration planner: bundles of repairs by people served per repair hour, then local moves.
 
-1. **What each asset needs.** For every asset the damage cuts off, a cheapest set of repairs that
-   brings it back (:class:`Cheapest`, solved over the dependency structure by
-   :meth:`Recovery.solve`): its own repair if damaged, the union over its groups, and for a group
-   the provider whose own set costs the fewest repair hours. So a pump's area needs the pump *and*
-   the substation feeding it, and the substation counts for everyone below it.
-2. **Greedy bundles.** Assets needing the same set are one bundle worth their population. Repeatedly
-   take the bundle with the most people per repair hour still to do (its jobs already planned cost
-   nothing), append its remaining jobs to the plan, upstream ones first. Ties: the bundle whose
-   first job comes first.
+1. **What each asset needs.** Its minimal sets of repairs (:mod:`kg.analysis.repair_sets`): a
+   pump's area needs the pump *and* the substation feeding it; an area fed by either of two
+   damaged feeders has two sets. Assets with the same sets form a class worth their population.
+2. **Greedy bundles.** Repeatedly take the class with the most people per repair hour still to
+   plan (for each class, its set with the fewest hours left; repairs already planned cost
+   nothing), append that set's remaining jobs, upstream ones first. Ties: fewer jobs, then the
+   lower first job.
 3. **List scheduling.** Each agency's crews take its jobs in plan order, the crew free first.
 4. **Local moves on the order.** Swap two jobs of one agency, or move one up to :data:`WINDOW`
    places, list-schedule again, and keep the change when fewer people-hours are lost; stop at a
-   local optimum or when the work budget is spent.
+   local optimum or when the work budget is spent. Skipped when the budget buys too few
+   evaluations to matter (city-wide plans).
 5. **Local moves within each crew's list** (cheap, so they reach every job of a city-wide plan):
-   swap neighbours or move a job up to :data:`WINDOW` places earlier in its crew's list; only the
-   jobs in between change their end, and only the classes containing them are revalued.
+   a job whose end decides when some class works again moves to the best place up to
+   :data:`WINDOW` places earlier; only the jobs in between change their end, and only the
+   classes containing them are revalued.
 
-Plans are valued exactly: by the classes of :mod:`kg.analysis.repair_sets` (minimal repair sets
-per asset), or, if they are too many, by :meth:`Recovery.evaluate` (step 5 is then skipped).
+Plans are valued exactly, from the classes. When the minimal sets are too many (over
+:data:`MAX_SETS`), step 1 keeps one cheapest set per asset (:class:`Cheapest`), plans are valued
+by :meth:`Recovery.evaluate` and step 5 is skipped.
 Everything is deterministic: the same input gives the same plan on any machine.
 """
 
@@ -311,10 +312,10 @@ def _lists(problem: Problem, timetable: Timetable) -> list[list[list[int]]]:
     return lists
 
 
-def plan(problem: Problem, recovery: Recovery) -> tuple[Timetable, Outcome]:
-    """The heuristic's timetable (steps 1-5) and its exact outcome."""
+def plan(problem: Problem, recovery: Recovery, *, max_sets: int = MAX_SETS) -> tuple[Timetable, Outcome]:
+    """The heuristic's timetable (steps 1-5) and its exact outcome (``max_sets``: see :data:`MAX_SETS`)."""
     try:
-        classes: Classes | None = Classes(recovery, len(problem.damaged), limit=MAX_SETS)
+        classes: Classes | None = Classes(recovery, len(problem.damaged), limit=max_sets)
     except TooLarge:
         classes = None
     if classes is not None:
