@@ -18,6 +18,8 @@ Examples
 ('PowerPlant', 'Substation', 'Hospital')
 >>> onto.classes["PowerAsset"].colour, onto.short_label("PowerAsset")
 ('#f6c445', 'Power')
+>>> onto.kind_label("water", "zh"), onto.level_label("district", "zh")
+('供水', '区县')
 """
 
 from __future__ import annotations
@@ -113,6 +115,12 @@ def _label(graph: Graph, node: URIRef, lang: str, prop: URIRef = RDFS.label) -> 
     return ""
 
 
+def _labels(graph: Graph, node: Node) -> dict[str, str]:
+    """The English and Chinese ``rdfs:label`` of ``node``, by language (``en``, ``zh``)."""
+    assert isinstance(node, URIRef)
+    return {lang: _label(graph, node, lang) for lang in ("en", "zh")}
+
+
 def _text(graph: Graph, node: Node, prop: URIRef) -> str | None:
     value = graph.value(node, prop)
     return None if value is None else str(value)
@@ -181,6 +189,10 @@ class Ontology:
         self.kind_colours: dict[str, str] = {
             name: colour for name in self.service_kinds if (colour := _text(graph, kinds[name], CKG.colour)) is not None
         }
+        # rdfs:label of each service kind and region level, by language: what a view calls them.
+        levels = {str(graph.value(lv, SKOS.notation)): lv for lv in graph.subjects(RDF.type, CKG.RegionLevel)}
+        self._kind_labels = {name: _labels(graph, node) for name, node in kinds.items()}
+        self._level_labels = {name: _labels(graph, node) for name, node in levels.items()}
 
     def ancestors(self, name: str) -> tuple[str, ...]:
         """The class chain from the root down to ``name`` (inclusive)."""
@@ -244,6 +256,14 @@ class Ontology:
         """``ckg:shortLabel`` of a class (``Power`` for ``PowerAsset``), else its label."""
         info = self.classes[name]
         return (info.short_label_zh if lang == "zh" else info.short_label_en) or self.label(name, lang)
+
+    def kind_label(self, kind: str, lang: str = "en") -> str:
+        """Label of a service kind (``power``) in English (``en``) or Chinese (``zh``); else the kind itself."""
+        return self._kind_labels.get(kind, {}).get(lang) or kind
+
+    def level_label(self, level: str, lang: str = "en") -> str:
+        """Label of a region level (``district``) in English (``en``) or Chinese (``zh``); else the level itself."""
+        return self._level_labels.get(level, {}).get(lang) or level
 
     def column_label(self, name: str) -> str:
         """``ckg:columnLabel`` of a class (``transp.`` for ``TransportAsset``), else its short label in lower case."""

@@ -48,6 +48,7 @@ class TypeInfo(BaseModel):
     name: str
     sector: str
     label: str
+    label_zh: str | None = Field(None, description="Its Chinese label (`rdfs:label` @zh); null where none.")
     symbol: str | None = Field(None, description="The shape drawn for it (ontology `ckg:symbol`): circle, square, "
                                                  "diamond, triangle, triangleDown, hexagon, pentagon, star, cross.")
     key_rank: int | None = Field(None, description="Set for key facilities (`ckg:keyRank`): named in briefings, "
@@ -56,11 +57,17 @@ class TypeInfo(BaseModel):
                                                      "symbol (`ckg:mapZoom`); null: a dot.")
 
 
-class Swatch(BaseModel):
-    """A sector, hazard or service kind of the ontology with its short label and colour (#rrggbb; null: none)."""
+class Labelled(BaseModel):
+    """A name of the ontology with its English and Chinese labels (the page shows the one of its language)."""
 
     name: str
     label: str
+    label_zh: str | None = None
+
+
+class Swatch(Labelled):
+    """A sector, hazard or service kind of the ontology with its short labels and colour (#rrggbb; null: none)."""
+
     colour: str | None = None
 
 
@@ -107,6 +114,7 @@ class CityPublic(BaseModel):
     sectors: list[Swatch] = Field(description="Every sector class of the ontology, in its display order.")
     hazards: list[Swatch] = Field(description="Every hazard class of the ontology; `colour` shades its zones.")
     service_kinds: list[Swatch] = Field(description="Every service kind; `colour` draws its dependencies.")
+    levels: list[Labelled] = Field(description="Every region level of the ontology, city first.")
     districts: list[Named]
     agencies: list[AgencyInfo]
     assets: AssetColumns
@@ -221,9 +229,10 @@ def _type_info(name: str) -> dict[str, Any]:
     onto = load_ontology()
     info = onto.classes.get(name)
     if info is None:  # not an ontology class (the store predates it): drawn as a plain asset
-        return {"name": name, "sector": "Asset", "label": name, "symbol": None, "key_rank": None, "map_zoom": None}
-    return {"name": name, "sector": onto.sector(name), "label": onto.label(name), "symbol": info.symbol,
-            "key_rank": info.key_rank, "map_zoom": info.map_zoom}
+        return {"name": name, "sector": "Asset", "label": name, "label_zh": None, "symbol": None, "key_rank": None,
+                "map_zoom": None}
+    return {"name": name, "sector": onto.sector(name), "label": onto.label(name), "label_zh": info.label_zh or None,
+            "symbol": info.symbol, "key_rank": info.key_rank, "map_zoom": info.map_zoom}
 
 
 def city_payload(snap: GraphSnapshot, store: Store) -> dict[str, Any]:
@@ -258,10 +267,14 @@ def city_payload(snap: GraphSnapshot, store: Store) -> dict[str, Any]:
         "city": None if city is None else {"id": snap.region_ids[city], "name": snap.region_names[city]},
         "types": [_type_info(t) for t in snap.types],
         "kinds": list(snap.kinds),
-        "sectors": [{"name": s, "label": onto.short_label(s), "colour": onto.classes[s].colour} for s in onto.sectors],
-        "hazards": [{"name": h, "label": onto.label(h), "colour": onto.classes[h].colour}
-                    for h in sorted(onto.hazard_types)],
-        "service_kinds": [{"name": k, "label": k, "colour": onto.kind_colours.get(k)} for k in onto.service_kinds],
+        "sectors": [{"name": s, "label": onto.short_label(s), "label_zh": onto.short_label(s, "zh"),
+                     "colour": onto.classes[s].colour} for s in onto.sectors],
+        "hazards": [{"name": h, "label": onto.label(h), "label_zh": onto.label(h, "zh"),
+                     "colour": onto.classes[h].colour} for h in sorted(onto.hazard_types)],
+        "service_kinds": [{"name": k, "label": k, "label_zh": onto.kind_label(k, "zh"),
+                           "colour": onto.kind_colours.get(k)} for k in onto.service_kinds],
+        "levels": [{"name": lv, "label": onto.level_label(lv), "label_zh": onto.level_label(lv, "zh")}
+                   for lv in onto.levels],
         "districts": [{"id": snap.region_ids[r], "name": snap.region_names[r]} for r in district_rows],
         "agencies": [{"id": a, "name": n, "parent": agency_parent.get(a)}
                      for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)],

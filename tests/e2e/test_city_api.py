@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from rdflib import Literal
 
 from api.main import create_app
 from api.settings import Settings
 from kg.analysis.cascade import cascade
 from kg.analysis.coordination import coordination
+from kg.namespaces import CKG, RDF, RDFS, SKOS
 from kg.ontology import load_ontology
 from kg.store import open_store
 from tests.e2e.server import KEYS, build_city
@@ -73,6 +75,33 @@ def test_the_city_carries_how_the_ontology_shows_things(city: dict[str, Any]) ->
     assert {k["name"]: k["colour"] for k in city["service_kinds"]} == {
         k: onto.kind_colours.get(k) for k in onto.service_kinds}
     assert set(city["kinds"]) <= {k["name"] for k in city["service_kinds"]}
+
+
+def _rdfs_labels(notation_class: str) -> dict[str, dict[str | None, str]]:
+    """{notation: {language: rdfs:label}} of the ontology's individuals of ``notation_class``, read from the graph."""
+    graph = load_ontology().graph
+    return {str(graph.value(node, SKOS.notation)): {v.language: str(v) for v in graph.objects(node, RDFS.label)
+                                                    if isinstance(v, Literal)}
+            for node in graph.subjects(RDF.type, CKG[notation_class])}
+
+
+def test_the_city_names_things_in_english_and_chinese_from_the_ontology(city: dict[str, Any]) -> None:
+    onto = load_ontology()
+    for t in city["types"]:
+        assert (t["label"], t["label_zh"]) == (onto.classes[t["name"]].label_en, onto.classes[t["name"]].label_zh)
+    for s in city["sectors"]:
+        info = onto.classes[s["name"]]
+        assert (s["label"], s["label_zh"]) == (info.short_label_en, info.short_label_zh)
+    for h in city["hazards"]:
+        assert (h["label"], h["label_zh"]) == (onto.classes[h["name"]].label_en, onto.classes[h["name"]].label_zh)
+    kinds = _rdfs_labels("ServiceKind")
+    assert {k["name"]: (k["label"], k["label_zh"]) for k in city["service_kinds"]} == {
+        name: (labels["en"], labels["zh"]) for name, labels in kinds.items()}
+    levels = _rdfs_labels("RegionLevel")
+    assert [lv["name"] for lv in city["levels"]] == list(onto.levels)
+    assert {lv["name"]: (lv["label"], lv["label_zh"]) for lv in city["levels"]} == {
+        name: (labels["en"], labels["zh"]) for name, labels in levels.items()}
+    assert next(lv for lv in city["levels"] if lv["name"] == "district")["label_zh"] == "区县"
 
 
 def test_the_city_is_gzipped_and_revalidated_by_etag(client: TestClient, city: dict[str, Any]) -> None:
