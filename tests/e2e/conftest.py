@@ -123,7 +123,7 @@ class Page:
 def page(browser: Any, served: Served) -> Iterator[Page]:
     """A fresh page (own storage and cache); the test fails on any unexpected console error,
     uncaught exception, failed request or request leaving the server's origin."""
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, locale="en-US")
     p = context.new_page()
     watch = Watch(origin=served.url)
     p.on("console", lambda m: watch.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)

@@ -1,6 +1,8 @@
 // The CityKG REST API, as the page uses it. The key lives in sessionStorage: it survives a
 // reload of the tab and is gone when the tab closes; it is only ever sent to this origin.
 
+import {t} from './i18n.js';
+
 const KEY = 'citykg.apiKey';
 
 export class ApiError extends Error {
@@ -33,7 +35,7 @@ export async function api(path, {method = 'GET', body, signal, key} = {}) {
     response = await fetch(path, {method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body)});
   } catch (err) {
     if (err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'The CityKG server cannot be reached. Is it running? Check the network and try again.');
+    throw new ApiError(0, '');  // explain() says it in the page's language
   }
   if (!response.ok) {
     let problem = {};
@@ -50,14 +52,20 @@ export async function api(path, {method = 'GET', body, signal, key} = {}) {
   return response.json();
 }
 
-/** A human sentence for an error, naming the request field when the server named one. */
+/**
+ * A sentence for an error in the page's language, naming the request field when the server named one.
+ * The server's own detail (in English) follows where it says more than the status.
+ */
 export function explain(error) {
   if (!(error instanceof ApiError)) return String(error && error.message ? error.message : error);
-  const field = error.problem.field ? ` (${error.problem.field})` : '';
+  const detail = error.message;
+  const field = error.problem.field || '';
   switch (error.status) {
-    case 401: return `The server did not accept this API key: ${error.message}.`;
-    case 403: return `This API key may not do that: ${error.message}.`;
-    case 504: return `The server ran out of time: ${error.message}`;
-    default: return `${error.message}${field}`;
+    case 0: return t('errors.unreachable');
+    case 401: return t('errors.unauthorized', {detail});
+    case 403: return t('errors.forbidden', {detail});
+    case 404: return t('errors.not_found', {detail});
+    case 504: return t('errors.timeout', {detail});
+    default: return field ? t('errors.field', {detail, field}) : t('errors.other', {detail});
   }
 }

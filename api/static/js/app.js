@@ -8,12 +8,44 @@ import {CityMap} from './citymap.js';
 import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
 import {setUpFind} from './find.js';
+import {fmtCompact, fmtHours, fmtInt, LANGUAGES, onLanguageChange, otherLanguage, placeName,
+  preferredLanguage, t, useLanguage} from './i18n.js';
 import {districtColour, FAILED, typeIcon} from './palette.js';
-import {$, $$, fill, fmtCompact, fmtHours, fmtInt, h, hashQuery, nameParts} from './util.js';
+import {$, $$, fill, h, hashQuery} from './util.js';
 
-const app = {city: null, map: null, cascade: null, cityZones: new Set(), lastRun: '', picked: -1};
+const app = {city: null, map: null, cascade: null, cityZones: new Set(), lastRun: '', picked: -1, keyMessage: null};
 // timings (ms after navigation) read by the end-to-end tests: start, cityLoaded, mapReady, cityPainted
 window.citykg = {timings: {start: performance.now()}, app};
+
+// ---------------------------------------------------------------- language
+const languageReady = useLanguage(preferredLanguage()).then(renderSwitches, (err) => {
+  // without a catalog there is no text to show: say so in both languages, plainly
+  document.body.replaceChildren(h('p', {class: 'error big'},
+    `页面文字未能加载 / The page could not load its text: ${err.message}`));
+  throw err;
+});
+
+/** The language switches (top bar and key dialog) offer the other language, named in itself. */
+function renderSwitches() {
+  const other = LANGUAGES[otherLanguage()];
+  for (const button of $$('.lang-switch')) {
+    const label = $('span', button);
+    label.textContent = other.name;
+    label.lang = other.locale;
+  }
+}
+
+for (const button of $$('.lang-switch')) {
+  button.addEventListener('click', async () => {
+    await useLanguage(otherLanguage(), {remember: true});
+    renderSwitches();
+  });
+}
+
+onLanguageChange(() => {
+  if (app.keyMessage) $('#key-error').textContent = app.keyMessage();
+  if (app.city) relabel();
+});
 
 // ---------------------------------------------------------------- key and start
 function showBanner(message) {
@@ -23,9 +55,11 @@ function showBanner(message) {
 }
 $('#banner button').addEventListener('click', () => { $('#banner').hidden = true; });
 
-function askForKey(message = '') {
+/** Open the key dialog; `message` (a function, so it follows a change of language) says what went wrong. */
+function askForKey(message = null) {
   const dialog = $('#key-dialog');
-  $('#key-error').textContent = message;
+  app.keyMessage = message;
+  $('#key-error').textContent = message ? message() : '';
   $('#key-input').value = '';
   document.body.dataset.view = 'key';
   if (!dialog.open) dialog.showModal();
@@ -36,8 +70,13 @@ $('#key-dialog').addEventListener('cancel', (e) => e.preventDefault());  // no w
 $('#key-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const key = $('#key-input').value.trim();
-  if (!key) { $('#key-error').textContent = 'Enter the API key you were given (KG_API_KEYS on the server).'; return; }
+  if (!key) {
+    app.keyMessage = () => t('key.empty');
+    $('#key-error').textContent = app.keyMessage();
+    return;
+  }
   $('#key-submit').disabled = true;
+  app.keyMessage = null;
   $('#key-error').textContent = '';
   try {
     await connect(key);
@@ -47,31 +86,32 @@ $('#key-form').addEventListener('submit', async (e) => {
 });
 
 async function connect(key) {
-  $('#status').textContent = 'Loading the city…';
+  const city = api('/v1/city', {key});  // fetched while the language's catalog loads
+  city.catch(() => {});  // handled below, after the catalog
+  await languageReady;
+  $('#status').textContent = t('app.loading');
   let raw;
   try {
-    raw = await api('/v1/city', {key});
+    raw = await city;
   } catch (err) {
     $('#status').textContent = '';
-    let message = explain(err);
-    if (err instanceof ApiError && err.status === 401) {
-      message = 'That API key was not accepted by the server (unknown API key). Check it and try again.';
-    } else if (err instanceof ApiError && err.status === 403) {
-      message = 'That API key may not read the city: it needs at least the read role.';
-    }
+    let message = () => explain(err);
+    if (err instanceof ApiError && err.status === 401) message = () => t('key.refused');
+    else if (err instanceof ApiError && err.status === 403) message = () => t('key.no_read');
     clearKey();
     askForKey(message);
     return;
   }
   setKey(key);
   const dialog = $('#key-dialog');
+  app.keyMessage = null;
   if (dialog.open) dialog.close();
   start(raw);
 }
 
 whenUnauthorized(() => {
   clearKey();
-  askForKey('The server no longer accepts your API key. Enter a valid one to go on.');
+  askForKey(() => t('key.revoked'));
 });
 
 $('#sign-out').addEventListener('click', () => {
@@ -84,12 +124,7 @@ function start(raw) {
   window.citykg.timings.cityLoaded = performance.now();
   const city = new City(raw);
   app.city = city;
-  const people = city.population.reduce((a, b) => a + b, 0);
-  $('#status').textContent = `${city.name} · ${fmtInt(city.n)} assets`;
   $('#sign-out').hidden = false;
-  $('#city-name').textContent = city.name;
-  $('#city-summary').textContent =
-    `${fmtInt(city.n)} assets · ${fmtInt(city.districts.length)} districts · ${fmtInt(people)} people · ${fmtInt(city.zones.length)} hazard zones`;
   app.map = new CityMap($('#map-wrap'), city, {onPick, describe});
   window.citykg.timings.mapReady = performance.now();
   app.cascade = new CascadePanel($('#cascade-panel'), city, app.map, {
@@ -106,8 +141,6 @@ function start(raw) {
   $('#zoom-fit').addEventListener('click', () => app.map.fit());
   setUpCityPanel();
   setUpFind($('#find-input'), $('#find-results'), city, (id) => { location.hash = `#/asset/${encodeURIComponent(id)}`; });
-  const kindSelect = $('#dep-kind');
-  for (const k of city.kinds) kindSelect.append(h('option', {value: k}, k));
   for (const sel of ['#dep-depth', '#dep-kind', '#dep-limit']) {
     $(sel).addEventListener('change', () => {
       const id = app.depId;
@@ -115,8 +148,37 @@ function start(raw) {
     });
   }
   $('#crit-top').addEventListener('change', () => { location.hash = `#/criticality?top=${$('#crit-top').value}`; });
-  window.addEventListener('hashchange', route);
+  // a phone shows the legend folded, so it does not cover the small map
+  if (matchMedia('(max-width: 600px)').matches) $('#map-legend').open = false;
+  renderTexts();
+  window.addEventListener('hashchange', () => route());
   route();
+}
+
+/** The texts built from data and language, outside the views (which route() redraws). */
+function renderTexts() {
+  const {city} = app;
+  const people = city.population.reduce((a, b) => a + b, 0);
+  const name = city.name || t('city.default_name');
+  $('#status').textContent = t('app.status', {city: placeName(name).filter(Boolean).join(' '), count: city.n});
+  const [first, second] = placeName(name);
+  fill($('#city-name'), first, second ? h('span', {class: 'muted'}, ` ${second}`) : null);
+  $('#city-summary').textContent = t('city.summary', {assets: city.n, districts: city.districts.length,
+    people, zones: city.zones.length});
+  const kindSelect = $('#dep-kind');
+  const chosen = kindSelect.value;
+  fill(kindSelect, h('option', {value: ''}, t('dep.all_kinds')),
+    city.kinds.map((k) => h('option', {value: k}, city.kindLabel(k))));
+  kindSelect.value = chosen;
+  renderCityPanel();
+}
+
+/** After a change of language: every text again, and the view in front redrawn. */
+function relabel() {
+  renderTexts();
+  if (app.picked >= 0) showPicked(app.picked);
+  app.cascade.relabel();
+  route(true);
 }
 
 // ---------------------------------------------------------------- routing
@@ -154,7 +216,8 @@ function showView(name) {
   }
 }
 
-async function route() {
+/** Show the view of the link; `again`: the same link redrawn (a change of language), nothing re-run or moved. */
+async function route(again = false) {
   const name = routeName();
   const q = hashQuery();
   const path = (location.hash || '').slice(1).split('?')[0].split('/');
@@ -197,7 +260,7 @@ async function route() {
     app.map.setZones([...app.cityZones]);
     const focus = q.get('focus');
     const i = focus ? app.city.index.get(focus) : undefined;
-    if (i !== undefined) { showPicked(i); requestAnimationFrame(() => app.map.focus(i)); }
+    if (i !== undefined && !again) { showPicked(i); requestAnimationFrame(() => app.map.focus(i)); }
     markCityPainted();
   }
 }
@@ -205,8 +268,8 @@ async function route() {
 function parseFail(spec) {
   const at = spec.lastIndexOf('@');
   if (at > 0 && !app.city.index.has(spec)) {
-    const t = Number(spec.slice(at + 1));
-    return {id: spec.slice(0, at), time: Number.isFinite(t) && t >= 0 ? t : 0};
+    const hours = Number(spec.slice(at + 1));
+    return {id: spec.slice(0, at), time: Number.isFinite(hours) && hours >= 0 ? hours : 0};
   }
   return {id: spec, time: 0};
 }
@@ -230,20 +293,23 @@ function describe(i) {
   const {city} = app;
   const type = city.typeOf(i);
   const d = city.district[i];
-  const lines = [h('b', {}, city.ids[i]), h('div', {}, `${type.label} · ${d >= 0 ? nameParts(city.districts[d].name)[0] : '—'}`)];
-  if (city.population[i]) lines.push(h('div', {class: 'muted'}, `${fmtInt(city.population[i])} people`));
+  const lines = [h('b', {}, city.ids[i]),
+    h('div', {}, `${city.typeLabel(type.name)} · ${d >= 0 ? placeName(city.districts[d].name)[0] : '—'}`)];
+  if (city.population[i]) lines.push(h('div', {class: 'muted'}, t('common.people', {count: city.population[i]})));
   const panel = app.cascade;
   if (routeName() === 'cascade' && panel && panel.result) {
     const f = panel.failTime[i];
     if (Number.isFinite(f)) {
       const failure = panel.result.failures.find((x) => x.id === city.ids[i]);
-      const cause = failure && failure.cause ? ` — lost ${failure.cause.kind} from ${failure.cause.providers.slice(0, 3).join(', ')}` : ' — initial failure';
-      lines.push(h('div', {class: 'fail-line'}, `fails at ${fmtHours(f)}${cause}`));
+      const cause = failure && failure.cause
+        ? t('map.lost_supply', {kind: city.kindLabel(failure.cause.kind), providers: failure.cause.providers.slice(0, 3).join(', ')})
+        : t('map.initial_failure');
+      lines.push(h('div', {class: 'fail-line'}, t('map.fails_at', {time: fmtHours(f), cause})));
     } else {
-      lines.push(h('div', {class: 'muted'}, 'does not fail'));
+      lines.push(h('div', {class: 'muted'}, t('map.does_not_fail')));
     }
   } else if (routeName() === 'cascade') {
-    lines.push(h('div', {class: 'muted'}, 'click to add it to (or remove it from) the initial failures'));
+    lines.push(h('div', {class: 'muted'}, t('map.click_to_fail')));
   }
   return h('div', {}, lines);
 }
@@ -254,6 +320,8 @@ function onPick(i) {
     return;
   }
   showPicked(i);
+  // on a phone the panel is under the map: bring the picked asset's card into sight
+  if (i >= 0 && matchMedia('(max-width: 900px)').matches) $('#picked-asset').scrollIntoView({block: 'nearest'});
 }
 
 function showPicked(i) {
@@ -267,12 +335,12 @@ function showPicked(i) {
   const type = city.typeOf(i);
   const d = city.district[i];
   fill(host, h('div', {class: 'picked'},
-    h('div', {class: 'picked-head'}, icon(type), h('b', {}, id), h('span', {class: 'muted'}, ` ${type.label}`)),
-    h('div', {class: 'muted small'}, `${d >= 0 ? city.districts[d].name : '—'} · ${city.agencyName(city.agencies[city.agency[i]]?.id)}`),
-    city.population[i] ? h('div', {class: 'small'}, `${fmtInt(city.population[i])} people`) : null,
+    h('div', {class: 'picked-head'}, icon(type), h('b', {}, id), h('span', {class: 'muted'}, ` ${city.typeLabel(type.name)}`)),
+    h('div', {class: 'muted small'}, `${d >= 0 ? placeName(city.districts[d].name)[0] : '—'} · ${city.agencyName(city.agencies[city.agency[i]]?.id)}`),
+    city.population[i] ? h('div', {class: 'small'}, t('common.people', {count: city.population[i]})) : null,
     h('div', {class: 'actions'},
-      h('a', {class: 'button', href: `#/asset/${encodeURIComponent(id)}`}, 'Dependencies'),
-      h('a', {class: 'button danger', href: `#/cascade?fail=${encodeURIComponent(id)}`}, 'Fail it → cascade'))));
+      h('a', {class: 'button', href: `#/asset/${encodeURIComponent(id)}`}, t('tabs.dependency')),
+      h('a', {class: 'button danger', href: `#/cascade?fail=${encodeURIComponent(id)}`}, t('common.fail_it')))));
 }
 
 const icon = (type, r = 7) => typeIcon(app.city, type.name, r);
@@ -291,49 +359,6 @@ function commonest(values) {
 // ---------------------------------------------------------------- city panel
 function setUpCityPanel() {
   const {city} = app;
-  const counts = city.districts.map(() => ({n: 0, people: 0}));
-  for (let i = 0; i < city.n; i++) {
-    const d = city.district[i];
-    if (d >= 0) { counts[d].n++; counts[d].people += city.population[i]; }
-  }
-  fill($('#district-list'), city.districts.map((d, k) => {
-    const sw = h('span', {class: 'swatch'});
-    sw.style.background = districtColour(k);
-    const [en, zh] = nameParts(d.name || d.id);
-    const zoomTo = () => {
-      const members = [];
-      for (let i = 0; i < city.n; i++) if (city.district[i] === k) members.push(i);
-      app.map.fitTo(members);
-    };
-    return h('li', {title: `Zoom to ${en}`, tabindex: 0, onclick: zoomTo, onkeydown: (e) => { if (e.key === 'Enter') zoomTo(); }},
-      sw, h('span', {class: 'name'}, en, zh ? h('span', {class: 'muted'}, ` ${zh}`) : null),
-      h('span', {class: 'num'}, fmtInt(counts[k].n)), h('span', {class: 'num muted'}, fmtCompact(counts[k].people)));
-  }));
-  const byHazard = new Map();
-  city.zones.forEach((z, k) => {
-    if (!byHazard.has(z.hazard)) byHazard.set(z.hazard, []);
-    byHazard.get(z.hazard).push(k);
-  });
-  const update = () => {
-    app.map.setZones([...app.cityZones]);
-    $('#zones-cascade').disabled = app.cityZones.size === 0;
-  };
-  fill($('#zone-list'), [...byHazard].map(([hazard, ks]) => {
-    const sw = h('span', {class: 'swatch hatch'});
-    sw.style.background = city.hazardColour(hazard);
-    return h('details', {open: true}, h('summary', {}, sw, ` ${hazard} (${ks.length})`),
-      h('ul', {}, ks.map((k) => {
-        const z = city.zones[k];
-        const p = z.annual_probability;
-        return h('li', {}, h('label', {title: z.id},
-          h('input', {type: 'checkbox', value: z.id, onchange: (e) => {
-            if (e.target.checked) app.cityZones.add(k); else app.cityZones.delete(k);
-            update();
-          }}),
-          ` ${z.name || z.id}`,
-          h('span', {class: 'muted'}, ` · ${fmtInt(z.assets.length)} exposed${p ? ` · 1 in ${Math.round(1 / p)} yr` : ''}`)));
-      })));
-  }));
   $('#zones-cascade').addEventListener('click', () => {
     location.hash = cascadeHash({zones: [...app.cityZones].map((k) => city.zones[k].id), horizon: null});
   });
@@ -345,18 +370,68 @@ function setUpCityPanel() {
     if (cur === undefined || (z.annual_probability ?? 1) < (city.zones[cur].annual_probability ?? 1)) rarest.set(key, k);
   });
   for (const k of rarest.values()) app.cityZones.add(k);
-  for (const box of $$('#zone-list input[type=checkbox]')) box.checked = app.cityZones.has(city.zoneIndex.get(box.value));
-  update();
+  updateCityZones();
+}
+
+function updateCityZones() {
+  app.map.setZones([...app.cityZones]);
+  $('#zones-cascade').disabled = app.cityZones.size === 0;
+}
+
+/** The city panel's lists and the map legend, in the page's language (again after a switch). */
+function renderCityPanel() {
+  const {city} = app;
+  const counts = city.districts.map(() => ({n: 0, people: 0}));
+  for (let i = 0; i < city.n; i++) {
+    const d = city.district[i];
+    if (d >= 0) { counts[d].n++; counts[d].people += city.population[i]; }
+  }
+  fill($('#district-list'), city.districts.map((d, k) => {
+    const sw = h('span', {class: 'swatch'});
+    sw.style.background = districtColour(k);
+    const [first, second] = placeName(d.name || d.id);
+    const zoomTo = () => {
+      const members = [];
+      for (let i = 0; i < city.n; i++) if (city.district[i] === k) members.push(i);
+      app.map.fitTo(members);
+    };
+    return h('li', {title: t('city.zoom_to', {district: first}), tabindex: 0, onclick: zoomTo,
+      onkeydown: (e) => { if (e.key === 'Enter') zoomTo(); }},
+    sw, h('span', {class: 'name'}, first, second ? h('span', {class: 'muted'}, ` ${second}`) : null),
+    h('span', {class: 'num'}, fmtInt(counts[k].n)), h('span', {class: 'num muted'}, fmtCompact(counts[k].people)));
+  }));
+  const byHazard = new Map();
+  city.zones.forEach((z, k) => {
+    if (!byHazard.has(z.hazard)) byHazard.set(z.hazard, []);
+    byHazard.get(z.hazard).push(k);
+  });
+  fill($('#zone-list'), [...byHazard].map(([hazard, ks]) => {
+    const sw = h('span', {class: 'swatch hatch'});
+    sw.style.background = city.hazardColour(hazard);
+    return h('details', {open: true}, h('summary', {}, sw, ' ', t('city.hazard_group', {hazard: city.hazardLabel(hazard), count: ks.length})),
+      h('ul', {}, ks.map((k) => {
+        const z = city.zones[k];
+        const p = z.annual_probability;
+        return h('li', {}, h('label', {title: z.id},
+          h('input', {type: 'checkbox', value: z.id, checked: app.cityZones.has(k), onchange: (e) => {
+            if (e.target.checked) app.cityZones.add(k); else app.cityZones.delete(k);
+            updateCityZones();
+          }}),
+          ` ${z.name || z.id}`,
+          h('span', {class: 'muted'}, ' · ', t('city.exposed', {count: z.assets.length}),
+            p ? ` · ${t('city.return_period', {years: Math.round(1 / p)})}` : '')));
+      })));
+  }));
   // map legend
-  const keyTypes = city.types.filter((t) => t.map_zoom != null);
-  fill($('#map-legend'),
-    h('div', {class: 'legend-row'}, h('span', {class: 'dot'}), 'asset, coloured by district'),
-    h('div', {class: 'legend-row'}, h('span', {class: 'swatch hatch flood'}), 'hazard zone (shaded)'),
-    h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed'}), 'failed in the last hour'),
-    h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed-old'}), 'failed earlier'),
-    h('div', {class: 'legend-row'}, h('span', {class: 'ring'}), 'initial failure / chosen'),
-    h('details', {class: 'legend-types'}, h('summary', {}, 'key facilities'),
-      keyTypes.map((t) => h('div', {class: 'legend-row'}, icon(t, 6), t.label))));
+  const keyTypes = city.types.filter((type) => type.map_zoom != null);
+  fill($('#map-legend .legend-body'),
+    h('div', {class: 'legend-row'}, h('span', {class: 'dot'}), t('map.legend_asset')),
+    h('div', {class: 'legend-row'}, h('span', {class: 'swatch hatch flood'}), t('map.legend_zone')),
+    h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed'}), t('map.legend_failed_now')),
+    h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed-old'}), t('map.legend_failed_before')),
+    h('div', {class: 'legend-row'}, h('span', {class: 'ring'}), t('map.legend_initial')),
+    h('details', {class: 'legend-types'}, h('summary', {}, t('map.legend_key')),
+      keyTypes.map((type) => h('div', {class: 'legend-row'}, icon(type, 6), city.typeLabel(type.name)))));
   // the hazard zone swatch in the colour of the hazard most zones are of
   $('#map-legend .flood').style.background = city.hazardColour(commonest(city.zones.map((z) => z.hazard)));
   $('#map-legend .dot.failed').style.background = FAILED;
@@ -365,4 +440,4 @@ function setUpCityPanel() {
 // ---------------------------------------------------------------- go
 const key = getKey();
 if (key) connect(key);
-else askForKey();
+else languageReady.then(() => askForKey());

@@ -4,7 +4,8 @@
 
 import {api, explain} from './api.js';
 import {districtColour} from './palette.js';
-import {$, fill, fmtCompact, fmtHours, fmtInt, h, nameParts, s} from './util.js';
+import {fmtCompact, fmtHours, fmtInt, placeName, t, tNodes} from './i18n.js';
+import {$, fill, h, s} from './util.js';
 
 const MATRIX_LIMIT = 16;
 
@@ -69,6 +70,7 @@ export class CascadePanel {
       b.addEventListener('click', () => { this.matrix = b.dataset.matrix; this._renderMatrix(); });
     }
     $('#agency-level', r).addEventListener('change', (ev) => { this.agencyLevel = ev.target.value; this._renderMatrix(); });
+    e.play.textContent = t('cascade.play');
     this._renderZoneChoices();
     this._renderScenario();
   }
@@ -105,25 +107,26 @@ export class CascadePanel {
     return {fail: this.fail.map((f) => ({...f})), horizon};
   }
 
-  _renderScenario() {
+  /** Draw the scenario (chips, zones, rings on the map); `changed`: the user changed it (a result shown goes stale). */
+  _renderScenario({changed = true} = {}) {
     const e = this.el;
     const {city} = this;
     fill(e.failList, this.fail.length ? this.fail.map((f, k) => {
       const i = city.index.get(f.id);
-      const time = h('input', {type: 'number', min: 0, step: 0.5, value: f.time, class: 'hour', 'aria-label': `failure hour of ${f.id}`,
+      const time = h('input', {type: 'number', min: 0, step: 0.5, value: f.time, class: 'hour', 'aria-label': t('cascade.fail_hour_label', {id: f.id}),
         oninput: (ev) => { const v = Number(ev.target.value); f.time = Number.isFinite(v) && v >= 0 ? v : 0; }});
       return h('li', {class: 'chip'},
-        h('span', {class: 'chip-id', title: i === undefined ? f.id : city.typeOf(i).label}, f.id),
-        h('span', {class: 'muted'}, i === undefined ? '' : city.typeOf(i).label),
-        h('label', {class: 'at'}, 'fails at T+', time, ' h'),
-        h('button', {class: 'icon-btn', type: 'button', title: `Remove ${f.id}`, 'aria-label': `Remove ${f.id}`,
+        h('span', {class: 'chip-id', title: i === undefined ? f.id : city.typeLabel(city.typeOf(i).name)}, f.id),
+        h('span', {class: 'muted'}, i === undefined ? '' : city.typeLabel(city.typeOf(i).name)),
+        h('label', {class: 'at'}, tNodes('cascade.fails_at_input', {input: time})),
+        h('button', {class: 'icon-btn', type: 'button', title: t('cascade.remove', {id: f.id}), 'aria-label': t('cascade.remove', {id: f.id}),
           onclick: () => { this.fail.splice(k, 1); this._renderScenario(); }}, '×'));
-    }) : h('li', {class: 'hint'}, 'Click assets on the map to fail them, or open one in Dependencies and choose “Fail it”.'));
+    }) : h('li', {class: 'hint'}, t('cascade.hint')));
     const ready = this.mode === 'zones' ? this.zones.size > 0 : this.fail.length > 0;
     e.run.disabled = !ready;
     this.map.setScenario(this.mode === 'assets' ? this.fail.map((f) => city.index.get(f.id)).filter((i) => i !== undefined) : []);
     this.map.setZones(this.mode === 'zones' ? [...this.zones] : []);
-    this.onScenarioChange();
+    if (changed) this.onScenarioChange();
   }
 
   _renderZoneChoices() {
@@ -134,7 +137,7 @@ export class CascadePanel {
       byHazard.get(z.hazard).push(k);
     });
     fill(this.el.zoneList, [...byHazard].map(([hazard, ks]) => h('details', {open: byHazard.size < 3},
-      h('summary', {}, `${hazard} zones (${ks.length})`),
+      h('summary', {}, t('cascade.hazard_zones', {hazard: city.hazardLabel(hazard), count: ks.length})),
       h('ul', {}, ks.map((k) => {
         const z = city.zones[k];
         const box = h('input', {type: 'checkbox', checked: this.zones.has(k), value: z.id,
@@ -143,7 +146,7 @@ export class CascadePanel {
             this.setMode('zones');
           }});
         return h('li', {}, h('label', {title: z.id}, box, ` ${z.name || z.id}`,
-          h('span', {class: 'muted'}, ` · ${fmtInt(z.assets.length)} exposed`)));
+          h('span', {class: 'muted'}, ' · ', t('city.exposed', {count: z.assets.length}))));
       })))));
   }
 
@@ -153,7 +156,7 @@ export class CascadePanel {
     this.stop();
     const body = scenario.zones ? {hazard_zones: scenario.zones} : {fail: scenario.fail};
     if (scenario.horizon !== null && scenario.horizon !== undefined) body.horizon_hours = scenario.horizon;
-    e.status.textContent = 'Running the cascade…';
+    e.status.textContent = t('cascade.running');
     e.status.className = 'status busy';
     e.run.disabled = true;
     this.root.dataset.state = 'running';
@@ -166,7 +169,7 @@ export class CascadePanel {
       e.status.textContent = '';
       e.status.className = 'status';
     } catch (err) {
-      e.status.textContent = `The cascade could not run: ${explain(err)}`;
+      e.status.textContent = t('cascade.failed', {reason: explain(err)});
       e.status.className = 'status error';
       this.root.dataset.state = 'error';
     } finally {
@@ -196,19 +199,37 @@ export class CascadePanel {
     const e = this.el;
     e.slider.max = String(this.maxHour);
     e.slider.value = String(this.maxHour);
-    const sm = result.summary;
-    const by = result.horizon_hours === null ? 'when nothing more fails' : `by the horizon, ${fmtHours(result.horizon_hours)}`;
-    fill(e.finalNote, `In all, ${fmtInt(sm.failed)} assets fail and ${fmtInt(sm.population)} people are affected, `,
-      `across ${fmtInt(sm.agencies)} agencies and ${fmtInt((sm.regions || {}).district || 0)} districts; the last failure is at `,
-      h('b', {}, fmtHours(last, {long: true})), ` (${by}).`);
-    const warnings = result.baseline_errors || [];
-    fill(e.warnings, warnings.length ? h('p', {class: 'warn'},
-      `Data warning: ${fmtInt(warnings.length)} supply loop${warnings.length > 1 ? 's have' : ' has'} no source in the data `,
-      'and is treated as supplied from outside the model (see kg load).') : null);
+    this.lastFailure = last;
+    this._renderSummary();
     this.root.dataset.state = 'done';
     this._renderChart();
     this._renderActFirst();
     this.setTime(this.maxHour);
+  }
+
+  /** The sentence under the chart and the data warning, in the page's language. */
+  _renderSummary() {
+    const {result} = this;
+    const e = this.el;
+    const sm = result.summary;
+    const by = result.horizon_hours === null ? t('cascade.until_quiet') : t('cascade.by_horizon', {time: fmtHours(result.horizon_hours)});
+    fill(e.finalNote, tNodes('cascade.summary', {failed: sm.failed, people: sm.population, agencies: sm.agencies,
+      districts: (sm.regions || {}).district || 0, last: h('b', {}, fmtHours(this.lastFailure, {long: true})), by}));
+    const warnings = result.baseline_errors || [];
+    fill(e.warnings, warnings.length ? h('p', {class: 'warn'}, t('cascade.loops', {count: warnings.length})) : null);
+  }
+
+  /** After a change of language: every text of the panel again, nothing run again. */
+  relabel() {
+    this._renderZoneChoices();
+    this._renderScenario({changed: false});
+    if (this.playing) this.el.play.textContent = t('cascade.pause');
+    else this.el.play.textContent = t('cascade.play');
+    if (!this.result) return;
+    this._renderSummary();
+    this._renderChart();
+    this._renderActFirst();
+    this.setTime(this.time);
   }
 
   clear() {
@@ -219,24 +240,24 @@ export class CascadePanel {
   }
 
   // ------------------------------------------------------------------ time
-  /** How many failures happen at or before hour t (binary search in the sorted times). */
-  countAt(t) {
+  /** How many failures happen at or before hour `hour` (binary search in the sorted times). */
+  countAt(hour) {
     const a = this.times;
     let lo = 0;
     let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (a[mid] <= t + 1e-9) lo = mid + 1; else hi = mid;
+      if (a[mid] <= hour + 1e-9) lo = mid + 1; else hi = mid;
     }
     return lo;
   }
 
-  setTime(t) {
+  setTime(hour) {
     if (!this.result) return;
-    this.time = t;
+    this.time = hour;
     const e = this.el;
-    if (Number(e.slider.value) !== t) e.slider.value = String(t);
-    const n = this.countAt(t);
+    if (Number(e.slider.value) !== hour) e.slider.value = String(hour);
+    const n = this.countAt(hour);
     const people = n ? this.cumPeople[n - 1] : 0;
     const agencies = new Set();
     const districts = new Map();
@@ -251,15 +272,15 @@ export class CascadePanel {
         districts.set(d, entry);
       }
     }
-    e.clock.textContent = fmtHours(t, {long: true});
+    e.clock.textContent = fmtHours(hour, {long: true});
     e.failed.textContent = fmtInt(n);
     e.failed.dataset.value = String(n);
     e.people.textContent = fmtInt(people);
     e.people.dataset.value = String(people);
     e.agencies.textContent = fmtInt(agencies.size);
     e.districts.textContent = fmtInt(districts.size);
-    this.root.dataset.time = String(t);
-    this.map.setTime(t);
+    this.root.dataset.time = String(hour);
+    this.map.setTime(hour);
     this._moveCursor();
     this._renderImpact(districts);
     this._renderMatrix();
@@ -269,7 +290,7 @@ export class CascadePanel {
     if (this.playing) { this.stop(); return; }
     if (!this.result) return;
     if (this.time >= this.maxHour) this.setTime(0);
-    this.el.play.textContent = '❚❚ Pause';
+    this.el.play.textContent = t('cascade.pause');
     this.el.play.setAttribute('aria-pressed', 'true');
     const step = Math.max(1, Math.round(this.maxHour / 60));
     this.playing = setInterval(() => {
@@ -282,7 +303,7 @@ export class CascadePanel {
   stop() {
     if (this.playing) clearInterval(this.playing);
     this.playing = 0;
-    this.el.play.textContent = '▶ Play';
+    this.el.play.textContent = t('cascade.play');
     this.el.play.setAttribute('aria-pressed', 'false');
   }
 
@@ -293,33 +314,33 @@ export class CascadePanel {
     const H = 96;
     const pad = {l: 44, r: 10, t: 8, b: 20};
     const total = Math.max(1, this.times.length);
-    const x = (t) => pad.l + (t / this.maxHour) * (W - pad.l - pad.r);
+    const x = (hour) => pad.l + (hour / this.maxHour) * (W - pad.l - pad.r);
     const y = (n) => H - pad.b - (n / total) * (H - pad.t - pad.b);
     let d = `M${x(0)},${y(0)}`;
     let prev = 0;
-    this.times.forEach((t, k) => {
-      d += `H${x(t).toFixed(1)}V${y(k + 1).toFixed(1)}`;
+    this.times.forEach((hour, k) => {
+      d += `H${x(hour).toFixed(1)}V${y(k + 1).toFixed(1)}`;
       prev = k + 1;
     });
     d += `H${x(this.maxHour)}`;
     const area = `${d}V${y(0)}H${x(0)}Z`;
     const ticks = [];
     const every = this.maxHour <= 12 ? 2 : this.maxHour <= 48 ? 6 : this.maxHour <= 120 ? 12 : 24;
-    for (let t = 0; t <= this.maxHour; t += every) {
-      ticks.push(s('line', {x1: x(t), x2: x(t), y1: H - pad.b, y2: H - pad.b + 4, class: 'tick'}),
-        s('text', {x: x(t), y: H - 5, class: 'tick-label'}, `${t}h`));
+    for (let hour = 0; hour <= this.maxHour; hour += every) {
+      ticks.push(s('line', {x1: x(hour), x2: x(hour), y1: H - pad.b, y2: H - pad.b + 4, class: 'tick'}),
+        s('text', {x: x(hour), y: H - 5, class: 'tick-label'}, t('cascade.tick', {hours: hour})));
     }
     this.cursor = s('line', {y1: pad.t - 4, y2: H - pad.b, class: 'cursor'});
-    const svg = s('svg', {viewBox: `0 0 ${W} ${H}`, class: 'timeline', role: 'img', 'aria-label': 'Failures over time'},
+    const svg = s('svg', {viewBox: `0 0 ${W} ${H}`, class: 'timeline', role: 'img', 'aria-label': t('cascade.chart_label')},
       s('path', {d: area, class: 'area'}), s('path', {d, class: 'line'}),
       s('text', {x: pad.l - 6, y: y(prev) + 4, class: 'axis-label'}, fmtCompact(prev)),
       s('text', {x: pad.l - 6, y: y(0), class: 'axis-label'}, '0'),
       ...ticks, this.cursor);
     svg.addEventListener('click', (ev) => {
       const r = svg.getBoundingClientRect();
-      const t = ((ev.clientX - r.left) / r.width * W - pad.l) / (W - pad.l - pad.r) * this.maxHour;
+      const hour = ((ev.clientX - r.left) / r.width * W - pad.l) / (W - pad.l - pad.r) * this.maxHour;
       this.stop();
-      this.setTime(Math.max(0, Math.min(this.maxHour, Math.round(t))));
+      this.setTime(Math.max(0, Math.min(this.maxHour, Math.round(hour))));
     });
     this.chartX = x;
     fill(host, svg);
@@ -341,10 +362,10 @@ export class CascadePanel {
       const bar = h('span', {class: 'bar'});
       bar.style.width = `${Math.max(2, (100 * v.people) / top)}%`;
       bar.style.background = districtColour(k === undefined ? -1 : k);
-      return h('li', {}, h('span', {class: 'name'}, nameParts(city.districtName(d))[0]),
+      return h('li', {}, h('span', {class: 'name'}, placeName(city.districtName(d))[0]),
         h('span', {class: 'track'}, bar),
         h('span', {class: 'num'}, fmtInt(v.failed)), h('span', {class: 'num'}, fmtCompact(v.people)));
-    }) : h('li', {class: 'hint'}, 'Nothing has failed yet at this hour.'));
+    }) : h('li', {class: 'hint'}, t('cascade.nothing_yet')));
   }
 
   _renderActFirst() {
@@ -353,8 +374,8 @@ export class CascadePanel {
     fill(this.el.actFirst, actors.slice(0, 8).map((a) => h('li', {},
       h('span', {class: 'when'}, fmtHours(a.first)),
       h('span', {class: 'who', title: a.agency}, city.agencyName(a.agency)),
-      h('span', {class: 'muted'}, ` · ${fmtInt(a.failures)} failed, first ${a.first_asset}`))));
-    if (actors.length > 8) this.el.actFirst.append(h('li', {class: 'muted'}, `and ${actors.length - 8} more agencies`));
+      h('span', {class: 'muted'}, ' · ', t('cascade.actor', {count: a.failures, first: a.first_asset})))));
+    if (actors.length > 8) this.el.actFirst.append(h('li', {class: 'muted'}, t('cascade.more_agencies', {count: actors.length - 8})));
   }
 
   _renderMatrix() {
@@ -384,8 +405,8 @@ export class CascadePanel {
       label = (id) => shortAgency(city.agencyName(id), id, this.agencyLevel);
     } else {
       contacts = this.coord.regions;
-      full = (id) => city.districtName(id);
-      label = (id) => nameParts(city.districtName(id))[0];
+      full = (id) => placeName(city.districtName(id)).filter(Boolean).join(' ');
+      label = (id) => placeName(city.districtName(id))[0];
     }
     // parties in the order they first get involved
     // at equal times, the party whose failures reach most others first (the source of the trouble)
@@ -399,30 +420,30 @@ export class CascadePanel {
       (out.get(b) || 0) - (out.get(a) || 0) || (a < b ? -1 : 1));
     const shown = parties.slice(0, MATRIX_LIMIT);
     const at = new Map(contacts.map((c) => [`${c.from}\u0000${c.to}`, c]));
-    const t = this.time;
+    const now = this.time;
     const maxT = Math.max(1, ...contacts.map((c) => c.first_contact));
     const table = h('table', {class: 'matrix', dataset: {kind: this.matrix}},
-      h('thead', {}, h('tr', {}, h('th', {class: 'corner'}, h('span', {}, 'from ↓  to →')),
+      h('thead', {}, h('tr', {}, h('th', {class: 'corner'}, h('span', {}, t('matrix.corner'))),
         shown.map((p) => h('th', {class: 'col', title: full(p), scope: 'col'}, h('span', {}, label(p)))))),
       h('tbody', {}, shown.map((row) => h('tr', {}, h('th', {scope: 'row', title: full(row)}, label(row)),
         shown.map((col) => {
           const c = at.get(`${row}\u0000${col}`);
           if (!c) return h('td', {class: row === col ? 'self' : ''});
-          const active = c.first_contact <= t + 1e-9;
+          const active = c.first_contact <= now + 1e-9;
           const heat = 1 - c.first_contact / (maxT * 1.15);
           const cell = h('td', {class: `hit ${active ? 'now' : 'later'}`,
-            title: `${full(c.from)} → ${full(c.to)}\nmust talk from ${fmtHours(c.first_contact, {long: true})}` +
-              `\nfirst failure ${fmtHours(c.first_failure, {long: true})}; ${fmtInt(c.failures)} failure${c.failures > 1 ? 's' : ''} cross`},
+            title: `${full(c.from)} → ${full(c.to)}\n${t('matrix.cell', {contact: fmtHours(c.first_contact, {long: true}),
+              failure: fmtHours(c.first_failure, {long: true}), count: c.failures})}`},
           c.first_contact < 10 ? c.first_contact.toFixed(c.first_contact % 1 ? 1 : 0) : Math.round(c.first_contact));
           if (active) cell.style.backgroundColor = `rgba(249, 115, 22, ${(0.25 + 0.7 * heat).toFixed(2)})`;
           return cell;
         })))));
     fill(this.el.matrixHost, contacts.length ? table : h('p', {class: 'hint'},
-      this.matrix === 'agencies' ? 'This cascade stays within one agency.' : 'This cascade stays within one district.'));
-    const active = contacts.filter((c) => c.first_contact <= t + 1e-9).length;
-    fill(this.el.matrixNote, `Hours from the start at which the row's failures first reach the column (they must be talking by then). `,
-      h('b', {}, `${fmtInt(active)} of ${fmtInt(contacts.length)}`), ` pairs are in contact at ${fmtHours(t)}.`,
-      parties.length > shown.length ? ` Showing the first ${shown.length} of ${parties.length} involved.` : '');
+      t(this.matrix === 'agencies' ? 'matrix.one_agency' : 'matrix.one_district')));
+    const active = contacts.filter((c) => c.first_contact <= now + 1e-9).length;
+    fill(this.el.matrixNote, t('matrix.note'), ' ',
+      tNodes('matrix.in_contact', {pairs: h('b', {}, t('matrix.pairs', {active, count: contacts.length})), time: fmtHours(now)}),
+      parties.length > shown.length ? [' ', t('matrix.showing', {shown: shown.length, count: parties.length})] : '');
   }
 }
 

@@ -1,14 +1,18 @@
 // The city as the page holds it: the columns of GET /v1/city plus look-ups built once, including how
-// things are drawn (symbols, key facilities, sector, hazard and supply colours), which the API reads
-// from the ontology: the page keeps no list of classes.
+// things are drawn (symbols, key facilities, sector, hazard and supply colours) and named (English and
+// Chinese labels), which the API reads from the ontology: the page keeps no list of classes.
 
-import {fallbackShape, NO_COLOUR, NO_HAZARD_COLOUR, OTHER_SECTOR} from './palette.js';
+import {language, t} from './i18n.js';
+import {fallbackShape, NO_COLOUR, NO_HAZARD_COLOUR, NO_SECTOR_COLOUR} from './palette.js';
+
+/** The label of an ontology name ({name, label, label_zh}) in the page's language. */
+const labelOf = (item) => (language() === 'zh' && item.label_zh) || item.label || item.name;
 
 export class City {
   constructor(raw) {
     const a = raw.assets;
     this.version = raw.version;
-    this.name = raw.city ? raw.city.name : 'City';
+    this.name = raw.city ? raw.city.name : '';
     this.types = raw.types;
     this.kinds = raw.kinds;
     this.districts = raw.districts;
@@ -28,14 +32,16 @@ export class City {
     this.agencyIndex = new Map(this.agencies.map((g, k) => [g.id, k]));
     this.zoneIndex = new Map(this.zones.map((z, k) => [z.id, k]));
     this.typeIndex = new Map(this.types.map((t, k) => [t.name, k]));
-    this.sectors = new Map(raw.sectors.map((sec) => [sec.name, {colour: sec.colour || OTHER_SECTOR.colour, label: sec.label}]));
-    this.hazardColours = new Map(raw.hazards.filter((z) => z.colour).map((z) => [z.name, z.colour]));
-    this.kindColours = new Map(raw.service_kinds.filter((k) => k.colour).map((k) => [k.name, k.colour]));
+    this.sectors = new Map(raw.sectors.map((sec) => [sec.name, sec]));
+    this.hazards = new Map(raw.hazards.map((z) => [z.name, z]));
+    this.serviceKinds = new Map(raw.service_kinds.map((k) => [k.name, k]));
+    this.levels = new Map(raw.levels.map((lv) => [lv.name, lv]));
   }
 
   /** A sector's colour and short label ({colour, label}); "Other" for a class that is no sector. */
   sector(name) {
-    return this.sectors.get(name) || OTHER_SECTOR;
+    const sec = this.sectors.get(name);
+    return sec ? {colour: sec.colour || NO_SECTOR_COLOUR, label: labelOf(sec)} : {colour: NO_SECTOR_COLOUR, label: t('common.other_sector')};
   }
 
   /** The shape drawn for an asset type. */
@@ -51,11 +57,27 @@ export class City {
   }
 
   hazardColour(hazard) {
-    return this.hazardColours.get(hazard) || NO_HAZARD_COLOUR;
+    return this.hazards.get(hazard)?.colour || NO_HAZARD_COLOUR;
+  }
+
+  hazardLabel(hazard) {
+    const z = this.hazards.get(hazard);
+    return z ? labelOf(z) : hazard;
   }
 
   kindColour(kind) {
-    return this.kindColours.get(kind) || NO_COLOUR;
+    return this.serviceKinds.get(kind)?.colour || NO_COLOUR;
+  }
+
+  kindLabel(kind) {
+    const k = this.serviceKinds.get(kind);
+    return k ? labelOf(k) : kind;
+  }
+
+  /** The name of a region level ("district") in the page's language. */
+  levelLabel(level) {
+    const lv = this.levels.get(level);
+    return lv ? labelOf(lv) : level;
   }
 
   typeOf(i) {
@@ -86,7 +108,7 @@ export class City {
 
   typeLabel(name) {
     const k = this.typeIndex.get(name);
-    return k === undefined ? name : this.types[k].label || name;
+    return k === undefined ? name : labelOf(this.types[k]);
   }
 
   sectorOfType(name) {

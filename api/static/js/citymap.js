@@ -7,6 +7,7 @@
 // grid with the zone's exposed assets. All of this is computed once, in world coordinates, so
 // zooming and panning only re-project it.
 
+import {fmtDistance} from './i18n.js';
 import {districtColour, drawShape, FAILED, withAlpha} from './palette.js';
 
 const GRID_COLS = 240;
@@ -310,9 +311,14 @@ export class CityMap {
     this.redraw(true);
   }
 
+  /** A scale within the zoom range: from a little less than the whole city to 60 times closer. */
+  _clampScale(scale) {
+    return Math.min(this.fitScale * 60, Math.max(this.fitScale * 0.7, scale));
+  }
+
   zoom(factor, mx = this.size.w / 2, my = this.size.h / 2) {
     const v = this.view;
-    const scale = Math.min(this.fitScale * 60, Math.max(this.fitScale * 0.7, v.scale * factor));
+    const scale = this._clampScale(v.scale * factor);
     const f = scale / v.scale;
     this.view = {scale, tx: mx - (mx - v.tx) * f, ty: my - (my - v.ty) * f};
     this.redraw(true);
@@ -501,7 +507,7 @@ export class CityMap {
     const pow = 10 ** Math.floor(Math.log10(target));
     const km = [1, 2, 5, 10].map((m) => m * pow).filter((v) => v <= target).pop() || pow;
     el.querySelector('.bar').style.width = `${Math.round(km / kmPerPx)}px`;
-    el.querySelector('span').textContent = km >= 1 ? `${km} km` : `${Math.round(km * 1000)} m`;
+    el.querySelector('span').textContent = fmtDistance(km);
   }
 
   _drawOverlay(ctx) {
@@ -614,19 +620,47 @@ export class CityMap {
   }
 
   _listen() {
+    // one pointer drags (or, without moving, picks); two pinch to zoom about their midpoint (touch screens)
     const c = this.canvas;
+    const pointers = new Map();  // pointerId -> [x, y] of the pointers down on the map
     let drag = null;
+    let pinch = null;
+    let gesture = false;  // a pinch happened since the first pointer went down: no pick when they lift
     const local = (e) => {
       const r = c.getBoundingClientRect();
       return [e.clientX - r.left, e.clientY - r.top];
     };
+    const pair = () => {
+      const [[x1, y1], [x2, y2]] = [...pointers.values()];
+      return {d: Math.hypot(x2 - x1, y2 - y1) || 1, mx: (x1 + x2) / 2, my: (y1 + y2) / 2};
+    };
     c.addEventListener('pointerdown', (e) => {
       const [x, y] = local(e);
-      drag = {x, y, tx: this.view.tx, ty: this.view.ty, moved: false};
+      pointers.set(e.pointerId, [x, y]);
       c.setPointerCapture(e.pointerId);
+      if (pointers.size === 2) {
+        pinch = {...pair(), view: this.view};
+        gesture = true;
+        drag = null;
+        this._hideTooltip();
+      } else if (pointers.size === 1) {
+        gesture = false;
+        drag = {x, y, tx: this.view.tx, ty: this.view.ty, moved: false};
+      }
     });
     c.addEventListener('pointermove', (e) => {
       const [x, y] = local(e);
+      if (pointers.has(e.pointerId)) pointers.set(e.pointerId, [x, y]);
+      if (pinch && pointers.size === 2) {
+        const now = pair();
+        const v = pinch.view;
+        const scale = this._clampScale(v.scale * (now.d / pinch.d));
+        const k = scale / v.scale;
+        // the point of the city under the fingers' first midpoint stays under their midpoint now
+        this.view = {scale, tx: now.mx - (pinch.mx - v.tx) * k, ty: now.my - (pinch.my - v.ty) * k};
+        this.redraw(true);
+        return;
+      }
       if (drag) {
         const dx = x - drag.x;
         const dy = y - drag.y;
@@ -638,6 +672,7 @@ export class CityMap {
           return;
         }
       }
+      if (gesture) return;
       const i = this.pick(x, y);
       if (i !== this.hover) {
         this.hover = i;
@@ -645,13 +680,17 @@ export class CityMap {
       }
       this._showTooltip(i, x, y);
     });
-    c.addEventListener('pointerup', (e) => {
+    const lift = (e, cancelled) => {
+      pointers.delete(e.pointerId);
+      if (pointers.size < 2) pinch = null;
       const wasDrag = drag && drag.moved;
       drag = null;
-      if (wasDrag) return;
+      if (cancelled || wasDrag || gesture) return;
       const [x, y] = local(e);
-      this.onPick(this.pick(x, y, 12), e);
-    });
+      this.onPick(this.pick(x, y, e.pointerType === 'touch' ? 18 : 12), e);
+    };
+    c.addEventListener('pointerup', (e) => lift(e, false));
+    c.addEventListener('pointercancel', (e) => lift(e, true));
     c.addEventListener('pointerleave', () => {
       this.hover = -1;
       this._hideTooltip();

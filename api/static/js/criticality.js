@@ -3,7 +3,8 @@
 
 import {api, explain} from './api.js';
 import {districtColour, typeIcon} from './palette.js';
-import {fill, fmtInt, h} from './util.js';
+import {fmtInt, placeName, t} from './i18n.js';
+import {fill, h} from './util.js';
 
 let cache = {key: '', data: null};
 let seq = 0;
@@ -15,14 +16,14 @@ export async function renderCriticality({city, top, host, status}) {
   const mine = ++seq;
   let data = cache.key === key ? cache.data : null;
   if (!data) {
-    status.textContent = 'Ranking every asset by its lone-failure cascade…';
+    status.textContent = t('crit.busy');
     status.className = 'status busy';
     host.dataset.state = 'loading';
     try {
       data = await api(`/v1/criticality?${new URLSearchParams({top: String(top), by: 'district'})}`);
     } catch (err) {
       if (mine !== seq) return;
-      status.textContent = `The ranking could not be computed: ${explain(err)}`;
+      status.textContent = t('crit.failed', {reason: explain(err)});
       status.className = 'status error';
       host.dataset.state = 'error';
       return;
@@ -45,26 +46,29 @@ export async function renderCriticality({city, top, host, status}) {
     const k = city.districtIndex.get(district);
     const sw = h('span', {class: 'swatch'});
     sw.style.background = districtColour(k === undefined ? -1 : k);
-    body.push(h('tr', {class: 'group'}, h('th', {colspan: 8, scope: 'rowgroup'}, sw, ` ${district ? city.districtName(district) : 'No district'}`)));
+    body.push(h('tr', {class: 'group'}, h('th', {colspan: 8, scope: 'rowgroup'}, sw, ` ${district ? placeName(city.districtName(district)).filter(Boolean).join(' ') : t('crit.no_district')}`)));
     for (const r of list) {
       const bar = h('span', {class: 'bar'});
       bar.style.width = `${(100 * r.failed) / maxFailed}%`;
       const id = encodeURIComponent(r.id);
+      // the classes and labels lay a row out as a card on a phone (app.css)
+      const stat = (key, ...content) => h('td', {class: 'num c-stat', 'data-label': t(key)}, ...content);
       body.push(h('tr', {dataset: {id: r.id, district}},
-        h('td', {class: 'num'}, r.rank),
-        h('td', {}, icon(r.type, city), ' ', h('a', {href: `#/asset/${id}`, title: 'What depends on it'}, r.id)),
-        h('td', {}, city.typeLabel(r.type)),
-        h('td', {class: 'num'}, h('div', {class: 'failed'}, h('span', {class: 'track'}, bar), fmtInt(r.failed))),
-        h('td', {class: 'num'}, fmtInt(r.population)),
-        h('td', {class: 'num'}, fmtInt(r.districts)),
-        h('td', {class: 'num'}, fmtInt(r.agencies)),
-        h('td', {}, h('a', {class: 'button small danger cascade-link', href: `#/cascade?fail=${id}`,
-          title: `Run the cascade of ${r.id} failing`}, 'Cascade ▶'))));
+        h('td', {class: 'num c-rank'}, r.rank),
+        h('td', {class: 'c-asset'}, icon(r.type, city), ' ', h('a', {href: `#/asset/${id}`, title: t('crit.open_dependents')}, r.id)),
+        h('td', {class: 'c-type'}, city.typeLabel(r.type)),
+        stat('crit.col_down', h('div', {class: 'failed'}, h('span', {class: 'track'}, bar), fmtInt(r.failed))),
+        stat('crit.col_people', fmtInt(r.population)),
+        stat('crit.col_districts', fmtInt(r.districts)),
+        stat('crit.col_agencies', fmtInt(r.agencies)),
+        h('td', {class: 'c-action'}, h('a', {class: 'button small danger cascade-link', href: `#/cascade?fail=${id}`,
+          title: t('crit.run_title', {id: r.id})}, t('crit.run')))));
     }
   }
   fill(host, h('table', {class: 'crit-table'},
-    h('thead', {}, h('tr', {}, ['#', 'Asset', 'Type', 'Assets down', 'People', 'Districts', 'Agencies', ''].map((c, j) =>
-      h('th', {scope: 'col', class: j >= 3 && j <= 6 ? 'num' : ''}, c)))),
+    h('thead', {}, h('tr', {}, ['crit.col_rank', 'crit.col_asset', 'crit.col_type', 'crit.col_down', 'crit.col_people',
+      'crit.col_districts', 'crit.col_agencies', null].map((c, j) =>
+      h('th', {scope: 'col', class: j >= 3 && j <= 6 ? 'num' : ''}, c ? t(c) : '')))),
     h('tbody', {}, body)));
   host.dataset.state = 'ready';
 }

@@ -2,9 +2,10 @@
 // counts a planner asks for first ("what depends on this, what does it depend on").
 
 import {api, explain} from './api.js';
-import {renderGraph} from './depgraph.js';
+import {edgeLabel, renderGraph} from './depgraph.js';
 import {typeIcon} from './palette.js';
-import {fill, fmtInt, h} from './util.js';
+import {fmtCoordinate, fmtInt, placeName, t} from './i18n.js';
+import {fill, h} from './util.js';
 
 let seq = 0;
 
@@ -45,18 +46,26 @@ function renderLegend(host, graph, city) {
   const sectors = [...new Set(types.map((t) => city.sectorOfType(t)))];
   const kinds = [...new Set(graph.edges.map((e) => e.kind).concat(graph.hidden.flatMap((x) => x.links.map((l) => l.kind))))].sort();
   fill(host,
-    h('div', {class: 'legend-group'}, h('b', {}, 'Sector '), sectors.map((sec) => {
+    h('div', {class: 'legend-group'}, h('b', {}, t('dep.legend_sector'), ' '), sectors.map((sec) => {
       const sw = h('span', {class: 'swatch'});
       sw.style.background = city.sector(sec).colour;
       return h('span', {class: 'legend-item'}, sw, city.sector(sec).label);
     })),
-    h('div', {class: 'legend-group'}, h('b', {}, 'Type '), types.map((t) => h('span', {class: 'legend-item'}, icon(t, city, 6), city.typeLabel(t)))),
-    h('div', {class: 'legend-group'}, h('b', {}, 'Supply '), kinds.map((k) => {
+    h('div', {class: 'legend-group'}, h('b', {}, t('dep.legend_type'), ' '),
+      types.map((type) => h('span', {class: 'legend-item'}, icon(type, city, 6), city.typeLabel(type)))),
+    h('div', {class: 'legend-group'}, h('b', {}, t('dep.legend_supply'), ' '), kinds.map((k) => {
       const line = h('span', {class: 'line-swatch'});
       line.style.background = city.kindColour(k);
-      return h('span', {class: 'legend-item'}, line, k);
-    }), h('span', {class: 'muted'}, ' · “power×2·24h”: two alternative providers, 24 hours of backup'),
-    h('span', {class: 'muted'}, ' · “→ Yubei”: in another district')));
+      return h('span', {class: 'legend-item'}, line, city.kindLabel(k));
+    }), h('span', {class: 'muted'}, ' · ', t('dep.legend_edge', {example: edgeLabel(city, 'power', 2, 24)})),
+    h('span', {class: 'muted'}, ' · ', t('dep.legend_elsewhere', {example: `→ ${otherDistrict(city, graph)}`}))));
+}
+
+/** A district of the graph other than the selected asset's, for the legend's example (its name, short). */
+function otherDistrict(city, graph) {
+  const centre = graph.nodes.find((n) => n.layer === 0);
+  const other = graph.nodes.find((n) => n.district && n.district !== centre?.district)?.district;
+  return placeName(city.districtName(other || centre?.district || '')).at(0) || '—';
 }
 
 function renderPanel(panel, asset, graph, city) {
@@ -81,9 +90,10 @@ function renderPanel(panel, asset, graph, city) {
   const key = graph.nodes.filter((n) => n.layer > 0 && city.isKey(n.type)).slice(0, 8);
   const section = (heading, sign, countId, total) => h('section', {class: 'counts'},
     h('h3', {}, heading, ' ', h('output', {id: countId, class: 'big-num', dataset: {value: total}}, fmtInt(total))),
-    h('p', {class: 'muted small'}, side(sign).map(([d, c]) => `${fmtInt(c)} at ${d} hop${d > 1 ? 's' : ''}`).join(' · ') ||
-      (sign > 0 ? 'Nothing depends on it.' : 'It depends on nothing: a source.')),
-    h('ul', {class: 'type-counts'}, byType(sign).slice(0, 6).map(([t, c]) => h('li', {}, icon(t, city, 5), ` ${fmtInt(c)} ${city.typeLabel(t)}`))));
+    h('p', {class: 'muted small'}, side(sign).map(([d, c]) => t('dep.at_hops', {count: d, assets: c})).join(' · ') ||
+      (sign > 0 ? t('dep.no_dependents') : t('dep.no_dependencies'))),
+    h('ul', {class: 'type-counts'}, byType(sign).slice(0, 6).map(([type, c]) => h('li', {}, icon(type, city, 5),
+      ' ', t('dep.type_count', {count: c, type: city.typeLabel(type)})))));
   const id = encodeURIComponent(asset.id);
   const props = Object.entries(asset.props || {});
   fill(panel,
@@ -92,22 +102,24 @@ function renderPanel(panel, asset, graph, city) {
       h('h2', {}, asset.id),
       asset.name ? h('p', {}, asset.name) : null,
       h('dl', {},
-        h('dt', {}, 'District'), h('dd', {}, city.districtName(graph.nodes.find((n) => n.layer === 0)?.district)),
-        h('dt', {}, 'Region'), h('dd', {}, asset.region || '—'),
-        h('dt', {}, 'Agency'), h('dd', {}, city.agencyName(asset.agency)),
-        h('dt', {}, 'People'), h('dd', {}, fmtInt(asset.population)),
-        asset.lat !== null ? [h('dt', {}, 'Location'), h('dd', {}, `${asset.lat.toFixed(4)}, ${asset.lon.toFixed(4)}`)] : null,
+        h('dt', {}, city.levelLabel('district')),
+        h('dd', {}, placeName(city.districtName(graph.nodes.find((n) => n.layer === 0)?.district)).filter(Boolean).join(' ')),
+        h('dt', {}, t('dep.region')), h('dd', {}, asset.region || '—'),
+        h('dt', {}, t('dep.agency')), h('dd', {}, city.agencyName(asset.agency)),
+        h('dt', {}, t('dep.people')), h('dd', {}, fmtInt(asset.population)),
+        asset.lat !== null ? [h('dt', {}, t('dep.location')), h('dd', {}, `${fmtCoordinate(asset.lat)}, ${fmtCoordinate(asset.lon)}`)] : null,
         props.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])),
       h('div', {class: 'actions'},
-        h('a', {class: 'button danger', id: 'fail-it', href: `#/cascade?fail=${id}`}, 'Fail it → cascade'),
-        h('a', {class: 'button', href: `#/city?focus=${id}`}, 'Show on map'))),
-    section('What depends on it', 1, 'dependents-count', graph.totals.dependents),
-    key.length ? h('section', {}, h('h4', {}, 'Key facilities among them'),
+        h('a', {class: 'button danger', id: 'fail-it', href: `#/cascade?fail=${id}`}, t('common.fail_it')),
+        h('a', {class: 'button', href: `#/city?focus=${id}`}, t('dep.show_on_map')))),
+    section(t('dep.dependents'), 1, 'dependents-count', graph.totals.dependents),
+    key.length ? h('section', {}, h('h4', {}, t('dep.key_among')),
       h('ul', {class: 'links'}, key.map((n) => h('li', {}, icon(n.type, city, 5),
         h('a', {href: `#/asset/${encodeURIComponent(n.id)}?depth=${graph.depth}`}, n.id), h('span', {class: 'muted'}, ` ${city.typeLabel(n.type)}`))))) : null,
-    section('What it depends on', -1, 'dependencies-count', graph.totals.dependencies),
-    h('p', {class: 'muted small'}, `Within ${graph.depth} hop${graph.depth > 1 ? 's' : ''}${graph.kinds ? `, ${graph.kinds.join(', ')} only` : ''}; `,
-      'redundancy and backup ignored here — run the cascade for what really fails.'));
+    section(t('dep.dependencies'), -1, 'dependencies-count', graph.totals.dependencies),
+    h('p', {class: 'muted small'}, graph.kinds
+      ? t('dep.within_kinds', {count: graph.depth, kinds: graph.kinds.map((k) => city.kindLabel(k)).join(t('common.list_separator'))})
+      : t('dep.within', {count: graph.depth})));
 }
 
 export function renderDependencyEmpty(graphHost, panel, city) {
@@ -121,13 +133,13 @@ export function renderDependencyEmpty(graphHost, panel, city) {
   }
   graphHost.dataset.state = 'empty';
   fill(graphHost, h('div', {class: 'empty'},
-    h('h2', {}, 'What depends on what?'),
-    h('p', {}, 'Find an asset with the search box above — by id, name or type — or start from one of these:'),
+    h('h2', {}, t('dep.empty_title')),
+    h('p', {}, t('dep.empty_text')),
     h('ul', {class: 'links big'}, examples.map((i) => h('li', {}, icon(city.typeOf(i).name, city, 7),
       h('a', {href: `#/asset/${encodeURIComponent(city.ids[i])}`}, city.ids[i]),
-      h('span', {class: 'muted'}, ` ${city.typeOf(i).label}`))))));
-  fill(panel, h('p', {class: 'muted'}, 'The asset you pick is shown in the middle: what it depends on to the left, what depends on it to the right.'));
-  $title().replaceChildren('Dependencies');
+      h('span', {class: 'muted'}, ` ${city.typeLabel(city.typeOf(i).name)}`))))));
+  fill(panel, h('p', {class: 'muted'}, t('dep.empty_panel')));
+  $title().replaceChildren(t('dep.title'));
 }
 
 const $title = () => document.getElementById('dep-title');

@@ -4,7 +4,8 @@
 // Columns too full to show whole end in a "+N more" card summing up the rest.
 
 import {shapePath} from './palette.js';
-import {fmtInt, nameParts, s} from './util.js';
+import {fmtInt, placeName, t} from './i18n.js';
+import {s} from './util.js';
 
 const CARD_H = 38;
 const CENTRE_H = 52;
@@ -13,14 +14,32 @@ const MORE_H = 58;
 const HEADER = 46;
 
 function columnTitle(layer) {
-  if (layer === 0) return 'Selected asset';
-  const hops = Math.abs(layer);
-  return `${layer < 0 ? 'Depends on' : 'Dependents'} · ${hops} hop${hops > 1 ? 's' : ''}`;
+  if (layer === 0) return t('graph.selected');
+  return t(layer < 0 ? 'graph.depends_on' : 'graph.dependents', {count: Math.abs(layer)});
 }
 
+/** The label of a dependency edge: kind, alternatives, backup hours ("power×2·24h"), as the graph draws it. */
+export function edgeLabel(city, kind, alternatives, bufferHours) {
+  return `${city.kindLabel(kind)}${alternatives > 1 ? `×${alternatives}` : ''}${bufferHours ? `·${t('dep.buffer', {hours: bufferHours})}` : ''}`;
+}
+
+
+/** About how wide `text` is at font `size` px: a Chinese character takes the room of two Latin ones. */
+function textWidth(text, size) {
+  let em = 0;
+  for (const ch of text) em += ch.codePointAt(0) > 0x2e80 ? 1 : 0.58;
+  return em * size;
+}
+
+/** `text` cut to about `px` wide, with an ellipsis. */
 function clip(text, px, size = 11) {
-  const max = Math.max(4, Math.floor(px / (size * 0.58)));
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  if (textWidth(text, size) <= px) return text;
+  let out = '';
+  for (const ch of text) {
+    if (textWidth(`${out}${ch}…`, size) > px) break;
+    out += ch;
+  }
+  return `${out}…`;
 }
 
 /** Draw `graph` (GET /v1/city/graph/{id}) into `host`; `onOpen(id)` when a card is clicked. */
@@ -89,15 +108,15 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
   }
 
   const svg = s('svg', {width, height, viewBox: `0 0 ${width} ${height}`, class: 'depgraph', role: 'img',
-    'aria-label': `Dependency graph of ${graph.id}`});
+    'aria-label': t('graph.label', {id: graph.id})});
   // column headers
   for (let l = lo; l <= hi; l++) {
     const x = xOf(l) + cardW / 2;
     const total = l === 0 ? null : graph.layers[String(l)] || 0;
     svg.append(s('text', {x, y: 18, class: `col-title ${l < 0 ? 'up' : l > 0 ? 'down' : 'mid'}`}, columnTitle(l)));
-    if (total !== null) svg.append(s('text', {x, y: 34, class: 'col-count'}, `${fmtInt(total)} asset${total === 1 ? '' : 's'}`));
+    if (total !== null) svg.append(s('text', {x, y: 34, class: 'col-count'}, t('common.assets', {count: total})));
   }
-  svg.append(s('text', {x: width - 14, y: height - 8, class: 'flow-note'}, 'supply flows left → right'));
+  svg.append(s('text', {x: width - 14, y: height - 8, class: 'flow-note'}, t('graph.flow')));
 
   const edgeLayer = s('g', {class: 'edges'});
   const labelLayer = s('g', {class: 'edge-labels'});
@@ -156,9 +175,8 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
     const [d, at] = backwards ? loop(x1, pos.get(prov.id), x2, pos.get(dep.id)) : curve(x1, pos.get(prov.id), x2, pos.get(dep.id));
     const colour = city.kindColour(e.kind);
     const path = s('path', {d, class: 'edge', stroke: colour, dataset: {from: e.from, to: e.to, kind: e.kind}},
-      s('title', {}, `${e.from} depends on ${e.to} for ${e.kind}` +
-        (e.group !== e.kind ? ` (group ${e.group})` : '') +
-        (e.buffer_hours ? `; backup for ${e.buffer_hours} h` : '; no backup')));
+      s('title', {}, t(e.buffer_hours ? 'graph.edge_backup' : 'graph.edge', {from: e.from, to: e.to,
+        kind: city.kindLabel(e.kind), hours: e.buffer_hours}) + (e.group !== e.kind ? t('graph.edge_group', {group: e.group}) : '')));
     edgeLayer.append(path);
     edgesOf.get(e.from).push(path);
     edgesOf.get(e.to).push(path);
@@ -166,8 +184,7 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
     if (labelled.has(key)) continue;
     labelled.add(key);
     const n = groups.get(key);
-    const text = `${e.kind}${n > 1 ? `×${n}` : ''}${e.buffer_hours ? `·${e.buffer_hours}h` : ''}`;
-    pending.push(tryLabel(at, text, colour, [e.from, e.to]));
+    pending.push(tryLabel(at, edgeLabel(city, e.kind, n, e.buffer_hours), colour, [e.from, e.to]));
   }
   // aggregated rest of a column
   for (const [layer, more] of hidden) {
@@ -182,17 +199,17 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
       const [d, at] = curve(x1, y1, x2, y2);
       const colour = city.kindColour(link.kind);
       const path = s('path', {d, class: 'edge more', stroke: colour, 'stroke-width': Math.min(5, 1 + Math.log2(link.count))},
-        s('title', {}, `${fmtInt(link.count)} more ${link.kind} link${link.count > 1 ? 's' : ''}`));
+        s('title', {}, t('graph.more_links', {count: link.count, kind: city.kindLabel(link.kind)})));
       edgeLayer.append(path);
       edgesOf.get(n.id).push(path);
-      pending.push(tryLabel(layer > 0 ? (t) => at(1 - t) : at, `${link.kind}×${fmtInt(link.count)}`, colour, [n.id]));
+      pending.push(tryLabel(layer > 0 ? (u) => at(1 - u) : at, `${city.kindLabel(link.kind)}×${fmtInt(link.count)}`, colour, [n.id]));
     }
   }
   // labels where they do not collide (the edge keeps its colour and tooltip either way)
   for (const p of pending) {
-    const w = p.text.length * 5.6 + 8;
-    for (const t of [0.78, 0.68, 0.88, 0.58, 0.48, 0.38]) {
-      const [x, y] = p.at(t);
+    const w = textWidth(p.text, 10) + 8;
+    for (const u of [0.78, 0.68, 0.88, 0.58, 0.48, 0.38]) {
+      const [x, y] = p.at(u);
       const box = [x - w / 2, y - 8, x + w / 2, y + 8];
       if (placed.some((b) => box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1])) continue;
       placed.push(box);
@@ -213,23 +230,23 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
     const sector = city.sector(city.sectorOfType(n.type));
     // the district only where it differs from the selected asset's: dependencies across district lines stand out
     const elsewhere = n.district && n.district !== centre.district;
-    const district = elsewhere ? nameParts(city.districtName(n.district))[0] : '';
+    const district = elsewhere ? placeName(city.districtName(n.district))[0] : '';
     const g = s('g', {class: `node${isCentre ? ' centre' : ''}`, transform: `translate(${leftX(n)},${pos.get(n.id) - h / 2})`,
       tabindex: 0, role: 'button', dataset: {id: n.id, layer: n.layer},
-      'aria-label': `${n.id}, ${city.typeLabel(n.type)}${isCentre ? '' : ': open its dependencies'}`});
+      'aria-label': t(isCentre ? 'graph.card_centre' : 'graph.card', {id: n.id, type: city.typeLabel(n.type)})});
     g.append(
       s('title', {}, [`${n.id}${n.name ? ` — ${n.name}` : ''}`, `${city.typeLabel(n.type)} (${sector.label})`,
-        `${city.districtName(n.district)} · ${city.agencyName(n.agency)}`,
-        n.population ? `${fmtInt(n.population)} people` : null,
-        `${fmtInt(n.dependents)} direct dependents`, isCentre ? null : 'Click to centre on it'].filter(Boolean).join('\n')),
+        `${placeName(city.districtName(n.district)).filter(Boolean).join(' ')} · ${city.agencyName(n.agency)}`,
+        n.population ? t('common.people', {count: n.population}) : null,
+        t('graph.direct_dependents', {count: n.dependents}), isCentre ? null : t('graph.click_to_centre')].filter(Boolean).join('\n')),
       s('rect', {class: 'card', width: w, height: h, rx: 7, stroke: sector.colour}),
       s('rect', {class: 'stripe', width: 4, height: h - 2, x: 1, y: 1, rx: 2, fill: sector.colour}),
       s('path', {d: shapePath(city.symbolOf(n.type), isCentre ? 9 : 7), transform: `translate(${isCentre ? 20 : 17},${h / 2})`,
         fill: sector.colour, class: 'icon'}),
       s('text', {x: isCentre ? 36 : 30, y: isCentre ? 21 : 16, class: 'id'}, clip(n.id, w - 40, 12)),
       isCentre
-        ? s('text', {x: 36, y: 38, class: 'sub'}, clip(`${city.typeLabel(n.type)} · ${nameParts(city.districtName(n.district))[0]}`, w - 40))
-        : s('text', {x: 30, y: 30, class: 'sub'}, clip(city.typeLabel(n.type), district ? w - 44 - district.length * 6 : w - 36),
+        ? s('text', {x: 36, y: 38, class: 'sub'}, clip(`${city.typeLabel(n.type)} · ${placeName(city.districtName(n.district))[0]}`, w - 40))
+        : s('text', {x: 30, y: 30, class: 'sub'}, clip(city.typeLabel(n.type), district ? w - 44 - textWidth(district, 11) : w - 36),
           district ? s('tspan', {class: 'elsewhere'}, ` → ${district}`) : null),
     );
     if (n.dependents && !isCentre) {
@@ -245,13 +262,13 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
   for (const [layer, more] of hidden) {
     if (!pos.has(`more:${layer}`)) continue;
     const y = pos.get(`more:${layer}`) - MORE_H / 2;
-    const types = Object.entries(more.by_type).map(([t, c]) => `${fmtInt(c)} ${city.typeLabel(t)}`);
+    const types = Object.entries(more.by_type).map(([type, c]) => t('dep.type_count', {count: c, type: city.typeLabel(type)}));
     nodeLayer.append(s('g', {class: 'node more', transform: `translate(${xOf(layer)},${y})`, dataset: {layer}},
-      s('title', {}, `${fmtInt(more.count)} more assets in this column, ${fmtInt(more.population)} people:\n${types.join('\n')}`),
+      s('title', {}, `${t('graph.more_title', {count: more.count, people: more.population})}\n${types.join('\n')}`),
       s('rect', {class: 'card', width: cardW, height: MORE_H, rx: 7}),
-      s('text', {x: 12, y: 20, class: 'id'}, `+${fmtInt(more.count)} more`),
-      s('text', {x: 12, y: 36, class: 'sub'}, clip(types.slice(0, 2).join(', '), cardW - 20)),
-      s('text', {x: 12, y: 50, class: 'sub'}, clip(types.slice(2, 4).join(', '), cardW - 20))));
+      s('text', {x: 12, y: 20, class: 'id'}, t('graph.more', {count: more.count})),
+      s('text', {x: 12, y: 36, class: 'sub'}, clip(types.slice(0, 2).join(t('common.list_separator')), cardW - 20)),
+      s('text', {x: 12, y: 50, class: 'sub'}, clip(types.slice(2, 4).join(t('common.list_separator')), cardW - 20))));
   }
 
   function highlight(id, on) {
@@ -263,5 +280,7 @@ export function renderGraph(host, graph, city, {onOpen = () => {}} = {}) {
   }
 
   host.replaceChildren(svg);
+  // narrower than the graph (a phone): start with the selected asset in the middle of the view
+  host.scrollLeft = Math.max(0, xOf(0) + cardW / 2 - host.clientWidth / 2);
   return svg;
 }

@@ -2,7 +2,8 @@
 // Enter pick. An exact id is offered at once, before the server answers.
 
 import {api, explain} from './api.js';
-import {debounce, fill, h, nameParts} from './util.js';
+import {placeName, t} from './i18n.js';
+import {debounce, fill, h} from './util.js';
 
 export function setUpFind(input, list, city, onChoose) {
   let items = [];
@@ -23,7 +24,7 @@ export function setUpFind(input, list, city, onChoose) {
       return h('li', {role: 'option', id: `find-${k}`, 'aria-selected': 'false', dataset: {id: a.id},
         onmousedown: (e) => { e.preventDefault(); choose(a.id); }},
       h('b', {}, a.id), ' ', h('span', {}, a.name || ''),
-      h('span', {class: 'muted'}, ` ${city.typeLabel(a.type)}${d >= 0 ? ` · ${nameParts(city.districts[d].name)[0]}` : ''}`));
+      h('span', {class: 'muted'}, ` ${city.typeLabel(a.type)}${d >= 0 ? ` · ${placeName(city.districts[d].name)[0]}` : ''}`));
     }), note ? h('li', {class: 'note', role: 'presentation'}, note) : null);
     list.hidden = false;
     input.setAttribute('aria-expanded', 'true');
@@ -38,9 +39,9 @@ export function setUpFind(input, list, city, onChoose) {
       const exact = city.index.has(text) && !page.data.some((a) => a.id === text)
         ? [{id: text, type: city.typeOf(city.index.get(text)).name, name: ''}] : [];
       const rows = exact.concat(page.data);
-      show(rows, rows.length ? (page.next ? 'More match: type more to narrow the list.' : null) : `Nothing matches “${text}”.`);
+      show(rows, rows.length ? (page.next ? t('find.more') : null) : t('find.none', {text}));
     } catch (err) {
-      if (mine === seq) show([], `Search failed: ${explain(err)}`);
+      if (mine === seq) show([], t('find.failed', {reason: explain(err)}));
     }
   }, 160);
 
@@ -49,7 +50,7 @@ export function setUpFind(input, list, city, onChoose) {
     if (!text) { seq++; close(); return; }
     if (city.index.has(text)) {
       const i = city.index.get(text);
-      show([{id: text, type: city.typeOf(i).name, name: ''}], 'searching…');
+      show([{id: text, type: city.typeOf(i).name, name: ''}], t('find.searching'));
     }
     search(text);
   });

@@ -9,7 +9,7 @@ export const FAILED_DARK = '#a3211b';
 
 // Sector, hazard and supply colours, type shapes and key facilities come from the ontology through
 // GET /v1/city (see city.js); these are the fallbacks for what the ontology leaves out.
-export const OTHER_SECTOR = {colour: '#cbd5e1', label: 'Other'};
+export const NO_SECTOR_COLOUR = '#cbd5e1';
 export const NO_COLOUR = '#cbd5e1';
 export const NO_HAZARD_COLOUR = '#e2e8f0';
 

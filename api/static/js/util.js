@@ -41,35 +41,6 @@ export function fill(el, ...children) {
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
-const INT = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
-
-/** 1234567 -> "1,234,567". */
-export const fmtInt = (n) => INT.format(Math.round(n || 0));
-
-/** 2107481 -> "2.1 M", 48200 -> "48.2 k": for tight spaces; full numbers elsewhere. */
-export function fmtCompact(n) {
-  const a = Math.abs(n);
-  if (a >= 1e6) return `${(n / 1e6).toFixed(a >= 1e7 ? 0 : 1)} M`;
-  if (a >= 1e4) return `${(n / 1e3).toFixed(a >= 1e5 ? 0 : 1)} k`;
-  return fmtInt(n);
-}
-
-/** Cascade time: 0 -> "T+0 h", 26.5 -> "T+26.5 h (1 d 2.5 h)". */
-export function fmtHours(t, {long = false} = {}) {
-  if (!Number.isFinite(t)) return '—';
-  const v = Math.round(t * 100) / 100;
-  const base = `T+${v} h`;
-  if (!long || v < 24) return base;
-  const d = Math.floor(v / 24);
-  return `${base} (${d} d ${Math.round((v - d * 24) * 100) / 100} h)`;
-}
-
-/** Split a bilingual name "Yuzhong 渝中区" into its parts for two-line labels. */
-export function nameParts(name) {
-  const m = /^(.*?)\s+([\u3000-\u9fff\uf900-\ufaff]+.*)$/u.exec(name || '');
-  return m ? [m[1], m[2]] : [name || '', ''];
-}
-
 /** The query of the hash route "#/cascade?fail=a,b" as URLSearchParams. */
 export function hashQuery() {
   const hash = location.hash || '';
