@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                     "`application/problem+json`. See docs/api.md.",
         lifespan=lifespan,
         dependencies=[Depends(single_valued_query)],
+        docs_url=None, redoc_url=None,  # served by api.routes.page from the package's own files, not a CDN
     )
     app.state.settings = settings
     app.state.store_holder = holder

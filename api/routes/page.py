@@ -1,10 +1,13 @@
-"""The web page: ``GET /`` and its files under ``/static/`` (no key needed; the page asks for one).
+"""The web page: ``GET /`` and its files under ``/static/``, and the API reference pages ``/docs``
+(Swagger UI) and ``/redoc`` (ReDoc). None needs a key (the page asks for one).
 
 The page is plain HTML, CSS and JavaScript modules shipped in ``api/static`` as
 package data: no build step, nothing fetched from elsewhere. Its Content
 Security Policy allows this origin only, so a stray CDN reference fails loudly
 in the browser (and in the end-to-end tests) instead of silently needing a
-network the city's control room may not have.
+network the city's control room may not have. The reference pages are FastAPI's,
+pointed at the Swagger UI and ReDoc bundles in ``api/static/vendor`` (copied there
+from npm by ``scripts/vendor-docs-ui``) instead of a CDN, under the same kind of policy.
 
 Files are held in memory once read (they are small) and revalidated by ETag, so
 a page load costs a few cheap requests, not a thread-pool file read each.
@@ -17,7 +20,8 @@ import threading
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 
 from api.problems import APIProblem
 
@@ -34,6 +38,12 @@ _HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
           ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png", ".txt": "text/plain",
           ".json": "application/json"}
+
+# FastAPI's reference pages start their viewer with an inline script, and ReDoc searches in a worker.
+_DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+_VENDOR = "/static/vendor"
 
 _cache: dict[Path, tuple[float, bytes, str]] = {}
 _cache_lock = threading.Lock()
@@ -77,3 +87,35 @@ async def static(path: str, request: Request) -> Response:
     if target.suffix not in _TYPES or not target.is_relative_to(root) or not target.is_file():
         raise APIProblem(404, f"no page file {path!r}")
     return _serve(request, target)
+
+
+def _reference(page: HTMLResponse) -> HTMLResponse:
+    page.headers.update({**_HEADERS, "Content-Security-Policy": _DOCS_CSP})
+    return page
+
+
+def _prefix(request: Request) -> str:
+    """The path the app is mounted under (a proxy's root_path), for the URLs the reference pages load."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+@router.get("/docs")
+async def swagger_ui(request: Request) -> HTMLResponse:
+    """The interactive API reference (Swagger UI), from this server's own files."""
+    root = _prefix(request)
+    return _reference(get_swagger_ui_html(
+        openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} — API reference",
+        swagger_js_url=f"{root}{_VENDOR}/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{_VENDOR}/swagger-ui/swagger-ui.css",
+        swagger_favicon_url=f"{root}/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None}))  # no call to an online validator
+
+
+@router.get("/redoc")
+async def redoc(request: Request) -> HTMLResponse:
+    """The API reference as one readable page (ReDoc), from this server's own files."""
+    root = _prefix(request)
+    return _reference(get_redoc_html(
+        openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} — API reference",
+        redoc_js_url=f"{root}{_VENDOR}/redoc/redoc.standalone.js",
+        redoc_favicon_url=f"{root}/static/favicon.svg", with_google_fonts=False))

@@ -248,7 +248,7 @@ async function route(again = false) {
       $('.tabs a[data-tab="cascade"]').href = location.hash;
       await app.cascade.run(app.cascade.scenario());
     } else {
-      app.cascade._renderScenario();
+      app.cascade._renderScenario({changed: false});  // back on the tab: the result shown still holds
       if (app.cascade.result) app.map.setCascade(app.cascade.failTime, app.cascade.result.initial.map((f) => app.city.index.get(f.id)));
     }
   } else if (name === 'criticality') {
