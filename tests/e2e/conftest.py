@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,21 +119,42 @@ class Page:
         return path
 
 
+OpenPage = Callable[..., Page]
+"""``open_page(locale="en-US", viewport=VIEWPORT, mobile=False)``: a fresh page (see :func:`open_page`)."""
+
+
 @pytest.fixture
-def page(browser: Any, served: Served) -> Iterator[Page]:
-    """A fresh page (own storage and cache); the test fails on any unexpected console error,
-    uncaught exception, failed request or request leaving the server's origin."""
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, locale="en-US")
-    p = context.new_page()
-    watch = Watch(origin=served.url)
-    p.on("console", lambda m: watch.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    p.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
-    p.on("requestfailed", lambda r: watch.errors.append(f"request failed: {r.url} {r.failure}"))
-    p.on("request", lambda r: None if r.url.startswith((served.url, "data:", "blob:")) else watch.outside.append(r.url))
-    p.set_default_timeout(20_000)
+def open_page(browser: Any, served: Served) -> Iterator[OpenPage]:
+    """Open fresh pages (each with its own storage and cache) in a browser language and a window size;
+    ``mobile``: a phone or tablet (touch, the viewport meta tag honoured). The test fails on any
+    unexpected console error, uncaught exception, failed request or request leaving the server's origin."""
+    opened: list[tuple[Any, Watch]] = []
+
+    def open_one(locale: str = "en-US", viewport: dict[str, int] = VIEWPORT, mobile: bool = False) -> Page:
+        context = browser.new_context(viewport=viewport, device_scale_factor=1, locale=locale,
+                                      is_mobile=mobile, has_touch=mobile)
+        p = context.new_page()
+        watch = Watch(origin=served.url)
+        p.on("console", lambda m: watch.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        p.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
+        p.on("requestfailed", lambda r: watch.errors.append(f"request failed: {r.url} {r.failure}"))
+        p.on("request", lambda r: None if r.url.startswith((served.url, "data:", "blob:"))
+             else watch.outside.append(r.url))
+        p.set_default_timeout(20_000)
+        opened.append((context, watch))
+        return Page(p, served, watch)
+
     try:
-        yield Page(p, served, watch)
+        yield open_one
     finally:
-        context.close()
-    assert not watch.outside, f"the page asked for something outside its server: {watch.outside}"
-    assert not watch.unexpected(), "console errors:\n" + "\n".join(watch.unexpected())
+        for context, _ in opened:
+            context.close()
+    for _, watch in opened:
+        assert not watch.outside, f"the page asked for something outside its server: {watch.outside}"
+        assert not watch.unexpected(), "console errors:\n" + "\n".join(watch.unexpected())
+
+
+@pytest.fixture
+def page(open_page: OpenPage) -> Page:
+    """A fresh page in English at desktop size (see :func:`open_page`)."""
+    return open_page()

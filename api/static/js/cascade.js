@@ -205,6 +205,8 @@ export class CascadePanel {
     this._renderChart();
     this._renderActFirst();
     this.setTime(this.maxHour);
+    // under the map (a phone or tablet), the results start below the scenario: bring the clock into sight
+    if (matchMedia('(max-width: 900px)').matches) e.results.scrollIntoView({block: 'start'});
   }
 
   /** The sentence under the chart and the data warning, in the page's language. */
