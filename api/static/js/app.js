@@ -20,6 +20,7 @@ window.citykg = {timings: {start: performance.now()}, app};
 // ---------------------------------------------------------------- language
 const languageReady = useLanguage(preferredLanguage()).then(renderSwitches, (err) => {
   // without a catalog there is no text to show: say so in both languages, plainly
+  document.documentElement.dataset.lang = 'none';  // shows the page (app.css hides it until a language is in)
   document.body.replaceChildren(h('p', {class: 'error big'},
     `页面文字未能加载 / The page could not load its text: ${err.message}`));
   throw err;
