@@ -95,7 +95,30 @@ class ElementNotFound(KGError, LookupError):
 
 
 class StoreUnavailable(KGError):
-    """The store URL is malformed or the database cannot be reached."""
+    """The store cannot be used: a malformed URL, a server that does not answer, a damaged file, ...
+
+    ``reason`` says which, in one word a program can act on (the API maps it to
+    a status and a public message; the message itself may name hosts and paths):
+
+    ``misconfigured``
+        the URL, the credentials or a setting is wrong;
+    ``unreachable``
+        the server does not answer, or the file cannot be opened;
+    ``missing``
+        no store exists at that URL (reading never creates one);
+    ``corrupt``
+        the file is damaged, or is not a CityKG store;
+    ``read-only``
+        a write was asked of a store that can only be read;
+    ``full``
+        the disk (or the database's size limit) is full; nothing was written;
+    ``busy``
+        another writer held the store longer than the wait allows.
+    """
+
+    def __init__(self, message: str, *, reason: str = "unreachable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class UnsupportedOperation(KGError):

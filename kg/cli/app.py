@@ -32,6 +32,7 @@ __all__ = [
     "fail",
     "print_json",
     "store_session",
+    "warn",
 ]
 
 app = typer.Typer(
@@ -68,14 +69,42 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def warn(message: str) -> None:
+    """Print ``message`` as a warning on stderr (stdout stays the command's answer)."""
+    err_console.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+
+
 @contextmanager
-def store_session(url: str | None) -> Iterator[Store]:
-    """Open the store for one command; any :class:`KGError` becomes a clean exit 1."""
+def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
+    """Open the store for one command; any :class:`KGError` becomes a clean exit 1.
+
+    A reading command (the default) needs a store that exists, and is warned
+    on stderr when the store holds a load that has not finished. With
+    ``load`` (``kg load``, ``kg demo``) a SQLite store that does not exist yet
+    is created, and that is said; a store that can only be read is refused
+    before any work; an earlier load that did not finish is reported.
+    """
     try:
-        store = open_store(url)
+        store = open_store(url, create=load)
     except KGError as exc:
         fail(str(exc))
     try:
+        if store.created:
+            err_console.print(f"created new store at {getattr(store, 'file', store.url)}", markup=False,
+                              highlight=False, soft_wrap=True)
+        status = store.status()
+        if load and status.read_only:
+            fail(f"cannot load into {store.url}: it can only be read ({status.why_read_only}); load into a store "
+                 "you can write")
+        if status.unfinished_load is not None:
+            unfinished = status.unfinished_load
+            if not load:
+                warn(f"this store's answers may miss part of the graph: {unfinished.describe()}")
+            elif unfinished.state == "running":
+                warn(f"another load is writing to this store: {unfinished.describe()}")
+            else:
+                warn(f"an earlier load did not finish: {unfinished.describe()}. This load completes it if it holds "
+                     "the same data")
         yield store
     except KGError as exc:
         fail(str(exc))

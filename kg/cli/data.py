@@ -29,8 +29,11 @@ def load(
         "--timeout", min=0.001, help="Stop validating after this many seconds; nothing is written.",
         show_default=False)] = None,
 ) -> None:
-    """Validate data completely, then load it (all or nothing; loading twice changes nothing)."""
-    with store_session(store) as s:
+    """Validate data completely, then load it (all or nothing; loading twice changes nothing).
+
+    A SQLite store that does not exist yet is created (and that is said).
+    """
+    with store_session(store, load=True) as s:
         try:
             with LoadProgress(paths, quiet=quiet) as progress:
                 report = load_paths(s, paths, phase=progress, timeout_s=timeout)
@@ -50,10 +53,10 @@ def _print_report(report: LoadReport, url: str, *, quiet: bool) -> None:
 
 @app.command()
 def stats(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.text) -> None:
-    """Counts of what the store holds, by table and by asset type."""
+    """Counts of what the store holds, by table and by asset type (and a load that has not finished)."""
     with store_session(store) as s:
         st = s.stats()
-        data = {"store": s.url, "version": st.version, "counts": st.counts, "assets_by_type": st.assets_by_type}
+        data = st.to_dict(s.url)
 
         def text(_: Any) -> None:
             table = Table(title=f"{s.url} (version {st.version})", show_edge=False)

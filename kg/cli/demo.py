@@ -48,7 +48,7 @@ def demo(
             "[dim]District names are real; every asset, figure and dependency is invented.[/]"))
     bundle = out / "bundle"
     write_bundle(city_rows(assets, seed=seed), bundle)
-    with store_session(url) as s:
+    with store_session(url, load=True) as s:
         if any(s.stats().counts.values()):
             if not (own_store or replace):
                 fail(f"the store {url} already holds data; pass --replace to clear it, or omit --store "

@@ -11,7 +11,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +22,7 @@ from rich.table import Table
 
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
 from kg.errors import KGError, Problem, ValidationError
+from kg.files import replaced_atomically
 from kg.load import build_plan
 from kg.rdf.export import export_prefixes, export_rdf
 from kg.rdf.reader import shacl_engine
@@ -49,7 +49,7 @@ class ShaclEngine(StrEnum):
 
 @contextlib.contextmanager
 def _output(path: Path | None) -> Iterator[TextIO]:
-    """A UTF-8 text stream: stdout, or a temporary file renamed to ``path`` only on success."""
+    """A UTF-8 text stream: stdout, or a temporary file renamed to ``path`` only on success (see kg.files)."""
     if path is None:
         stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
         try:
@@ -63,15 +63,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         finally:
             stream.detach()
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            yield stream
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as out:
+        yield out
 
 
 @app.command()

@@ -15,9 +15,72 @@ from typing import Any, Protocol, runtime_checkable
 from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.load.plan import ExistingElement, LoadPlan
 
-__all__ = ["CypherResult", "CypherStore", "SnapshotCache", "Stats", "Store"]
+__all__ = ["CypherResult", "CypherStore", "SnapshotCache", "Stats", "Store", "StoreStatus", "UnfinishedLoad"]
 
 ProgressFn = Callable[[int], None]
+
+STALLED_AFTER_S = 60.0
+"""A load that has committed nothing for this long has most likely stopped (its process died or lost the store).
+
+A running Neo4j load records its progress at least every few seconds while it
+commits batches; the longest pause between two records (reading back node ids
+before the relationships of a million-row load) takes seconds, not a minute.
+"""
+
+
+@dataclass(frozen=True)
+class UnfinishedLoad:
+    """A load that began writing and has not finished: the store may hold only part of it.
+
+    Only the Neo4j store can show one (a load is many transactions there); a
+    SQLite load is one transaction, seen whole or not at all.
+    """
+
+    by: str
+    """Who ran it: ``user@host (pid N)``."""
+    what: str
+    """What it loads: its sources and row count."""
+    started: str
+    """When it began writing (ISO 8601, the store's clock)."""
+    updated: str
+    """When it last committed a batch (ISO 8601, the store's clock)."""
+    rows: int
+    """Rows the load writes in all."""
+    written: int
+    """Rows committed by ``updated``."""
+    idle_s: float
+    """Seconds since ``updated``, when the store was asked."""
+
+    @property
+    def state(self) -> str:
+        """``running`` while it commits batches, ``stalled`` when it has committed nothing for a minute."""
+        return "running" if self.idle_s < STALLED_AFTER_S else "stalled"
+
+    def describe(self) -> str:
+        """One sentence for people: what, who, since when, how far, and what to do."""
+        head = (f"a load of {self.what} by {self.by}, started {self.started}, has not finished "
+                f"({self.written:,} of {self.rows:,} rows written")
+        if self.state == "running":
+            return f"{head}; last progress {self.idle_s:.0f} s ago, so it is probably still running)"
+        return (f"{head}; nothing since {self.updated}, so it has most likely stopped): the store holds only "
+                "part of it; run the same load again to complete it")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``unfinished_load`` in ``kg stats``, ``GET /v1/stats`` and ``/readyz``."""
+        return {"state": self.state, "by": self.by, "what": self.what, "started": self.started,
+                "updated": self.updated, "rows": self.rows, "written": self.written}
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What a reader should know before trusting the store's answers (one cheap query)."""
+
+    version: int
+    unfinished_load: UnfinishedLoad | None = None
+    read_only: bool = False
+    """The store can be read but not loaded into (a read-only file, folder or mount, an account that may not write)."""
+    why_read_only: str = ""
+    """Why, for people (when ``read_only``)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +90,13 @@ class Stats:
     counts: dict[str, int]
     assets_by_type: dict[str, int] = field(default_factory=dict)
     version: int = 0
+    unfinished_load: UnfinishedLoad | None = None
+
+    def to_dict(self, store_url: str) -> dict[str, Any]:
+        """The JSON of ``kg stats --format json`` and ``GET /v1/stats``."""
+        return {"store": store_url, "version": self.version, "counts": self.counts,
+                "assets_by_type": self.assets_by_type,
+                "unfinished_load": self.unfinished_load.to_dict() if self.unfinished_load else None}
 
 
 @runtime_checkable
@@ -34,6 +104,8 @@ class Store(Protocol):
     """One small method set, implemented by the SQLite and the Neo4j store."""
 
     url: str
+    created: bool
+    """True when opening the store created it (an empty store, on the first load)."""
 
     def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]:
         """Which of ``ids`` exist, with their table (and level for regions/agencies)."""
@@ -72,6 +144,18 @@ class Store(Protocol):
 
     def version(self) -> int:
         """A counter every write increments; snapshots are cached per version."""
+        ...
+
+    def status(self) -> StoreStatus:
+        """The version, an unfinished load if there is one, and whether loads are possible (one cheap query)."""
+        ...
+
+    def verify(self) -> None:
+        """Raise :class:`~kg.errors.StoreUnavailable` if the store is damaged (for readiness probes).
+
+        Cheap when nothing changed since the last call; the first call may read
+        the whole store (SQLite's ``PRAGMA quick_check``).
+        """
         ...
 
     def snapshot(self) -> GraphSnapshot:

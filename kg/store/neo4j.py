@@ -9,6 +9,18 @@ rows have distinct keys), so several sessions write them at once; a statement
 starts only when the one before it is fully written. Reads run in read
 transactions, so behind a ``neo4j://`` URL a cluster sends them to its followers and read replicas.
 
+Failing fast: a read that meets a server that is down fails within a second
+or two (a TCP connect waits :data:`CONNECT_TIMEOUT_S`; a read is tried again
+once, at once, only when its first try failed fast, which is what a pooled
+connection the server has since closed does), so the API answers 503 rather
+than hanging. Write transactions of a load keep the driver's retries, for up
+to ``retry_s`` (30 s), since a cluster's leader change is worth waiting for.
+
+A load marks itself on the ``:Meta`` node before its first batch and clears
+the mark with the version increment, so a load cut short is never mistaken
+for a complete graph: :meth:`Neo4jStore.status` and :meth:`Neo4jStore.stats`
+report it, and running the same load again completes it and clears the mark.
+
 Connection settings: the URL (``bolt://HOST:PORT``, ``neo4j://HOST:PORT``, with
 ``+s``/``+ssc`` variants and optionally ``USER:PASSWORD@`` before the host),
 ``KG_NEO4J_USER``/``KG_NEO4J_PASSWORD`` when the URL carries no credentials
@@ -19,10 +31,14 @@ default 2).
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import os
 import re
+import socket
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from operator import attrgetter
@@ -30,20 +46,23 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import neo4j
-from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, ManagedTransaction, Query
+from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, ManagedTransaction, Query, Transaction
 from neo4j.exceptions import AuthError, ClientError, ConfigurationError, DriverError, Forbidden, Neo4jError
 
 from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, KGError, StoreUnavailable, ValidationError
 from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
 from kg.ontology import load_ontology
-from kg.store.base import CypherResult, ProgressFn, SnapshotCache, Stats
+from kg.store.base import CypherResult, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
 from kg.store.neo4j_mapping import (
     ELEMENT,
     FRAGILITY,
+    LOAD_BEGIN,
+    LOAD_PROGRESS,
     META,
     META_NAME,
+    META_STATUS,
     NODE_IDS,
     NODE_LABELS,
     PROPS_KEY,
@@ -55,6 +74,7 @@ from kg.store.neo4j_mapping import (
     quote,
     read_query,
     relationship_steps,
+    version_bump,
 )
 
 __all__ = ["Neo4jStore"]
@@ -63,6 +83,12 @@ T = TypeVar("T")
 DEFAULT_BATCH = 10_000
 DEFAULT_WRITERS = 2
 MIN_VERSION = (5, 26)
+CONNECT_TIMEOUT_S = 1.5
+"""How long opening a TCP connection may take (long enough for one lost SYN, which is resent after 1 s)."""
+READ_RETRY_WITHIN_S = 0.5
+"""A read whose first try failed within this time is tried once more (a pooled connection the server closed)."""
+PROGRESS_EVERY_S = 5.0
+"""How often a running load records its progress on the ``:Meta`` node."""
 _FETCH_SIZE = 10_000
 _HINT = "start a local one with `scripts/neo4j start` (it prints the bolt:// URL to use), or check --store / KG_STORE"
 _TABLE_OF_LABEL = {label: table for table, label in NODE_LABELS.items()}
@@ -127,12 +153,15 @@ class Neo4jStore:
         self.writers = writers if writers is not None else _writers_from_env()
         self._cache = SnapshotCache()
         try:
+            # max_transaction_retry_time applies to managed transactions, which only writes use (see _read).
             self._driver = GraphDatabase.driver(
-                self.url, auth=_auth(credentials), user_agent="citykg", connection_timeout=10.0,
+                self.url, auth=_auth(credentials), user_agent="citykg", connection_timeout=CONNECT_TIMEOUT_S,
                 max_transaction_retry_time=retry_s, notifications_min_severity="OFF",
             )
         except (ConfigurationError, ValueError) as exc:
-            raise StoreUnavailable(f"store URL {self.url!r}: {exc}") from exc
+            raise StoreUnavailable(f"store URL {self.url!r}: {exc}", reason="misconfigured") from exc
+        self.created = False
+        self._forbidden = False  # the account may read but not write (found when the schema is ensured)
         self._bookmarks = self._driver.execute_query_bookmark_manager
         try:
             self._check_version(self._driver.get_server_info().agent)
@@ -150,11 +179,11 @@ class Neo4jStore:
         if isinstance(exc, AuthError):
             return StoreUnavailable(
                 f"Neo4j at {self.url} refused the credentials ({exc.message}); set KG_NEO4J_USER and "
-                "KG_NEO4J_PASSWORD, or put USER:PASSWORD@ in the URL")
+                "KG_NEO4J_PASSWORD, or put USER:PASSWORD@ in the URL", reason="misconfigured")
         if isinstance(exc, ClientError) and exc.code and exc.code.startswith("Neo.ClientError.Database"):
             return StoreUnavailable(
                 f"Neo4j at {self.url} has no usable database {self.database!r} ({exc.message}); "
-                "set KG_NEO4J_DATABASE to an existing database")
+                "set KG_NEO4J_DATABASE to an existing database", reason="misconfigured")
         detail = exc.message if isinstance(exc, Neo4jError) and exc.message else str(exc) or type(exc).__name__
         return StoreUnavailable(f"{doing} Neo4j at {self.url}: {detail}; {_HINT}")
 
@@ -165,18 +194,31 @@ class Neo4jStore:
         if version and version < MIN_VERSION:
             raise StoreUnavailable(
                 f"Neo4j at {self.url} is {agent}; CityKG needs Neo4j {MIN_VERSION[0]}.{MIN_VERSION[1]} or later "
-                "(`scripts/neo4j start` and docker-compose.yml run 5.26)")
+                "(`scripts/neo4j start` and docker-compose.yml run 5.26)", reason="misconfigured")
 
     def _session(self, mode: str = READ_ACCESS) -> neo4j.Session:
         return self._driver.session(database=self.database, default_access_mode=mode,
                                     bookmark_manager=self._bookmarks, fetch_size=_FETCH_SIZE)
 
-    def _read(self, work: Callable[[ManagedTransaction], T]) -> T:
-        try:
-            with self._session(READ_ACCESS) as session:
-                return session.execute_read(work)
-        except (Neo4jError, DriverError) as exc:
-            raise self._unavailable(exc, "cannot read from") from exc
+    def _read(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in a read transaction, failing fast when the server is down.
+
+        An explicit transaction, not ``execute_read``: the driver would retry a
+        managed one for up to ``retry_s`` with growing pauses, and a request
+        would hang for half a minute before answering. Here a first try that
+        failed fast (a pooled connection the server closed: the pool drops it)
+        is tried once more at once; anything else is raised.
+        """
+        began = time.monotonic()
+        while True:
+            try:
+                with self._session(READ_ACCESS) as session, session.begin_transaction() as tx:
+                    return work(tx)
+            except (Neo4jError, DriverError) as exc:
+                if exc.is_retryable() and time.monotonic() - began < READ_RETRY_WITHIN_S:
+                    began = -float("inf")  # one more try, no more
+                    continue
+                raise self._unavailable(exc, "cannot read from") from exc
 
     def _records(self, query: str, **params: Any) -> list[neo4j.Record]:
         return self._read(lambda tx: list(tx.run(query, params)))
@@ -196,7 +238,7 @@ class Neo4jStore:
                 session.execute_write(lambda tx: tx.run(
                     f"MERGE (m:{META} {{name: $name}}) ON CREATE SET m.version = 0", name=META_NAME).consume())
         except Forbidden:
-            pass  # a read-only account: reads work, writes will say they are not allowed
+            self._forbidden = True  # a read-only account: reads work, writes will say they are not allowed
 
     # ---------------------------------------------------------------------------------- writes
     def write(self, plan: LoadPlan, *, progress: ProgressFn | None = None) -> None:
@@ -207,32 +249,49 @@ class Neo4jStore:
         says so; running the same load again completes it (every batch is an
         idempotent upsert). The version is incremented only once the whole plan
         is written.
+
+        Before the first batch the load marks itself on the ``:Meta`` node (who,
+        what, when; taking over the mark of an earlier load that did not
+        finish), records its progress there every :data:`PROGRESS_EVERY_S`,
+        and removes the mark in the transaction that increments the version. A
+        load that stops part-way leaves the mark, which :meth:`status` and
+        :meth:`stats` report.
         """
         problems = plan_problems(plan)
         if problems:
             raise ValidationError(problems[:200], truncated=len(problems) > 200)
+        marker = {"name": META_NAME, "id": uuid.uuid4().hex, "by": _who(), "what": _what(plan), "rows": plan.total}
         written = 0
         counting = threading.Lock()
+        last_record = time.monotonic()
 
         def committed(step: WriteStep) -> None:
-            nonlocal written
+            nonlocal written, last_record
             with counting:
                 written += step.counted
                 if progress is not None and step.counted:
                     progress(step.counted)
+                if time.monotonic() - last_record >= PROGRESS_EVERY_S:
+                    last_record = time.monotonic()
+                    self._write_meta(LOAD_PROGRESS, **marker, written=written)
 
         try:
             with self._session(WRITE_ACCESS) as session:  # asked of the leader, which any write would see
                 fresh = not session.execute_read(_holds_elements)
+                # Marked before the first batch, so no reader takes a part of this load for the whole graph.
+                marker["started"] = session.execute_write(
+                    lambda tx: tx.run(LOAD_BEGIN, marker).single(strict=True)["started"])
             self._write_steps(node_steps(plan, self.batch_size, fresh=fresh), committed)
             node_ids = None
             if fresh and (plan.rows.get("dependencies") or plan.rows.get("exposures")):
                 with self._session(WRITE_ACCESS) as session:
                     node_ids = dict(session.execute_read(lambda tx: tx.run(NODE_IDS).single(strict=True)["ids"]))
             self._write_steps(relationship_steps(plan, self.batch_size, fresh=fresh, node_ids=node_ids), committed)
-            with self._session(WRITE_ACCESS) as session:
-                session.execute_write(_bump_version)
+            self._write_meta(version_bump(finishing=True), **marker)
         except (Neo4jError, DriverError) as exc:
+            if isinstance(exc, Forbidden):
+                raise StoreUnavailable(f"Neo4j at {self.url} does not let this account write ({exc.message}); load "
+                                       "with an account that may", reason="read-only") from exc
             if isinstance(exc, Neo4jError) and not _is_connection_error(exc):
                 raise StoreUnavailable(f"Neo4j at {self.url} refused the load ({exc.code}: {exc.message}) after "
                                        f"{written:,} of {plan.total:,} rows; fix that, then run the same load "
@@ -240,6 +299,10 @@ class Neo4jStore:
             raise StoreUnavailable(
                 f"lost Neo4j at {self.url} during the load after {written:,} of {plan.total:,} rows "
                 f"({exc}); nothing is corrupted: run the same load again to complete it") from exc
+
+    def _write_meta(self, query: str, **params: Any) -> None:
+        with self._session(WRITE_ACCESS) as session:
+            session.execute_write(lambda tx: tx.run(query, params).consume())
 
     def _write_steps(self, steps: Iterator[WriteStep], committed: Callable[[WriteStep], None]) -> None:
         """One statement at a time (nodes exist before the relationships that need them), its batches in parallel."""
@@ -298,7 +361,7 @@ class Neo4jStore:
             with self._session(WRITE_ACCESS) as session:
                 for statement in statements:
                     session.run(statement).consume()
-                session.execute_write(_bump_version)
+            self._write_meta(version_bump(finishing=False), name=META_NAME)  # nothing is half-loaded now
         except (Neo4jError, DriverError) as exc:
             raise self._unavailable(exc, "cannot clear") from exc
 
@@ -306,6 +369,16 @@ class Neo4jStore:
     def version(self) -> int:
         records = self._records(f"MATCH (m:{META} {{name: $name}}) RETURN m.version AS v", name=META_NAME)
         return int(records[0]["v"] or 0) if records else 0
+
+    def status(self) -> StoreStatus:
+        """The version and the unfinished-load marker, in one read."""
+        record = self._records(META_STATUS, name=META_NAME)[0]
+        return StoreStatus(version=int(record["version"]), unfinished_load=_unfinished(record),
+                           read_only=self._forbidden,
+                           why_read_only="this account may not write" if self._forbidden else "")
+
+    def verify(self) -> None:
+        """Nothing beyond :meth:`status`: the server looks after its files."""
 
     def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]:
         wanted = list(ids)
@@ -403,15 +476,14 @@ class Neo4jStore:
         by_label = " UNION ALL ".join(
             f"MATCH (n:{quote(c)}) RETURN '{c}' AS label, count(n) AS c" for c in asset_classes)
 
-        def work(tx: ManagedTransaction) -> tuple[dict[str, int], dict[str, int], int]:
+        def work(tx: Transaction) -> tuple[dict[str, int], dict[str, int], neo4j.Record]:
             table_counts = {t: int(tx.run(q).single(strict=True)["c"]) for t, q in counts.items()}
             # A label no node ever had may give no row at all (rather than a count of 0).
             labelled = dict.fromkeys(asset_classes, 0)
             labelled.update({r["label"]: int(r["c"]) for r in tx.run(by_label)})
-            version = tx.run(f"MATCH (m:{META} {{name: $name}}) RETURN m.version AS v", name=META_NAME).single()
-            return table_counts, labelled, int(version["v"] or 0) if version else 0
+            return table_counts, labelled, tx.run(META_STATUS, name=META_NAME).single(strict=True)
 
-        table_counts, labelled, version = self._read(work)
+        table_counts, labelled, meta = self._read(work)
         # Every asset carries the labels of its whole class chain, so the assets whose type is exactly C
         # are those labelled C minus those labelled with a direct subclass of C (O(1) count-store reads).
         by_type = {}
@@ -419,7 +491,8 @@ class Neo4jStore:
             exact = labelled[c] - sum(labelled[k] for k in asset_classes if onto.classes[k].parent == c)
             if exact:
                 by_type[c] = exact
-        return Stats(counts=table_counts, assets_by_type=dict(sorted(by_type.items())), version=version)
+        return Stats(counts=table_counts, assets_by_type=dict(sorted(by_type.items())), version=int(meta["version"]),
+                     unfinished_load=_unfinished(meta))
 
     def snapshot(self) -> GraphSnapshot:
         return self._cache.get(self.version(), self.rows)
@@ -471,8 +544,28 @@ def _holds_elements(tx: ManagedTransaction) -> bool:
     return bool(tx.run(query).single(strict=True)["any"])
 
 
-def _bump_version(tx: ManagedTransaction) -> None:
-    tx.run(f"MERGE (m:{META} {{name: $name}}) SET m.version = coalesce(m.version, 0) + 1", name=META_NAME).consume()
+def _who() -> str:
+    """Who runs this load, for the marker: ``user@host (pid N)``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a uid with no name (some containers)
+        user = f"uid {os.getuid()}"
+    return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
+
+
+def _what(plan: LoadPlan) -> str:
+    """What a load writes, for the marker: its row count and (the first few of) its sources."""
+    sources = plan.sources[:3] + ([f"{len(plan.sources) - 3} more"] if len(plan.sources) > 3 else [])
+    return f"{plan.total:,} rows" + (f" from {', '.join(sources)}" if sources else "")
+
+
+def _unfinished(record: neo4j.Record) -> UnfinishedLoad | None:
+    """The unfinished load of a :data:`META_STATUS` record, if there is one."""
+    if not record["loading"]:
+        return None
+    return UnfinishedLoad(by=record["by"] or "?", what=record["what"] or "?", started=record["started"] or "?",
+                          updated=record["updated"] or "?", rows=int(record["rows"] or 0),
+                          written=int(record["written"] or 0), idle_s=float(record["idle_s"] or 0))
 
 
 def _writers_from_env() -> int:

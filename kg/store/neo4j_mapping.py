@@ -17,7 +17,9 @@ The mapping (docs/neo4j.md, "The graph model in Neo4j"):
   dependent to the provider; ``exposures`` are ``EXPOSED_TO {intensity}``.
 * ``fragilities`` are ``:Fragility`` nodes (not elements: they are parameters,
   not things in the city) keyed by ``key`` = ``hazard|type|asset``.
-* One ``:Meta {name: "citykg"}`` node carries the ``version`` counter.
+* One ``:Meta {name: "citykg"}`` node carries the ``version`` counter and,
+  while a load is written (or after one stopped part-way), the unfinished-load
+  marker ``load_*`` (:data:`LOAD_MARKER`).
 
 Relationship types and class labels come from the ontology, never from literals.
 """
@@ -40,7 +42,11 @@ from kg.ontology import load_ontology
 __all__ = [
     "ELEMENT",
     "FRAGILITY",
+    "LOAD_BEGIN",
+    "LOAD_MARKER",
+    "LOAD_PROGRESS",
     "META",
+    "META_STATUS",
     "NODE_IDS",
     "NODE_LABELS",
     "PROPS_KEY",
@@ -53,6 +59,7 @@ __all__ = [
     "quote",
     "read_query",
     "relationship_steps",
+    "version_bump",
     "write_steps",
 ]
 
@@ -74,6 +81,40 @@ SCHEMA: tuple[tuple[str, str], ...] = (
     ("citykg_meta_name", f"CREATE CONSTRAINT citykg_meta_name IF NOT EXISTS FOR (n:{META}) REQUIRE n.name IS UNIQUE"),
 )
 """(name, statement) of every constraint the store needs; each also gives an index."""
+
+
+# ---------------------------------------------------------------------------------------------- :Meta
+LOAD_MARKER = ("load_id", "load_by", "load_what", "load_rows", "load_written", "load_started", "load_updated")
+"""Properties of ``:Meta`` naming a load that has begun writing and not finished (absent otherwise)."""
+
+LOAD_BEGIN = (f"MERGE (m:{META} {{name: $name}}) ON CREATE SET m.version = 0 "
+              "SET m.load_id = $id, m.load_by = $by, m.load_what = $what, m.load_rows = $rows, "
+              "m.load_written = 0, m.load_started = datetime(), m.load_updated = datetime() "
+              "RETURN m.load_started AS started")
+"""Mark a load (``$id``, ``$by``, ``$what``, ``$rows``) as begun, before its first batch, replacing any earlier mark."""
+
+LOAD_PROGRESS = (f"MATCH (m:{META} {{name: $name}}) WITH m, m.load_id = $id AS ours "
+                 "SET m.load_started = CASE WHEN ours THEN m.load_started ELSE $started END, "
+                 "m.load_id = $id, m.load_by = $by, m.load_what = $what, m.load_rows = $rows, "
+                 "m.load_written = $written, m.load_updated = datetime()")
+"""Record a running load's progress (``$written`` rows by now); puts its marker back if another load removed it."""
+
+META_STATUS = (f"OPTIONAL MATCH (m:{META} {{name: $name}}) "
+               "RETURN coalesce(m.version, 0) AS version, m.load_id IS NOT NULL AS loading, m.load_by AS by, "
+               "m.load_what AS what, toString(datetime.truncate('second', m.load_started)) AS started, "
+               "toString(datetime.truncate('second', m.load_updated)) AS updated, m.load_rows AS rows, "
+               "m.load_written AS written, duration.inSeconds(m.load_updated, datetime()).seconds AS idle_s")
+"""The version and the unfinished-load marker, with its age on the server's clock (no clock skew)."""
+
+
+def version_bump(*, finishing: bool) -> str:
+    """Increment the version; with ``finishing``, also remove the marker of the load ``$id`` (if still its own).
+
+    Without ``finishing`` (a clear, which leaves nothing half-written) any marker goes.
+    """
+    remove = "REMOVE " + ", ".join(f"m.{p}" for p in LOAD_MARKER)
+    bump = f"MERGE (m:{META} {{name: $name}}) SET m.version = coalesce(m.version, 0) + 1"
+    return f"{bump} WITH m WHERE m.load_id = $id {remove}" if finishing else f"{bump} {remove}"
 
 
 def quote(name: str) -> str:

@@ -2,14 +2,27 @@
 
 Each table of the bundle is a table here with the same columns; extra
 columns of node rows live in a JSON ``props`` column. Every load is one
-transaction, so a failed load leaves the file exactly as it was, and each
-write increments the version counter that invalidates cached snapshots.
+transaction, so a failed or killed load leaves the file exactly as it was
+(there is never a half-written load to see), and each write increments the
+version counter that invalidates cached snapshots.
+
+Opening never creates a file by accident: a path that names nothing is an
+error unless the caller asks for a new store (``create=True``, what ``kg
+load`` does). A file this process may not write, or whose folder it may not
+write (SQLite keeps its write-ahead log beside the file), is opened
+read-only: reads work, and a load says it cannot write there. Every
+``sqlite3`` error becomes :class:`~kg.errors.StoreUnavailable` with a
+message naming the file, what went wrong and what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +31,7 @@ from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, StoreUnavailable
 from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
 from kg.ontology import load_ontology
-from kg.store.base import ProgressFn, SnapshotCache, Stats
+from kg.store.base import ProgressFn, SnapshotCache, Stats, StoreStatus
 
 __all__ = ["SQLiteStore"]
 
@@ -41,6 +54,16 @@ _INDEXES = (
 )
 _BATCH = 50_000
 _LEVEL_TABLES = ("regions", "agencies")
+_BUSY_TIMEOUT_S = 10
+_REASONS = {
+    sqlite3.SQLITE_CORRUPT: "corrupt",
+    sqlite3.SQLITE_NOTADB: "corrupt",
+    sqlite3.SQLITE_FULL: "full",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_BUSY: "busy",
+    sqlite3.SQLITE_LOCKED: "busy",
+}
+"""Primary SQLite result codes -> :class:`StoreUnavailable` reasons (anything else: ``unreachable``)."""
 
 
 def _column(name: str) -> str:
@@ -67,56 +90,216 @@ def _upsert(table: str) -> str:
 
 
 class SQLiteStore:
-    """Store protocol on one SQLite file."""
+    """Store protocol on one SQLite file.
 
-    def __init__(self, path: str, *, url: str | None = None) -> None:
+    Parameters
+    ----------
+    path
+        The file, or ``:memory:``.
+    url
+        The URL it was opened by (shown in messages and reports).
+    create
+        Create the store when ``path`` names no file (or an empty one). Without
+        it such a path is an error: reading never creates a store.
+
+    Raises
+    ------
+    StoreUnavailable
+        When the file does not exist (and ``create`` is false), is not a CityKG
+        store, is corrupt, or cannot be opened.
+    """
+
+    def __init__(self, path: str, *, url: str | None = None, create: bool = False) -> None:
         self.path = path
         self.url = url or f"sqlite:///{path}"
-        try:
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            # Bulk loads touch every page of the id and key indexes; a 256 MiB page cache keeps them in memory.
-            self._db.execute(f"PRAGMA cache_size=-{256 * 1024}")
-            self._create_schema()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open SQLite store {path!r}: {exc}") from exc
+        self.created = False
+        self.read_only = False
+        self._why_read_only = ""
+        self._immutable = False
+        self.file = Path(path).absolute()
+        """The store's file, as an absolute path."""
         self._cache = SnapshotCache()
+        self._verify_lock = threading.Lock()
+        self._verified: tuple[int, int, int] | None = None  # (version, mtime_ns, size) last found intact
+        self._db = self._open(create)
 
-    def _create_schema(self) -> None:
-        with self._db:
-            self._db.execute("BEGIN")
+    # ------------------------------------------------------------------ opening
+    def _open(self, create: bool) -> sqlite3.Connection:
+        if self.path == ":memory:":
+            db = self._connect(self.path)
+            self._prepare(db, create=True)
+            return db
+        file = self.file
+        try:
+            exists = file.exists()
+        except OSError as exc:  # e.g. a folder on the way that this user may not enter
+            raise StoreUnavailable(f"cannot open the SQLite store {self._named()}: {exc.strerror} ({exc.filename})",
+                                   reason="unreachable") from exc
+        if file.is_dir():
+            raise StoreUnavailable(f"{self._named()} is a folder, not a SQLite store file; check --store / KG_STORE",
+                                   reason="misconfigured")
+        if not exists:
+            if not create:
+                raise StoreUnavailable(f"no CityKG store at {self._named()}: nothing to read there (only `kg load` "
+                                       "creates a store); check --store / KG_STORE", reason="missing")
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create the SQLite store {file}: {exc.strerror} ({exc.filename})",
+                                       reason="read-only" if _is_permission_error(exc) else "unreachable") from exc
+            why = _why_folder_read_only(file.parent)
+            if why:
+                raise StoreUnavailable(f"cannot create the SQLite store {file}: {why}", reason="read-only")
+        else:
+            self._why_read_only = _why_read_only(file)
+            self.read_only = bool(self._why_read_only)
+        with self._errors("open"):
+            db = self._connect_read_only(file) if self.read_only else self._connect(str(file))
+            try:
+                self._prepare(db, create=create)
+            except BaseException:
+                db.close()
+                raise
+        return db
+
+    def _named(self) -> str:
+        """The store's file for messages: its absolute path, and the URL's relative one when they differ."""
+        if Path(self.path).is_absolute():
+            return str(self.file)
+        return f"{self.file} ({self.url}, a path relative to the current folder)"
+
+    @staticmethod
+    def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
+        db = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=uri)
+        db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
+        # Bulk loads touch every page of the id and key indexes; a 256 MiB page cache keeps them in memory.
+        db.execute(f"PRAGMA cache_size=-{256 * 1024}")
+        return db
+
+    def _connect_read_only(self, file: Path) -> sqlite3.Connection:
+        """A connection that never writes: ``mode=ro``, or ``immutable=1`` when SQLite cannot keep its WAL index.
+
+        In WAL mode even a reader needs the shared-memory index beside the file
+        (``-shm``), which it cannot create in a folder it may not write. Then
+        the file is read as immutable: correct as long as no one changes it
+        while this process runs, which is the case on a read-only mount. A
+        write-ahead log that still holds changes cannot be read that way.
+        """
+        uri = file.as_uri()
+        try:
+            db = self._connect(f"{uri}?mode=ro", uri=True)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file and its WAL index now
+            return db
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+                raise
+            wal = file.with_name(file.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreUnavailable(
+                    f"cannot read the SQLite store {file}: {self._why_read_only}, and its write-ahead log {wal} "
+                    "holds changes that only a process allowed to write there can read; open it once where it "
+                    "can be written (any kg command does), or copy the store somewhere writable",
+                    reason="unreachable") from exc
+        self._immutable = True
+        return self._connect(f"{uri}?immutable=1", uri=True)
+
+    def _prepare(self, db: sqlite3.Connection, *, create: bool) -> None:
+        """Check that ``db`` is a CityKG store (or create one in an empty file) and set it up for writing."""
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" not in tables:
+            if tables:
+                raise StoreUnavailable(f"{self._named()} is a SQLite database but not a CityKG store (it has no "
+                                       "'meta' table); check --store / KG_STORE", reason="misconfigured")
+            if not create:
+                raise StoreUnavailable(f"the SQLite store {self._named()} is empty: it holds no CityKG data yet "
+                                       "(`kg load` fills it)", reason="missing")
+            if self.read_only:
+                raise StoreUnavailable(f"cannot create a CityKG store in {self._named()}: {self._why_read_only}",
+                                       reason="read-only")
+            self.created = True
+        if self.read_only:
+            db.execute("PRAGMA query_only=ON")
+            return
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        self._create_schema(db)
+
+    @staticmethod
+    def _create_schema(db: sqlite3.Connection) -> None:
+        # IF NOT EXISTS throughout: a store made by an earlier version gains the tables it lacks.
+        with db:
+            db.execute("BEGIN")
             for table in COLUMNS:
-                self._db.execute(_ddl(table))
+                db.execute(_ddl(table))
             for statement in _INDEXES:
-                self._db.execute(statement)
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('version', 0)")
+                db.execute(statement)
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('version', 0)")
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Turn any ``sqlite3`` error raised inside into a :class:`StoreUnavailable` saying what to do."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc, doing) from exc
+
+    def _unavailable(self, exc: sqlite3.Error, doing: str) -> StoreUnavailable:
+        code = getattr(exc, "sqlite_errorcode", None)
+        reason = _REASONS.get(code & 0xFF, "unreachable") if isinstance(code, int) else "unreachable"
+        where = f"the SQLite store {self.file}"
+        if reason == "corrupt":
+            message = (f"{where} is corrupt or is not a CityKG store ({exc}); restore it from a backup, or load "
+                       "the data again into a new store")
+        elif reason == "full":
+            message = (f"cannot {doing} {where}: database or disk is full; nothing was written. Free space on "
+                       "its disk (or move the store to a bigger one), then try again")
+        elif reason == "read-only":
+            why = self._why_read_only or str(exc)
+            message = f"cannot {doing} {where}: it cannot be written ({why}); load into a store you can write"
+        elif reason == "busy":
+            message = (f"cannot {doing} {where}: another process kept it locked for {_BUSY_TIMEOUT_S} s (a load "
+                       "in progress?); try again when it has finished")
+        else:
+            message = f"cannot {doing} {where}: {exc}"
+        return StoreUnavailable(message, reason=reason)
 
     # ------------------------------------------------------------------ writes
     def write(self, plan: LoadPlan, *, progress: ProgressFn | None = None) -> None:
-        """Upsert the whole plan in one transaction."""
+        """Upsert the whole plan in one transaction (all or nothing, also when the process is killed)."""
+        self._check_writable("load into")
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for table, rows in plan.rows.items():
-                if not rows:
-                    continue
-                statement = _upsert(table)
-                encode = self._encoder(table)
-                for start in range(0, len(rows), _BATCH):
-                    chunk = rows[start : start + _BATCH]
-                    db.executemany(statement, map(encode, chunk) if encode else chunk)
-                    if progress is not None:
-                        progress(len(chunk))
-            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        with self._errors("load into"):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for table, rows in plan.rows.items():
+                    if not rows:
+                        continue
+                    statement = _upsert(table)
+                    encode = self._encoder(table)
+                    for start in range(0, len(rows), _BATCH):
+                        chunk = rows[start : start + _BATCH]
+                        db.executemany(statement, map(encode, chunk) if encode else chunk)
+                        if progress is not None:
+                            progress(len(chunk))
+                db.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _check_writable(self, doing: str) -> None:
+        if self.read_only:
+            raise StoreUnavailable(f"cannot {doing} the SQLite store {self.file}: {self._why_read_only}; load "
+                                   "into a store you can write (reading it works)", reason="read-only")
+
+    def _rollback(self) -> None:
+        # After some errors (a full disk among them) SQLite has already rolled the transaction back,
+        # and a second ROLLBACK would raise and hide the error that matters.
+        # If ROLLBACK fails too, the first error says more; SQLite rolls a broken transaction back on reopening.
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     @staticmethod
     def _encoder(table: str) -> Any:
@@ -128,46 +311,83 @@ class SQLiteStore:
         return None
 
     def clear(self) -> None:
+        self._check_writable("clear")
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for table in COLUMNS:
-                db.execute(f"DELETE FROM {table}")
-            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        with self._errors("clear"):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for table in COLUMNS:
+                    db.execute(f"DELETE FROM {table}")
+                db.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
 
     # ------------------------------------------------------------------ reads
     def version(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        with self._errors("read"):
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         return int(row[0])
+
+    def status(self) -> StoreStatus:
+        """The version; never an unfinished load (a load is one transaction); read-only when it cannot be written."""
+        return StoreStatus(version=self.version(), read_only=self.read_only, why_read_only=self._why_read_only)
+
+    def verify(self) -> None:
+        """``PRAGMA quick_check`` on a connection of its own, once per version and file change.
+
+        It reads every page (about 0.1 s for a 100,000-asset city once cached,
+        1 s from a cold disk), so damage is found before a request meets it.
+        """
+        if self.path == ":memory:":
+            return
+        try:
+            stat = self.file.stat()
+        except OSError as exc:
+            raise StoreUnavailable(f"the SQLite store {self.file} can no longer be found ({exc.strerror}); it was "
+                                   "moved or deleted while in use", reason="missing") from exc
+        with self._verify_lock, self._errors("check"):
+            db = self._connect(self.file.as_uri() + ("?immutable=1" if self._immutable else "?mode=ro"), uri=True)
+            try:
+                version = int(db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+                key = (version, stat.st_mtime_ns, stat.st_size)
+                if key == self._verified:
+                    return
+                problems = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+            finally:
+                db.close()
+            if problems != ["ok"]:
+                raise StoreUnavailable(f"the SQLite store {self.file} is corrupt ({'; '.join(problems)}); restore "
+                                       "it from a backup, or load the data again into a new store", reason="corrupt")
+            self._verified = key
 
     def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]:
         wanted = list(ids)
         found: dict[str, ExistingElement] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for table in NODE_TABLES:
-                level = "level" if table in _LEVEL_TABLES else "NULL"
-                query = f"SELECT id, {level} FROM {table} WHERE id IN ({marks})"
-                for rid, lvl in self._db.execute(query, chunk):
-                    found[rid] = ExistingElement(table, lvl)
+        with self._errors("read"):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for table in NODE_TABLES:
+                    level = "level" if table in _LEVEL_TABLES else "NULL"
+                    query = f"SELECT id, {level} FROM {table} WHERE id IN ({marks})"
+                    for rid, lvl in self._db.execute(query, chunk):
+                        found[rid] = ExistingElement(table, lvl)
         return found
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
         cols = ", ".join(_column(c) for c in COLUMNS[table])
-        cursor = self._db.execute(f"SELECT {cols} FROM {table} ORDER BY {self._order(table)}")
-        if table in NODE_TABLES:
-            for row in cursor:
-                yield (*row[:-1], json.loads(row[-1]) if row[-1] else None)
-        elif table == "fragilities":
-            for row in cursor:
-                yield (row[0], row[1], row[2] or None, row[3] or None, row[4])
-        else:
-            yield from cursor
+        with self._errors("read"):
+            cursor = self._db.execute(f"SELECT {cols} FROM {table} ORDER BY {self._order(table)}")
+            if table in NODE_TABLES:
+                for row in cursor:
+                    yield (*row[:-1], json.loads(row[-1]) if row[-1] else None)
+            elif table == "fragilities":
+                for row in cursor:
+                    yield (row[0], row[1], row[2] or None, row[3] or None, row[4])
+            else:
+                yield from cursor
 
     @staticmethod
     def _order(table: str) -> str:
@@ -176,7 +396,8 @@ class SQLiteStore:
     def get(self, element_id: str) -> dict[str, Any]:
         for table in NODE_TABLES:
             cols = COLUMNS[table]
-            row = self._db.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (element_id,)).fetchone()
+            with self._errors("read"):
+                row = self._db.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (element_id,)).fetchone()
             if row is not None:
                 return self._element(table, row)
         raise ElementNotFound(element_id)
@@ -226,11 +447,13 @@ class SQLiteStore:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         cols = COLUMNS["assets"]
         query = f"SELECT {', '.join(cols)} FROM assets {clause} ORDER BY id LIMIT ?"
-        return [self._element("assets", row) for row in self._db.execute(query, [*params, limit])]
+        with self._errors("read"):
+            return [self._element("assets", row) for row in self._db.execute(query, [*params, limit])]
 
     def stats(self) -> Stats:
-        counts = {t: int(self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in COLUMNS}
-        by_type = dict(self._db.execute("SELECT type, count(*) FROM assets GROUP BY type ORDER BY type"))
+        with self._errors("read"):
+            counts = {t: int(self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in COLUMNS}
+            by_type = dict(self._db.execute("SELECT type, count(*) FROM assets GROUP BY type ORDER BY type"))
         return Stats(counts=counts, assets_by_type=by_type, version=self.version())
 
     def snapshot(self) -> GraphSnapshot:
@@ -238,3 +461,22 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _why_read_only(file: Path) -> str:
+    """Why this process cannot write the store at ``file`` (SQLite also writes beside it), or ``""``."""
+    if not os.statvfs(file.parent).f_flag & os.ST_RDONLY and not os.access(file, os.W_OK):
+        return "the file is read-only for this user"
+    return _why_folder_read_only(file.parent)
+
+
+def _why_folder_read_only(folder: Path) -> str:
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return f"it is on a read-only file system ({folder})"
+    if not os.access(folder, os.W_OK):
+        return f"its folder {folder} is read-only for this user (SQLite writes its journal there)"
+    return ""
+
+
+def _is_permission_error(exc: OSError) -> bool:
+    return isinstance(exc, PermissionError) or exc.errno == errno.EROFS
