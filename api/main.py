@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI
 
 from api.deps import single_valued_query
 from api.logging import AccessLogMiddleware, configure_logging
-from api.middleware import BodyLimitMiddleware
+from api.middleware import BodyLimitMiddleware, UnfinishedLoadMiddleware
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.routes import api_router
 from api.routes.sparql import SparqlHolder
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(api_router)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        per_path={"/v1/loads": settings.max_load_bytes})
+    app.add_middleware(UnfinishedLoadMiddleware, holder=holder)
     app.add_middleware(AccessLogMiddleware)  # added last: outermost, so it times and logs everything
     _document_settings(app, settings)
     return app

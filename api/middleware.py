@@ -1,18 +1,27 @@
-"""Request body size limits, enforced before a route reads the body.
+"""Pure ASGI middleware: request body size limits, and the unfinished-load header.
 
 A body whose ``Content-Length`` is over the limit is answered 413 at once; a
 streamed (chunked) body is counted as it arrives and stopped at the limit. Loads
 (``POST /v1/loads``) have their own, larger limit.
+
+Every ``/v1`` answer given while the store holds a load that has not finished
+carries :data:`UNFINISHED_LOAD_HEADER`, so a client is told that the answer
+may miss part of the graph without any JSON shape changing.
 """
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import APIProblem, PayloadTooLarge
+from api.state import StoreHolder
 
-__all__ = ["BodyLimitMiddleware"]
+__all__ = ["UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "UnfinishedLoadMiddleware"]
+
+UNFINISHED_LOAD_HEADER = "CityKG-Unfinished-Load"
+"""``running`` or ``stalled``, with ``started``, ``written`` and ``rows`` parameters (an RFC 8941 item):
+``CityKG-Unfinished-Load: stalled;started="2025-06-01T08:00:00Z";written=120000;rows=420000``."""
 
 
 class BodyLimitMiddleware:
@@ -48,3 +57,31 @@ class BodyLimitMiddleware:
 
         await self.app(scope, limited_receive, send)
 
+
+
+class UnfinishedLoadMiddleware:
+    """Add :data:`UNFINISHED_LOAD_HEADER` to ``/v1`` answers while the holder's last status shows an unfinished load.
+
+    The status is the one read at the holder's last version check, that is the
+    one the answer's snapshot was taken with.
+    """
+
+    def __init__(self, app: ASGIApp, *, holder: StoreHolder) -> None:
+        self.app = app
+        self.holder = holder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            status = self.holder.status
+            if message["type"] == "http.response.start" and status is not None and status.unfinished_load:
+                load = status.unfinished_load
+                MutableHeaders(scope=message).append(
+                    UNFINISHED_LOAD_HEADER, f'{load.state};started="{load.started}";written={load.written};'
+                                            f"rows={load.rows}")
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)

@@ -9,7 +9,8 @@ says nothing about the server beyond the request id.
 Status codes: 400 malformed request (unparseable JSON, an operation the store
 does not offer), 401 no or unknown key, 403 role too low, 404 unknown id or
 route, 413 body too large, 422 well-formed but invalid values, 503 store
-unreachable, 504 request time limit.
+unavailable (the detail says why, without hosts or paths: :data:`STORE_PROBLEMS`),
+504 request time limit, 507 the store's disk is full.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from kg.errors import CypherRefused, ElementNotFound, KGError, StoreUnavailable,
 __all__ = [
     "PROBLEM_JSON",
     "PROBLEM_TYPE_BASE",
+    "STORE_PROBLEMS",
     "APIProblem",
     "FieldError",
     "PayloadTooLarge",
@@ -57,6 +59,7 @@ _TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
     504: "Request timed out",
+    507: "Insufficient storage",
 }
 _SLUGS = {
     400: "bad-request",
@@ -71,7 +74,21 @@ _SLUGS = {
     500: "internal-error",
     503: "store-unavailable",
     504: "timeout",
+    507: "store-full",
 }
+
+STORE_PROBLEMS: dict[str, tuple[int, str]] = {
+    "unreachable": (503, "the store cannot be reached; try again later"),
+    "timeout": (503, "the store did not answer in time; try again later"),
+    "busy": (503, "the store is busy with another writer; try again later"),
+    "missing": (503, "this server's store does not exist yet; load data to create it"),
+    "corrupt": (503, "this server's store is damaged; an operator must restore it"),
+    "misconfigured": (503, "this server's store is misconfigured; an operator must correct its settings"),
+    "read-only": (503, "this server's store can only be read; loads are not possible"),
+    "full": (507, "the store's disk is full; nothing was written"),
+}
+""":class:`~kg.errors.StoreUnavailable` ``reason`` -> (status, public detail). The full message, which may
+name hosts and paths, goes to the server's log only."""
 
 
 class FieldError(BaseModel):
@@ -225,8 +242,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
-        _log.error("store unavailable: %s", exc)
-        return APIProblem(503, "the store cannot be reached; try again later").response()
+        _log.error("store unavailable (%s): %s", exc.reason, exc)
+        status, detail = STORE_PROBLEMS.get(exc.reason, STORE_PROBLEMS["unreachable"])
+        return APIProblem(status, detail).response()
 
     @app.exception_handler(KGError)
     async def _kg_error(request: Request, exc: KGError) -> JSONResponse:

@@ -55,8 +55,10 @@ __all__ = [
     "ScenarioRequest",
     "ServiceKind",
     "SpofPublic",
+    "StatsPublic",
     "SummaryPublic",
     "TraceItem",
+    "UnfinishedLoadPublic",
 ]
 
 _ONTOLOGY = load_ontology()
@@ -73,13 +75,45 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# ---------------------------------------------------------------- health
+# ---------------------------------------------------------------- health and stats
+class UnfinishedLoadPublic(BaseModel):
+    """A load that began writing and has not finished (Neo4j): the store may hold only part of it."""
+
+    state: Literal["running", "stalled"] = Field(
+        description="running: it committed a batch within the last minute; stalled: it has most likely stopped, "
+                    "and running the same load again completes it.")
+    by: str = Field(description="Who ran it: user@host (pid N).")
+    what: str = Field(description="Its row count and sources.")
+    started: str = Field(description="When it began writing (ISO 8601, the store's clock).")
+    updated: str = Field(description="When it last committed a batch.")
+    rows: int
+    written: int = Field(description="Rows committed by `updated`.")
+
+
 class Health(BaseModel):
     """Liveness or readiness."""
 
     status: Literal["ok", "unavailable"]
     store: str | None = Field(None, description="The store's scheme (sqlite, bolt, neo4j), for readiness.")
     version: int | None = Field(None, description="The store's version counter, for readiness.")
+    reason: str | None = Field(
+        None, description="Why the store is unavailable: unreachable, missing, corrupt, misconfigured, read-only, "
+                          "full, busy or timeout (the server's log has the details).")
+    detail: str | None = Field(None, description="The reason, for people.")
+    read_only: bool | None = Field(None, description="The store can be read but not loaded into.")
+    unfinished_load: UnfinishedLoadPublic | None = Field(
+        None, description="A load that has not finished: answers may miss part of the graph until it completes.")
+
+
+class StatsPublic(BaseModel):
+    """What the store holds: ``kg stats --format json``."""
+
+    store: str
+    version: int
+    counts: dict[str, int] = Field(description="Rows per table.")
+    assets_by_type: dict[str, int]
+    unfinished_load: UnfinishedLoadPublic | None = Field(
+        None, description="A load that has not finished: the counts may include only part of it.")
 
 
 # ---------------------------------------------------------------- assets

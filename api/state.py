@@ -6,11 +6,16 @@ True``, e.g. the Neo4j driver's pooled sessions) is used as it is; any other
 (the SQLite store shares one connection, whose transactions would interleave)
 is wrapped in :class:`SerializedStore`, which runs one call at a time.
 Analysis itself runs on the immutable snapshot, outside that lock.
+
+The holder also keeps the store's last :class:`~kg.store.StoreStatus` (read
+with each version check), so every answer can say when the store holds a
+load that has not finished, and ``/readyz`` can say what is wrong.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 import time
@@ -19,12 +24,13 @@ from typing import Any, TypeVar
 
 from kg.analysis.graph import GraphSnapshot
 from kg.load.plan import ExistingElement, LoadPlan
-from kg.store import Stats, Store, open_store
+from kg.store import Stats, Store, StoreStatus, open_store
 
 __all__ = ["SerializedStore", "StoreHolder"]
 
 T = TypeVar("T")
 _ROWS_BATCH = 10_000
+_log = logging.getLogger("citykg.api")
 
 
 class SerializedStore:
@@ -36,6 +42,7 @@ class SerializedStore:
         self._store = store
         self._lock = threading.RLock()
         self.url = store.url
+        self.created = store.created
 
     def _locked(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self._lock:
@@ -73,6 +80,13 @@ class SerializedStore:
     def version(self) -> int:
         return self._locked(self._store.version)
 
+    def status(self) -> StoreStatus:
+        return self._locked(self._store.status)
+
+    def verify(self) -> None:
+        # Not serialised: the check uses a connection of its own, and may read the whole file.
+        self._store.verify()
+
     def snapshot(self) -> GraphSnapshot:
         return self._locked(self._store.snapshot)
 
@@ -104,7 +118,9 @@ class StoreHolder:
     round trip). When that time is up, one request checks while the others keep
     using the snapshot (rather than all of them asking the store at once). A
     load through this process makes the next request check at once; a load by
-    another process is seen within ``recheck_s`` and one check.
+    another process is seen within ``recheck_s`` and one check. The check reads
+    the store's :class:`~kg.store.StoreStatus` (version and unfinished load in
+    one query), kept as :attr:`status`.
     """
 
     def __init__(self, url: str, store: Store | None = None, *, recheck_s: float = 0.0) -> None:
@@ -118,6 +134,8 @@ class StoreHolder:
         self._seen: tuple[GraphSnapshot, float] | None = None  # (snapshot, when the check that found it began)
         self._stale_before = -math.inf  # checks begun before this time may have missed a load
         self._checking = False  # a request is checking the version now
+        self.status: StoreStatus | None = None
+        """The store's status at the last check (None before the first)."""
 
     @staticmethod
     def _shareable(store: Store) -> Store:
@@ -128,15 +146,32 @@ class StoreHolder:
         """The store if it is open already (no waiting), else None."""
         return self._store
 
-    def get(self) -> Store:
-        """The store, opened once; raises :class:`~kg.errors.StoreUnavailable` if it cannot be."""
+    def get(self, *, create: bool = False) -> Store:
+        """The store, opened once; raises :class:`~kg.errors.StoreUnavailable` if it cannot be.
+
+        A store that does not exist is an error, unless ``create`` (a load,
+        the one request that may create it).
+        """
         store = self._store
         if store is not None:
             return store
         with self._open_lock:
             if self._store is None:
-                self._store = self._shareable(open_store(self.url))
+                opened = open_store(self.url, create=create)
+                if opened.created:
+                    _log.warning("created new store at %s", getattr(opened, "file", opened.url))
+                self._store = self._shareable(opened)
             return self._store
+
+    def readiness(self) -> StoreStatus:
+        """Open the store, check it is intact and read its status (blocking; for ``/readyz``).
+
+        Raises :class:`~kg.errors.StoreUnavailable` saying what is wrong.
+        """
+        store = self.get()
+        store.verify()
+        self.status = store.status()
+        return self.status
 
     def recent_snapshot(self) -> GraphSnapshot | None:
         """The snapshot to use without asking the store (never waits), or None: then call :meth:`snapshot`.
@@ -159,7 +194,11 @@ class StoreHolder:
         """The snapshot of the store's current version (blocking: opens the store, may build the snapshot)."""
         began = time.monotonic()
         try:
-            snap = self.get().snapshot()
+            store = self.get()
+            self.status = status = store.status()
+            seen = self._seen
+            # The status carries the version: a snapshot still current is kept without asking again.
+            snap = seen[0] if seen is not None and seen[0].version == status.version else store.snapshot()
         except BaseException:
             with self._seen_lock:
                 self._checking = False

@@ -104,7 +104,7 @@ def _prepare_store(args: argparse.Namespace, work: Path) -> str:
     if args.store:
         return str(args.store)
     url = f"sqlite:///{work / 'city.db'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     try:
         if store.stats().counts.get("assets") == args.assets:
             print(f"reusing {url} ({args.assets:,} assets)", file=sys.stderr)

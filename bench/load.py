@@ -57,7 +57,7 @@ def _citykg(bundle: Path, db: Path) -> dict[str, float]:
     from kg.load import load_paths
     from kg.store import open_store
 
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(f"sqlite:///{db}", create=True)
     start = time.perf_counter()
     report = load_paths(store, [bundle])
     seconds = time.perf_counter() - start

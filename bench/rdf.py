@@ -108,7 +108,7 @@ def make_store(db: str, assets: int, seed: int) -> dict[str, Any]:
     start = time.perf_counter()
     plan = LoadPlan()
     plan.rows.update(city_rows(assets, seed))
-    store = SQLiteStore(db)
+    store = SQLiteStore(db, create=True)
     store.clear()
     store.write(plan)
     return {"seconds": time.perf_counter() - start, "counts": plan.counts()}
@@ -172,7 +172,7 @@ def reimport(path: str, db: str) -> dict[str, Any]:
     phases["to_rows"] = time.perf_counter() - mark
     triples = index.count
     del index
-    store = SQLiteStore(db)
+    store = SQLiteStore(db, create=True)
     store.clear()
     mark, cpu = time.perf_counter(), time.process_time()
     plan = build_plan([Path(path)], store)  # the whole of `kg load` before the write, parse and SHACL included

@@ -77,7 +77,7 @@ def neo4j_store(neo4j_server: Neo4jStore) -> Neo4jStore:
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
     """A fresh SQLite store file."""
-    store = SQLiteStore(str(tmp_path / "kg.db"))
+    store = SQLiteStore(str(tmp_path / "kg.db"), create=True)
     yield store
     store.close()
 

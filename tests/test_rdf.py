@@ -45,7 +45,7 @@ SLOW = settings(max_examples=4, deadline=None, suppress_health_check=[HealthChec
 
 
 def _store(path: Path) -> SQLiteStore:
-    return SQLiteStore(str(path))
+    return SQLiteStore(str(path), create=True)
 
 
 def _export(store: SQLiteStore, path: Path, fmt: str, **filters: Any) -> Path:

@@ -251,7 +251,7 @@ def test_generated_cities_trace_the_same_on_both_stores(neo4j_server: Neo4jStore
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "city"
         write_bundle(rows, folder)
-        sqlite_store = SQLiteStore(str(Path(tmp) / "kg.db"))
+        sqlite_store = SQLiteStore(str(Path(tmp) / "kg.db"), create=True)
         neo4j_server.clear()
         load(sqlite_store, folder)
         load(neo4j_server, folder)

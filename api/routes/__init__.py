@@ -17,11 +17,12 @@ from api.routes import (
     page,
     regions,
     sparql,
+    stats,
 )
 
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, assets, cascades, criticality, regions, agencies, cypher, sparql, loads, export, city,
-                page):
+for _module in (health, stats, assets, cascades, criticality, regions, agencies, cypher, sparql, loads, export,
+                city, page):
     api_router.include_router(_module.router)

@@ -19,14 +19,15 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 
-from api.deps import SettingsDep, StoreDep, StoreHolderDep, require_write
+from api.deps import RunDep, SettingsDep, StoreHolderDep, require_write
 from api.problems import APIProblem, FieldError, problem_responses
 from api.schemas import LoadPublic
 from api.settings import Settings
@@ -56,9 +57,16 @@ _REQUEST_BODY = {
 }
 
 
+async def _store_to_load_into(holder: StoreHolderDep, run: RunDep) -> Store:
+    """The store, created if it does not exist yet (a load is the one request that may create it)."""
+    store = holder.opened
+    return store if store is not None else await run(partial(holder.get, create=True))
+
+
 @router.post("", response_model=LoadPublic, summary="Load a bundle (all or nothing)",
              openapi_extra={"requestBody": _REQUEST_BODY})
-async def load(request: Request, settings: SettingsDep, store: StoreDep, holder: StoreHolderDep) -> dict[str, Any]:
+async def load(request: Request, settings: SettingsDep, store: Annotated[Store, Depends(_store_to_load_into)],
+               holder: StoreHolderDep) -> dict[str, Any]:
     """Validate the whole bundle, then write it in one transaction; loading the same data twice changes nothing."""
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media not in ZIP_TYPES | JSONL_TYPES:

@@ -95,7 +95,7 @@ def _loaded(request: pytest.FixtureRequest, city: City, tmp_path_factory: pytest
         # notices (the version moves) and loads the city again.
         yield _Loaded(request.getfixturevalue("neo4j_server"), city)
         return
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/api.db")
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/api.db", create=True)
     try:
         yield _Loaded(store, city)
     finally:

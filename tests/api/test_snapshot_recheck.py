@@ -65,8 +65,14 @@ def test_a_load_through_the_server_is_seen_at_once(store: Store, city: City) -> 
         assert _known(client)
 
 
+def _new_store_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'kg.db'}"
+    open_store(url, create=True).close()
+    return url
+
+
 def test_when_the_window_is_up_one_request_checks_and_the_others_use_the_last_snapshot(tmp_path: Path) -> None:
-    holder = StoreHolder(f"sqlite:///{tmp_path / 'kg.db'}", recheck_s=60)
+    holder = StoreHolder(_new_store_url(tmp_path), recheck_s=60)
     try:
         assert holder.recent_snapshot() is None  # nothing seen yet: every request asks the store
         first = holder.snapshot()
@@ -81,7 +87,7 @@ def test_when_the_window_is_up_one_request_checks_and_the_others_use_the_last_sn
 
 
 def test_no_window_means_a_check_on_every_request(tmp_path: Path) -> None:
-    holder = StoreHolder(f"sqlite:///{tmp_path / 'kg.db'}", recheck_s=0)
+    holder = StoreHolder(_new_store_url(tmp_path), recheck_s=0)
     try:
         holder.snapshot()
         assert holder.recent_snapshot() is None and holder.recent_snapshot() is None

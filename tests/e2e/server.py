@@ -47,7 +47,7 @@ def build_city(folder: Path, assets: int, seed: int) -> str:
     bundle = folder / "bundle"
     write_bundle(city_rows(assets, seed=seed), bundle)
     url = f"sqlite:///{folder.resolve() / 'city.db'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     try:
         load_paths(store, [bundle])
     finally:
