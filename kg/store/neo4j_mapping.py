@@ -99,11 +99,12 @@ LOAD_PROGRESS = (f"MATCH (m:{META} {{name: $name}}) WITH m, m.load_id = $id AS o
                  "m.load_written = $written, m.load_updated = datetime()")
 """Record a running load's progress (``$written`` rows by now); puts its marker back if another load removed it."""
 
-META_STATUS = (f"OPTIONAL MATCH (m:{META} {{name: $name}}) "
-               "RETURN coalesce(m.version, 0) AS version, m.load_id IS NOT NULL AS loading, m.load_by AS by, "
-               "m.load_what AS what, toString(datetime.truncate('second', m.load_started)) AS started, "
-               "toString(datetime.truncate('second', m.load_updated)) AS updated, m.load_rows AS rows, "
-               "m.load_written AS written, duration.inSeconds(m.load_updated, datetime()).seconds AS idle_s")
+META_STATUS = (f"OPTIONAL MATCH (m:{META} {{name: $name}}) WITH m, m.load_id IS NOT NULL AS loading "
+               "RETURN coalesce(m.version, 0) AS version, loading, m.load_by AS by, m.load_what AS what, "
+               "m.load_rows AS rows, m.load_written AS written, "
+               "CASE WHEN loading THEN toString(datetime.truncate('second', m.load_started)) END AS started, "
+               "CASE WHEN loading THEN toString(datetime.truncate('second', m.load_updated)) END AS updated, "
+               "CASE WHEN loading THEN duration.inSeconds(m.load_updated, datetime()).seconds END AS idle_s")
 """The version and the unfinished-load marker, with its age on the server's clock (no clock skew)."""
 
 
