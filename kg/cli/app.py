@@ -94,8 +94,8 @@ def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
                               highlight=False, soft_wrap=True)
         status = store.status()
         if load and status.read_only:
-            fail(f"cannot load into {store.url}: it can only be read ({status.why_read_only}); load into a store "
-                 "you can write")
+            fail(f"cannot load into {store.url}: {status.why_read_only}; load into a store you can write (reading "
+                 "this one works)")
         if status.unfinished_load is not None:
             unfinished = status.unfinished_load
             if not load:

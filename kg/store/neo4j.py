@@ -263,7 +263,7 @@ class Neo4jStore:
         marker = {"name": META_NAME, "id": uuid.uuid4().hex, "by": _who(), "what": _what(plan), "rows": plan.total}
         written = 0
         counting = threading.Lock()
-        last_record = time.monotonic()
+        last_record = -float("inf")  # the first commit is recorded at once
 
         def committed(step: WriteStep) -> None:
             nonlocal written, last_record
@@ -554,9 +554,14 @@ def _who() -> str:
 
 
 def _what(plan: LoadPlan) -> str:
-    """What a load writes, for the marker: its row count and (the first few of) its sources."""
-    sources = plan.sources[:3] + ([f"{len(plan.sources) - 3} more"] if len(plan.sources) > 3 else [])
-    return f"{plan.total:,} rows" + (f" from {', '.join(sources)}" if sources else "")
+    """What a load writes, for the marker: its row count and sources (a folder's files as the folder)."""
+    by_folder: dict[str, list[str]] = {}
+    for source in plan.sources:
+        by_folder.setdefault(os.path.dirname(source), []).append(source)
+    names = [f"{folder}/ ({len(files)} files)" if len(files) > 1 else files[0] for folder, files in by_folder.items()]
+    if len(names) > 3:
+        names = [*names[:2], f"{len(names) - 2} more"]
+    return f"{plan.total:,} rows" + (f" from {', '.join(names)}" if names else "")
 
 
 def _unfinished(record: neo4j.Record) -> UnfinishedLoad | None:

@@ -255,8 +255,8 @@ class SQLiteStore:
             message = (f"cannot {doing} {where}: database or disk is full; nothing was written. Free space on "
                        "its disk (or move the store to a bigger one), then try again")
         elif reason == "read-only":
-            why = self._why_read_only or str(exc)
-            message = f"cannot {doing} {where}: it cannot be written ({why}); load into a store you can write"
+            why = self._why_read_only or f"SQLite says: {exc}"
+            message = f"cannot {doing} {where}: {why}; load into a store you can write"
         elif reason == "busy":
             message = (f"cannot {doing} {where}: another process kept it locked for {_BUSY_TIMEOUT_S} s (a load "
                        "in progress?); try again when it has finished")
@@ -290,8 +290,8 @@ class SQLiteStore:
 
     def _check_writable(self, doing: str) -> None:
         if self.read_only:
-            raise StoreUnavailable(f"cannot {doing} the SQLite store {self.file}: {self._why_read_only}; load "
-                                   "into a store you can write (reading it works)", reason="read-only")
+            raise StoreUnavailable(f"cannot {doing} the SQLite store {self.file}: {self._why_read_only}; load into "
+                                   "a store you can write (reading this one works)", reason="read-only")
 
     def _rollback(self) -> None:
         # After some errors (a full disk among them) SQLite has already rolled the transaction back,
@@ -472,9 +472,9 @@ def _why_read_only(file: Path) -> str:
 
 def _why_folder_read_only(folder: Path) -> str:
     if os.statvfs(folder).f_flag & os.ST_RDONLY:
-        return f"it is on a read-only file system ({folder})"
+        return f"the file system of {folder} is mounted read-only"
     if not os.access(folder, os.W_OK):
-        return f"its folder {folder} is read-only for this user (SQLite writes its journal there)"
+        return f"its folder {folder} is read-only for this user, and SQLite writes its journal there"
     return ""
 
 
