@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ __all__ = [
     "neo4j_url",
     "sqlite_store",
     "store",
+    "tmpfs",
 ]
 
 URL_ENV = "KG_NEO4J_URL"
@@ -94,3 +97,22 @@ def city_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("city")
     write_bundle(city_rows(400, seed=11), folder)
     return folder
+
+
+@pytest.fixture
+def tmpfs() -> Iterator[Path]:
+    """A 2 MiB tmpfs of the test's own: a disk that fills up, and can be remounted read-only.
+
+    Mounting needs root (the suite runs as root in CI); elsewhere the test is skipped, saying why.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="citykg-tmpfs-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+        folder.rmdir()

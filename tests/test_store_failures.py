@@ -148,22 +148,6 @@ def _damage(path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- a full disk
-@pytest.fixture
-def tmpfs() -> Iterator[Path]:
-    """A 2 MiB tmpfs of our own (needs root: the suite runs as root in CI)."""
-    folder = Path(tempfile.mkdtemp(prefix="citykg-tmpfs-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        folder.rmdir()
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-        folder.rmdir()
-
-
 def test_a_full_disk_names_database_or_disk_is_full_and_leaves_the_store_as_it_was(
         tmpfs: Path, tmp_path: Path) -> None:
     small, big = tmp_path / "small", tmp_path / "big"
