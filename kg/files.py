@@ -26,11 +26,12 @@ def replaced_atomically(path: Path, *, encoding: str = "utf-8") -> Iterator[Text
     Examples
     --------
     >>> import tempfile
-    >>> target = Path(tempfile.mkdtemp()) / "out.txt"
-    >>> with replaced_atomically(target) as out:
-    ...     _ = out.write("whole or nothing\\n")
-    >>> target.read_text()
-    'whole or nothing\\n'
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "out.txt"
+    ...     with replaced_atomically(target) as out:
+    ...         _ = out.write("whole or nothing")
+    ...     print(target.read_text())
+    whole or nothing
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
