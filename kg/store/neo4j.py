@@ -263,7 +263,7 @@ class Neo4jStore:
         marker = {"name": META_NAME, "id": uuid.uuid4().hex, "by": _who(), "what": _what(plan), "rows": plan.total}
         written = 0
         counting = threading.Lock()
-        last_record = -float("inf")  # the first commit is recorded at once
+        last_record = -float("inf")  # the first commit of rows is recorded at once
 
         def committed(step: WriteStep) -> None:
             nonlocal written, last_record
@@ -271,7 +271,7 @@ class Neo4jStore:
                 written += step.counted
                 if progress is not None and step.counted:
                     progress(step.counted)
-                if time.monotonic() - last_record >= PROGRESS_EVERY_S:
+                if step.counted and time.monotonic() - last_record >= PROGRESS_EVERY_S:
                     last_record = time.monotonic()
                     self._write_meta(LOAD_PROGRESS, **marker, written=written)
 
