@@ -5,7 +5,7 @@ Typical use::
     from kg.load import load_paths
     from kg.store import open_store
 
-    report = load_paths(open_store("sqlite:///city.db"), ["bundle/"])
+    report = load_paths(open_store("sqlite:///city.db", create=True), ["bundle/"])
     print(report.counts, report.warnings)
 """
 
