@@ -158,6 +158,11 @@ class StoreHolder:
         with self._open_lock:
             if self._store is None:
                 opened = open_store(self.url, create=create)
+                try:
+                    self.status = opened.status()  # so that the first answers already say what readers should know
+                except BaseException:
+                    opened.close()
+                    raise
                 if opened.created:
                     _log.warning("created new store at %s", getattr(opened, "file", opened.url))
                 self._store = self._shareable(opened)

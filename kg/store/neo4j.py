@@ -210,13 +210,14 @@ class Neo4jStore:
         is tried once more at once; anything else is raised.
         """
         began = time.monotonic()
+        retried = False
         while True:
             try:
                 with self._session(READ_ACCESS) as session, session.begin_transaction() as tx:
                     return work(tx)
             except (Neo4jError, DriverError) as exc:
-                if exc.is_retryable() and time.monotonic() - began < READ_RETRY_WITHIN_S:
-                    began = -float("inf")  # one more try, no more
+                if exc.is_retryable() and not retried and time.monotonic() - began < READ_RETRY_WITHIN_S:
+                    retried = True
                     continue
                 raise self._unavailable(exc, "cannot read from") from exc
 
