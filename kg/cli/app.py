@@ -71,7 +71,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def warn(message: str) -> None:
     """Print ``message`` as a warning on stderr (stdout stays the command's answer)."""
-    err_console.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
