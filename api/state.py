@@ -93,6 +93,9 @@ class SerializedStore:
     def close(self) -> None:
         self._locked(self._store.close)
 
+    def discard(self) -> None:
+        self._locked(self._store.discard)
+
     def __getattr__(self, name: str) -> Any:
         # Store-specific extras (e.g. run_cypher) are serialized too.
         attr = getattr(self._store, name)

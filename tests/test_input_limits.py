@@ -47,7 +47,7 @@ def parse_in_worker(path: str) -> list[str]:
 
 
 def _state(url: str) -> tuple[int, dict[str, int]]:
-    store = open_store(url)
+    store = open_store(url, create=True)  # the first call makes the empty store a refused load must leave as is
     try:
         stats = store.stats()
         return stats.version, stats.counts

@@ -109,6 +109,18 @@ def test_a_load_creates_a_missing_store_and_says_so_once(city_bundle: Path, tmp_
     assert again.exit_code == 0 and "created" not in again.stderr
 
 
+def test_a_first_load_that_fails_leaves_no_store_behind(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    write_bundle(city_rows(300, seed=1), bad)
+    with (bad / "assets.csv").open("a", encoding="utf-8") as f:
+        f.write("x-1,NoSuchType,X,,,,,\n")
+    path = tmp_path / "new" / "deeper" / "kg.db"
+    result = run_kg("load", str(bad), "--store", _url(path), "--quiet")
+    _fails_cleanly(result, "nothing was loaded")
+    assert "created" not in result.stderr
+    assert list(tmp_path.iterdir()) == [bad]  # no store, no folders made for it
+
+
 def test_a_folder_or_another_programs_database_is_not_a_store(tmp_path: Path) -> None:
     _fails_cleanly(run_kg("stats", "--store", _url(tmp_path)), "is a folder, not a SQLite store file")
     other = tmp_path / "other.db"

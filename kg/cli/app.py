@@ -81,17 +81,16 @@ def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
     A reading command (the default) needs a store that exists, and is warned
     on stderr when the store holds a load that has not finished. With
     ``load`` (``kg load``, ``kg demo``) a SQLite store that does not exist yet
-    is created, and that is said; a store that can only be read is refused
+    is created, and that is said once the command has succeeded (if it fails,
+    the new store is deleted again); a store that can only be read is refused
     before any work; an earlier load that did not finish is reported.
     """
     try:
         store = open_store(url, create=load)
     except KGError as exc:
         fail(str(exc))
+    succeeded = False
     try:
-        if store.created:
-            err_console.print(f"created new store at {getattr(store, 'file', store.url)}", markup=False,
-                              highlight=False, soft_wrap=True)
         status = store.status()
         if load and status.read_only:
             fail(f"cannot load into {store.url}: {status.why_read_only}; load into a store you can write (reading "
@@ -106,10 +105,17 @@ def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
                 warn(f"an earlier load did not finish: {unfinished.describe()}. This load completes it if it holds "
                      "the same data")
         yield store
+        succeeded = True
     except KGError as exc:
         fail(str(exc))
     finally:
-        store.close()
+        if succeeded:
+            store.close()
+        else:
+            store.discard()
+    if store.created:
+        err_console.print(f"created new store at {getattr(store, 'file', store.url)}", markup=False,
+                          highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

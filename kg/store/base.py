@@ -164,6 +164,10 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
+    def discard(self) -> None:
+        """Close, and delete the store again if opening it created it (a first load that failed leaves nothing)."""
+        ...
+
 
 @dataclass(frozen=True)
 class CypherResult:

@@ -518,6 +518,10 @@ class Neo4jStore:
     def close(self) -> None:
         self._driver.close()
 
+    def discard(self) -> None:
+        """Close (a Neo4j database is never created by opening it)."""
+        self.close()
+
     def __repr__(self) -> str:
         return f"Neo4jStore({self.url!r}, database={self.database!r})"
 

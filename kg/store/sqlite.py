@@ -121,6 +121,7 @@ class SQLiteStore:
         self._cache = SnapshotCache()
         self._verify_lock = threading.Lock()
         self._verified: tuple[int, int, int] | None = None  # (version, mtime_ns, size) last found intact
+        self._created_folders: list[Path] = []  # folders made for a new store, deepest first
         self._db = self._open(create)
 
     # ------------------------------------------------------------------ opening
@@ -142,6 +143,7 @@ class SQLiteStore:
             if not create:
                 raise StoreUnavailable(f"no CityKG store at {self._named()}: nothing to read there (only `kg load` "
                                        "creates a store); check --store / KG_STORE", reason="missing")
+            self._created_folders = [f for f in file.parents if not f.exists()]
             try:
                 file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -461,6 +463,17 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def discard(self) -> None:
+        """Close; if opening created the store, delete its file (and journal) and the folders made for it."""
+        self.close()
+        if not self.created or self.path == ":memory:":
+            return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            self.file.with_name(self.file.name + suffix).unlink(missing_ok=True)
+        for folder in self._created_folders:  # deepest first; one that holds something else now stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def _why_read_only(file: Path) -> str:
