@@ -35,7 +35,7 @@ def service() -> Iterator[SparqlService]:
 
 def _city(folder: Path, assets: int, seed: int) -> SQLiteStore:
     write_bundle(city_rows(assets, seed=seed), folder / "bundle")
-    store = SQLiteStore(str(folder / "city.db"))
+    store = SQLiteStore(str(folder / "city.db"), create=True)
     load_paths(store, [folder / "bundle"])
     return store
 
@@ -239,7 +239,7 @@ def test_named_graph_sources_are_added_and_followed(city: SQLiteStore, tmp_path:
 
 
 def test_a_build_that_cannot_read_the_store_fails_every_waiter(tmp_path: Path) -> None:
-    store = SQLiteStore(str(tmp_path / "x.db"))
+    store = SQLiteStore(str(tmp_path / "x.db"), create=True)
     store.close()
     cache = DatasetCache(tmp_path / "d")
     with pytest.raises(Exception, match="closed"):

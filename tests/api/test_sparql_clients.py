@@ -54,7 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("sparql-server")
     write_bundle(city_rows(200, seed=4), folder / "bundle")
     store_url = f"sqlite:///{folder / 'city.db'}"
-    store = open_store(store_url)
+    store = open_store(store_url, create=True)
     load_paths(store, [folder / "bundle"])
     store.close()
     port = _free_port()
