@@ -8,8 +8,10 @@ says nothing about the server beyond the request id.
 
 Status codes: 400 malformed request (unparseable JSON, an operation the store
 does not offer), 401 no or unknown key, 403 role too low, 404 unknown id or
-route, 413 body too large, 422 well-formed but invalid values, 503 store
-unreachable, 504 request time limit.
+route, 413 body too large, 422 well-formed but invalid values (or an answer
+larger than the server describes), 429 too many expensive requests running
+(``limit`` names the setting, ``Retry-After`` says when to try again), 503
+store unreachable, 504 request time limit (the work was stopped).
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kg.errors import CypherRefused, ElementNotFound, KGError, StoreUnavailable, UnsupportedOperation, ValidationError
+from kg.analysis.cancel import Cancelled
+from kg.errors import (
+    CypherRefused,
+    ElementNotFound,
+    KGError,
+    ResultTooLarge,
+    StoreUnavailable,
+    UnsupportedOperation,
+    ValidationError,
+)
 
 __all__ = [
     "PROBLEM_JSON",
@@ -54,6 +65,7 @@ _TITLES = {
     413: "Content too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
     504: "Request timed out",
@@ -68,6 +80,7 @@ _SLUGS = {
     413: "content-too-large",
     415: "unsupported-media-type",
     422: "invalid-request",
+    429: "too-many-requests",
     500: "internal-error",
     503: "store-unavailable",
     504: "timeout",
@@ -90,6 +103,7 @@ class ProblemDetail(BaseModel):
     detail: str
     field: str | None = None
     errors: list[FieldError] | None = None
+    limit: str | None = Field(None, description="The setting whose limit was reached (429).")
 
 
 class APIProblem(Exception):
@@ -105,6 +119,7 @@ class APIProblem(Exception):
         slug: str | None = None,
         title: str | None = None,
         headers: dict[str, str] | None = None,
+        limit: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -114,6 +129,7 @@ class APIProblem(Exception):
         self.slug = slug or _SLUGS.get(status, "error")
         self.title = title or _TITLES.get(status, "Error")
         self.headers = headers
+        self.limit = limit
 
     def response(self) -> JSONResponse:
         """This problem as an ``application/problem+json`` response."""
@@ -123,6 +139,8 @@ class APIProblem(Exception):
             body["field"] = self.field
         if self.errors is not None:
             body["errors"] = [e.model_dump() for e in self.errors]
+        if self.limit is not None:
+            body["limit"] = self.limit
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers)
 
 
@@ -227,6 +245,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
         _log.error("store unavailable: %s", exc)
         return APIProblem(503, "the store cannot be reached; try again later").response()
+
+    @app.exception_handler(Cancelled)
+    async def _cancelled(request: Request, exc: Cancelled) -> JSONResponse:
+        return APIProblem(504, f"the request was stopped: {exc}").response()
+
+    @app.exception_handler(ResultTooLarge)
+    async def _too_large(request: Request, exc: ResultTooLarge) -> JSONResponse:
+        return APIProblem(422, f"{exc} (KG_MAX_FAILURES={exc.limit})", slug="result-too-large",
+                          title="Result too large", limit="KG_MAX_FAILURES").response()
 
     @app.exception_handler(KGError)
     async def _kg_error(request: Request, exc: KGError) -> JSONResponse:

@@ -17,6 +17,7 @@ __all__ = [
     "KGError",
     "LoadTimeout",
     "Problem",
+    "ResultTooLarge",
     "StoreUnavailable",
     "UnsupportedOperation",
     "ValidationError",
@@ -104,3 +105,12 @@ class UnsupportedOperation(KGError):
 
 class CypherRefused(KGError):
     """A planner's Cypher statement would write, change schema or administer the server."""
+
+
+class ResultTooLarge(KGError):
+    """A result would hold more items than the caller allows (``size`` found, ``limit`` allowed)."""
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit

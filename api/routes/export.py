@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import RunDep, SettingsDep, StoreDep, require_read
+from api.deps import RunDep, SettingsDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, at_most, problem_responses
 from kg.errors import ElementNotFound
 from kg.rdf.export import export_rdf
@@ -43,8 +43,9 @@ class RDFFormat(StrEnum):
 
 _EXTENSIONS = {RDFFormat.ttl: "ttl", RDFFormat.jsonld: "jsonld", RDFFormat.nt: "nt", RDFFormat.rdfxml: "rdf"}
 
-router = APIRouter(prefix="/v1/export", tags=["export"], dependencies=[Depends(require_read)],
-                   responses=problem_responses(401, 403, 404, 422, 503, 504))
+router = APIRouter(prefix="/v1/export", tags=["export"],
+                   dependencies=[Depends(require_read), Depends(limit_concurrency)],
+                   responses=problem_responses(401, 403, 404, 422, 429, 503, 504))
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
