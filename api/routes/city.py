@@ -417,11 +417,14 @@ async def get_graph(
 
 
 # ---------------------------------------------------------------- POST /v1/city/coordination
-def _coordination(snap: GraphSnapshot, body: ScenarioRequest, cancel: CancelToken) -> dict[str, Any]:
+def _coordination(snap: GraphSnapshot, body: ScenarioRequest, cancel: CancelToken,
+                  max_failures: int) -> dict[str, Any]:
     if body.fail is not None:
-        result = cascade(snap, [(f.id, f.time) for f in body.fail], horizon=body.horizon_hours, cancel=cancel)
+        result = cascade(snap, [(f.id, f.time) for f in body.fail], horizon=body.horizon_hours, cancel=cancel,
+                         max_failures=max_failures)
     else:
-        result = hazard_cascade(snap, body.hazard_zones or [], horizon=body.horizon_hours, cancel=cancel)
+        result = hazard_cascade(snap, body.hazard_zones or [], horizon=body.horizon_hours, cancel=cancel,
+                                max_failures=max_failures)
     cancel.check()
     return coordination(snap, result).to_dict()
 
@@ -429,7 +432,8 @@ def _coordination(snap: GraphSnapshot, body: ScenarioRequest, cancel: CancelToke
 @router.post("/coordination", response_model=CoordinationPublic, responses=problem_responses(400, 413, 429),
              dependencies=[Depends(limit_concurrency)],
              summary="Who must coordinate with whom in a cascade, from when")
-async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, run: RunDep) -> dict[str, Any]:
+async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, settings: SettingsDep,
+                            run: RunDep) -> dict[str, Any]:
     """For the scenario of ``POST /v1/cascades`` (``fail``, or ``hazard_zones`` deterministically): agency
     pairs and district pairs with ``first_contact`` (when the downstream side first loses supply from the
     upstream one: when they must start talking), ``first_failure`` and ``failures``; and ``act_first``,
@@ -440,4 +444,4 @@ async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, run: RunDe
     for k, zone in enumerate(body.hazard_zones or []):
         if zone not in known:
             raise APIProblem(404, f"no hazard zone with id {zone!r}", field=f"hazard_zones[{k}]")
-    return await run(_coordination, snap, body, run.cancel)
+    return await run(_coordination, snap, body, run.cancel, settings.max_failures)

@@ -114,7 +114,7 @@ def cascade_sets(snap: GraphSnapshot, *, shortcuts: bool = True,
         known = sets[bottom]
         if known is None:
             check(cancel)
-            known = sets[bottom] = frozenset(net.spread({bottom: 0.0}, static=True).failed)
+            known = sets[bottom] = frozenset(net.spread({bottom: 0.0}, static=True, cancel=cancel).failed)
         for a in reversed(chain[:-1]):
             known = sets[a] = known | {a}
     return [s if s is not None else frozenset() for s in sets]
@@ -234,7 +234,7 @@ def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None) -> Measu
             continue
         if has_dependents[r]:
             check(cancel)
-            cascade = list(net.spread({r: 0.0}, static=True).failed)
+            cascade = list(net.spread({r: 0.0}, static=True, cancel=cancel).failed)
         else:
             cascade = [r]
         if kids_ptr[r] == kids_ptr[r + 1]:  # no tree below: most assets

@@ -210,7 +210,7 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     level : str
         Region level of the per-region impact (``"district"``).
     cancel : CancelToken, optional
-        Checked before every sample.
+        Checked before every sample and as its cascade spreads.
 
     Returns
     -------
@@ -263,7 +263,7 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
         idx = memo.get(key)
         if idx is None:
             start = dict.fromkeys(e.asset[drawn].tolist(), 0.0)
-            run = net.spread(start, static=horizon is None, horizon=limit)
+            run = net.spread(start, static=horizon is None, horizon=limit, cancel=cancel)
             idx = np.fromiter(sorted(run.failed), dtype=np.int64, count=len(run.failed))
             cost = idx.nbytes + len(key) + 200  # the entry's own overhead, roughly
             if cost <= memo_room:

@@ -283,7 +283,7 @@ def single_points_of_failure(snap: GraphSnapshot, asset_id: str, *, cancel: Canc
     # so later runs stop at the first known single point instead of going on to x.
     for pos, y in enumerate(upstream.nodes.tolist()):
         check(cancel)
-        run = net.spread({y: 0.0}, static=True, within=view, until=stop)
+        run = net.spread({y: 0.0}, static=True, within=view, until=stop, cancel=cancel)
         if stop.intersection(run.failed):
             hit.append(pos)
             stop.add(y)
