@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kg.analysis.cascade import network
 from kg.analysis.criticality import cascade_sets, criticality, measures
@@ -44,6 +45,30 @@ def test_measures_equal_the_brute_force(case: Any) -> None:
     assets, deps, agencies = case
     snap = snap_of(assets, deps, agencies=agencies)
     assert _measured(snap) == _measured_by_brute_force(snap)
+
+
+def _reference_ranking(snap: Any, by: str | None, top: int | None) -> list[tuple[Any, ...]]:
+    """The documented order, spelled out: failures, population, districts, agencies (descending), then id."""
+    district = snap.region[snap.level_index("district")].tolist()
+    rows = sorted((-f, -p, -d, -g, snap.asset_ids[x], x)
+                  for x, (f, p, d, g) in enumerate(_measured_by_brute_force(snap)))
+    groups: dict[str | None, list[tuple[Any, ...]]] = {}
+    for f, p, d, g, asset, x in rows:
+        name = snap.region_ids[district[x]] if district[x] >= 0 else None
+        ranked = groups.setdefault(name if by else None, [])
+        ranked.append((len(ranked) + 1, asset, name, -f, -p, -d, -g))
+    order = sorted(groups, key=lambda k: (k is None, k or ""))
+    return [r for k in order for r in groups[k] if top is None or r[0] <= top]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(), st.sampled_from([None, "district"]), st.sampled_from([None, 1, 2]))
+def test_ranking_equals_the_reference(case: Any, by: str | None, top: int | None) -> None:
+    assets, deps, agencies = case
+    snap = snap_of(assets, deps, agencies=agencies)
+    got = [(c.rank, c.id, c.district, c.failed, c.population, c.districts, c.agencies)
+           for c in criticality(snap, by=by, top=top)]
+    assert got == _reference_ranking(snap, by, top)
 
 
 def test_measures_on_loops_of_sole_dependents_and_long_chains() -> None:

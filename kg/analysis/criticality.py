@@ -294,30 +294,37 @@ def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None =
     return rank(snap, measures(snap, cancel=cancel), by=by, top=top, cancel=cancel)
 
 
+def _order_of(names: tuple[str, ...]) -> npt.NDArray[np.int64]:
+    """Each name's place in sorted order (numpy compares code points, as Python does)."""
+    place = np.empty(len(names), dtype=np.int64)
+    place[np.argsort(np.asarray(names, dtype=str), kind="stable")] = np.arange(len(names), dtype=np.int64)
+    return place
+
+
 def rank(snap: GraphSnapshot, measured: Measures, *, by: str | None = None, top: int | None = None,
          cancel: CancelToken | None = None) -> list[Criticality]:
-    """The ranking of :func:`criticality` from already computed :func:`measures`."""
+    """The ranking of :func:`criticality` from already computed :func:`measures` (vectorised: only the
+    assets kept become objects)."""
     if by not in (None, "district"):
         raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])
-    district_row = snap.region[snap.level_index("district")].tolist()
-    rows = []
-    for x, (failed, population, n_districts, n_agencies, d) in enumerate(zip(
-            measured.failed.tolist(), measured.population.tolist(), measured.districts.tolist(),
-            measured.agencies.tolist(), district_row, strict=True)):
-        if x % CHECK_EVERY == CHECK_EVERY - 1:
-            check(cancel)
-        rows.append((-failed, -population, -n_districts, -n_agencies, snap.asset_ids[x], x,
-                     snap.region_ids[d] if d >= 0 else None))
-    rows.sort()
+    district = snap.region[snap.level_index("district")].astype(np.int64)
+    order = np.lexsort((_order_of(snap.asset_ids), -measured.agencies, -measured.districts, -measured.population,
+                        -measured.failed))
     check(cancel)
-    out: list[Criticality] = []
-    seen: dict[str | None, int] = {}
-    for failed, population, n_districts, n_agencies, asset_id, x, district in rows:
-        group = district if by == "district" else None
-        place = seen[group] = seen.get(group, 0) + 1
-        if top is None or place <= top:
-            out.append(Criticality(place, asset_id, snap.type_of(x), district, -failed, -population,
-                                   -n_districts, -n_agencies))
-    if by == "district":
-        out.sort(key=lambda c: (c.district is None, c.district or "", c.rank))
-    return out
+    if by == "district":  # districts by id, assets without one last; each district's assets in ranking order
+        place_of_region = np.append(_order_of(snap.region_ids), len(snap.region_ids))  # index -1: after all
+        group = place_of_region[district[order]]
+        within = np.argsort(group, kind="stable")
+        order, group = order[within], group[within]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(order) else np.zeros(0, np.int64)
+        first = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        places = np.arange(len(order), dtype=np.int64) - first + 1
+    else:
+        places = np.arange(1, len(order) + 1, dtype=np.int64)
+    keep = np.flatnonzero(places <= top) if top is not None else np.arange(len(order))
+    return [Criticality(place, snap.asset_ids[x], snap.type_of(x),
+                        snap.region_ids[d] if d >= 0 else None, failed, population, n_districts, n_agencies)
+            for x, place, d, failed, population, n_districts, n_agencies in zip(
+                order[keep].tolist(), places[keep].tolist(), district[order[keep]].tolist(),
+                measured.failed[order[keep]].tolist(), measured.population[order[keep]].tolist(),
+                measured.districts[order[keep]].tolist(), measured.agencies[order[keep]].tolist(), strict=True)]
