@@ -8,8 +8,10 @@ checks the seconds on a real server).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +23,8 @@ from kg.analysis.criticality import cascade_sets, criticality, measures
 from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import hazard_cascade, monte_carlo
 from kg.analysis.traces import dependencies, dependents, paths, single_points_of_failure
-from kg.synth import city_rows
+from kg.synth import city_rows, write_bundle
+from tests.helpers import run_kg
 from tests.test_cascade import graphs, snap_of
 
 
@@ -172,3 +175,19 @@ def test_a_live_token_changes_nothing_on_random_graphs(case: Any) -> None:
         assert paths(snap, ids[0], a, k=3, cancel=live) == paths(snap, ids[0], a, k=3)
     m = measures(snap, cancel=live)
     assert m.failed.tolist() == measures(snap).failed.tolist()
+
+
+def test_the_cli_timeout_stops_the_analysis_with_a_clear_message(tmp_path: Path) -> None:
+    write_bundle(city_rows(300, seed=5), tmp_path / "bundle")
+    url = f"sqlite:///{tmp_path}/kg.db"
+    assert run_kg("load", str(tmp_path / "bundle"), "--store", url).exit_code == 0
+    zone = json.loads(run_kg("stats", "--store", url, "--format", "json").stdout)["counts"]["hazard_zones"]
+    assert zone > 0
+    snap = build_snapshot(1, lambda t: city_rows(300, seed=5)[t])
+    result = run_kg("cascade", "--hazard", snap.zone_ids[0], "--samples", "1000000", "--timeout", "0.001",
+                    "--store", url)
+    assert result.exit_code == 1
+    assert "stopped after --timeout 0.001 s" in result.stderr and "Traceback" not in result.stderr
+    done = run_kg("cascade", "--hazard", snap.zone_ids[0], "--samples", "5", "--timeout", "600", "--store", url,
+                  "--format", "json")
+    assert done.exit_code == 0 and json.loads(done.stdout)["samples"] == 5

@@ -50,19 +50,21 @@ class CancelToken:
     ----------
     deadline : float, optional
         A :func:`time.monotonic` time after which the token counts as cancelled.
+    reason : str
+        The message of the :class:`Cancelled` raised once the deadline has passed.
     """
 
     __slots__ = ("_deadline", "_reason")
 
-    def __init__(self, *, deadline: float | None = None) -> None:
+    def __init__(self, *, deadline: float | None = None, reason: str = "the time limit passed") -> None:
         # One float to compare per check: the deadline, or -inf once cancelled by hand.
         self._deadline = math.inf if deadline is None else float(deadline)
-        self._reason = "the time limit passed"
+        self._reason = reason
 
     @classmethod
-    def after(cls, seconds: float) -> CancelToken:
+    def after(cls, seconds: float, *, reason: str = "the time limit passed") -> CancelToken:
         """A token cancelled ``seconds`` from now."""
-        return cls(deadline=time.monotonic() + seconds)
+        return cls(deadline=time.monotonic() + seconds, reason=reason)
 
     @property
     def deadline(self) -> float:
