@@ -163,6 +163,10 @@ def at_most(field: str, value: int | None, maximum: int) -> None:
         raise APIProblem(422, f"{field} must be at most {maximum} on this server, got {value}", field=field)
 
 
+_SETTINGS_OF_LIMITS = {"max_failures": "KG_MAX_FAILURES"}
+"""The setting behind each kg keyword limit the API passes (the others are fixed in the API's code)."""
+
+
 def _field_path(loc: Sequence[int | str]) -> tuple[str, str]:
     """(where, path): ``("body", "fail", 0, "time")`` -> ``("body", "fail[0].time")``."""
     where = str(loc[0]) if loc else "body"
@@ -252,8 +256,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ResultTooLarge)
     async def _too_large(request: Request, exc: ResultTooLarge) -> JSONResponse:
-        return APIProblem(422, f"{exc} (KG_MAX_FAILURES={exc.limit})", slug="result-too-large",
-                          title="Result too large", limit="KG_MAX_FAILURES").response()
+        setting = _SETTINGS_OF_LIMITS.get(exc.parameter)
+        detail = f"{exc} ({setting}={exc.limit})" if setting else str(exc)
+        return APIProblem(422, detail, slug="result-too-large", title="Result too large", limit=setting).response()
 
     @app.exception_handler(KGError)
     async def _kg_error(request: Request, exc: KGError) -> JSONResponse:

@@ -28,9 +28,9 @@ def trace_answer(snap: GraphSnapshot, asset_id: str, direction: str, *, kinds: I
 
 
 def paths_answer(snap: GraphSnapshot, provider: str, dependent: str, *, k: int = 5,
-                 cancel: CancelToken | None = None) -> dict[str, Any]:
+                 cancel: CancelToken | None = None, max_pending: int | None = None) -> dict[str, Any]:
     """The ``k`` shortest chains from ``dependent`` down to ``provider``, with the kinds of each hop."""
-    chains = paths(snap, provider, dependent, k=k, cancel=cancel)
+    chains = paths(snap, provider, dependent, k=k, cancel=cancel, max_pending=max_pending)
     return {
         "provider": provider,
         "dependent": dependent,

@@ -108,9 +108,11 @@ class CypherRefused(KGError):
 
 
 class ResultTooLarge(KGError):
-    """A result would hold more items than the caller allows (``size`` found, ``limit`` allowed)."""
+    """A result (or the work towards it) would exceed what the caller allows: ``size`` found, ``limit``
+    allowed by the keyword argument named ``parameter``."""
 
-    def __init__(self, message: str, *, size: int, limit: int) -> None:
+    def __init__(self, message: str, *, size: int, limit: int, parameter: str) -> None:
         super().__init__(message)
         self.size = size
         self.limit = limit
+        self.parameter = parameter

@@ -84,8 +84,12 @@ async def get_dependencies(asset_id: str, snap: SnapshotDep, settings: SettingsD
     return await run.json(_trace, snap, asset_id, "dependencies", kind, depth, run.cancel)
 
 
+MAX_PENDING_CHAINS = 200_000
+"""Most partial chains a paths search keeps (a few hundred bytes each): tens of MB at most."""
+
+
 def _paths(snap: GraphSnapshot, asset_id: str, other: str, k: int, cancel: CancelToken) -> dict[str, Any]:
-    return paths_answer(snap, other, asset_id, k=k, cancel=cancel)
+    return paths_answer(snap, other, asset_id, k=k, cancel=cancel, max_pending=MAX_PENDING_CHAINS)
 
 
 @router.get("/{asset_id}/paths/{other}", response_model=PathsPublic, summary="How an asset depends on another",

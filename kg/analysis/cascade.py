@@ -624,7 +624,7 @@ def cascade(
     if max_failures is not None and len(run.failed) > max_failures:
         raise ResultTooLarge(f"{len(run.failed):,} assets fail in this cascade, more than the {max_failures:,} "
                              "that can be described here; set a horizon or narrow the scenario",
-                             size=len(run.failed), limit=max_failures)
+                             size=len(run.failed), limit=max_failures, parameter="max_failures")
     check(cancel)
     ids = snap.asset_ids
     order = sorted(run.failed.items(), key=lambda kv: (kv[1], ids[kv[0]]))

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.cascade import gather, network
 from kg.analysis.graph import GraphSnapshot
+from kg.errors import ResultTooLarge
 
 __all__ = ["Reach", "dependencies", "dependents", "path_kinds", "paths", "single_points_of_failure"]
 
@@ -169,8 +170,8 @@ def dependencies(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | N
     return _bfs(snap, snap.node(asset_id), forward=True, kinds=kinds, max_depth=max_depth, cancel=cancel)
 
 
-def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5,
-          cancel: CancelToken | None = None) -> list[tuple[int, ...]]:
+def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5, cancel: CancelToken | None = None,
+          max_pending: int | None = None) -> list[tuple[int, ...]]:
     """The ``k`` shortest dependency chains from ``y`` down to ``x``.
 
     Parameters
@@ -182,6 +183,10 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5,
         How many chains.
     cancel : CancelToken, optional
         Checked every :data:`~kg.analysis.cancel.CHECK_EVERY` partial chains taken from the queue.
+    max_pending : int, optional
+        Most partial chains waiting to be extended. The search follows the shortest chains first
+        and rarely holds more than ``k`` times their length, but around a supply loop that only
+        leads back up, partial chains multiply without reaching ``x``; each takes a few hundred bytes.
 
     Returns
     -------
@@ -190,6 +195,11 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5,
         first, equal lengths ordered by the ids along them. Parallel edges of
         several kinds count once (see :func:`path_kinds`). Empty when ``y`` does
         not depend on ``x``.
+
+    Raises
+    ------
+    ResultTooLarge
+        When more than ``max_pending`` partial chains wait at once.
 
     Examples
     --------
@@ -225,6 +235,11 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5,
         for p in sorted(set(snap.providers(last).tolist())):
             if p in dist and p not in path:
                 heapq.heappush(heap, (len(path) + dist[p], (*names, ids[p]), (*path, p)))
+        if max_pending is not None and len(heap) > max_pending:
+            raise ResultTooLarge(f"looking for {k} chains from {y} down to {x}, more than {max_pending:,} partial "
+                                 f"chains were pending after {len(out)} found (supply loops branch without end "
+                                 "here); ask for fewer chains", size=len(heap), limit=max_pending,
+                                 parameter="max_pending")
     return out
 
 
