@@ -80,13 +80,12 @@ GRACE_S = 1.0
 
 
 class _Call:
-    """A call to run on a worker thread that can be dropped before it starts, and tells when it has ended."""
+    """A call to run on a worker thread that can be dropped before it starts, and tells whether it runs."""
 
-    def __init__(self, fn: Callable[[], T]) -> None:
+    def __init__(self, fn: Callable[[], Any]) -> None:
         self._fn = fn
         self._lock = threading.Lock()
         self._state = "queued"  # -> running -> ended, or queued -> dropped
-        self.ended = threading.Event()
 
     def __call__(self) -> Any:
         with self._lock:
@@ -98,7 +97,6 @@ class _Call:
         finally:
             with self._lock:
                 self._state = "ended"
-            self.ended.set()
 
     def drop(self) -> bool:
         """Make sure the call never starts; True if nothing runs (it never started, or it has ended)."""
