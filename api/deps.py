@@ -77,6 +77,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # ---------------------------------------------------------------- time limit
 GRACE_S = 1.0
 """How long past its deadline a request waits for its worker to notice the cancellation and stop."""
+CLIENT_CHECK_S = 0.25
+"""How often a request whose work runs checks that its client is still there."""
 
 
 class _Call:
@@ -112,32 +114,52 @@ class Runner:
     ``cancel`` is the request's :class:`~kg.analysis.cancel.CancelToken`: routes pass it to the
     analysis they run, which checks it as it goes. At the deadline the token expires, so the work
     stops itself (raising :class:`~kg.analysis.cancel.Cancelled`) within a fraction of a second; the
-    request waits up to :data:`GRACE_S` for that, then answers 504. If the request ends for another
-    reason (the server shuts down), the token is cancelled too. Work that does not take the token
-    (a store call, building a snapshot shared by every later request) finishes in the background.
-    Loads are the exception: they run to the end (see ``routes/loads.py``).
+    request waits up to :data:`GRACE_S` for that, then answers 504. The token is cancelled too when
+    the client goes away (checked every :data:`CLIENT_CHECK_S` while work runs) or the request ends
+    for another reason (the server shuts down). Work that does not take the token (a store call,
+    building a snapshot shared by every later request) finishes in the background. Loads are the
+    exception: they run to the end (see ``routes/loads.py``).
     """
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, request: Request | None = None) -> None:
         self.timeout_s = timeout_s
         self.cancel = CancelToken.after(timeout_s)
         self.deadline = self.cancel.deadline
+        self._request = request
 
     async def __call__(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         call = _Call(partial(fn, *args, **kwargs))
+        outcome: list[tuple[bool, Any]] = []  # (True, result) or (False, exception); empty past the deadline
         try:
-            with anyio.move_on_after(max(self.deadline - time.monotonic(), 0)):
-                result: T = await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
-                return result
-        except Cancelled:
-            pass
+            async with anyio.create_task_group() as watching:
+                if self._request is not None:
+                    watching.start_soon(self._watch_client, self._request)
+                with anyio.move_on_after(max(self.deadline - time.monotonic(), 0)):
+                    try:
+                        outcome.append((True, await anyio.to_thread.run_sync(call, abandon_on_cancel=True)))
+                    except Exception as exc:  # kept for after the task group, which would wrap it in a group
+                        outcome.append((False, exc))
+                watching.cancel_scope.cancel()
         finally:
             if not call.drop():
                 self.cancel.cancel("the request ended")
+        if outcome:
+            finished, value = outcome[0]
+            if finished:
+                result: T = value
+                return result
+            if not isinstance(value, Cancelled):
+                raise value
         await self._wait(call, fn)
         raise APIProblem(504, f"the request took longer than its time limit of {self.timeout_s:g} s and was "
                               "stopped; narrow it (smaller depth, top or samples) or ask for a higher "
                               "KG_REQUEST_TIMEOUT_S")
+
+    async def _watch_client(self, request: Request) -> None:
+        """Cancel the token once the client has gone: nobody would read the answer."""
+        while not await request.is_disconnected():
+            await anyio.sleep(CLIENT_CHECK_S)
+        self.cancel.cancel("the client went away")
 
     async def _wait(self, call: _Call, fn: Callable[..., Any]) -> None:
         """Give the cancelled worker a moment to stop, so that a 504 means the work is over."""
@@ -164,9 +186,9 @@ class Runner:
         return await self(encoded)
 
 
-async def get_runner(settings: SettingsDep) -> Runner:
+async def get_runner(request: Request, settings: SettingsDep) -> Runner:
     """A runner whose deadline starts now (dependencies are solved as the request starts)."""
-    return Runner(settings.request_timeout_s)
+    return Runner(settings.request_timeout_s, request)
 
 
 RunDep = Annotated[Runner, Depends(get_runner)]

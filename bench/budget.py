@@ -26,10 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import cascade, network
 from kg.analysis.criticality import measures, rank
-from kg.analysis.graph import build_snapshot
+from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import exposed, monte_carlo
 from kg.analysis.traces import dependencies, dependents, single_points_of_failure
 from kg.synth import city_rows
+
+
+def _city(assets: int, seed: int) -> GraphSnapshot:
+    rows = city_rows(assets, seed)
+    return build_snapshot(1, lambda t: rows[t])
 
 
 def _measure(label: str, fn: Callable[[], Any], items: int | None = None) -> None:
@@ -51,9 +56,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     args = parser.parse_args()
 
-    rows = city_rows(args.assets, args.seed)
-    snap = build_snapshot(1, lambda t: rows[t])
-    del rows
+    snap = _city(args.assets, args.seed)
     net = network(snap)
     plants = [a for a in snap.asset_ids if a.startswith("pp-")]
     start = {snap.index[a]: 0.0 for a in plants}

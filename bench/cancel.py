@@ -6,8 +6,9 @@ On one generated city, in one process, each analysis runs ``--rounds`` times
 with ``cancel=None`` and as many with a :class:`~kg.analysis.cancel.CancelToken`
 that is checked at every check point but never cancelled, alternating, and the
 best of each is compared: the ratio is what the checks cost (1.00 = nothing).
-Best-of and alternation keep a busy machine's noise out of the ratio. The
-results are checked equal.
+Times are the process's CPU time, best of N, alternating: on a machine busy with
+other work, wall-clock times swing by 2x with the share of the CPU a run gets,
+CPU time much less. The results are checked equal.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ def _city(assets: int, seed: int) -> GraphSnapshot:
 
 
 def _best(fn: Callable[[CancelToken | None], Any], rounds: int) -> tuple[float, float]:
-    """Best seconds without a token and with a live one, the two alternating; the answers must agree."""
+    """Best CPU seconds without a token and with a live one, the two alternating; the answers must agree."""
     without, with_token = [], []
     for _ in range(rounds):
         for token, times in ((None, without), (CancelToken.after(3600), with_token)):
-            start = time.perf_counter()
+            start = time.process_time()
             answer = fn(token)
-            times.append(time.perf_counter() - start)
+            times.append(time.process_time() - start)
             if token is None:
                 expected = answer
             elif answer != expected:
@@ -73,8 +74,8 @@ def main() -> None:
             lambda c: single_points_of_failure(snap, hospital, cancel=c).to_list(snap), args.rounds),
         "dependents (plant)": (lambda c: dependents(snap, plant, cancel=c).to_list(snap), args.rounds),
     }
-    print(f"city: {snap.n:,} assets, {snap.m:,} dependencies; best of {args.rounds} (criticality: fewer), "
-          "alternating")
+    print(f"city: {snap.n:,} assets, {snap.m:,} dependencies; CPU time, best of {args.rounds} (criticality: "
+          "fewer), alternating")
     print(f"  {'analysis':<38} {'no token':>10} {'live token':>11}  ratio")
     for name, (fn, rounds) in cases.items():
         without, with_token = _best(fn, rounds)
