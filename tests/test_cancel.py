@@ -23,6 +23,7 @@ from kg.analysis.criticality import cascade_sets, criticality, measures
 from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import hazard_cascade, monte_carlo
 from kg.analysis.traces import dependencies, dependents, paths, single_points_of_failure
+from kg.errors import ResultTooLarge
 from kg.synth import city_rows, write_bundle
 from tests.helpers import run_kg
 from tests.test_cascade import graphs, snap_of
@@ -145,6 +146,16 @@ def test_a_long_propagation_checks_as_it_goes() -> None:
     with spreads(snap) as started, pytest.raises(Cancelled):
         cascade(snap, [(ids[0], 0.0)], cancel=token)
     assert len(started) == 1 and token.checks == 3 < inside
+
+
+def test_a_cascade_past_its_failure_limit_stops_as_it_spreads() -> None:
+    ids = [f"s{i:05d}" for i in range(3 * CHECK_EVERY)]
+    deps = [(ids[i + 1], ids[i], "power", "power", 0.0) for i in range(len(ids) - 1)]
+    snap = snap_of(ids, deps)
+    with pytest.raises(ResultTooLarge, match="more than the 100 that can be described") as err:
+        cascade(snap, [(ids[0], 0.0)], max_failures=100)
+    assert 100 < err.value.size <= CHECK_EVERY  # stopped at the first check past the limit, not at the end
+    assert len(cascade(snap, [(ids[0], 0.0)], max_failures=len(ids)).failures) == len(ids)
 
 
 def test_cancel_from_another_thread_and_deadlines() -> None:

@@ -197,6 +197,7 @@ class Network:
         within: memoryview | None = None,
         until: Container[int] = (),
         cancel: CancelToken | None = None,
+        max_failed: int | None = None,
     ) -> Spread:
         """Propagate failures from ``initial`` (asset index -> time).
 
@@ -205,7 +206,9 @@ class Network:
         (a byte per asset) restricts propagation to those assets; propagation stops
         as soon as an asset in ``until`` fails. ``cancel`` is checked every
         :data:`~kg.analysis.cancel.CHECK_EVERY` failures (a city-wide cascade of a
-        million assets takes seconds).
+        million assets takes seconds), and so is ``max_failed``: past it (give or take
+        that many) the propagation stops with :class:`~kg.errors.ResultTooLarge`, having
+        held about 700 bytes per failure.
         """
         failed: dict[int, float] = {}
         due: dict[int, float] = dict(initial)
@@ -236,8 +239,11 @@ class Network:
                     failed[a] = t
                     if a in until:
                         return Spread(failed, lost)
-                    if cancel is not None and not len(failed) % CHECK_EVERY:
-                        cancel.check()
+                    if not len(failed) % CHECK_EVERY:
+                        if cancel is not None:
+                            cancel.check()
+                        if max_failed is not None and len(failed) > max_failed:
+                            raise _too_many(len(failed), max_failed)
                     for u in range(nu_ptr[a], nu_ptr[a + 1]):
                         if u not in stopped:
                             stopped.add(u)
@@ -508,6 +514,12 @@ class CascadeResult:
 
 
 # ---------------------------------------------------------------------- cascade
+def _too_many(failed: int, limit: int) -> ResultTooLarge:
+    return ResultTooLarge(f"{failed:,} or more assets fail in this cascade, more than the {limit:,} that can be "
+                          "described here; set a horizon or narrow the scenario", size=failed, limit=limit,
+                          parameter="max_failures")
+
+
 def _initial(snap: GraphSnapshot, initial: Sequence[tuple[str, float]]) -> dict[int, float]:
     out: dict[int, float] = {}
     for k, (asset_id, time) in enumerate(initial):
@@ -596,7 +608,7 @@ def cascade(
     Cancelled
         When ``cancel`` is cancelled before the result is complete.
     ResultTooLarge
-        When more than ``max_failures`` assets fail (found before any is described).
+        When more than ``max_failures`` assets fail (found as they fail, before any is described).
 
     Examples
     --------
@@ -620,11 +632,10 @@ def cascade(
     start = _initial(snap, initial)
     net = network(snap)
     check(cancel)
-    run = net.spread(start, horizon=INF if horizon is None else float(horizon), cancel=cancel)
+    run = net.spread(start, horizon=INF if horizon is None else float(horizon), cancel=cancel,
+                     max_failed=max_failures)
     if max_failures is not None and len(run.failed) > max_failures:
-        raise ResultTooLarge(f"{len(run.failed):,} assets fail in this cascade, more than the {max_failures:,} "
-                             "that can be described here; set a horizon or narrow the scenario",
-                             size=len(run.failed), limit=max_failures, parameter="max_failures")
+        raise _too_many(len(run.failed), max_failures)
     check(cancel)
     ids = snap.asset_ids
     order = sorted(run.failed.items(), key=lambda kv: (kv[1], ids[kv[0]]))
