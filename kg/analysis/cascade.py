@@ -220,6 +220,7 @@ class Network:
         u_ptr, u_group, nu_ptr, g_unit = self._u_ptr, self._u_group, self._nu_ptr, self._g_unit
         g_owner, g_buf, g_size, g_cyclic = self._g_owner, self._g_buf, self._g_size, self._g_cyclic
         forced, u_scc = self._forced, self._u_scc
+        countdown = CHECK_EVERY
         while heap:
             t = heap[0][0]
             if t > horizon:
@@ -239,7 +240,9 @@ class Network:
                     failed[a] = t
                     if a in until:
                         return Spread(failed, lost)
-                    if not len(failed) % CHECK_EVERY:
+                    countdown -= 1
+                    if not countdown:  # a local countdown: the cheapest test per failure
+                        countdown = CHECK_EVERY
                         if cancel is not None:
                             cancel.check()
                         if max_failed is not None and len(failed) > max_failed:
