@@ -6,20 +6,24 @@ request. Blocking work goes through :class:`Runner` instead.
 
 * :data:`SettingsDep`: the app's :class:`~api.settings.Settings`.
 * :data:`RunDep`: runs blocking work (store calls, analysis) on the thread pool
-  within the request's time limit (504 beyond it).
+  within the request's time limit, and stops the analysis at it (504).
 * :data:`StoreDep`, :data:`SnapshotDep`: the process's one store and its
   current :class:`~kg.analysis.graph.GraphSnapshot`.
 * :data:`ReadAccess`, :data:`WriteAccess`, :data:`AdminAccess` (and the plain
   ``require_*`` callables for router-level ``dependencies=[...]``): the caller's
   key, checked in constant time; 401 without a known key, 403 if its role is too low.
+* :func:`limit_concurrency` (for ``dependencies=[...]`` of expensive routes): one of
+  the caller's concurrent-request slots, held until the answer is sent; 429 when none is free.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -29,10 +33,12 @@ import anyio.to_thread
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.limits import ConcurrencyLimiter, LimitReached
 from api.problems import APIProblem
 from api.settings import Role, Settings
 from api.state import StoreHolder
 from api.views import json_response
+from kg.analysis.cancel import Cancelled, CancelToken
 from kg.analysis.graph import GraphSnapshot
 from kg.store import Store
 
@@ -48,6 +54,7 @@ __all__ = [
     "StoreHolderDep",
     "WriteAccess",
     "authenticate",
+    "limit_concurrency",
     "require_admin",
     "require_read",
     "require_write",
@@ -55,6 +62,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_log = logging.getLogger("citykg.api")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -67,24 +75,100 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 # ---------------------------------------------------------------- time limit
-class Runner:
-    """Runs blocking calls on worker threads, all within one request deadline.
+GRACE_S = 1.0
+"""How long past its deadline a request waits for its worker to notice the cancellation and stop."""
+CLIENT_CHECK_S = 0.25
+"""How often a request whose work runs checks that its client is still there."""
 
-    A call still running at the deadline is abandoned (its thread finishes in
-    the background; Python threads cannot be killed) and the request answers
-    504. Loads are the exception: they run to the end (see ``routes/loads.py``).
+
+class _Call:
+    """A call to run on a worker thread that can be dropped before it starts, and tells whether it runs."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn = fn
+        self._lock = threading.Lock()
+        self._state = "queued"  # -> running -> ended, or queued -> dropped
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if self._state == "dropped":
+                raise Cancelled("dropped before it started")
+            self._state = "running"
+        try:
+            return self._fn()
+        finally:
+            with self._lock:
+                self._state = "ended"
+
+    def drop(self) -> bool:
+        """Make sure the call never starts; True if nothing runs (it never started, or it has ended)."""
+        with self._lock:
+            if self._state == "queued":
+                self._state = "dropped"
+            return self._state != "running"
+
+
+class Runner:
+    """Runs blocking calls on worker threads, all within one request deadline, and stops them at it.
+
+    ``cancel`` is the request's :class:`~kg.analysis.cancel.CancelToken`: routes pass it to the
+    analysis they run, which checks it as it goes. At the deadline the token expires, so the work
+    stops itself (raising :class:`~kg.analysis.cancel.Cancelled`) within a fraction of a second; the
+    request waits up to :data:`GRACE_S` for that, then answers 504. The token is cancelled too when
+    the client goes away (checked every :data:`CLIENT_CHECK_S` while work runs) or the request ends
+    for another reason (the server shuts down). Work that does not take the token (a store call,
+    building a snapshot shared by every later request) finishes in the background. Loads are the
+    exception: they run to the end (see ``routes/loads.py``).
     """
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, request: Request | None = None) -> None:
         self.timeout_s = timeout_s
-        self.deadline = time.monotonic() + timeout_s
+        self.cancel = CancelToken.after(timeout_s)
+        self.deadline = self.cancel.deadline
+        self._request = request
 
     async def __call__(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        remaining = self.deadline - time.monotonic()
-        with anyio.move_on_after(max(remaining, 0)):
-            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), abandon_on_cancel=True)
-        raise APIProblem(504, f"the request took longer than its time limit of {self.timeout_s:g} s; "
-                              "narrow it (smaller depth, top or samples) or ask for a higher KG_REQUEST_TIMEOUT_S")
+        call = _Call(partial(fn, *args, **kwargs))
+        outcome: list[tuple[bool, Any]] = []  # (True, result) or (False, exception); empty past the deadline
+        try:
+            async with anyio.create_task_group() as watching:
+                if self._request is not None:
+                    watching.start_soon(self._watch_client, self._request)
+                with anyio.move_on_after(max(self.deadline - time.monotonic(), 0)):
+                    try:
+                        outcome.append((True, await anyio.to_thread.run_sync(call, abandon_on_cancel=True)))
+                    except Exception as exc:  # kept for after the task group, which would wrap it in a group
+                        outcome.append((False, exc))
+                watching.cancel_scope.cancel()
+        finally:
+            if not call.drop():
+                self.cancel.cancel("the request ended")
+        if outcome:
+            finished, value = outcome[0]
+            if finished:
+                result: T = value
+                return result
+            if not isinstance(value, Cancelled):
+                raise value
+        await self._wait(call, fn)
+        raise APIProblem(504, f"the request took longer than its time limit of {self.timeout_s:g} s and was "
+                              "stopped; narrow it (smaller depth, top or samples) or ask for a higher "
+                              "KG_REQUEST_TIMEOUT_S")
+
+    async def _watch_client(self, request: Request) -> None:
+        """Cancel the token once the client has gone: nobody would read the answer."""
+        while not await request.is_disconnected():
+            await anyio.sleep(CLIENT_CHECK_S)
+        self.cancel.cancel("the client went away")
+
+    async def _wait(self, call: _Call, fn: Callable[..., Any]) -> None:
+        """Give the cancelled worker a moment to stop, so that a 504 means the work is over."""
+        until = time.monotonic() + GRACE_S
+        while not call.drop() and time.monotonic() < until:
+            await anyio.sleep(0.01)
+        if not call.drop():
+            _log.warning("%s still runs %g s after its request's deadline (it does not check a cancel token)",
+                         getattr(fn, "__qualname__", fn), GRACE_S)
 
     async def json(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Response:
         """``fn(*args, **kwargs)`` encoded as a JSON response, both on the worker thread.
@@ -94,12 +178,17 @@ class Runner:
         items per request would cost more than computing them. The models
         still document it, and the tests (Schemathesis included) check it.
         """
-        return await self(lambda: json_response(fn(*args, **kwargs)))
+        def encoded() -> Response:
+            answer = fn(*args, **kwargs)
+            self.cancel.check()  # encoding a large answer takes a while: not past the deadline
+            return json_response(answer)
+
+        return await self(encoded)
 
 
-async def get_runner(settings: SettingsDep) -> Runner:
+async def get_runner(request: Request, settings: SettingsDep) -> Runner:
     """A runner whose deadline starts now (dependencies are solved as the request starts)."""
-    return Runner(settings.request_timeout_s)
+    return Runner(settings.request_timeout_s, request)
 
 
 RunDep = Annotated[Runner, Depends(get_runner)]
@@ -157,9 +246,11 @@ async def single_valued_query(request: Request) -> None:
 # ---------------------------------------------------------------- auth
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the role of their key (the key itself is not kept)."""
+    """Who is calling: the role of their key and a name for it (the key itself is not kept)."""
 
     role: Role
+    key: str
+    """A short digest of the key (what concurrency limits count by), or ``insecure-dev``."""
     insecure_dev: bool = False
 
 
@@ -178,7 +269,7 @@ async def authenticate(
 ) -> Principal:
     """The caller's principal; 401 when no key or an unknown key is sent."""
     if settings.auth_disabled:
-        return Principal(Role.admin, insecure_dev=True)
+        return Principal(Role.admin, "insecure-dev", insecure_dev=True)
     presented = bearer.credentials if bearer is not None else header_key
     if not presented:
         raise APIProblem(401, "missing API key: send Authorization: Bearer KEY or X-API-Key: KEY",
@@ -191,7 +282,7 @@ async def authenticate(
             role = known_role
     if role is None:
         raise APIProblem(401, "unknown API key", headers=_UNAUTHORIZED)
-    return Principal(role)
+    return Principal(role, digest[:6].hex())
 
 
 def _require(needed: Role) -> Callable[[Principal], Awaitable[Principal]]:
@@ -208,6 +299,29 @@ def _require(needed: Role) -> Callable[[Principal], Awaitable[Principal]]:
 require_read = _require(Role.read)
 require_write = _require(Role.write)
 require_admin = _require(Role.admin)
+
+# ---------------------------------------------------------------- concurrency
+async def limit_concurrency(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> AsyncIterator[None]:
+    """Hold one of the caller's expensive-request slots until the answer is sent; 429 when none is free.
+
+    For ``dependencies=[...]`` of expensive routes, after the role check. The limits are
+    ``KG_MAX_CONCURRENT_PER_KEY`` and ``KG_MAX_CONCURRENT`` (see :mod:`api.limits`).
+    """
+    limiter: ConcurrencyLimiter = request.app.state.limiter
+    try:
+        slot = limiter.acquire(principal.key)
+    except LimitReached as exc:
+        scope = "this key has" if exc.setting.endswith("_PER_KEY") else "this server has"
+        raise APIProblem(429, f"{scope} {exc.limit} expensive requests running already, the most allowed "
+                              f"({exc.setting}={exc.limit}); retry when one has finished",
+                         limit=exc.setting, headers={"Retry-After": str(exc.retry_after)}) from None
+    try:
+        yield
+    finally:
+        limiter.release(slot)
+
 
 ReadAccess = Annotated[Principal, Depends(require_read)]
 WriteAccess = Annotated[Principal, Depends(require_write)]

@@ -16,8 +16,10 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from api.deps import single_valued_query
+from api.deps import GRACE_S, single_valued_query
+from api.limits import ConcurrencyLimiter
 from api.logging import AccessLogMiddleware, configure_logging
+from api.loopback import LoopbackOnlyMiddleware
 from api.middleware import BodyLimitMiddleware, UnfinishedLoadMiddleware
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.routes import api_router
@@ -48,7 +50,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth_disabled:
-            _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; serve on loopback only")
+            _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; requests from anywhere but "
+                         "loopback are refused")
         yield
         sparql.close()
         holder.close()
@@ -67,11 +70,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.store_holder = holder
     app.state.sparql = sparql
     app.state.key_digests = settings.key_digests()
+    app.state.limiter = ConcurrencyLimiter(per_key=settings.max_concurrent_per_key, total=settings.max_concurrent,
+                                           hold_s=settings.request_timeout_s + GRACE_S)
     install_problem_handlers(app)
     app.include_router(api_router)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        per_path={"/v1/loads": settings.max_load_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)
+    if settings.auth_disabled:
+        app.add_middleware(LoopbackOnlyMiddleware)  # outside the body limit: nothing from elsewhere is read
     app.add_middleware(AccessLogMiddleware)  # added last: outermost, so it times and logs everything
     _document_settings(app, settings)
     return app

@@ -8,9 +8,11 @@ says nothing about the server beyond the request id.
 
 Status codes: 400 malformed request (unparseable JSON, an operation the store
 does not offer), 401 no or unknown key, 403 role too low, 404 unknown id or
-route, 413 body too large, 422 well-formed but invalid values, 503 store
+route, 413 body too large, 422 well-formed but invalid values (or an answer
+larger than the server describes), 429 too many expensive requests running
+(``limit`` names the setting, ``Retry-After`` says when to try again), 503 store
 unavailable (the detail says why, without hosts or paths: :data:`STORE_PROBLEMS`),
-504 request time limit, 507 the store's disk is full.
+504 request time limit (the work was stopped), 507 the store's disk is full.
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kg.errors import CypherRefused, ElementNotFound, KGError, StoreUnavailable, UnsupportedOperation, ValidationError
+from kg.analysis.cancel import Cancelled
+from kg.errors import (
+    CypherRefused,
+    ElementNotFound,
+    KGError,
+    ResultTooLarge,
+    StoreUnavailable,
+    UnsupportedOperation,
+    ValidationError,
+)
 
 __all__ = [
     "PROBLEM_JSON",
@@ -56,6 +67,7 @@ _TITLES = {
     413: "Content too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
     504: "Request timed out",
@@ -71,6 +83,7 @@ _SLUGS = {
     413: "content-too-large",
     415: "unsupported-media-type",
     422: "invalid-request",
+    429: "too-many-requests",
     500: "internal-error",
     503: "store-unavailable",
     504: "timeout",
@@ -107,6 +120,7 @@ class ProblemDetail(BaseModel):
     detail: str
     field: str | None = None
     errors: list[FieldError] | None = None
+    limit: str | None = Field(None, description="The setting whose limit was reached (429).")
 
 
 class APIProblem(Exception):
@@ -122,6 +136,7 @@ class APIProblem(Exception):
         slug: str | None = None,
         title: str | None = None,
         headers: dict[str, str] | None = None,
+        limit: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -131,6 +146,7 @@ class APIProblem(Exception):
         self.slug = slug or _SLUGS.get(status, "error")
         self.title = title or _TITLES.get(status, "Error")
         self.headers = headers
+        self.limit = limit
 
     def response(self) -> JSONResponse:
         """This problem as an ``application/problem+json`` response."""
@@ -140,6 +156,8 @@ class APIProblem(Exception):
             body["field"] = self.field
         if self.errors is not None:
             body["errors"] = [e.model_dump() for e in self.errors]
+        if self.limit is not None:
+            body["limit"] = self.limit
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers)
 
 
@@ -160,6 +178,10 @@ def at_most(field: str, value: int | None, maximum: int) -> None:
     """422 naming ``field`` when ``value`` is over this server's configured ``maximum``."""
     if value is not None and value > maximum:
         raise APIProblem(422, f"{field} must be at most {maximum} on this server, got {value}", field=field)
+
+
+_SETTINGS_OF_LIMITS = {"max_failures": "KG_MAX_FAILURES"}
+"""The setting behind each kg keyword limit the API passes (the others are fixed in the API's code)."""
 
 
 def _field_path(loc: Sequence[int | str]) -> tuple[str, str]:
@@ -245,6 +267,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         _log.error("store unavailable (%s): %s", exc.reason, exc)
         status, detail = STORE_PROBLEMS.get(exc.reason, STORE_PROBLEMS["unreachable"])
         return APIProblem(status, detail).response()
+
+    @app.exception_handler(Cancelled)
+    async def _cancelled(request: Request, exc: Cancelled) -> JSONResponse:
+        return APIProblem(504, f"the request was stopped: {exc}").response()
+
+    @app.exception_handler(ResultTooLarge)
+    async def _too_large(request: Request, exc: ResultTooLarge) -> JSONResponse:
+        setting = _SETTINGS_OF_LIMITS.get(exc.parameter)
+        detail = f"{exc} ({setting}={exc.limit})" if setting else str(exc)
+        return APIProblem(422, detail, slug="result-too-large", title="Result too large", limit=setting).response()
 
     @app.exception_handler(KGError)
     async def _kg_error(request: Request, exc: KGError) -> JSONResponse:

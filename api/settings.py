@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from enum import IntEnum
 
@@ -26,7 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from kg.errors import KGError
 from kg.store import DEFAULT_STORE_URL
 
-__all__ = ["MIN_KEY_LENGTH", "Role", "Settings", "SettingsError", "load_settings", "parse_api_keys"]
+__all__ = ["MIN_KEY_LENGTH", "Role", "Settings", "SettingsError", "is_loopback", "load_settings", "parse_api_keys"]
 
 MIN_KEY_LENGTH = 16
 """Shorter keys are refused: ``openssl rand -hex 16`` gives 32 characters."""
@@ -82,6 +83,24 @@ def parse_api_keys(text: str) -> dict[str, Role]:
     return keys
 
 
+def is_loopback(host: object) -> bool:
+    """True for a loopback IP address (``127.0.0.0/8``, ``::1``, ``::ffff:127.0.0.1``) or ``localhost``:
+    the only addresses insecure dev mode serves.
+
+    >>> [is_loopback(h) for h in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "localhost", "0.0.0.0", "10.1.2.3")]
+    [True, True, True, True, False, False]
+    """
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(str(host))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 class Settings(BaseSettings):
     """Everything the API can be told; each field is the variable ``KG_<FIELD>``."""
 
@@ -89,13 +108,22 @@ class Settings(BaseSettings):
 
     store: str = Field(DEFAULT_STORE_URL, description="Store URL (sqlite:///FILE.db, bolt://HOST:PORT, ...).")
     api_keys: SecretStr | None = Field(None, description='API keys as "KEY:ROLE,..." (roles read < write < admin).')
-    insecure_dev: bool = Field(False, description="Allow running without keys (loopback only, every caller admin).")
+    insecure_dev: bool = Field(False, description="Allow running without keys (loopback clients only, every "
+                               "caller admin).")
 
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest request body, except loads (413 above).")
     max_load_bytes: int = Field(256 << 20, ge=1024, description="Largest body of POST /v1/loads.")
     max_unzipped_bytes: int = Field(2 << 30, ge=1024, description="Largest total size of a zip bundle's files.")
     max_zip_files: int = Field(64, ge=1, description="Most files in a zip bundle.")
-    request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond); not loads.")
+    request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond, its work "
+                                     "stopped); not loads.")
+    max_concurrent_per_key: int = Field(2, ge=1, description="Most expensive requests (cascades, criticality, "
+                                        "paths, SPOF, coordination, Cypher, SPARQL, exports, loads) one key may have "
+                                        "running at once (429 beyond).")
+    max_concurrent: int = Field(4, ge=1, description="Most expensive requests running at once in this process, "
+                                "all keys together (429 beyond).")
+    max_failures: int = Field(200_000, ge=1, description="Most failures a cascade answer describes (422 beyond; "
+                              "about 1.5 KB of memory each).")
     load_timeout_s: float = Field(300.0, gt=0, description="Time limit of validating one load (413 beyond; nothing "
                                   "is written); also how long a load waits for the one before it (503 beyond).")
     max_depth: int = Field(50, ge=1, description="Largest depth of dependents/dependencies.")

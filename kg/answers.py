@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kg.analysis.cancel import CancelToken
 from kg.analysis.criticality import Criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
@@ -20,15 +21,16 @@ _TRACES = {"dependents": dependents, "dependencies": dependencies}
 
 
 def trace_answer(snap: GraphSnapshot, asset_id: str, direction: str, *, kinds: Iterable[str] | None = None,
-                 max_depth: int | None = None) -> dict[str, Any]:
+                 max_depth: int | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
     """``{"id": ID, direction: [{id, type, depth}]}`` with ``direction`` dependents or dependencies."""
-    reach = _TRACES[direction](snap, asset_id, kinds=kinds, max_depth=max_depth)
+    reach = _TRACES[direction](snap, asset_id, kinds=kinds, max_depth=max_depth, cancel=cancel)
     return {"id": asset_id, direction: reach.to_list(snap)}
 
 
-def paths_answer(snap: GraphSnapshot, provider: str, dependent: str, *, k: int = 5) -> dict[str, Any]:
+def paths_answer(snap: GraphSnapshot, provider: str, dependent: str, *, k: int = 5,
+                 cancel: CancelToken | None = None, max_pending: int | None = None) -> dict[str, Any]:
     """The ``k`` shortest chains from ``dependent`` down to ``provider``, with the kinds of each hop."""
-    chains = paths(snap, provider, dependent, k=k)
+    chains = paths(snap, provider, dependent, k=k, cancel=cancel, max_pending=max_pending)
     return {
         "provider": provider,
         "dependent": dependent,
@@ -37,9 +39,10 @@ def paths_answer(snap: GraphSnapshot, provider: str, dependent: str, *, k: int =
     }
 
 
-def spof_answer(snap: GraphSnapshot, asset_id: str) -> dict[str, Any]:
+def spof_answer(snap: GraphSnapshot, asset_id: str, *, cancel: CancelToken | None = None) -> dict[str, Any]:
     """``{"id": ID, "single_points_of_failure": [{id, type, depth}]}``."""
-    return {"id": asset_id, "single_points_of_failure": single_points_of_failure(snap, asset_id).to_list(snap)}
+    found = single_points_of_failure(snap, asset_id, cancel=cancel)
+    return {"id": asset_id, "single_points_of_failure": found.to_list(snap)}
 
 
 def criticality_answer(ranking: Sequence[Criticality], by: str | None, top: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ __all__ = [
     "KGError",
     "LoadTimeout",
     "Problem",
+    "ResultTooLarge",
     "StoreUnavailable",
     "UnsupportedOperation",
     "ValidationError",
@@ -127,3 +128,14 @@ class UnsupportedOperation(KGError):
 
 class CypherRefused(KGError):
     """A planner's Cypher statement would write, change schema or administer the server."""
+
+
+class ResultTooLarge(KGError):
+    """A result (or the work towards it) would exceed what the caller allows: ``size`` found, ``limit``
+    allowed by the keyword argument named ``parameter``."""
+
+    def __init__(self, message: str, *, size: int, limit: int, parameter: str) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+        self.parameter = parameter

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
-from kg.errors import ElementNotFound
+from kg.errors import ElementNotFound, ResultTooLarge
 from tests.reference_cascade import reference_cascade
 from tests.test_cascade import KINDS, graphs, snap_of
 
@@ -54,8 +54,25 @@ def test_paths_are_the_k_shortest_simple_chains(case: Any, k: int) -> None:
             every = sorted((tuple(p) for p in nx.all_simple_paths(down, y, x)), key=lambda p: (len(p), p))
             got = [tuple(snap.asset_ids[i] for i in p) for p in paths(snap, x, y, k=k)]
             assert got == every[:k]
+            assert paths(snap, x, y, k=k, max_pending=10_000) == paths(snap, x, y, k=k)
             for p in paths(snap, x, y, k=1):
                 assert all(kinds and set(kinds) <= set(KINDS) for kinds in path_kinds(snap, p))
+
+
+def test_paths_around_a_loop_that_leads_back_up_are_bounded() -> None:
+    # y -> e -> x is the one chain; e also depends on a cloud of assets that depend on each other and on e
+    # again, so every partial chain into the cloud can only come back to e (already on it): a dead end,
+    # reached through a number of simple chains that grows as the factorial of the cloud's size.
+    cloud = [f"c{i}" for i in range(8)]
+    deps = [("y", "e", "power", "power", 0.0), ("e", "x", "power", "power", 0.0)]
+    deps += [("e", c, "water", "water", 0.0) for c in cloud]
+    deps += [(c, d, "gas", "gas", 0.0) for c in cloud for d in cloud if c != d]
+    deps += [(c, "e", "power", "power", 0.0) for c in cloud]
+    snap = snap_of(["x", "y", "e", *cloud], deps)
+    assert [[snap.asset_ids[i] for i in p] for p in paths(snap, "x", "y", k=1, max_pending=100)] == [["y", "e", "x"]]
+    with pytest.raises(ResultTooLarge, match=r"more than 100 partial chains were pending after 1 found") as err:
+        paths(snap, "x", "y", k=2, max_pending=100)
+    assert err.value.parameter == "max_pending" and err.value.size > 100
 
 
 @SETTINGS

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, require_read
+from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
 from api.problems import at_most, problem_responses
 from api.routes.common import asset_index, get_element
 from api.schemas import (
@@ -20,6 +20,7 @@ from api.schemas import (
     SpofPublic,
 )
 from api.views import asset_view
+from kg.analysis.cancel import CancelToken
 from kg.analysis.graph import GraphSnapshot
 from kg.answers import paths_answer, spof_answer, trace_answer
 
@@ -60,8 +61,9 @@ Depth = Annotated[int | None, Query(ge=1, description="At most this many DEPENDS
 
 
 def _trace(snap: GraphSnapshot, asset_id: str, key: str, kind: list[ServiceKind] | None,
-           depth: int | None) -> dict[str, Any]:
-    return trace_answer(snap, asset_id, key, kinds=[k.value for k in kind] if kind else None, max_depth=depth)
+           depth: int | None, cancel: CancelToken) -> dict[str, Any]:
+    return trace_answer(snap, asset_id, key, kinds=[k.value for k in kind] if kind else None, max_depth=depth,
+                        cancel=cancel)
 
 
 @router.get("/{asset_id}/dependents", response_model=DependentsPublic, summary="What depends on an asset")
@@ -70,7 +72,7 @@ async def get_dependents(asset_id: str, snap: SnapshotDep, settings: SettingsDep
     """Every asset with a DEPENDS_ON path to this one (redundancy and time ignored), as ``kg dependents``."""
     at_most("depth", depth, settings.max_depth)
     asset_index(snap, asset_id, field="asset_id")
-    return await run.json(_trace, snap, asset_id, "dependents", kind, depth)
+    return await run.json(_trace, snap, asset_id, "dependents", kind, depth, run.cancel)
 
 
 @router.get("/{asset_id}/dependencies", response_model=DependenciesPublic, summary="What an asset depends on")
@@ -79,14 +81,19 @@ async def get_dependencies(asset_id: str, snap: SnapshotDep, settings: SettingsD
     """Every asset this one has a DEPENDS_ON path to, as ``kg dependencies``."""
     at_most("depth", depth, settings.max_depth)
     asset_index(snap, asset_id, field="asset_id")
-    return await run.json(_trace, snap, asset_id, "dependencies", kind, depth)
+    return await run.json(_trace, snap, asset_id, "dependencies", kind, depth, run.cancel)
 
 
-def _paths(snap: GraphSnapshot, asset_id: str, other: str, k: int) -> dict[str, Any]:
-    return paths_answer(snap, other, asset_id, k=k)
+MAX_PENDING_CHAINS = 200_000
+"""Most partial chains a paths search keeps (a few hundred bytes each): tens of MB at most."""
 
 
-@router.get("/{asset_id}/paths/{other}", response_model=PathsPublic, summary="How an asset depends on another")
+def _paths(snap: GraphSnapshot, asset_id: str, other: str, k: int, cancel: CancelToken) -> dict[str, Any]:
+    return paths_answer(snap, other, asset_id, k=k, cancel=cancel, max_pending=MAX_PENDING_CHAINS)
+
+
+@router.get("/{asset_id}/paths/{other}", response_model=PathsPublic, summary="How an asset depends on another",
+            dependencies=[Depends(limit_concurrency)], responses=problem_responses(429))
 async def get_paths(asset_id: str, other: str, snap: SnapshotDep, settings: SettingsDep, run: RunDep,
                     k: Annotated[int, Query(ge=1, description="At most this many chains.")] = 5) -> Response:
     """The ``k`` shortest dependency chains from ``asset_id`` down to ``other`` (empty if it does not depend
@@ -94,16 +101,17 @@ async def get_paths(asset_id: str, other: str, snap: SnapshotDep, settings: Sett
     at_most("k", k, settings.max_paths)
     asset_index(snap, asset_id, field="asset_id")
     asset_index(snap, other, field="other")
-    return await run.json(_paths, snap, asset_id, other, k)
+    return await run.json(_paths, snap, asset_id, other, k, run.cancel)
 
 
-def _spof(snap: GraphSnapshot, asset_id: str) -> dict[str, Any]:
-    return spof_answer(snap, asset_id)
+def _spof(snap: GraphSnapshot, asset_id: str, cancel: CancelToken) -> dict[str, Any]:
+    return spof_answer(snap, asset_id, cancel=cancel)
 
 
-@router.get("/{asset_id}/spof", response_model=SpofPublic, summary="Single points of failure of an asset")
+@router.get("/{asset_id}/spof", response_model=SpofPublic, summary="Single points of failure of an asset",
+            dependencies=[Depends(limit_concurrency)], responses=problem_responses(429))
 async def get_spof(asset_id: str, snap: SnapshotDep, run: RunDep) -> Response:
     """The assets whose lone failure makes this one fail, under cascade semantics (redundancy and
     grounding count, time does not), nearest first."""
     asset_index(snap, asset_id, field="asset_id")
-    return await run.json(_spof, snap, asset_id)
+    return await run.json(_spof, snap, asset_id, run.cancel)

@@ -10,11 +10,11 @@ lets a browser revalidate it for free (304).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import threading
 import weakref
+import zlib
 from collections import Counter
 from typing import Annotated, Any
 
@@ -22,10 +22,11 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, require_read
+from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, at_most, problem_responses
 from api.routes.common import asset_index
 from api.schemas import ScenarioRequest, ServiceKind
+from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import cascade, gather
 from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
@@ -212,12 +213,21 @@ class CoordinationPublic(BaseModel):
 
 
 # ---------------------------------------------------------------- GET /v1/city
+_GZIP_CHUNK = 1 << 20  # compressed a MiB at a time, checking the request's deadline in between
+
+
 class _Body:
     """The encoded city of one snapshot: JSON bytes, their gzip, and an ETag."""
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes, cancel: CancelToken) -> None:
         self.raw = raw
-        self.gzipped = gzip.compress(raw, compresslevel=6, mtime=0)
+        packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing, no name, no time
+        parts = []
+        for at in range(0, len(raw), _GZIP_CHUNK):
+            cancel.check()
+            parts.append(packer.compress(raw[at:at + _GZIP_CHUNK]))
+        parts.append(packer.flush())
+        self.gzipped = b"".join(parts)
         self.etag = f'"city-{hashlib.sha256(raw).hexdigest()[:24]}"'
 
 
@@ -291,12 +301,14 @@ def city_payload(snap: GraphSnapshot, store: Store) -> dict[str, Any]:
     }
 
 
-def _body(snap: GraphSnapshot, store: Store) -> _Body:
+def _body(snap: GraphSnapshot, store: Store, cancel: CancelToken) -> _Body:
     with _BODIES_LOCK:
         found = _BODIES.get(snap)
     if found is None:
-        raw = json.dumps(city_payload(snap, store), separators=(",", ":"), ensure_ascii=False).encode()
-        found = _Body(raw)
+        payload = city_payload(snap, store)
+        cancel.check()
+        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        found = _Body(raw, cancel)
         with _BODIES_LOCK:
             _BODIES[snap] = found
     return found
@@ -311,7 +323,7 @@ async def get_city(request: Request, snap: SnapshotDep, store: StoreDep, run: Ru
     (``id``, ``type`` index, ``lat``, ``lon``, ``district`` index, ``agency`` index, ``population``; -1 for
     none) and every hazard zone with the indexes and intensities of its exposed assets; the ontology's
     sectors, hazards and service kinds with their colours. Gzipped when the client accepts it."""
-    body = await run(_body, snap, store)
+    body = await run(_body, snap, store, run.cancel)
     headers = {"ETag": body.etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding, Authorization"}
     if request.headers.get("if-none-match") == body.etag:
         return Response(status_code=304, headers=headers)
@@ -330,12 +342,13 @@ def _score(snap: GraphSnapshot, nodes: np.ndarray[Any, Any]) -> np.ndarray[Any, 
 
 
 def graph_view(snap: GraphSnapshot, asset_id: str, *, depth: int, limit: int,
-               kinds: list[str] | None = None) -> dict[str, Any]:
+               kinds: list[str] | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
     """The asset, its dependents (layers 1..depth) and dependencies (layers -1..-depth), at most ``limit``
-    assets shown per layer, with the DEPENDS_ON edges among the shown ones; the rest of each layer summed up."""
+    assets shown per layer, with the DEPENDS_ON edges among the shown ones; the rest of each layer summed up.
+    ``cancel`` is checked once per layer."""
     center = snap.node(asset_id)
-    down = dependents(snap, asset_id, kinds=kinds, max_depth=depth)
-    up = dependencies(snap, asset_id, kinds=kinds, max_depth=depth)
+    down = dependents(snap, asset_id, kinds=kinds, max_depth=depth, cancel=cancel)
+    up = dependencies(snap, asset_id, kinds=kinds, max_depth=depth, cancel=cancel)
     layer = np.zeros(snap.n, dtype=np.int64)
     layer[up.nodes] = -up.depths
     layer[down.nodes] = down.depths  # an asset on both sides (a loop) is drawn once, as a dependent
@@ -349,6 +362,7 @@ def graph_view(snap: GraphSnapshot, asset_id: str, *, depth: int, limit: int,
     hidden_layers = []
     for sign, reach in ((1, down), (-1, up)):
         for d in range(1, depth + 1):
+            check(cancel)
             members = reach.nodes[(reach.depths == d) & (layer[reach.nodes] == sign * d)].astype(np.int64)
             if not len(members):
                 continue
@@ -412,21 +426,27 @@ async def get_graph(
     at_most("depth", depth, settings.max_depth)
     asset_index(snap, asset_id, field="asset_id")
     return await run(graph_view, snap, asset_id, depth=depth, limit=limit,
-                     kinds=[k.value for k in kind] if kind else None)
+                     kinds=[k.value for k in kind] if kind else None, cancel=run.cancel)
 
 
 # ---------------------------------------------------------------- POST /v1/city/coordination
-def _coordination(snap: GraphSnapshot, body: ScenarioRequest) -> dict[str, Any]:
+def _coordination(snap: GraphSnapshot, body: ScenarioRequest, cancel: CancelToken,
+                  max_failures: int) -> dict[str, Any]:
     if body.fail is not None:
-        result = cascade(snap, [(f.id, f.time) for f in body.fail], horizon=body.horizon_hours)
+        result = cascade(snap, [(f.id, f.time) for f in body.fail], horizon=body.horizon_hours, cancel=cancel,
+                         max_failures=max_failures)
     else:
-        result = hazard_cascade(snap, body.hazard_zones or [], horizon=body.horizon_hours)
+        result = hazard_cascade(snap, body.hazard_zones or [], horizon=body.horizon_hours, cancel=cancel,
+                                max_failures=max_failures)
+    cancel.check()
     return coordination(snap, result).to_dict()
 
 
-@router.post("/coordination", response_model=CoordinationPublic, responses=problem_responses(400, 413),
+@router.post("/coordination", response_model=CoordinationPublic, responses=problem_responses(400, 413, 429),
+             dependencies=[Depends(limit_concurrency)],
              summary="Who must coordinate with whom in a cascade, from when")
-async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, run: RunDep) -> dict[str, Any]:
+async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, settings: SettingsDep,
+                            run: RunDep) -> dict[str, Any]:
     """For the scenario of ``POST /v1/cascades`` (``fail``, or ``hazard_zones`` deterministically): agency
     pairs and district pairs with ``first_contact`` (when the downstream side first loses supply from the
     upstream one: when they must start talking), ``first_failure`` and ``failures``; and ``act_first``,
@@ -437,4 +457,4 @@ async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, run: RunDe
     for k, zone in enumerate(body.hazard_zones or []):
         if zone not in known:
             raise APIProblem(404, f"no hazard zone with id {zone!r}", field=f"hazard_zones[{k}]")
-    return await run(_coordination, snap, body)
+    return await run(_coordination, snap, body, run.cancel, settings.max_failures)

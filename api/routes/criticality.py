@@ -9,37 +9,48 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import RunDep, SettingsDep, SnapshotDep, require_read
+from api.deps import RunDep, SettingsDep, SnapshotDep, limit_concurrency, require_read
 from api.problems import at_most, problem_responses
 from api.schemas import CriticalityPublic
-from kg.analysis.criticality import Criticality, criticality
+from kg.analysis.cancel import CancelToken
+from kg.analysis.criticality import Criticality, Measures, measures, rank
 from kg.analysis.graph import GraphSnapshot
 from kg.answers import criticality_answer
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/criticality", tags=["criticality"], dependencies=[Depends(require_read)],
-                   responses=problem_responses(401, 403, 422, 503, 504))
+router = APIRouter(prefix="/v1/criticality", tags=["criticality"],
+                   dependencies=[Depends(require_read), Depends(limit_concurrency)],
+                   responses=problem_responses(401, 403, 422, 429, 503, 504))
 
 
 class By(StrEnum):
     district = "district"
 
 
-# The full ranking costs one cascade per asset, so it is computed once per snapshot (and kept only
-# while that snapshot lives); a request that times out still leaves it here for the next one.
-_RANKINGS: weakref.WeakKeyDictionary[GraphSnapshot, dict[str | None, list[Criticality]]] = (
+# Measuring every asset costs one cascade per asset (most skipped by shortcuts), so it is done once per
+# snapshot and kept while that snapshot lives (four integers per asset), with each ranking down to this
+# server's largest top. A request past its time limit stops measuring (the next one starts over).
+_RANKINGS: weakref.WeakKeyDictionary[GraphSnapshot, dict[tuple[str | None, int], list[Criticality]]] = (
     weakref.WeakKeyDictionary())
+_MEASURES: weakref.WeakKeyDictionary[GraphSnapshot, Measures] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def _ranking(snap: GraphSnapshot, by: str | None, top: int) -> dict[str, Any]:
-    with _LOCK:
+def _ranking(snap: GraphSnapshot, by: str | None, top: int, max_top: int, cancel: CancelToken) -> dict[str, Any]:
+    while not _LOCK.acquire(timeout=0.05):  # another request is computing it: wait, but not past our deadline
+        cancel.check()
+    try:
         per_snapshot = _RANKINGS.setdefault(snap, {})
-        if by not in per_snapshot:
-            per_snapshot[by] = criticality(snap, by=by)
-        full = per_snapshot[by]
-    return criticality_answer(full, by, top)
+        if (by, max_top) not in per_snapshot:
+            measured = _MEASURES.get(snap)
+            if measured is None:
+                measured = _MEASURES[snap] = measures(snap, cancel=cancel)
+            per_snapshot[by, max_top] = rank(snap, measured, by=by, top=max_top, cancel=cancel)
+        ranked = per_snapshot[by, max_top]
+    finally:
+        _LOCK.release()
+    return criticality_answer(ranked, by, top)
 
 
 @router.get("", response_model=CriticalityPublic, summary="The most critical assets")
@@ -52,4 +63,4 @@ async def get_criticality(
 ) -> Response:
     """Every asset's lone failure at hour 0, ranked by failures, then population, districts and agencies."""
     at_most("top", top, settings.max_top)
-    return await run.json(_ranking, snap, None if by is None else by.value, top)
+    return await run.json(_ranking, snap, None if by is None else by.value, top, settings.max_top, run.cancel)

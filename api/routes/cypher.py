@@ -6,15 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.deps import RunDep, SettingsDep, StoreDep, require_read
+from api.deps import RunDep, SettingsDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, problem_responses
 from api.schemas import CypherPublic, CypherRequest
 from kg.errors import UnsupportedOperation, ValidationError
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/cypher", tags=["cypher"], dependencies=[Depends(require_read)],
-                   responses=problem_responses(400, 401, 403, 413, 422, 503, 504))
+router = APIRouter(prefix="/v1/cypher", tags=["cypher"],
+                   dependencies=[Depends(require_read), Depends(limit_concurrency)],
+                   responses=problem_responses(400, 401, 403, 413, 422, 429, 503, 504))
 
 
 @router.post("", response_model=CypherPublic, summary="Run a read-only Cypher query")

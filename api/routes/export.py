@@ -21,8 +21,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import RunDep, SettingsDep, StoreDep, require_read
+from api.deps import RunDep, SettingsDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, at_most, problem_responses
+from kg.analysis.cancel import CancelToken
 from kg.errors import ElementNotFound
 from kg.rdf.export import export_rdf
 from kg.rdf.writers import MEDIA_TYPES
@@ -43,8 +44,9 @@ class RDFFormat(StrEnum):
 
 _EXTENSIONS = {RDFFormat.ttl: "ttl", RDFFormat.jsonld: "jsonld", RDFFormat.nt: "nt", RDFFormat.rdfxml: "rdf"}
 
-router = APIRouter(prefix="/v1/export", tags=["export"], dependencies=[Depends(require_read)],
-                   responses=problem_responses(401, 403, 404, 422, 503, 504))
+router = APIRouter(prefix="/v1/export", tags=["export"],
+                   dependencies=[Depends(require_read), Depends(limit_concurrency)],
+                   responses=problem_responses(401, 403, 404, 422, 429, 503, 504))
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -114,6 +116,15 @@ def _start_export(store: Store, fmt: str, filters: dict[str, Any]) -> tuple[
     return chunks, stopped
 
 
+def _first(chunks: queue.Queue[bytes | BaseException | None], cancel: CancelToken) -> bytes | BaseException | None:
+    """The export's first chunk (or its error), waited for no longer than the request's deadline."""
+    while True:
+        try:
+            return chunks.get(timeout=0.05)
+        except queue.Empty:
+            cancel.check()  # past the deadline: the worker thread ends instead of waiting on
+
+
 def _drain(first: bytes, chunks: queue.Queue[bytes | BaseException | None],
            stopped: threading.Event) -> Iterator[bytes]:
     try:
@@ -147,7 +158,7 @@ async def export(
     filters = {"region": region or None, "agency": agency or None, "around": around or None, "depth": depth}
     chunks, stopped = _start_export(store, format.value, filters)
     try:
-        first = await run(chunks.get)
+        first = await run(_first, chunks, run.cancel)
     except APIProblem:
         stopped.set()
         raise

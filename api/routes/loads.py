@@ -27,7 +27,7 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 
-from api.deps import RunDep, SettingsDep, StoreHolderDep, require_write
+from api.deps import RunDep, SettingsDep, StoreHolderDep, limit_concurrency, require_write
 from api.problems import APIProblem, FieldError, problem_responses
 from api.schemas import LoadPublic
 from api.settings import Settings
@@ -42,8 +42,9 @@ ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
 JSONL_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/x-jsonlines"})
 JSONL_NAME = "body.jsonl"
 
-router = APIRouter(prefix="/v1/loads", tags=["loads"], dependencies=[Depends(require_write)],
-                   responses=problem_responses(400, 401, 403, 413, 415, 422, 503))
+router = APIRouter(prefix="/v1/loads", tags=["loads"],
+                   dependencies=[Depends(require_write), Depends(limit_concurrency)],
+                   responses=problem_responses(400, 401, 403, 413, 415, 422, 429, 503))
 
 _RETRY_AFTER_S = 5
 

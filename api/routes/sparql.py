@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, require_read
+from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, problem_responses
 from api.settings import Settings
 from kg.sparql import (
@@ -47,8 +47,9 @@ _SPARQL_QUERY = "application/sparql-query"
 _SPARQL_UPDATE = "application/sparql-update"
 _FORM = "application/x-www-form-urlencoded"
 
-router = APIRouter(prefix="/v1/sparql", tags=["sparql"], dependencies=[Depends(require_read)],
-                   responses=problem_responses(400, 401, 403, 406, 413, 415, 422, 503, 504))
+router = APIRouter(prefix="/v1/sparql", tags=["sparql"],
+                   dependencies=[Depends(require_read), Depends(limit_concurrency)],
+                   responses=problem_responses(400, 401, 403, 406, 413, 415, 422, 429, 503, 504))
 
 _ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {

@@ -32,8 +32,9 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.graph import GraphSnapshot
-from kg.errors import Problem, ValidationError
+from kg.errors import Problem, ResultTooLarge, ValidationError
 
 __all__ = [
     "BaselineError",
@@ -195,13 +196,19 @@ class Network:
         static: bool = False,
         within: memoryview | None = None,
         until: Container[int] = (),
+        cancel: CancelToken | None = None,
+        max_failed: int | None = None,
     ) -> Spread:
         """Propagate failures from ``initial`` (asset index -> time).
 
         ``static`` ignores buffers (every failure at its cause's time): the set of
         assets that *eventually* fail is the same, only faster to get. ``within``
         (a byte per asset) restricts propagation to those assets; propagation stops
-        as soon as an asset in ``until`` fails.
+        as soon as an asset in ``until`` fails. ``cancel`` is checked every
+        :data:`~kg.analysis.cancel.CHECK_EVERY` failures (a city-wide cascade of a
+        million assets takes seconds), and so is ``max_failed``: past it (give or take
+        that many) the propagation stops with :class:`~kg.errors.ResultTooLarge`, having
+        held about 700 bytes per failure.
         """
         failed: dict[int, float] = {}
         due: dict[int, float] = dict(initial)
@@ -213,6 +220,7 @@ class Network:
         u_ptr, u_group, nu_ptr, g_unit = self._u_ptr, self._u_group, self._nu_ptr, self._g_unit
         g_owner, g_buf, g_size, g_cyclic = self._g_owner, self._g_buf, self._g_size, self._g_cyclic
         forced, u_scc = self._forced, self._u_scc
+        countdown = CHECK_EVERY
         while heap:
             t = heap[0][0]
             if t > horizon:
@@ -232,6 +240,13 @@ class Network:
                     failed[a] = t
                     if a in until:
                         return Spread(failed, lost)
+                    countdown -= 1
+                    if not countdown:  # a local countdown: the cheapest test per failure
+                        countdown = CHECK_EVERY
+                        if cancel is not None:
+                            cancel.check()
+                        if max_failed is not None and len(failed) > max_failed:
+                            raise _too_many(len(failed), max_failed)
                     for u in range(nu_ptr[a], nu_ptr[a + 1]):
                         if u not in stopped:
                             stopped.add(u)
@@ -502,6 +517,12 @@ class CascadeResult:
 
 
 # ---------------------------------------------------------------------- cascade
+def _too_many(failed: int, limit: int) -> ResultTooLarge:
+    return ResultTooLarge(f"{failed:,} or more assets fail in this cascade, more than the {limit:,} that can be "
+                          "described here; set a horizon or narrow the scenario", size=failed, limit=limit,
+                          parameter="max_failures")
+
+
 def _initial(snap: GraphSnapshot, initial: Sequence[tuple[str, float]]) -> dict[int, float]:
     out: dict[int, float] = {}
     for k, (asset_id, time) in enumerate(initial):
@@ -556,7 +577,8 @@ def _crossings(snap: GraphSnapshot, failures: Sequence[Failure]) -> tuple[Crossi
 
 
 def cascade(
-    snap: GraphSnapshot, initial: Sequence[tuple[str, float]], *, horizon: float | None = None
+    snap: GraphSnapshot, initial: Sequence[tuple[str, float]], *, horizon: float | None = None,
+    cancel: CancelToken | None = None, max_failures: int | None = None,
 ) -> CascadeResult:
     """The cascade that follows the ``initial`` failures, under the semantics of docs/cascade.md.
 
@@ -567,6 +589,11 @@ def cascade(
         ``(asset id, hours)`` failures; an asset listed twice fails at the earlier time.
     horizon : float, optional
         Report failures up to this many hours (inclusive); ``None``: until the cascade stops.
+    cancel : CancelToken, optional
+        Checked every :data:`~kg.analysis.cancel.CHECK_EVERY` failures found and described.
+    max_failures : int, optional
+        Refuse to describe more failures than this: a described failure takes about
+        1.5 KB until it is written out, so this bounds the result's memory.
 
     Returns
     -------
@@ -581,6 +608,10 @@ def cascade(
         For an unknown id.
     ValidationError
         For a negative or non-finite time or horizon.
+    Cancelled
+        When ``cancel`` is cancelled before the result is complete.
+    ResultTooLarge
+        When more than ``max_failures`` assets fail (found as they fail, before any is described).
 
     Examples
     --------
@@ -603,7 +634,12 @@ def cascade(
         raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")])
     start = _initial(snap, initial)
     net = network(snap)
-    run = net.spread(start, horizon=INF if horizon is None else float(horizon))
+    check(cancel)
+    run = net.spread(start, horizon=INF if horizon is None else float(horizon), cancel=cancel,
+                     max_failed=max_failures)
+    if max_failures is not None and len(run.failed) > max_failures:
+        raise _too_many(len(run.failed), max_failures)
+    check(cancel)
     ids = snap.asset_ids
     order = sorted(run.failed.items(), key=lambda kv: (kv[1], ids[kv[0]]))
     idx = np.fromiter((a for a, _ in order), dtype=np.int64, count=len(order))
@@ -612,6 +648,8 @@ def cascade(
     types = snap.type_code[idx].tolist()
     failures = []
     for k, (a, time) in enumerate(order):
+        if k % CHECK_EVERY == CHECK_EVERY - 1:
+            check(cancel)
         cause = None if start.get(a, INF) <= time else _cause(net, a, time, run.lost)
         regions = {level: snap.region_ids[r[k]] for level, r in levels if r[k] >= 0}
         agency = snap.agency_ids[agencies[k]] if agencies[k] >= 0 else None

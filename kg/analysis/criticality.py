@@ -37,11 +37,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.cascade import network
 from kg.analysis.graph import GraphSnapshot
 from kg.errors import Problem, ValidationError
 
-__all__ = ["Criticality", "cascade_sets", "criticality"]
+__all__ = ["Criticality", "Measures", "cascade_sets", "criticality", "measures", "rank"]
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,13 @@ def _sole_dependents(snap: GraphSnapshot, forced: npt.NDArray[np.bool_]) -> npt.
     return out
 
 
-def cascade_sets(snap: GraphSnapshot, *, shortcuts: bool = True) -> list[frozenset[int]]:
+def cascade_sets(snap: GraphSnapshot, *, shortcuts: bool = True,
+                 cancel: CancelToken | None = None) -> list[frozenset[int]]:
     """For every asset, the set of assets its lone failure eventually takes down (itself included).
 
     ``shortcuts=False`` runs the propagation for every asset (the brute force the shortcuts are tested
-    against).
+    against). ``cancel`` is checked before every propagation and every
+    :data:`~kg.analysis.cancel.CHECK_EVERY` assets.
     """
     net = network(snap)
     sets: list[frozenset[int] | None] = [None] * snap.n
@@ -94,6 +97,8 @@ def cascade_sets(snap: GraphSnapshot, *, shortcuts: bool = True) -> list[frozens
         has_dependents = (np.diff(snap.rdep_ptr) > 0).tolist()
         sole = _sole_dependents(snap, net.forced).tolist()
     for x in range(snap.n):
+        if x % CHECK_EVERY == 0:
+            check(cancel)
         if sets[x] is not None:
             continue
         if shortcuts and not has_dependents[x]:
@@ -108,13 +113,158 @@ def cascade_sets(snap: GraphSnapshot, *, shortcuts: bool = True) -> list[frozens
         bottom = chain[-1]
         known = sets[bottom]
         if known is None:
-            known = sets[bottom] = frozenset(net.spread({bottom: 0.0}, static=True).failed)
+            check(cancel)
+            known = sets[bottom] = frozenset(net.spread({bottom: 0.0}, static=True, cancel=cancel).failed)
         for a in reversed(chain[:-1]):
             known = sets[a] = known | {a}
     return [s if s is not None else frozenset() for s in sets]
 
 
-def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None = None) -> list[Criticality]:
+class _Tally:
+    """Size, population, distinct districts and agencies of a set of assets that grows and shrinks."""
+
+    __slots__ = ("agencies", "agency", "agency_count", "district", "district_count", "districts", "inside",
+                 "people", "population", "size")
+
+    def __init__(self, snap: GraphSnapshot) -> None:
+        self.district = snap.region[snap.level_index("district")].tolist()
+        self.agency = snap.agency.tolist()
+        self.people = snap.population.tolist()
+        self.inside = bytearray(snap.n)
+        self.district_count = [0] * len(snap.region_ids)
+        self.agency_count = [0] * len(snap.agency_ids)
+        self.size = self.population = self.districts = self.agencies = 0
+
+    def of(self, assets: list[int]) -> tuple[int, int, int, int]:
+        """Size, population, districts and agencies of ``assets`` (distinct), leaving the tally as it is."""
+        district, agency, people = self.district, self.agency, self.people
+        if len(assets) == 1:  # an asset nothing depends on: most of them
+            a = assets[0]
+            return 1, people[a], int(district[a] >= 0), int(agency[a] >= 0)
+        return (len(assets), sum([people[a] for a in assets]), len({district[a] for a in assets} - {-1}),
+                len({agency[a] for a in assets} - {-1}))
+
+    def add(self, a: int) -> bool:
+        """Add ``a``; False if it was in already."""
+        if self.inside[a]:
+            return False
+        self.inside[a] = 1
+        self.size += 1
+        self.population += self.people[a]
+        if (d := self.district[a]) >= 0:
+            self.district_count[d] += 1
+            self.districts += self.district_count[d] == 1
+        if (g := self.agency[a]) >= 0:
+            self.agency_count[g] += 1
+            self.agencies += self.agency_count[g] == 1
+        return True
+
+    def remove(self, a: int) -> None:
+        self.inside[a] = 0
+        self.size -= 1
+        self.population -= self.people[a]
+        if (d := self.district[a]) >= 0:
+            self.district_count[d] -= 1
+            self.districts -= self.district_count[d] == 0
+        if (g := self.agency[a]) >= 0:
+            self.agency_count[g] -= 1
+            self.agencies -= self.agency_count[g] == 0
+
+
+@dataclass(frozen=True, eq=False)
+class Measures:
+    """Each asset's lone-failure cascade, measured: arrays indexed like the snapshot's assets."""
+
+    failed: npt.NDArray[np.int64]
+    """Assets that fail, itself included."""
+    population: npt.NDArray[np.int64]
+    districts: npt.NDArray[np.int64]
+    agencies: npt.NDArray[np.int64]
+
+
+def _propagated(sole: list[int]) -> bytearray:
+    """Assets whose cascade is propagated: those without a sole dependent, and those on a loop of sole
+    dependents (every other asset's cascade is itself plus its sole dependent's)."""
+    n = len(sole)
+    out = bytearray(d < 0 for d in sole)
+    state = bytearray(n)  # 0 unseen, 1 on the walk under way, 2 done
+    for x in range(n):
+        walk = []
+        y = x
+        while y >= 0 and not state[y]:
+            state[y] = 1
+            walk.append(y)
+            y = sole[y]
+        if y >= 0 and state[y] == 1:  # the walk came back on itself: a loop
+            for z in walk[walk.index(y):]:
+                out[z] = 1
+        for z in walk:
+            state[z] = 2
+    return out
+
+
+def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None) -> Measures:
+    """Every asset's lone-failure cascade (at t=0, no horizon): failed assets, population, districts, agencies.
+
+    The dominator shortcut of the module docs makes the sole-dependent links a forest: the cascade of
+    an asset is the propagated cascade of the root of its tree plus the assets on the way up. Each root
+    is propagated once and its tree walked depth-first, adding each asset on the way down and taking it
+    off on the way back, so memory stays linear in the number of assets whatever the cascades' sizes.
+
+    ``cancel`` is checked before every propagation and every :data:`~kg.analysis.cancel.CHECK_EVERY`
+    assets; :class:`~kg.analysis.cancel.Cancelled` is raised when it is cancelled.
+    """
+    n = snap.n
+    net = network(snap)
+    has_dependents = (np.diff(snap.rdep_ptr) > 0).tolist()
+    sole_array = _sole_dependents(snap, net.forced)
+    root = _propagated(sole_array.tolist())
+    below = np.flatnonzero(~np.frombuffer(bytes(root), dtype=bool)) if n else np.zeros(0, dtype=np.int64)
+    above = sole_array[below]
+    children_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(above, minlength=n), out=children_ptr[1:])
+    children = below[np.argsort(above, kind="stable")].tolist()
+    kids_ptr = children_ptr.tolist()
+    tally = _Tally(snap)
+    out = np.zeros((4, n), dtype=np.int64)
+    failed, population, districts, agencies = (out[k] for k in range(4))
+    done = 0
+    for r in range(n):
+        if not root[r]:
+            continue
+        if has_dependents[r]:
+            check(cancel)
+            cascade = list(net.spread({r: 0.0}, static=True, cancel=cancel).failed)
+        else:
+            cascade = [r]
+        if kids_ptr[r] == kids_ptr[r + 1]:  # no tree below: most assets
+            failed[r], population[r], districts[r], agencies[r] = tally.of(cascade)
+            continue
+        for a in cascade:
+            tally.add(a)
+        # Depth first down the tree: (asset, added) marks the way back up.
+        stack: list[tuple[int, bool | None]] = [(r, None)]
+        while stack:
+            a, added = stack.pop()
+            if added is not None:  # on the way back
+                if added:
+                    tally.remove(a)
+                continue
+            if a != r:
+                stack.append((a, tally.add(a)))
+            failed[a], population[a] = tally.size, tally.population
+            districts[a], agencies[a] = tally.districts, tally.agencies
+            stack.extend((c, None) for c in children[kids_ptr[a]:kids_ptr[a + 1]])
+            done += 1
+            if done % CHECK_EVERY == 0:
+                check(cancel)
+        for a in cascade:
+            tally.remove(a)
+    return Measures(failed, population, districts, agencies)
+
+
+def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None = None,
+                cancel: CancelToken | None = None) -> list[Criticality]:
     """Every asset ranked by the cascade of its lone failure (at t=0, no horizon).
 
     Parameters
@@ -124,6 +274,8 @@ def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None =
         ``"district"`` ranks each asset within its own district (no district: last).
     top : int, optional
         Keep the first ``top`` of the ranking (of each district with ``by``).
+    cancel : CancelToken, optional
+        Checked before every propagation and every :data:`~kg.analysis.cancel.CHECK_EVERY` assets.
 
     Returns
     -------
@@ -134,40 +286,45 @@ def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None =
     ------
     ValidationError
         For another value of ``by``.
+    Cancelled
+        When ``cancel`` is cancelled before the ranking is complete.
     """
     if by not in (None, "district"):
         raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])
-    li = snap.level_index("district")
-    district_row = snap.region[li].astype(np.int64)
-    sets = cascade_sets(snap)
-    sizes = np.fromiter((len(x) for x in sets), dtype=np.int64, count=snap.n)
-    members = np.fromiter((a for x in sets for a in x), dtype=np.int64, count=int(sizes.sum()))
-    owner = np.repeat(np.arange(snap.n, dtype=np.int64), sizes)
-    population = np.bincount(owner, weights=snap.population[members].astype(np.float64), minlength=snap.n)
+    return rank(snap, measures(snap, cancel=cancel), by=by, top=top, cancel=cancel)
 
-    def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        known = values >= 0
-        width = int(values.max(initial=0)) + 1
-        pairs = np.unique(owner[known] * width + values[known])
-        counts: npt.NDArray[np.int64] = np.bincount(pairs // width, minlength=snap.n)
-        return counts
 
-    districts = distinct(district_row[members])
-    agencies = distinct(snap.agency[members].astype(np.int64))
-    rows = [
-        (-int(sizes[x]), -round(population[x]), -int(districts[x]), -int(agencies[x]), snap.asset_ids[x], x,
-         snap.region_ids[district_row[x]] if district_row[x] >= 0 else None)
-        for x in range(snap.n)
-    ]
-    rows.sort()
-    out: list[Criticality] = []
-    seen: dict[str | None, int] = {}
-    for failed, population, n_districts, n_agencies, asset_id, x, district in rows:
-        group = district if by == "district" else None
-        rank = seen[group] = seen.get(group, 0) + 1
-        if top is None or rank <= top:
-            out.append(Criticality(rank, asset_id, snap.type_of(x), district, -failed, -population,
-                                   -n_districts, -n_agencies))
-    if by == "district":
-        out.sort(key=lambda c: (c.district is None, c.district or "", c.rank))
-    return out
+def _order_of(names: tuple[str, ...]) -> npt.NDArray[np.int64]:
+    """Each name's place in sorted order (numpy compares code points, as Python does)."""
+    place = np.empty(len(names), dtype=np.int64)
+    place[np.argsort(np.asarray(names, dtype=str), kind="stable")] = np.arange(len(names), dtype=np.int64)
+    return place
+
+
+def rank(snap: GraphSnapshot, measured: Measures, *, by: str | None = None, top: int | None = None,
+         cancel: CancelToken | None = None) -> list[Criticality]:
+    """The ranking of :func:`criticality` from already computed :func:`measures` (vectorised: only the
+    assets kept become objects)."""
+    if by not in (None, "district"):
+        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])
+    district = snap.region[snap.level_index("district")].astype(np.int64)
+    order = np.lexsort((_order_of(snap.asset_ids), -measured.agencies, -measured.districts, -measured.population,
+                        -measured.failed))
+    check(cancel)
+    if by == "district":  # districts by id, assets without one last; each district's assets in ranking order
+        place_of_region = np.append(_order_of(snap.region_ids), len(snap.region_ids))  # index -1: after all
+        group = place_of_region[district[order]]
+        within = np.argsort(group, kind="stable")
+        order, group = order[within], group[within]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(order) else np.zeros(0, np.int64)
+        first = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        places = np.arange(len(order), dtype=np.int64) - first + 1
+    else:
+        places = np.arange(1, len(order) + 1, dtype=np.int64)
+    keep = np.flatnonzero(places <= top) if top is not None else np.arange(len(order))
+    return [Criticality(place, snap.asset_ids[x], snap.type_of(x),
+                        snap.region_ids[d] if d >= 0 else None, failed, population, n_districts, n_agencies)
+            for x, place, d, failed, population, n_districts, n_agencies in zip(
+                order[keep].tolist(), places[keep].tolist(), district[order[keep]].tolist(),
+                measured.failed[order[keep]].tolist(), measured.population[order[keep]].tolist(),
+                measured.districts[order[keep]].tolist(), measured.agencies[order[keep]].tolist(), strict=True)]

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import CascadeResult, cascade, network
 from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, Problem, ValidationError
@@ -50,6 +51,9 @@ from kg.ontology import did_you_mean, load_ontology
 __all__ = ["Band", "Impact", "MonteCarloResult", "exposed", "hazard_cascade", "hazard_failures", "monte_carlo"]
 
 FloatArray = npt.NDArray[np.float64]
+
+MEMO_BYTES = 64 << 20
+"""Most bytes :func:`monte_carlo` spends remembering the cascades of start sets it has seen (see there)."""
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,12 @@ def hazard_failures(snap: GraphSnapshot, zones: Sequence[str]) -> list[str]:
     return sorted({snap.asset_ids[i] for i in hit.tolist()})
 
 
-def hazard_cascade(snap: GraphSnapshot, zones: Sequence[str], *, horizon: float | None = None) -> CascadeResult:
-    """The deterministic scenario: :func:`hazard_failures` fail at t=0, then the cascade runs."""
-    return cascade(snap, [(a, 0.0) for a in hazard_failures(snap, zones)], horizon=horizon)
+def hazard_cascade(snap: GraphSnapshot, zones: Sequence[str], *, horizon: float | None = None,
+                   cancel: CancelToken | None = None, max_failures: int | None = None) -> CascadeResult:
+    """The deterministic scenario: :func:`hazard_failures` fail at t=0, then the cascade runs
+    (``cancel`` and ``max_failures`` as in :func:`~kg.analysis.cascade.cascade`)."""
+    return cascade(snap, [(a, 0.0) for a in hazard_failures(snap, zones)], horizon=horizon, cancel=cancel,
+                   max_failures=max_failures)
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,8 @@ def _fail_probability(e: Exposed) -> FloatArray:
 
 
 def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 1000, seed: int = 0,
-                horizon: float | None = None, level: str = "district") -> MonteCarloResult:
+                horizon: float | None = None, level: str = "district",
+                cancel: CancelToken | None = None) -> MonteCarloResult:
     """Monte Carlo over lognormal fragilities: the distribution of a hazard's impact.
 
     Parameters
@@ -201,6 +209,8 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
         Count failures up to this many hours; ``None``: every eventual failure.
     level : str
         Region level of the per-region impact (``"district"``).
+    cancel : CancelToken, optional
+        Checked before every sample and as its cascade spreads.
 
     Returns
     -------
@@ -214,6 +224,16 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
         For an unknown zone.
     ValidationError
         For ``samples < 1`` or a bad horizon.
+    Cancelled
+        When ``cancel`` is cancelled before the last sample.
+
+    Notes
+    -----
+    Memory beyond the snapshot: two ``samples x regions`` float arrays, one int
+    per asset, one sample's cascade at a time, and a memo of the cascades of
+    start sets already seen (they repeat when few exposed assets are uncertain),
+    kept within :data:`MEMO_BYTES`: once full, new start sets are computed
+    without being remembered.
     """
     if samples < 1:
         raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")])
@@ -225,28 +245,36 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     net = network(snap)
     li = snap.level_index(level)
     districts = sorted({int(r) for r in snap.region[li].tolist() if r >= 0}, key=lambda r: snap.region_ids[r])
-    column = {r: k for k, r in enumerate(districts)}
+    column = np.full(len(snap.region_ids) + 1, -1, dtype=np.int64)  # region index -> column; -1 (none) stays -1
+    column[districts] = np.arange(len(districts), dtype=np.int64)
     failed_by = np.zeros((samples, len(districts)), dtype=np.float64)
     people_by = np.zeros((samples, len(districts)), dtype=np.float64)
     total_failed = np.zeros(samples, dtype=np.float64)
     total_people = np.zeros(samples, dtype=np.float64)
     hits = np.zeros(snap.n, dtype=np.int64)
-    memo: dict[frozenset[int], list[int]] = {}
+    # Keyed by the packed draw (a bit per exposed asset): compact, and equal draws give equal start sets.
+    memo: dict[bytes, npt.NDArray[np.int64]] = {}
+    memo_room = MEMO_BYTES
     limit = math.inf if horizon is None else float(horizon)
     for s in range(samples):
-        start = frozenset(e.asset[rng.random(len(p)) < p].tolist())
-        down = memo.get(start)
-        if down is None:
-            run = net.spread(dict.fromkeys(start, 0.0), static=horizon is None, horizon=limit)
-            down = memo[start] = sorted(run.failed)
-        idx = np.asarray(down, dtype=np.int64)
+        check(cancel)
+        drawn = rng.random(len(p)) < p
+        key = np.packbits(drawn).tobytes()
+        idx = memo.get(key)
+        if idx is None:
+            start = dict.fromkeys(e.asset[drawn].tolist(), 0.0)
+            run = net.spread(start, static=horizon is None, horizon=limit, cancel=cancel)
+            idx = np.fromiter(sorted(run.failed), dtype=np.int64, count=len(run.failed))
+            cost = idx.nbytes + len(key) + 200  # the entry's own overhead, roughly
+            if cost <= memo_room:
+                memo[key] = idx
+                memo_room -= cost
         hits[idx] += 1
         pop = snap.population[idx].astype(np.float64)
-        region = snap.region[li, idx]
-        known = region >= 0
-        cols = np.asarray([column[int(r)] for r in region[known].tolist()], dtype=np.int64)
-        np.add.at(failed_by[s], cols, 1.0)
-        np.add.at(people_by[s], cols, pop[known])
+        cols = column[snap.region[li, idx]]
+        known = cols >= 0
+        np.add.at(failed_by[s], cols[known], 1.0)
+        np.add.at(people_by[s], cols[known], pop[known])
         total_failed[s], total_people[s] = len(idx), pop.sum()
     per = tuple(Impact(snap.region_ids[r], Band.of(failed_by[:, k]), Band.of(people_by[:, k]))
                 for k, r in enumerate(districts) if failed_by[:, k].any())

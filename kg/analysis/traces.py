@@ -32,8 +32,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.cascade import gather, network
 from kg.analysis.graph import GraphSnapshot
+from kg.errors import ResultTooLarge
 
 __all__ = ["Reach", "dependencies", "dependents", "path_kinds", "paths", "single_points_of_failure"]
 
@@ -82,7 +84,7 @@ def _index(snap: GraphSnapshot) -> _Index:
 
 
 def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str] | None,
-         max_depth: int | None) -> Reach:
+         max_depth: int | None, cancel: CancelToken | None) -> Reach:
     index = _index(snap)
     if forward:
         ptr, nbr, edge_kind = snap.dep_ptr, snap.dep_provider, snap.dep_kind
@@ -100,6 +102,7 @@ def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str]
     found: list[IntArray] = []
     depth = 0
     while len(frontier) and (max_depth is None or depth < max_depth):
+        check(cancel)  # once per level: a level is several numpy calls
         pos = gather(ptr, frontier)
         if allowed is not None:
             pos = pos[allowed[edge_kind[pos]]]
@@ -118,7 +121,7 @@ def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str]
 
 
 def dependents(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | None = None,
-               max_depth: int | None = None) -> Reach:
+               max_depth: int | None = None, cancel: CancelToken | None = None) -> Reach:
     """Every asset with a DEPENDS_ON path to ``asset_id``; redundancy and time are ignored.
 
     Parameters
@@ -130,6 +133,8 @@ def dependents(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | Non
         Follow only edges of these service kinds (a kind absent from the data matches nothing).
     max_depth : int, optional
         Stop after this many hops.
+    cancel : CancelToken, optional
+        Checked once per hop.
 
     Returns
     -------
@@ -149,11 +154,11 @@ def dependents(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | Non
     >>> len(dependents(snap, "P", max_depth=1)), len(dependents(snap, "P", kinds=["water"]))
     (2, 0)
     """
-    return _bfs(snap, snap.node(asset_id), forward=False, kinds=kinds, max_depth=max_depth)
+    return _bfs(snap, snap.node(asset_id), forward=False, kinds=kinds, max_depth=max_depth, cancel=cancel)
 
 
 def dependencies(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | None = None,
-                 max_depth: int | None = None) -> Reach:
+                 max_depth: int | None = None, cancel: CancelToken | None = None) -> Reach:
     """Every asset ``asset_id`` has a DEPENDS_ON path to: :func:`dependents` in reverse.
 
     Examples
@@ -162,10 +167,11 @@ def dependencies(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | N
     >>> [(snap.asset_ids[i], d) for i, d in dependencies(snap, "H")]
     [('S1', 1), ('S2', 1), ('P', 2)]
     """
-    return _bfs(snap, snap.node(asset_id), forward=True, kinds=kinds, max_depth=max_depth)
+    return _bfs(snap, snap.node(asset_id), forward=True, kinds=kinds, max_depth=max_depth, cancel=cancel)
 
 
-def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int, ...]]:
+def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5, cancel: CancelToken | None = None,
+          max_pending: int | None = None) -> list[tuple[int, ...]]:
     """The ``k`` shortest dependency chains from ``y`` down to ``x``.
 
     Parameters
@@ -175,6 +181,12 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int,
         The provider at the bottom and the dependent at the top of the chains.
     k : int
         How many chains.
+    cancel : CancelToken, optional
+        Checked every :data:`~kg.analysis.cancel.CHECK_EVERY` partial chains taken from the queue.
+    max_pending : int, optional
+        Most partial chains waiting to be extended. The search follows the shortest chains first
+        and rarely holds more than ``k`` times their length, but around a supply loop that only
+        leads back up, partial chains multiply without reaching ``x``; each takes a few hundred bytes.
 
     Returns
     -------
@@ -183,6 +195,11 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int,
         first, equal lengths ordered by the ids along them. Parallel edges of
         several kinds count once (see :func:`path_kinds`). Empty when ``y`` does
         not depend on ``x``.
+
+    Raises
+    ------
+    ResultTooLarge
+        When more than ``max_pending`` partial chains wait at once.
 
     Examples
     --------
@@ -197,7 +214,7 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int,
         return []
     # Exact distance to the target from every asset that can reach it: an A* heuristic that
     # never leads into a dead end except through the simplicity constraint.
-    reach = _bfs(snap, target, forward=False, kinds=None, max_depth=None)
+    reach = _bfs(snap, target, forward=False, kinds=None, max_depth=None, cancel=cancel)
     dist = dict(zip(reach.nodes.tolist(), reach.depths.tolist(), strict=True))
     dist[target] = 0
     if source not in dist:
@@ -205,7 +222,11 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int,
     ids = snap.asset_ids
     heap: list[tuple[int, tuple[str, ...], tuple[int, ...]]] = [(dist[source], (ids[source],), (source,))]
     out: list[tuple[int, ...]] = []
-    while heap and len(out) < k:
+    for taken in itertools.count(1):
+        if not heap or len(out) >= k:
+            break
+        if taken % CHECK_EVERY == 0:
+            check(cancel)
         _, names, path = heapq.heappop(heap)
         last = path[-1]
         if last == target:
@@ -214,6 +235,11 @@ def paths(snap: GraphSnapshot, x: str, y: str, *, k: int = 5) -> list[tuple[int,
         for p in sorted(set(snap.providers(last).tolist())):
             if p in dist and p not in path:
                 heapq.heappush(heap, (len(path) + dist[p], (*names, ids[p]), (*path, p)))
+        if max_pending is not None and len(heap) > max_pending:
+            raise ResultTooLarge(f"looking for {k} chains from {y} down to {x}, more than {max_pending:,} partial "
+                                 f"chains were pending after {len(out)} found (supply loops branch without end "
+                                 "here); ask for fewer chains", size=len(heap), limit=max_pending,
+                                 parameter="max_pending")
     return out
 
 
@@ -234,13 +260,15 @@ def path_kinds(snap: GraphSnapshot, path: tuple[int, ...]) -> list[tuple[str, ..
     return hops
 
 
-def single_points_of_failure(snap: GraphSnapshot, asset_id: str) -> Reach:
+def single_points_of_failure(snap: GraphSnapshot, asset_id: str, *, cancel: CancelToken | None = None) -> Reach:
     """Assets whose lone failure makes ``asset_id`` fail, under cascade semantics.
 
     Redundancy and grounding count (two independent feeds are not a single point;
     the source of a loop is a single point of what the loop feeds); time does not:
     an asset qualifies if its lone failure fails ``asset_id`` at any finite time,
     whatever the buffers (the horizon is infinite).
+
+    ``cancel`` is checked before each of the propagations (one per asset ``asset_id`` depends on).
 
     Returns
     -------
@@ -255,7 +283,7 @@ def single_points_of_failure(snap: GraphSnapshot, asset_id: str) -> Reach:
     ['P']
     """
     x = snap.node(asset_id)
-    upstream = dependencies(snap, asset_id)
+    upstream = dependencies(snap, asset_id, cancel=cancel)
     if not len(upstream):
         return upstream
     within = bytearray(snap.n)
@@ -269,7 +297,8 @@ def single_points_of_failure(snap: GraphSnapshot, asset_id: str) -> Reach:
     # Nearest first: once y is known to take x down, any asset whose cascade reaches y does too,
     # so later runs stop at the first known single point instead of going on to x.
     for pos, y in enumerate(upstream.nodes.tolist()):
-        run = net.spread({y: 0.0}, static=True, within=view, until=stop)
+        check(cancel)
+        run = net.spread({y: 0.0}, static=True, within=view, until=stop, cancel=cancel)
         if stop.intersection(run.failed):
             hit.append(pos)
             stop.add(y)

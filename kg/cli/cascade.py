@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality, criticality
@@ -28,6 +29,19 @@ from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fa
 from kg.ontology import load_ontology
 
 __all__ = ["clock", "render_briefing"]
+
+
+TimeoutOpt = Annotated[float | None, typer.Option(
+    "--timeout", min=0.001, help="Stop the analysis after this many seconds (exit 1); Ctrl-C stops it too.",
+    show_default=False)]
+
+
+def _deadline(timeout: float | None) -> CancelToken | None:
+    """The token of ``--timeout`` (None: no limit), started now."""
+    if timeout is None:
+        return None
+    return CancelToken.after(timeout, reason=f"stopped after --timeout {timeout:g} s; narrow the question "
+                                             "(a horizon, fewer samples) or allow more time")
 
 
 def clock(hours: float) -> str:
@@ -194,6 +208,7 @@ def cascade_command(
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw the timeline into FILE.svg|.png|.pdf (needs the plot extra).",
         show_default=False)] = None,
+    timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
@@ -210,19 +225,21 @@ def cascade_command(
         fail(f"--horizon must be a finite number of hours >= 0, got {horizon}")
     with store_session(store) as s:
         snap = s.snapshot()
+        cancel = _deadline(timeout)
         if hazard:
             for z in hazard:
                 if z not in snap.zone_ids:
                     fail(f"--hazard {z!r}: no hazard zone with this id{_suggest(z, snap.zone_ids)}")
             if samples is not None:
-                mc = monte_carlo(snap, hazard, samples=samples, seed=seed, horizon=horizon)
+                mc = monte_carlo(snap, hazard, samples=samples, seed=seed, horizon=horizon, cancel=cancel)
                 emit(fmt, mc.to_dict(), lambda _: _render_monte_carlo(mc, snap))
                 return
-            result = hazard_cascade(snap, hazard, horizon=horizon)
+            result = hazard_cascade(snap, hazard, horizon=horizon, cancel=cancel)
             if not result.initial and fmt is OutputFormat.text:
                 console.print(f"No exposed asset reaches its fragility threshold in {', '.join(hazard)}.")
         else:
-            result = cascade(snap, [_parse_fail(snap, spec) for spec in fail_ or []], horizon=horizon)
+            result = cascade(snap, [_parse_fail(snap, spec) for spec in fail_ or []], horizon=horizon,
+                             cancel=cancel)
         if plot is not None:
             from kg.plot import plot_cascade
 
@@ -240,6 +257,7 @@ def criticality_command(
     top: Annotated[int, typer.Option("--top", help="How many assets to list (per district with --by).")] = 20,
     by: Annotated[By | None, typer.Option("--by", help="Rank within each district.",
                                           show_default=False)] = None,
+    timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
@@ -248,7 +266,7 @@ def criticality_command(
         fail(f"--top must be at least 1, got {top}")
     with store_session(store) as s:
         snap = s.snapshot()
-        ranking = criticality(snap, by=None if by is None else by.value, top=top)
+        ranking = criticality(snap, by=None if by is None else by.value, top=top, cancel=_deadline(timeout))
         data = criticality_answer(ranking, None if by is None else by.value, top)
         emit(fmt, data, lambda _: _render_criticality(ranking, snap, by is not None))
 
@@ -281,6 +299,7 @@ def paths_command(
     x: Annotated[str, typer.Argument(help="The provider at the bottom of the chains.", show_default=False)],
     y: Annotated[str, typer.Argument(help="The dependent at the top of the chains.", show_default=False)],
     k: Annotated[int, typer.Option("--k", help="How many chains, shortest first.")] = 5,
+    timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
@@ -291,7 +310,7 @@ def paths_command(
         snap = s.snapshot()
         _asset(snap, x, "X")
         _asset(snap, y, "Y")
-        data = paths_answer(snap, x, y, k=k)
+        data = paths_answer(snap, x, y, k=k, cancel=_deadline(timeout))
         chains: list[dict[str, list[Any]]] = data["paths"]
 
         def text(_: Any) -> None:
@@ -309,6 +328,7 @@ def paths_command(
 @app.command("spof")
 def spof_command(
     asset_id: Annotated[str, typer.Argument(metavar="ID", help="The asset to protect.", show_default=False)],
+    timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
@@ -316,7 +336,7 @@ def spof_command(
     with store_session(store) as s:
         snap = s.snapshot()
         _asset(snap, asset_id, "ID")
-        data = spof_answer(snap, asset_id)
+        data = spof_answer(snap, asset_id, cancel=_deadline(timeout))
         found = data["single_points_of_failure"]
 
         def text(_: Any) -> None:

@@ -8,7 +8,6 @@ process inherits) and hands uvicorn the import string ``api.main:app``.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import Annotated
 
@@ -19,15 +18,6 @@ from kg.cli.app import StoreOpt, app, err_console, fail
 __all__ = ["serve"]
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
@@ -35,11 +25,11 @@ def serve(
     store: StoreOpt = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     insecure_dev: Annotated[bool, typer.Option(
-        "--insecure-dev", help="Run without API keys (every caller is admin); binds loopback only.")] = False,
+        "--insecure-dev", help="Run without API keys (every caller is admin); loopback only.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
 ) -> None:
     """Serve the REST API. Keys come from KG_API_KEYS ("KEY:ROLE,...", roles read < write < admin)."""
-    from api.settings import SettingsError, load_settings  # the api package, not FastAPI: cheap and safe
+    from api.settings import SettingsError, is_loopback, load_settings  # the api package, not FastAPI
 
     if store:
         os.environ["KG_STORE"] = store
@@ -49,14 +39,14 @@ def serve(
         settings = load_settings()
     except SettingsError as exc:
         fail(str(exc))
-    if settings.insecure_dev and not _is_loopback(host):
-        err_console.print(f"[bold yellow]--insecure-dev binds loopback only: serving on 127.0.0.1, not {host}[/]")
-        host = "127.0.0.1"
+    if settings.auth_disabled and not is_loopback(host):
+        fail(f"--insecure-dev (KG_INSECURE_DEV) runs without API keys and serves loopback only; refusing to "
+             f"bind {host}. Use --host 127.0.0.1, or set KG_API_KEYS to serve other machines")
     if settings.auth_disabled:
         err_console.print(
             "[bold red]" + "!" * 78 + "\n"
             "!!  INSECURE DEV MODE: no API keys, EVERY caller is admin (may load data).   !!\n"
-            "!!  Serving on loopback only. Set KG_API_KEYS for anything else.              !!\n"
+            "!!  Loopback only: requests from other machines are refused.                  !!\n"
             + "!" * 78 + "[/]", highlight=False)
 
     import uvicorn

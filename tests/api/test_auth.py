@@ -69,12 +69,30 @@ def test_openapi_declares_both_key_schemes(client: TestClient) -> None:
     assert "security" not in schema["paths"]["/healthz"]["get"]
 
 
-def test_insecure_dev_without_keys_lets_everyone_in_as_admin(store: object, city: City) -> None:
+def test_insecure_dev_without_keys_lets_every_loopback_caller_in_as_admin(store: object, city: City) -> None:
     app = create_app(Settings(insecure_dev=True), store=store)  # type: ignore[arg-type]
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000)) as c:
         assert c.get(f"/v1/assets/{city.ids()[0]}").status_code == 200
         r = c.post("/v1/loads", content=b"", headers={"content-type": "application/x-ndjson"})
         assert r.status_code == 422  # past auth: admin may load
+
+
+@pytest.mark.parametrize(("server", "client", "headers", "said"), [
+    ("127.0.0.1", "192.0.2.7", {}, "from 192.0.2.7"),
+    ("192.0.2.2", "127.0.0.1", {}, "to 192.0.2.2"),
+    ("::1", "::1", {"X-Forwarded-For": "198.51.100.4"}, "through a proxy"),
+    ("127.0.0.1", "127.0.0.1", {"Forwarded": "for=198.51.100.4"}, "through a proxy"),
+])
+def test_insecure_dev_refuses_anything_but_loopback(store: object, server: str, client: str,
+                                                    headers: dict[str, str], said: str) -> None:
+    app = create_app(Settings(insecure_dev=True), store=store)  # type: ignore[arg-type]
+    host = f"[{server}]" if ":" in server else server
+    with TestClient(app, base_url=f"http://{host}:8000", client=(client, 50000)) as c:
+        for path in ("/v1/assets", "/healthz", "/"):
+            r = c.get(path, headers=headers)
+            assert r.status_code == 403, path
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "loopback clients only" in r.json()["detail"] and said in r.json()["detail"]
 
 
 def test_insecure_dev_with_keys_still_checks_them(store: object) -> None:

@@ -1,10 +1,20 @@
-"""Limits that apply to every route: the request time limit (504), body size (413), single-valued parameters."""
+"""Limits that apply to every route: the request time limit (504, the work stopped), body size (413),
+single-valued parameters, the size of a cascade answer (422). Concurrency limits (429) are checked on a real
+server in test_bounds_server.py."""
 
 from __future__ import annotations
 
+import threading
+import time
+
+import anyio
+import pytest
 from fastapi.testclient import TestClient
 
+from api.deps import Runner
 from api.main import create_app
+from api.problems import APIProblem
+from kg.analysis.cancel import CancelToken
 from kg.store import Store
 from tests.api.conftest import City, auth, settings_for
 
@@ -51,3 +61,61 @@ def test_openapi_states_the_configured_maxima(store: Store) -> None:
     assert schema["components"]["schemas"]["CascadeRequest"]["properties"]["samples"]["maximum"] == 13
     problem = schema["paths"]["/v1/cascades"]["post"]["responses"]["422"]["content"]
     assert list(problem) == ["application/problem+json"]
+
+
+def test_the_runner_stops_its_work_before_answering_504() -> None:
+    ended = threading.Event()
+    checks = []
+
+    def work(cancel: CancelToken) -> None:
+        try:
+            while True:  # analysis that checks its token as it goes
+                checks.append(1)
+                cancel.check()
+                time.sleep(0.001)
+        finally:
+            ended.set()
+
+    async def request() -> None:
+        run = Runner(0.2)
+        with pytest.raises(APIProblem) as answer:
+            await run(work, run.cancel)
+        assert answer.value.status == 504 and "was stopped" in answer.value.detail
+        assert ended.is_set()  # the worker had stopped when the 504 was given
+        assert run.cancel.cancelled
+
+    anyio.run(request)
+    stopped_at = len(checks)
+    time.sleep(0.05)
+    assert len(checks) == stopped_at
+
+
+def test_work_that_ignores_the_token_still_gets_a_504_after_the_grace(caplog: pytest.LogCaptureFixture) -> None:
+    release = threading.Event()
+
+    async def request() -> None:
+        run = Runner(0.1)
+        with pytest.raises(APIProblem) as answer:
+            await run(release.wait, 30)
+        assert answer.value.status == 504
+
+    try:
+        anyio.run(request)
+    finally:
+        release.set()
+    assert "still runs" in caplog.text and "does not check a cancel token" in caplog.text
+
+
+def test_a_cascade_over_the_failure_limit_is_422_naming_the_setting(store: Store, city: City) -> None:
+    plants = [a for a in city.ids() if a.startswith("pp-")]
+    with TestClient(create_app(settings_for(store.url, max_failures=3), store=store)) as c:
+        r = c.post("/v1/cascades", json={"fail": [{"id": a} for a in plants]}, headers=auth("read"))
+        assert r.status_code == 422
+        body = r.json()
+        assert body["limit"] == "KG_MAX_FAILURES" and body["type"].endswith("/result-too-large")
+        assert "more than the 3" in body["detail"]
+        r = c.post("/v1/cascades", json={"fail": [{"id": plants[0], "time": 1}], "horizon_hours": 0},
+                   headers=auth("read"))
+        assert r.status_code == 200 and r.json()["failures"] == []  # within the limit
+        r = c.post("/v1/city/coordination", json={"fail": [{"id": a} for a in plants]}, headers=auth("read"))
+        assert r.status_code == 422 and r.json()["limit"] == "KG_MAX_FAILURES"

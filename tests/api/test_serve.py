@@ -1,4 +1,5 @@
-"""``kg serve``: refuses to start without keys, insecure dev binds loopback only, settings reach uvicorn."""
+"""``kg serve``: refuses to start without keys, insecure dev refuses any but a loopback bind, settings reach
+uvicorn (tests/api/test_bounds_server.py starts real servers)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,27 @@ def test_runs_api_main_app_with_the_options(uvicorn_calls: list[tuple[str, dict[
     assert os.environ["KG_STORE"] == "sqlite:///x.db"  # what worker processes read
 
 
-def test_insecure_dev_binds_loopback_and_says_so(uvicorn_calls: list[tuple[str, dict[str, Any]]]) -> None:
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.2", "example.org", ""])
+def test_insecure_dev_refuses_to_bind_anything_but_loopback(uvicorn_calls: list[tuple[str, dict[str, Any]]],
+                                                            host: str) -> None:
+    result = run_kg("serve", "--insecure-dev", "--host", host)
+    assert result.exit_code == 1
+    assert f"refusing to bind {host}" in result.stderr and "serves loopback only" in result.stderr
+    assert uvicorn_calls == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_insecure_dev_on_loopback_starts_and_says_so(uvicorn_calls: list[tuple[str, dict[str, Any]]],
+                                                     host: str) -> None:
+    result = run_kg("serve", "--insecure-dev", "--host", host)
+    assert result.exit_code == 0, result.output
+    assert uvicorn_calls[0][1]["host"] == host
+    assert "INSECURE DEV MODE" in result.stderr and "Loopback only" in result.stderr
+
+
+def test_insecure_dev_with_keys_may_bind_anywhere(uvicorn_calls: list[tuple[str, dict[str, Any]]],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_API_KEYS", "abcdefghijklmnopqrstuvwxyz:read")  # keys are checked: nothing is open
     result = run_kg("serve", "--insecure-dev", "--host", "0.0.0.0")
     assert result.exit_code == 0, result.output
-    assert uvicorn_calls[0][1]["host"] == "127.0.0.1"
-    assert "binds loopback only" in result.stderr and "INSECURE DEV MODE" in result.stderr
+    assert uvicorn_calls[0][1]["host"] == "0.0.0.0"
