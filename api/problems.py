@@ -18,7 +18,7 @@ unavailable (the detail says why, without hosts or paths: :data:`STORE_PROBLEMS`
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +31,7 @@ from kg.analysis.cancel import Cancelled
 from kg.errors import (
     CypherRefused,
     ElementNotFound,
+    FieldPath,
     KGError,
     ResultTooLarge,
     StoreUnavailable,
@@ -47,7 +48,9 @@ __all__ = [
     "PayloadTooLarge",
     "ProblemDetail",
     "at_most",
+    "field_problem",
     "install_problem_handlers",
+    "json_path",
     "problem_responses",
 ]
 
@@ -178,6 +181,38 @@ def at_most(field: str, value: int | None, maximum: int) -> None:
     """422 naming ``field`` when ``value`` is over this server's configured ``maximum``."""
     if value is not None and value > maximum:
         raise APIProblem(422, f"{field} must be at most {maximum} on this server, got {value}", field=field)
+
+
+def json_path(field: FieldPath, names: Mapping[str, str] | None = None) -> str:
+    """A kg field path as the JSON path of a request body: ``("fail", 2, "id")`` -> ``fail[2].id``.
+
+    ``names`` renames kg's field names to the body's (``{"hazard": "hazard_zones"}``).
+    """
+    path = ""
+    for part in field:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            name = (names or {}).get(part, part)
+            path += f".{name}" if path else name
+    return path
+
+
+def field_problem(exc: KGError, names: Mapping[str, str] | None = None) -> APIProblem | None:
+    """The problem answering a kg error that names its field (``None`` when it names none).
+
+    An unknown id is 404 (``no asset with id 'x'``), an invalid value 422, anything else 400;
+    ``field`` is the body's JSON path of the kg field (see :func:`json_path`).
+    """
+    if exc.field is None:
+        return None
+    path = json_path(exc.field, names)
+    if isinstance(exc, ElementNotFound):
+        return APIProblem(404, f"no {exc.what} with id {exc.element_id!r}", field=path)
+    if isinstance(exc, ValidationError) and exc.problems:
+        message = exc.problems[0].message
+        return APIProblem(422, f"{path}: {message}", field=path, errors=[FieldError(field=path, message=message)])
+    return APIProblem(400, str(exc), field=path)
 
 
 _SETTINGS_OF_LIMITS = {"max_failures": "KG_MAX_FAILURES"}

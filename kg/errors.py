@@ -7,6 +7,7 @@ traceback and the API renders it as a problem+json body.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 __all__ = [
     "CypherRefused",
     "ElementNotFound",
+    "FieldPath",
     "KGError",
     "LoadTimeout",
     "Problem",
@@ -21,8 +23,15 @@ __all__ = [
     "StoreUnavailable",
     "UnsupportedOperation",
     "ValidationError",
+    "closest_id",
     "visible",
 ]
+
+FieldPath = tuple[str | int, ...]
+"""Where in a request an error is: names and list positions, outermost first (``("fail", 2, "id")``).
+
+Each face renders it in its own words: the REST API as the JSON path of its body
+(``fail[2].id``), the CLI as the option that gave the value (``--fail``)."""
 
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 """Unicode categories a message shows escaped: controls, invisible formatting (bidi overrides), separators."""
@@ -41,7 +50,46 @@ def visible(text: str) -> str:
 
 
 class KGError(Exception):
-    """Root of every error CityKG raises on purpose."""
+    """Root of every error CityKG raises on purpose.
+
+    Parameters
+    ----------
+    *args
+        The message (as for :class:`Exception`).
+    field : FieldPath, optional
+        The input field the error is about, when one is (``("horizon",)``,
+        ``("fail", 2, "id")``); ``None`` when the error concerns no single field.
+    """
+
+    field: FieldPath | None = None
+
+    def __init__(self, *args: object, field: FieldPath | None = None) -> None:
+        super().__init__(*args)
+        self.field = field
+
+
+def closest_id(value: str, choices: Sequence[str]) -> str:
+    """A ``did you mean 'X'?`` hint for a mistyped id among ``choices``, or an empty string.
+
+    Stays fast on a million ids: after an exact match ignoring case, it compares
+    ``value`` with look-alike candidates only (about its length, sharing its
+    first ``-``-separated part).
+
+    >>> closest_id("s-0001", ["S-0001", "h-0002"])
+    "did you mean 'S-0001'?"
+    >>> closest_id("flood-zy", ["flood-yz", "heat-1"])
+    "did you mean 'flood-yz'?"
+    >>> closest_id("zzz", ["flood-yz"])
+    ''
+    """
+    lower = value.lower()
+    exact = [c for c in choices if c.lower() == lower]
+    if exact:
+        return f"did you mean {exact[0]!r}?"
+    head = value.split("-", 1)[0].lower()
+    pool = [c for c in choices if abs(len(c) - len(value)) <= 2 and c.lower().startswith(head)][:50_000]
+    close = difflib.get_close_matches(value, pool or list(choices[:50_000]), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +114,14 @@ class Problem:
 class ValidationError(KGError):
     """Input data is invalid; ``problems`` lists each problem with its location."""
 
-    def __init__(self, problems: Sequence[Problem], *, truncated: bool = False) -> None:
+    def __init__(self, problems: Sequence[Problem], *, truncated: bool = False,
+                 field: FieldPath | None = None) -> None:
         self.problems = list(problems)
         self.truncated = truncated
         lines = [str(p) for p in self.problems]
         if truncated:
             lines.append("... more problems not shown (fix these first)")
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), field=field)
 
 
 class LoadTimeout(KGError):
@@ -87,12 +136,27 @@ class LoadTimeout(KGError):
 
 
 class ElementNotFound(KGError, LookupError):
-    """No element with the given id exists in the store."""
+    """No element with the given id exists in the store.
 
-    def __init__(self, element_id: str, hint: str = "") -> None:
+    Parameters
+    ----------
+    element_id : str
+        The id asked for.
+    hint : str
+        Said after the message (``did you mean 'X'?``); empty: nothing.
+    what : str
+        The kind of element that was expected (``asset``, ``hazard zone``).
+    field : FieldPath, optional
+        The input field that held the id.
+    """
+
+    def __init__(self, element_id: str, hint: str = "", *, what: str = "element",
+                 field: FieldPath | None = None) -> None:
         self.element_id = element_id
-        message = f"no element with id {element_id!r}"
-        super().__init__(f"{message}; {hint}" if hint else message)
+        self.hint = hint
+        self.what = what
+        message = f"no {what} with id {element_id!r}"
+        super().__init__(f"{message}; {hint}" if hint else message, field=field)
 
 
 class StoreUnavailable(KGError):

@@ -23,17 +23,17 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
-from api.problems import APIProblem, at_most, problem_responses
-from api.routes.common import asset_index
+from api.problems import at_most, problem_responses
+from api.routes.common import asset_index, scenario_fields, scenario_of
 from api.schemas import ScenarioRequest, ServiceKind
 from kg.analysis.cancel import CancelToken, check
-from kg.analysis.cascade import cascade, gather
+from kg.analysis.cascade import gather
 from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import hazard_cascade
 from kg.analysis.traces import dependencies, dependents
 from kg.load.plan import COLUMNS
 from kg.ontology import load_ontology
+from kg.scenario import cascade_of
 from kg.store import Store
 
 __all__ = ["CityPublic", "CoordinationPublic", "GraphPublic", "city_payload", "graph_view", "router"]
@@ -430,18 +430,6 @@ async def get_graph(
 
 
 # ---------------------------------------------------------------- POST /v1/city/coordination
-def _coordination(snap: GraphSnapshot, body: ScenarioRequest, cancel: CancelToken,
-                  max_failures: int) -> dict[str, Any]:
-    if body.fail is not None:
-        result = cascade(snap, [(f.id, f.time) for f in body.fail], horizon=body.horizon_hours, cancel=cancel,
-                         max_failures=max_failures)
-    else:
-        result = hazard_cascade(snap, body.hazard_zones or [], horizon=body.horizon_hours, cancel=cancel,
-                                max_failures=max_failures)
-    cancel.check()
-    return coordination(snap, result).to_dict()
-
-
 @router.post("/coordination", response_model=CoordinationPublic, responses=problem_responses(400, 413, 429),
              dependencies=[Depends(limit_concurrency)],
              summary="Who must coordinate with whom in a cascade, from when")
@@ -451,10 +439,12 @@ async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, settings: 
     pairs and district pairs with ``first_contact`` (when the downstream side first loses supply from the
     upstream one: when they must start talking), ``first_failure`` and ``failures``; and ``act_first``,
     the agencies in the order they are hit."""
-    for k, item in enumerate(body.fail or []):
-        asset_index(snap, item.id, field=f"fail[{k}].id")
-    known = set(snap.zone_ids)
-    for k, zone in enumerate(body.hazard_zones or []):
-        if zone not in known:
-            raise APIProblem(404, f"no hazard zone with id {zone!r}", field=f"hazard_zones[{k}]")
-    return await run(_coordination, snap, body, run.cancel, settings.max_failures)
+    scenario = scenario_of(body)
+
+    def picture() -> dict[str, Any]:
+        result = cascade_of(snap, scenario, cancel=run.cancel, max_failures=settings.max_failures)
+        run.cancel.check()
+        return coordination(snap, result).to_dict()
+
+    with scenario_fields():
+        return await run(picture)

@@ -1,16 +1,44 @@
-"""Small helpers the route modules share: fetching a stored element of one table, resolving asset ids."""
+"""Small helpers the route modules share: fetching a stored element of one table, resolving asset ids,
+running a scenario."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from api.deps import Runner
-from api.problems import APIProblem
+from api.problems import APIProblem, field_problem
+from api.schemas import CascadeRequest, ScenarioRequest
 from kg.analysis.graph import GraphSnapshot
-from kg.errors import ElementNotFound
+from kg.errors import ElementNotFound, KGError
+from kg.scenario import Scenario
 from kg.store import Store
 
-__all__ = ["asset_index", "get_element"]
+__all__ = ["SCENARIO_FIELDS", "asset_index", "get_element", "scenario_fields", "scenario_of"]
+
+SCENARIO_FIELDS = {"hazard": "hazard_zones", "horizon": "horizon_hours"}
+"""The names a scenario body (:class:`~api.schemas.ScenarioRequest`) gives the fields of a
+:class:`~kg.scenario.Scenario` (the others keep theirs)."""
+
+
+def scenario_of(body: ScenarioRequest) -> Scenario:
+    """The scenario a request body asks for (its values are checked already: it cannot be refused here)."""
+    samples, seed = (body.samples, body.seed) if isinstance(body, CascadeRequest) else (None, None)
+    return Scenario(fail=tuple((f.id, f.time) for f in body.fail or ()), hazard=tuple(body.hazard_zones or ()),
+                    samples=samples, seed=seed or 0, horizon=body.horizon_hours)
+
+
+@contextmanager
+def scenario_fields() -> Iterator[None]:
+    """Answer a kg error about a scenario field (an unknown asset in ``fail``, ...) naming the body's field."""
+    try:
+        yield
+    except KGError as exc:
+        problem = field_problem(exc, SCENARIO_FIELDS)
+        if problem is None:
+            raise
+        raise problem from None
 
 _SINGULAR = {"regions": "region", "agencies": "agency", "assets": "asset", "hazard_zones": "hazard zone"}
 

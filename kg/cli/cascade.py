@@ -7,26 +7,28 @@ returns the same).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections import Counter
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from kg.analysis.cancel import CancelToken
-from kg.analysis.cascade import CascadeResult, cascade
+from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality, criticality
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
+from kg.analysis.hazards import MonteCarloResult
 from kg.answers import criticality_answer, paths_answer, spof_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
 from kg.ontology import load_ontology
+from kg.scenario import Scenario, run
 
 __all__ = ["clock", "render_briefing"]
 
@@ -52,28 +54,20 @@ def clock(hours: float) -> str:
     return f"{days}d {text}" if days else text
 
 
-def _suggest(value: str, choices: tuple[str, ...]) -> str:
-    """A did-you-mean hint that stays fast on a million ids (compares with look-alike candidates only)."""
-    lower = value.lower()
-    exact = [c for c in choices if c.lower() == lower]
-    if exact:
-        return f"; did you mean {exact[0]!r}?"
-    head = value.split("-", 1)[0].lower()
-    pool = [c for c in choices if abs(len(c) - len(value)) <= 2 and c.lower().startswith(head)][:50_000]
-    close = difflib.get_close_matches(value, pool or list(choices[:50_000]), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _asset(snap: GraphSnapshot, asset_id: str, what: str = "asset") -> int:
+def _asset(snap: GraphSnapshot, asset_id: str, what: str) -> int:
+    """The index of ``asset_id``; exits naming ``what`` (the argument that gave it) when there is none."""
     if asset_id not in snap.index:
-        fail(f"{what} {asset_id!r}: no asset with this id{_suggest(asset_id, snap.asset_ids)}")
+        hint = closest_id(asset_id, snap.asset_ids)
+        fail(f"{what} {asset_id!r}: no asset with this id{'; ' + hint if hint else ''}")
     return snap.index[asset_id]
 
 
 def _parse_fail(snap: GraphSnapshot, spec: str) -> tuple[str, float]:
-    """``ID`` or ``ID@HOURS`` (an id that itself contains '@' is taken whole when it exists)."""
+    """``ID`` or ``ID@HOURS`` (an id that itself contains '@' is taken whole when it exists).
+
+    The id is not checked here: the scenario runner names an unknown one (see :func:`_scenario_failed`).
+    """
     if spec in snap.index or "@" not in spec:
-        _asset(snap, spec, "--fail")
         return spec, 0.0
     asset_id, _, hours = spec.rpartition("@")
     try:
@@ -82,8 +76,21 @@ def _parse_fail(snap: GraphSnapshot, spec: str) -> tuple[str, float]:
         fail(f"--fail {spec!r}: expected ID@HOURS with HOURS a number of hours, e.g. {asset_id}@8")
     if not math.isfinite(t) or t < 0:
         fail(f"--fail {spec!r}: the failure time must be a finite number of hours >= 0, got {hours}")
-    _asset(snap, asset_id, "--fail")
     return asset_id, t
+
+
+_OPTIONS = {"fail": "--fail", "hazard": "--hazard", "samples": "--samples", "horizon": "--horizon"}
+"""The option of ``kg cascade`` behind each field of a :class:`~kg.scenario.Scenario`."""
+
+
+def _scenario_failed(exc: KGError) -> NoReturn:
+    """Exit with ``exc`` said in terms of the option that gave the field it concerns."""
+    option = _OPTIONS.get(str(exc.field[0])) if exc.field else None
+    if option is not None and isinstance(exc, ElementNotFound):
+        fail(f"{option} {exc.element_id!r}: no {exc.what} with this id{'; ' + exc.hint if exc.hint else ''}")
+    if option is not None and isinstance(exc, ValidationError) and exc.problems:
+        fail(f"{option} {exc.problems[0].message}")
+    fail(str(exc))
 
 
 # ----------------------------------------------------------------------------- briefing
@@ -219,27 +226,26 @@ def cascade_command(
         fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
     if samples is not None and not hazard:
         fail("--samples needs --hazard (Monte Carlo draws hazard damage)")
-    if samples is not None and samples < 1:
-        fail(f"--samples must be at least 1, got {samples}")
-    if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        fail(f"--horizon must be a finite number of hours >= 0, got {horizon}")
+    try:
+        # Checked before the store opens; the failures need the snapshot to be read (ID@HOURS).
+        base = Scenario(hazard=tuple(hazard or ()), samples=samples, seed=seed, horizon=horizon)
+    except KGError as exc:
+        _scenario_failed(exc)
     with store_session(store) as s:
         snap = s.snapshot()
-        cancel = _deadline(timeout)
-        if hazard:
-            for z in hazard:
-                if z not in snap.zone_ids:
-                    fail(f"--hazard {z!r}: no hazard zone with this id{_suggest(z, snap.zone_ids)}")
-            if samples is not None:
-                mc = monte_carlo(snap, hazard, samples=samples, seed=seed, horizon=horizon, cancel=cancel)
-                emit(fmt, mc.to_dict(), lambda _: _render_monte_carlo(mc, snap))
-                return
-            result = hazard_cascade(snap, hazard, horizon=horizon, cancel=cancel)
-            if not result.initial and fmt is OutputFormat.text:
-                console.print(f"No exposed asset reaches its fragility threshold in {', '.join(hazard)}.")
-        else:
-            result = cascade(snap, [_parse_fail(snap, spec) for spec in fail_ or []], horizon=horizon,
-                             cancel=cancel)
+        try:
+            scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
+            outcome = run(snap, scenario, cancel=_deadline(timeout))
+        except KGError as exc:
+            if exc.field is None:
+                raise
+            _scenario_failed(exc)
+        if isinstance(outcome, MonteCarloResult):
+            emit(fmt, outcome.to_dict(), lambda _: _render_monte_carlo(outcome, snap))
+            return
+        result = outcome
+        if hazard and not result.initial and fmt is OutputFormat.text:
+            console.print(f"No exposed asset reaches its fragility threshold in {', '.join(hazard)}.")
         if plot is not None:
             from kg.plot import plot_cascade
 

@@ -1,0 +1,246 @@
+"""The one scenario runner: what a question about failures asks (:class:`Scenario`) and its answer (:func:`run`).
+
+Every face asks its cascade questions here: ``kg cascade``, ``POST /v1/cascades``,
+``POST /v1/city/coordination`` and the page's cascade view. A :class:`Scenario`
+says what happens; :func:`run` checks it against a snapshot and runs the engine:
+
+* **initial failures** (``fail``): the given assets fail at the given hours, then the
+  cascade (:func:`kg.analysis.cascade.cascade`);
+* **hazard** (``hazard``): the exposed assets at or over their fragility threshold fail
+  at hour 0, then the cascade (:func:`kg.analysis.hazards.hazard_cascade`);
+* **Monte Carlo** (``hazard`` with ``samples``): draws over the fragility curves, a
+  cascade per draw, the distribution of the impact (:func:`kg.analysis.hazards.monte_carlo`).
+
+``horizon`` bounds all three. Two slots are named for what round two adds, and
+refused with :class:`NotAvailableYet` until their engines land:
+
+* ``as_of`` (**live**): the assets down at that time are initial failures, each at
+  the start of its current down period; hour 0 is the earliest of those starts.
+* ``edits`` (**what-if**): edits applied, in order, to a copy of the snapshot before
+  the cascade runs; the store is never written.
+
+Errors carry the field of the scenario they are about (:attr:`kg.errors.KGError.field`),
+so that each face can name it in its own words without checking anything itself:
+
+==============================  ==================================================
+``("fail", k, "id")``           :class:`~kg.errors.ElementNotFound` (``what="asset"``)
+``("fail", k, "time")``         :class:`~kg.errors.ValidationError`
+``("hazard", k)``               :class:`~kg.errors.ElementNotFound` (``what="hazard zone"``)
+``("samples",)``                :class:`~kg.errors.ValidationError`
+``("horizon",)``                :class:`~kg.errors.ValidationError`
+``("as_of",)``, ``("edits",)``  :class:`NotAvailableYet`
+==============================  ==================================================
+
+Checks that need no snapshot (times, horizon, samples) run when the scenario is made,
+the rest (ids) in :func:`run`, before any work.
+
+Examples
+--------
+>>> from kg.analysis.graph import build_snapshot
+>>> assets = [("S", "Substation", None, None, None, None, None, 0, None),
+...           ("H", "Hospital", None, None, None, None, None, 300, None)]
+>>> snap = build_snapshot(1, lambda t: {"assets": assets,
+...                                     "dependencies": [("H", "S", "power", "power", 8.0)]}.get(t, []))
+>>> result = run(snap, Scenario(fail=(("S", 1.0),)))
+>>> [(f.id, f.time) for f in result.failures]
+[('S', 1.0), ('H', 9.0)]
+>>> run(snap, Scenario(fail=(("X", 0.0),)))
+Traceback (most recent call last):
+...
+kg.errors.ElementNotFound: no asset with id 'X'
+>>> try:
+...     run(snap, Scenario(fail=(("S", 0.0), ("s", 2.0))))
+... except ElementNotFound as exc:
+...     exc.field, exc.hint
+(('fail', 1, 'id'), "did you mean 'S'?")
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from kg.analysis.cancel import CancelToken
+from kg.analysis.cascade import CascadeResult, cascade
+from kg.analysis.graph import GraphSnapshot
+from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
+from kg.errors import ElementNotFound, KGError, Problem, ValidationError, closest_id
+
+__all__ = ["Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "run"]
+
+Kind = Literal["fail", "hazard", "monte_carlo"]
+"""What a scenario runs: the cascade of initial failures, of a hazard, or Monte Carlo over a hazard."""
+
+Outcome = CascadeResult | MonteCarloResult
+"""What :func:`run` returns: a cascade, or the distribution of Monte Carlo."""
+
+
+class NotAvailableYet(KGError):
+    """A part of a scenario whose engine has not landed yet (live state, what-if edits)."""
+
+
+def _invalid(field: tuple[str | int, ...], where: str, message: str) -> ValidationError:
+    return ValidationError([Problem(where, message)], field=field)
+
+
+def _check_hours(value: float, field: tuple[str | int, ...], where: str) -> float:
+    hours = float(value)
+    if not (math.isfinite(hours) and hours >= 0):
+        raise _invalid(field, where, f"must be a finite number of hours >= 0, got {value!r}")
+    return hours
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One question about failures: what fails first, how far to look, and how.
+
+    Give ``fail`` or ``hazard`` (not both); ``samples`` (with ``hazard``) asks for
+    Monte Carlo. The scenario checks its values when made (raising
+    :class:`~kg.errors.ValidationError` with its ``field``), so a face can check them
+    before it opens a store and fill ``fail`` in later (:func:`dataclasses.replace`);
+    :func:`run` checks the ids, and refuses a scenario with nothing failing.
+
+    Parameters
+    ----------
+    fail : tuple of (str, float)
+        ``(asset id, hours)`` initial failures; an asset given twice fails at the earlier time.
+    hazard : tuple of str
+        Hazard zone ids.
+    samples : int, optional
+        Monte Carlo samples (with ``hazard``); ``None``: the deterministic hazard scenario.
+    seed : int
+        Seed of the Monte Carlo draws (the same seed gives the same answer).
+    horizon : float, optional
+        Report failures up to this many hours; ``None``: until the cascade stops.
+    as_of : datetime, optional
+        **Slot for live state (round two).** Start from the assets down at this time.
+        Refused with :class:`NotAvailableYet` until live state lands.
+    edits : tuple, optional
+        **Slot for what-if (round two).** Edits applied, in order, to a copy of the
+        snapshot. Refused with :class:`NotAvailableYet` until what-if lands.
+    """
+
+    fail: tuple[tuple[str, float], ...] = ()
+    hazard: tuple[str, ...] = ()
+    samples: int | None = None
+    seed: int = 0
+    horizon: float | None = None
+    as_of: datetime | None = None
+    edits: tuple[object, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fail", tuple((str(a), float(t)) for a, t in self.fail))
+        object.__setattr__(self, "hazard", tuple(self.hazard))
+        object.__setattr__(self, "edits", tuple(self.edits))
+        if self.fail and self.hazard:
+            raise _invalid(("hazard",), "hazard", "cannot be combined with fail (initial failures)")
+        for k, (_, hours) in enumerate(self.fail):
+            _check_hours(hours, ("fail", k, "time"), f"fail[{k}].time")
+        if self.samples is not None:
+            if not self.hazard:
+                raise _invalid(("samples",), "samples", "needs hazard zones (Monte Carlo draws hazard damage)")
+            if self.samples < 1:
+                raise _invalid(("samples",), "samples", f"must be at least 1, got {self.samples}")
+        if self.horizon is not None:
+            object.__setattr__(self, "horizon", _check_hours(self.horizon, ("horizon",), "horizon"))
+
+    @classmethod
+    def failures(cls, fail: Iterable[tuple[str, float]], *, horizon: float | None = None) -> Scenario:
+        """The scenario of initial failures ``(asset id, hours)``."""
+        return cls(fail=tuple(fail), horizon=horizon)
+
+    @classmethod
+    def hazards(cls, zones: Iterable[str], *, samples: int | None = None, seed: int = 0,
+                horizon: float | None = None) -> Scenario:
+        """The hazard scenario of ``zones``; Monte Carlo with ``samples``."""
+        return cls(hazard=tuple(zones), samples=samples, seed=seed, horizon=horizon)
+
+    @property
+    def kind(self) -> Kind:
+        """``fail``, ``hazard`` or ``monte_carlo``: which engine :func:`run` calls."""
+        if self.hazard:
+            return "hazard" if self.samples is None else "monte_carlo"
+        return "fail"
+
+
+def _check_ids(snap: GraphSnapshot, scenario: Scenario) -> None:
+    """ElementNotFound, naming the field, for the first id the snapshot does not hold."""
+    if not scenario.fail and not scenario.hazard and scenario.as_of is None:
+        raise _invalid(("fail",), "fail", "give initial failures (fail) or hazard zones (hazard)")
+    for k, (asset_id, _) in enumerate(scenario.fail):
+        if asset_id not in snap.index:
+            raise ElementNotFound(asset_id, closest_id(asset_id, snap.asset_ids), what="asset",
+                                  field=("fail", k, "id"))
+    if scenario.hazard:
+        zones = frozenset(snap.zone_ids)
+        for k, zone in enumerate(scenario.hazard):
+            if zone not in zones:
+                raise ElementNotFound(zone, closest_id(zone, snap.zone_ids), what="hazard zone", field=("hazard", k))
+
+
+def _check_slots(scenario: Scenario) -> None:
+    """The round-two slots, refused until their engines land.
+
+    Filling them: live state turns ``as_of`` into initial failures (the assets down
+    then, each from the start of its down period, hour 0 the earliest start) and
+    merges them with ``fail``; what-if applies ``edits`` to a copy of the snapshot
+    (:func:`run` then runs on the copy). Both belong in :func:`run`, before the
+    dispatch, raising their errors with ``field=("as_of",)`` / ``("edits", k, ...)``.
+    """
+    if scenario.as_of is not None:
+        raise NotAvailableYet("live scenarios (as_of) are not available yet", field=("as_of",))
+    if scenario.edits:
+        raise NotAvailableYet("what-if edits are not available yet", field=("edits",))
+
+
+def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+        max_failures: int | None = None) -> Outcome:
+    """Run ``scenario`` on ``snap``: a :class:`CascadeResult`, or a :class:`MonteCarloResult` with samples.
+
+    Parameters
+    ----------
+    snap : GraphSnapshot
+    scenario : Scenario
+    cancel : CancelToken, optional
+        Checked as the work goes (every sample, every few thousand failures).
+    max_failures : int, optional
+        Refuse a cascade of more failures than this (:class:`~kg.errors.ResultTooLarge`);
+        Monte Carlo keeps one cascade at a time and is bounded by its samples instead.
+
+    Returns
+    -------
+    CascadeResult or MonteCarloResult
+        Their ``to_dict()`` is the JSON of ``kg cascade --format json``.
+
+    Raises
+    ------
+    ElementNotFound
+        For an unknown asset or zone, with its ``field`` (see the module).
+    NotAvailableYet
+        For ``as_of`` or ``edits`` until their engines land.
+    Cancelled, ResultTooLarge
+        As the engine's functions.
+    """
+    _check_slots(scenario)
+    _check_ids(snap, scenario)
+    if scenario.samples is not None:  # Monte Carlo (the scenario holds hazard zones)
+        return monte_carlo(snap, scenario.hazard, samples=scenario.samples, seed=scenario.seed,
+                           horizon=scenario.horizon, cancel=cancel)
+    if scenario.hazard:
+        return hazard_cascade(snap, scenario.hazard, horizon=scenario.horizon, cancel=cancel,
+                              max_failures=max_failures)
+    return cascade(snap, scenario.fail, horizon=scenario.horizon, cancel=cancel, max_failures=max_failures)
+
+
+def cascade_of(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+               max_failures: int | None = None) -> CascadeResult:
+    """:func:`run` for the questions that need one cascade (coordination, a plot): refuses ``samples``."""
+    if scenario.samples is not None:
+        raise _invalid(("samples",), "samples", "asks for Monte Carlo; this needs one cascade")
+    result = run(snap, scenario, cancel=cancel, max_failures=max_failures)
+    assert isinstance(result, CascadeResult)
+    return result
+
