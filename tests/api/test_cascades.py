@@ -61,6 +61,20 @@ def test_unknown_asset_is_404_naming_it(client: TestClient, city: City) -> None:
     assert r.json()["field"] == "fail[1].id" and "no-such-asset" in r.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["/v1/cascades", "/v1/city/coordination"])
+def test_unknown_ids_are_named_by_the_body_s_path_in_every_scenario_route(client: TestClient, city: City,
+                                                                          path: str) -> None:
+    """The scenario runner names the field; each route says it as the body's JSON path."""
+    sub = city.first("Substation")
+    asset = client.post(path, json={"fail": [{"id": sub}, {"id": sub}, {"id": "no-such-asset"}]},
+                        headers=auth("read"))
+    assert asset.status_code == 404, asset.text
+    assert (asset.json()["field"], asset.json()["detail"]) == ("fail[2].id", "no asset with id 'no-such-asset'")
+    zone = client.post(path, json={"hazard_zones": [_flood_zone(city), "no-such-zone"]}, headers=auth("read"))
+    assert zone.status_code == 404, zone.text
+    assert (zone.json()["field"], zone.json()["detail"]) == ("hazard_zones[1]", "no hazard zone with id 'no-such-zone'")
+
+
 def test_malformed_json_is_400(client: TestClient) -> None:
     r = client.post("/v1/cascades", content=b'{"fail": [', headers={**auth("read"), "content-type": "application/json"})
     assert r.status_code == 400 and r.json()["field"] == "body" and "invalid JSON" in r.json()["detail"]
