@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kg.analysis.cancel import CancelToken
+from kg.analysis.cancel import CancelToken, check
+from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
+from kg.scenario import Scenario, cascade_of, run
 
-__all__ = ["criticality_answer", "paths_answer", "spof_answer", "trace_answer"]
+__all__ = ["coordination_answer", "criticality_answer", "paths_answer", "scenario_answer", "spof_answer",
+           "trace_answer"]
 
 _TRACES = {"dependents": dependents, "dependencies": dependencies}
 
@@ -48,3 +51,17 @@ def spof_answer(snap: GraphSnapshot, asset_id: str, *, cancel: CancelToken | Non
 def criticality_answer(ranking: Sequence[Criticality], by: str | None, top: int) -> dict[str, Any]:
     """``{"by": by, "assets": [...]}``: the ranked assets down to rank ``top`` (per district with ``by``)."""
     return {"by": by, "assets": [c.to_dict() for c in ranking if c.rank <= top]}
+
+
+def scenario_answer(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+                    max_failures: int | None = None) -> dict[str, Any]:
+    """The cascade (or Monte Carlo) of ``scenario`` as ``kg cascade --format json`` prints it."""
+    return run(snap, scenario, cancel=cancel, max_failures=max_failures).to_dict()
+
+
+def coordination_answer(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+                        max_failures: int | None = None) -> dict[str, Any]:
+    """Who must coordinate with whom in the cascade of ``scenario``: ``{level, agencies, regions, act_first}``."""
+    result = cascade_of(snap, scenario, cancel=cancel, max_failures=max_failures)
+    check(cancel)
+    return coordination(snap, result).to_dict()

@@ -316,6 +316,19 @@ def test_cli_cascade_bad_input_is_one_clear_line(store: str, args: tuple[str, ..
     assert message in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (("--fail", "S9"), "--fail 'S9': no asset with this id"),
+    (("--fail", "S1", "--fail", "s1@2"), "--fail 's1': no asset with this id; did you mean 'S1'?"),
+    (("--hazard", "flood-zy"), "--hazard 'flood-zy': no hazard zone with this id; did you mean 'flood-yz'?"),
+    (("--hazard", "flood-yz", "--samples", "0"), "--samples must be at least 1, got 0"),
+    (("--fail", "S1", "--horizon", "-1"), "--horizon must be a finite number of hours >= 0, got -1.0"),
+])
+def test_cli_cascade_names_the_option_at_fault(store: str, args: tuple[str, ...], line: str) -> None:
+    """The scenario runner's errors name their field; the CLI says it as the option that gave it."""
+    result = kg("cascade", *args, "--store", store)
+    assert result.exit_code == 1 and result.stderr.strip() == f"error: {line}"
+
+
 def test_cli_criticality_paths_spof_and_monte_carlo(store: str) -> None:
     import json
 

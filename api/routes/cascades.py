@@ -8,7 +8,7 @@ from api.deps import RunDep, SettingsDep, SnapshotDep, limit_concurrency, requir
 from api.problems import at_most, problem_responses
 from api.routes.common import scenario_fields, scenario_of
 from api.schemas import CascadePublic, CascadeRequest, MonteCarloPublic
-from kg.scenario import run as run_scenario
+from kg.answers import scenario_answer
 
 __all__ = ["router"]
 
@@ -34,5 +34,5 @@ async def run_cascade(body: CascadeRequest, snap: SnapshotDep, settings: Setting
     at_most("samples", body.samples, settings.max_samples)
     scenario = scenario_of(body)
     with scenario_fields():
-        return await run.json(lambda: run_scenario(snap, scenario, cancel=run.cancel,
-                                                   max_failures=settings.max_failures).to_dict())
+        return await run.json(scenario_answer, snap, scenario, cancel=run.cancel,
+                              max_failures=settings.max_failures)

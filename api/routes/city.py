@@ -28,12 +28,11 @@ from api.routes.common import asset_index, scenario_fields, scenario_of
 from api.schemas import ScenarioRequest, ServiceKind
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import gather
-from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents
+from kg.answers import coordination_answer
 from kg.load.plan import COLUMNS
 from kg.ontology import load_ontology
-from kg.scenario import cascade_of
 from kg.store import Store
 
 __all__ = ["CityPublic", "CoordinationPublic", "GraphPublic", "city_payload", "graph_view", "router"]
@@ -439,12 +438,6 @@ async def post_coordination(body: ScenarioRequest, snap: SnapshotDep, settings: 
     pairs and district pairs with ``first_contact`` (when the downstream side first loses supply from the
     upstream one: when they must start talking), ``first_failure`` and ``failures``; and ``act_first``,
     the agencies in the order they are hit."""
-    scenario = scenario_of(body)
-
-    def picture() -> dict[str, Any]:
-        result = cascade_of(snap, scenario, cancel=run.cancel, max_failures=settings.max_failures)
-        run.cancel.check()
-        return coordination(snap, result).to_dict()
-
     with scenario_fields():
-        return await run(picture)
+        return await run(coordination_answer, snap, scenario_of(body), cancel=run.cancel,
+                         max_failures=settings.max_failures)

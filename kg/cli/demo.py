@@ -12,7 +12,6 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from kg.analysis.cascade import cascade
 from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.answers import trace_answer
@@ -21,6 +20,7 @@ from kg.cli.cascade import render_briefing
 from kg.cli.progress import LoadProgress
 from kg.load import load_paths
 from kg.ontology import load_ontology
+from kg.scenario import Scenario, cascade_of
 from kg.synth import city_rows, write_bundle
 
 __all__ = ["demo"]
@@ -59,7 +59,7 @@ def demo(
         snap = s.snapshot()
     substation = _most_depended_on(snap, "Substation")
     target = _most_critical_substation(snap)
-    briefing = cascade(snap, [(target, 8.0)])
+    briefing = cascade_of(snap, Scenario.failures([(target, 8.0)]))
     if not text:
         print_json({**report.to_dict(url), "bundle": str(bundle),
                     "most_depended_on": trace_answer(snap, snap.asset_ids[substation], "dependents"),
