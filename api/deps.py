@@ -34,6 +34,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.limits import ConcurrencyLimiter, LimitReached
+from api.middleware import BODY_RECEIVED
 from api.problems import APIProblem
 from api.settings import Role, Settings
 from api.state import StoreHolder
@@ -156,7 +157,14 @@ class Runner:
                               "KG_REQUEST_TIMEOUT_S")
 
     async def _watch_client(self, request: Request) -> None:
-        """Cancel the token once the client has gone: nobody would read the answer."""
+        """Cancel the token once the client has gone: nobody would read the answer.
+
+        Asking whether the client went away reads its next message, so it starts only once the route
+        has received the whole body (:data:`~api.middleware.BODY_RECEIVED`): before that, the message
+        read would be a chunk of the body, lost to the route (a load's upload, a SPARQL query).
+        """
+        while not request.scope.get(BODY_RECEIVED, False):
+            await anyio.sleep(CLIENT_CHECK_S)
         while not await request.is_disconnected():
             await anyio.sleep(CLIENT_CHECK_S)
         self.cancel.cancel("the client went away")

@@ -17,7 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import APIProblem, PayloadTooLarge
 from api.state import StoreHolder
 
-__all__ = ["UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "UnfinishedLoadMiddleware"]
+__all__ = ["BODY_RECEIVED", "UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "UnfinishedLoadMiddleware"]
+
+BODY_RECEIVED = "citykg.body_received"
+"""Scope key, set by :class:`BodyLimitMiddleware`: true once the app has received the request's whole
+body, or from the start when the request has none. Until then nobody but the route may read messages
+from the client: a message read elsewhere (a check whether the client went away) would lose a chunk."""
 
 UNFINISHED_LOAD_HEADER = "CityKG-Unfinished-Load"
 """``running`` or ``stalled``, with ``started``, ``written`` and ``rows`` parameters (an RFC 8941 item):
@@ -42,12 +47,16 @@ class BodyLimitMiddleware:
             response = APIProblem(413, PayloadTooLarge(limit).detail).response()
             await response(scope, receive, send)
             return
+        headers = Headers(scope=scope)
+        scope[BODY_RECEIVED] = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
         received = 0
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
+                if not message.get("more_body", False):
+                    scope[BODY_RECEIVED] = True
                 received += len(message.get("body", b""))
                 if received > limit:
                     # An HTTPException: FastAPI re-raises it from body parsing and the
