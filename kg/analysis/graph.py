@@ -48,6 +48,8 @@ class GraphSnapshot:
     types: tuple[str, ...]
     type_code: Int32Array
     population: IntArray
+    repair_hours: FloatArray
+    """Hours to repair each asset as the data gives them (``repair_hours``), NaN where not given."""
     lat: FloatArray
     lon: FloatArray
     agency: Int32Array
@@ -60,6 +62,8 @@ class GraphSnapshot:
     region_level: Int32Array
     agency_ids: tuple[str, ...]
     agency_names: tuple[str | None, ...]
+    agency_crews: IntArray
+    """Repair crews of each agency as the data gives them (``crews``), -1 where not given."""
     # --- DEPENDS_ON, forward (dependent -> provider), sorted by (dependent, kind, group)
     kinds: tuple[str, ...]
     group_labels: tuple[str, ...]
@@ -182,9 +186,12 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
 
     agency_ids: list[str] = []
     agency_names: list[str | None] = []
+    agency_crews: list[int] = []
     for row in rows("agencies"):
+        # id, name, level, parent, jurisdiction, crews, props (rows of six columns have no crews)
         agency_ids.append(row[0])
         agency_names.append(row[1])
+        agency_crews.append(-1 if len(row) < 7 or row[5] is None else row[5])
     agency_index = {a: i for i, a in enumerate(agency_ids)}
 
     asset_ids: list[str] = []
@@ -195,8 +202,10 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
     lat: list[float] = []
     lon: list[float] = []
     population: list[int] = []
+    repair_hours: list[float] = []
     for row in rows("assets"):
-        # id, type, name, region, agency, lat, lon, population, props
+        # id, type, name, region, agency, lat, lon, population, repair_hours, props (rows of nine columns
+        # have no repair_hours)
         asset_ids.append(row[0])
         type_names.append(row[1])
         names.append(row[2])
@@ -205,6 +214,7 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         lat.append(math.nan if row[5] is None else row[5])
         lon.append(math.nan if row[6] is None else row[6])
         population.append(row[7] or 0)
+        repair_hours.append(math.nan if len(row) < 10 or row[8] is None else row[8])
     n = len(asset_ids)
     index = {a: i for i, a in enumerate(asset_ids)}
     type_table, types = _intern(type_names)
@@ -286,6 +296,7 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         types=tuple(types),
         type_code=type_code,
         population=np.asarray(population, dtype=np.int64),
+        repair_hours=np.asarray(repair_hours, dtype=np.float64),
         lat=np.asarray(lat, dtype=np.float64),
         lon=np.asarray(lon, dtype=np.float64),
         agency=np.asarray(agency_col, dtype=np.int32),
@@ -296,6 +307,7 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         region_level=region_level,
         agency_ids=tuple(agency_ids),
         agency_names=tuple(agency_names),
+        agency_crews=np.asarray(agency_crews, dtype=np.int64),
         kinds=tuple(kinds),
         group_labels=tuple(labels),
         dep_ptr=dep_ptr,

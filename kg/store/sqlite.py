@@ -36,7 +36,8 @@ from kg.store.base import ProgressFn, SnapshotCache, Stats, StoreStatus
 __all__ = ["SQLiteStore"]
 
 _SQL_TYPES = {
-    "lat": "REAL", "lon": "REAL", "population": "INTEGER", "buffer_hours": "REAL", "intensity": "REAL",
+    "lat": "REAL", "lon": "REAL", "population": "INTEGER", "repair_hours": "REAL", "crews": "INTEGER",
+    "buffer_hours": "REAL", "intensity": "REAL",
     "annual_probability": "REAL", "threshold": "REAL", "beta": "REAL",
 }
 _KEYS = {
@@ -228,11 +229,16 @@ class SQLiteStore:
 
     @staticmethod
     def _create_schema(db: sqlite3.Connection) -> None:
-        # IF NOT EXISTS throughout: a store made by an earlier version gains the tables it lacks.
+        # IF NOT EXISTS throughout: a store made by an earlier version gains the tables it lacks, and the
+        # optional columns added since (assets.repair_hours, agencies.crews), empty in its rows.
         with db:
             db.execute("BEGIN")
             for table in COLUMNS:
                 db.execute(_ddl(table))
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for c in COLUMNS[table]:
+                    if _column(c) not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {_column(c)} {_SQL_TYPES.get(c, 'TEXT')}")
             for statement in _INDEXES:
                 db.execute(statement)
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")

@@ -1,0 +1,51 @@
+"""``POST /v1/restorations``: which crew repairs what, in which order, so the fewest people go unserved."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from api.deps import RunDep, SettingsDep, SnapshotDep, limit_concurrency, require_read
+from api.problems import APIProblem, problem_responses
+from api.routes.common import asset_index
+from api.schemas import RestorationPublic, RestorationRequest
+from kg.analysis.hazards import hazard_failures
+from kg.analysis.restoration import plan_restoration
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/restorations", tags=["restorations"],
+                   dependencies=[Depends(require_read), Depends(limit_concurrency)],
+                   responses=problem_responses(400, 401, 403, 404, 413, 422, 429, 503, 504))
+
+
+@router.post("", response_model=RestorationPublic, summary="Plan the repairs after an event")
+async def plan(body: RestorationRequest, snap: SnapshotDep, settings: SettingsDep, run: RunDep) -> Response:
+    """The restoration plan of ``kg restore --format json`` (docs/restoration.md).
+
+    The damaged assets are ``fail`` (their ids) or what ``hazard_zones`` damage (their exposed assets at
+    or over their fragility threshold). ``repair_hours`` (per asset id or type) and ``crews`` (per agency)
+    override the data; ``method`` is ``heuristic`` (default) or ``exact`` within ``time_limit`` seconds,
+    which may not exceed this server's request time limit (``KG_REQUEST_TIMEOUT_S``).
+    """
+    if body.method == "exact" and body.time_limit > settings.request_timeout_s:
+        raise APIProblem(422, f"time_limit must be at most {settings.request_timeout_s:g} s on this server "
+                              f"(its request time limit), got {body.time_limit:g}", field="time_limit")
+    if body.fail is not None:
+        for k, asset_id in enumerate(body.fail):
+            asset_index(snap, asset_id, field=f"fail[{k}]")
+        damaged = list(body.fail)
+    else:
+        known = set(snap.zone_ids)
+        for k, zone in enumerate(body.hazard_zones):
+            if zone not in known:
+                raise APIProblem(404, f"no hazard zone with id {zone!r}", field=f"hazard_zones[{k}]")
+        damaged = []
+    zones = body.hazard_zones
+
+    def work() -> dict[str, object]:
+        # A hazard's damage is found in the worker too: the exposures of a large city take a moment.
+        found = hazard_failures(snap, zones) if zones else damaged
+        return plan_restoration(snap, found, repair_hours=body.repair_hours, crews=body.crews, method=body.method,
+                                time_limit=body.time_limit, cancel=run.cancel).to_dict()
+
+    return await run.json(work)
