@@ -92,14 +92,15 @@ def render_restoration(result: RestorationResult, summary: RestorationSummary, s
 
     for agency in summary.agencies:
         name = agency_name.get(agency.agency, agency.agency) if agency.agency else "(no agency)"
-        table = Table(title=f"{name}: {agency.crews} crew{'s' if agency.crews > 1 else ''}, "
-                            f"{agency.repairs:,} repairs, done by {clock(agency.done)}",
-                      title_justify="left", show_edge=False)
-        for col in ("crew", "from", "to", "repair", "type", "brings back"):
-            table.add_column(col, justify="right" if col in {"crew", "brings back"} else "left")
+        crews = f"{agency.crews} crew{'s' if agency.crews > 1 else ''}"
+        repairs = f"{agency.repairs:,} repair{'s' if agency.repairs > 1 else ''}"
+        table = Table(title=f"{name}: {crews}, {repairs}, done by {clock(agency.done)}", title_justify="left",
+                      show_edge=False)
+        for col in ("crew", "from", "to", "repair", "type", "people back then"):
+            table.add_column(col, justify="right" if col in {"crew", "people back then"} else "left")
         for r in agency.first:
             table.add_row(str(r.crew), clock(r.start), clock(r.end), r.id, snap.type_of(snap.index[r.id]),
-                          f"{summary.people_back.get(r.id, 0):,} people")
+                          f"{summary.people_back.get(r.id, 0):,}")
         if agency.repairs > len(agency.first):
             table.add_row("", "", "", f"... {agency.repairs - len(agency.first):,} more", "", "")
         out.print(table)
