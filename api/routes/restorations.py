@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Response
 
 from api.deps import RunDep, SettingsDep, SnapshotDep, limit_concurrency, require_read
 from api.problems import APIProblem, problem_responses
-from api.routes.common import asset_index
+from api.routes.common import asset_index, scenario_fields
 from api.schemas import RestorationPublic, RestorationRequest
-from kg.analysis.hazards import hazard_failures
 from kg.analysis.restoration import plan_restoration
+from kg.scenario import Scenario, damaged
 
 __all__ = ["router"]
 
@@ -32,20 +32,13 @@ async def plan(body: RestorationRequest, snap: SnapshotDep, settings: SettingsDe
                               f"(its request time limit), got {body.time_limit:g}", field="time_limit")
     if body.fail is not None:
         for k, asset_id in enumerate(body.fail):
-            asset_index(snap, asset_id, field=f"fail[{k}]")
-        damaged = list(body.fail)
-    else:
-        known = set(snap.zone_ids)
-        for k, zone in enumerate(body.hazard_zones):
-            if zone not in known:
-                raise APIProblem(404, f"no hazard zone with id {zone!r}", field=f"hazard_zones[{k}]")
-        damaged = []
-    zones = body.hazard_zones
+            asset_index(snap, asset_id, field=f"fail[{k}]")  # the body gives ids, not the runner's {id, time}
+    scenario = Scenario(fail=tuple((a, 0.0) for a in body.fail or ()), hazard=tuple(body.hazard_zones or ()))
 
     def work() -> dict[str, object]:
-        # A hazard's damage is found in the worker too: the exposures of a large city take a moment.
-        found = hazard_failures(snap, zones) if zones else damaged
-        return plan_restoration(snap, found, repair_hours=body.repair_hours, crews=body.crews, method=body.method,
-                                time_limit=body.time_limit, cancel=run.cancel).to_dict()
+        # The damage is found in the worker: the exposures of a hazard over a large city take a moment.
+        return plan_restoration(snap, damaged(snap, scenario), repair_hours=body.repair_hours, crews=body.crews,
+                                method=body.method, time_limit=body.time_limit, cancel=run.cancel).to_dict()
 
-    return await run.json(work)
+    with scenario_fields():
+        return await run.json(work)

@@ -16,12 +16,12 @@ from rich.console import Console
 from rich.table import Table
 
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import hazard_failures
 from kg.analysis.restoration import RestorationResult, plan_restoration
 from kg.analysis.restoration_summary import RestorationSummary, summarise
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
-from kg.cli.cascade import TimeoutOpt, _asset, _deadline, _suggest, clock
+from kg.cli.cascade import TimeoutOpt, _deadline, _scenario_failed, clock
 from kg.errors import KGError, ValidationError
+from kg.scenario import Scenario, damaged
 
 __all__ = ["parse_assignments", "render_restoration"]
 
@@ -55,18 +55,6 @@ def _option_error(exc: ValidationError) -> str:
         where = f"{flag} {key}" if flag and key else (flag or problem.where)
         lines.append(f"{where}: {problem.message}")
     return "\n".join(lines)
-
-
-def _damaged(snap: GraphSnapshot, fail_: list[str], hazard: list[str]) -> list[str]:
-    """The damaged assets of the scenario: the ids given, or the hazard's fragile exposed assets."""
-    if hazard:
-        for z in hazard:
-            if z not in snap.zone_ids:
-                fail(f"--hazard {z!r}: no hazard zone with this id{_suggest(z, snap.zone_ids)}")
-        return hazard_failures(snap, hazard)
-    for asset_id in fail_:
-        _asset(snap, asset_id, "--fail")
-    return sorted(set(fail_))
 
 
 # ----------------------------------------------------------------------------- briefing
@@ -156,9 +144,12 @@ def restore_command(
         if live:
             fail("--live needs live status events (kg events load), which this version of kg does not record; "
                  "give the damaged assets with --fail ID... or --hazard ZONE...")
-        damaged = _damaged(snap, fail_ or [], hazard or [])
         try:
-            result = plan_restoration(snap, damaged, repair_hours=hours, crews=crew_counts,
+            broken = damaged(snap, Scenario(fail=tuple((a, 0.0) for a in fail_ or ()), hazard=tuple(hazard or ())))
+        except KGError as exc:
+            _scenario_failed(exc)
+        try:
+            result = plan_restoration(snap, broken, repair_hours=hours, crews=crew_counts,
                                       method="exact" if exact else "heuristic",
                                       time_limit=60.0 if time_limit is None else time_limit,
                                       cancel=_deadline(timeout))
