@@ -124,6 +124,15 @@ class SQLiteStore:
         self._verified: tuple[int, int, int] | None = None  # (version, mtime_ns, size) last found intact
         self._created_folders: list[Path] = []  # folders made for a new store, deepest first
         self._db = self._open(create)
+        # What each table's columns are read as: a store made by an earlier version and opened read-only
+        # (so never given the columns added since) reads them as not given.
+        self._select = {table: self._columns_of(table) for table in COLUMNS}
+
+    def _columns_of(self, table: str) -> str:
+        with self._errors("open"):
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        return ", ".join(_column(c) if _column(c) in have or not have else f"NULL AS {_column(c)}"
+                         for c in COLUMNS[table])
 
     # ------------------------------------------------------------------ opening
     def _open(self, create: bool) -> sqlite3.Connection:
@@ -385,9 +394,8 @@ class SQLiteStore:
         return found
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
-        cols = ", ".join(_column(c) for c in COLUMNS[table])
         with self._errors("read"):
-            cursor = self._db.execute(f"SELECT {cols} FROM {table} ORDER BY {self._order(table)}")
+            cursor = self._db.execute(f"SELECT {self._select[table]} FROM {table} ORDER BY {self._order(table)}")
             if table in NODE_TABLES:
                 for row in cursor:
                     yield (*row[:-1], json.loads(row[-1]) if row[-1] else None)
@@ -403,9 +411,9 @@ class SQLiteStore:
 
     def get(self, element_id: str) -> dict[str, Any]:
         for table in NODE_TABLES:
-            cols = COLUMNS[table]
             with self._errors("read"):
-                row = self._db.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (element_id,)).fetchone()
+                row = self._db.execute(f"SELECT {self._select[table]} FROM {table} WHERE id = ?",
+                                       (element_id,)).fetchone()
             if row is not None:
                 return self._element(table, row)
         raise ElementNotFound(element_id)
@@ -453,8 +461,7 @@ class SQLiteStore:
             where.append("id > ?")
             params.append(after)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        cols = COLUMNS["assets"]
-        query = f"SELECT {', '.join(cols)} FROM assets {clause} ORDER BY id LIMIT ?"
+        query = f"SELECT {self._select['assets']} FROM assets {clause} ORDER BY id LIMIT ?"
         with self._errors("read"):
             return [self._element("assets", row) for row in self._db.execute(query, [*params, limit])]
 
