@@ -506,8 +506,10 @@ class RestorationRequest(_Strict):
         description="Crews per agency id; else the agency's crews, else 1.")
     method: Literal["heuristic", "exact"] = Field(
         "heuristic", description="heuristic (fast, never worse than the naive order) or exact (MILP on HiGHS).")
-    time_limit: float = Field(60.0, gt=0, allow_inf_nan=False,
-                              description="Seconds the exact method may spend (at most the request's time limit).")
+    # Optional but never null, like samples: absent is "as long as the request may run".
+    time_limit: Annotated[float, Field(gt=0, allow_inf_nan=False, json_schema_extra=_no_default,
+                                       description="Seconds the exact method may spend; at most, and by default, "
+                                                   "this server's request time limit.")] = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_scenario(self) -> RestorationRequest:

@@ -25,11 +25,12 @@ async def plan(body: RestorationRequest, snap: SnapshotDep, settings: SettingsDe
     The damaged assets are ``fail`` (their ids) or what ``hazard_zones`` damage (their exposed assets at
     or over their fragility threshold). ``repair_hours`` (per asset id or type) and ``crews`` (per agency)
     override the data; ``method`` is ``heuristic`` (default) or ``exact`` within ``time_limit`` seconds,
-    which may not exceed this server's request time limit (``KG_REQUEST_TIMEOUT_S``).
+    at most (and by default) this server's request time limit (``KG_REQUEST_TIMEOUT_S``).
     """
-    if body.method == "exact" and body.time_limit > settings.request_timeout_s:
+    time_limit = settings.request_timeout_s if body.time_limit is None else body.time_limit
+    if time_limit > settings.request_timeout_s:
         raise APIProblem(422, f"time_limit must be at most {settings.request_timeout_s:g} s on this server "
-                              f"(its request time limit), got {body.time_limit:g}", field="time_limit")
+                              f"(its request time limit), got {time_limit:g}", field="time_limit")
     if body.fail is not None:
         for k, asset_id in enumerate(body.fail):
             asset_index(snap, asset_id, field=f"fail[{k}]")  # the body gives ids, not the runner's {id, time}
@@ -38,7 +39,7 @@ async def plan(body: RestorationRequest, snap: SnapshotDep, settings: SettingsDe
     def work() -> dict[str, object]:
         # The damage is found in the worker: the exposures of a hazard over a large city take a moment.
         return plan_restoration(snap, damaged(snap, scenario), repair_hours=body.repair_hours, crews=body.crews,
-                                method=body.method, time_limit=body.time_limit, cancel=run.cancel).to_dict()
+                                method=body.method, time_limit=time_limit, cancel=run.cancel).to_dict()
 
     with scenario_fields():
         return await run.json(work)

@@ -105,3 +105,6 @@ def test_openapi_describes_the_plan(app: Any) -> None:
     plan = schema["components"]["schemas"]["RestorationPublic"]
     assert set(plan["required"]) == {"damaged", "schedule", "curve", "unserved_people_hours", "method", "optimal",
                                      "naive", "gap", "time_limit"}
+    # the exact method's time limit is bounded by the request's, and the schema says so
+    limit = schema["components"]["schemas"]["RestorationRequest"]["properties"]["time_limit"]
+    assert limit["maximum"] == app.state.settings.request_timeout_s and "default" not in limit
