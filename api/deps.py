@@ -34,7 +34,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.limits import ConcurrencyLimiter, LimitReached
-from api.middleware import BODY_RECEIVED
+from api.middleware import CLIENT_WATCH, ClientWatch
 from api.problems import APIProblem
 from api.settings import Role, Settings
 from api.state import StoreHolder
@@ -159,13 +159,14 @@ class Runner:
     async def _watch_client(self, request: Request) -> None:
         """Cancel the token once the client has gone: nobody would read the answer.
 
-        Asking whether the client went away reads its next message, so it starts only once the route
-        has received the whole body (:data:`~api.middleware.BODY_RECEIVED`): before that, the message
-        read would be a chunk of the body, lost to the route (a load's upload, a SPARQL query).
+        The request's :class:`~api.middleware.ClientWatch` asks without losing a message the route
+        still needs (a chunk of its body); without one (an app built without the middleware) the
+        request is not watched.
         """
-        while not request.scope.get(BODY_RECEIVED, False):
-            await anyio.sleep(CLIENT_CHECK_S)
-        while not await request.is_disconnected():
+        watch: ClientWatch | None = request.scope.get(CLIENT_WATCH)
+        if watch is None:
+            return
+        while not await watch.gone():
             await anyio.sleep(CLIENT_CHECK_S)
         self.cancel.cancel("the client went away")
 

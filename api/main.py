@@ -20,7 +20,7 @@ from api.deps import GRACE_S, single_valued_query
 from api.limits import ConcurrencyLimiter
 from api.logging import AccessLogMiddleware, configure_logging
 from api.loopback import LoopbackOnlyMiddleware
-from api.middleware import BodyLimitMiddleware, UnfinishedLoadMiddleware
+from api.middleware import BodyLimitMiddleware, ClientWatchMiddleware, UnfinishedLoadMiddleware
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.routes import api_router
 from api.routes.sparql import SparqlHolder
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                                            hold_s=settings.request_timeout_s + GRACE_S)
     install_problem_handlers(app)
     app.include_router(api_router)
+    app.add_middleware(ClientWatchMiddleware)  # inside the body limit: what it reads is counted once
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        per_path={"/v1/loads": settings.max_load_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)
