@@ -446,6 +446,7 @@ class BaselineError:
     providers: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """``{id, kind, group, providers}``, as in ``baseline_errors`` of a cascade's JSON."""
         return {"id": self.id, "kind": self.kind, "group": self.group, "providers": list(self.providers)}
 
     def __str__(self) -> str:
@@ -493,6 +494,7 @@ class Cause:
     """Snapshot indexes of ``providers``, in the same order."""
 
     def to_dict(self) -> dict[str, Any]:
+        """``{kind, group, providers}``, the ``cause`` of a failure in a cascade's JSON."""
         return {"kind": self.kind, "group": self.group, "providers": list(self.providers)}
 
 
@@ -517,6 +519,7 @@ class Failure:
         return self.time if self.cause is None else self.cause.since
 
     def to_dict(self) -> dict[str, Any]:
+        """``{id, type, time, cause, regions, agency, population}``, an item of ``failures``."""
         return {
             "id": self.id, "type": self.type, "time": self.time,
             "cause": None if self.cause is None else self.cause.to_dict(),
@@ -534,6 +537,7 @@ class Crossing:
     time: float
 
     def to_dict(self) -> dict[str, Any]:
+        """``{from, to, boundary, time}``, an item of ``crossings``."""
         return {"from": self.from_, "to": self.to, "boundary": self.boundary, "time": self.time}
 
 
@@ -547,6 +551,7 @@ class Summary:
     regions: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
+        """``{failed, population, agencies, regions}``, the ``summary`` of a cascade's JSON."""
         return {"failed": self.failed, "population": self.population, "agencies": self.agencies,
                 "regions": dict(self.regions)}
 
@@ -576,6 +581,8 @@ class CascadeResult:
         object.__setattr__(self, "summary", summary)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``kg cascade --format json`` (docs/cascade.md): ``initial``, ``horizon_hours``,
+        ``failures``, ``crossings``, ``baseline_errors``, ``summary``."""
         return {
             "initial": [{"id": i, "time": t} for i, t in self.initial],
             "horizon_hours": self.horizon,

@@ -141,10 +141,12 @@ class Band:
 
     @classmethod
     def of(cls, values: FloatArray) -> Band:
+        """The band of ``values`` (one per sample)."""
         p5, p95 = np.percentile(values, [5, 95])
         return cls(float(values.mean()), float(p5), float(p95))
 
     def to_dict(self) -> dict[str, float]:
+        """``{mean, p5, p95}``."""
         return {"mean": self.mean, "p5": self.p5, "p95": self.p95}
 
 
@@ -157,6 +159,7 @@ class Impact:
     population: Band
 
     def to_dict(self) -> dict[str, Any]:
+        """``{district, failed, population}`` (``district`` null: the whole city)."""
         return {"district": self.district, "failed": self.failed.to_dict(),
                 "population": self.population.to_dict()}
 
@@ -175,6 +178,8 @@ class MonteCarloResult:
     """Probability each asset fails (directly or in the cascade); assets that never failed are left out."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``kg cascade --hazard ... --samples N --format json``: assets by falling
+        probability, then id."""
         ranked = sorted(self.probability.items(), key=lambda kv: (-kv[1], kv[0]))
         return {"zones": list(self.zones), "samples": self.samples, "seed": self.seed,
                 "horizon_hours": self.horizon, "total": self.total.to_dict(),
