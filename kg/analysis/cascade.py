@@ -68,7 +68,7 @@ from scipy.sparse.csgraph import connected_components
 
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.graph import GraphSnapshot
-from kg.errors import Problem, ResultTooLarge, ValidationError
+from kg.errors import ElementNotFound, Problem, ResultTooLarge, ValidationError
 
 __all__ = [
     "BaselineError",
@@ -603,12 +603,14 @@ def _too_many(failed: int, limit: int) -> ResultTooLarge:
 def _initial(snap: GraphSnapshot, initial: Sequence[tuple[str, float]]) -> dict[int, float]:
     out: dict[int, float] = {}
     for k, (asset_id, time) in enumerate(initial):
-        i = snap.node(asset_id)
+        i = snap.index.get(asset_id)
+        if i is None:
+            raise ElementNotFound(asset_id, "expected the id of an asset", field=("initial", k))
         t = float(time)
         if not math.isfinite(t) or t < 0:
             where = f"initial[{k}] ({asset_id})"
             message = f"failure time must be a finite number of hours >= 0, got {time!r}"
-            raise ValidationError([Problem(where, message)])
+            raise ValidationError([Problem(where, message)], field=("initial", k))
         out[i] = min(t, out.get(i, INF))
     return out
 
@@ -665,9 +667,9 @@ def cascade(
     Raises
     ------
     ElementNotFound
-        For an unknown id.
+        For an unknown id (``field``: ``("initial", k)``).
     ValidationError
-        For a negative or non-finite time or horizon.
+        For a negative or non-finite time (``("initial", k)``) or horizon (``("horizon",)``).
     Cancelled
         When ``cancel`` is cancelled before the result is complete.
     ResultTooLarge
@@ -691,7 +693,8 @@ def cascade(
     ['S']
     """
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")])
+        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
+                              field=("horizon",))
     start = _initial(snap, initial)
     net = network(snap)
     check(cancel)

@@ -290,7 +290,7 @@ def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None =
         When ``cancel`` is cancelled before the ranking is complete.
     """
     if by not in (None, "district"):
-        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])
+        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")], field=("by",))
     return rank(snap, measures(snap, cancel=cancel), by=by, top=top, cancel=cancel)
 
 
@@ -306,7 +306,7 @@ def rank(snap: GraphSnapshot, measured: Measures, *, by: str | None = None, top:
     """The ranking of :func:`criticality` from already computed :func:`measures` (vectorised: only the
     assets kept become objects)."""
     if by not in (None, "district"):
-        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])
+        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")], field=("by",))
     district = snap.region[snap.level_index("district")].astype(np.int64)
     order = np.lexsort((_order_of(snap.asset_ids), -measured.agencies, -measured.districts, -measured.population,
                         -measured.failed))

@@ -83,10 +83,11 @@ def _fragility_table(snap: GraphSnapshot) -> tuple[dict[tuple[str, str], tuple[f
 def _zone_indexes(snap: GraphSnapshot, zones: Sequence[str]) -> list[int]:
     index = {z: i for i, z in enumerate(snap.zone_ids)}
     out = []
-    for z in zones:
+    for k, z in enumerate(zones):
         if z not in index:
             hint = did_you_mean(z, snap.zone_ids)
-            raise ElementNotFound(z, "expected the id of a hazard zone" + (f"; {hint}" if hint else ""))
+            raise ElementNotFound(z, "expected the id of a hazard zone" + (f"; {hint}" if hint else ""),
+                                  field=("zones", k))
         out.append(index[z])
     return out
 
@@ -226,9 +227,9 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     Raises
     ------
     ElementNotFound
-        For an unknown zone.
+        For an unknown zone (``field``: ``("zones", k)``).
     ValidationError
-        For ``samples < 1`` or a bad horizon.
+        For ``samples < 1`` (``("samples",)``) or a bad horizon (``("horizon",)``).
     Cancelled
         When ``cancel`` is cancelled before the last sample.
 
@@ -241,9 +242,10 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     without being remembered.
     """
     if samples < 1:
-        raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")])
+        raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")], field=("samples",))
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")])
+        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
+                              field=("horizon",))
     e = exposed(snap, zones)
     p = _fail_probability(e)
     rng = np.random.default_rng(seed)
