@@ -32,7 +32,7 @@ delivery unit ``u``
     numbered by asset then kind. A unit *needs* its asset's groups of its kind.
 supply loop
     A strongly connected set of units (``u`` supplies a group needed by ``w``, which
-    supplies ... back to ``u``), numbered ``0 ..``; units outside loops have ``-1``.
+    supplies ... back to ``u``), known by a number >= 0; units outside loops have ``-1``.
 
 The arrays of a :class:`Network` (``*_ptr`` arrays are CSR row pointers:
 ``x_ptr[i] : x_ptr[i + 1]`` are the positions of row ``i``):
@@ -118,7 +118,7 @@ def _distinct(values: IntArray, slot: IntArray) -> IntArray:
 def _items(array: npt.NDArray[Any]) -> memoryview:
     """``array``'s memory as a memoryview: indexing it gives plain Python numbers, the fastest item access
     for the propagation loops (a numpy scalar costs more to make and to compare)."""
-    return np.ascontiguousarray(array).data
+    return np.ascontiguousarray(array).data.toreadonly()
 
 
 def _supported_at_baseline(unit_edges_ptr: IntArray, unit_edge_group: IntArray, group_unit: IntArray,
