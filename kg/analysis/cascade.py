@@ -389,16 +389,17 @@ class Network:
     # ------------------------------------------------------------------ explaining a failure
     def first_hit(self, a: int, time: float, lost: dict[int, tuple[float, int]]) -> float:
         """When asset ``a`` (failed at ``time``) first lost any supply, or ``time`` if that came later."""
-        return min([time, *(lost[g][0] for g in range(self._group_ptr[a], self._group_ptr[a + 1]) if g in lost)])
+        group_ptr = self._group_ptr
+        return min([time, *(lost[g][0] for g in range(group_ptr[a], group_ptr[a + 1]) if g in lost)])
 
     def cause_of(self, a: int, time: float, lost: dict[int, tuple[float, int]]) -> Cause:
         """The group whose loss fails ``a`` at ``time``; among several, the one lost first (then kind, group).
 
         ``lost`` is the :attr:`Spread.lost` of the propagation that failed ``a``.
         """
-        snap, group_buffer = self.snap, self._group_buffer
+        snap, group_ptr, group_buffer = self.snap, self._group_ptr, self._group_buffer
         best: tuple[float, int, str, str, int] | None = None
-        for g in range(self._group_ptr[a], self._group_ptr[a + 1]):
+        for g in range(group_ptr[a], group_ptr[a + 1]):
             when = lost.get(g)
             if when is not None and when[0] + group_buffer[g] == time:
                 key = (*when, snap.kinds[self._group_kind[g]], snap.group_labels[self._group_label[g]], g)
@@ -710,13 +711,14 @@ def cascade(
     agencies, people = snap.agency[idx].tolist(), snap.population[idx].tolist()
     types = snap.type_code[idx].tolist()
     failures = []
+    cause_of, first_hit, lost = net.cause_of, net.first_hit, run.lost
     for k, (a, time) in enumerate(order):
         if k % CHECK_EVERY == CHECK_EVERY - 1:
             check(cancel)
-        cause = None if start.get(a, INF) <= time else net.cause_of(a, time, run.lost)
+        cause = None if start.get(a, INF) <= time else cause_of(a, time, lost)
         regions = {level: snap.region_ids[r[k]] for level, r in levels if r[k] >= 0}
         agency = snap.agency_ids[agencies[k]] if agencies[k] >= 0 else None
-        hit = net.first_hit(a, time, run.lost)
+        hit = first_hit(a, time, lost)
         failures.append(Failure(a, ids[a], snap.types[types[k]], time, cause, regions, agency, people[k], hit))
     shown = sorted(((snap.asset_ids[a], t) for a, t in start.items()), key=lambda x: (x[1], x[0]))
     return CascadeResult(
