@@ -120,3 +120,23 @@ def test_damaged_is_the_initial_failures_not_the_cascade() -> None:
     with pytest.raises(ValidationError) as sampled:
         damaged(snap, Scenario.hazards(["flood-50y"], samples=4))
     assert sampled.value.field == ("samples",)
+
+
+def test_the_engine_s_own_errors_name_their_parameter() -> None:
+    """Called without the runner, the engine's functions name the parameter at fault (their own names)."""
+    snap = _city()
+    with pytest.raises(ElementNotFound) as unknown:
+        cascade(snap, [("S", 0.0), ("nowhere", 1.0)])
+    assert unknown.value.field == ("initial", 1) and str(unknown.value).startswith("no element with id 'nowhere'")
+    with pytest.raises(ValidationError) as early:
+        cascade(snap, [("S", -1.0)])
+    assert early.value.field == ("initial", 0)
+    with pytest.raises(ValidationError) as horizon:
+        hazard_cascade(snap, ["flood-50y"], horizon=-1)
+    assert horizon.value.field == ("horizon",)
+    with pytest.raises(ElementNotFound) as zone:
+        monte_carlo(snap, ["flood-50y", "flood-5y"], samples=2)
+    assert zone.value.field == ("zones", 1)
+    with pytest.raises(ValidationError) as samples:
+        monte_carlo(snap, ["flood-50y"], samples=0)
+    assert samples.value.field == ("samples",)

@@ -83,10 +83,11 @@ def _fragility_table(snap: GraphSnapshot) -> tuple[dict[tuple[str, str], tuple[f
 def _zone_indexes(snap: GraphSnapshot, zones: Sequence[str]) -> list[int]:
     index = {z: i for i, z in enumerate(snap.zone_ids)}
     out = []
-    for z in zones:
+    for k, z in enumerate(zones):
         if z not in index:
             hint = did_you_mean(z, snap.zone_ids)
-            raise ElementNotFound(z, "expected the id of a hazard zone" + (f"; {hint}" if hint else ""))
+            raise ElementNotFound(z, "expected the id of a hazard zone" + (f"; {hint}" if hint else ""),
+                                  field=("zones", k))
         out.append(index[z])
     return out
 
@@ -141,10 +142,12 @@ class Band:
 
     @classmethod
     def of(cls, values: FloatArray) -> Band:
+        """The band of ``values`` (one per sample)."""
         p5, p95 = np.percentile(values, [5, 95])
         return cls(float(values.mean()), float(p5), float(p95))
 
     def to_dict(self) -> dict[str, float]:
+        """``{mean, p5, p95}``."""
         return {"mean": self.mean, "p5": self.p5, "p95": self.p95}
 
 
@@ -157,6 +160,7 @@ class Impact:
     population: Band
 
     def to_dict(self) -> dict[str, Any]:
+        """``{district, failed, population}`` (``district`` null: the whole city)."""
         return {"district": self.district, "failed": self.failed.to_dict(),
                 "population": self.population.to_dict()}
 
@@ -175,6 +179,8 @@ class MonteCarloResult:
     """Probability each asset fails (directly or in the cascade); assets that never failed are left out."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``kg cascade --hazard ... --samples N --format json``: assets by falling
+        probability, then id."""
         ranked = sorted(self.probability.items(), key=lambda kv: (-kv[1], kv[0]))
         return {"zones": list(self.zones), "samples": self.samples, "seed": self.seed,
                 "horizon_hours": self.horizon, "total": self.total.to_dict(),
@@ -221,9 +227,9 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     Raises
     ------
     ElementNotFound
-        For an unknown zone.
+        For an unknown zone (``field``: ``("zones", k)``).
     ValidationError
-        For ``samples < 1`` or a bad horizon.
+        For ``samples < 1`` (``("samples",)``) or a bad horizon (``("horizon",)``).
     Cancelled
         When ``cancel`` is cancelled before the last sample.
 
@@ -236,9 +242,10 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     without being remembered.
     """
     if samples < 1:
-        raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")])
+        raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")], field=("samples",))
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")])
+        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
+                              field=("horizon",))
     e = exposed(snap, zones)
     p = _fail_probability(e)
     rng = np.random.default_rng(seed)

@@ -49,6 +49,8 @@ err_console = Console(stderr=True, highlight=False)
 
 
 class OutputFormat(StrEnum):
+    """``--format``: ``text`` for people (tables, a briefing), ``json`` for programs (the documented shapes)."""
+
     text = "text"
     json = "json"
 
