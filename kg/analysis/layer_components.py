@@ -183,8 +183,8 @@ def _explore(start: int, seeds: IntArray, members: IntArray, groups: IntArray, a
 
 @_compiled
 def split_near(lo: int, hi: int, alive: BoolArray, dead: IntArray, nbr_ptr: IntArray, nbr: IntArray,
-               limit: int, mark: IntArray, owner: IntArray, stamp: int, queue: IntArray, pieces: IntArray,
-               out: IntArray) -> tuple[int, int]:
+               max_seeds: int, limit: int, mark: IntArray, owner: IntArray, stamp: int, queue: IntArray,
+               pieces: IntArray, out: IntArray) -> tuple[int, int]:
     """The giant step of layer ``lo:hi`` after ``dead`` failed, found by searching near them.
 
     Precondition: the layer's alive assets and ``dead`` were one connected set. Then every piece
@@ -194,8 +194,9 @@ def split_near(lo: int, hi: int, alive: BoolArray, dead: IntArray, nbr_ptr: IntA
     of the layer, so the largest piece (ties: smallest position) is known exactly; the others fail.
 
     Writes the failed positions to ``out[:count]``; returns ``(count, stamp)``, or
-    ``(SPLIT_GAVE_UP, stamp)`` after about ``limit`` visits (the caller then labels the whole
-    layer). ``pieces`` is scratch with room for every alive asset of the layer.
+    ``(SPLIT_GAVE_UP, stamp)`` when there are more than ``max_seeds`` seeds or after about
+    ``limit`` visits (the caller then labels the whole layer). ``pieces`` is scratch with room
+    for every alive asset of the layer.
     """
     stamp += 1
     k = 0
@@ -208,6 +209,8 @@ def split_near(lo: int, hi: int, alive: BoolArray, dead: IntArray, nbr_ptr: IntA
                 k += 1
     if k <= 1:
         return 0, stamp
+    if k > max_seeds:
+        return SPLIT_GAVE_UP, stamp
     total = 0
     for p in range(lo, hi):
         if alive[p]:

@@ -83,6 +83,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kg.analysis import layer_components as lc
+from kg.analysis.cancel import CancelToken, check
 from kg.analysis.graph import GraphSnapshot
 from kg.ontology import load_ontology
 
@@ -91,9 +92,12 @@ __all__ = ["Coupling", "SweepPoint", "coupling"]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _EMPTY = np.zeros(0, dtype=np.int64)
-SEARCH_SHARE = 4
-"""A giant step searches near the failures for at most 1/SEARCH_SHARE of the layer's alive assets
-(about what a union-find pass over the layer costs) before it labels the whole layer instead."""
+SEARCH_SEEDS = 64
+"""A giant step labels the whole layer instead of searching near the failures when they have more
+than 1/SEARCH_SEEDS of the layer's assets as alive neighbours (the searches would then cost about as
+much as a union-find pass over the layer: measured in bench/robustness.py), or when the searches
+visit more than 1/SEARCH_VISITS of them."""
+SEARCH_VISITS = 8
 
 
 @dataclass(frozen=True)
@@ -139,16 +143,19 @@ class Coupling:
     def n(self) -> int:
         return len(self.layer_of)
 
-    def sweep(self, order: IntArray, counts: Sequence[int], *, incremental: bool = True) -> Iterator[SweepPoint]:
+    def sweep(self, order: IntArray, counts: Sequence[int], *, incremental: bool = True,
+              cancel: CancelToken | None = None) -> Iterator[SweepPoint]:
         """The functional set after removing the first ``counts[i]`` assets of ``order``, for each ``i``.
 
         ``order`` holds asset indexes; ``counts`` must not decrease. ``incremental=False`` computes
         every point from scratch (the plain method the incremental one is checked against).
+        ``cancel`` is checked before each point (a point of a million assets takes well under a second).
         """
         removal = self.position[np.asarray(order, dtype=np.int64)]
         state = _Sweep(self)
         done = 0
         for count in counts:
+            check(cancel)
             new = removal[done:count]
             done = count
             state.remove(new)
@@ -199,9 +206,9 @@ class _Rounds:
         """The giant step of layer ``x``, whose alive assets and ``dead`` were one connected set; the failed."""
         lo, hi = self._layer(x)[:2]
         c = self.c
-        limit = (hi - lo) // SEARCH_SHARE
-        count, self.stamp = lc.split_near(lo, hi, alive, dead, c.nbr_ptr, c.nbr, limit, self.mark, self.owner,
-                                          self.stamp, self.queue, self.pieces, self.out)
+        count, self.stamp = lc.split_near(lo, hi, alive, dead, c.nbr_ptr, c.nbr, (hi - lo) // SEARCH_SEEDS,
+                                          (hi - lo) // SEARCH_VISITS, self.mark, self.owner, self.stamp,
+                                          self.queue, self.pieces, self.out)
         if count == lc.SPLIT_GAVE_UP:
             return self.keep_largest(alive, x)
         return self.out[:count].copy()
