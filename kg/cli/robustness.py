@@ -27,6 +27,7 @@ from kg.cli.app import (
     fail,
     store_session,
 )
+from kg.errors import KGError
 
 __all__ = ["Attack", "Model"]
 
@@ -84,7 +85,10 @@ def robustness_command(
     if plot is not None:
         from kg.plot import check_plot_path
 
-        check_plot_path(plot)
+        try:
+            check_plot_path(plot)  # before the work: a misspelt file name costs nothing
+        except KGError as exc:
+            fail(str(exc))
     with store_session(store) as s:
         snap = s.snapshot()
         result = robustness(snap, model=model.value, attack=attack.value, steps=steps, samples=samples, seed=seed,
