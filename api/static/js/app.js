@@ -1,5 +1,6 @@
 // The CityKG page: asks for an API key once, loads the city, and routes between the views
-// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/criticality) so every view is a link.
+// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/criticality) so every view is a link; the
+// criticality view also draws robustness curves.
 
 import {api, ApiError, clearKey, explain, getKey, setKey, whenUnauthorized} from './api.js';
 import {CascadePanel} from './cascade.js';
@@ -8,6 +9,7 @@ import {CityMap} from './citymap.js';
 import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
 import {setUpFind} from './find.js';
+import {renderRobustness, setUpRobustness} from './robustness.js';
 import {fmtCompact, fmtHours, fmtInt, LANGUAGES, onLanguageChange, otherLanguage, placeName,
   preferredLanguage, t, useLanguage} from './i18n.js';
 import {districtColour, FAILED, typeIcon} from './palette.js';
@@ -149,6 +151,7 @@ function start(raw) {
     });
   }
   $('#crit-top').addEventListener('change', () => { location.hash = `#/criticality?top=${$('#crit-top').value}`; });
+  setUpRobustness($('#robust-panel'));
   // a phone shows the legend folded, so it does not cover the small map
   if (matchMedia('(max-width: 600px)').matches) $('#map-legend').open = false;
   renderTexts();
@@ -179,6 +182,7 @@ function relabel() {
   renderTexts();
   if (app.picked >= 0) showPicked(app.picked);
   app.cascade.relabel();
+  renderRobustness($('#robust-panel'));
   route(true);
 }
 
