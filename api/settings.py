@@ -118,8 +118,8 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond, its work "
                                      "stopped); not loads.")
     max_concurrent_per_key: int = Field(2, ge=1, description="Most expensive requests (cascades, criticality, "
-                                        "paths, SPOF, coordination, Cypher, SPARQL, exports, loads) one key may have "
-                                        "running at once (429 beyond).")
+                                        "robustness, paths, SPOF, coordination, Cypher, SPARQL, exports, loads) one "
+                                        "key may have running at once (429 beyond).")
     max_concurrent: int = Field(4, ge=1, description="Most expensive requests running at once in this process, "
                                 "all keys together (429 beyond).")
     max_failures: int = Field(200_000, ge=1, description="Most failures a cascade answer describes (422 beyond; "
