@@ -128,9 +128,10 @@ class Settings(BaseSettings):
                                   "is written); also how long a load waits for the one before it (503 beyond).")
     max_depth: int = Field(50, ge=1, description="Largest depth of dependents/dependencies.")
     max_top: int = Field(1000, ge=1, description="Largest top of /v1/criticality.")
-    max_samples: int = Field(1000, ge=1, description="Most Monte Carlo samples of a hazard cascade, "
-                             "and most random orders of a robustness curve.")
-    max_steps: int = Field(1000, ge=1, description="Most points of a robustness curve (POST /v1/robustness).")
+    max_samples: int = Field(1000, ge=1, description="Most Monte Carlo samples of a hazard cascade.")
+    max_steps: int = Field(1000, ge=1, description="Most steps of a robustness curve (POST /v1/robustness).")
+    max_curve_samples: int = Field(100, ge=1, description="Most random orders of a robustness curve: with "
+                                   "max_steps, at most about 100,000 points per request.")
     max_page: int = Field(1000, ge=1, description="Largest page of /v1/assets.")
     max_paths: int = Field(20, ge=1, description="Most paths of /v1/assets/{id}/paths/{other}.")
     snapshot_recheck_ms: float = Field(50.0, ge=0, description="How long a snapshot found current is used "

@@ -25,9 +25,9 @@ async def run_robustness(body: RobustnessRequest, snap: SnapshotDep, settings: S
     ``model``: ``supply`` (round one's cascade) or ``mutual-giant`` (interdependent percolation over
     the sectors); ``attack``: ``random`` (``samples`` orders from ``seed``), ``degree`` or
     ``criticality`` (one order each). ``steps`` and ``samples`` are bounded by this server
-    (``KG_MAX_STEPS``, ``KG_MAX_SAMPLES``); a curve past the request's time limit answers 504.
+    (``KG_MAX_STEPS``, ``KG_MAX_CURVE_SAMPLES``); a curve past the request's time limit answers 504.
     """
     at_most("steps", body.steps, settings.max_steps)
-    at_most("samples", body.samples, settings.max_samples)
+    at_most("samples", body.samples, settings.max_curve_samples)
     return await run.json(lambda: robustness(snap, model=body.model, attack=body.attack, steps=body.steps,
                                              samples=body.samples, seed=body.seed, cancel=run.cancel).to_dict())

@@ -30,7 +30,7 @@ def test_curve_equals_the_library(client: TestClient, store: Store, body: dict[s
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"model": "giant"}, "model"), ({"attack": "betweenness"}, "attack"), ({"steps": 0}, "steps"),
-    ({"steps": 1001}, "steps"), ({"samples": 1001}, "samples"), ({"seed": -1}, "seed"), ({"steps": "many"}, "steps"),
+    ({"steps": 1001}, "steps"), ({"samples": 101}, "samples"), ({"seed": -1}, "seed"), ({"steps": "many"}, "steps"),
     ({"horizon_hours": 3}, "horizon_hours"),
 ])
 def test_bad_requests_are_422_naming_the_field(client: TestClient, body: dict[str, Any], field: str) -> None:
@@ -40,16 +40,20 @@ def test_bad_requests_are_422_naming_the_field(client: TestClient, body: dict[st
 
 
 def test_limits_follow_the_settings(store: Store) -> None:
-    with TestClient(create_app(settings_for(store.url, max_steps=5, max_samples=2), store=store)) as c:
+    with TestClient(create_app(settings_for(store.url, max_steps=5, max_curve_samples=2), store=store)) as c:
         assert c.post("/v1/robustness", json={"steps": 5, "samples": 2}, headers=auth("read")).status_code == 200
         r = c.post("/v1/robustness", json={"steps": 6}, headers=auth("read"))
         assert r.status_code == 422 and "at most 5" in r.json()["detail"]
+        r = c.post("/v1/robustness", json={"steps": 5, "samples": 3}, headers=auth("read"))
+        assert r.status_code == 422 and r.json()["field"] == "samples"
+        body = c.get("/openapi.json").json()["components"]["schemas"]["RobustnessRequest"]["properties"]
+        assert (body["steps"]["maximum"], body["samples"]["maximum"]) == (5, 2)  # the schema states them
 
 
 def test_time_limit_is_504_and_the_work_stops(store: Store) -> None:
     with TestClient(create_app(settings_for(store.url, request_timeout_s=0.3), store=store)) as c:
         start = time.monotonic()
-        r = c.post("/v1/robustness", json={"model": "mutual-giant", "steps": 1000, "samples": 1000},
+        r = c.post("/v1/robustness", json={"model": "mutual-giant", "steps": 1000, "samples": 100},
                    headers=auth("read"))
         assert r.status_code == 504 and "time limit" in r.json()["detail"]
         assert time.monotonic() - start < 10  # 1,000 curves would take minutes
