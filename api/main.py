@@ -34,7 +34,10 @@ __all__ = ["create_app"]
 _log = logging.getLogger("citykg.api")
 
 _LIMITED_PARAMETERS = {"depth": "max_depth", "top": "max_top", "limit": "max_page", "k": "max_paths"}
-_LIMITED_BODY_FIELDS = {"samples": "max_samples", "time_limit": "request_timeout_s"}
+_LIMITED_BODY_FIELDS = {"samples": "max_samples", "time_limit": "request_timeout_s", "steps": "max_steps"}
+# A body field whose limit is not its name's: a curve's orders each cost a whole curve, so fewer than
+# a Monte Carlo's samples (each one cascade).
+_LIMITED_SCHEMA_FIELDS = {("RobustnessRequest", "samples"): "max_curve_samples"}
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -108,10 +111,10 @@ def _document_settings(app: FastAPI, settings: Settings) -> None:
                     content = response.get("content", {})
                     if _is_problem(content.get("application/json")):
                         content[PROBLEM_JSON] = content.pop("application/json")
-        for component in schema.get("components", {}).get("schemas", {}).values():
-            for name, limit in _LIMITED_BODY_FIELDS.items():
-                field = component.get("properties", {}).get(name)
-                if field is not None:
+        for component_name, component in schema.get("components", {}).get("schemas", {}).items():
+            for name, field in component.get("properties", {}).items():
+                limit = _LIMITED_SCHEMA_FIELDS.get((component_name, name), _LIMITED_BODY_FIELDS.get(name))
+                if limit is not None:
                     _set_maximum(field, getattr(settings, limit))
         app.openapi_schema = schema
         return schema

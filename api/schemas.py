@@ -57,6 +57,9 @@ __all__ = [
     "RepairPublic",
     "RestorationPublic",
     "RestorationRequest",
+    "RobustnessPointPublic",
+    "RobustnessPublic",
+    "RobustnessRequest",
     "ScenarioRequest",
     "ServiceKind",
     "SpofPublic",
@@ -368,6 +371,40 @@ class CriticalityPublic(BaseModel):
 
     by: Literal["district"] | None
     assets: list[CriticalityItem]
+
+
+# ---------------------------------------------------------------- robustness
+class RobustnessRequest(BaseModel):
+    """A robustness curve to compute, as ``kg robustness``'s options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["supply", "mutual-giant"] = Field(
+        "supply", description="supply: round one's cascade; mutual-giant: interdependent percolation over the sectors.")
+    attack: Literal["random", "degree", "criticality"] = Field(
+        "random", description="random orders; or most dependencies / most critical first (deterministic, one run).")
+    steps: int = Field(100, ge=1, description="Points at removed fractions 0, 1/steps, ..., 1.")
+    samples: int = Field(1, ge=1, description="Random orders averaged (the deterministic attacks run once).")
+    # 2**53 - 1: the largest integer every JSON client carries exactly.
+    seed: int = Field(0, ge=0, le=2**53 - 1, description="Seed of the random orders.")
+
+
+class RobustnessPointPublic(BaseModel):
+    """One point: the fraction of assets removed, and the mean fractions of assets functional and people served."""
+
+    removed: float
+    functional: float
+    population: float
+
+
+class RobustnessPublic(BaseModel):
+    """A robustness curve, as ``kg robustness --format json``."""
+
+    model: Literal["supply", "mutual-giant"]
+    attack: Literal["random", "degree", "criticality"]
+    points: list[RobustnessPointPublic] = Field(description="steps + 1 points, removed = i / steps.")
+    critical_removed: float = Field(description="removed just before the largest drop of functional.")
+    R: float = Field(description="Mean of functional over the points (Schneider et al., PNAS 2011).")
 
 
 # ---------------------------------------------------------------- regions and agencies

@@ -118,8 +118,8 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond, its work "
                                      "stopped); not loads.")
     max_concurrent_per_key: int = Field(2, ge=1, description="Most expensive requests (cascades, criticality, "
-                                        "paths, SPOF, coordination, Cypher, SPARQL, exports, loads) one key may have "
-                                        "running at once (429 beyond).")
+                                        "robustness, paths, SPOF, coordination, Cypher, SPARQL, exports, loads) one "
+                                        "key may have running at once (429 beyond).")
     max_concurrent: int = Field(4, ge=1, description="Most expensive requests running at once in this process, "
                                 "all keys together (429 beyond).")
     max_failures: int = Field(200_000, ge=1, description="Most failures a cascade answer describes (422 beyond; "
@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     max_depth: int = Field(50, ge=1, description="Largest depth of dependents/dependencies.")
     max_top: int = Field(1000, ge=1, description="Largest top of /v1/criticality.")
     max_samples: int = Field(1000, ge=1, description="Most Monte Carlo samples of a hazard cascade.")
+    max_steps: int = Field(1000, ge=1, description="Most steps of a robustness curve (POST /v1/robustness).")
+    max_curve_samples: int = Field(100, ge=1, description="Most random orders of a robustness curve: with "
+                                   "max_steps, at most about 100,000 points per request.")
     max_page: int = Field(1000, ge=1, description="Largest page of /v1/assets.")
     max_paths: int = Field(20, ge=1, description="Most paths of /v1/assets/{id}/paths/{other}.")
     snapshot_recheck_ms: float = Field(50.0, ge=0, description="How long a snapshot found current is used "

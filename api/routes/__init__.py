@@ -17,6 +17,7 @@ from api.routes import (
     page,
     regions,
     restorations,
+    robustness,
     sparql,
     stats,
 )
@@ -24,6 +25,6 @@ from api.routes import (
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, stats, assets, cascades, restorations, criticality, regions, agencies, cypher, sparql,
-                loads, export, city, page):
+for _module in (health, stats, assets, cascades, restorations, criticality, robustness, regions, agencies, cypher,
+                sparql, loads, export, city, page):
     api_router.include_router(_module.router)

@@ -1,5 +1,6 @@
 // The CityKG page: asks for an API key once, loads the city, and routes between the views
-// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/restore?fail=ID,..., #/criticality) so every view is a link.
+// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/restore?fail=ID,..., #/criticality) so every view is a link;
+// the criticality view also draws robustness curves.
 
 import {api, ApiError, clearKey, explain, getKey, setKey, whenUnauthorized} from './api.js';
 import {CascadePanel} from './cascade.js';
@@ -9,6 +10,7 @@ import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
 import {setUpFind} from './find.js';
 import {renderRestoration} from './restore.js';
+import {renderRobustness, setUpRobustness} from './robustness.js';
 import {fmtCompact, fmtHours, fmtInt, LANGUAGES, onLanguageChange, otherLanguage, placeName,
   preferredLanguage, t, useLanguage} from './i18n.js';
 import {districtColour, FAILED, typeIcon} from './palette.js';
@@ -155,6 +157,7 @@ function start(raw) {
     if ($('#restore-method').value === 'exact') q.set('method', 'exact'); else q.delete('method');
     location.hash = `#/restore?${q}`;
   });
+  setUpRobustness($('#robust-panel'));
   // a phone shows the legend folded, so it does not cover the small map
   if (matchMedia('(max-width: 600px)').matches) $('#map-legend').open = false;
   renderTexts();
@@ -185,6 +188,7 @@ function relabel() {
   renderTexts();
   if (app.picked >= 0) showPicked(app.picked);
   app.cascade.relabel();
+  renderRobustness($('#robust-panel'));
   route(true);
 }
 
