@@ -113,6 +113,8 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest request body, except loads (413 above).")
     max_load_bytes: int = Field(256 << 20, ge=1024, description="Largest body of POST /v1/loads.")
+    max_events_bytes: int = Field(16 << 20, ge=1024, description="Largest body of POST /v1/events (up to "
+                                  "10,000 events).")
     max_unzipped_bytes: int = Field(2 << 30, ge=1024, description="Largest total size of a zip bundle's files.")
     max_zip_files: int = Field(64, ge=1, description="Most files in a zip bundle.")
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond, its work "
@@ -136,6 +138,14 @@ class Settings(BaseSettings):
                                       "a load through this server is seen at once.")
     cypher_timeout_s: float = Field(10.0, gt=0, description="Time limit of one Cypher query.")
     cypher_row_limit: int = Field(10_000, ge=1, description="Most rows one Cypher query returns.")
+
+    # Live state (docs/live.md)
+    mqtt_url: str | None = Field(None, description="Subscribe to status events at mqtt://HOST:PORT/PREFIX (QoS 1, "
+                                 "persistent session); none: no MQTT.")
+    mqtt_client_id: str = Field("citykg-live", description="MQTT client id: the broker keeps this session's "
+                                "subscription and undelivered messages across restarts.")
+    live_coalesce_ms: float = Field(50.0, ge=0, description="A burst of events within this time gives one update "
+                                    "of GET /v1/live/stream.")
 
     # SPARQL (/v1/sparql)
     sparql_timeout_s: float = Field(10.0, gt=0, description="Time limit of one SPARQL query (its worker process "

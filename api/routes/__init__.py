@@ -13,6 +13,7 @@ from api.routes import (
     cypher,
     export,
     health,
+    live,
     loads,
     page,
     regions,
@@ -25,5 +26,5 @@ __all__ = ["api_router"]
 
 api_router = APIRouter()
 for _module in (health, stats, assets, cascades, restorations, criticality, regions, agencies, cypher, sparql,
-                loads, export, city, page):
+                loads, export, live, city, page):
     api_router.include_router(_module.router)
