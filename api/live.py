@@ -22,7 +22,9 @@ import orjson
 
 from api.state import StoreHolder
 from kg.analysis.cancel import CancelToken
-from kg.live import EventLog, Located, Recorded, down_at, live_picture, record_events
+from kg.errors import ValidationError
+from kg.live import EventLog, Located, Recorded, down_at, live_picture, parse_events, record_events
+from kg.live.mqtt import MqttSubscriber, message_items
 
 __all__ = ["REFRESH_S", "DeadLetter", "LiveHub"]
 
@@ -80,6 +82,26 @@ class LiveHub:
         recorded = record_events(store, events, given=given, assets=snap.index)
         self.log().add(recorded.added)
         return recorded
+
+    def subscribe(self, url: str, *, client_id: str) -> MqttSubscriber:
+        """Follow the MQTT broker at ``url`` (``mqtt://HOST:PORT/PREFIX``); the subscriber runs until stopped."""
+        subscriber = MqttSubscriber(url, lambda topic, payload: self.handle_message(prefix, topic, payload),
+                                    client_id=client_id)
+        prefix = subscriber.url.prefix
+        subscriber.start()
+        return subscriber
+
+    def handle_message(self, prefix: str, topic: str, payload: bytes) -> None:
+        """Record the events of one MQTT message; a malformed one goes to the dead letters (blocking).
+
+        :class:`~kg.errors.StoreUnavailable` is raised (the subscriber tries again, the message
+        unacknowledged); every other problem is the message's and is kept with its reason.
+        """
+        try:
+            items = message_items(prefix, topic, payload)
+            self.record(parse_events(items), given=len(items))
+        except ValidationError as exc:
+            self.dead_letter(topic, str(exc), payload)
 
     def dead_letter(self, topic: str, reason: str, payload: bytes) -> None:
         """Keep a message that could not be recorded (and log why); the list keeps the latest 1,000."""

@@ -48,12 +48,18 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     holder = StoreHolder(settings.store, store, recheck_s=settings.snapshot_recheck_ms / 1000)
     sparql = SparqlHolder(settings)
 
+    live = LiveHub(holder, max_failures=settings.max_failures)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth_disabled:
             _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; requests from anywhere but "
                          "loopback are refused")
+        subscriber = live.subscribe(settings.mqtt_url, client_id=settings.mqtt_client_id) if settings.mqtt_url \
+            else None
         yield
+        if subscriber is not None:
+            subscriber.stop()
         sparql.close()
         holder.close()
 
@@ -70,7 +76,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store_holder = holder
     app.state.sparql = sparql
-    app.state.live = LiveHub(holder, max_failures=settings.max_failures)
+    app.state.live = live
     app.state.key_digests = settings.key_digests()
     app.state.limiter = ConcurrencyLimiter(per_key=settings.max_concurrent_per_key, total=settings.max_concurrent,
                                            hold_s=settings.request_timeout_s + GRACE_S)

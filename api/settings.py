@@ -20,6 +20,7 @@ import hashlib
 import ipaddress
 import re
 from enum import IntEnum
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -155,6 +156,15 @@ class Settings(BaseSettings):
     sparql_workers: int = Field(2, ge=1, description="SPARQL queries that may run at once (one process each).")
     sparql_dir: str | None = Field(None, description="Folder for the SPARQL datasets (default: a temporary folder "
                                    "removed at shutdown).")
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname or any(c in parts.path for c in "+#"):
+                raise ValueError("expected mqtt://HOST:PORT/PREFIX (or mqtts://), a prefix without + or #")
+        return value
 
     @field_validator("api_keys")
     @classmethod

@@ -157,7 +157,7 @@ def _shown(value: Any) -> str:
 def field_problem(where: str, name: str, message: str) -> Problem:
     """A problem with field ``name`` of the event at ``where``: ``events[3].time`` in JSON, or
     ``FILE:LINE`` with the field named in the message."""
-    if where.endswith("]") or not where:
+    if where.endswith("]") or where in ("", "$"):
         return Problem(f"{where}.{name}" if where else name, message)
     return Problem(where, f"{name}: {message}")
 
