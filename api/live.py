@@ -51,6 +51,8 @@ class LiveHub:
         self._cached: tuple[tuple[int, int], float, bytes] | None = None
         self._compute_lock = threading.Lock()
         self.dead_letters: deque[DeadLetter] = deque(maxlen=_DEAD_LETTERS)
+        self.subscriber: MqttSubscriber | None = None
+        """The MQTT subscriber, when the server follows a broker."""
 
     # ------------------------------------------------------------------ the log
     def log(self) -> EventLog:
@@ -89,6 +91,7 @@ class LiveHub:
                                     client_id=client_id)
         prefix = subscriber.url.prefix
         subscriber.start()
+        self.subscriber = subscriber
         return subscriber
 
     def handle_message(self, prefix: str, topic: str, payload: bytes) -> None:

@@ -110,6 +110,7 @@ class MqttSubscriber:
         self._handle = handle
         self._stopping = threading.Event()
         self.connected = threading.Event()
+        """Set while connected and subscribed (the broker has acknowledged the subscription)."""
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                              manual_ack=True)
         if self.url.username:
@@ -120,6 +121,7 @@ class MqttSubscriber:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
 
     def start(self) -> None:
@@ -138,6 +140,12 @@ class MqttSubscriber:
             _log.error("MQTT broker %s:%s refused the connection: %s", self.url.host, self.url.port, reason)
             return
         client.subscribe(self.url.topic_filter, qos=1)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        if any(r.is_failure for r in reasons):
+            _log.error("MQTT broker %s:%s refused the subscription to %s: %s", self.url.host, self.url.port,
+                       self.url.topic_filter, reasons)
+            return
         self.connected.set()
         _log.info("following MQTT %s on %s:%s", self.url.topic_filter, self.url.host, self.url.port)
 
