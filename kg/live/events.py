@@ -15,8 +15,8 @@ Examples
 >>> try:
 ...     parse_event({"id": "e2", "asset": "S1", "status": "down", "time": "2026-07-01T08:00"}, "events[1]")
 ... except ValidationError as exc:
-...     print(exc.problems[0].where, "|", exc.problems[0].message[-30:])
-events[1].time | got '2026-07-01T08:00' (no offset)
+...     print(exc.problems[0].where, "|", exc.problems[0].message.split(", got ")[1])
+events[1].time | '2026-07-01T08:00' (no offset)
 """
 
 from __future__ import annotations

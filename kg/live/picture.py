@@ -2,7 +2,8 @@
 
 At ``as_of`` the assets down are the initial failures, each at the start of
 its current down period; hour 0 (``origin``) is the earliest of those starts,
-and round one's cascade runs from there (a buffer counts from the moment its
+and round one's cascade runs from there, through the one scenario runner
+(:mod:`kg.scenario`, a live scenario) (a buffer counts from the moment its
 supply was lost). Failures at or before ``as_of`` are down now; the later ones
 are the **forecast**, each with its absolute time and the agencies that must
 talk before then (the failing asset's and its lost providers').
@@ -16,15 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from kg.analysis.cancel import CancelToken
-from kg.analysis.cascade import CascadeResult, Failure, cascade
+from kg.analysis.cascade import CascadeResult, Failure
 from kg.analysis.graph import GraphSnapshot
 from kg.live.events import iso, to_micros
 from kg.live.state import Down
+from kg.scenario import HOUR_US, Scenario, cascade_of, live_start
 
 __all__ = ["Forecast", "LivePicture", "live_picture"]
 
-_HOUR_US = 3_600_000_000
-_SLACK_H = 0.5 / _HOUR_US
+_SLACK_H = 0.5 / HOUR_US
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,12 @@ class LivePicture:
     def at(self, hours: float) -> str:
         """The ISO time ``hours`` after ``origin``, in the offset of ``as_of``."""
         assert self.origin is not None
-        return iso(self.origin + round(hours * _HOUR_US), self.as_of)
+        return iso(self.origin + round(hours * HOUR_US), self.as_of)
 
     @property
     def now_hours(self) -> float:
         """``as_of`` in cascade hours (0 when nothing is down)."""
-        return 0.0 if self.origin is None else (to_micros(self.as_of) - self.origin) / _HOUR_US
+        return 0.0 if self.origin is None else (to_micros(self.as_of) - self.origin) / HOUR_US
 
     def to_dict(self) -> dict[str, Any]:
         out = self.cascade.to_dict()
@@ -143,11 +144,10 @@ def live_picture(
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a UTC offset")
-    present = [d for d in down.values() if d.asset in snap.index]
     unknown = tuple(sorted(d.asset for d in down.values() if d.asset not in snap.index))
-    origin = min((d.since for d in present), default=None)
-    initial = [] if origin is None else [(d.asset, (d.since - origin) / _HOUR_US) for d in present]
-    result = cascade(snap, initial, cancel=cancel, max_failures=max_failures)
+    scenario = Scenario(as_of=as_of, down=tuple((d.asset, d.since) for d in down.values()))
+    origin, _ = live_start(snap, scenario)
+    result = cascade_of(snap, scenario, cancel=cancel, max_failures=max_failures)
     picture = LivePicture(as_of, origin, tuple(down.values()), result, (), unknown)
     now = picture.now_hours
     forecast = _forecast(snap, result, picture.at, now)
