@@ -69,7 +69,9 @@ class LiveHub:
         if time.monotonic() - self._refreshed < REFRESH_S:
             return
         self._refreshed = time.monotonic()
-        log.add(self._holder.get().events())
+        store = self._holder.get()
+        if store.event_count() != len(log):  # another process stored events: read the history again
+            log.add(store.events())
 
     @property
     def changes(self) -> int:
@@ -80,7 +82,7 @@ class LiveHub:
     def record(self, events: Sequence[Located], *, given: int | None = None) -> Recorded:
         """Validate and store ``events`` all or nothing, then add them to the log (blocking)."""
         store = self._holder.get()
-        snap = self._holder.snapshot()
+        snap = self._holder.recent_snapshot() or self._holder.snapshot()
         recorded = record_events(store, events, given=given, assets=snap.index)
         self.log().add(recorded.added)
         return recorded
@@ -125,7 +127,7 @@ class LiveHub:
         """``(changes, JSON)`` of the picture now, from the log; computed once per change (blocking)."""
         self.refresh()
         with self._compute_lock:
-            snap = self._holder.snapshot()
+            snap = self._holder.recent_snapshot() or self._holder.snapshot()
             log = self.log()
             key = (log.changes, snap.version)
             cached = self._cached

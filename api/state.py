@@ -98,6 +98,9 @@ class SerializedStore:
     def events(self, *, until: int | None = None) -> list[StatusEvent]:
         return self._locked(self._store.events, until=until)
 
+    def event_count(self) -> int:
+        return self._locked(self._store.event_count)
+
     def close(self) -> None:
         self._locked(self._store.close)
 

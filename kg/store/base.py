@@ -186,6 +186,10 @@ class Store(Protocol):
         """The stored status events up to ``until`` (microseconds since 1970 UTC; None: all), in (time, id) order."""
         ...
 
+    def event_count(self) -> int:
+        """How many status events are stored (cheap: what a server checks before reading the history again)."""
+        ...
+
     def close(self) -> None: ...
 
     def discard(self) -> None:

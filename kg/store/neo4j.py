@@ -384,6 +384,10 @@ class Neo4jStore:
         query, params = neo4j_events.read_events_query(until)
         return [neo4j_events.event_of(r) for r in self._records(query, **params)]
 
+    def event_count(self) -> int:
+        """Stored status events (from the count store: no scan)."""
+        return int(self._records(neo4j_events.COUNT)[0]["n"])
+
     # ---------------------------------------------------------------------------------- reads
     def version(self) -> int:
         records = self._records(f"MATCH (m:{META} {{name: $name}}) RETURN m.version AS v", name=META_NAME)

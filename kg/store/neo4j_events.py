@@ -18,13 +18,14 @@ from kg.live.events import FIELDS, StatusEvent
 from kg.store.base import EventsWritten
 from kg.store.neo4j_mapping import ELEMENT, STATUS_EVENT, STATUS_OF, quote
 
-__all__ = ["add_events_tx", "read_events_query"]
+__all__ = ["COUNT", "add_events_tx", "event_of", "read_events_query"]
 
 _RETURN = ", ".join(f"e.{name} AS {name}" for name in (*FIELDS, "micros"))
 _FIND = f"UNWIND $ids AS id MATCH (e:{quote(STATUS_EVENT)} {{id: id}}) RETURN {_RETURN}"
 _CREATE = (f"UNWIND $rows AS r CREATE (e:{quote(STATUS_EVENT)}) SET e = r WITH e, r "
            f"OPTIONAL MATCH (a:{quote(ELEMENT)} {{id: r.asset}}) "
            f"FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | CREATE (e)-[:{quote(STATUS_OF)}]->(a))")
+COUNT = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN count(e) AS n"
 _ALL = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN {_RETURN} ORDER BY e.micros, e.id"
 _UNTIL = f"MATCH (e:{quote(STATUS_EVENT)}) WHERE e.micros <= $until RETURN {_RETURN} ORDER BY e.micros, e.id"
 

@@ -342,6 +342,10 @@ class SQLiteStore:
         with self._errors("read"):
             return sqlite_events.read_events(self._db, until)
 
+    def event_count(self) -> int:
+        with self._errors("read"):
+            return sqlite_events.count_events(self._db)
+
     def clear(self) -> None:
         self._check_writable("clear")
         db = self._db

@@ -14,7 +14,7 @@ from typing import Any
 from kg.live.events import FIELDS, StatusEvent
 from kg.store.base import EventsWritten
 
-__all__ = ["SCHEMA", "add_events", "read_events"]
+__all__ = ["SCHEMA", "add_events", "count_events", "read_events"]
 
 _COLUMNS = (*FIELDS, "micros")
 SCHEMA = (
@@ -60,6 +60,13 @@ def add_events(db: sqlite3.Connection, events: Sequence[StatusEvent]) -> EventsW
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+
+
+def count_events(db: sqlite3.Connection) -> int:
+    """How many events are stored."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'status_events'").fetchone():
+        return 0
+    return int(db.execute("SELECT count(*) FROM status_events").fetchone()[0])
 
 
 def read_events(db: sqlite3.Connection, until: int | None) -> list[StatusEvent]:
