@@ -145,6 +145,13 @@ class Settings(BaseSettings):
                                  "persistent session); none: no MQTT.")
     mqtt_client_id: str = Field("citykg-live", description="MQTT client id: the broker keeps this session's "
                                 "subscription and undelivered messages across restarts.")
+    ngsi_id_pattern: str = Field(r"^urn:ngsi-ld:[^:]+:(?P<asset>.+)$", description="NGSI-LD notifications: a "
+                                 "regular expression whose group 'asset' takes the asset id from the entity id.")
+    ngsi_attribute: str = Field("status", description="NGSI-LD notifications: the property holding the status.")
+    ngsi_down_values: str = Field("down,outOfService,failed,broken,off,false", description="NGSI-LD "
+                                  "notifications: status values meaning down (comma-separated, any case).")
+    ngsi_up_values: str = Field("up,inService,working,ok,on,true", description="NGSI-LD notifications: status "
+                                "values meaning up (comma-separated, any case).")
     live_coalesce_ms: float = Field(50.0, ge=0, description="A burst of events within this time gives one update "
                                     "of GET /v1/live/stream.")
 
@@ -164,6 +171,17 @@ class Settings(BaseSettings):
             parts = urlsplit(value)
             if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname or any(c in parts.path for c in "+#"):
                 raise ValueError("expected mqtt://HOST:PORT/PREFIX (or mqtts://), a prefix without + or #")
+        return value
+
+    @field_validator("ngsi_id_pattern")
+    @classmethod
+    def _ngsi_pattern_compiles(cls, value: str) -> str:
+        try:
+            groups = re.compile(value).groupindex
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if "asset" not in groups:
+            raise ValueError("needs a group named asset, as in ^urn:ngsi-ld:[^:]+:(?P<asset>.+)$")
         return value
 
     @field_validator("api_keys")

@@ -25,6 +25,7 @@ from api.problems import APIProblem, problem_responses
 from api.views import json_response
 from kg.errors import ValidationError
 from kg.live import parse_events, parse_time
+from kg.live.ngsi import NgsiRule, notification_items
 
 __all__ = ["MAX_EVENTS", "router"]
 
@@ -135,6 +136,26 @@ async def stream_live(request: Request, hub: HubDep, settings: SettingsDep) -> S
 
 def _sse(changes: int, body: bytes) -> bytes:
     return b"event: live\nid: %d\ndata: %s\n\n" % (changes, body)
+
+
+@router.post("/v1/ngsi-ld/notify", response_model=EventsPublic, summary="Record an NGSI-LD notification",
+             dependencies=[Depends(require_write)])
+async def ngsi_notify(body: dict[str, Any], hub: HubDep, run: RunDep, settings: SettingsDep) -> Any:
+    """What a FIWARE context broker (Orion-LD, Scorpio, Stellio) sends for a subscription: `{"subscriptionId",
+    "notifiedAt", "data": [entities]}`, normalized or key-values. Each entity becomes a status event by the
+    rule of `KG_NGSI_*` (docs/live.md); all or nothing, 422 naming `data[k]...`."""
+    rule = NgsiRule(settings.ngsi_id_pattern, settings.ngsi_attribute, _values(settings.ngsi_down_values),
+                    _values(settings.ngsi_up_values))
+
+    def record() -> Any:
+        items = notification_items(body, rule)
+        return hub.record(parse_events(items), given=len(items))
+
+    return json_response((await run(record)).to_dict())
+
+
+def _values(listed: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in listed.split(",") if v.strip())
 
 
 @router.get("/v1/events/dead-letters", summary="MQTT messages that could not be recorded",

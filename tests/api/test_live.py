@@ -93,3 +93,30 @@ def test_stream_pushes_the_new_picture_after_a_post(fresh: Any, city: City) -> N
         assert posted.json() == {"accepted": 1, "duplicates": 0}
         assert [d["id"] for d in pictures.get(timeout=20)["down"]] == [s]
         stop.set()
+
+
+def test_ngsi_ld_notifications_become_events(client: TestClient, fresh: Any, city: City) -> None:
+    s = city.first("Substation")
+    normalized = {"id": "urn:ngsi-ld:Notification:1", "type": "Notification",
+                  "subscriptionId": "urn:ngsi-ld:Subscription:grid", "notifiedAt": "2026-07-01T00:05:00Z",
+                  "data": [{"id": f"urn:ngsi-ld:Substation:{s}", "type": "Substation",
+                            "status": {"type": "Property", "value": "outOfService",
+                                       "observedAt": "2026-07-01T00:00:00Z"}}]}
+    assert client.post("/v1/ngsi-ld/notify", json=normalized, headers=auth("read")).status_code == 403
+    ok = client.post("/v1/ngsi-ld/notify", json=normalized, headers=auth("write"))
+    assert ok.json() == {"accepted": 1, "duplicates": 0}, ok.text
+    # delivered again (a broker retry): a duplicate
+    assert client.post("/v1/ngsi-ld/notify", json=normalized, headers=auth("write")).json()["duplicates"] == 1
+    key_values = {"subscriptionId": "urn:ngsi-ld:Subscription:grid", "notifiedAt": "2026-07-01T03:00:00Z",
+                  "data": [{"id": f"urn:ngsi-ld:Substation:{s}", "type": "Substation", "status": "inService"}]}
+    assert client.post("/v1/ngsi-ld/notify", json=key_values, headers=auth("write")).json()["accepted"] == 1
+    [down, up] = fresh.events()
+    assert (down.asset, down.status, down.time, down.source) == (s, "down", "2026-07-01T00:00:00Z",
+                                                                "ngsi-ld:urn:ngsi-ld:Subscription:grid")
+    assert (up.status, up.time) == ("up", "2026-07-01T03:00:00Z")
+    bad = client.post("/v1/ngsi-ld/notify", headers=auth("write"), json={**key_values, "data": [
+        {"id": "urn:ngsi-ld:Substation:nope", "status": "down"}, {"id": "weird", "status": "down"},
+        {"id": f"urn:ngsi-ld:Substation:{s}", "status": "smoking"}]})
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["data[1].id", "data[2].status"]
+    assert len(fresh.events()) == 2
