@@ -90,7 +90,8 @@ async def post_events(body: EventsRequest, hub: HubDep, run: RunDep) -> Any:
 
 @router.get("/v1/live", summary="The live picture at a time", dependencies=[Depends(require_read)])
 async def get_live(hub: HubDep, run: RunDep, settings: SettingsDep,
-                   as_of: Annotated[str | None, Query(description="ISO 8601 time with offset; default now.")] = None,
+                   as_of: Annotated[str | None, Query(description="ISO 8601 time with offset; default now.",
+                                                      json_schema_extra={"format": "date-time"})] = None,
                    ) -> Any:
     """What is down at `as_of` (reported, and through the cascade), and the forecast: what fails next, at
     what time (`at`), and which agencies must coordinate. The cascade object of `POST /v1/cascades`
