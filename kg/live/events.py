@@ -26,7 +26,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +116,6 @@ def iso(micros: int, like: datetime | None = None) -> str:
     >>> iso(1782864000000000)
     '2026-07-01T00:00:00+00:00'
     """
-    from datetime import timedelta
-
     moment = _EPOCH + timedelta(microseconds=micros)
     if like is not None and like.tzinfo is not None:
         moment = moment.astimezone(like.tzinfo)
