@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import RunDep, SettingsDep, require_admin, require_read, require_write
-from api.live import LiveHub
+from api.live import REFRESH_S, LiveHub
 from api.problems import APIProblem, problem_responses
 from api.views import json_response
 from kg.errors import ValidationError
@@ -114,12 +114,12 @@ async def stream_live(request: Request, hub: HubDep, settings: SettingsDep) -> S
         seen = changes
         yield _sse(seen, first)
         quiet_since = time.monotonic()
-        next_refresh = time.monotonic() + 2.0
+        next_refresh = time.monotonic() + REFRESH_S
         while True:  # ends when the client goes: the response cancels this generator
             await anyio.sleep(POLL_S)
             now = time.monotonic()
             if now >= next_refresh:  # events stored by other processes
-                next_refresh = now + 2.0
+                next_refresh = now + REFRESH_S
                 await anyio.to_thread.run_sync(hub.refresh)
             if hub.changes == seen:
                 if now - quiet_since >= KEEPALIVE_S:
