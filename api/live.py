@@ -23,7 +23,7 @@ import orjson
 from api.state import StoreHolder
 from kg.analysis.cancel import CancelToken
 from kg.errors import ValidationError
-from kg.live import EventLog, Located, Recorded, down_at, live_picture, parse_events, record_events
+from kg.live import EventLog, Recorded, down_at, live_picture, parse_events, record_events
 from kg.live.mqtt import MqttSubscriber, message_items
 
 __all__ = ["REFRESH_S", "DeadLetter", "LiveHub"]
@@ -79,11 +79,13 @@ class LiveHub:
         log = self._log
         return -1 if log is None else log.changes
 
-    def record(self, events: Sequence[Located], *, given: int | None = None) -> Recorded:
-        """Validate and store ``events`` all or nothing, then add them to the log (blocking)."""
+    def record(self, items: Sequence[tuple[str, Any]]) -> Recorded:
+        """Validate ``(JSON path, event object)`` items against the graph and store them all or nothing,
+        then add them to the log (blocking)."""
         store = self._holder.get()
         snap = self._holder.recent_snapshot() or self._holder.snapshot()
-        recorded = record_events(store, events, given=given, assets=snap.index)
+        events = parse_events(items, assets=snap.index)
+        recorded = record_events(store, events, given=len(items), assets=snap.index)
         self.log().add(recorded.added)
         return recorded
 
@@ -103,8 +105,7 @@ class LiveHub:
         unacknowledged); every other problem is the message's and is kept with its reason.
         """
         try:
-            items = message_items(prefix, topic, payload)
-            self.record(parse_events(items), given=len(items))
+            self.record(message_items(prefix, topic, payload))
         except ValidationError as exc:
             self.dead_letter(topic, str(exc), payload)
 

@@ -24,7 +24,7 @@ from api.live import REFRESH_S, LiveHub
 from api.problems import APIProblem, problem_responses
 from api.views import json_response
 from kg.errors import ValidationError
-from kg.live import parse_events, parse_time
+from kg.live import parse_time
 from kg.live.ngsi import NgsiRule, notification_items
 
 __all__ = ["MAX_EVENTS", "router"]
@@ -84,8 +84,7 @@ async def post_events(body: EventsRequest, hub: HubDep, run: RunDep) -> Any:
     same id with the same content again counts as a duplicate. Events never change the graph's
     version."""
     items = [(f"events[{k}]", item) for k, item in enumerate(body.events)]
-    recorded = await run(lambda: hub.record(parse_events(items), given=len(items)))
-    return json_response(recorded.to_dict())
+    return json_response((await run(hub.record, items)).to_dict())
 
 
 @router.get("/v1/live", summary="The live picture at a time", dependencies=[Depends(require_read)])
@@ -148,11 +147,7 @@ async def ngsi_notify(body: dict[str, Any], hub: HubDep, run: RunDep, settings: 
     rule = NgsiRule(settings.ngsi_id_pattern, settings.ngsi_attribute, _values(settings.ngsi_down_values),
                     _values(settings.ngsi_up_values))
 
-    def record() -> Any:
-        items = notification_items(body, rule)
-        return hub.record(parse_events(items), given=len(items))
-
-    return json_response((await run(record)).to_dict())
+    return json_response((await run(lambda: hub.record(notification_items(body, rule)))).to_dict())
 
 
 def _values(listed: str) -> tuple[str, ...]:

@@ -62,15 +62,11 @@ def events_load(
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """Record status events, all or nothing: any bad event (FILE:LINE) and nothing is stored."""
-    located = []
-    try:
-        for path in files:
-            located.extend(read_event_file(path))
-    except ValidationError as exc:
-        fail(f"no events stored:\n{exc}")
     with store_session(store) as s:
+        assets = s.snapshot().index
         try:
-            done = record_events(s, located)
+            located = [e for path in files for e in read_event_file(path, assets=assets)]
+            done = record_events(s, located, assets=assets)
         except ValidationError as exc:
             fail(f"no events stored:\n{exc}")
         emit(fmt, done.to_dict(), lambda d: console.print(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -214,11 +214,13 @@ def parse_event(item: Any, where: str) -> StatusEvent:
     return event
 
 
-def parse_events(items: Iterable[tuple[str, Any]]) -> list[Located]:
+def parse_events(items: Iterable[tuple[str, Any]], *, assets: Container[str] | None = None) -> list[Located]:
     """Events from ``(where, object)`` pairs, all or nothing, with repeated ids within the batch checked.
 
     The same id twice with the same content is kept once (a duplicate);
     with other content it is an error at the second place, naming the first.
+    With ``assets`` (the graph's ids), an event of another asset is a problem
+    too, reported with the others in one pass.
 
     Raises
     ------
@@ -234,6 +236,8 @@ def parse_events(items: Iterable[tuple[str, Any]]) -> list[Located]:
             if len(problems) >= MAX_PROBLEMS:
                 raise ValidationError(problems[:MAX_PROBLEMS], truncated=True)
             continue
+        if assets is not None and event.asset not in assets:
+            problems.append(field_problem(where, "asset", f"no asset with id {event.asset!r} in the graph"))
         first = seen.get(event.id)
         if first is None:
             seen[event.id] = located = Located(where, event)
@@ -246,10 +250,11 @@ def parse_events(items: Iterable[tuple[str, Any]]) -> list[Located]:
     return out
 
 
-def read_event_file(path: Path) -> list[Located]:
+def read_event_file(path: Path, *, assets: Container[str] | None = None) -> list[Located]:
     """Events from a ``.jsonl`` file (one object per line) or a ``.csv`` file (header :data:`FIELDS`).
 
-    Blank lines of a JSON Lines file are skipped. Locations are ``FILE:LINE``.
+    Blank lines of a JSON Lines file are skipped. Locations are ``FILE:LINE``; ``assets`` as
+    for :func:`parse_events`.
 
     Raises
     ------
@@ -268,9 +273,9 @@ def read_event_file(path: Path) -> list[Located]:
         raise ValidationError([Problem(f"{name}:{line}", "not UTF-8 text")]) from exc
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return parse_events(_csv_items(name, text))
+        return parse_events(_csv_items(name, text), assets=assets)
     if suffix in (".jsonl", ".ndjson"):
-        return parse_events(_jsonl_items(name, text))
+        return parse_events(_jsonl_items(name, text), assets=assets)
     raise ValidationError([Problem(name, f"expected a .jsonl or .csv file of events, got {suffix or 'no suffix'!r}")])
 
 

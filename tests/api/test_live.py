@@ -34,7 +34,7 @@ def test_events_need_the_write_role_and_are_stored_all_or_nothing(client: TestCl
     bad = client.post("/v1/events", headers=auth("write"), json={"events": [
         ev("e1", s), ev("e2", "no-such-asset"), {"id": "e3", "asset": s, "status": "gone", "time": "2026-07-01"}]})
     assert bad.status_code == 422, bad.text
-    assert [e["field"] for e in bad.json()["errors"]] == ["events[2].status", "events[2].time"]
+    assert [e["field"] for e in bad.json()["errors"]] == ["events[1].asset", "events[2].status", "events[2].time"]
     unknown = client.post("/v1/events", headers=auth("write"), json={"events": [ev("e1", s), ev("e2", "nope")]})
     assert unknown.status_code == 422 and unknown.json()["field"] == "events[1].asset"
     assert fresh.events() == []
