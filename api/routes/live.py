@@ -104,15 +104,15 @@ async def get_live(hub: HubDep, run: RunDep, settings: SettingsDep,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "`event: live` with the body of GET /v1/live, on every change."}})
 async def stream_live(request: Request, hub: HubDep, settings: SettingsDep) -> StreamingResponse:
-    """A `live` event at once, then one whenever events change the state; events arriving within
-    `KG_LIVE_COALESCE_MS` of each other give one update."""
+    """A `live` event at once, then one whenever events change the state, at most one per
+    `KG_LIVE_COALESCE_MS`: a lone event is sent at once, a burst gives one update per window."""
     coalesce = settings.live_coalesce_ms / 1000
     changes, first = await anyio.to_thread.run_sync(hub.current)
 
     async def events() -> AsyncIterator[bytes]:
         seen = changes
         yield _sse(seen, first)
-        quiet_since = time.monotonic()
+        quiet_since = sent = time.monotonic()
         next_refresh = time.monotonic() + REFRESH_S
         while True:  # ends when the client goes: the response cancels this generator
             await anyio.sleep(POLL_S)
@@ -125,9 +125,12 @@ async def stream_live(request: Request, hub: HubDep, settings: SettingsDep) -> S
                     quiet_since = now
                     yield b": keepalive\n\n"
                 continue
-            await anyio.sleep(coalesce)  # the rest of a burst joins this update
+            # Leading edge: a change after a quiet window goes out at once; within a burst the rest of
+            # the window's changes join one update.
+            if now - sent < coalesce:
+                await anyio.sleep(coalesce - (now - sent))
             seen, body = await anyio.to_thread.run_sync(hub.current)
-            quiet_since = time.monotonic()
+            quiet_since = sent = time.monotonic()
             yield _sse(seen, body)
 
     return StreamingResponse(events(), media_type="text/event-stream",
