@@ -152,8 +152,8 @@ class Settings(BaseSettings):
                                   "notifications: status values meaning down (comma-separated, any case).")
     ngsi_up_values: str = Field("up,inService,working,ok,on,true", description="NGSI-LD notifications: status "
                                 "values meaning up (comma-separated, any case).")
-    live_coalesce_ms: float = Field(50.0, ge=0, description="A burst of events within this time gives one update "
-                                    "of GET /v1/live/stream.")
+    live_coalesce_ms: float = Field(50.0, ge=0, description="At most one update of GET /v1/live/stream per this "
+                                    "time (a lone event goes out at once, a burst once per window).")
 
     # SPARQL (/v1/sparql)
     sparql_timeout_s: float = Field(10.0, gt=0, description="Time limit of one SPARQL query (its worker process "
