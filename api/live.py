@@ -53,6 +53,8 @@ class LiveHub:
         self.dead_letters: deque[DeadLetter] = deque(maxlen=_DEAD_LETTERS)
         self.subscriber: MqttSubscriber | None = None
         """The MQTT subscriber, when the server follows a broker."""
+        self.compute_s = 0.0
+        """How long the last picture of now took to compute (streams wait at least this between updates)."""
 
     # ------------------------------------------------------------------ the log
     def log(self) -> EventLog:
@@ -135,9 +137,11 @@ class LiveHub:
             # "Now" moves on: a picture is reused for the same history only while it is fresh.
             if cached is not None and cached[0] == key and time.monotonic() - cached[1] < _FRESH_S:
                 return key[0], cached[2]
+            began = time.monotonic()
             moment = datetime.now(UTC)
             picture = live_picture(snap, log.down_at(moment), moment, max_failures=self._max_failures)
             body = orjson.dumps(picture.to_dict())
             self._cached = (key, time.monotonic(), body)
+            self.compute_s = time.monotonic() - began
             return key[0], body
 

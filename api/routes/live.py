@@ -126,9 +126,11 @@ async def stream_live(request: Request, hub: HubDep, settings: SettingsDep) -> S
                     yield b": keepalive\n\n"
                 continue
             # Leading edge: a change after a quiet window goes out at once; within a burst the rest of
-            # the window's changes join one update.
-            if now - sent < coalesce:
-                await anyio.sleep(coalesce - (now - sent))
+            # the window's changes join one update. A window is at least as long as computing a picture
+            # takes, so that pictures never take more than half the process's time from recording events.
+            window = max(coalesce, hub.compute_s)
+            if now - sent < window:
+                await anyio.sleep(window - (now - sent))
             seen, body = await anyio.to_thread.run_sync(hub.current)
             quiet_since = sent = time.monotonic()
             yield _sse(seen, body)
