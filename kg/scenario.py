@@ -281,7 +281,8 @@ def cascade_of(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken |
 def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
     """The assets ``scenario`` damages, sorted, each once: what a restoration plan repairs.
 
-    Its initial failures' ids (their hours dropped: every repair starts at hour 0), or the
+    Its initial failures' ids (their hours dropped: every repair starts at hour 0; with ``as_of``,
+    the assets down then, see :func:`kg.live.down_at`), or the
     exposed assets a hazard takes over their fragility threshold. The cascade that follows is
     not damage: what it cut off comes back when its supply is repaired. Checks the scenario as
     :func:`run` does (errors carry their field) and refuses ``samples`` (a plan needs one damage).
@@ -300,4 +301,5 @@ def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
     _check_ids(snap, scenario)
     if scenario.hazard:
         return hazard_failures(snap, scenario.hazard)
-    return sorted({asset_id for asset_id, _ in scenario.fail})
+    down = {asset_id for asset_id, _ in live_start(snap, scenario)[1]} if scenario.as_of is not None else set()
+    return sorted(down | {asset_id for asset_id, _ in scenario.fail})

@@ -108,6 +108,7 @@ def test_live_scenario_starts_from_the_down_periods_at_hour_zero_the_earliest() 
     assert [(f.id, f.time) for f in run(_city(), live).failures] == [
         (f.id, f.time) for f in run(_city(), Scenario(fail=(("S", 0.0),))).failures]
     assert run(_city(), Scenario(as_of=at)).failures == ()  # nothing down: nothing fails
+    assert damaged(_city(), live) == ["S"]  # what a restoration plan repairs: the assets down
     with pytest.raises(ValidationError) as caught:
         Scenario(down=(("S", 0),))
     assert caught.value.field == ("down",)
