@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI
 
 from api.deps import GRACE_S, single_valued_query
 from api.limits import ConcurrencyLimiter
+from api.live import LiveHub
 from api.logging import AccessLogMiddleware, configure_logging
 from api.loopback import LoopbackOnlyMiddleware
 from api.middleware import BodyLimitMiddleware, ClientWatchMiddleware, UnfinishedLoadMiddleware
@@ -50,12 +51,18 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     holder = StoreHolder(settings.store, store, recheck_s=settings.snapshot_recheck_ms / 1000)
     sparql = SparqlHolder(settings)
 
+    live = LiveHub(holder, max_failures=settings.max_failures)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth_disabled:
             _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; requests from anywhere but "
                          "loopback are refused")
+        subscriber = live.subscribe(settings.mqtt_url, client_id=settings.mqtt_client_id) if settings.mqtt_url \
+            else None
         yield
+        if subscriber is not None:
+            subscriber.stop()
         sparql.close()
         holder.close()
 
@@ -72,6 +79,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store_holder = holder
     app.state.sparql = sparql
+    app.state.live = live
     app.state.key_digests = settings.key_digests()
     app.state.limiter = ConcurrencyLimiter(per_key=settings.max_concurrent_per_key, total=settings.max_concurrent,
                                            hold_s=settings.request_timeout_s + GRACE_S)
@@ -79,7 +87,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(api_router)
     app.add_middleware(ClientWatchMiddleware)  # inside the body limit: what it reads is counted once
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
-                       per_path={"/v1/loads": settings.max_load_bytes})
+                       per_path={"/v1/loads": settings.max_load_bytes, "/v1/events": settings.max_events_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)
     if settings.auth_disabled:
         app.add_middleware(LoopbackOnlyMiddleware)  # outside the body limit: nothing from elsewhere is read

@@ -93,13 +93,25 @@ def test_nothing_failing_is_refused_by_run() -> None:
 
 
 @pytest.mark.parametrize(("extra", "field"), [
-    ({"as_of": datetime(2026, 11, 29, 8, tzinfo=UTC)}, ("as_of",)),
     ({"edits": ({"op": "harden", "asset": "S", "hazard": "Flood"},)}, ("edits",)),
 ])
 def test_round_two_slots_are_refused_until_they_land(extra: dict[str, Any], field: tuple[str]) -> None:
     with pytest.raises(NotAvailableYet, match="not available yet") as caught:
         run(_city(), Scenario(fail=(("S", 0.0),), **extra))
     assert caught.value.field == field and isinstance(caught.value, KGError)
+
+
+def test_live_scenario_starts_from_the_down_periods_at_hour_zero_the_earliest() -> None:
+    at = datetime(2026, 11, 29, 8, tzinfo=UTC)
+    hour = 3_600_000_000
+    live = Scenario(as_of=at, down=(("S", 5 * hour), ("gone", 0)))  # an asset no longer in the graph: left out
+    assert [(f.id, f.time) for f in run(_city(), live).failures] == [
+        (f.id, f.time) for f in run(_city(), Scenario(fail=(("S", 0.0),))).failures]
+    assert run(_city(), Scenario(as_of=at)).failures == ()  # nothing down: nothing fails
+    assert damaged(_city(), live) == ["S"]  # what a restoration plan repairs: the assets down
+    with pytest.raises(ValidationError) as caught:
+        Scenario(down=(("S", 0),))
+    assert caught.value.field == ("down",)
 
 
 def test_cascade_of_refuses_monte_carlo() -> None:

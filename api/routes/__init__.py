@@ -13,6 +13,7 @@ from api.routes import (
     cypher,
     export,
     health,
+    live,
     loads,
     page,
     regions,
@@ -26,5 +27,5 @@ __all__ = ["api_router"]
 
 api_router = APIRouter()
 for _module in (health, stats, assets, cascades, restorations, criticality, robustness, regions, agencies, cypher,
-                sparql, loads, export, city, page):
+                sparql, loads, export, live, city, page):
     api_router.include_router(_module.router)

@@ -66,6 +66,10 @@ __all__ = [
 ELEMENT = "Element"
 FRAGILITY = "Fragility"
 META = "Meta"
+STATUS_EVENT = "StatusEvent"
+"""Label of status events (not an :Element: events are history, not part of the graph, and ``clear`` keeps them)."""
+STATUS_OF = "STATUS_OF"
+"""Relationship from a status event to its asset."""
 META_NAME = "citykg"
 PROPS_KEY = "_props"
 """Node property listing which properties came from extra bundle columns (returned as ``props``)."""
@@ -79,6 +83,8 @@ SCHEMA: tuple[tuple[str, str], ...] = (
     ("citykg_fragility_key",
      f"CREATE CONSTRAINT citykg_fragility_key IF NOT EXISTS FOR (n:{FRAGILITY}) REQUIRE n.key IS UNIQUE"),
     ("citykg_meta_name", f"CREATE CONSTRAINT citykg_meta_name IF NOT EXISTS FOR (n:{META}) REQUIRE n.name IS UNIQUE"),
+    ("citykg_status_event_id",
+     f"CREATE CONSTRAINT citykg_status_event_id IF NOT EXISTS FOR (n:{STATUS_EVENT}) REQUIRE n.id IS UNIQUE"),
 )
 """(name, statement) of every constraint the store needs; each also gives an index."""
 

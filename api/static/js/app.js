@@ -8,6 +8,7 @@ import {City} from './city.js';
 import {CityMap} from './citymap.js';
 import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
+import {LivePanel} from './live.js';
 import {setUpFind} from './find.js';
 import {renderRestoration} from './restore.js';
 import {renderRobustness, setUpRobustness} from './robustness.js';
@@ -140,6 +141,7 @@ function start(raw) {
     },
     onRun: (scenario) => { location.hash = cascadeHash(scenario); },
   });
+  app.live = new LivePanel($('#live-panel'), city, app.map);
   $('#zoom-in').addEventListener('click', () => app.map.zoom(1.5));
   $('#zoom-out').addEventListener('click', () => app.map.zoom(1 / 1.5));
   $('#zoom-fit').addEventListener('click', () => app.map.fit());
@@ -189,6 +191,7 @@ function relabel() {
   if (app.picked >= 0) showPicked(app.picked);
   app.cascade.relabel();
   renderRobustness($('#robust-panel'));
+  app.live.relabel();
   route(true);
 }
 
@@ -224,13 +227,15 @@ function restoreHash(scenario) {
 function showView(name) {
   document.body.dataset.view = name;
   $('#view-dependency').hidden = name !== 'dependency';
-  $('#view-map').hidden = name !== 'city' && name !== 'cascade';
+  $('#view-map').hidden = name !== 'city' && name !== 'cascade' && name !== 'live';
   $('#city-panel').hidden = name !== 'city';
   $('#cascade-panel').hidden = name !== 'cascade';
+  $('#live-panel').hidden = name !== 'live';
+  if (name !== 'live' && app.live) app.live.hide();
   $('#view-criticality').hidden = name !== 'criticality';
   $('#view-restore').hidden = name !== 'restore';
   for (const a of $$('.tabs a')) a.setAttribute('aria-current', a.dataset.tab === name ? 'page' : 'false');
-  if (name === 'city' || name === 'cascade') {
+  if (name === 'city' || name === 'cascade' || name === 'live') {
     app.map.setMode(name);
     app.map.resize();
   }
@@ -292,6 +297,9 @@ async function route(again = false) {
     $('.tabs a[data-tab="restore"]').href = location.hash;
     await renderRestoration({city: app.city, el, again, scenario: {method,
       fail: fail ? fail.split(',').filter(Boolean) : null, zones: zones ? zones.split(',').filter(Boolean) : null}});
+  } else if (name === 'live') {
+    showView('live');
+    app.live.show();
   } else if (name === 'criticality') {
     showView('criticality');
     $('#crit-top').value = q.get('top') || '5';
@@ -470,6 +478,7 @@ function renderCityPanel() {
     h('div', {class: 'legend-row'}, h('span', {class: 'swatch hatch flood'}), t('map.legend_zone')),
     h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed'}), t('map.legend_failed_now')),
     h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed-old'}), t('map.legend_failed_before')),
+    h('div', {class: 'legend-row only-live'}, h('span', {class: 'dot forecast'}), t('map.legend_forecast')),
     h('div', {class: 'legend-row'}, h('span', {class: 'ring'}), t('map.legend_initial')),
     h('details', {class: 'legend-types'}, h('summary', {}, t('map.legend_key')),
       keyTypes.map((type) => h('div', {class: 'legend-row'}, icon(type, 6), city.typeLabel(type.name)))));
