@@ -250,17 +250,17 @@ class _Draft:
                 buf[e] = max(buf[e], hours)
             dependent = np.repeat(np.arange(snap.n, dtype=np.int32), np.diff(snap.dep_ptr))
             extra = np.asarray(list(self.added), dtype=np.int32).reshape(-1, 4)
-            changes = dependency_arrays(
+            changes.update(dependency_arrays(
                 snap.n,
                 np.concatenate([dependent[keep], extra[:, 0]]),
                 np.concatenate([snap.dep_provider[keep], extra[:, 1]]),
                 np.concatenate([snap.dep_kind[keep], extra[:, 2]]),
                 np.concatenate([self.edge_label[keep].astype(np.int32), extra[:, 3]]),
                 np.concatenate([buf[keep], np.asarray(list(self.added.values()), dtype=np.float64)]),
-            )
+            ))
             changes.update(kinds=tuple(self.kinds), group_labels=tuple(self.labels))
         if self.hardened:
-            hazard_of = np.asarray(snap.zone_hazard, dtype=object)[snap.exp_zone] if len(snap.exp_zone) else []
+            hazard_of = [snap.zone_hazard[z] for z in snap.exp_zone.tolist()]
             keep = np.fromiter(((a, hz) not in self.hardened for a, hz in zip(snap.exp_asset.tolist(), hazard_of,
                                                                                strict=True)),
                                dtype=bool, count=len(snap.exp_asset))
@@ -317,13 +317,13 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: list[Problem], *, stric
         return
     label = edit.group or edit.kind
     edges, extra = draft.original(d, p, edit.kind, label), draft.extra(d, p, edit.kind, label)
-    key = f"{edit.dependent} -> {edit.provider} ({edit.kind}, group {label!r})"
+    named = f"{edit.dependent} -> {edit.provider} ({edit.kind}, group {label!r})"
     if isinstance(edit, AddDependency):
         if d == p:
             problems.append(Problem(at, f"asset {edit.dependent!r} cannot depend on itself"))
         elif edges or extra:
             if strict:
-                problems.append(Problem(at, f"the dependency {key} already exists"))
+                problems.append(Problem(at, f"the dependency {named} already exists"))
         else:
             k = draft.code(draft.kind_code, draft.kinds, edit.kind)
             g = draft.code(draft.label_code, draft.labels, label)
@@ -331,7 +331,7 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: list[Problem], *, stric
         return
     if not edges and not extra:
         if strict:
-            problems.append(Problem(at, f"there is no dependency {key} to remove"))
+            problems.append(Problem(at, f"there is no dependency {named} to remove"))
         return
     draft.gone.update(edges)
     for e in edges:

@@ -94,7 +94,7 @@ def render_whatif(result: WhatIfResult, snap: GraphSnapshot) -> None:
     """Print a what-if as a briefing: the balance, what got better, what got worse, who gains and who loses."""
     agency_name = {a: n or a for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)}
     b, m = result.baseline.summary, result.modified.summary
-    console.print("[bold]Edits:[/] " + "; ".join(escape(describe(e)) for e in result.edits), soft_wrap=True, markup=True)
+    console.print("[bold]Edits:[/] " + "; ".join(escape(describe(e)) for e in result.edits), soft_wrap=True)
     console.print(f"[bold]Before:[/] {b.failed:,} assets fail, {b.population:,} people affected.  "
                   f"[bold]After:[/] {m.failed:,} assets fail, {m.population:,} people affected "
                   f"({m.population - b.population:+,} people).")
