@@ -19,11 +19,12 @@ from api.routes import (
     restorations,
     sparql,
     stats,
+    whatif,
 )
 
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, stats, assets, cascades, restorations, criticality, regions, agencies, cypher, sparql,
-                loads, export, city, page):
+for _module in (health, stats, assets, cascades, restorations, whatif, criticality, regions, agencies, cypher,
+                sparql, loads, export, city, page):
     api_router.include_router(_module.router)

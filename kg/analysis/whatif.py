@@ -35,10 +35,11 @@ from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, Failure, cascade
 from kg.analysis.graph import GraphSnapshot, dependency_arrays
 from kg.analysis.hazards import hazard_failures
-from kg.errors import Problem, ValidationError
+from kg.errors import EditRejected, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
+    "EDIT_CLASSES",
     "EDIT_OPS",
     "AddBuffer",
     "AddDependency",
@@ -114,9 +115,10 @@ class Harden:
 
 
 Edit = AddBuffer | AddDependency | RemoveDependency | Harden
-_KINDS: dict[str, type[AddBuffer] | type[AddDependency] | type[RemoveDependency] | type[Harden]] = {
+EDIT_CLASSES: dict[str, type[AddBuffer] | type[AddDependency] | type[RemoveDependency] | type[Harden]] = {
     cls.op: cls for cls in (AddBuffer, AddDependency, RemoveDependency, Harden)}
-EDIT_OPS: tuple[str, ...] = tuple(_KINDS)
+"""Each edit's ``op`` -> its class; the classes' fields are the JSON fields of the edit."""
+EDIT_OPS: tuple[str, ...] = tuple(EDIT_CLASSES)
 """The edit operations, in the order docs/whatif.md lists them."""
 
 _TEXT = ("asset", "kind", "group", "dependent", "provider", "hazard")
@@ -164,7 +166,7 @@ def parse_edits(data: Any, *, where: str = "edits") -> tuple[Edit, ...]:
             problems.append(Problem(at, f"expected an object with an op, got {type(item).__name__}"))
             continue
         op = item.get("op")
-        cls = _KINDS.get(op) if isinstance(op, str) else None
+        cls = EDIT_CLASSES.get(op) if isinstance(op, str) else None
         if cls is None:
             hint = did_you_mean(str(op), EDIT_OPS) if isinstance(op, str) else ""
             problems.append(Problem(f"{at}.op", f"expected one of {', '.join(EDIT_OPS)}, got {op!r}"
@@ -269,23 +271,35 @@ class _Draft:
         return dataclasses.replace(snap, **changes) if changes else dataclasses.replace(snap)
 
 
-def _asset(snap: GraphSnapshot, asset_id: str, where: str, problems: list[Problem]) -> int | None:
+class _Rejections:
+    """Problems found while applying edits, each with its reason (see :class:`~kg.errors.EditRejected`)."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.reasons: list[str] = []
+
+    def add(self, where: str, message: str, reason: str = "invalid") -> None:
+        self.problems.append(Problem(where, message))
+        self.reasons.append(reason)
+
+
+def _asset(snap: GraphSnapshot, asset_id: str, where: str, problems: _Rejections) -> int | None:
     i = snap.index.get(asset_id)
     if i is None:
         hint = did_you_mean(asset_id, snap.asset_ids) if snap.n <= 200_000 else ""
-        problems.append(Problem(where, f"no asset with id {asset_id!r}" + (f"; {hint}" if hint else "")))
+        problems.add(where, f"no asset with id {asset_id!r}" + (f"; {hint}" if hint else ""), "not_found")
     return i
 
 
-def _apply(draft: _Draft, edit: Edit, at: str, problems: list[Problem], *, strict: bool) -> None:
+def _apply(draft: _Draft, edit: Edit, at: str, problems: _Rejections, *, strict: bool) -> None:
     snap = draft.snap
     onto = load_ontology()
     if isinstance(edit, Harden):
         a = _asset(snap, edit.asset, f"{at}.asset", problems)
         if edit.hazard not in onto.hazard_types:
             hint = did_you_mean(edit.hazard, sorted(onto.hazard_types))
-            problems.append(Problem(f"{at}.hazard", "expected a hazard class such as Flood or Earthquake"
-                                                    + (f"; {hint}" if hint else "")))
+            problems.add(f"{at}.hazard", "expected a hazard class such as Flood or Earthquake"
+                                         + (f"; {hint}" if hint else ""))
         elif a is not None:
             draft.hardened.add((a, edit.hazard))
         return
@@ -298,8 +312,8 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: list[Problem], *, stric
         if not edges and not extra:
             groups = draft.groups_of(a)
             has = f"its groups (kind/group): {', '.join(groups)}" if groups else "it depends on nothing"
-            problems.append(Problem(at, f"{edit.asset} has no dependency group of kind {edit.kind!r} and group "
-                                        f"{label!r} to add a buffer to; {has}"))
+            problems.add(at, f"{edit.asset} has no dependency group of kind {edit.kind!r} and group {label!r} to "
+                             f"add a buffer to; {has}", "not_found")
             return
         for e in edges:
             draft.raised[e] = max(draft.raised.get(e, 0.0), edit.hours)
@@ -310,8 +324,8 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: list[Problem], *, stric
     p = _asset(snap, edit.provider, f"{at}.provider", problems)
     if isinstance(edit, AddDependency) and edit.kind not in onto.service_kinds:
         hint = did_you_mean(edit.kind, onto.service_kinds)
-        problems.append(Problem(f"{at}.kind", f"expected a service kind ({', '.join(onto.service_kinds)})"
-                                              + (f"; {hint}" if hint else "")))
+        problems.add(f"{at}.kind", f"expected a service kind ({', '.join(onto.service_kinds)})"
+                                   + (f"; {hint}" if hint else ""))
         return
     if d is None or p is None:
         return
@@ -320,10 +334,10 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: list[Problem], *, stric
     named = f"{edit.dependent} -> {edit.provider} ({edit.kind}, group {label!r})"
     if isinstance(edit, AddDependency):
         if d == p:
-            problems.append(Problem(at, f"asset {edit.dependent!r} cannot depend on itself"))
+            problems.add(at, f"asset {edit.dependent!r} cannot depend on itself")
         elif edges or extra:
             if strict:
-                problems.append(Problem(at, f"the dependency {named} already exists"))
+                problems.add(at, f"the dependency {named} already exists", "exists")
         else:
             k = draft.code(draft.kind_code, draft.kinds, edit.kind)
             g = draft.code(draft.label_code, draft.labels, label)
@@ -331,7 +345,7 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: list[Problem], *, stric
         return
     if not edges and not extra:
         if strict:
-            problems.append(Problem(at, f"there is no dependency {named} to remove"))
+            problems.add(at, f"there is no dependency {named} to remove", "not_found")
         return
     draft.gone.update(edges)
     for e in edges:
@@ -362,9 +376,9 @@ def apply_edits(snap: GraphSnapshot, edits: Sequence[Edit], *, where: str = "edi
 
     Raises
     ------
-    ValidationError
+    EditRejected
         One problem per edit naming what does not exist (``edits[0].asset``) or what
-        already exists, with what was expected.
+        already exists, with what was expected, and the reason of each.
 
     Examples
     --------
@@ -377,11 +391,11 @@ def apply_edits(snap: GraphSnapshot, edits: Sequence[Edit], *, where: str = "edi
     ([8.0], [0.0])
     """
     draft = _Draft(snap)
-    problems: list[Problem] = []
+    rejections = _Rejections()
     for k, edit in enumerate(edits):
-        _apply(draft, edit, f"{where}[{k}]", problems, strict=strict)
-    if problems:
-        raise ValidationError(problems)
+        _apply(draft, edit, f"{where}[{k}]", rejections, strict=strict)
+    if rejections.problems:
+        raise EditRejected(rejections.problems, rejections.reasons)
     return draft.build()
 
 
