@@ -64,7 +64,7 @@ def test_bad_edits_are_4xx_naming_their_path(client: TestClient, store: Store, c
                                             status: int, field: str) -> None:
     sub = city.first("Substation")
     dependent, kind = _dependent_of(store, sub)
-    names = {"SUB": sub, "SUB2": [a for a in city.ids() if a != sub][0], "DEP": dependent, "KIND": kind}
+    names = {"SUB": sub, "SUB2": next(a for a in city.ids() if a != sub), "DEP": dependent, "KIND": kind}
     edit = {k: names.get(v, v) if isinstance(v, str) else v for k, v in edit.items()}
     r = _post(client, {"edits": [edit], "fail": [{"id": sub}]})
     assert r.status_code == status, r.text
