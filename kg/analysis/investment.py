@@ -338,16 +338,14 @@ class Objective:
                     if isinstance(e, Harden)}
         # Hardening alone leaves the dependencies as they were: the prepared network is the same.
         net = network(self.snap if snap.dep_buffer is self.snap.dep_buffer else snap)
-        weight: dict[tuple[tuple[int, float], ...], float] = {}
+        weights: dict[tuple[tuple[int, float], ...], list[float]] = {}
         for s in self.scenarios:
             start = dict(s.fail)
             for a, hazard in s.hits:
                 if (a, hazard) not in hardened:
                     start[a] = 0.0
-            key = tuple(sorted(start.items()))
-            weight[key] = weight.get(key, 0.0) + s.probability
-        terms = [p * self._impact(snap, net, dict(key)) for key, p in weight.items() if key]
-        return math.fsum(terms)
+            weights.setdefault(tuple(sorted(start.items())), []).append(s.probability)
+        return math.fsum(math.fsum(p) * self._impact(snap, net, dict(key)) for key, p in weights.items() if key)
 
     def _impact(self, snap: GraphSnapshot, net: Network, start: dict[int, float]) -> float:
         check(self.cancel)

@@ -310,6 +310,8 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: _Rejections, *, strict:
         label = edit.group or edit.kind
         edges, extra = draft.original(a, None, edit.kind, label), draft.extra(a, None, edit.kind, label)
         if not edges and not extra:
+            if not strict:
+                return
             groups = draft.groups_of(a)
             has = f"its groups (kind/group): {', '.join(groups)}" if groups else "it depends on nothing"
             problems.add(at, f"{edit.asset} has no dependency group of kind {edit.kind!r} and group {label!r} to "
@@ -370,9 +372,10 @@ def apply_edits(snap: GraphSnapshot, edits: Sequence[Edit], *, where: str = "edi
     where : str
         JSON path of the edit list, for the problems' locations.
     strict : bool
-        With ``False``, adding a dependency that an earlier edit already added, or
-        removing one already removed, is skipped rather than an error (investment
-        plans combine candidates that may share an edit).
+        With ``False``, adding a dependency that an earlier edit already added,
+        removing one already removed, or adding a buffer to a group an earlier edit
+        removed is skipped rather than an error (investment plans combine candidates,
+        each checked alone, that may share or undo an edit).
 
     Raises
     ------
