@@ -15,6 +15,7 @@ from api.routes import (
     health,
     loads,
     page,
+    plans,
     regions,
     restorations,
     sparql,
@@ -25,6 +26,6 @@ from api.routes import (
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, stats, assets, cascades, restorations, whatif, criticality, regions, agencies, cypher,
-                sparql, loads, export, city, page):
+for _module in (health, stats, assets, cascades, restorations, whatif, plans, criticality, regions, agencies,
+                cypher, sparql, loads, export, city, page):
     api_router.include_router(_module.router)

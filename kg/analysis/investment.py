@@ -48,7 +48,7 @@ from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import exposed, fail_probability
 from kg.analysis.restoration import plan_restoration
 from kg.analysis.whatif import Edit, Harden, apply_edits, parse_edits
-from kg.errors import Problem, ValidationError
+from kg.errors import EditRejected, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
@@ -99,47 +99,58 @@ def parse_candidates(snap: GraphSnapshot, data: Any, *, where: str = "candidates
 
     Raises
     ------
-    ValidationError
+    EditRejected
         One problem per bad candidate field or edit, named by its place
-        (``candidates[2].edits[0].asset``); a repeated id is one too.
+        (``candidates[2].edits[0].asset``), with its reason; a repeated id is one
+        too (reason ``exists``).
     """
     if not isinstance(data, list) or not data:
         raise ValidationError([Problem(where, "expected a non-empty list of candidates {id, cost, edits}")])
     problems: list[Problem] = []
+    reasons: list[str] = []
+
+    def add(at: str, message: str, reason: str = "invalid") -> None:
+        problems.append(Problem(at, message))
+        reasons.append(reason)
+
     out: list[Candidate] = []
     seen: dict[str, str] = {}
     for k, item in enumerate(data):
         at = places[k] if places is not None else f"{where}[{k}]"
         if not isinstance(item, Mapping):
-            problems.append(Problem(at, f"expected an object {{id, cost, edits}}, got {type(item).__name__}"))
+            add(at, f"expected an object {{id, cost, edits}}, got {type(item).__name__}")
             continue
-        extra = sorted(set(item) - {"id", "cost", "edits", "name"})
-        problems += [Problem(f"{at}.{name}", "is not a field of a candidate (id, cost, edits, name)")
-                     for name in extra]
+        for name in sorted(set(item) - {"id", "cost", "edits", "name"}):
+            add(f"{at}.{name}", "is not a field of a candidate (id, cost, edits, name)")
         cid, cost, name = item.get("id"), _number(item.get("cost")), item.get("name")
         if not isinstance(cid, str) or not cid.strip():
-            problems.append(Problem(f"{at}.id", f"expected a non-empty string, got {cid!r}"))
+            add(f"{at}.id", f"expected a non-empty string, got {cid!r}")
         elif cid in seen:
-            problems.append(Problem(f"{at}.id", f"candidate {cid!r} is already defined at {seen[cid]}"))
+            add(f"{at}.id", f"candidate {cid!r} is already defined at {seen[cid]}", "exists")
         else:
             seen[cid] = at
         if cost is None or cost <= 0:
-            problems.append(Problem(f"{at}.cost", f"expected a finite number > 0, got {item.get('cost')!r}"))
+            add(f"{at}.cost", f"expected a finite number > 0, got {item.get('cost')!r}")
         if name is not None and not isinstance(name, str):
-            problems.append(Problem(f"{at}.name", f"expected a string, got {name!r}"))
+            add(f"{at}.name", f"expected a string, got {name!r}")
         if "edits" not in item:
-            problems.append(Problem(f"{at}.edits", "missing (a list of edits)"))
+            add(f"{at}.edits", "missing (a list of edits)")
             continue
         try:
             edits = parse_edits(item["edits"], where=f"{at}.edits")
             apply_edits(snap, edits, where=f"{at}.edits")
+        except EditRejected as exc:
+            problems.extend(exc.problems)
+            reasons.extend(exc.reasons)
+            continue
         except ValidationError as exc:
-            problems += exc.problems
+            for p in exc.problems:
+                add(p.where, p.message)
             continue
         if isinstance(cid, str) and cost is not None:
             out.append(Candidate(cid, cost, edits, name))
     if problems:
-        raise ValidationError(problems)
+        raise EditRejected(problems, reasons)
     return tuple(out)
 
 
@@ -200,10 +211,12 @@ def monte_carlo_scenarios(snap: GraphSnapshot, zones: Sequence[str], *, samples:
 def n_minus_one(snap: GraphSnapshot, types: Sequence[str], *, where: str = "n_minus_one") -> ScenarioSet:
     """Every asset whose type is one of ``types`` (or below it) failing alone at hour 0, equally likely.
 
+    No asset of those types gives no scenario (nothing can fail, every plan is worth 0).
+
     Raises
     ------
     ValidationError
-        For a name that is not an asset type (``n_minus_one[k]``), or no asset of those types.
+        For a name that is not an asset type (``n_minus_one[k]``), or no name at all.
     """
     onto = load_ontology()
     problems = []
@@ -216,8 +229,6 @@ def n_minus_one(snap: GraphSnapshot, types: Sequence[str], *, where: str = "n_mi
         raise ValidationError(problems or [Problem(where, "expected at least one asset type")])
     wanted = {c for t in types for c in onto.subclasses(t)}
     ids = sorted(snap.asset_ids[i] for i in range(snap.n) if snap.type_of(i) in wanted)
-    if not ids:
-        raise ValidationError([Problem(where, f"no asset is of type {', '.join(types)}")])
     scenarios = tuple(Scenario(a, 1.0 / len(ids), fail=((snap.index[a], 0.0),)) for a in ids)
     return ScenarioSet("n_minus_one", scenarios, {"types": list(types)})
 
