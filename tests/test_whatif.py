@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +238,15 @@ def test_kg_whatif_names_the_file_and_the_path_of_a_bad_edit(tmp_path: Path) -> 
     assert out.exit_code == 1 and f"{edits}:2:11: invalid JSON" in out.stderr
     out = run_kg("whatif", "--edits", str(edits), "--store", url)
     assert out.exit_code == 1 and "either --fail" in out.stderr
+
+
+def test_the_documented_edits_and_candidates_parse() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "whatif.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```json\n(.*?)```", doc, flags=re.S)
+    edits = parse_edits(json.loads(blocks[0]))
+    assert [e.op for e in edits] == ["add_buffer", "add_dependency", "add_dependency", "remove_dependency", "harden"]
+    table = re.search(r"```csv\n(.*?)```", doc, flags=re.S)
+    assert table is not None
+    rows = list(csv.DictReader(io.StringIO(table.group(1))))
+    assert [len(parse_edits(json.loads(r["edits"]))) for r in rows] == [1, 1]
+    assert all(float(r["cost"]) > 0 for r in rows)

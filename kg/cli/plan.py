@@ -30,7 +30,7 @@ from kg.analysis.investment import (
     plan_investments,
     scenarios_from,
 )
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session, warn
 from kg.cli.cascade import TimeoutOpt, _deadline, _suggest
 from kg.cli.whatif import read_json
 from kg.errors import ValidationError
@@ -191,6 +191,8 @@ def plan_command(
                 chosen = n_minus_one(snap, n_1 or [], where="--n-1")
             except ValidationError as exc:
                 fail("\n".join(str(p) for p in exc.problems))
+            if not chosen.scenarios:
+                warn(f"no asset is of type {', '.join(n_1 or [])}: nothing can fail, so no plan buys anything")
         plan = plan_investments(snap, found, budget, chosen, objective=objective.value, horizon=horizon,
                                 lazy=not plain, local=not no_local, cancel=_deadline(timeout))
         emit(fmt, plan.to_dict(), lambda _: render_plan(plan, found))
