@@ -15,10 +15,10 @@ from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
-from kg.scenario import Scenario, cascade_of, run
+from kg.scenario import Scenario, cascade_of, run, whatif
 
 __all__ = ["coordination_answer", "criticality_answer", "paths_answer", "scenario_answer", "spof_answer",
-           "trace_answer"]
+           "trace_answer", "whatif_answer"]
 
 _TRACES = {"dependents": dependents, "dependencies": dependencies}
 
@@ -65,3 +65,9 @@ def coordination_answer(snap: GraphSnapshot, scenario: Scenario, *, cancel: Canc
     result = cascade_of(snap, scenario, cancel=cancel, max_failures=max_failures)
     check(cancel)
     return coordination(snap, result).to_dict()
+
+
+def whatif_answer(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+                  max_failures: int | None = None) -> dict[str, Any]:
+    """``scenario`` before and after its edits, as ``kg whatif --format json`` prints it."""
+    return whatif(snap, scenario, cancel=cancel, max_failures=max_failures).to_dict()

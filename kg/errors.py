@@ -214,6 +214,7 @@ class EditRejected(ValidationError):
     ``"invalid"`` (anything else, such as an unknown service kind).
     """
 
-    def __init__(self, problems: Sequence[Problem], reasons: Sequence[str]) -> None:
-        super().__init__(problems)
+    def __init__(self, problems: Sequence[Problem], reasons: Sequence[str], *,
+                 field: FieldPath | None = None) -> None:
+        super().__init__(problems, field=field)
         self.reasons = list(reasons)

@@ -11,13 +11,14 @@ says what happens; :func:`run` checks it against a snapshot and runs the engine:
 * **Monte Carlo** (``hazard`` with ``samples``): draws over the fragility curves, a
   cascade per draw, the distribution of the impact (:func:`kg.analysis.hazards.monte_carlo`).
 
-``horizon`` bounds all three. Two slots are named for what round two adds, and
-refused with :class:`NotAvailableYet` until their engines land:
+``horizon`` bounds all three. ``edits`` (**what-if**, :mod:`kg.analysis.whatif`) are
+applied, in order, to a copy of the snapshot before any of them runs; the store is
+never written. :func:`whatif` runs a scenario with and without its edits and
+compares the two cascades. One slot is named for what round two adds, and refused
+with :class:`NotAvailableYet` until its engine lands:
 
 * ``as_of`` (**live**): the assets down at that time are initial failures, each at
   the start of its current down period; hour 0 is the earliest of those starts.
-* ``edits`` (**what-if**): edits applied, in order, to a copy of the snapshot before
-  the cascade runs; the store is never written.
 
 Errors carry the field of the scenario they are about (:attr:`kg.errors.KGError.field`),
 so that each face can name it in its own words without checking anything itself:
@@ -28,7 +29,8 @@ so that each face can name it in its own words without checking anything itself:
 ``("hazard", k)``               :class:`~kg.errors.ElementNotFound` (``what="hazard zone"``)
 ``("samples",)``                :class:`~kg.errors.ValidationError`
 ``("horizon",)``                :class:`~kg.errors.ValidationError`
-``("as_of",)``, ``("edits",)``  :class:`NotAvailableYet`
+``("edits", k, NAME)``          :class:`~kg.errors.EditRejected` (``reasons``: not_found, exists, invalid)
+``("as_of",)``                  :class:`NotAvailableYet`
 ==============================  ==================================================
 
 Checks that need no snapshot (times, horizon, samples) run when the scenario is made,
@@ -59,7 +61,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -67,9 +69,10 @@ from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, hazard_failures, monte_carlo
+from kg.analysis.whatif import Edit, WhatIfResult, apply_edits, compare
 from kg.errors import ElementNotFound, KGError, Problem, ValidationError, closest_id
 
-__all__ = ["Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "damaged", "run"]
+__all__ = ["Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "damaged", "run", "whatif"]
 
 Kind = Literal["fail", "hazard", "monte_carlo"]
 """What a scenario runs: the cascade of initial failures, of a hazard, or Monte Carlo over a hazard."""
@@ -79,7 +82,7 @@ Outcome = CascadeResult | MonteCarloResult
 
 
 class NotAvailableYet(KGError):
-    """A part of a scenario whose engine has not landed yet (live state, what-if edits)."""
+    """A part of a scenario whose engine has not landed yet (live state)."""
 
 
 def _invalid(field: tuple[str | int, ...], where: str, message: str) -> ValidationError:
@@ -118,9 +121,9 @@ class Scenario:
     as_of : datetime, optional
         **Slot for live state (round two).** Start from the assets down at this time.
         Refused with :class:`NotAvailableYet` until live state lands.
-    edits : tuple, optional
-        **Slot for what-if (round two).** Edits applied, in order, to a copy of the
-        snapshot. Refused with :class:`NotAvailableYet` until what-if lands.
+    edits : tuple of Edit, optional
+        What-if edits (:func:`kg.analysis.whatif.parse_edits` gives them from JSON),
+        applied in order to a copy of the snapshot before the scenario runs.
     """
 
     fail: tuple[tuple[str, float], ...] = ()
@@ -129,7 +132,7 @@ class Scenario:
     seed: int = 0
     horizon: float | None = None
     as_of: datetime | None = None
-    edits: tuple[object, ...] = ()
+    edits: tuple[Edit, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fail", tuple((str(a), float(t)) for a, t in self.fail))
@@ -182,18 +185,15 @@ def _check_ids(snap: GraphSnapshot, scenario: Scenario) -> None:
 
 
 def _check_slots(scenario: Scenario) -> None:
-    """The round-two slots, refused until their engines land.
+    """The round-two slot still open, refused until its engine lands.
 
-    Filling them: live state turns ``as_of`` into initial failures (the assets down
+    Filling it: live state turns ``as_of`` into initial failures (the assets down
     then, each from the start of its down period, hour 0 the earliest start) and
-    merges them with ``fail``; what-if applies ``edits`` to a copy of the snapshot
-    (:func:`run` then runs on the copy). Both belong in :func:`run`, before the
-    dispatch, raising their errors with ``field=("as_of",)`` / ``("edits", k, ...)``.
+    merges them with ``fail``, in :func:`run` before the dispatch, raising its errors
+    with ``field=("as_of",)``.
     """
     if scenario.as_of is not None:
         raise NotAvailableYet("live scenarios (as_of) are not available yet", field=("as_of",))
-    if scenario.edits:
-        raise NotAvailableYet("what-if edits are not available yet", field=("edits",))
 
 
 def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
@@ -219,13 +219,17 @@ def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None =
     ------
     ElementNotFound
         For an unknown asset or zone, with its ``field`` (see the module).
+    EditRejected
+        For edits that do not fit the graph, with the field of the first (``("edits", k, NAME)``).
     NotAvailableYet
-        For ``as_of`` or ``edits`` until their engines land.
+        For ``as_of`` until live state lands.
     Cancelled, ResultTooLarge
         As the engine's functions.
     """
     _check_slots(scenario)
     _check_ids(snap, scenario)
+    if scenario.edits:
+        snap = apply_edits(snap, scenario.edits)
     if scenario.samples is not None:  # Monte Carlo (the scenario holds hazard zones)
         return monte_carlo(snap, scenario.hazard, samples=scenario.samples, seed=scenario.seed,
                            horizon=scenario.horizon, cancel=cancel)
@@ -269,3 +273,43 @@ def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
     if scenario.hazard:
         return hazard_failures(snap, scenario.hazard)
     return sorted({asset_id for asset_id, _ in scenario.fail})
+
+
+def whatif(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+           max_failures: int | None = None) -> WhatIfResult:
+    """``scenario`` without its edits (the baseline) and with them, and what changed for whom.
+
+    Returns
+    -------
+    WhatIfResult
+        ``baseline`` and ``modified`` cascades and the ``changes`` (saved, new, delayed,
+        earlier) with whom each concerns; :meth:`~kg.analysis.whatif.WhatIfResult.to_dict`
+        is the JSON of ``kg whatif --format json``.
+
+    Raises
+    ------
+    ValidationError
+        With ``field=("samples",)`` for a Monte Carlo scenario (a what-if compares two cascades).
+    ElementNotFound, EditRejected, Cancelled, ResultTooLarge
+        As :func:`run`; the edits are checked before either cascade runs.
+
+    Examples
+    --------
+    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.analysis.whatif import AddDependency
+    >>> assets = [(i, "Substation", None, None, None, None, None, 5, None) for i in ("S", "T", "H")]
+    >>> snap = build_snapshot(1, lambda t: {"assets": assets,
+    ...                                     "dependencies": [("H", "S", "power", "power", 0.0)]}.get(t, []))
+    >>> result = whatif(snap, Scenario(fail=(("S", 0.0),), edits=(AddDependency("H", "T", "power"),)))
+    >>> result.changes.saved, result.modified.summary.failed
+    (('H',), 1)
+    """
+    if scenario.samples is not None:
+        raise _invalid(("samples",), "samples", "asks for Monte Carlo; a what-if compares two cascades")
+    _check_slots(scenario)
+    _check_ids(snap, scenario)
+    edited = apply_edits(snap, scenario.edits)  # checked before any work
+    baseline = cascade_of(snap, replace(scenario, edits=()), cancel=cancel, max_failures=max_failures)
+    modified = cascade_of(edited, replace(scenario, edits=()), cancel=cancel, max_failures=max_failures)
+    changes, impact = compare(baseline, modified)
+    return WhatIfResult(scenario.edits, baseline, modified, changes, impact)

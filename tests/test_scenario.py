@@ -11,7 +11,8 @@ from hypothesis import given
 
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
-from kg.errors import ElementNotFound, KGError, ValidationError
+from kg.analysis.whatif import parse_edits
+from kg.errors import EditRejected, ElementNotFound, KGError, ValidationError
 from kg.scenario import NotAvailableYet, Scenario, cascade_of, damaged, run
 from tests.test_cascade import graphs, snap_of
 from tests.test_hazards import snap_with
@@ -94,12 +95,22 @@ def test_nothing_failing_is_refused_by_run() -> None:
 
 @pytest.mark.parametrize(("extra", "field"), [
     ({"as_of": datetime(2026, 11, 29, 8, tzinfo=UTC)}, ("as_of",)),
-    ({"edits": ({"op": "harden", "asset": "S", "hazard": "Flood"},)}, ("edits",)),
 ])
 def test_round_two_slots_are_refused_until_they_land(extra: dict[str, Any], field: tuple[str]) -> None:
     with pytest.raises(NotAvailableYet, match="not available yet") as caught:
         run(_city(), Scenario(fail=(("S", 0.0),), **extra))
     assert caught.value.field == field and isinstance(caught.value, KGError)
+
+
+def test_edits_run_on_a_copy_and_name_their_field() -> None:
+    city = _city()
+    hardened = run(city, Scenario(hazard=("flood-50y",), edits=parse_edits(
+        [{"op": "harden", "asset": a, "hazard": "Flood"} for a in city.asset_ids])))
+    assert isinstance(hardened, CascadeResult) and hardened.failures == ()
+    assert run(city, Scenario.hazards(["flood-50y"])).summary.failed == 3  # the snapshot itself is untouched
+    with pytest.raises(EditRejected) as caught:
+        run(city, Scenario(fail=(("S", 0.0),), edits=parse_edits([{"op": "harden", "asset": "Q", "hazard": "Flood"}])))
+    assert caught.value.field == ("edits", 0, "asset") and caught.value.reasons == ["not_found"]
 
 
 def test_cascade_of_refuses_monte_carlo() -> None:

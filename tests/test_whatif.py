@@ -23,16 +23,25 @@ from kg.analysis.whatif import (
     Edit,
     Harden,
     RemoveDependency,
+    WhatIfResult,
     apply_edits,
     parse_edits,
-    whatif,
 )
 from kg.errors import ElementNotFound, ValidationError
+from kg.scenario import Scenario
+from kg.scenario import whatif as run_whatif
 from tests.helpers import run_kg, write_files
 from tests.reference_cascade import Dep, snapshot_rows
 from tests.test_cascade import BUFFERS, KINDS, TIMES, graphs
 
 ZONES = (("z-flood", "Flood"), ("z-quake", "Earthquake"))
+
+
+def whatif(snap: GraphSnapshot, edits: Any, *, fail: Any = None, hazard: Any = None,
+           horizon: float | None = None) -> WhatIfResult:
+    """The scenario runner's what-if of initial failures or hazard zones."""
+    return run_whatif(snap, Scenario(fail=tuple(fail or ()), hazard=tuple(hazard or ()), horizon=horizon,
+                                     edits=tuple(edits)))
 
 
 def rows_of(assets: Any, deps: list[Dep], agencies: dict[str, str],

@@ -12,11 +12,11 @@ store is never written:
 * ``{"op": "harden", "asset", "hazard"}``: the asset ignores its exposures to zones of that hazard.
 
 ``group`` defaults to the kind, as in a bundle. The copy is exactly the snapshot
-of a bundle edited the same way (tests check the cascades are equal), so
-:func:`whatif` can compare a scenario before and after: what is *saved*, what
-fails that did not (*new*), what fails later (*delayed*) or sooner (*earlier*),
-and whom each change concerns. A fix that pushes the problem elsewhere shows up
-as ``new`` and ``earlier``.
+of a bundle edited the same way (tests check the cascades are equal), so a
+scenario can be compared before and after (:func:`compare`; the scenario runner,
+:func:`kg.scenario.whatif`, runs both): what is *saved*, what fails that did not
+(*new*), what fails later (*delayed*) or sooner (*earlier*), and whom each change
+concerns. A fix that pushes the problem elsewhere shows up as ``new`` and ``earlier``.
 
 Every problem names its JSON path (``edits[2].asset``) and what was expected.
 """
@@ -31,11 +31,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from kg.analysis.cancel import CancelToken
-from kg.analysis.cascade import CascadeResult, Failure, cascade
+from kg.analysis.cascade import CascadeResult, Failure
 from kg.analysis.graph import GraphSnapshot, dependency_arrays
-from kg.analysis.hazards import hazard_failures
-from kg.errors import EditRejected, Problem, ValidationError
+from kg.errors import EditRejected, FieldPath, Problem, ValidationError, closest_id
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
@@ -52,7 +50,6 @@ __all__ = [
     "apply_edits",
     "compare",
     "parse_edits",
-    "whatif",
 ]
 
 
@@ -126,17 +123,16 @@ _HOURS = ("hours", "buffer_hours")
 
 
 # ---------------------------------------------------------------------- parsing
-def _field_value(item: Mapping[str, Any], name: str, where: str, problems: list[Problem]) -> Any:
+def _field_value(item: Mapping[str, Any], name: str) -> tuple[Any, str | None]:
+    """The value of field ``name`` of an edit, or None and what was expected."""
     value = item[name]
     if name in _TEXT:
         if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(f"{where}.{name}", f"expected a non-empty string, got {value!r}"))
-            return None
-        return value
+            return None, f"expected a non-empty string, got {value!r}"
+        return value, None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        problems.append(Problem(f"{where}.{name}", f"expected a finite number of hours >= 0, got {value!r}"))
-        return None
-    return float(value)
+        return None, f"expected a finite number of hours >= 0, got {value!r}"
+    return float(value), None
 
 
 def parse_edits(data: Any, *, where: str = "edits") -> tuple[Edit, ...]:
@@ -145,7 +141,8 @@ def parse_edits(data: Any, *, where: str = "edits") -> tuple[Edit, ...]:
     Raises
     ------
     ValidationError
-        One problem per bad edit or field, named by JSON path (``edits[1].hours``).
+        One problem per bad edit or field, named by JSON path (``edits[1].hours``); its
+        ``field`` is the first problem's (``("edits", 1, "hours")``).
 
     Examples
     --------
@@ -157,43 +154,46 @@ def parse_edits(data: Any, *, where: str = "edits") -> tuple[Edit, ...]:
     kg.errors.ValidationError: edits[0].hours: missing (add_buffer needs asset, kind, hours; optional: group)
     """
     if not isinstance(data, list):
-        raise ValidationError([Problem(where, f"expected a list of edits, got {type(data).__name__}")])
+        raise ValidationError([Problem(where, f"expected a list of edits, got {type(data).__name__}")],
+                              field=("edits",))
     problems: list[Problem] = []
+    fields: list[FieldPath] = []
+
+    def add(k: int, name: str | None, message: str) -> None:
+        problems.append(Problem(f"{where}[{k}]" + (f".{name}" if name else ""), message))
+        fields.append(("edits", k) + ((name,) if name else ()))
+
     edits: list[Edit] = []
     for k, item in enumerate(data):
-        at = f"{where}[{k}]"
         if not isinstance(item, Mapping):
-            problems.append(Problem(at, f"expected an object with an op, got {type(item).__name__}"))
+            add(k, None, f"expected an object with an op, got {type(item).__name__}")
             continue
         op = item.get("op")
         cls = EDIT_CLASSES.get(op) if isinstance(op, str) else None
         if cls is None:
             hint = did_you_mean(str(op), EDIT_OPS) if isinstance(op, str) else ""
-            problems.append(Problem(f"{at}.op", f"expected one of {', '.join(EDIT_OPS)}, got {op!r}"
-                                                + (f"; {hint}" if hint else "")))
+            add(k, "op", f"expected one of {', '.join(EDIT_OPS)}, got {op!r}" + (f"; {hint}" if hint else ""))
             continue
-        fields = dataclasses.fields(cls)
-        required = [f.name for f in fields if f.default is dataclasses.MISSING]
-        optional = [f.name for f in fields if f.default is not dataclasses.MISSING]
-        known = {"op", *required, *optional}
+        required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+        optional = [f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING]
         before = len(problems)
         for name in item:
-            if name not in known:
-                problems.append(Problem(f"{at}.{name}", f"is not a field of {op} (it takes "
-                                                         f"{', '.join(required + optional)})"))
+            if name not in {"op", *required, *optional}:
+                add(k, name, f"is not a field of {op} (it takes {', '.join(required + optional)})")
         values: dict[str, Any] = {}
         for name in required + optional:
             if name not in item or (name in optional and item[name] is None):
                 if name in required:
                     optional_text = f"; optional: {', '.join(optional)}" if optional else ""
-                    problems.append(Problem(f"{at}.{name}", f"missing ({op} needs {', '.join(required)}"
-                                                             f"{optional_text})"))
+                    add(k, name, f"missing ({op} needs {', '.join(required)}{optional_text})")
                 continue
-            values[name] = _field_value(item, name, at, problems)
+            values[name], expected = _field_value(item, name)
+            if expected is not None:
+                add(k, name, expected)
         if len(problems) == before:
             edits.append(cls(**values))
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(problems, field=fields[0])
     return tuple(edits)
 
 
@@ -274,37 +274,46 @@ class _Draft:
 class _Rejections:
     """Problems found while applying edits, each with its reason (see :class:`~kg.errors.EditRejected`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: str) -> None:
+        self.where = where
         self.problems: list[Problem] = []
         self.reasons: list[str] = []
+        self.fields: list[FieldPath] = []
+        self.k = 0
 
-    def add(self, where: str, message: str, reason: str = "invalid") -> None:
-        self.problems.append(Problem(where, message))
+    def add(self, name: str | None, message: str, reason: str = "invalid") -> None:
+        """A problem with edit :attr:`k` (its field ``name``, or the whole edit with ``None``)."""
+        at = f"{self.where}[{self.k}]" + (f".{name}" if name else "")
+        self.problems.append(Problem(at, message))
         self.reasons.append(reason)
+        self.fields.append(("edits", self.k) + ((name,) if name else ()))
+
+    def error(self) -> EditRejected:
+        return EditRejected(self.problems, self.reasons, field=self.fields[0])
 
 
-def _asset(snap: GraphSnapshot, asset_id: str, where: str, problems: _Rejections) -> int | None:
+def _asset(snap: GraphSnapshot, asset_id: str, name: str, problems: _Rejections) -> int | None:
     i = snap.index.get(asset_id)
     if i is None:
-        hint = did_you_mean(asset_id, snap.asset_ids) if snap.n <= 200_000 else ""
-        problems.add(where, f"no asset with id {asset_id!r}" + (f"; {hint}" if hint else ""), "not_found")
+        hint = closest_id(asset_id, snap.asset_ids)
+        problems.add(name, f"no asset with id {asset_id!r}" + (f"; {hint}" if hint else ""), "not_found")
     return i
 
 
-def _apply(draft: _Draft, edit: Edit, at: str, problems: _Rejections, *, strict: bool) -> None:
+def _apply(draft: _Draft, edit: Edit, problems: _Rejections, *, strict: bool) -> None:
     snap = draft.snap
     onto = load_ontology()
     if isinstance(edit, Harden):
-        a = _asset(snap, edit.asset, f"{at}.asset", problems)
+        a = _asset(snap, edit.asset, "asset", problems)
         if edit.hazard not in onto.hazard_types:
             hint = did_you_mean(edit.hazard, sorted(onto.hazard_types))
-            problems.add(f"{at}.hazard", "expected a hazard class such as Flood or Earthquake"
+            problems.add("hazard", "expected a hazard class such as Flood or Earthquake"
                                          + (f"; {hint}" if hint else ""))
         elif a is not None:
             draft.hardened.add((a, edit.hazard))
         return
     if isinstance(edit, AddBuffer):
-        a = _asset(snap, edit.asset, f"{at}.asset", problems)
+        a = _asset(snap, edit.asset, "asset", problems)
         if a is None:
             return
         label = edit.group or edit.kind
@@ -314,7 +323,7 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: _Rejections, *, strict:
                 return
             groups = draft.groups_of(a)
             has = f"its groups (kind/group): {', '.join(groups)}" if groups else "it depends on nothing"
-            problems.add(at, f"{edit.asset} has no dependency group of kind {edit.kind!r} and group {label!r} to "
+            problems.add(None, f"{edit.asset} has no dependency group of kind {edit.kind!r} and group {label!r} to "
                              f"add a buffer to; {has}", "not_found")
             return
         for e in edges:
@@ -322,11 +331,11 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: _Rejections, *, strict:
         for key in extra:
             draft.added[key] = max(draft.added[key], edit.hours)
         return
-    d = _asset(snap, edit.dependent, f"{at}.dependent", problems)
-    p = _asset(snap, edit.provider, f"{at}.provider", problems)
+    d = _asset(snap, edit.dependent, "dependent", problems)
+    p = _asset(snap, edit.provider, "provider", problems)
     if isinstance(edit, AddDependency) and edit.kind not in onto.service_kinds:
         hint = did_you_mean(edit.kind, onto.service_kinds)
-        problems.add(f"{at}.kind", f"expected a service kind ({', '.join(onto.service_kinds)})"
+        problems.add("kind", f"expected a service kind ({', '.join(onto.service_kinds)})"
                                    + (f"; {hint}" if hint else ""))
         return
     if d is None or p is None:
@@ -336,10 +345,10 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: _Rejections, *, strict:
     named = f"{edit.dependent} -> {edit.provider} ({edit.kind}, group {label!r})"
     if isinstance(edit, AddDependency):
         if d == p:
-            problems.add(at, f"asset {edit.dependent!r} cannot depend on itself")
+            problems.add(None, f"asset {edit.dependent!r} cannot depend on itself")
         elif edges or extra:
             if strict:
-                problems.add(at, f"the dependency {named} already exists", "exists")
+                problems.add(None, f"the dependency {named} already exists", "exists")
         else:
             k = draft.code(draft.kind_code, draft.kinds, edit.kind)
             g = draft.code(draft.label_code, draft.labels, label)
@@ -347,7 +356,7 @@ def _apply(draft: _Draft, edit: Edit, at: str, problems: _Rejections, *, strict:
         return
     if not edges and not extra:
         if strict:
-            problems.add(at, f"there is no dependency {named} to remove", "not_found")
+            problems.add(None, f"there is no dependency {named} to remove", "not_found")
         return
     draft.gone.update(edges)
     for e in edges:
@@ -381,7 +390,8 @@ def apply_edits(snap: GraphSnapshot, edits: Sequence[Edit], *, where: str = "edi
     ------
     EditRejected
         One problem per edit naming what does not exist (``edits[0].asset``) or what
-        already exists, with what was expected, and the reason of each.
+        already exists, with what was expected, and the reason of each; its ``field``
+        is the first problem's (``("edits", 0, "asset")``).
 
     Examples
     --------
@@ -394,11 +404,12 @@ def apply_edits(snap: GraphSnapshot, edits: Sequence[Edit], *, where: str = "edi
     ([8.0], [0.0])
     """
     draft = _Draft(snap)
-    rejections = _Rejections()
+    rejections = _Rejections(where)
     for k, edit in enumerate(edits):
-        _apply(draft, edit, f"{where}[{k}]", rejections, strict=strict)
+        rejections.k = k
+        _apply(draft, edit, rejections, strict=strict)
     if rejections.problems:
-        raise EditRejected(rejections.problems, rejections.reasons)
+        raise rejections.error()
     return draft.build()
 
 
@@ -460,6 +471,7 @@ def compare(baseline: CascadeResult, modified: CascadeResult) -> tuple[Changes, 
 
     Examples
     --------
+    >>> from kg.analysis.cascade import cascade
     >>> from kg.analysis.graph import build_snapshot
     >>> assets = [(i, "Substation", None, None, None, None, None, 10, None) for i in "SHC"]
     >>> deps = [("H", "S", "power", "power", 0.0), ("C", "S", "power", "power", 2.0)]
@@ -481,45 +493,3 @@ def compare(baseline: CascadeResult, modified: CascadeResult) -> tuple[Changes, 
               "delayed": _impact([after[i] for i, _, _ in delayed]),
               "earlier": _impact([after[i] for i, _, _ in earlier])}
     return changes, impact
-
-
-def whatif(snap: GraphSnapshot, edits: Sequence[Edit], *, fail: Sequence[tuple[str, float]] | None = None,
-           hazard: Sequence[str] | None = None, horizon: float | None = None, cancel: CancelToken | None = None,
-           max_failures: int | None = None) -> WhatIfResult:
-    """One scenario (initial failures ``fail``, or hazard zones ``hazard``) before and after ``edits``.
-
-    The baseline is the cascade on ``snap``; the modified cascade runs on
-    :func:`apply_edits` of it (hardened assets ignore their exposures, so a hazard
-    may fail fewer assets). ``horizon``, ``cancel`` and ``max_failures`` apply to
-    both, as in :func:`~kg.analysis.cascade.cascade`; with a horizon, an asset that
-    fails within it only in the baseline counts as saved.
-
-    Raises
-    ------
-    ValidationError
-        For a bad edit (its JSON path), both or neither of ``fail`` and ``hazard``.
-    ElementNotFound
-        For an unknown asset in ``fail`` or zone in ``hazard``.
-
-    Examples
-    --------
-    >>> from kg.analysis.graph import build_snapshot
-    >>> assets = [(i, "Substation", None, None, None, None, None, 5, None) for i in ("S", "T", "H")]
-    >>> deps = [("H", "S", "power", "power", 0.0)]
-    >>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": deps}.get(t, []))
-    >>> result = whatif(snap, [AddDependency("H", "T", "power")], fail=[("S", 0.0)])
-    >>> result.changes.saved, result.modified.summary.failed
-    (('H',), 1)
-    """
-    if (fail is None) == (hazard is None):
-        raise ValidationError([Problem("scenario", "give either fail (initial failures) or hazard (zones)")])
-    modified_snap = apply_edits(snap, edits)
-    runs = []
-    for s in (snap, modified_snap):
-        if fail is not None:
-            runs.append(cascade(s, fail, horizon=horizon, cancel=cancel, max_failures=max_failures))
-        else:
-            start = [(a, 0.0) for a in hazard_failures(s, hazard or [])]
-            runs.append(cascade(s, start, horizon=horizon, cancel=cancel, max_failures=max_failures))
-    changes, impact = compare(runs[0], runs[1])
-    return WhatIfResult(tuple(edits), runs[0], runs[1], changes, impact)

@@ -31,9 +31,9 @@ from kg.analysis.investment import (
     scenarios_from,
 )
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session, warn
-from kg.cli.cascade import TimeoutOpt, _deadline, _suggest
+from kg.cli.cascade import TimeoutOpt, _deadline
 from kg.cli.whatif import read_json
-from kg.errors import ValidationError
+from kg.errors import ValidationError, closest_id
 
 __all__ = ["read_candidates", "render_plan"]
 
@@ -176,7 +176,8 @@ def plan_command(
         if hazard:
             for z in hazard:
                 if z not in snap.zone_ids:
-                    fail(f"--hazard {z!r}: no hazard zone with this id{_suggest(z, snap.zone_ids)}")
+                    hint = closest_id(z, snap.zone_ids)
+                    fail(f"--hazard {z!r}: no hazard zone with this id{'; ' + hint if hint else ''}")
             chosen = monte_carlo_scenarios(snap, hazard, samples=samples, seed=seed)
         elif scenarios is not None:
             data = read_json(scenarios, "scenarios")

@@ -9,8 +9,8 @@ seen. ``--format json`` prints the shape of docs/whatif.md.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,10 +20,11 @@ from rich.table import Table
 
 from kg.analysis.cascade import Failure
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.whatif import AddBuffer, AddDependency, Edit, RemoveDependency, WhatIfResult, parse_edits, whatif
+from kg.analysis.whatif import AddBuffer, AddDependency, Edit, RemoveDependency, WhatIfResult, parse_edits
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
-from kg.cli.cascade import TimeoutOpt, _deadline, _parse_fail, _suggest, clock
-from kg.errors import ValidationError
+from kg.cli.cascade import TimeoutOpt, _deadline, _parse_fail, _scenario_failed, clock
+from kg.errors import EditRejected, KGError, ValidationError
+from kg.scenario import Scenario, whatif
 
 __all__ = ["describe", "read_edits", "read_json", "render_whatif"]
 
@@ -154,18 +155,20 @@ def whatif_command(
     """A scenario before and after edits (buffers, feeds, hardening): what is saved, what gets worse."""
     if bool(fail_) == bool(hazard):
         fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
-    if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        fail(f"--horizon must be a finite number of hours >= 0, got {horizon}")
     parsed = read_edits(edits)
+    try:
+        base = Scenario(hazard=tuple(hazard or ()), horizon=horizon, edits=parsed)
+    except KGError as exc:
+        _scenario_failed(exc)
     with store_session(store) as s:
         snap = s.snapshot()
-        for z in hazard or []:
-            if z not in snap.zone_ids:
-                fail(f"--hazard {z!r}: no hazard zone with this id{_suggest(z, snap.zone_ids)}")
-        initial = [_parse_fail(snap, spec) for spec in fail_ or []] if fail_ else None
         try:
-            result = whatif(snap, parsed, fail=initial, hazard=hazard or None, horizon=horizon,
-                            cancel=_deadline(timeout))
-        except ValidationError as exc:
+            scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
+            result = whatif(snap, scenario, cancel=_deadline(timeout))
+        except EditRejected as exc:
             fail("\n".join(f"{edits}: {p}" for p in exc.problems))
+        except KGError as exc:
+            if exc.field is None:
+                raise
+            _scenario_failed(exc)
         emit(fmt, result.to_dict(), lambda _: render_whatif(result, snap))

@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kg.analysis.cascade import cascade
-from kg.analysis.whatif import parse_edits, whatif
+from kg.analysis.whatif import parse_edits
+from kg.scenario import Scenario, whatif
 from kg.store import Store
 from tests.api.conftest import City, auth
 
@@ -33,7 +34,7 @@ def test_whatif_equals_the_library_and_leaves_the_store_alone(client: TestClient
     version = store.version()
     r = _post(client, {"edits": edits, "fail": [{"id": sub, "time": 1}], "horizon_hours": 24})
     assert r.status_code == 200, r.text
-    expected = whatif(store.snapshot(), parse_edits(edits), fail=[(sub, 1.0)], horizon=24).to_dict()
+    expected = whatif(store.snapshot(), Scenario(fail=((sub, 1.0),), horizon=24, edits=parse_edits(edits))).to_dict()
     assert r.json() == expected
     assert dependent in r.json()["changes"]["saved"]
     assert store.version() == version
