@@ -3,6 +3,7 @@ the map, compared with POST /v1/whatif; what got worse is said as plainly as wha
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tests.e2e.conftest import Page
@@ -13,8 +14,9 @@ def _click_asset(page: Page, asset: str) -> str:
     """Click ``asset`` on the map; the id of the asset the map picked (the nearest one under the pointer)."""
     p = page.page
     box = p.query_selector("#map").bounding_box()
-    x, y = p.evaluate("id => { const app = window.citykg.app; const i = app.city.index.get(id); app.map.focus(i);"
-                      " return app.map.screen(i); }", asset)
+    p.evaluate("id => { const app = window.citykg.app; app.map.focus(app.city.index.get(id)); }", asset)
+    p.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # drawn
+    x, y = p.evaluate("id => window.citykg.app.map.screen(window.citykg.app.city.index.get(id))", asset)
     p.mouse.click(box["x"] + x, box["y"] + y)
     return str(p.evaluate("() => { const e = window.citykg.app.whatif.edits.at(-1); "
                           "return e ? (e.asset || e.dependent) : ''; }"))
@@ -46,11 +48,13 @@ def test_a_buffer_added_by_clicking_is_compared_with_the_api(page: Page) -> None
     assert str(expected["impact"]["saved"]["assets"]) in saved
     worse = expected["impact"]["new"]["assets"] + expected["impact"]["earlier"]["assets"]
     assert ("Nothing got worse" in p.inner_text("#whatif-result")) == (worse == 0)
+    p.eval_on_selector("#whatif", "el => el.scrollIntoView()")
+    page.screenshot("whatif.png")
     # the map shows the cascade after the edits: the saved asset no longer fails
     i = p.evaluate("id => window.citykg.app.city.index.get(id)", picked)
-    assert p.evaluate("i => window.citykg.app.map.failTime[i]", i) is None  # Infinity is not JSON: None
+    assert p.evaluate("i => window.citykg.app.map.failTime[i]", i) == math.inf
     p.click("#whatif-result button:has-text('Map: before')")
-    assert p.evaluate("i => window.citykg.app.map.failTime[i]", i) is not None
+    assert p.evaluate("i => window.citykg.app.map.failTime[i]", i) < math.inf
 
 
 def test_a_second_feed_takes_two_clicks_and_a_bad_one_is_explained(page: Page) -> None:
