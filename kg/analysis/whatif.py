@@ -244,7 +244,16 @@ class _Draft:
     def build(self) -> GraphSnapshot:
         snap = self.snap
         changes: dict[str, Any] = {}
-        if self.gone or self.raised or self.added:
+        if self.raised and not (self.gone or self.added):
+            # Buffers only grow, and a group's buffer is the largest of its edges': no re-sorting needed.
+            buf = snap.dep_buffer.copy()
+            group_buf = snap.group_buffer.copy()
+            for e, hours in self.raised.items():
+                buf[e] = max(buf[e], hours)
+                g = snap.dep_group[e]
+                group_buf[g] = max(group_buf[g], buf[e])
+            changes.update(dep_buffer=buf, group_buffer=group_buf)
+        elif self.gone or self.raised or self.added:
             keep = np.ones(snap.m, dtype=bool)
             keep[list(self.gone)] = False
             buf = snap.dep_buffer.copy()
