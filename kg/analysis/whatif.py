@@ -271,10 +271,10 @@ class _Draft:
             ))
             changes.update(kinds=tuple(self.kinds), group_labels=tuple(self.labels))
         if self.hardened:
-            hazard_of = [snap.zone_hazard[z] for z in snap.exp_zone.tolist()]
-            keep = np.fromiter(((a, hz) not in self.hardened for a, hz in zip(snap.exp_asset.tolist(), hazard_of,
-                                                                               strict=True)),
-                               dtype=bool, count=len(snap.exp_asset))
+            keep = np.ones(len(snap.exp_asset), dtype=bool)
+            for a, hazard in self.hardened:
+                of_hazard = np.asarray([h == hazard for h in snap.zone_hazard], dtype=bool)
+                keep &= ~((snap.exp_asset == a) & of_hazard[snap.exp_zone])
             changes.update(exp_asset=snap.exp_asset[keep], exp_zone=snap.exp_zone[keep],
                            exp_intensity=snap.exp_intensity[keep])
         return dataclasses.replace(snap, **changes) if changes else dataclasses.replace(snap)
