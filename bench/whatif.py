@@ -87,8 +87,8 @@ def main() -> None:
             cascade(fresh, [(a, 0.0) for a in hit])
 
         t_peer = median_time(peer, runs=3)
-        print(f"a whole what-if ({zone}, both cascades and the changes): {t_whatif * 1000:,.0f} ms; "
-              f"rebuilding the snapshot and one cascade: {t_peer * 1000:,.0f} ms (peer / what-if {t_peer / t_whatif:.2f}x)")
+        print(f"a whole what-if ({zone}, both cascades and the changes): {t_whatif * 1000:,.0f} ms; rebuilding "
+              f"the snapshot and one cascade: {t_peer * 1000:,.0f} ms (peer / what-if {t_peer / t_whatif:.2f}x)")
         store.close()
 
 
