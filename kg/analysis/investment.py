@@ -41,13 +41,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from kg.analysis.cancel import CancelToken, check
-from kg.analysis.cascade import INF, Network, network
+from kg.analysis.cascade import INF, Network, gather, network
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import exposed, fail_probability
 from kg.analysis.restoration import plan_restoration
-from kg.analysis.whatif import Edit, Harden, apply_edits, parse_edits
+from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits, parse_edits
 from kg.errors import EditRejected, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
 
@@ -311,12 +312,30 @@ def scenarios_from(snap: GraphSnapshot, data: Any, *, where: str = "scenarios") 
 
 
 # ---------------------------------------------------------------------- the objective
+Start = tuple[tuple[int, float], ...]
+"""A scenario's initial failures under a plan: (asset index, hours), sorted."""
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One start set's impact on the city as it is, and every asset its cascade reached."""
+
+    impact: float
+    reached: npt.NDArray[np.int64]
+    """Assets that failed or lost any supply (within the horizon): edits elsewhere cannot change this run."""
+
+
 class Objective:
     """The objective of a set of chosen candidates (by index), memoised; :attr:`evaluations` counts real ones.
 
     Scenarios that start from the same failures under a plan are run once, with
     their probabilities added (many Monte Carlo samples repeat when few assets are
-    uncertain).
+    uncertain). Each start set is first run on the city as it is, remembering the
+    assets its cascade reached (failed, or lost a supply); under a plan, a start set
+    is run again only when the plan's edits touch one of those assets (an edited
+    asset, or a provider of one) — a cascade that never reaches an edit cannot see
+    it — or when the edits change which supply loops lack a source anywhere
+    (:attr:`reruns` counts the runs again).
     """
 
     def __init__(self, snap: GraphSnapshot, candidates: Sequence[Candidate], scenarios: ScenarioSet, *,
@@ -329,7 +348,10 @@ class Objective:
         self.horizon = horizon
         self.cancel = cancel
         self.evaluations = 0
+        self.reruns = 0
         self._memo: dict[frozenset[int], float] = {}
+        self._runs: dict[Start, _Run] = {}
+        self._reached_by: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[Start]] | None = None
 
     def edited(self, chosen: Iterable[int]) -> GraphSnapshot:
         """The snapshot with the edits of ``chosen`` applied (in candidate order; shared edits once)."""
@@ -343,30 +365,125 @@ class Objective:
             self.evaluations += 1
         return value
 
-    def _evaluate(self, chosen: frozenset[int]) -> float:
-        snap = self.edited(chosen)
-        hardened = {(self.snap.index[e.asset], e.hazard) for c in chosen for e in self.candidates[c].edits
-                    if isinstance(e, Harden)}
-        # Hardening alone leaves the dependencies as they were: the prepared network is the same.
-        net = network(self.snap if snap.dep_buffer is self.snap.dep_buffer else snap)
-        weights: dict[tuple[tuple[int, float], ...], list[float]] = {}
+    def _starts(self, hardened: set[tuple[int, str]]) -> dict[Start, list[float]]:
+        weights: dict[Start, list[float]] = {}
         for s in self.scenarios:
             start = dict(s.fail)
             for a, hazard in s.hits:
                 if (a, hazard) not in hardened:
                     start[a] = 0.0
             weights.setdefault(tuple(sorted(start.items())), []).append(s.probability)
-        return math.fsum(math.fsum(p) * self._impact(snap, net, dict(key)) for key, p in weights.items() if key)
+        weights.pop((), None)  # nothing fails: nothing to count
+        return weights
 
-    def _impact(self, snap: GraphSnapshot, net: Network, start: dict[int, float]) -> float:
+    def _base(self, start: Start) -> _Run:
+        run = self._runs.get(start)
+        if run is None:
+            run = self._runs[start] = self._run(self.snap, network(self.snap), start)
+            self._reached_by = None
+        return run
+
+    def _touched(self, chosen: frozenset[int]) -> tuple[set[int], set[int]]:
+        """Assets whose dependency groups the chosen edits change (with their providers), and the two
+        ends of every dependency added or removed (around which supply loops may form or break)."""
+        snap = self.snap
+        touched: set[int] = set()
+        ends: set[int] = set()
+        for c in chosen:
+            for e in self.candidates[c].edits:
+                if isinstance(e, AddBuffer):
+                    touched.add(snap.index[e.asset])
+                elif isinstance(e, AddDependency | RemoveDependency):
+                    d, p = snap.index[e.dependent], snap.index[e.provider]
+                    ends.update((d, p))
+                    touched.update(snap.providers(d).tolist())
+        return touched | ends, ends
+
+    @staticmethod
+    def _loops_of(net: Network, assets: set[int]) -> set[int]:
+        """Every asset in a supply loop (a strongly connected set of delivery units) with one of ``assets``."""
+        units = gather(net.nu_ptr, np.fromiter(sorted(assets), dtype=np.int64, count=len(assets)))
+        loops = np.unique(net.u_scc[units])
+        loops = loops[loops >= 0]
+        if not len(loops):
+            return set()
+        return set(net.unit_node[np.isin(net.u_scc, loops)].tolist())
+
+    def _evaluate(self, chosen: frozenset[int]) -> float:
+        hardened = {(self.snap.index[e.asset], e.hazard) for c in chosen for e in self.candidates[c].edits
+                    if isinstance(e, Harden)}
+        starts = self._starts(hardened)
+        for start in starts:
+            self._base(start)
+        if not chosen:
+            return math.fsum(math.fsum(p) * self._runs[k].impact for k, p in starts.items())
+        touched, ends = self._touched(chosen)
+        snap = self.edited(chosen)
+        net: Network | None = None
+        everything = False
+        if ends:
+            # A dependency added or removed may close or open a supply loop: every member of a loop
+            # through either end, before or after, now depends on how its loop is fed from outside.
+            net = network(snap)
+            loops = self._loops_of(network(self.snap), ends) | self._loops_of(net, ends)
+            for a in loops:
+                touched.update(self.snap.providers(a).tolist())
+                touched.update(snap.providers(a).tolist())
+            touched |= loops
+            everything = self._loops_differ(net, touched)
+        again = set(starts) if everything else self._reached(touched)
+        total = []
+        for start, p in starts.items():
+            if start in again:
+                net = net or network(self.snap if snap.dep_buffer is self.snap.dep_buffer else snap)
+                impact = self._run(snap, net, start).impact
+                self.reruns += 1
+            else:
+                impact = self._runs[start].impact
+            total.append(math.fsum(p) * impact)
+        return math.fsum(total)
+
+    def _reached(self, touched: set[int]) -> set[Start]:
+        """The start sets whose cascade on the city as it is reached any of ``touched``."""
+        if self._reached_by is None:
+            keys = list(self._runs)
+            sizes = [len(self._runs[k].reached) for k in keys]
+            assets = np.concatenate([self._runs[k].reached for k in keys]) if keys else np.zeros(0, np.int64)
+            which = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
+            order = np.argsort(assets, kind="stable")
+            self._reached_by = (assets[order], which[order], keys)
+        assets, which, keys = self._reached_by
+        wanted = np.fromiter(touched, dtype=np.int64, count=len(touched))
+        lo, hi = np.searchsorted(assets, wanted, "left"), np.searchsorted(assets, wanted, "right")
+        return {keys[int(k)] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) for k in which[a:b].tolist()}
+
+    def _loops_differ(self, net: Network, touched: set[int]) -> bool:
+        """Whether a group of an untouched asset lacks a source in one graph and not in the other."""
+        def unsourced(n: Network) -> set[tuple[int, int, int]]:
+            snap = n.snap
+            return {(int(snap.group_owner[g]), int(snap.group_kind[g]), int(snap.group_label[g]))
+                    for g in np.flatnonzero(n.forced).tolist() if int(snap.group_owner[g]) not in touched}
+
+        base, edited = network(self.snap), net
+        # Kinds and labels keep their numbers in a copy (new ones are appended), so the triples compare.
+        return unsourced(base) != unsourced(edited)
+
+    def _run(self, snap: GraphSnapshot, net: Network, start: Start) -> _Run:
         check(self.cancel)
+        first = dict(start)
         if self.objective == "people_hours":
-            damaged = sorted(snap.asset_ids[a] for a in start)
-            return plan_restoration(snap, damaged).unserved_people_hours
-        limit = INF if self.horizon is None else self.horizon
-        run = net.spread(start, horizon=limit, static=self.horizon is None, cancel=self.cancel)
-        failed = np.fromiter(run.failed, dtype=np.int64, count=len(run.failed))
-        return float(snap.population[failed].sum())
+            reach = net.spread(first, static=True, cancel=self.cancel)
+            damaged = sorted(snap.asset_ids[a] for a in first)
+            impact = plan_restoration(snap, damaged).unserved_people_hours
+        else:
+            limit = INF if self.horizon is None else self.horizon
+            reach = net.spread(first, horizon=limit, static=self.horizon is None, cancel=self.cancel)
+            failed = np.fromiter(reach.failed, dtype=np.int64, count=len(reach.failed))
+            impact = float(snap.population[failed].sum())
+        owners = snap.group_owner[np.fromiter(reach.lost, dtype=np.int64, count=len(reach.lost))]
+        reached = np.union1d(np.fromiter(reach.failed, dtype=np.int64, count=len(reach.failed)),
+                             owners.astype(np.int64))
+        return _Run(impact, reached)
 
 
 # ---------------------------------------------------------------------- search
