@@ -516,7 +516,8 @@ class PlanRequest(_Strict):
                                                   json_schema_extra=_no_default)] = None  # type: ignore[assignment]
     objective: Literal["population", "people_hours"] = "population"
     horizon_hours: float | None = Field(None, ge=0, allow_inf_nan=False,
-                                        description="Count failures up to this hour (population only).")
+                                        description="Count failures up to this hour (the population objective; "
+                                                    "people_hours runs until every repair ends and ignores it).")
     greedy: Literal["lazy", "plain"] = "lazy"
     local_improvement: bool = True
 
@@ -530,9 +531,6 @@ class PlanRequest(_Strict):
         for name in ("samples", "seed"):
             if name in self.model_fields_set and sent[0] != "hazard":
                 raise PydanticCustomError("scenario", "{name} goes with hazard", {"name": name})
-        if self.horizon_hours is not None and self.objective == "people_hours":
-            raise PydanticCustomError("scenario", "{name} counts failures for the population objective",
-                                      {"name": "horizon_hours"})
         return self
 
 

@@ -168,7 +168,8 @@ def plan_command(
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
         fail(f"--horizon must be a finite number of hours >= 0, got {horizon}")
     if horizon is not None and objective is ObjectiveName.people_hours:
-        fail("--horizon counts failures for --objective population; people-hours run until every repair ends")
+        warn("--horizon counts failures for --objective population; people-hours run until every repair ends, "
+             "so it is ignored")
     with store_session(store) as s:
         snap = s.snapshot()
         found = read_candidates(snap, candidates)
