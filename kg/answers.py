@@ -25,10 +25,10 @@ from kg.analysis.criticality import Criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
 from kg.ontology import load_ontology
-from kg.scenario import Scenario, cascade_of, run
+from kg.scenario import Scenario, cascade_of, run, whatif
 
 __all__ = ["agency_answer", "coordination_answer", "criticality_answer", "graph_answer", "paths_answer",
-           "region_answer", "scenario_answer", "spof_answer", "trace_answer"]
+           "region_answer", "scenario_answer", "spof_answer", "trace_answer", "whatif_answer"]
 
 _TRACES = {"dependents": dependents, "dependencies": dependencies}
 
@@ -235,3 +235,9 @@ def agency_answer(snap: GraphSnapshot, record: dict[str, Any]) -> dict[str, Any]
     refs.sort(key=lambda x: (-x["assets"], x["agency"] or ""))
     out["dependents_outside"] = {"assets": len(set(users.tolist())), "by_agency": refs}
     return out
+
+
+def whatif_answer(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+                  max_failures: int | None = None) -> dict[str, Any]:
+    """``scenario`` before and after its edits, as ``kg whatif --format json`` prints it."""
+    return whatif(snap, scenario, cancel=cancel, max_failures=max_failures).to_dict()

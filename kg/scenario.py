@@ -16,9 +16,9 @@ says what happens; :func:`run` checks it against a snapshot and runs the engine:
 * ``as_of`` with ``down`` (**live**, docs/live.md): the assets down at that time
   (:func:`kg.live.down_at`) are initial failures, each at the start of its current
   down period; hour 0 is the earliest of those starts (:func:`live_start`).
-* ``edits`` (**what-if**): edits applied, in order, to a copy of the snapshot before
-  the cascade runs; the store is never written. Refused with :class:`NotAvailableYet`
-  until its engine lands.
+* ``edits`` (**what-if**, :mod:`kg.analysis.whatif`): edits applied, in order, to a
+  copy of the snapshot before the scenario runs; the store is never written.
+  :func:`whatif` runs a scenario with and without its edits and compares the two cascades.
 
 Errors carry the field of the scenario they are about (:attr:`kg.errors.KGError.field`),
 so that each face can name it in its own words without checking anything itself:
@@ -30,7 +30,7 @@ so that each face can name it in its own words without checking anything itself:
 ``("samples",)``                :class:`~kg.errors.ValidationError`
 ``("horizon",)``                :class:`~kg.errors.ValidationError`
 ``("down",)``                   :class:`~kg.errors.ValidationError` (down without as_of)
-``("edits",)``                  :class:`NotAvailableYet`
+``("edits", k, NAME)``          :class:`~kg.errors.EditRejected` (``reasons``: not_found, exists, invalid)
 ==============================  ==================================================
 
 Checks that need no snapshot (times, horizon, samples) run when the scenario is made,
@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -69,9 +69,10 @@ from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, hazard_failures, monte_carlo
-from kg.errors import ElementNotFound, KGError, Problem, ValidationError, closest_id
+from kg.analysis.whatif import Edit, WhatIfResult, apply_edits, compare
+from kg.errors import ElementNotFound, Problem, ValidationError, closest_id
 
-__all__ = ["HOUR_US", "Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "damaged", "live_start", "run"]
+__all__ = ["HOUR_US", "Kind", "Outcome", "Scenario", "cascade_of", "damaged", "live_start", "run", "whatif"]
 
 HOUR_US = 3_600_000_000
 """Microseconds in an hour: live times are whole microseconds since 1970-01-01 UTC, cascade times hours."""
@@ -81,10 +82,6 @@ Kind = Literal["fail", "hazard", "monte_carlo"]
 
 Outcome = CascadeResult | MonteCarloResult
 """What :func:`run` returns: a cascade, or the distribution of Monte Carlo."""
-
-
-class NotAvailableYet(KGError):
-    """A part of a scenario whose engine has not landed yet (live state, what-if edits)."""
 
 
 def _invalid(field: tuple[str | int, ...], where: str, message: str) -> ValidationError:
@@ -127,9 +124,9 @@ class Scenario:
         down then, times in microseconds since 1970-01-01 UTC (what :func:`kg.live.down_at`
         gives). They fail at their start's hour after hour 0, the earliest start; ``fail``
         times then count from hour 0 too.
-    edits : tuple, optional
-        **Slot for what-if (round two).** Edits applied, in order, to a copy of the
-        snapshot. Refused with :class:`NotAvailableYet` until what-if lands.
+    edits : tuple of Edit, optional
+        What-if edits (:func:`kg.analysis.whatif.parse_edits` gives them from JSON),
+        applied in order to a copy of the snapshot before the scenario runs.
     """
 
     fail: tuple[tuple[str, float], ...] = ()
@@ -139,7 +136,7 @@ class Scenario:
     horizon: float | None = None
     as_of: datetime | None = None
     down: tuple[tuple[str, int], ...] = ()
-    edits: tuple[object, ...] = ()
+    edits: tuple[Edit, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fail", tuple((str(a), float(t)) for a, t in self.fail))
@@ -214,17 +211,6 @@ def live_start(snap: GraphSnapshot, scenario: Scenario) -> tuple[int | None, tup
     return origin, tuple((a, (t - origin) / HOUR_US) for a, t in down)
 
 
-def _check_slots(scenario: Scenario) -> None:
-    """What-if's slot, refused until its engine lands.
-
-    Filling it: what-if applies ``edits`` to a copy of the snapshot (:func:`run` then
-    runs on the copy), in :func:`run`, before the dispatch, raising its errors with
-    ``field=("edits", k, ...)``.
-    """
-    if scenario.edits:
-        raise NotAvailableYet("what-if edits are not available yet", field=("edits",))
-
-
 def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
         max_failures: int | None = None) -> Outcome:
     """Run ``scenario`` on ``snap``: a :class:`CascadeResult`, or a :class:`MonteCarloResult` with samples.
@@ -248,13 +234,14 @@ def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None =
     ------
     ElementNotFound
         For an unknown asset or zone, with its ``field`` (see the module).
-    NotAvailableYet
-        For ``edits`` until its engine lands.
+    EditRejected
+        For edits that do not fit the graph, with the field of the first (``("edits", k, NAME)``).
     Cancelled, ResultTooLarge
         As the engine's functions.
     """
-    _check_slots(scenario)
     _check_ids(snap, scenario)
+    if scenario.edits:
+        snap = apply_edits(snap, scenario.edits)
     if scenario.samples is not None:  # Monte Carlo (the scenario holds hazard zones)
         return monte_carlo(snap, scenario.hazard, samples=scenario.samples, seed=scenario.seed,
                            horizon=scenario.horizon, cancel=cancel)
@@ -297,9 +284,47 @@ def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
     """
     if scenario.samples is not None:
         raise _invalid(("samples",), "samples", "asks for Monte Carlo; a restoration plan needs one damage")
-    _check_slots(scenario)
     _check_ids(snap, scenario)
     if scenario.hazard:
         return hazard_failures(snap, scenario.hazard)
     down = {asset_id for asset_id, _ in live_start(snap, scenario)[1]} if scenario.as_of is not None else set()
     return sorted(down | {asset_id for asset_id, _ in scenario.fail})
+
+
+def whatif(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+           max_failures: int | None = None) -> WhatIfResult:
+    """``scenario`` without its edits (the baseline) and with them, and what changed for whom.
+
+    Returns
+    -------
+    WhatIfResult
+        ``baseline`` and ``modified`` cascades and the ``changes`` (saved, new, delayed,
+        earlier) with whom each concerns; :meth:`~kg.analysis.whatif.WhatIfResult.to_dict`
+        is the JSON of ``kg whatif --format json``.
+
+    Raises
+    ------
+    ValidationError
+        With ``field=("samples",)`` for a Monte Carlo scenario (a what-if compares two cascades).
+    ElementNotFound, EditRejected, Cancelled, ResultTooLarge
+        As :func:`run`; the edits are checked before either cascade runs.
+
+    Examples
+    --------
+    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.analysis.whatif import AddDependency
+    >>> assets = [(i, "Substation", None, None, None, None, None, 5, None) for i in ("S", "T", "H")]
+    >>> snap = build_snapshot(1, lambda t: {"assets": assets,
+    ...                                     "dependencies": [("H", "S", "power", "power", 0.0)]}.get(t, []))
+    >>> result = whatif(snap, Scenario(fail=(("S", 0.0),), edits=(AddDependency("H", "T", "power"),)))
+    >>> result.changes.saved, result.modified.summary.failed
+    (('H',), 1)
+    """
+    if scenario.samples is not None:
+        raise _invalid(("samples",), "samples", "asks for Monte Carlo; a what-if compares two cascades")
+    _check_ids(snap, scenario)
+    edited = apply_edits(snap, scenario.edits)  # checked before any work
+    baseline = cascade_of(snap, replace(scenario, edits=()), cancel=cancel, max_failures=max_failures)
+    modified = cascade_of(edited, replace(scenario, edits=()), cancel=cancel, max_failures=max_failures)
+    changes, impact = compare(baseline, modified)
+    return WhatIfResult(scenario.edits, baseline, modified, changes, impact)

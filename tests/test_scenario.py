@@ -11,8 +11,9 @@ from hypothesis import given
 
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
-from kg.errors import ElementNotFound, KGError, ValidationError
-from kg.scenario import NotAvailableYet, Scenario, cascade_of, damaged, run
+from kg.analysis.whatif import parse_edits
+from kg.errors import EditRejected, ElementNotFound, ValidationError
+from kg.scenario import Scenario, cascade_of, damaged, run
 from tests.test_cascade import graphs, snap_of
 from tests.test_hazards import snap_with
 
@@ -92,15 +93,6 @@ def test_nothing_failing_is_refused_by_run() -> None:
     assert run(_city(), replace(empty, fail=(("S", 0.0),))).horizon == 5
 
 
-@pytest.mark.parametrize(("extra", "field"), [
-    ({"edits": ({"op": "harden", "asset": "S", "hazard": "Flood"},)}, ("edits",)),
-])
-def test_round_two_slots_are_refused_until_they_land(extra: dict[str, Any], field: tuple[str]) -> None:
-    with pytest.raises(NotAvailableYet, match="not available yet") as caught:
-        run(_city(), Scenario(fail=(("S", 0.0),), **extra))
-    assert caught.value.field == field and isinstance(caught.value, KGError)
-
-
 def test_live_scenario_starts_from_the_down_periods_at_hour_zero_the_earliest() -> None:
     at = datetime(2026, 11, 29, 8, tzinfo=UTC)
     hour = 3_600_000_000
@@ -112,6 +104,17 @@ def test_live_scenario_starts_from_the_down_periods_at_hour_zero_the_earliest() 
     with pytest.raises(ValidationError) as caught:
         Scenario(down=(("S", 0),))
     assert caught.value.field == ("down",)
+
+
+def test_edits_run_on_a_copy_and_name_their_field() -> None:
+    city = _city()
+    hardened = run(city, Scenario(hazard=("flood-50y",), edits=parse_edits(
+        [{"op": "harden", "asset": a, "hazard": "Flood"} for a in city.asset_ids])))
+    assert isinstance(hardened, CascadeResult) and hardened.failures == ()
+    assert run(city, Scenario.hazards(["flood-50y"])).summary.failed == 3  # the snapshot itself is untouched
+    with pytest.raises(EditRejected) as caught:
+        run(city, Scenario(fail=(("S", 0.0),), edits=parse_edits([{"op": "harden", "asset": "Q", "hazard": "Flood"}])))
+    assert caught.value.field == ("edits", 0, "asset") and caught.value.reasons == ["not_found"]
 
 
 def test_cascade_of_refuses_monte_carlo() -> None:

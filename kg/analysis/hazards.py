@@ -48,7 +48,8 @@ from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
 
-__all__ = ["Band", "Impact", "MonteCarloResult", "exposed", "hazard_cascade", "hazard_failures", "monte_carlo"]
+__all__ = ["Band", "Exposed", "Impact", "MonteCarloResult", "exposed", "fail_probability", "hazard_cascade",
+           "hazard_failures", "monte_carlo"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,6 +62,7 @@ class Exposed:
     """Exposed assets with a fragility: one row per (asset, hazard), at the highest intensity seen."""
 
     asset: npt.NDArray[np.int64]
+    hazard: tuple[str, ...]
     intensity: FloatArray
     threshold: FloatArray
     beta: FloatArray
@@ -104,7 +106,7 @@ def exposed(snap: GraphSnapshot, zones: Sequence[str]) -> Exposed:
         if wanted[z]:
             key = (a, snap.zone_hazard[z])
             worst[key] = max(worst.get(key, -math.inf), intensity)
-    rows: list[tuple[int, float, float, float]] = []
+    rows: list[tuple[int, str, float, float, float]] = []
     for (a, hazard), intensity in sorted(worst.items()):
         curve = by_asset.get((hazard, snap.asset_ids[a]))
         if curve is None:
@@ -112,9 +114,10 @@ def exposed(snap: GraphSnapshot, zones: Sequence[str]) -> Exposed:
             chain = onto.ancestors(asset_type) if asset_type in onto.classes else (asset_type,)
             curve = next((by_type[(hazard, t)] for t in reversed(chain) if (hazard, t) in by_type), None)
         if curve is not None:
-            rows.append((a, intensity, *curve))
-    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-    return Exposed(np.asarray(cols[0], dtype=np.int64), *(np.asarray(c, dtype=np.float64) for c in cols[1:]))
+            rows.append((a, hazard, intensity, *curve))
+    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return Exposed(np.asarray(cols[0], dtype=np.int64), tuple(cols[1]),
+                   *(np.asarray(c, dtype=np.float64) for c in cols[2:]))
 
 
 def hazard_failures(snap: GraphSnapshot, zones: Sequence[str]) -> list[str]:
@@ -188,7 +191,8 @@ class MonteCarloResult:
                 "probability": [{"id": a, "probability": p} for a, p in ranked]}
 
 
-def _fail_probability(e: Exposed) -> FloatArray:
+def fail_probability(e: Exposed) -> FloatArray:
+    """P(fail | intensity) of each row of ``e``: 0 or 1 where deterministic, ``Phi(ln(I / threshold) / beta)`` else."""
     with np.errstate(divide="ignore"):
         z = np.log(e.intensity / e.threshold)
     out = (z >= 0).astype(np.float64)
@@ -247,7 +251,7 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
         raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
                               field=("horizon",))
     e = exposed(snap, zones)
-    p = _fail_probability(e)
+    p = fail_probability(e)
     rng = np.random.default_rng(seed)
     net = network(snap)
     li = snap.level_index(level)

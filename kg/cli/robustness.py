@@ -33,11 +33,15 @@ __all__ = ["Attack", "Model"]
 
 
 class Model(StrEnum):
+    """``--model``: when an asset counts as functional (see docs/robustness.md)."""
+
     supply = "supply"
     mutual_giant = "mutual-giant"
 
 
 class Attack(StrEnum):
+    """``--attack``: the order in which assets are removed."""
+
     random = "random"
     degree = "degree"
     criticality = "criticality"

@@ -4,6 +4,7 @@
 
 import {api, ApiError, clearKey, explain, getKey, setKey, whenUnauthorized} from './api.js';
 import {CascadePanel} from './cascade.js';
+import {WhatIfPanel} from './whatif.js';
 import {City} from './city.js';
 import {CityMap} from './citymap.js';
 import {renderCriticality} from './criticality.js';
@@ -137,11 +138,13 @@ function start(raw) {
       if (app.cascade && app.cascade.result && routeName() === 'cascade') {
         app.cascade.clear();
         app.lastRun = '';
+        if (app.whatif) app.whatif.reset();
       }
     },
     onRun: (scenario) => { location.hash = cascadeHash(scenario); },
   });
   app.live = new LivePanel($('#live-panel'), city, app.map);
+  app.whatif = new WhatIfPanel($('#whatif'), city, app.map, app.cascade);
   $('#zoom-in').addEventListener('click', () => app.map.zoom(1.5));
   $('#zoom-out').addEventListener('click', () => app.map.zoom(1 / 1.5));
   $('#zoom-fit').addEventListener('click', () => app.map.fit());
@@ -192,6 +195,7 @@ function relabel() {
   app.cascade.relabel();
   renderRobustness($('#robust-panel'));
   app.live.relabel();
+  app.whatif.relabel();
   route(true);
 }
 
@@ -273,6 +277,7 @@ async function route(again = false) {
       $('.tabs a[data-tab="cascade"]').href = location.hash;
       $('#cascade-restore').href = restoreHash(app.cascade.scenario());
       await app.cascade.run(app.cascade.scenario());
+      app.whatif.reset();
     } else {
       app.cascade._renderScenario({changed: false});  // back on the tab: the result shown still holds
       if (app.cascade.result) app.map.setCascade(app.cascade.failTime, app.cascade.result.initial.map((f) => app.city.index.get(f.id)));
@@ -365,7 +370,8 @@ function describe(i) {
 
 function onPick(i) {
   if (routeName() === 'cascade') {
-    if (i >= 0) app.cascade.toggleAsset(i);
+    if (i >= 0 && app.whatif.editing && app.cascade.result) app.whatif.pick(i);
+    else if (i >= 0) app.cascade.toggleAsset(i);
     return;
   }
   showPicked(i);
