@@ -1,0 +1,299 @@
+"""Compact answers for a model: the CLI's and the API's answers, cut to what a briefing needs.
+
+Each function computes exactly what ``kg.answers`` and ``kg.analysis`` compute for
+the CLI and the REST API, then keeps ids, names and numbers, lists at most
+``limit`` items and says so (``truncated``) when it cut: a model must never
+take a shortened list for the whole answer. Errors name the tool argument they
+are about (``asset_id: no asset with id 'x'``), so a model can correct itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kg.analysis.cancel import CancelToken
+from kg.analysis.cascade import CascadeResult, cascade
+from kg.analysis.coordination import coordination
+from kg.analysis.criticality import criticality
+from kg.analysis.graph import GraphSnapshot
+from kg.analysis.hazards import hazard_cascade
+from kg.answers import criticality_answer, spof_answer, trace_answer
+from kg.errors import KGError, UnsupportedOperation, ValidationError
+from kg.ontology import did_you_mean, load_ontology
+from kg.sparql.engine import SparqlRequest, SparqlService
+from kg.store import Store
+
+__all__ = [
+    "ArgumentError",
+    "Limits",
+    "Services",
+    "cascade_brief",
+    "criticality_brief",
+    "cypher_rows",
+    "search_assets",
+    "sparql_rows",
+    "spof_brief",
+    "trace_brief",
+]
+
+
+class ArgumentError(KGError):
+    """A tool argument is wrong: ``field`` names it, the message says what was expected."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one tool call may ask for; the defaults are the REST API's (``KG_MAX_*`` and friends)."""
+
+    max_depth: int = 50
+    max_top: int = 1000
+    max_page: int = 1000
+    max_failures: int = 200_000
+    cypher_timeout_s: float = 10.0
+    cypher_row_limit: int = 10_000
+    sparql_timeout_s: float = 10.0
+    sparql_max_rows: int = 10_000
+
+
+class Services(Protocol):
+    """What a tool call may use: the face that serves the tools provides it (stdio or HTTP)."""
+
+    limits: Limits
+
+    def store(self) -> Store:
+        """The open store (blocking: may connect)."""
+        ...
+
+    def snapshot(self) -> GraphSnapshot:
+        """The snapshot of the store's current version (blocking: may build it)."""
+        ...
+
+    def sparql(self) -> SparqlService:
+        """The SPARQL service (the one the REST API uses, over HTTP)."""
+        ...
+
+
+def _truncated(shown: int, total: int, what: str, how: str) -> str | None:
+    """The note a cut list carries (None when nothing was cut)."""
+    if shown >= total:
+        return None
+    return f"showing {shown} of {total} {what}; {how}"
+
+
+def _asset(snap: GraphSnapshot, asset_id: str, field: str) -> int:
+    i = snap.index.get(asset_id)
+    if i is None:
+        hint = did_you_mean(asset_id, [a for a in snap.asset_ids if a[:2] == asset_id[:2]][:50_000])
+        raise ArgumentError(field, f"no asset with id {asset_id!r}" + (f"; {hint}" if hint else "")
+                            + " (search_assets finds ids by name)")
+    return i
+
+
+def _at_most(field: str, value: int | None, limit: int) -> None:
+    if value is not None and value > limit:
+        raise ArgumentError(field, f"at most {limit} on this server, got {value}")
+
+
+def _kinds(kinds: Sequence[str] | None) -> list[str] | None:
+    known = load_ontology().service_kinds
+    for k, kind in enumerate(kinds or ()):
+        if kind not in known:
+            hint = did_you_mean(kind, known)
+            raise ArgumentError(f"kinds[{k}]", f"{kind!r} is not a service kind; expected one of {', '.join(known)}"
+                                + (f"; {hint}" if hint else ""))
+    return list(kinds) if kinds else None
+
+
+def _named(snap: GraphSnapshot, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``{id, type, depth}`` item with the asset's name and district."""
+    i = snap.index[item["id"]]
+    return {**item, "name": snap.names[i], "district": snap.regions_of(i).get("district")}
+
+
+def _label(snap: GraphSnapshot, i: int) -> dict[str, Any]:
+    return {"id": snap.asset_ids[i], "name": snap.names[i], "type": snap.type_of(i)}
+
+
+def search_assets(services: Services, *, query: str | None, type: str | None, region: str | None,
+                  agency: str | None, limit: int) -> dict[str, Any]:
+    """Assets matching every filter, by id, as ``GET /v1/assets`` finds them."""
+    _at_most("limit", limit, services.limits.max_page)
+    if type is not None and type not in load_ontology().asset_types:
+        hint = did_you_mean(type, sorted(load_ontology().asset_types))
+        raise ArgumentError("type", f"{type!r} is not an asset type" + (f"; {hint}" if hint else ""))
+    rows = services.store().search(q=query or None, type=type, region=region or None, agency=agency or None,
+                                   limit=limit + 1)
+    assets = [{"id": r["id"], "type": r["type"], "name": r.get("name"), "region": r.get("region"),
+               "agency": r.get("agency"), "population": r.get("population") or 0} for r in rows[:limit]]
+    more = len(rows) > limit
+    return {"count": len(assets), "assets": assets,
+            "truncated": f"more than {limit} assets match; narrow the search or raise limit" if more else None}
+
+
+def trace_brief(services: Services, direction: str, *, asset_id: str, kinds: Sequence[str] | None,
+                max_depth: int | None, limit: int, cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg dependents`` / ``kg dependencies``, counted by type and depth, the nearest ``limit`` listed by name."""
+    _at_most("max_depth", max_depth, services.limits.max_depth)
+    checked = _kinds(kinds)
+    snap = services.snapshot()
+    i = _asset(snap, asset_id, "asset_id")
+    full = trace_answer(snap, asset_id, direction, kinds=checked, max_depth=max_depth, cancel=cancel)[direction]
+    people = int(snap.population[[snap.index[x["id"]] for x in full]].sum()) if full else 0
+    return {
+        **_label(snap, i),
+        "direction": direction,
+        "total": len(full),
+        "population": people,
+        "by_type": dict(Counter(x["type"] for x in full).most_common()),
+        "by_depth": {str(d): n for d, n in sorted(Counter(x["depth"] for x in full).items())},
+        direction: [_named(snap, x) for x in full[:limit]],
+        "truncated": _truncated(min(limit, len(full)), len(full), direction, "nearest first; raise limit or "
+                                "filter by kinds / max_depth"),
+    }
+
+
+def spof_brief(services: Services, *, asset_id: str, cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg spof``: the assets whose lone failure takes ``asset_id`` down, nearest first, with names."""
+    snap = services.snapshot()
+    i = _asset(snap, asset_id, "asset_id")
+    found = spof_answer(snap, asset_id, cancel=cancel)["single_points_of_failure"]
+    return {**_label(snap, i), "total": len(found), "single_points_of_failure": [_named(snap, x) for x in found]}
+
+
+def _failure(snap: GraphSnapshot, f: Mapping[str, Any]) -> dict[str, Any]:
+    i = snap.index[f["id"]]
+    cause = f["cause"]
+    return {"id": f["id"], "name": snap.names[i], "type": f["type"], "time": f["time"],
+            "cause": None if cause is None else {"kind": cause["kind"], "providers": cause["providers"]},
+            "district": f["regions"].get("district"), "agency": f["agency"], "population": f["population"]}
+
+
+def _briefing(snap: GraphSnapshot, result: CascadeResult, limit: int) -> dict[str, Any]:
+    """A cascade as ``kg cascade --format json`` describes it, with names, the coordination picture and
+    at most ``limit`` failures (the earliest) and coordination pairs."""
+    full = result.to_dict()
+    picture = coordination(snap, result)
+    agency_name = dict(zip(snap.agency_ids, snap.agency_names, strict=True))
+    region_name = dict(zip(snap.region_ids, snap.region_names, strict=True))
+    failures = full["failures"]
+    by_district: dict[str, list[int]] = {}
+    for f in result.failures:
+        d = f.regions.get("district")
+        if d is not None:
+            entry = by_district.setdefault(d, [0, 0])
+            entry[0] += 1
+            entry[1] += f.population
+    districts = sorted(by_district.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    notes = [n for n in (
+        _truncated(min(limit, len(failures)), len(failures), "failures", "the earliest first; raise limit or set "
+                   "horizon_hours"),
+        _truncated(min(limit, len(picture.agencies)), len(picture.agencies), "agency pairs", "the earliest first"),
+        _truncated(min(limit, len(picture.act_first)), len(picture.act_first), "agencies that must act",
+                   "the earliest first"),
+    ) if n]
+    return {
+        "initial": full["initial"],
+        "horizon_hours": full["horizon_hours"],
+        "summary": full["summary"],
+        "act_first": [{**a.to_dict(), "name": agency_name.get(a.agency)} for a in picture.act_first[:limit]],
+        "agencies_must_coordinate": [{**c.to_dict(), "from_name": agency_name.get(c.from_),
+                                      "to_name": agency_name.get(c.to)} for c in picture.agencies[:limit]],
+        "districts": [{"id": d, "name": region_name.get(d), "failures": n, "population": p}
+                      for d, (n, p) in districts[:limit]],
+        "failures": [_failure(snap, f) for f in failures[:limit]],
+        "crossings": len(full["crossings"]),
+        "baseline_errors": len(full["baseline_errors"]),
+        "truncated": "; ".join(notes) or None,
+    }
+
+
+def cascade_brief(services: Services, *, fail: Sequence[tuple[str, float]] | None, hazard_zones: Sequence[str] | None,
+                  horizon_hours: float | None, limit: int, cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg cascade --fail ...`` or ``--hazard ...`` (exactly one of them), as a compact briefing."""
+    if bool(fail) == bool(hazard_zones):
+        raise ArgumentError("fail", "give either fail (assets and hours) or hazard_zones, not both and not neither")
+    snap = services.snapshot()
+    max_failures = services.limits.max_failures
+    if fail:
+        for k, (asset_id, _) in enumerate(fail):
+            _asset(snap, asset_id, f"fail[{k}].id")
+        result = cascade(snap, list(fail), horizon=horizon_hours, cancel=cancel, max_failures=max_failures)
+    else:
+        known = set(snap.zone_ids)
+        for k, zone in enumerate(hazard_zones or ()):
+            if zone not in known:
+                hint = did_you_mean(zone, snap.zone_ids)
+                raise ArgumentError(f"hazard_zones[{k}]", f"no hazard zone with id {zone!r}"
+                                    + (f"; {hint}" if hint else ""))
+        result = hazard_cascade(snap, list(hazard_zones or ()), horizon=horizon_hours, cancel=cancel,
+                                max_failures=max_failures)
+    return _briefing(snap, result, limit)
+
+
+def criticality_brief(services: Services, *, top: int, by_district: bool,
+                      cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg criticality``: the assets whose lone failure does the most harm, with names."""
+    _at_most("top", top, services.limits.max_top)
+    snap = services.snapshot()
+    by = "district" if by_district else None
+    answer = criticality_answer(criticality(snap, by=by, top=top, cancel=cancel), by, top)
+    region_name = dict(zip(snap.region_ids, snap.region_names, strict=True))
+    for item in answer["assets"]:
+        item["name"] = snap.names[snap.index[item["id"]]]
+        item["district_name"] = region_name.get(item["district"]) if item["district"] else None
+    return answer
+
+
+def cypher_rows(services: Services, *, query: str, params: Mapping[str, Any] | None, limit: int) -> dict[str, Any]:
+    """A read-only Cypher query with exactly the checks of ``POST /v1/cypher`` (the store's
+    :class:`~kg.store.neo4j_cypher.ReadOnlyCypher`), its rows cut to ``limit``."""
+    store = services.store()
+    run = getattr(store, "run_cypher", None)
+    if run is None:
+        raise UnsupportedOperation("Cypher needs a Neo4j store (bolt:// or neo4j://); this server's store is "
+                                   f"{store.url.partition('://')[0]}; use the sparql tool instead")
+    limits = services.limits
+    try:
+        result = run(query, params, timeout_s=limits.cypher_timeout_s, row_limit=limits.cypher_row_limit)
+    except ValidationError as exc:
+        if any(p.where == "timeout" for p in exc.problems):
+            raise ArgumentError("query", f"the query ran longer than {limits.cypher_timeout_s:g} s and was "
+                                "stopped; narrow it (a LIMIT, a shorter path length)") from None
+        raise ArgumentError("query", str(exc)) from None
+    rows = result.rows
+    note = _truncated(min(limit, len(rows)), len(rows), "rows", "add a LIMIT or raise limit")
+    if result.truncated:
+        note = f"the query has more than {limits.cypher_row_limit} rows (this server's row limit)" + (
+            f"; {note}" if note else "")
+    return {"columns": result.columns, "rows": rows[:limit], "count": min(limit, len(rows)), "truncated": note}
+
+
+def sparql_rows(services: Services, *, query: str, limit: int, deadline: float | None) -> dict[str, Any]:
+    """A SPARQL query through the same :class:`~kg.sparql.engine.SparqlService` and limits as
+    ``/v1/sparql`` (updates refused, worker killed at the time limit); bindings cut to ``limit``."""
+    limits = services.limits
+    snap = services.snapshot()
+    request = SparqlRequest(query, accept="application/sparql-results+json, application/n-triples")
+    answer = services.sparql().query(services.store(), request, timeout_s=limits.sparql_timeout_s,
+                                     max_rows=limits.sparql_max_rows, min_version=snap.version,
+                                     deadline=deadline)
+    if answer.kind == "graph":
+        triples = answer.body.decode("utf-8").splitlines()
+        return {"kind": "graph", "count": min(limit, len(triples)), "triples": triples[:limit],
+                "truncated": _truncated(min(limit, len(triples)), len(triples), "triples", "add a LIMIT")}
+    data = json.loads(answer.body)
+    if answer.kind == "boolean":
+        return {"kind": "boolean", "boolean": data["boolean"]}
+    names = data["head"]["vars"]
+    bindings = data["results"]["bindings"]
+    rows = [{v: b[v]["value"] for v in names if v in b} for b in bindings[:limit]]
+    return {"kind": "solutions", "columns": names, "rows": rows, "count": len(rows),
+            "truncated": _truncated(len(rows), len(bindings), "rows", "add a LIMIT or raise limit")}
