@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if settings.auth_disabled:
             _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; requests from anywhere but "
                          "loopback are refused")
-        yield
+        mcp = app.state.mcp
+        async with mcp.run() if mcp is not None else nullcontext():
+            yield
         sparql.close()
         holder.close()
 
@@ -74,6 +76,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                                            hold_s=settings.request_timeout_s + GRACE_S)
     install_problem_handlers(app)
     app.include_router(api_router)
+    app.state.mcp = None
+    if settings.mcp:
+        from api.mcp import mount_mcp  # the MCP SDK is imported only by servers that serve it
+
+        app.state.mcp = mount_mcp(app, settings, holder, sparql, app.state.limiter)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        per_path={"/v1/loads": settings.max_load_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)

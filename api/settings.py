@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     cypher_timeout_s: float = Field(10.0, gt=0, description="Time limit of one Cypher query.")
     cypher_row_limit: int = Field(10_000, ge=1, description="Most rows one Cypher query returns.")
 
+    mcp: bool = Field(False, description="Also serve MCP (Streamable HTTP) at /mcp for large-model assistants, "
+                      "behind the same keys, roles and limits (kg serve --mcp).")
+
     # SPARQL (/v1/sparql)
     sparql_timeout_s: float = Field(10.0, gt=0, description="Time limit of one SPARQL query (its worker process "
                                     "is killed beyond it; 504).")

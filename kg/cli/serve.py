@@ -27,6 +27,9 @@ def serve(
     insecure_dev: Annotated[bool, typer.Option(
         "--insecure-dev", help="Run without API keys (every caller is admin); loopback only.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
+    mcp: Annotated[bool, typer.Option(
+        "--mcp", help="Also serve MCP for large-model assistants at /mcp (Streamable HTTP, same keys and roles; "
+                      "docs/assistants.md).")] = False,
 ) -> None:
     """Serve the REST API. Keys come from KG_API_KEYS ("KEY:ROLE,...", roles read < write < admin)."""
     from api.settings import SettingsError, is_loopback, load_settings  # the api package, not FastAPI
@@ -35,6 +38,8 @@ def serve(
         os.environ["KG_STORE"] = store
     if insecure_dev:
         os.environ["KG_INSECURE_DEV"] = "1"
+    if mcp:
+        os.environ["KG_MCP"] = "1"
     try:
         settings = load_settings()
     except SettingsError as exc:
