@@ -22,7 +22,7 @@ from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import hazard_cascade
 from kg.answers import criticality_answer, spof_answer, trace_answer
-from kg.errors import KGError, UnsupportedOperation, ValidationError
+from kg.errors import CypherRefused, KGError, UnsupportedOperation, ValidationError
 from kg.ontology import did_you_mean, load_ontology
 from kg.sparql.engine import SparqlRequest, SparqlService
 from kg.store import Store
@@ -267,6 +267,8 @@ def cypher_rows(services: Services, *, query: str, params: Mapping[str, Any] | N
         if any(p.where == "timeout" for p in exc.problems):
             raise ArgumentError("query", f"the query ran longer than {limits.cypher_timeout_s:g} s and was "
                                 "stopped; narrow it (a LIMIT, a shorter path length)") from None
+        raise ArgumentError("query", str(exc)) from None
+    except CypherRefused as exc:
         raise ArgumentError("query", str(exc)) from None
     rows = result.rows
     note = _truncated(min(limit, len(rows)), len(rows), "rows", "add a LIMIT or raise limit")
