@@ -72,7 +72,8 @@ class HttpServices:
         return self._holder.get()
 
     def snapshot(self) -> GraphSnapshot:
-        return self._holder.recent_snapshot() or self._holder.snapshot()
+        recent = self._holder.recent_snapshot()
+        return recent if recent is not None else self._holder.snapshot()
 
     def sparql(self) -> SparqlService:
         return self._sparql.get()

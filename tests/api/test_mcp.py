@@ -15,7 +15,6 @@ from typing import Any
 
 import anyio
 import httpx2
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from mcp import Client
@@ -41,8 +40,16 @@ def _text(answer: CallToolResult) -> str:
     return str(answer.content[0].text)  # type: ignore[union-attr]
 
 
-def test_a_busy_key_gets_a_tool_error_as_a_route_gets_429(store: Store, city: City,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_a_busy_key_gets_a_tool_error_as_a_route_gets_429(store: Store, city: City) -> None:
     app = create_app(settings_for(store.url, mcp=True, max_concurrent_per_key=1), store=store)
     read_key = hashlib.sha256(KEYS["read"].encode()).digest()[:6].hex()  # how the limiter counts a key
     substation = city.first("Substation")
@@ -62,15 +69,16 @@ def test_a_busy_key_gets_a_tool_error_as_a_route_gets_429(store: Store, city: Ci
             out.append((bool(answer.is_error), _text(answer)))
             return out
 
-    logging.getLogger(ACCESS_LOGGER).addHandler(caplog.handler)
+    lines = _Lines()
+    logging.getLogger(ACCESS_LOGGER).addHandler(lines)
     try:
         (busy, busy_text), (cheap, _), (freed, freed_text) = anyio.run(session)
     finally:
-        logging.getLogger(ACCESS_LOGGER).removeHandler(caplog.handler)
+        logging.getLogger(ACCESS_LOGGER).removeHandler(lines)
     assert busy and "KG_MAX_CONCURRENT_PER_KEY=1" in busy_text
     assert not cheap
     assert not freed and json.loads(freed_text)["summary"]["failed"] >= 1
-    calls = [json.loads(r.getMessage()) for r in caplog.records if '"mcp_tool"' in r.getMessage()]
+    calls = [json.loads(line) for line in lines.lines if '"mcp_tool"' in line]
     assert [(c["mcp_tool"], c["outcome"]) for c in calls] == [("cascade", "refused"), ("dependents", "ok"),
                                                               ("cascade", "ok")]
     assert app.state.limiter.running() == 0
