@@ -94,12 +94,14 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
                 "single_points_of_failure": {"asset_id": HOSPITAL},
                 "cascade": {"fail": [{"id": SUBSTATION, "time": 8}], "limit": 1000},
                 "hazard": {"hazard_zones": [FLOOD], "horizon_hours": 12, "limit": 10},
+                "monte_carlo": {"hazard_zones": [FLOOD], "samples": 20, "seed": 3, "limit": 5},
                 "criticality": {"top": 3, "by_district": True},
                 "search_assets": {"query": "Hospital", "limit": 5},
                 "cypher": {"query": "MATCH (n) RETURN count(n)"},
             }
             for key, arguments in calls.items():
-                answers[key] = await client.call_tool("cascade" if key == "hazard" else key, arguments)
+                answers[key] = await client.call_tool("cascade" if key in {"hazard", "monte_carlo"} else key,
+                                                      arguments)
             return answers
 
     got = anyio.run(session)
@@ -143,6 +145,12 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
     assert [f["id"] for f in hazard["failures"]] == [f["id"] for f in expected["failures"][:10]]
     assert ("showing 10 of" in (hazard["truncated"] or "")) == (len(expected["failures"]) > 10)
 
+    distribution = data(got["monte_carlo"])
+    expected = cli(demo, "cascade", "--hazard", FLOOD, "--samples", "20", "--seed", "3")
+    assert distribution["total"] == expected["total"] and len(distribution["districts"]) == len(expected["districts"])
+    assert [(p["id"], p["probability"]) for p in distribution["most_likely_to_fail"]] == \
+        [(p["id"], p["probability"]) for p in expected["probability"][:5]]
+
     ranking = data(got["criticality"])
     expected = cli(demo, "criticality", "--top", "3", "--by", "district")
     assert [(a["id"], a["rank"], a["failed"], a["population"]) for a in ranking["assets"]] == \
@@ -168,13 +176,14 @@ def test_stdio_bad_arguments_are_tool_errors_naming_the_field(demo: str) -> None
                 ("cascade", {"hazard_zones": ["flood-nowhere"]}),
                 ("search_assets", {"type": "Substaton"}),
                 ("criticality", {"top": 0}),
+                ("cascade", {"fail": [{"id": SUBSTATION}], "samples": 5}),
             ]:
                 texts.append(error(await client.call_tool(name, arguments)))
             texts.append(str(len((await client.list_tools()).tools)))  # still serving
             return texts
 
     texts = anyio.run(session)
-    fields = ["asset_id", "limit", "kinds[0]", "time", "fail", "hazard_zones[0]", "type", "top"]
+    fields = ["asset_id", "limit", "kinds[0]", "time", "fail", "hazard_zones[0]", "type", "top", "samples"]
     for field, text in zip(fields, texts, strict=False):
         assert field in text, (field, text)
     assert "did you mean 'Substation'" in texts[6] and "did you mean 'power'" in texts[2]

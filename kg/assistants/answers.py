@@ -20,7 +20,7 @@ from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import hazard_cascade
+from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
 from kg.answers import criticality_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, KGError, UnsupportedOperation, ValidationError
 from kg.ontology import did_you_mean, load_ontology
@@ -57,6 +57,7 @@ class Limits:
     max_top: int = 1000
     max_page: int = 1000
     max_failures: int = 200_000
+    max_samples: int = 1000
     cypher_timeout_s: float = 10.0
     cypher_row_limit: int = 10_000
     sparql_timeout_s: float = 10.0
@@ -216,26 +217,51 @@ def _briefing(snap: GraphSnapshot, result: CascadeResult, limit: int) -> dict[st
 
 
 def cascade_brief(services: Services, *, fail: Sequence[tuple[str, float]] | None, hazard_zones: Sequence[str] | None,
-                  horizon_hours: float | None, limit: int, cancel: CancelToken | None) -> dict[str, Any]:
-    """``kg cascade --fail ...`` or ``--hazard ...`` (exactly one of them), as a compact briefing."""
+                  horizon_hours: float | None, samples: int | None, seed: int, limit: int,
+                  cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg cascade --fail ...`` or ``--hazard ... [--samples N --seed S]`` (exactly one of fail and
+    hazard_zones), as a compact briefing, or the Monte Carlo distribution of the impact."""
     if bool(fail) == bool(hazard_zones):
         raise ArgumentError("fail", "give either fail (assets and hours) or hazard_zones, not both and not neither")
+    if samples is not None and not hazard_zones:
+        raise ArgumentError("samples", "needs hazard_zones (Monte Carlo draws hazard damage)")
+    _at_most("samples", samples, services.limits.max_samples)
     snap = services.snapshot()
     max_failures = services.limits.max_failures
     if fail:
         for k, (asset_id, _) in enumerate(fail):
             _asset(snap, asset_id, f"fail[{k}].id")
         result = cascade(snap, list(fail), horizon=horizon_hours, cancel=cancel, max_failures=max_failures)
-    else:
-        known = set(snap.zone_ids)
-        for k, zone in enumerate(hazard_zones or ()):
-            if zone not in known:
-                hint = did_you_mean(zone, snap.zone_ids)
-                raise ArgumentError(f"hazard_zones[{k}]", f"no hazard zone with id {zone!r}"
-                                    + (f"; {hint}" if hint else ""))
-        result = hazard_cascade(snap, list(hazard_zones or ()), horizon=horizon_hours, cancel=cancel,
-                                max_failures=max_failures)
-    return _briefing(snap, result, limit)
+        return _briefing(snap, result, limit)
+    known = set(snap.zone_ids)
+    for k, zone in enumerate(hazard_zones or ()):
+        if zone not in known:
+            hint = did_you_mean(zone, snap.zone_ids)
+            raise ArgumentError(f"hazard_zones[{k}]",
+                                f"no hazard zone with id {zone!r}" + (f"; {hint}" if hint else ""))
+    zones = list(hazard_zones or ())
+    if samples is not None:
+        return _distribution(snap, monte_carlo(snap, zones, samples=samples, seed=seed, horizon=horizon_hours,
+                                               cancel=cancel), limit)
+    return _briefing(snap, hazard_cascade(snap, zones, horizon=horizon_hours, cancel=cancel,
+                                          max_failures=max_failures), limit)
+
+
+def _distribution(snap: GraphSnapshot, mc: MonteCarloResult, limit: int) -> dict[str, Any]:
+    """``kg cascade --hazard ... --samples N --format json``: the impact's mean, p5 and p95 city-wide and per
+    district, and the assets most likely to fail (at most ``limit``), with names."""
+    full = mc.to_dict()
+    region_name = dict(zip(snap.region_ids, snap.region_names, strict=True))
+    likely = full["probability"]
+    return {
+        "zones": full["zones"], "samples": full["samples"], "seed": full["seed"],
+        "horizon_hours": full["horizon_hours"], "total": full["total"],
+        "districts": [{**d, "name": region_name.get(d["district"])} for d in full["districts"]],
+        "most_likely_to_fail": [{**p, "name": snap.names[snap.index[p["id"]]],
+                                 "type": snap.type_of(snap.index[p["id"]])} for p in likely[:limit]],
+        "truncated": _truncated(min(limit, len(likely)), len(likely), "assets that may fail",
+                                "the most likely first; raise limit"),
+    }
 
 
 def criticality_brief(services: Services, *, top: int, by_district: bool,

@@ -136,11 +136,17 @@ def build_server(gate: Gate) -> MCPServer:
         = None,
         horizon_hours: Annotated[float | None, Field(ge=0, allow_inf_nan=False, description=(
             "Count failures up to this hour only (none: until nothing more fails). 推演时长（小时）。"))] = None,
+        samples: Annotated[int | None, Field(ge=1, description=(
+            "With hazard_zones: Monte Carlo over the fragility curves with this many draws; the answer is the "
+            "distribution of the impact (mean, p5, p95) and each asset's failure probability. 蒙特卡洛抽样次数。"))]
+        = None,
+        seed: Annotated[int, Field(ge=0, le=2**53 - 1, description="Seed of the draws. 随机种子。")] = 0,
         limit: Annotated[int, _limit("failures, agencies and districts")] = 30,
     ) -> CallToolResult:
         initial = [(f.id, f.time) for f in fail] if fail else None
         return await gate.run(lambda s, c: answers.cascade_brief(
-            s, fail=initial, hazard_zones=hazard_zones, horizon_hours=horizon_hours, limit=limit, cancel=c))
+            s, fail=initial, hazard_zones=hazard_zones, horizon_hours=horizon_hours, samples=samples, seed=seed,
+            limit=limit, cancel=c))
 
     @server.tool(name="criticality", title="Criticality / 关键设施排名", annotations=_READ, description=(
         "The most critical assets: ranked by the cascade their lone failure at hour 0 causes (failures, then "
