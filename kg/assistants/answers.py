@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kg.analysis.cancel import CancelToken
-from kg.analysis.cascade import CascadeResult, cascade
+from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
+from kg.analysis.hazards import MonteCarloResult
 from kg.answers import criticality_answer, spof_answer, trace_answer
-from kg.errors import CypherRefused, KGError, UnsupportedOperation, ValidationError
+from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError
 from kg.ontology import did_you_mean, load_ontology
+from kg.scenario import Scenario
+from kg.scenario import run as run_scenario
 from kg.sparql.engine import SparqlRequest, SparqlService
 from kg.store import Store
 
@@ -45,8 +47,7 @@ class ArgumentError(KGError):
     """A tool argument is wrong: ``field`` names it, the message says what was expected."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        super().__init__(f"{field}: {message}", field=(field,))
 
 
 @dataclass(frozen=True)
@@ -216,35 +217,44 @@ def _briefing(snap: GraphSnapshot, result: CascadeResult, limit: int) -> dict[st
     }
 
 
+_SCENARIO_ARGUMENTS = {"hazard": "hazard_zones", "horizon": "horizon_hours"}
+"""The cascade tool's names for the scenario runner's fields (as ``POST /v1/cascades`` names them)."""
+
+
+def _argument(field: tuple[str | int, ...]) -> str:
+    """A scenario field as the tool argument's path: ``("fail", 2, "id")`` -> ``fail[2].id``."""
+    path = ""
+    for part in field:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            name = _SCENARIO_ARGUMENTS.get(part, part)
+            path += f".{name}" if path else name
+    return path
+
+
 def cascade_brief(services: Services, *, fail: Sequence[tuple[str, float]] | None, hazard_zones: Sequence[str] | None,
                   horizon_hours: float | None, samples: int | None, seed: int, limit: int,
                   cancel: CancelToken | None) -> dict[str, Any]:
     """``kg cascade --fail ...`` or ``--hazard ... [--samples N --seed S]`` (exactly one of fail and
-    hazard_zones), as a compact briefing, or the Monte Carlo distribution of the impact."""
+    hazard_zones) through the one scenario runner (:mod:`kg.scenario`), as a compact briefing, or the
+    Monte Carlo distribution of the impact."""
     if bool(fail) == bool(hazard_zones):
         raise ArgumentError("fail", "give either fail (assets and hours) or hazard_zones, not both and not neither")
-    if samples is not None and not hazard_zones:
-        raise ArgumentError("samples", "needs hazard_zones (Monte Carlo draws hazard damage)")
     _at_most("samples", samples, services.limits.max_samples)
-    snap = services.snapshot()
-    max_failures = services.limits.max_failures
-    if fail:
-        for k, (asset_id, _) in enumerate(fail):
-            _asset(snap, asset_id, f"fail[{k}].id")
-        result = cascade(snap, list(fail), horizon=horizon_hours, cancel=cancel, max_failures=max_failures)
-        return _briefing(snap, result, limit)
-    known = set(snap.zone_ids)
-    for k, zone in enumerate(hazard_zones or ()):
-        if zone not in known:
-            hint = did_you_mean(zone, snap.zone_ids)
-            raise ArgumentError(f"hazard_zones[{k}]",
-                                f"no hazard zone with id {zone!r}" + (f"; {hint}" if hint else ""))
-    zones = list(hazard_zones or ())
-    if samples is not None:
-        return _distribution(snap, monte_carlo(snap, zones, samples=samples, seed=seed, horizon=horizon_hours,
-                                               cancel=cancel), limit)
-    return _briefing(snap, hazard_cascade(snap, zones, horizon=horizon_hours, cancel=cancel,
-                                          max_failures=max_failures), limit)
+    try:
+        question = Scenario(fail=tuple(fail or ()), hazard=tuple(hazard_zones or ()), samples=samples, seed=seed,
+                            horizon=horizon_hours)
+        snap = services.snapshot()
+        outcome = run_scenario(snap, question, cancel=cancel, max_failures=services.limits.max_failures)
+    except (ElementNotFound, ValidationError) as exc:
+        if exc.field is None:
+            raise
+        detail = "; ".join(p.message for p in exc.problems) if isinstance(exc, ValidationError) else str(exc)
+        raise ArgumentError(_argument(exc.field), detail) from None
+    if isinstance(outcome, MonteCarloResult):
+        return _distribution(snap, outcome, limit)
+    return _briefing(snap, outcome, limit)
 
 
 def _distribution(snap: GraphSnapshot, mc: MonteCarloResult, limit: int) -> dict[str, Any]:
