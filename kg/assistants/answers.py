@@ -22,7 +22,7 @@ from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult
 from kg.answers import criticality_answer, spof_answer, trace_answer
-from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError
+from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
 from kg.ontology import did_you_mean, load_ontology
 from kg.scenario import Scenario
 from kg.scenario import run as run_scenario
@@ -93,7 +93,7 @@ def _truncated(shown: int, total: int, what: str, how: str) -> str | None:
 def _asset(snap: GraphSnapshot, asset_id: str, field: str) -> int:
     i = snap.index.get(asset_id)
     if i is None:
-        hint = did_you_mean(asset_id, [a for a in snap.asset_ids if a[:2] == asset_id[:2]][:50_000])
+        hint = closest_id(asset_id, snap.asset_ids)
         raise ArgumentError(field, f"no asset with id {asset_id!r}" + (f"; {hint}" if hint else "")
                             + " (search_assets finds ids by name)")
     return i
