@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ class Gate:
         self.log = logger
         self.tools: Mapping[str, ToolSpec] = {}
         """The tools served, by name (set by :func:`~kg.assistants.server.build_server`)."""
+        self._one_at_a_time = threading.Lock()
 
     # ---------------------------------------------------------------- hooks for other faces
     def caller(self, request: object | None) -> tuple[str, str]:
@@ -110,11 +112,21 @@ class Gate:
 
     async def run(self, work: Work) -> CallToolResult:
         """Run ``work`` on a worker thread with a token that expires at the time limit; its answer as a tool
-        result, or a :class:`ToolError` saying what went wrong."""
+        result, or a :class:`ToolError` saying what went wrong.
+
+        Calls run one at a time: one local assistant asks, and a SQLite store shares one connection
+        (the time spent waiting counts against the call's limit).
+        """
         cancel = CancelToken.after(self.timeout_s, reason=f"the call took longer than its time limit of "
                                                           f"{self.timeout_s:g} s and was stopped; narrow it")
+
+        def one(services: Services, token: CancelToken) -> dict[str, Any]:
+            with self._one_at_a_time:
+                token.check()
+                return work(services, token)
+
         try:
-            answer: dict[str, Any] = await anyio.to_thread.run_sync(work, self.services, cancel)
+            answer: dict[str, Any] = await anyio.to_thread.run_sync(one, self.services, cancel)
         except KGError as exc:
             raise ToolError(str(exc)) from None
         return result(answer)
