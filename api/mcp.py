@@ -156,6 +156,7 @@ def mount_mcp(app: FastAPI, settings: Settings, holder: StoreHolder, sparql: Spa
     """Serve MCP at :data:`MCP_PATH` on ``app``; the returned manager must run in the app's lifespan."""
     limits = Limits(max_depth=settings.max_depth, max_top=settings.max_top, max_page=settings.max_page,
                     max_failures=settings.max_failures, max_samples=settings.max_samples,
+                    max_paths=settings.max_paths,
                     cypher_timeout_s=settings.cypher_timeout_s,
                     cypher_row_limit=settings.cypher_row_limit, sparql_timeout_s=settings.sparql_timeout_s,
                     sparql_max_rows=settings.sparql_max_rows)

@@ -35,6 +35,7 @@ from tests.helpers import run_kg
 
 SUBSTATION = "s-00163"  # the README's substation and the question
 HOSPITAL = "h-06386"
+SUBSTATION_OF_HOSPITAL = "s-00151"  # one of the substations the hospital depends on, two hops down
 FLOOD = "flood-yuzhong-50y"
 _KG = ["-c", "from kg.cli import main; main()"]
 
@@ -92,6 +93,7 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
                 "dependents": {"asset_id": SUBSTATION, "limit": 25},
                 "dependencies": {"asset_id": HOSPITAL, "kinds": ["power"], "limit": 1000},
                 "single_points_of_failure": {"asset_id": HOSPITAL},
+                "dependency_paths": {"provider": SUBSTATION_OF_HOSPITAL, "dependent": HOSPITAL, "k": 3},
                 "cascade": {"fail": [{"id": SUBSTATION, "time": 8}], "limit": 1000},
                 "hazard": {"hazard_zones": [FLOOD], "horizon_hours": 12, "limit": 10},
                 "monte_carlo": {"hazard_zones": [FLOOD], "samples": 20, "seed": 3, "limit": 5},
@@ -129,6 +131,11 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
     spof = data(got["single_points_of_failure"])
     assert [d["id"] for d in spof["single_points_of_failure"]] == \
         [d["id"] for d in cli(demo, "spof", HOSPITAL)["single_points_of_failure"]]
+
+    chains = data(got["dependency_paths"])
+    expected = cli(demo, "paths", SUBSTATION_OF_HOSPITAL, HOSPITAL, "--k", "3")
+    assert chains["paths"] == expected["paths"] and chains["paths"]
+    assert set(chains["names"]) == {a for chain in expected["paths"] for a in chain["assets"]}
 
     briefing = data(got["cascade"])
     expected = cli(demo, "cascade", "--fail", f"{SUBSTATION}@8")

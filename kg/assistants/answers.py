@@ -21,7 +21,7 @@ from kg.analysis.coordination import coordination
 from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult
-from kg.answers import criticality_answer, spof_answer, trace_answer
+from kg.answers import criticality_answer, paths_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
 from kg.ontology import did_you_mean, load_ontology
 from kg.scenario import Scenario
@@ -36,6 +36,7 @@ __all__ = [
     "cascade_brief",
     "criticality_brief",
     "cypher_rows",
+    "paths_brief",
     "search_assets",
     "sparql_rows",
     "spof_brief",
@@ -59,6 +60,7 @@ class Limits:
     max_page: int = 1000
     max_failures: int = 200_000
     max_samples: int = 1000
+    max_paths: int = 20
     cypher_timeout_s: float = 10.0
     cypher_row_limit: int = 10_000
     sparql_timeout_s: float = 10.0
@@ -160,6 +162,24 @@ def trace_brief(services: Services, direction: str, *, asset_id: str, kinds: Seq
         "truncated": _truncated(min(limit, len(full)), len(full), direction, "nearest first; raise limit or "
                                 "filter by kinds / max_depth"),
     }
+
+
+MAX_PENDING_CHAINS = 200_000
+"""Most partial chains a paths search keeps (as ``GET /v1/assets/{id}/paths/{other}``)."""
+
+
+def paths_brief(services: Services, *, provider: str, dependent: str, k: int,
+                cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg paths``: the ``k`` shortest dependency chains from ``dependent`` down to ``provider``, each hop with
+    the kinds it carries and every asset with its name."""
+    _at_most("k", k, services.limits.max_paths)
+    snap = services.snapshot()
+    _asset(snap, provider, "provider")
+    _asset(snap, dependent, "dependent")
+    answer = paths_answer(snap, provider, dependent, k=k, cancel=cancel, max_pending=MAX_PENDING_CHAINS)
+    names = {a: snap.names[snap.index[a]] for chain in answer["paths"] for a in chain["assets"]}
+    return {**answer, "names": names,
+            "note": None if answer["paths"] else f"{dependent} does not depend on {provider}"}
 
 
 def spof_brief(services: Services, *, asset_id: str, cancel: CancelToken | None) -> dict[str, Any]:

@@ -44,6 +44,7 @@ TOOLS: dict[str, ToolSpec] = {spec.name: spec for spec in (
     ToolSpec("search_assets", expensive=False),
     ToolSpec("dependents", expensive=False),
     ToolSpec("dependencies", expensive=False),
+    ToolSpec("dependency_paths"),
     ToolSpec("single_points_of_failure"),
     ToolSpec("cascade"),
     ToolSpec("criticality"),
@@ -110,6 +111,21 @@ def build_server(gate: Gate) -> MCPServer:
     ):
         server.add_tool(_trace_tool(direction, gate), name=direction, title=direction.capitalize(),
                         description=text, annotations=_READ)
+
+    @server.tool(name="dependency_paths", title="Dependency paths / 依赖路径", annotations=_READ, description=(
+        "How one asset depends on another: the k shortest dependency chains from the dependent down to the "
+        "provider, each hop with the service kinds it carries, shortest first (empty when it does not depend "
+        "on it).\n"
+        "依赖路径：从依赖方到提供方的 k 条最短依赖链，每一跳标明服务类型，由短到长（不依赖时为空）。"))
+    async def dependency_paths(
+        provider: Annotated[str, Field(min_length=1, max_length=1000, description=(
+            "The provider at the bottom of the chains, e.g. a substation. 提供方设施编号。"))],
+        dependent: Annotated[str, Field(min_length=1, max_length=1000, description=(
+            "The dependent at the top of the chains, e.g. a hospital. 依赖方设施编号。"))],
+        k: Annotated[int, Field(ge=1, le=20, description="How many chains. 链条数。")] = 3,
+    ) -> CallToolResult:
+        return await gate.run(lambda s, c: answers.paths_brief(s, provider=provider, dependent=dependent, k=k,
+                                                               cancel=c))
 
     @server.tool(name="single_points_of_failure", title="Single points of failure / 单点故障", annotations=_READ,
                  description=(
