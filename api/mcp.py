@@ -41,9 +41,11 @@ from api.deps import Principal, Runner, busy_message, principal_of
 from api.limits import ConcurrencyLimiter, LimitReached
 from api.logging import ACCESS_LOGGER
 from api.problems import APIProblem
+from api.routes.criticality import ranking_answer
 from api.routes.sparql import SparqlHolder
 from api.settings import Role, Settings
 from api.state import StoreHolder
+from kg.analysis.cancel import CancelToken
 from kg.analysis.graph import GraphSnapshot
 from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate, Refused, ToolSpec, Work, result
@@ -63,9 +65,10 @@ _LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*
 class HttpServices:
     """The API's one store, its snapshots (with the same freshness window as the routes) and SPARQL service."""
 
-    def __init__(self, holder: StoreHolder, sparql: SparqlHolder, limits: Limits) -> None:
+    def __init__(self, holder: StoreHolder, sparql: SparqlHolder, limits: Limits, max_top: int) -> None:
         self._holder = holder
         self._sparql = sparql
+        self._max_top = max_top
         self.limits = limits
 
     def store(self) -> Store:
@@ -77,6 +80,10 @@ class HttpServices:
 
     def sparql(self) -> SparqlService:
         return self._sparql.get()
+
+    def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
+        assert cancel is not None  # the gate's runner always gives one
+        return ranking_answer(snap, by, top, self._max_top, cancel)
 
 
 class HttpGate(Gate):
@@ -160,7 +167,7 @@ def mount_mcp(app: FastAPI, settings: Settings, holder: StoreHolder, sparql: Spa
                     cypher_timeout_s=settings.cypher_timeout_s,
                     cypher_row_limit=settings.cypher_row_limit, sparql_timeout_s=settings.sparql_timeout_s,
                     sparql_max_rows=settings.sparql_max_rows)
-    server = build_server(HttpGate(HttpServices(holder, sparql, limits), settings, limiter))
+    server = build_server(HttpGate(HttpServices(holder, sparql, limits, settings.max_top), settings, limiter))
     security = TransportSecuritySettings(enable_dns_rebinding_protection=settings.auth_disabled,
                                          allowed_hosts=_LOOPBACK_HOSTS, allowed_origins=_LOOPBACK_ORIGINS)
     # The SDK's own Starlette app is not used: only its session manager, behind our endpoint and middleware.

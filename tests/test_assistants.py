@@ -310,9 +310,10 @@ def test_http_answers_behind_the_api_keys(demo: str, tmp_path: Path) -> None:
                 who = await client.call_tool("dependents", {"asset_id": SUBSTATION, "max_depth": 1, "limit": 1000})
                 rows = await client.call_tool("sparql", {
                     "query": f"SELECT ?d WHERE {{ ?d ckg:dependsOn id:{SUBSTATION} }}", "limit": 1000})
-                return names, who, rows
+                ranked = await client.call_tool("criticality", {"top": 3})  # the API's per-snapshot ranking
+                return names, who, rows, ranked
 
-        names, who, rows = anyio.run(session)
+        names, who, rows, ranked = anyio.run(session)
         no_key = httpx.post(f"{server.url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                             headers={"Accept": "application/json, text/event-stream"})
         wrong_key = httpx.post(f"{server.url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
@@ -321,11 +322,13 @@ def test_http_answers_behind_the_api_keys(demo: str, tmp_path: Path) -> None:
     direct = [d["id"] for d in cli(demo, "dependents", SUBSTATION, "--depth", "1")["dependents"]]
     assert [d["id"] for d in data(who)["dependents"]] == direct
     assert sorted(r["d"].rsplit("/", 1)[-1] for r in data(rows)["rows"]) == sorted(direct)
+    assert [(a["id"], a["failed"]) for a in data(ranked)["assets"]] == \
+        [(a["id"], a["failed"]) for a in cli(demo, "criticality", "--top", "3")["assets"]]
     for response in (no_key, wrong_key):
         assert response.status_code == 401 and response.headers["content-type"] == "application/problem+json"
     log = server.log.read_text()
     calls = [json.loads(line) for line in log.splitlines() if '"mcp_tool"' in line]
-    assert [c["mcp_tool"] for c in calls] == ["dependents", "sparql"]
+    assert [c["mcp_tool"] for c in calls] == ["dependents", "sparql", "criticality"]
     assert {c["outcome"] for c in calls} == {"ok"} and all(c["request_id"] and c["duration_ms"] > 0 for c in calls)
     assert len({c["key"] for c in calls}) == 1 and all(len(c["arguments"]) == 16 for c in calls)
     assert all(key not in log for key in KEYS.values()) and SUBSTATION not in log

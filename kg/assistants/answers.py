@@ -18,10 +18,9 @@ from typing import Any, Protocol
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
-from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult
-from kg.answers import criticality_answer, paths_answer, spof_answer, trace_answer
+from kg.answers import paths_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
 from kg.ontology import did_you_mean, load_ontology
 from kg.scenario import Scenario
@@ -82,6 +81,11 @@ class Services(Protocol):
 
     def sparql(self) -> SparqlService:
         """The SPARQL service (the one the REST API uses, over HTTP)."""
+        ...
+
+    def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
+        """``kg criticality``'s answer (over HTTP from the API's per-snapshot cache: ranking every asset
+        costs a cascade's worth of work per asset, once per graph version)."""
         ...
 
 
@@ -299,8 +303,7 @@ def criticality_brief(services: Services, *, top: int, by_district: bool,
     """``kg criticality``: the assets whose lone failure does the most harm, with names."""
     _at_most("top", top, services.limits.max_top)
     snap = services.snapshot()
-    by = "district" if by_district else None
-    answer = criticality_answer(criticality(snap, by=by, top=top, cancel=cancel), by, top)
+    answer = services.ranking(snap, "district" if by_district else None, top, cancel)
     region_name = dict(zip(snap.region_ids, snap.region_names, strict=True))
     for item in answer["assets"]:
         item["name"] = snap.names[snap.index[item["id"]]]

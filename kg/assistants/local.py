@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from typing import Any
 
 import anyio
 
+from kg.analysis.cancel import CancelToken
+from kg.analysis.criticality import criticality
 from kg.analysis.graph import GraphSnapshot
+from kg.answers import criticality_answer
 from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate
 from kg.assistants.server import build_server
@@ -51,6 +55,9 @@ class LocalServices:
             if self._sparql is None:
                 self._sparql = SparqlService(workers=1)
             return self._sparql
+
+    def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
+        return criticality_answer(criticality(snap, by=by, top=top, cancel=cancel), by, top)
 
     def close(self) -> None:
         """Stop the SPARQL workers (the store is its opener's to close)."""
