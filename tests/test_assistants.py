@@ -16,7 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,10 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
+from kg.analysis.hazards import hazard_failures
+from kg.analysis.restoration import plan_restoration
 from kg.assistants.server import TOOLS
+from kg.store import open_store
 from tests.api.conftest import KEYS
 from tests.helpers import run_kg
 
@@ -98,6 +101,7 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
                 "hazard": {"hazard_zones": [FLOOD], "horizon_hours": 12, "limit": 10},
                 "monte_carlo": {"hazard_zones": [FLOOD], "samples": 20, "seed": 3, "limit": 5},
                 "criticality": {"top": 3, "by_district": True},
+                "restoration_plan": {"hazard_zones": [FLOOD], "crews": {"yuzhong-power": 2}, "limit": 10},
                 "search_assets": {"query": "Hospital", "limit": 5},
                 "cypher": {"query": "MATCH (n) RETURN count(n)"},
             }
@@ -158,6 +162,17 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
     assert [(p["id"], p["probability"]) for p in distribution["most_likely_to_fail"]] == \
         [(p["id"], p["probability"]) for p in expected["probability"][:5]]
 
+    plan = data(got["restoration_plan"])
+    with closing(open_store(demo)) as store:  # no `kg restore` yet: the engine it will call
+        snap = store.snapshot()
+        expected = plan_restoration(snap, hazard_failures(snap, [FLOOD]), crews={"yuzhong-power": 2}).to_dict()
+    assert plan["damaged"] == len(expected["damaged"]) > 10
+    assert plan["unserved_people_hours"] == expected["unserved_people_hours"]
+    assert plan["naive_unserved_people_hours"] == expected["naive"]["unserved_people_hours"]
+    assert [(r["id"], r["crew"], r["start"], r["end"]) for r in plan["schedule"]] == \
+        [(r["id"], r["crew"], r["start"], r["end"]) for r in expected["schedule"][:10]]
+    assert plan["curve"][-1] == expected["curve"][-1] and "showing 10 of" in plan["truncated"]
+
     ranking = data(got["criticality"])
     expected = cli(demo, "criticality", "--top", "3", "--by", "district")
     assert [(a["id"], a["rank"], a["failed"], a["population"]) for a in ranking["assets"]] == \
@@ -184,13 +199,15 @@ def test_stdio_bad_arguments_are_tool_errors_naming_the_field(demo: str) -> None
                 ("search_assets", {"type": "Substaton"}),
                 ("criticality", {"top": 0}),
                 ("cascade", {"fail": [{"id": SUBSTATION}], "samples": 5}),
+                ("restoration_plan", {"damaged": [SUBSTATION], "crews": {"no-such-agency": 1}}),
             ]:
                 texts.append(error(await client.call_tool(name, arguments)))
             texts.append(str(len((await client.list_tools()).tools)))  # still serving
             return texts
 
     texts = anyio.run(session)
-    fields = ["asset_id", "limit", "kinds[0]", "time", "fail", "hazard_zones[0]", "type", "top", "samples"]
+    fields = ["asset_id", "limit", "kinds[0]", "time", "fail", "hazard_zones[0]", "type", "top", "samples",
+              "crews.no-such-agency"]
     for field, text in zip(fields, texts, strict=False):
         assert field in text, (field, text)
     assert "did you mean 'Substation'" in texts[6] and "did you mean 'power'" in texts[2]

@@ -19,7 +19,8 @@ from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import MonteCarloResult
+from kg.analysis.hazards import MonteCarloResult, hazard_failures
+from kg.analysis.restoration import plan_restoration
 from kg.answers import paths_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
 from kg.ontology import did_you_mean, load_ontology
@@ -36,6 +37,7 @@ __all__ = [
     "criticality_brief",
     "cypher_rows",
     "paths_brief",
+    "restoration_brief",
     "search_assets",
     "sparql_rows",
     "spof_brief",
@@ -295,6 +297,58 @@ def _distribution(snap: GraphSnapshot, mc: MonteCarloResult, limit: int) -> dict
                                  "type": snap.type_of(snap.index[p["id"]])} for p in likely[:limit]],
         "truncated": _truncated(min(limit, len(likely)), len(likely), "assets that may fail",
                                 "the most likely first; raise limit"),
+    }
+
+
+def restoration_brief(services: Services, *, damaged: Sequence[str] | None, hazard_zones: Sequence[str] | None,
+                      crews: Mapping[str, int] | None, repair_hours: Mapping[str, float] | None,
+                      limit: int) -> dict[str, Any]:
+    """A restoration plan (:func:`kg.analysis.restoration.plan_restoration`, the heuristic) for the ``damaged``
+    assets, or for those a hazard damages (its exposed assets at or over their fragility threshold): the
+    repairs in order with names and agencies, the served-population curve, unserved people-hours against
+    the naive order (each agency's assets in id order)."""
+    if bool(damaged) == bool(hazard_zones):
+        raise ArgumentError("damaged", "give either damaged (asset ids) or hazard_zones, not both and not neither")
+    snap = services.snapshot()
+    if damaged:
+        for k, asset_id in enumerate(damaged):
+            _asset(snap, asset_id, f"damaged[{k}]")
+        hit = list(damaged)
+    else:
+        known = set(snap.zone_ids)
+        for k, zone in enumerate(hazard_zones or ()):
+            if zone not in known:
+                raise ArgumentError(f"hazard_zones[{k}]", f"no hazard zone with id {zone!r}"
+                                    + (f"; {hint}" if (hint := closest_id(zone, snap.zone_ids)) else ""))
+        hit = hazard_failures(snap, list(hazard_zones or ()))
+        if not hit:
+            return {"damaged": 0, "note": "no exposed asset reaches its fragility threshold in these zones"}
+    try:
+        plan = plan_restoration(snap, hit, repair_hours=repair_hours, crews=crews)
+    except ValidationError as exc:
+        raise ArgumentError(exc.problems[0].where, exc.problems[0].message) from None
+    agency_name = dict(zip(snap.agency_ids, snap.agency_names, strict=True))
+    full = plan.to_dict()
+    schedule = [{**r, "name": snap.names[snap.index[r["id"]]], "type": snap.type_of(snap.index[r["id"]]),
+                 "agency_name": agency_name.get(r["agency"]) if r["agency"] else None}
+                for r in full["schedule"][:limit]]
+    curve = full["curve"]
+    shown_curve = curve if len(curve) <= limit else [*curve[:limit - 1], curve[-1]]
+    naive = full["naive"]["unserved_people_hours"]
+    notes = [n for n in (
+        _truncated(len(schedule), len(full["schedule"]), "repairs", "in order of start; raise limit"),
+        _truncated(len(shown_curve), len(curve), "curve points", "the first ones and the last"),
+    ) if n]
+    return {
+        "damaged": len(full["damaged"]),
+        "unserved_people_hours": full["unserved_people_hours"],
+        "naive_unserved_people_hours": naive,
+        "saved_vs_naive": None if not naive else round(1 - full["unserved_people_hours"] / naive, 4),
+        "method": full["method"], "optimal": full["optimal"], "gap": full["gap"],
+        "all_restored_at": curve[-1]["time"] if curve else 0.0,
+        "schedule": schedule,
+        "curve": shown_curve,
+        "truncated": "; ".join(notes) or None,
     }
 
 
