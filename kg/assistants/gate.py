@@ -32,7 +32,7 @@ import anyio.to_thread
 import orjson
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ListToolsResult, TextContent
 
 from kg.analysis.cancel import CancelToken
 from kg.assistants.answers import Services
@@ -135,8 +135,26 @@ class Gate:
         """Extra fields of the log line (over HTTP: the request id)."""
         return {}
 
+    def _visible(self, listed: HandlerResult, request: object | None) -> HandlerResult:
+        """``tools/list`` without the tools the caller's role may not call (a read key does not see write tools;
+        calling one by name is still refused)."""
+        try:
+            _, role = self.caller(request)
+        except Refused:
+            role = "read"
+        if role != "read":
+            return listed
+        hidden = {name for name, spec in self.tools.items() if spec.role != "read"}
+        if isinstance(listed, ListToolsResult):
+            return listed.model_copy(update={"tools": [t for t in listed.tools if t.name not in hidden]})
+        if isinstance(listed, dict) and isinstance(listed.get("tools"), list):
+            return {**listed, "tools": [t for t in listed["tools"] if t.get("name") not in hidden]}
+        return listed
+
     # ---------------------------------------------------------------- the middleware
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "tools/list":
+            return self._visible(await call_next(ctx), ctx.request)
         if ctx.method != "tools/call":
             return await call_next(ctx)
         params = ctx.params or {}
