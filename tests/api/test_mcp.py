@@ -92,3 +92,23 @@ def test_mcp_is_served_only_when_asked(store: Store) -> None:
         r = client.post("/mcp", json=body)
         assert r.status_code == 401 and r.json()["detail"].startswith("missing API key")
         assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_insecure_dev_mcp_refuses_other_host_names(store: Store) -> None:
+    """Without keys, a web page must not reach the local server through a name resolving to 127.0.0.1."""
+    from api.settings import Settings
+
+    app = create_app(Settings(insecure_dev=True, mcp=True, store=store.url), store=store)
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+    async def post() -> list[httpx2.Response]:
+        async with app.router.lifespan_context(app), httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app, client=("127.0.0.1", 50000))) as http:
+            return [await http.post(f"http://{host}/mcp", json=body, headers=headers)
+                    for host in ("127.0.0.1:8000", "attacker.invalid:8000")]
+
+    local, rebound = anyio.run(post)
+    assert local.status_code == 200, local.text
+    assert rebound.status_code == 421 and "Host" in rebound.text
