@@ -17,8 +17,9 @@ is what the REST API does for a request, done for each tool call:
 
 The transport is stateless and answers JSON (no session to keep: any replica
 behind a load balancer can answer any call). In insecure dev mode (no keys,
-loopback only) DNS-rebinding protection is on, so a web page cannot reach the
-local server through a name that resolves to 127.0.0.1.
+loopback only) the SDK's DNS-rebinding protection is on too: a request with an
+``Origin`` other than a loopback one is refused, so a web page elsewhere cannot
+drive the local server.
 """
 
 from __future__ import annotations

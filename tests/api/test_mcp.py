@@ -94,8 +94,9 @@ def test_mcp_is_served_only_when_asked(store: Store) -> None:
         assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_insecure_dev_mcp_refuses_other_host_names(store: Store) -> None:
-    """Without keys, a web page must not reach the local server through a name resolving to 127.0.0.1."""
+def test_insecure_dev_mcp_refuses_other_origins_and_host_names(store: Store) -> None:
+    """Without keys, a web page must not drive the local server: not from another origin, not through a name
+    resolving to 127.0.0.1 (DNS rebinding; the loopback-only middleware refuses that one already)."""
     from api.settings import Settings
 
     app = create_app(Settings(insecure_dev=True, mcp=True, store=store.url), store=store)
@@ -106,9 +107,12 @@ def test_insecure_dev_mcp_refuses_other_host_names(store: Store) -> None:
     async def post() -> list[httpx2.Response]:
         async with app.router.lifespan_context(app), httpx2.AsyncClient(
                 transport=httpx2.ASGITransport(app=app, client=("127.0.0.1", 50000))) as http:
-            return [await http.post(f"http://{host}/mcp", json=body, headers=headers)
-                    for host in ("127.0.0.1:8000", "attacker.invalid:8000")]
+            return [await http.post(f"http://{host}/mcp", json=body, headers={**headers, **extra})
+                    for host, extra in (("127.0.0.1:8000", {}), ("127.0.0.1:8000", {"Origin": "http://localhost:3000"}),
+                                        ("127.0.0.1:8000", {"Origin": "http://attacker.invalid"}),
+                                        ("attacker.invalid:8000", {}))]
 
-    local, rebound = anyio.run(post)
-    assert local.status_code == 200, local.text
-    assert rebound.status_code == 421 and "Host" in rebound.text
+    local, local_page, other_page, rebound = anyio.run(post)
+    assert local.status_code == 200 and local_page.status_code == 200, (local.text, local_page.text)
+    assert other_page.status_code == 403 and "Origin" in other_page.text
+    assert rebound.status_code == 403 and "loopback" in rebound.text
