@@ -16,7 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, closing, contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
-from kg.analysis.hazards import hazard_failures
-from kg.analysis.restoration import plan_restoration
 from kg.assistants.server import TOOLS
-from kg.store import open_store
 from tests.api.conftest import KEYS
 from tests.helpers import run_kg
 
@@ -163,9 +160,7 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
         [(p["id"], p["probability"]) for p in expected["probability"][:5]]
 
     plan = data(got["restoration_plan"])
-    with closing(open_store(demo)) as store:  # no `kg restore` yet: the engine it will call
-        snap = store.snapshot()
-        expected = plan_restoration(snap, hazard_failures(snap, [FLOOD]), crews={"yuzhong-power": 2}).to_dict()
+    expected = cli(demo, "restore", "--hazard", FLOOD, "--crews", "yuzhong-power=2")
     assert plan["damaged"] == len(expected["damaged"]) > 10
     assert plan["unserved_people_hours"] == expected["unserved_people_hours"]
     assert plan["naive_unserved_people_hours"] == expected["naive"]["unserved_people_hours"]

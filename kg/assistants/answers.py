@@ -19,12 +19,13 @@ from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import MonteCarloResult, hazard_failures
+from kg.analysis.hazards import MonteCarloResult
 from kg.analysis.restoration import plan_restoration
 from kg.answers import paths_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
 from kg.ontology import did_you_mean, load_ontology
 from kg.scenario import Scenario
+from kg.scenario import damaged as damaged_by
 from kg.scenario import run as run_scenario
 from kg.sparql.engine import SparqlRequest, SparqlService
 from kg.store import Store
@@ -302,7 +303,7 @@ def _distribution(snap: GraphSnapshot, mc: MonteCarloResult, limit: int) -> dict
 
 def restoration_brief(services: Services, *, damaged: Sequence[str] | None, hazard_zones: Sequence[str] | None,
                       crews: Mapping[str, int] | None, repair_hours: Mapping[str, float] | None,
-                      limit: int) -> dict[str, Any]:
+                      limit: int, cancel: CancelToken | None) -> dict[str, Any]:
     """A restoration plan (:func:`kg.analysis.restoration.plan_restoration`, the heuristic) for the ``damaged``
     assets, or for those a hazard damages (its exposed assets at or over their fragility threshold): the
     repairs in order with names and agencies, the served-population curve, unserved people-hours against
@@ -310,21 +311,18 @@ def restoration_brief(services: Services, *, damaged: Sequence[str] | None, haza
     if bool(damaged) == bool(hazard_zones):
         raise ArgumentError("damaged", "give either damaged (asset ids) or hazard_zones, not both and not neither")
     snap = services.snapshot()
-    if damaged:
-        for k, asset_id in enumerate(damaged):
-            _asset(snap, asset_id, f"damaged[{k}]")
-        hit = list(damaged)
-    else:
-        known = set(snap.zone_ids)
-        for k, zone in enumerate(hazard_zones or ()):
-            if zone not in known:
-                raise ArgumentError(f"hazard_zones[{k}]", f"no hazard zone with id {zone!r}"
-                                    + (f"; {hint}" if (hint := closest_id(zone, snap.zone_ids)) else ""))
-        hit = hazard_failures(snap, list(hazard_zones or ()))
-        if not hit:
-            return {"damaged": 0, "note": "no exposed asset reaches its fragility threshold in these zones"}
+    try:  # the damage of a scenario, as kg restore takes it (the one scenario runner)
+        hit = damaged_by(snap, Scenario(fail=tuple((a, 0.0) for a in damaged or ()), hazard=tuple(hazard_zones or ())))
+    except (ElementNotFound, ValidationError) as exc:
+        if exc.field is None:
+            raise
+        field = ("damaged", *exc.field[1:2]) if exc.field[0] == "fail" else exc.field
+        detail = "; ".join(p.message for p in exc.problems) if isinstance(exc, ValidationError) else str(exc)
+        raise ArgumentError(_argument(field), detail) from None
+    if not hit:
+        return {"damaged": 0, "note": "no exposed asset reaches its fragility threshold in these zones"}
     try:
-        plan = plan_restoration(snap, hit, repair_hours=repair_hours, crews=crews)
+        plan = plan_restoration(snap, hit, repair_hours=repair_hours, crews=crews, cancel=cancel)
     except ValidationError as exc:
         raise ArgumentError(exc.problems[0].where, exc.problems[0].message) from None
     agency_name = dict(zip(snap.agency_ids, snap.agency_names, strict=True))

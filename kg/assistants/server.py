@@ -184,7 +184,8 @@ def build_server(gate: Gate) -> MCPServer:
         limit: Annotated[int, _limit("repairs and curve points")] = 30,
     ) -> CallToolResult:
         return await gate.run(lambda s, c: answers.restoration_brief(
-            s, damaged=damaged, hazard_zones=hazard_zones, crews=crews, repair_hours=repair_hours, limit=limit))
+            s, damaged=damaged, hazard_zones=hazard_zones, crews=crews, repair_hours=repair_hours, limit=limit,
+            cancel=c))
 
     @server.tool(name="criticality", title="Criticality / 关键设施排名", annotations=_READ, description=(
         "The most critical assets: ranked by the cascade their lone failure at hour 0 causes (failures, then "
