@@ -55,7 +55,9 @@ __all__ = [
     "StoreHolderDep",
     "WriteAccess",
     "authenticate",
+    "busy_message",
     "limit_concurrency",
+    "principal_of",
     "require_admin",
     "require_read",
     "require_write",
@@ -277,16 +279,22 @@ async def authenticate(
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Principal:
     """The caller's principal; 401 when no key or an unknown key is sent."""
+    presented = bearer.credentials if bearer is not None else header_key
+    return principal_of(presented, settings, request.app.state.key_digests)
+
+
+def principal_of(presented: str | None, settings: Settings, key_digests: dict[bytes, Role]) -> Principal:
+    """The principal of the key ``presented`` (None: none sent); :class:`APIProblem` 401 when it is missing
+    or unknown. Every face that takes API keys (the routes, MCP over HTTP) checks them here."""
     if settings.auth_disabled:
         return Principal(Role.admin, "insecure-dev", insecure_dev=True)
-    presented = bearer.credentials if bearer is not None else header_key
     if not presented:
         raise APIProblem(401, "missing API key: send Authorization: Bearer KEY or X-API-Key: KEY",
                          headers=_UNAUTHORIZED)
     digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
     role: Role | None = None
     # Compare with every key, without stopping early: the time taken says nothing about which matched.
-    for known, known_role in request.app.state.key_digests.items():
+    for known, known_role in key_digests.items():
         if hmac.compare_digest(known, digest):
             role = known_role
     if role is None:
@@ -310,6 +318,13 @@ require_write = _require(Role.write)
 require_admin = _require(Role.admin)
 
 # ---------------------------------------------------------------- concurrency
+def busy_message(exc: LimitReached) -> str:
+    """What a caller is told when no slot is free (429 from a route, a tool error over MCP)."""
+    scope = "this key has" if exc.setting.endswith("_PER_KEY") else "this server has"
+    return (f"{scope} {exc.limit} expensive requests running already, the most allowed "
+            f"({exc.setting}={exc.limit}); retry when one has finished")
+
+
 async def limit_concurrency(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> AsyncIterator[None]:
@@ -322,10 +337,8 @@ async def limit_concurrency(
     try:
         slot = limiter.acquire(principal.key)
     except LimitReached as exc:
-        scope = "this key has" if exc.setting.endswith("_PER_KEY") else "this server has"
-        raise APIProblem(429, f"{scope} {exc.limit} expensive requests running already, the most allowed "
-                              f"({exc.setting}={exc.limit}); retry when one has finished",
-                         limit=exc.setting, headers={"Retry-After": str(exc.retry_after)}) from None
+        raise APIProblem(429, busy_message(exc), limit=exc.setting,
+                         headers={"Retry-After": str(exc.retry_after)}) from None
     try:
         yield
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -60,9 +60,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                          "loopback are refused")
         subscriber = live.subscribe(settings.mqtt_url, client_id=settings.mqtt_client_id) if settings.mqtt_url \
             else None
-        yield
-        if subscriber is not None:
-            subscriber.stop()
+        mcp = app.state.mcp
+        try:
+            async with mcp.run() if mcp is not None else nullcontext():
+                yield
+        finally:
+            if subscriber is not None:
+                subscriber.stop()
         sparql.close()
         holder.close()
 
@@ -86,6 +90,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     install_problem_handlers(app)
     app.include_router(api_router)
     app.add_middleware(ClientWatchMiddleware)  # inside the body limit: what it reads is counted once
+    app.state.mcp = None
+    if settings.mcp:
+        from api.mcp import mount_mcp  # the MCP SDK is imported only by servers that serve it
+
+        app.state.mcp = mount_mcp(app, settings, holder, sparql, app.state.limiter)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        per_path={"/v1/loads": settings.max_load_bytes, "/v1/events": settings.max_events_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)

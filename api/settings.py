@@ -157,6 +157,8 @@ class Settings(BaseSettings):
                                 "values meaning up (comma-separated, any case).")
     live_coalesce_ms: float = Field(50.0, ge=0, description="At most one update of GET /v1/live/stream per this "
                                     "time (a lone event goes out at once, a burst once per window).")
+    mcp: bool = Field(False, description="Also serve MCP (Streamable HTTP) at /mcp for large-model assistants, "
+                      "behind the same keys, roles and limits (kg serve --mcp).")
 
     # SPARQL (/v1/sparql)
     sparql_timeout_s: float = Field(10.0, gt=0, description="Time limit of one SPARQL query (its worker process "

@@ -30,6 +30,9 @@ def serve(
     mqtt: Annotated[str | None, typer.Option(
         "--mqtt", envvar="KG_MQTT_URL", show_default=False,
         help="Record status events from mqtt://HOST:PORT/PREFIX (QoS 1, persistent session; docs/live.md).")] = None,
+    mcp: Annotated[bool, typer.Option(
+        "--mcp", help="Also serve MCP for large-model assistants at /mcp (Streamable HTTP, same keys and roles; "
+                      "docs/assistants.md).")] = False,
 ) -> None:
     """Serve the REST API. Keys come from KG_API_KEYS ("KEY:ROLE,...", roles read < write < admin)."""
     from api.settings import SettingsError, is_loopback, load_settings  # the api package, not FastAPI
@@ -43,6 +46,8 @@ def serve(
             fail("--mqtt needs --workers 1: one MQTT session per server (each worker would take the session "
                  "over from the others); run more servers without --mqtt for more readers")
         os.environ["KG_MQTT_URL"] = mqtt
+    if mcp:
+        os.environ["KG_MCP"] = "1"
     try:
         settings = load_settings()
     except SettingsError as exc:
