@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     if settings.mcp:
         from api.mcp import mount_mcp  # the MCP SDK is imported only by servers that serve it
 
-        app.state.mcp = mount_mcp(app, settings, holder, sparql, app.state.limiter)
+        app.state.mcp = mount_mcp(app, settings, holder, sparql, live, app.state.limiter)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        per_path={"/v1/loads": settings.max_load_bytes, "/v1/events": settings.max_events_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)

@@ -25,8 +25,9 @@ drive the local server.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -40,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.deps import Principal, Runner, busy_message, principal_of
 from api.limits import ConcurrencyLimiter, LimitReached
+from api.live import LiveHub
 from api.logging import ACCESS_LOGGER
 from api.problems import APIProblem
 from api.routes.criticality import ranking_answer
@@ -52,6 +54,7 @@ from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate, Refused, ToolSpec, Work, result
 from kg.assistants.server import build_server
 from kg.errors import KGError
+from kg.live import Located
 from kg.sparql.engine import SparqlService
 from kg.store import Store
 
@@ -66,9 +69,11 @@ _LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*
 class HttpServices:
     """The API's one store, its snapshots (with the same freshness window as the routes) and SPARQL service."""
 
-    def __init__(self, holder: StoreHolder, sparql: SparqlHolder, limits: Limits, max_top: int) -> None:
+    def __init__(self, holder: StoreHolder, sparql: SparqlHolder, live: LiveHub, limits: Limits,
+                 max_top: int) -> None:
         self._holder = holder
         self._sparql = sparql
+        self._live = live
         self._max_top = max_top
         self.limits = limits
 
@@ -81,6 +86,12 @@ class HttpServices:
 
     def sparql(self) -> SparqlService:
         return self._sparql.get()
+
+    def live(self, as_of: datetime | None, cancel: CancelToken | None) -> dict[str, Any]:
+        return self._live.picture(as_of, cancel=cancel)
+
+    def record(self, events: Sequence[Located], given: int) -> dict[str, Any]:
+        return self._live.record(events, given=given).to_dict()
 
     def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
         assert cancel is not None  # the gate's runner always gives one
@@ -159,7 +170,7 @@ class McpEndpoint:
         await self._manager.handle_request(scope, receive, send)
 
 
-def mount_mcp(app: FastAPI, settings: Settings, holder: StoreHolder, sparql: SparqlHolder,
+def mount_mcp(app: FastAPI, settings: Settings, holder: StoreHolder, sparql: SparqlHolder, live: LiveHub,
               limiter: ConcurrencyLimiter) -> StreamableHTTPSessionManager:
     """Serve MCP at :data:`MCP_PATH` on ``app``; the returned manager must run in the app's lifespan."""
     limits = Limits(max_depth=settings.max_depth, max_top=settings.max_top, max_page=settings.max_page,
@@ -168,7 +179,7 @@ def mount_mcp(app: FastAPI, settings: Settings, holder: StoreHolder, sparql: Spa
                     cypher_timeout_s=settings.cypher_timeout_s,
                     cypher_row_limit=settings.cypher_row_limit, sparql_timeout_s=settings.sparql_timeout_s,
                     sparql_max_rows=settings.sparql_max_rows)
-    server = build_server(HttpGate(HttpServices(holder, sparql, limits, settings.max_top), settings, limiter))
+    server = build_server(HttpGate(HttpServices(holder, sparql, live, limits, settings.max_top), settings, limiter))
     security = TransportSecuritySettings(enable_dns_rebinding_protection=settings.auth_disabled,
                                          allowed_hosts=_LOOPBACK_HOSTS, allowed_origins=_LOOPBACK_ORIGINS)
     # The SDK's own Starlette app is not used: only its session manager, behind our endpoint and middleware.

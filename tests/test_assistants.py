@@ -228,7 +228,7 @@ def test_stdio_resources_and_prompts(demo: str) -> None:
     assert ontology.contents[0].text == (root / "ontology" / "citykg.ttl").read_text(encoding="utf-8")
     assert cascade_doc.contents[0].text == (root / "docs" / "cascade.md").read_text(encoding="utf-8")
     assert "buffer_hours" in model.contents[0].text
-    assert {p.name for p in prompts} == {"brief_failure", "plan_restoration"}
+    assert {p.name for p in prompts} == {"brief_failure", "plan_restoration", "brief_live"}
     assert "应急指挥中心" in zh.messages[0].content.text and SUBSTATION in zh.messages[0].content.text
     assert "restoration" in en.messages[0].content.text and HOSPITAL in en.messages[0].content.text
 
@@ -358,3 +358,61 @@ def test_http_calls_stop_at_the_request_time_limit(demo: str, tmp_path: Path) ->
     assert "time limit of 0.05 s" in text
     outcome = [json.loads(line)["outcome"] for line in server.log.read_text().splitlines() if '"mcp_tool"' in line]
     assert outcome == ["error"]
+
+
+# ---------------------------------------------------------------- live state: the one tool that writes
+REPORT = {"id": "mcp-e1", "asset": SUBSTATION, "status": "down", "time": "2026-07-01T08:00:00+08:00",
+          "source": "scada"}
+AS_OF = "2026-07-01T09:30:00+08:00"
+
+
+def _copy(store: str, tmp: Path) -> str:
+    """A copy of the demo store (events are written into it)."""
+    source = Path(store.removeprefix("sqlite:///"))
+    target = tmp / "live.db"
+    target.write_bytes(source.read_bytes())
+    return f"sqlite:///{target}"
+
+
+def test_stdio_live_picture_after_a_report_is_the_cli_picture(demo: str, tmp_path: Path) -> None:
+    store = _copy(demo, tmp_path)
+
+    async def session() -> tuple[CallToolResult, ...]:
+        async with stdio(store) as client:
+            recorded = await client.call_tool("report_status", {"events": [REPORT]})
+            again = await client.call_tool("report_status", {"events": [REPORT]})
+            bad = await client.call_tool("report_status", {"events": [{**REPORT, "id": "mcp-e2",
+                                                                       "time": "2026-07-01T08:00:00"}]})
+            picture = await client.call_tool("live_picture", {"as_of": AS_OF, "limit": 5})
+            return recorded, again, bad, picture
+
+    recorded, again, bad, picture = anyio.run(session)
+    assert data(recorded) == {"accepted": 1, "duplicates": 0} and data(again) == {"accepted": 0, "duplicates": 1}
+    assert "events[0].time" in error(bad) and "nothing was stored" in error(bad)
+    live = data(picture)
+    expected = cli(store, "live", "--as-of", AS_OF)
+    assert [d["id"] for d in live["reported_down"]] == [d["id"] for d in expected["down"]] == [SUBSTATION]
+    assert live["summary_with_forecast"] == expected["summary"]
+    assert [(f["id"], f["at"], f["in_hours"]) for f in live["next_deadlines"]] == \
+        [(f["id"], f["at"], f["in_hours"]) for f in expected["forecast"][:5]]
+    assert live["down_now"] == len(expected["failures"]) - len(expected["forecast"])
+
+
+def test_http_a_read_key_cannot_report_status(demo: str, tmp_path: Path) -> None:
+    store = _copy(demo, tmp_path)
+    with serving(store, tmp_path) as server:
+        async def as_role(role: str) -> tuple[CallToolResult, CallToolResult]:
+            async with http(server, role) as client:
+                reported = await client.call_tool("report_status", {"events": [REPORT]})
+                return reported, await client.call_tool("live_picture", {"as_of": AS_OF})
+
+        refused, unchanged = anyio.run(as_role, "read")
+        accepted, changed = anyio.run(as_role, "write")
+    assert "needs a key with the write role" in error(refused)
+    assert data(unchanged)["reported_down"] == []
+    assert data(accepted) == {"accepted": 1, "duplicates": 0}
+    assert [d["id"] for d in data(changed)["reported_down"]] == [SUBSTATION]
+    calls = [json.loads(line) for line in server.log.read_text().splitlines() if '"mcp_tool"' in line]
+    assert [(c["mcp_tool"], c["outcome"]) for c in calls] == [
+        ("report_status", "refused"), ("live_picture", "ok"), ("report_status", "ok"), ("live_picture", "ok")]
+    assert calls[0]["key"] != calls[2]["key"]  # the read key's digest, then the write key's

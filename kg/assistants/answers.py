@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from kg.analysis.cancel import CancelToken
@@ -23,6 +24,7 @@ from kg.analysis.hazards import MonteCarloResult
 from kg.analysis.restoration import plan_restoration
 from kg.answers import paths_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
+from kg.live import Located, parse_events, parse_time
 from kg.ontology import did_you_mean, load_ontology
 from kg.scenario import Scenario
 from kg.scenario import damaged as damaged_by
@@ -37,7 +39,9 @@ __all__ = [
     "cascade_brief",
     "criticality_brief",
     "cypher_rows",
+    "live_brief",
     "paths_brief",
+    "record_brief",
     "restoration_brief",
     "search_assets",
     "sparql_rows",
@@ -84,6 +88,16 @@ class Services(Protocol):
 
     def sparql(self) -> SparqlService:
         """The SPARQL service (the one the REST API uses, over HTTP)."""
+        ...
+
+    def live(self, as_of: datetime | None, cancel: CancelToken | None) -> dict[str, Any]:
+        """The live picture at ``as_of`` (None: now) as ``kg live --format json`` prints it (over HTTP, the
+        server's live hub computes it, as for ``GET /v1/live``)."""
+        ...
+
+    def record(self, events: Sequence[Located], given: int) -> dict[str, Any]:
+        """Store status events all or nothing: ``{accepted, duplicates}`` (over HTTP through the server's live
+        hub, so its stream and cached picture follow)."""
         ...
 
     def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
@@ -348,6 +362,58 @@ def restoration_brief(services: Services, *, damaged: Sequence[str] | None, haza
         "curve": shown_curve,
         "truncated": "; ".join(notes) or None,
     }
+
+
+def live_brief(services: Services, *, as_of: str | None, limit: int, cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg live``: what is down at ``as_of`` (reported, and through the cascade) and the next deadlines (what
+    fails next, at what clock time, losing what, and which agencies must talk before then), with names."""
+    moment = None
+    if as_of is not None:
+        try:
+            moment = parse_time(as_of, "as_of")
+        except ValidationError as exc:
+            raise ArgumentError("as_of", exc.problems[0].message) from None
+    full = services.live(moment, cancel)
+    snap = services.snapshot()
+    agency_name = dict(zip(snap.agency_ids, snap.agency_names, strict=True))
+
+    def named(asset_id: str) -> dict[str, Any]:
+        i = snap.index.get(asset_id)
+        return {"id": asset_id, "name": None if i is None else snap.names[i],
+                "type": None if i is None else snap.type_of(i)}
+
+    reported = full["down"]
+    forecast = full["forecast"]
+    later = {f["id"] for f in forecast}
+    down_now = [f for f in full["failures"] if f["id"] not in later]
+    notes = [n for n in (
+        _truncated(min(limit, len(reported)), len(reported), "reported down", "the earliest first"),
+        _truncated(min(limit, len(forecast)), len(forecast), "deadlines", "the soonest first; raise limit"),
+    ) if n]
+    return {
+        "as_of": full["as_of"], "origin": full["origin"],
+        "reported_down": [{**named(d["id"]), "since": d["since"], "source": d["source"]} for d in reported[:limit]],
+        "down_now": len(down_now),
+        "people_affected_now": sum(f["population"] for f in down_now),
+        "summary_with_forecast": full["summary"],
+        "next_deadlines": [{**named(f["id"]), "at": f["at"], "in_hours": f["in_hours"], "loses": f["kind"],
+                            "backup_hours": f["backup_hours"], "providers": f["providers"], "agency": f["agency"],
+                            "coordinate": [{"agency": a, "name": agency_name.get(a)} for a in f["coordinate"]],
+                            "population": f["population"]} for f in forecast[:limit]],
+        "unknown_assets": full["unknown_assets"],
+        "truncated": "; ".join(notes) or None,
+    }
+
+
+def record_brief(services: Services, *, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``POST /v1/events``: status events checked whole (errors name ``events[k].FIELD``), stored all or nothing."""
+    try:
+        located = parse_events((f"events[{k}]", dict(item)) for k, item in enumerate(events))
+        return services.record(located, len(events))
+    except ValidationError as exc:
+        first = exc.problems[0]
+        more = f" (and {len(exc.problems) - 1} more problems)" if len(exc.problems) > 1 else ""
+        raise ArgumentError(first.where, f"{first.message}{more}; nothing was stored") from None
 
 
 def criticality_brief(services: Services, *, top: int, by_district: bool,

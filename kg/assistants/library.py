@@ -98,6 +98,23 @@ _RESTORE = {
 }
 
 
+_LIVE = {
+    "en": (
+        "Brief the emergency command centre on the live situation{at}.\n"
+        "1. Call live_picture{args}.\n"
+        "2. Say what is reported down and since when (with its source), how many assets and people are down "
+        "now, and then the next deadlines in time order: what fails, at what clock time, what it loses, and "
+        "which agencies must talk before then. Use only the tool's answer; say when a list was cut."
+    ),
+    "zh": (
+        "请向应急指挥中心简报当前实时态势{at}。\n"
+        "1. 调用 live_picture{args}。\n"
+        "2. 说明现场报告停运的设施及起始时间（含上报来源）、目前失效的设施数和受影响人口，"
+        "再按时间顺序列出接下来的时限：何设施、何时失效、失去何种供应、此前哪些单位须协调。只依据工具结果；列表被截断时须说明。"
+    ),
+}
+
+
 def add_prompts(server: MCPServer) -> None:
     """Register the command-centre prompts on ``server``."""
 
@@ -116,3 +133,12 @@ def add_prompts(server: MCPServer) -> None:
                                                                      "损毁设施编号，逗号分隔。")],
                          language: Language = "en") -> str:
         return _RESTORE[language].format(asset_ids=asset_ids)
+
+    @server.prompt(name="brief_live", title="Brief the command centre on the live picture / 实时态势简报",
+                   description="A briefing on what is down now and the next deadlines, from the field's reports. "
+                               "依据现场上报，简报当前停运情况与接下来的时限。")
+    def brief_live(as_of: Annotated[str, Field(description="ISO time with offset (empty: now). 时刻（留空为现在）。")]
+                   = "", language: Language = "en") -> str:
+        at = "" if not as_of else (f" as of {as_of}" if language == "en" else f"（截至 {as_of}）")
+        args = "" if not as_of else f' with as_of="{as_of}"' if language == "en" else f'，参数 as_of="{as_of}"'
+        return _LIVE[language].format(at=at, args=args)

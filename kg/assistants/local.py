@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -21,6 +23,7 @@ from kg.answers import criticality_answer
 from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate
 from kg.assistants.server import build_server
+from kg.live import Located, down_at, live_picture, record_events
 from kg.sparql.engine import SparqlService
 from kg.store import Store
 
@@ -55,6 +58,18 @@ class LocalServices:
             if self._sparql is None:
                 self._sparql = SparqlService(workers=1)
             return self._sparql
+
+    def live(self, as_of: datetime | None, cancel: CancelToken | None) -> dict[str, Any]:
+        snap = self.snapshot()
+        moment = as_of or datetime.now(UTC)
+        with self._lock:  # the store's one connection
+            down = down_at(self._store, moment)
+        return live_picture(snap, down, moment, cancel=cancel, max_failures=self.limits.max_failures).to_dict()
+
+    def record(self, events: Sequence[Located], given: int) -> dict[str, Any]:
+        snap = self.snapshot()
+        with self._lock:
+            return record_events(self._store, events, given=given, assets=snap.index).to_dict()
 
     def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
         return criticality_answer(criticality(snap, by=by, top=top, cancel=cancel), by, top)

@@ -12,7 +12,7 @@ Chinese, so a model choosing by either language finds them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
@@ -39,6 +39,7 @@ INSTRUCTIONS = (
 )
 
 _READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 TOOLS: dict[str, ToolSpec] = {spec.name: spec for spec in (
     ToolSpec("search_assets", expensive=False),
@@ -47,6 +48,8 @@ TOOLS: dict[str, ToolSpec] = {spec.name: spec for spec in (
     ToolSpec("dependency_paths"),
     ToolSpec("single_points_of_failure"),
     ToolSpec("cascade"),
+    ToolSpec("live_picture"),
+    ToolSpec("report_status", role="write", expensive=False),
     ToolSpec("restoration_plan"),
     ToolSpec("criticality"),
     ToolSpec("cypher"),
@@ -76,6 +79,20 @@ class FailureIn(BaseModel):
     id: AssetId
     time: float = Field(0.0, ge=0, allow_inf_nan=False, description="Hours from the start, >= 0 (08:00 is 8). "
                                                                     "故障时刻（小时）。")
+
+
+class StatusIn(BaseModel):
+    """A status event from the field (the shape of ``POST /v1/events``; kg checks each field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=1000, description="The report's unique id. 报告编号（唯一）。")
+    asset: AssetId
+    status: Literal["down", "up"] = Field(description="down or up. 停运或恢复。")
+    time: str = Field(max_length=64, description="ISO 8601 with a UTC offset, e.g. 2026-07-01T08:00:00+08:00. "
+                                                 "时间（含时区）。")
+    source: str | None = Field(None, max_length=1000, description="Who reported it. 上报来源。")
+    note: str | None = Field(None, max_length=10_000, description="Free text. 备注。")
 
 
 def build_server(gate: Gate) -> MCPServer:
@@ -164,6 +181,34 @@ def build_server(gate: Gate) -> MCPServer:
         return await gate.run(lambda s, c: answers.cascade_brief(
             s, fail=initial, hazard_zones=hazard_zones, horizon_hours=horizon_hours, samples=samples, seed=seed,
             limit=limit, cancel=c))
+
+    @server.tool(name="live_picture", title="Live picture / 实时态势", annotations=_READ, description=(
+        "During an event: what is reported down (from the field's status events), how many assets and people are "
+        "down now through the cascade, and the next deadlines: what fails next as backups run out, at what clock "
+        "time, losing what, and which agencies must talk before then. as_of looks back in time.\n"
+        "实时态势：现场报告停运的设施、经级联目前失效的设施数与受影响人口，以及接下来的时限：哪些设施将在备用耗尽后何时"
+        "失效、失去何种供应、此前哪些单位须协调。as_of 可回看历史时刻。"))
+    async def live_picture(
+        as_of: Annotated[str | None, Field(max_length=64, description=(
+            "ISO 8601 time with a UTC offset, e.g. 2026-07-01T09:30:00+08:00 (default: now). 时刻（含时区）。"))]
+        = None,
+        limit: Annotated[int, _limit("reported assets and deadlines")] = 20,
+    ) -> CallToolResult:
+        return await gate.run(lambda s, c: answers.live_brief(s, as_of=as_of, limit=limit, cancel=c))
+
+    @server.tool(name="report_status", title="Report status / 上报设施状态", annotations=_WRITE, description=(
+        "Record status reports from the field (an asset is down, or back up), all or nothing: each needs a "
+        "unique id, the asset id, status down or up, and the time with a UTC offset. This changes the live "
+        "picture for everyone: only report what a person or a system actually reported. Needs the write role.\n"
+        "记录现场上报的设施状态（停运或恢复），全部成功或全部不记录；"
+        "每条需唯一编号、设施编号、状态 down/up 及含时区的时间。"
+        "这会改变所有人看到的实时态势：只记录确有人员或系统上报的内容。需要写权限。"))
+    async def report_status(
+        events: Annotated[list[StatusIn], Field(min_length=1, max_length=10_000, description=(
+            "The reports. 状态报告。"))],
+    ) -> CallToolResult:
+        items = [e.model_dump(exclude_none=True) for e in events]
+        return await gate.run(lambda s, c: answers.record_brief(s, events=items))
 
     @server.tool(name="restoration_plan", title="Restoration plan / 抢修恢复方案", annotations=_READ, description=(
         "Plan the repairs after damage (the damaged asset ids, or the assets a hazard damages): which crew "
