@@ -180,6 +180,35 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
     assert "Cypher needs a Neo4j store" in error(got["cypher"])  # as POST /v1/cypher answers on SQLite
 
 
+EDITS = [{"op": "add_buffer", "asset": "c-06604", "kind": "power", "hours": 48},  # a clinic the substation feeds
+         {"op": "remove_dependency", "dependent": "df-00973", "provider": SUBSTATION, "kind": "power"}]
+
+
+def test_stdio_what_if_is_kg_whatif(demo: str, tmp_path: Path) -> None:
+    async def session() -> tuple[CallToolResult, CallToolResult]:
+        async with stdio(demo) as client:
+            good = await client.call_tool("what_if", {"edits": EDITS, "fail": [{"id": SUBSTATION, "time": 8}],
+                                                      "limit": 5})
+            bad = await client.call_tool("what_if", {"edits": [{**EDITS[0], "asset": "c-0660"}],
+                                                     "fail": [{"id": SUBSTATION}]})
+            return good, bad
+
+    good, bad = anyio.run(session)
+    (tmp_path / "edits.json").write_text(json.dumps(EDITS), encoding="utf-8")
+    expected = cli(demo, "whatif", "--edits", str(tmp_path / "edits.json"), "--fail", f"{SUBSTATION}@8")
+    answer = data(good)
+    assert answer["baseline"] == expected["baseline"]["summary"]
+    assert answer["modified"] == expected["modified"]["summary"]
+    assert answer["impact"] == expected["impact"]
+    for name in ("saved", "new"):
+        assert [c["id"] for c in answer[name]] == expected["changes"][name][:5]
+    for name in ("delayed", "earlier"):
+        assert [(c["id"], c["from"], c["to"]) for c in answer[name]] == \
+            [(c["id"], c["from"], c["to"]) for c in expected["changes"][name][:5]]
+    assert answer["counts"]["saved"] + answer["counts"]["delayed"] > 0
+    assert "edits[0].asset" in error(bad) and "no asset with id 'c-0660'" in error(bad)
+
+
 def test_stdio_bad_arguments_are_tool_errors_naming_the_field(demo: str) -> None:
     async def session() -> list[str]:
         async with stdio(demo) as client:

@@ -22,6 +22,7 @@ from kg.analysis.coordination import coordination
 from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult
 from kg.analysis.restoration import plan_restoration
+from kg.analysis.whatif import parse_edits
 from kg.answers import paths_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
 from kg.live import Located, parse_events, parse_time
@@ -29,6 +30,7 @@ from kg.ontology import did_you_mean, load_ontology
 from kg.scenario import Scenario
 from kg.scenario import damaged as damaged_by
 from kg.scenario import run as run_scenario
+from kg.scenario import whatif as run_whatif
 from kg.sparql.engine import SparqlRequest, SparqlService
 from kg.store import Store
 
@@ -47,6 +49,7 @@ __all__ = [
     "sparql_rows",
     "spof_brief",
     "trace_brief",
+    "whatif_brief",
 ]
 
 
@@ -312,6 +315,56 @@ def _distribution(snap: GraphSnapshot, mc: MonteCarloResult, limit: int) -> dict
                                  "type": snap.type_of(snap.index[p["id"]])} for p in likely[:limit]],
         "truncated": _truncated(min(limit, len(likely)), len(likely), "assets that may fail",
                                 "the most likely first; raise limit"),
+    }
+
+
+def whatif_brief(services: Services, *, edits: Sequence[Mapping[str, Any]], fail: Sequence[tuple[str, float]] | None,
+                 hazard_zones: Sequence[str] | None, horizon_hours: float | None, limit: int,
+                 cancel: CancelToken | None) -> dict[str, Any]:
+    """``kg whatif``: a scenario on the graph as stored and on a copy with ``edits`` applied in order (the
+    store is never written), through the one scenario runner; what is saved, what newly fails, what fails
+    later or sooner, and whom each concerns, with names."""
+    if bool(fail) == bool(hazard_zones):
+        raise ArgumentError("fail", "give either fail (assets and hours) or hazard_zones, not both and not neither")
+    try:
+        parsed = parse_edits(list(edits), where="edits")
+        question = Scenario(fail=tuple(fail or ()), hazard=tuple(hazard_zones or ()), horizon=horizon_hours,
+                            edits=parsed)
+        snap = services.snapshot()
+        result = run_whatif(snap, question, cancel=cancel, max_failures=services.limits.max_failures)
+    except ValidationError as exc:  # EditRejected too: each problem is named by its path (edits[2].asset)
+        if exc.field is None and not exc.problems:
+            raise
+        first = exc.problems[0]
+        more = f" (and {len(exc.problems) - 1} more problems)" if len(exc.problems) > 1 else ""
+        where = first.where if first.where.startswith("edits") or exc.field is None else _argument(exc.field)
+        raise ArgumentError(where, first.message + more) from None
+    except ElementNotFound as exc:
+        if exc.field is None:
+            raise
+        raise ArgumentError(_argument(exc.field), str(exc)) from None
+    full = result.to_dict()
+    changes = full["changes"]
+
+    def named(asset_id: str) -> dict[str, Any]:
+        return {"id": asset_id, "name": snap.names[snap.index[asset_id]]}
+
+    lists = {
+        "saved": [named(i) for i in changes["saved"][:limit]],
+        "new": [named(i) for i in changes["new"][:limit]],
+        "delayed": [{**named(c["id"]), "from": c["from"], "to": c["to"]} for c in changes["delayed"][:limit]],
+        "earlier": [{**named(c["id"]), "from": c["from"], "to": c["to"]} for c in changes["earlier"][:limit]],
+    }
+    notes = [n for name in lists if (n := _truncated(len(lists[name]), len(changes[name]), f"{name} assets",
+                                                     "raise limit"))]
+    return {
+        "edits": full["edits"],
+        "baseline": full["baseline"]["summary"],
+        "modified": full["modified"]["summary"],
+        "counts": {name: len(changes[name]) for name in lists},
+        "impact": full["impact"],
+        **lists,
+        "truncated": "; ".join(notes) or None,
     }
 
 

@@ -50,6 +50,7 @@ TOOLS: dict[str, ToolSpec] = {spec.name: spec for spec in (
     ToolSpec("cascade"),
     ToolSpec("live_picture"),
     ToolSpec("report_status", role="write", expensive=False),
+    ToolSpec("what_if"),
     ToolSpec("restoration_plan"),
     ToolSpec("criticality"),
     ToolSpec("cypher"),
@@ -209,6 +210,31 @@ def build_server(gate: Gate) -> MCPServer:
     ) -> CallToolResult:
         items = [e.model_dump(exclude_none=True) for e in events]
         return await gate.run(lambda s, c: answers.record_brief(s, events=items))
+
+    @server.tool(name="what_if", title="What if / 假设推演", annotations=_READ, description=(
+        "Compare a scenario (fail, or hazard_zones) on the graph as it is and on a copy with edits applied in "
+        "order; nothing is stored. Edits: {op: add_buffer, asset, kind, group?, hours} (a backup of that many "
+        "hours), {op: add_dependency, dependent, provider, kind, group?, buffer_hours?} (a new feed), {op: "
+        "remove_dependency, dependent, provider, kind, group?}, {op: harden, asset, hazard} (the asset ignores "
+        "that hazard). Answers what is saved, what newly fails, what fails later or sooner, and whom it concerns."
+        "\n假设推演：在原图与按顺序施加修改后的副本上分别推演同一情景（fail 或 hazard_zones），不写入存储。"
+        "修改：add_buffer（增加备用时长）、add_dependency（新增供应）、remove_dependency（移除依赖）、harden（加固抵御某灾害）。"
+        "返回避免的失效、新增的失效、推迟或提前的失效及涉及的单位与区县。"))
+    async def what_if(
+        edits: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=10_000, description=(
+            "The edits, in order, each an object with its op (see the tool description). 修改列表。"))],
+        fail: Annotated[list[FailureIn] | None, Field(max_length=10_000, description=(
+            "Initial failures: [{id, time}]. 初始失效设施及时刻。"))] = None,
+        hazard_zones: Annotated[list[str] | None, Field(max_length=10_000, description=(
+            "Or hazard zone ids. 或灾害区编号。"))] = None,
+        horizon_hours: Annotated[float | None, Field(ge=0, allow_inf_nan=False, description=(
+            "Count failures up to this hour only. 推演时长（小时）。"))] = None,
+        limit: Annotated[int, _limit("assets per kind of change")] = 30,
+    ) -> CallToolResult:
+        initial = [(f.id, f.time) for f in fail] if fail else None
+        return await gate.run(lambda s, c: answers.whatif_brief(
+            s, edits=edits, fail=initial, hazard_zones=hazard_zones, horizon_hours=horizon_hours, limit=limit,
+            cancel=c))
 
     @server.tool(name="restoration_plan", title="Restoration plan / 抢修恢复方案", annotations=_READ, description=(
         "Plan the repairs after damage (the damaged asset ids, or the assets a hazard damages): which crew "
