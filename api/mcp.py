@@ -54,7 +54,6 @@ from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate, Refused, ToolSpec, Work, result
 from kg.assistants.server import build_server
 from kg.errors import KGError
-from kg.live import Located
 from kg.sparql.engine import SparqlService
 from kg.store import Store
 
@@ -90,8 +89,8 @@ class HttpServices:
     def live(self, as_of: datetime | None, cancel: CancelToken | None) -> dict[str, Any]:
         return self._live.picture(as_of, cancel=cancel)
 
-    def record(self, events: Sequence[Located], given: int) -> dict[str, Any]:
-        return self._live.record(events, given=given).to_dict()
+    def record(self, items: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+        return self._live.record(items).to_dict()
 
     def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
         assert cancel is not None  # the gate's runner always gives one

@@ -25,7 +25,7 @@ from kg.analysis.restoration import plan_restoration
 from kg.analysis.whatif import parse_edits
 from kg.answers import paths_answer, spof_answer, trace_answer
 from kg.errors import CypherRefused, ElementNotFound, KGError, UnsupportedOperation, ValidationError, closest_id
-from kg.live import Located, parse_events, parse_time
+from kg.live import parse_time
 from kg.ontology import did_you_mean, load_ontology
 from kg.scenario import Scenario
 from kg.scenario import damaged as damaged_by
@@ -98,9 +98,10 @@ class Services(Protocol):
         server's live hub computes it, as for ``GET /v1/live``)."""
         ...
 
-    def record(self, events: Sequence[Located], given: int) -> dict[str, Any]:
-        """Store status events all or nothing: ``{accepted, duplicates}`` (over HTTP through the server's live
-        hub, so its stream and cached picture follow)."""
+    def record(self, items: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+        """Check ``(JSON path, event object)`` items against the graph and store them all or nothing:
+        ``{accepted, duplicates}`` (over HTTP through the server's live hub, so its stream and cached
+        picture follow)."""
         ...
 
     def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
@@ -461,8 +462,7 @@ def live_brief(services: Services, *, as_of: str | None, limit: int, cancel: Can
 def record_brief(services: Services, *, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """``POST /v1/events``: status events checked whole (errors name ``events[k].FIELD``), stored all or nothing."""
     try:
-        located = parse_events((f"events[{k}]", dict(item)) for k, item in enumerate(events))
-        return services.record(located, len(events))
+        return services.record([(f"events[{k}]", dict(item)) for k, item in enumerate(events)])
     except ValidationError as exc:
         first = exc.problems[0]
         more = f" (and {len(exc.problems) - 1} more problems)" if len(exc.problems) > 1 else ""

@@ -23,7 +23,7 @@ from kg.answers import criticality_answer
 from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate
 from kg.assistants.server import build_server
-from kg.live import Located, down_at, live_picture, record_events
+from kg.live import down_at, live_picture, parse_events, record_events
 from kg.sparql.engine import SparqlService
 from kg.store import Store
 
@@ -66,10 +66,11 @@ class LocalServices:
             down = down_at(self._store, moment)
         return live_picture(snap, down, moment, cancel=cancel, max_failures=self.limits.max_failures).to_dict()
 
-    def record(self, events: Sequence[Located], given: int) -> dict[str, Any]:
+    def record(self, items: Sequence[tuple[str, Any]]) -> dict[str, Any]:
         snap = self.snapshot()
+        events = parse_events(items, assets=snap.index)
         with self._lock:
-            return record_events(self._store, events, given=given, assets=snap.index).to_dict()
+            return record_events(self._store, events, given=len(items), assets=snap.index).to_dict()
 
     def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
         return criticality_answer(criticality(snap, by=by, top=top, cancel=cancel), by, top)
