@@ -76,3 +76,17 @@ def test_kg_find_text_pages_and_names_both_languages(store_url: str) -> None:
     assert [a["id"] for a in rest["data"]] == ["sub"]
     typed = json.loads(run_kg("find", "yz", "--type", "变电站", "--store", store_url, "--format", "json").stdout)
     assert [a["id"] for a in typed["data"]] == ["sub"]
+
+
+def test_the_chinese_name_is_tagged_zh_in_rdf_and_loads_back(store_url: str, tmp_path: Path) -> None:
+    ttl = tmp_path / "city.ttl"
+    assert run_kg("export", "--rdf", "ttl", "--store", store_url, "-o", str(ttl)).exit_code == 0
+    assert 'ckg:prop_name_zh "解放碑变电站"@zh' in ttl.read_text(encoding="utf-8")
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    assert run_kg("load", str(ttl), "--store", again, "--quiet").exit_code == 0
+    first, second = open_store(store_url), open_store(again)
+    try:
+        assert [second.get(i) for i in ("sub", "yz", "grid")] == [first.get(i) for i in ("sub", "yz", "grid")]
+    finally:
+        first.close()
+        second.close()
