@@ -188,7 +188,8 @@ def test_search_finds_chinese_names_types_places_and_agencies(store: Store, tmp_
                       "home,ResidentialArea,Homes,c1,,\n",
     }))
     found = {q: [a["id"] for a in store.search(q=q)] for q in (
-        "医院", "变电站", "渝中", "Yuzhong", "yuzhong", "渝中 医院", "解放碑", "火电", "电力", "国网", "卫健委", "d1", "江北")}
+        "医院", "变电站", "渝中", "Yuzhong", "yuzhong", "渝中 医院", "解放碑", "火电", "电力", "国网", "卫健委", "d1",
+        "江北")}
     in_d1 = ["home", "hosp", "sub"]
     assert found == {"医院": ["hosp"], "变电站": ["sub"], "渝中": in_d1, "Yuzhong": in_d1, "yuzhong": in_d1,
                      "渝中 医院": ["hosp"],
