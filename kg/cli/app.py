@@ -6,19 +6,22 @@ register themselves on :data:`app`; :func:`kg.cli.main` imports them all.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from kg.errors import KGError
+from kg.files import replaced_atomically
 from kg.store import Store, open_store
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "fail",
     "print_json",
     "store_session",
+    "text_output",
     "warn",
 ]
 
@@ -116,6 +120,26 @@ def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
     if store.created:
         err_console.print(f"created new store at {getattr(store, 'file', store.url)}", markup=False,
                           highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def text_output(path: Path | None) -> Iterator[TextIO]:
+    """A UTF-8 text stream: stdout, or a temporary file renamed to ``path`` only on success (see kg.files)."""
+    if path is None:
+        stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:
+            # The reader went away (`kg export | head`): stop quietly, and keep Python's
+            # final flush of stdout from raising again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        finally:
+            stream.detach()
+        return
+    with replaced_atomically(path) as out:
+        yield out
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,1 @@
+"""GIS in and out: layers of the store, GeoPackage and GeoJSON files, spatial exposures."""
