@@ -1,4 +1,5 @@
-"""``GET /v1/export``: the graph (or a subgraph) as Turtle, JSON-LD, N-Triples or RDF/XML, streamed.
+"""``GET /v1/export``: the graph (or a subgraph) as Turtle, JSON-LD, N-Triples or RDF/XML, streamed;
+or its GIS layers as GeoJSON (streamed the same way) or a GeoPackage (built whole: GDAL writes a file).
 
 :func:`kg.rdf.export.export_rdf` writes to a text stream; here it runs on a
 worker thread writing into a bounded queue that the response drains, so memory

@@ -1,9 +1,11 @@
-"""``GET /v1/export``: streamed RDF in the four formats, filters checked before the first byte."""
+"""``GET /v1/export``: streamed RDF in the four formats, filters checked before the first byte; GIS layers."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph
@@ -51,3 +53,29 @@ def test_bad_parameters(client: TestClient, params: dict[str, object], status: i
 
 def test_needs_a_key(client: TestClient) -> None:
     assert client.get("/v1/export").status_code == 401
+
+
+def test_geojson_layers(client: TestClient, city: City) -> None:
+    r = client.get("/v1/export", params={"format": "geojson"}, headers=auth("read"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/geo+json")
+    assert r.headers["content-disposition"] == 'attachment; filename="citykg.geojson"'
+    layers = [f["properties"]["layer"] for f in r.json()["features"]]
+    assert {n: layers.count(n) for n in set(layers)} == {
+        t: len(city.rows[t]) for t in ("assets", "dependencies", "hazard_zones", "regions")}
+    one = client.get("/v1/export", params={"format": "geojson", "layer": "assets"}, headers=auth("read")).json()
+    assert one["name"] == "assets" and sorted(f["properties"]["id"] for f in one["features"]) == sorted(city.ids())
+    point = next(f for f in one["features"] if f["properties"]["id"] == city.rows["assets"][0][0])
+    assert point["geometry"]["coordinates"] == [city.rows["assets"][0][6], city.rows["assets"][0][5]]
+
+
+def test_geopackage(client: TestClient, city: City, tmp_path: Path) -> None:
+    r = client.get("/v1/export", params={"format": "gpkg", "layer": ["regions", "assets"]}, headers=auth("read"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/geopackage+sqlite3"
+    path = tmp_path / "city.gpkg"
+    path.write_bytes(r.content)
+    assert [tuple(x) for x in pyogrio.list_layers(path)] == [("regions", "Unknown"), ("assets", "Point")]
+    assert pyogrio.read_info(path, layer="assets")["features"] == len(city.rows["assets"])
+    bad = client.get("/v1/export", params={"format": "gpkg", "layer": "roads"}, headers=auth("read"))
+    assert bad.status_code == 422 and bad.json()["field"] == "layer"
