@@ -43,10 +43,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
+    "GEOMETRY",
     "MAX_CREWS",
     "MAX_ID_LENGTH",
     "MAX_POPULATION",
     "MAX_TEXT_LENGTH",
+    "NAME_ZH",
     "PROPS_FIELD",
     "RECORD_TYPES",
     "RESERVED_PREFIX",
@@ -94,6 +96,10 @@ MAX_CREWS = 1_000_000
 """Most repair crews of one agency (more than any city has; it keeps the planner's arrays small)."""
 RESERVED_PREFIX = "_"
 """Extra column names starting with this are refused: the stores keep such names for their own use."""
+NAME_ZH = "name_zh"
+"""The optional extra column holding an element's Chinese name (searched like ``name``)."""
+GEOMETRY = "geometry"
+"""The optional extra column holding an element's geometry as WKT, WGS84 longitude/latitude (kg.gis)."""
 PROPS_FIELD = "props"
 """The field that holds a node's extra columns; no column may have this name."""
 

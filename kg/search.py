@@ -26,12 +26,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kg.model import NAME_ZH
 from kg.ontology import load_ontology
 
 __all__ = ["NAME_ZH", "SearchTerm", "search_terms"]
-
-NAME_ZH = "name_zh"
-"""The optional column holding an element's Chinese name (kept with the extra columns, ``props``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,13 +38,11 @@ from shapely.errors import ShapelyError
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.graph import GraphSnapshot
 from kg.errors import KGError
+from kg.model import GEOMETRY, NAME_ZH
 from kg.ontology import load_ontology
-from kg.search import NAME_ZH
 
 __all__ = ["GEOMETRY", "LAYERS", "GeometryError", "Layer", "cascade_layer", "geometry_of", "store_layers"]
 
-GEOMETRY = "geometry"
-"""The extra column holding an element's geometry as WKT (WGS84 longitude/latitude)."""
 LAYERS = ("assets", "dependencies", "hazard_zones", "regions")
 """The layers of a store, in the order files list them."""
 
