@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -112,9 +113,13 @@ def _extra(rows: list[tuple[Any, ...]], taken: Iterable[str]) -> dict[str, npt.N
 def _geometries(rows: list[tuple[Any, ...]], table: str, lat: int | None = None,
                 lon: int | None = None) -> npt.NDArray[np.object_]:
     out = np.empty(len(rows), dtype=object)
+    if lat is not None and lon is not None:  # points made all at once (shapely's vectorised constructor)
+        ys, xs = _floats(r[lat] for r in rows), _floats(r[lon] for r in rows)
+        placed = np.isfinite(xs) & np.isfinite(ys)
+        out[placed] = shapely.points(xs[placed], ys[placed])
     for i, r in enumerate(rows):
-        out[i] = geometry_of(r[-1], r[lat] if lat is not None else None, r[lon] if lon is not None else None,
-                             f"{table} id {r[0]!r}")
+        if r[-1] and r[-1].get(GEOMETRY):
+            out[i] = geometry_of(r[-1], None, None, f"{table} id {r[0]!r}")
     return out
 
 
@@ -138,14 +143,15 @@ def _assets(rows: list[tuple[Any, ...]]) -> Layer:
     return Layer("assets", _geometries(rows, "assets", 5, 6), fields)
 
 
-def _dependencies(rows: Iterable[tuple[Any, ...]], points: dict[str, shapely.Geometry]) -> Layer:
+def _dependencies(rows: Iterable[tuple[Any, ...]], points: dict[str, tuple[float, float]]) -> Layer:
     # row: dependent, provider, kind, group, buffer_hours
     rows = list(rows)
+    nowhere = (math.nan, math.nan)
+    ends = np.array([(*points.get(r[1], nowhere), *points.get(r[0], nowhere)) for r in rows],
+                    dtype=np.float64).reshape(len(rows), 4)
+    placed = np.isfinite(ends).all(axis=1)
     lines = np.empty(len(rows), dtype=object)
-    for i, (dependent, provider, *_) in enumerate(rows):
-        a, b = points.get(provider), points.get(dependent)
-        if a is not None and b is not None:
-            lines[i] = shapely.LineString([a.coords[0], b.coords[0]])
+    lines[placed] = shapely.linestrings(ends[placed].reshape(-1, 2, 2))
     return Layer("dependencies", lines, {
         "dependent": _text(r[0] for r in rows), "provider": _text(r[1] for r in rows),
         "kind": _text(r[2] for r in rows), "group": _text(r[3] for r in rows),
@@ -179,10 +185,15 @@ def _regions(rows: list[tuple[Any, ...]]) -> Layer:
     return Layer("regions", _geometries(rows, "regions"), fields)
 
 
-def _point(geometry: shapely.Geometry | None) -> shapely.Geometry | None:
-    if geometry is None or geometry.is_empty:
-        return None
-    return geometry if geometry.geom_type == "Point" else shapely.point_on_surface(geometry)
+def _points(assets: Layer) -> dict[str, tuple[float, float]]:
+    """Each placed asset's point (a point on its line or polygon), by id: where its dependencies' lines end."""
+    geometry = assets.geometry.copy()
+    placed = shapely.is_geometry(geometry)
+    other = placed.copy()
+    other[placed] = shapely.get_type_id(geometry[placed]) != 0
+    geometry[other] = shapely.point_on_surface(geometry[other])
+    xs, ys = shapely.get_x(geometry[placed]), shapely.get_y(geometry[placed])
+    return dict(zip(assets.fields["id"][placed].tolist(), zip(xs.tolist(), ys.tolist(), strict=True), strict=True))
 
 
 def store_layers(store: Any, names: Iterable[str] = LAYERS) -> Iterator[Layer]:
@@ -194,11 +205,10 @@ def store_layers(store: Any, names: Iterable[str] = LAYERS) -> Iterator[Layer]:
         An element's ``geometry`` is not WKT.
     """
     wanted = list(names)
-    points: dict[str, shapely.Geometry] = {}
+    points: dict[str, tuple[float, float]] = {}
     if "assets" in wanted or "dependencies" in wanted:
         assets = _assets(list(store.rows("assets")))
-        points = {i: p for i, g in zip(assets.fields["id"], assets.geometry, strict=True)
-                  if (p := _point(g)) is not None}
+        points = _points(assets)
     for name in wanted:
         if name == "assets":
             yield assets
