@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kg.analysis.cascade import CascadeResult, cascade
+from kg.analysis.cascade import CascadeResult
 from kg.analysis.graph import GraphSnapshot
-from kg.analysis.hazards import hazard_cascade
 from kg.cli.app import OutputFormat, console, emit, fail, text_output
-from kg.cli.cascade import _parse_fail, _suggest
+from kg.cli.cascade import _parse_fail, _scenario_failed
 from kg.errors import KGError
 from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
 from kg.gis.write import write_geojson, write_gpkg
+from kg.scenario import Scenario, cascade_of
 from kg.store import Store
 
 __all__ = ["export_geo", "geo_format_for_path", "parse_start"]
@@ -41,17 +40,18 @@ def parse_start(text: str | None) -> datetime:
 
 def _cascade(store: Store, fail_: list[str], hazard: list[str],
              horizon: float | None) -> tuple[CascadeResult, GraphSnapshot]:
-    snap = store.snapshot()
+    """The cascade of ``--fail``/``--hazard`` through the one scenario runner, errors said as kg cascade says them."""
     if bool(fail_) == bool(hazard):
         fail("--cascade needs either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
-    if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        fail(f"--horizon must be a finite number of hours >= 0, got {horizon}")
-    if hazard:
-        for z in hazard:
-            if z not in snap.zone_ids:
-                fail(f"--hazard {z!r}: no hazard zone with this id{_suggest(z, snap.zone_ids)}")
-        return hazard_cascade(snap, hazard, horizon=horizon), snap
-    return cascade(snap, [_parse_fail(snap, spec) for spec in fail_], horizon=horizon), snap
+    snap = store.snapshot()
+    try:
+        scenario = Scenario(fail=tuple(_parse_fail(snap, spec) for spec in fail_), hazard=tuple(hazard),
+                            horizon=horizon)
+        return cascade_of(snap, scenario), snap
+    except KGError as exc:
+        if exc.field is None:
+            raise
+        _scenario_failed(exc)
 
 
 def export_geo(store: Store, geo: str, output: Path | None, layers: list[str] | None, *, with_cascade: bool,
