@@ -16,8 +16,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import APIProblem, PayloadTooLarge
 from api.state import StoreHolder
+from kg.i18n import accept_language, language
 
-__all__ = ["BODY_RECEIVED", "UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "UnfinishedLoadMiddleware"]
+__all__ = ["BODY_RECEIVED", "UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "LanguageMiddleware",
+           "UnfinishedLoadMiddleware"]
 
 BODY_RECEIVED = "citykg.body_received"
 """Scope key, set by :class:`BodyLimitMiddleware`: true once the app has received the request's whole
@@ -27,6 +29,24 @@ from the client: a message read elsewhere (a check whether the client went away)
 UNFINISHED_LOAD_HEADER = "CityKG-Unfinished-Load"
 """``running`` or ``stalled``, with ``started``, ``written`` and ``rows`` parameters (an RFC 8941 item):
 ``CityKG-Unfinished-Load: stalled;started="2025-06-01T08:00:00Z";written=120000;rows=420000``."""
+
+
+class LanguageMiddleware:
+    """Pure ASGI middleware: the request's language (``Accept-Language``: zh or en) for problem titles and details.
+
+    Set in a context variable (:mod:`kg.i18n`) for the request's task and what it starts, so requests served
+    at once each keep their own. Answers without the header are in English.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with language(accept_language(Headers(scope=scope).get("accept-language"))):
+            await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:

@@ -12,6 +12,7 @@ from rich.table import Table
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, err_console, fail, store_session
 from kg.cli.progress import LoadProgress
 from kg.errors import ValidationError
+from kg.i18n import _, ngettext
 from kg.load import LoadReport, load_paths
 
 __all__ = ["load", "stats"]
@@ -45,10 +46,24 @@ def load(
 
 
 def _print_report(report: LoadReport, url: str, *, quiet: bool) -> None:
-    parts = [f"{n:,} {table.replace('_', ' ')}" for table, n in report.counts.items() if n]
-    console.print(f"Loaded {', '.join(parts)} into {url} (version {report.version}).")
+    parts = [_TABLE_COUNTS[table](n) for table, n in report.counts.items() if n]
+    console.print(_("Loaded {what} into {store} (version {version}).").format(
+        what=_(", ").join(parts), store=url, version=report.version), markup=False)
+    label = _("warning:")
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+        err_console.print(f"[yellow]{label}[/] {escape(str(warning))}", soft_wrap=True)
+
+
+_TABLE_COUNTS = {
+    "regions": lambda n: ngettext("{n} region", "{n} regions", n).format(n=f"{n:,}"),
+    "agencies": lambda n: ngettext("{n} agency", "{n} agencies", n).format(n=f"{n:,}"),
+    "assets": lambda n: ngettext("{n} asset", "{n} assets", n).format(n=f"{n:,}"),
+    "hazard_zones": lambda n: ngettext("{n} hazard zone", "{n} hazard zones", n).format(n=f"{n:,}"),
+    "dependencies": lambda n: ngettext("{n} dependency", "{n} dependencies", n).format(n=f"{n:,}"),
+    "exposures": lambda n: ngettext("{n} exposure", "{n} exposures", n).format(n=f"{n:,}"),
+    "fragilities": lambda n: ngettext("{n} fragility", "{n} fragilities", n).format(n=f"{n:,}"),
+}
+"""How a load report counts each table's rows, singular or plural, in the current language."""
 
 
 @app.command()

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.i18n import _, current_language, ngettext
 from kg.ontology import load_ontology
 from kg.search import NAME_ZH
 
@@ -50,15 +51,16 @@ def find(
 def _print(answer: dict[str, Any]) -> None:
     onto = load_ontology()
     if not answer["data"]:
-        console.print(f"No asset matches {answer['query']!r}.", markup=False)
+        console.print(_("No asset matches {query}.").format(query=repr(answer["query"])), markup=False)
         return
     table = Table(show_edge=False, header_style="bold")
-    for col in ("id", "type", "name", "region", "agency"):
+    for col in (_("id"), _("type"), _("name"), _("region"), _("agency")):
         table.add_column(col)
     for a in answer["data"]:
         name = " / ".join(n for n in (a["name"], a["props"].get(NAME_ZH)) if n)
-        table.add_row(a["id"], onto.label(a["type"]), name, a["region"] or "", a["agency"] or "")
+        table.add_row(a["id"], onto.label(a["type"], current_language()), name, a["region"] or "", a["agency"] or "")
     console.print(table, markup=False)
-    more = f"; more after {answer['next']} (--after {answer['next']})" if answer["next"] else ""
-    n = answer["count"]
-    console.print(f"{n} {'asset matches' if n == 1 else 'assets match'} {answer['query']!r}{more}.", markup=False)
+    n, query, after = answer["count"], repr(answer["query"]), answer["next"]
+    more = _("; more after {id} (--after {id})").format(id=after) if after else ""
+    line = ngettext("{n} asset matches {query}{more}.", "{n} assets match {query}{more}.", n)
+    console.print(line.format(n=n, query=query, more=more), markup=False)
