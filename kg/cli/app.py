@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from kg import __version__
 from kg.errors import KGError
 from kg.files import replaced_atomically
 from kg.i18n import _, choose_language, use_language
@@ -74,10 +75,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        console.print(f"kg (CityKG) {__version__}", markup=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _language(lang: Annotated[str | None, typer.Option(
-    "--lang", help="Language of text output and messages: en or zh (else KG_LANG, else LANG). May follow the "
-                   "command.", show_default=False)] = None) -> None:
+def _language(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of text output and messages: en or zh (else KG_LANG, else LANG). May follow the "
+                       "command.", show_default=False)] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_print_version)] = False,
+) -> None:
     try:
         use_language(choose_language(lang))
     except ValueError as exc:
