@@ -419,3 +419,12 @@ def write_jsonl(rows: dict[str, list[tuple[Any, ...]]], path: Path | str) -> Pat
                         obj[name] = value
                 f.write(json.dumps(obj, ensure_ascii=False) + "\n")
     return out
+
+
+if __name__ == "__main__":  # python -m kg.synth: the same as `kg synth`
+    import sys
+
+    from kg.cli import main
+
+    sys.argv[1:1] = ["synth"]
+    main()

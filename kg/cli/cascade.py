@@ -131,6 +131,11 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
         start += _(" and {n} more (--format json lists them all)").format(n=len(result.initial) - _INITIAL_SHOWN)
     label = ngettext("Initial failure", "Initial failures", len(result.initial))
     horizon = _("no horizon") if result.horizon is None else _("horizon {time}").format(time=clock(result.horizon))
+    first = min((t for _a, t in result.initial), default=0.0)
+    if result.horizon is not None and first > 0:
+        # A horizon counts from 00:00, not from the first failure: say so, or `--fail X@8 --horizon 4` looks empty.
+        horizon = _("horizon {time}, counted from 00:00, not from the first failure at {first}").format(
+            time=clock(result.horizon), first=clock(first))
     districts = s.regions.get("district", 0)
     situation = _("{assets}, {people}, {agencies} and {districts} involved.").format(
         assets=ngettext("{n} asset fails", "{n} assets fail", s.failed).format(n=f"{s.failed:,}"),

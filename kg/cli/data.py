@@ -49,7 +49,7 @@ def load(
 def _print_report(report: LoadReport, url: str, *, quiet: bool) -> None:
     parts = [_TABLE_COUNTS[table](n) for table, n in report.counts.items() if n]
     console.print(_("Loaded {what} into {store} (version {version}).").format(
-        what=_(", ").join(parts), store=url, version=report.version), markup=False)
+        what=_(", ").join(parts), store=url, version=report.version), markup=False, soft_wrap=True)
     label = _("warning:")
     for warning in report.warnings:
         err_console.print(f"[yellow]{label}[/] {escape(str(warning))}", soft_wrap=True)
