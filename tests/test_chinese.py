@@ -91,3 +91,16 @@ def test_the_chinese_name_is_tagged_zh_in_rdf_and_loads_back(store_url: str, tmp
     finally:
         first.close()
         second.close()
+
+
+def test_shacl_allows_one_chinese_name(tmp_path: Path) -> None:
+    head = ("@prefix ckg: <https://w3id.org/citykg#> .\n@prefix id: <https://w3id.org/citykg/id/> .\n"
+            'id:cq a ckg:Region ; ckg:id "cq" ; ckg:level ckg:level_city ; ckg:prop_name_zh ')
+    good, bad = tmp_path / "good.ttl", tmp_path / "bad.ttl"
+    good.write_text(head + '"重庆市"@zh .\n', encoding="utf-8")
+    bad.write_text(head + '"重庆"@zh, "重庆市"@zh .\n', encoding="utf-8")
+    for engine in ("fast", "pyshacl"):
+        assert run_kg("validate", str(good), "--engine", engine).exit_code == 0
+        result = run_kg("validate", str(bad), "--engine", engine)
+        assert result.exit_code == 1 and "ckg:prop_name_zh (the Chinese name): at most one" in result.stdout + \
+            result.stderr
