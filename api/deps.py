@@ -232,7 +232,7 @@ SnapshotDep = Annotated[GraphSnapshot, Depends(get_snapshot)]
 
 
 # ---------------------------------------------------------------- query strings
-REPEATABLE_QUERY = frozenset({"kind", "layer"})
+REPEATABLE_QUERY = frozenset({"kind", "layer", "fail", "hazard"})
 """Query parameters that may be given more than once (``?kind=power&kind=water``, ``?layer=assets&layer=regions``)."""
 
 OWN_QUERY_RULES = frozenset({"/v1/sparql"})

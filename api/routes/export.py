@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -28,14 +29,15 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from api.deps import RunDep, SettingsDep, StoreDep, limit_concurrency, require_read
-from api.problems import APIProblem, at_most, problem_responses
+from api.problems import APIProblem, at_most, field_problem, problem_responses
 from kg.analysis.cancel import CancelToken
-from kg.errors import ElementNotFound
-from kg.gis.layers import LAYERS, store_layers
+from kg.errors import ElementNotFound, KGError
+from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
 from kg.gis.write import MEDIA_TYPES as GEO_MEDIA_TYPES
 from kg.gis.write import write_geojson, write_gpkg
 from kg.rdf.export import export_rdf
 from kg.rdf.writers import MEDIA_TYPES
+from kg.scenario import Scenario, cascade_of
 from kg.store import Store
 
 __all__ = ["ExportFormat", "RDFFormat", "router"]
@@ -174,16 +176,32 @@ async def export(
     depth: Annotated[int, Query(ge=0, description="Hops around `around`.")] = 1,
     layer: Annotated[list[GeoLayer] | None, Query(description="GIS formats: only these layers (repeat); default "
                                                               "all.")] = None,
+    fail: Annotated[list[str] | None, Query(description="GIS formats: add a `cascade` layer, the footprint of these "
+                                                        "initial failures, `ID` or `ID@HOURS` (repeat).")] = None,
+    hazard: Annotated[list[str] | None, Query(description="GIS formats: add a `cascade` layer, the footprint of "
+                                                          "these hazard zones' cascade (repeat).")] = None,
+    horizon: Annotated[float | None, Query(ge=0, description="With fail or hazard: failures up to this many hours.")]
+    = None,
+    start: Annotated[datetime | None, Query(description="With fail or hazard: the time of hour 0, ISO 8601 with "
+                                                        "its UTC offset (default: now).")] = None,
 ) -> Response:
     """The graph in the ckg vocabulary, as ``kg export --rdf FORMAT`` writes it; filters select a
     subgraph that stands on its own (see docs/api.md). ``geojson`` and ``gpkg`` give the GIS layers of
     ``kg export --geo`` (assets, dependencies, hazard_zones, regions)."""
     at_most("depth", depth, settings.max_depth)
     layers = [x.value for x in layer] if layer else list(LAYERS)
+    if (fail or hazard) and format not in (ExportFormat.gpkg, ExportFormat.geojson):
+        raise APIProblem(422, "fail and hazard add a cascade layer to a GIS export; ask for format=geojson or gpkg",
+                         field="format")
+    footprint = await _footprint(store, run, fail, hazard, horizon, start) if fail or hazard else None
+
+    def geo_layers() -> list[Layer]:
+        return [*store_layers(store, layers), *([footprint] if footprint is not None else [])]
+
     if format is ExportFormat.gpkg:
-        return await _geopackage(store, run, layers)
+        return await _geopackage(run, geo_layers)
     if format is ExportFormat.geojson:
-        produce: Callable[[TextIO], object] = lambda out: write_geojson(store_layers(store, layers), out)  # noqa: E731
+        produce: Callable[[TextIO], object] = lambda out: write_geojson(geo_layers(), out)  # noqa: E731
     else:
         filters = {"region": region or None, "agency": agency or None, "around": around or None, "depth": depth}
         produce = partial(export_rdf, store, fmt=format.value, **filters)  # type: ignore[arg-type]
@@ -205,13 +223,44 @@ async def export(
     )
 
 
-async def _geopackage(store: Store, run: Any, layers: list[str]) -> Response:
+async def _footprint(store: Store, run: Any, fail: list[str] | None, hazard: list[str] | None,
+                     horizon: float | None, start: datetime | None) -> Layer:
+    """The ``cascade`` layer of the scenario the query gives (errors name ``fail`` or ``hazard``)."""
+    if fail and hazard:
+        raise APIProblem(422, "give fail or hazard, not both", field="hazard")
+    if start is not None and start.tzinfo is None:
+        raise APIProblem(422, "start needs its UTC offset (e.g. +08:00 for Chongqing)", field="start")
+    when = (start or datetime.now(UTC).replace(second=0, microsecond=0)).astimezone(UTC)
+    initial = []
+    for k, spec in enumerate(fail or []):
+        asset, _, hours = spec.rpartition("@") if "@" in spec else (spec, "", "0")
+        try:
+            initial.append((asset, float(hours)))
+        except ValueError:
+            raise APIProblem(422, f"fail[{k}]: expected ID or ID@HOURS, got {spec!r}", field=f"fail[{k}]") from None
+
+    def footprint() -> Layer:
+        snap = store.snapshot()
+        try:
+            scenario = Scenario(fail=tuple(initial), hazard=tuple(hazard or ()), horizon=horizon)
+            return cascade_layer(cascade_of(snap, scenario), snap, when)
+        except KGError as exc:
+            problem = field_problem(exc, {"hazard": "hazard"})
+            if problem is None:
+                raise
+            raise problem from None
+
+    result: Layer = await run(footprint)
+    return result
+
+
+async def _geopackage(run: Any, layers: Callable[[], list[Layer]]) -> Response:
     """The layers as a GeoPackage: GDAL writes a file (SQLite), so it is built whole, then sent and deleted."""
     folder = tempfile.mkdtemp(prefix="citykg-export-")
     path = Path(folder) / "citykg.gpkg"
 
     def build() -> None:
-        write_gpkg(store_layers(store, layers), path)
+        write_gpkg(layers(), path)
 
     try:
         await run(build)

@@ -79,3 +79,26 @@ def test_geopackage(client: TestClient, city: City, tmp_path: Path) -> None:
     assert pyogrio.read_info(path, layer="assets")["features"] == len(city.rows["assets"])
     bad = client.get("/v1/export", params={"format": "gpkg", "layer": "roads"}, headers=auth("read"))
     assert bad.status_code == 422 and bad.json()["field"] == "layer"
+
+
+def test_geojson_cascade_footprint(client: TestClient, city: City) -> None:
+    substation = city.first("Substation")
+    expected = client.post("/v1/cascades", json={"fail": [{"id": substation, "time": 2}]}, headers=auth("read")).json()
+    r = client.get("/v1/export", params={"format": "geojson", "layer": "assets", "fail": f"{substation}@2",
+                                         "start": "2026-07-01T08:00:00+08:00"}, headers=auth("read"))
+    assert r.status_code == 200, r.text
+    footprint = [f["properties"] for f in r.json()["features"] if f["properties"]["layer"] == "cascade"]
+    assert [(p["id"], p["hour"]) for p in footprint] == [(f["id"], f["time"]) for f in expected["failures"]]
+    assert footprint[0]["time"] == "2026-07-01T02:00:00Z"
+
+
+@pytest.mark.parametrize(("params", "status", "field"), [
+    ({"format": "geojson", "fail": "no-such-asset"}, 404, "fail[0].id"),
+    ({"format": "geojson", "hazard": "no-such-zone"}, 404, "hazard[0]"),
+    ({"format": "geojson", "fail": "x@soon"}, 422, "fail[0]"),
+    ({"format": "ttl", "hazard": "x"}, 422, "format"),
+    ({"format": "gpkg", "fail": "x", "start": "2026-07-01T08:00:00"}, 422, "start"),
+])
+def test_bad_footprints(client: TestClient, city: City, params: dict[str, str], status: int, field: str) -> None:
+    r = client.get("/v1/export", params=params, headers=auth("read"))
+    assert r.status_code == status and r.json()["field"] == field, r.text
