@@ -35,7 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import shapely
+
 from kg.load.plan import COLUMNS
+from kg.model import GEOMETRY
 
 __all__ = ["DISTRICTS", "city_rows", "write_bundle", "write_jsonl"]
 
@@ -307,6 +310,7 @@ _LANDSLIDE = {"Road": 0.3, "Bridge": 0.5, "TransmissionLine": 0.4, "WaterMain": 
 def _hazards(city: _City) -> None:
     rng = city.rng
     zones, exposures = city.rows["hazard_zones"], city.rows["exposures"]
+    where = {row[0]: (row[6], row[5]) for row in city.rows["assets"]}  # id -> (lon, lat)
     by_community: dict[str, list[int]] = defaultdict(list)
     for i, cid in enumerate(city.asset_community):
         by_community[cid].append(i)
@@ -320,24 +324,35 @@ def _hazards(city: _City) -> None:
             riverside = communities[: max(1, len(communities) // 4)]
             for years, probability, depth in ((20, 0.05, 0.6), (50, 0.02, 1.2), (100, 0.01, 2.0)):
                 zid = f"flood-{did}-{years}y"
-                zones.append((zid, "Flood", f"{name} {rivers} riverside, {years}-year flood", probability, did,
-                              {"return_period_years": str(years)}))
+                first = len(exposures)
                 for cid in riverside:
                     for i in by_community[cid]:
                         if rng.random() < 0.5:
                             exposures.append((city.asset_id(i), zid, round(depth * rng.uniform(0.3, 1.6), 2)))
+                zones.append((zid, "Flood", f"{name} {rivers} riverside, {years}-year flood", probability, did,
+                              {"return_period_years": str(years), **_outline(where, exposures[first:])}))
         if hilly:
             zid = f"landslide-{did}"
-            zones.append((zid, "Landslide", f"{name} steep slopes", 0.03, did, None))
+            first = len(exposures)
             slopes = communities[-max(1, len(communities) // 6):]
             for cid in slopes:
                 for i in by_community[cid]:
                     if rng.random() < 0.4:
                         exposures.append((city.asset_id(i), zid, round(rng.uniform(0.1, 1.0), 2)))
+            zones.append((zid, "Landslide", f"{name} steep slopes", 0.03, did,
+                          _outline(where, exposures[first:]) or None))
     fragilities = city.rows["fragilities"]
     for hazard, table in (("Flood", _FLOOD), ("Landslide", _LANDSLIDE)):
         for asset_type, threshold in table.items():
             fragilities.append((hazard, threshold, asset_type, None, 0.4))
+
+
+def _outline(where: dict[str, tuple[float, float]], exposures: list[tuple[Any, ...]]) -> dict[str, str]:
+    """A zone's polygon: the convex hull of its exposed assets, 300 m wider (``geometry``, WKT), if any."""
+    if not exposures:
+        return {}
+    hull = shapely.MultiPoint([where[e[0]] for e in exposures]).convex_hull.buffer(0.003, quad_segs=4)
+    return {GEOMETRY: shapely.to_wkt(hull, rounding_precision=5)}
 
 
 def city_rows(assets: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
@@ -404,3 +419,12 @@ def write_jsonl(rows: dict[str, list[tuple[Any, ...]]], path: Path | str) -> Pat
                         obj[name] = value
                 f.write(json.dumps(obj, ensure_ascii=False) + "\n")
     return out
+
+
+if __name__ == "__main__":  # python -m kg.synth: the same as `kg synth`
+    import sys
+
+    from kg.cli import main
+
+    sys.argv[1:1] = ["synth"]
+    main()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticError
 from kg.errors import LoadTimeout, Problem, ValidationError
 from kg.load.problems import describe_pydantic_errors
 from kg.load.sources import TABLES, RawRow, SourceFile, discover, location, read_rows
-from kg.model import PROPS_FIELD, Record
+from kg.model import GEOMETRY, PROPS_FIELD, Record
 from kg.ontology import load_ontology
 
 __all__ = ["COLUMNS", "NODE_TABLES", "ExistingElement", "LoadPlan", "build_plan"]
@@ -66,9 +66,12 @@ class ExistingElement:
 
 
 class Lookup(Protocol):
-    """The part of a store the planner needs: which of these ids exist already."""
+    """The part of a store the planner needs: which of these ids exist already, and (to derive exposures
+    from hazard zones' polygons) the assets it holds."""
 
     def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]: ...
+
+    def rows(self, table: str) -> Iterator[tuple[Any, ...]]: ...
 
 
 @dataclass
@@ -189,6 +192,47 @@ class _Planner:
             seen[key] = raw.line
         return True
 
+    def derive_exposures(self) -> None:
+        """Exposures of zones with a polygon and an ``intensity`` but no exposure rows (:mod:`kg.gis.exposures`).
+
+        The assets considered are those of this load and, unless this load
+        replaces them, those already in the store.
+        """
+        zones = [r for r in self.plan.rows["hazard_zones"] if (r[-1] or {}).get(GEOMETRY)
+                 and (r[-1] or {}).get("intensity") is not None]
+        given = {key[1] for key in self.keys["exposures"]}
+        zones = [z for z in zones if z[0] not in given]
+        if not zones:
+            return
+        from kg.gis.exposures import derive_exposures  # GIS libraries load only for loads that need them
+        from kg.gis.layers import GeometryError, geometry_of
+
+        shapes, intensities = [], []
+        for z in zones:
+            where = location(*self.first_seen[z[0]])
+            try:
+                intensity = float(z[-1]["intensity"])
+                if not (math.isfinite(intensity) and intensity >= 0):
+                    raise ValueError
+                shapes.append(geometry_of(z[-1], None, None, where))
+                intensities.append(intensity)
+            except ValueError:
+                self.report(Problem(where, f"intensity {z[-1]['intensity']!r}: expected a finite number >= 0 (the "
+                                    "hazard's intensity everywhere in the zone's polygon)"))
+            except GeometryError as exc:
+                self.report(Problem(where, str(exc).split(": ", 1)[-1]))
+        if self.problems:
+            return
+        asset_rows = {r[0]: r for r in self.store.rows("assets")}
+        asset_rows.update((r[0], r) for r in self.plan.rows["assets"])
+        ids = list(asset_rows)
+        geometries = [geometry_of(r[-1], r[5], r[6], r[0]) for r in asset_rows.values()]
+        for asset, zone, intensity in derive_exposures([z[0] for z in zones], shapes, intensities, ids, geometries):
+            self.keys["exposures"][(asset, zone)] = 0
+            self.plan.rows["exposures"].append((asset, zone, intensity))
+            if asset not in self.ids:
+                self.pending.append(_Pending(location(*self.first_seen[zone]), "asset", asset, "assets"))
+
     def resolve(self) -> None:
         unknown = {p.target for p in self.pending if p.target not in self.ids}
         existing = self.store.lookup(sorted(unknown)) if unknown else {}
@@ -279,6 +323,8 @@ def build_plan(
             break
     clock.source = ""
     clock.check()
+    if not planner.problems:
+        planner.derive_exposures()
     if not planner.problems:
         planner.resolve()
     if planner.problems:

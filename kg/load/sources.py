@@ -23,14 +23,17 @@ from kg.errors import Problem
 from kg.load.problems import describe_pydantic_errors, shown
 from kg.model import PROPS_FIELD, RECORD_TYPES, PropName, Record
 
-__all__ = ["RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "location", "read_rows", "table_for_name"]
+__all__ = ["GIS_SUFFIXES", "RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "location", "read_rows",
+           "table_for_name"]
 
 TABLES: dict[str, type[Record]] = {rt.table: rt for rt in RECORD_TYPES}
 """Table name (file stem) to record type, in load order."""
 
 RDF_SUFFIXES = frozenset({".ttl", ".turtle", ".nt", ".nq", ".trig", ".jsonld"})
 """Files read by the RDF importer (:mod:`kg.rdf.reader`): Turtle, N-Triples, N-Quads, TriG, JSON-LD."""
-_BUNDLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson"}) | RDF_SUFFIXES
+GIS_SUFFIXES = frozenset({".gpkg", ".geojson", ".shp"})
+"""Files read as GIS layers (:mod:`kg.gis.read`): GeoPackage, GeoJSON, Shapefile."""
+_BUNDLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson"}) | RDF_SUFFIXES | GIS_SUFFIXES
 """Files a bundle folder may hold (others, such as a README, are left alone)."""
 
 Report = Callable[[Problem], None]
@@ -74,13 +77,15 @@ class SourceFile:
         suffix = self.path.suffix.lower()
         if suffix in RDF_SUFFIXES:
             return "rdf"
+        if suffix in GIS_SUFFIXES:
+            return "gis"
         return "jsonl" if suffix in {".jsonl", ".ndjson"} else "csv"
 
 
 def table_for_name(name: str) -> str | None:
     """The table a file or ``file`` field names (``assets``, ``assets.csv``), or None."""
     stem = name.strip().lower()
-    for suffix in (".csv", ".jsonl", ".ndjson"):
+    for suffix in (".csv", ".jsonl", ".ndjson", ".geojson", ".shp"):
         stem = stem.removesuffix(suffix)
     return stem if stem in TABLES else None
 
@@ -91,7 +96,7 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
     for path in paths:
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in _BUNDLE_SUFFIXES)
-            known = [p for p in files if table_for_name(p.name) or p.suffix.lower() != ".csv"]
+            known = [p for p in files if table_for_name(p.name) or p.suffix.lower() not in {".csv", ".geojson", ".shp"}]
             if not known:
                 expected = ", ".join(f"{t}.csv" for t in TABLES)
                 report(Problem(str(path), f"no bundle files found; expected some of {expected}"))
@@ -111,6 +116,9 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
             elif source.format == "csv" and table is None:
                 report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
                                + ", ".join(f"{t}.csv" for t in TABLES)))
+            elif source.format == "gis" and table is None and path.suffix.lower() != ".gpkg":
+                report(Problem(str(path), "cannot tell which table this layer holds; name the file one of "
+                               + ", ".join(f"{t}{path.suffix.lower()}" for t in TABLES)))
             else:
                 found.append(source)
         else:
@@ -292,6 +300,12 @@ def read_rows(source: SourceFile, report: Report, progress: Progress | None = No
         from kg.rdf.reader import read_rdf_rows  # kg.rdf imports this module: import on use
 
         yield from read_rdf_rows(source.path, report, progress)
+    elif source.format == "gis":
+        from kg.gis.read import read_gis_rows  # kg.gis imports this module, and GDAL only loads when needed
+
+        yield from read_gis_rows(source.path, source.table, report)
+        if progress is not None:
+            progress(source.path.stat().st_size)
     elif source.format == "jsonl":
         yield from _read_jsonl(source, report, progress)
     else:

@@ -54,6 +54,7 @@ from kg.errors import ElementNotFound, KGError, StoreUnavailable, ValidationErro
 from kg.live.events import StatusEvent
 from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
 from kg.ontology import load_ontology
+from kg.search import NAME_ZH, search_terms
 from kg.store import neo4j_events
 from kg.store.base import CypherResult, EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
@@ -463,21 +464,28 @@ class Neo4jStore:
         match = [f"MATCH (n:{el})"]
         where = ["n.id IS NOT NULL", f"n:{quote(spec.label)}"]
         params: dict[str, Any] = {"limit": limit}
+        located, part_of = quote(spec.references["region"]), quote(onto.rel("partOf"))
+        operated = quote(spec.references["agency"])
         if type:
             if type not in onto.classes:
                 return []
             where.append(f"n:{quote(type)}")  # labels carry the class chain, so subclasses match too
         if region:
-            located, part_of = quote(spec.references["region"]), quote(onto.rel("partOf"))
             match.insert(0, f"MATCH (r:{el} {{id: $region}})<-[:{part_of}*0..]-(:{quote('Region')})<-[:{located}]-(n)")
             params["region"] = region
         if agency:
-            match.append(f"MATCH (n)-[:{quote(spec.references['agency'])}]->(:{el} {{id: $agency}})")
+            match.append(f"MATCH (n)-[:{operated}]->(:{el} {{id: $agency}})")
             params["agency"] = agency
-        if q:
+        for i, term in enumerate(search_terms(q)):  # kg.search says what a term matches; every term must match
             # Java regexes: (?i) folds ASCII case only, like SQLite's LIKE; \Q..\E quotes the text.
-            params["pattern"] = "(?s)(?i).*\\Q" + q.replace("\\E", "\\E\\\\E\\Q") + "\\E.*"
-            where.append("(n.id =~ $pattern OR n.name =~ $pattern OR n.type =~ $pattern)")
+            params[f"p{i}"] = "(?s)(?i).*\\Q" + term.text.replace("\\E", "\\E\\\\E\\Q") + "\\E.*"
+            params[f"t{i}"], params[f"types{i}"] = term.text, list(term.types)
+            named = f"(x.name =~ $p{i} OR x.{NAME_ZH} =~ $p{i} OR x.id = $t{i})"
+            where.append(
+                f"(n.id =~ $p{i} OR n.name =~ $p{i} OR n.{NAME_ZH} =~ $p{i} OR n.type IN $types{i}"
+                f" OR EXISTS {{ MATCH (n)-[:{located}]->(:{quote('Region')})-[:{part_of}*0..]->(x:{quote('Region')})"
+                f" WHERE {named} }}"
+                f" OR EXISTS {{ MATCH (n)-[:{operated}]->(x:{quote('Agency')}) WHERE {named} }})")
         if after:
             where.append("n.id > $after")
             params["after"] = after
