@@ -1,5 +1,5 @@
 // Runs a Neo4j 5 Community DBMS embedded in this JVM with its Bolt connector
-// open on a loopback port, until the process gets SIGTERM/SIGINT.
+// and Neo4j Browser open on loopback ports, until the process gets SIGTERM/SIGINT.
 //
 // Started by `scripts/neo4j start` as a Java 17 single-file source program:
 //
@@ -10,6 +10,9 @@
 //                       logs go under it (created if missing)
 //   --host ADDR         Bolt listen address (default 127.0.0.1)
 //   --port N            Bolt port; 0 = let the OS pick (default 0)
+//   --http-port N       HTTP port serving Neo4j Browser at /browser/ (on the
+//                       --host address); 0 = let the OS pick, off = no HTTP
+//                       (default 0)
 //   --pagecache SIZE    page cache size, e.g. 512m, 1g (default 512m)
 //   --tx-timeout DUR    default transaction timeout, e.g. 300s, 5m, 0 = none
 //                       (default 300s)
@@ -21,6 +24,7 @@
 //                       this long after its termination, e.g. 2s; 0 = never
 //                       (default 2s; see RunawayGuard below)
 //   --ready-file PATH   once the database answers, write its Bolt URL there
+//                       and, on a second line, Neo4j Browser's URL
 //   --pid-file PATH     write this JVM's pid there at startup
 //   --conf FILE         more settings, neo4j.conf syntax (name=value lines);
 //                       the options above win over the same setting there
@@ -29,11 +33,14 @@
 // development/test server bound to loopback only. Cypher cannot reach outside
 // the database: LOAD CSV from file URLs is off, every outbound address is
 // blocked for LOAD CSV (so no URL either), and only the procedures CityKG needs
-// may be loaded from plugins. A --conf file cannot loosen these (see
+// may be loaded from plugins. The HTTP server runs the Browser module only
+// (its static files and the discovery document at /): no transactional
+// endpoint and no Query API, so HTTP runs no Cypher; the Browser runs its
+// queries over Bolt like any driver. A --conf file cannot loosen these (see
 // docs/security.md).
 //
-// On stdout it prints "READY bolt://HOST:PORT" once the default database
-// answers a query, and "STOPPED" after a clean shutdown. The JVM shutdown hook
+// On stdout it prints "BROWSER http://HOST:PORT/browser/" (with HTTP on) and
+// then "READY bolt://HOST:PORT" once the default database answers a query, and "STOPPED" after a clean shutdown. The JVM shutdown hook
 // (run on SIGTERM, SIGINT and normal exit) shuts the DBMS down, which checkpoints
 // the store so a kept data directory (KG_NEO4J_DATA) reopens without recovery.
 
@@ -43,6 +50,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,6 +66,8 @@ import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.BoltConnectorInternalSettings;
 import org.neo4j.configuration.connectors.ConnectorPortRegister;
 import org.neo4j.configuration.connectors.ConnectorType;
+import org.neo4j.configuration.connectors.HttpConnector;
+import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
@@ -66,6 +76,8 @@ import org.neo4j.graphdb.Result;
 import org.neo4j.graphdb.Transaction;
 import org.neo4j.internal.helpers.HostnamePort;
 import org.neo4j.kernel.internal.GraphDatabaseAPI;
+import org.neo4j.server.configuration.ConfigurableServerModules;
+import org.neo4j.server.configuration.ServerSettings;
 
 public class Launcher {
 
@@ -81,6 +93,9 @@ public class Launcher {
         Path home = Path.of(opts.get("home")).toAbsolutePath();
         String host = opts.getOrDefault("host", "127.0.0.1");
         int port = parseInt(opts.getOrDefault("port", "0"), "--port");
+        String httpOpt = opts.getOrDefault("http-port", "0");
+        boolean http = !httpOpt.equals("off");
+        int httpPort = http ? parseInt(httpOpt, "--http-port") : 0;
         long pageCache = parseBytes(opts.getOrDefault("pagecache", "512m"));
         Duration txTimeout = parseDuration(opts.getOrDefault("tx-timeout", "300s"));
         long txMemory = parseBytes(opts.getOrDefault("tx-memory", "1g"));
@@ -93,6 +108,7 @@ public class Launcher {
 
         Files.createDirectories(home);
         log("starting Neo4j embedded: home=" + home + " bolt=" + host + ":" + port
+                + " http=" + (http ? host + ":" + httpPort : "off")
                 + " pagecache=" + pageCache + "B tx-timeout=" + txTimeout
                 + " tx-memory=" + txMemory + "B tx-memory-total=" + txMemoryTotal + "B"
                 + " java=" + System.getProperty("java.version"));
@@ -128,6 +144,14 @@ public class Launcher {
                         List.of(new IPAddressString("0.0.0.0/0"), new IPAddressString("::/0")))
                 // plugin procedures and functions: only what CityKG calls (built-ins are not governed in 5.26)
                 .setConfig(GraphDatabaseSettings.procedure_allowlist, PROCEDURE_ALLOWLIST)
+                // HTTP: Neo4j Browser's files and the discovery document only, on loopback. No
+                // transactional endpoint or Query API: HTTP runs no Cypher (the Browser uses Bolt).
+                .setConfig(HttpConnector.enabled, http)
+                .setConfig(HttpConnector.listen_address, new SocketAddress(host, httpPort))
+                .setConfig(HttpConnector.advertised_address, new SocketAddress(host, httpPort))
+                .setConfig(HttpsConnector.enabled, false)
+                .setConfig(ServerSettings.http_enabled_modules, EnumSet.of(ConfigurableServerModules.BROWSER))
+                .setConfig(ServerSettings.allow_telemetry, false)
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 // the stores are checkpointed before Bolt stops; don't linger on the
@@ -162,18 +186,19 @@ public class Launcher {
             tx.commit();
         }
 
-        int boundPort = port;
-        if (db instanceof GraphDatabaseAPI) {
-            HostnamePort bolt = ((GraphDatabaseAPI) db).getDependencyResolver()
-                    .resolveDependency(ConnectorPortRegister.class)
-                    .getLocalAddress(ConnectorType.BOLT);
-            if (bolt != null) {
-                boundPort = bolt.getPort();
-            }
-        }
+        int boundPort = boundPort(db, ConnectorType.BOLT, port);
         if (boundPort <= 0) {
             log("could not determine the Bolt port (is neo4j-bolt on the classpath?)");
             System.exit(2);
+        }
+        String browserUrl = null;
+        if (http) {
+            int boundHttp = boundPort(db, ConnectorType.HTTP, httpPort);
+            if (boundHttp <= 0) {
+                log("could not determine the HTTP port (are neo4j-server and neo4j-browser on the classpath?)");
+                System.exit(2);
+            }
+            browserUrl = "http://" + host + ":" + boundHttp + "/browser/";
         }
 
         if (!stopRunaways.isZero()) {
@@ -184,10 +209,13 @@ public class Launcher {
 
         String url = "bolt://" + host + ":" + boundPort;
         if (readyFile != null) {
-            writeAtomically(Path.of(readyFile), url + "\n");
+            writeAtomically(Path.of(readyFile), url + "\n" + (browserUrl == null ? "" : browserUrl + "\n"));
         }
         log(String.format(Locale.ROOT, "Neo4j %s ready in %.1fs",
                 neo4jVersion(db), (System.nanoTime() - t0) / 1e9));
+        if (browserUrl != null) {
+            System.out.println("BROWSER " + browserUrl);
+        }
         System.out.println("READY " + url);
         System.out.flush();
 
@@ -292,6 +320,19 @@ public class Launcher {
         }
     }
 
+    /** The port a connector listens on (the one the OS picked for port 0), or {@code fallback}. */
+    private static int boundPort(GraphDatabaseService db, ConnectorType connector, int fallback) {
+        if (db instanceof GraphDatabaseAPI) {
+            HostnamePort address = ((GraphDatabaseAPI) db).getDependencyResolver()
+                    .resolveDependency(ConnectorPortRegister.class)
+                    .getLocalAddress(connector);
+            if (address != null) {
+                return address.getPort();
+            }
+        }
+        return fallback;
+    }
+
     private static String neo4jVersion(GraphDatabaseService db) {
         try (Transaction tx = db.beginTx();
              Result r = tx.execute("CALL dbms.components() YIELD versions RETURN versions[0] AS v")) {
@@ -324,7 +365,7 @@ public class Launcher {
             }
             switch (key) {
                 case "home": case "host": case "port": case "pagecache": case "tx-timeout": case "ready-file": case "pid-file":
-                case "conf": case "tx-memory": case "tx-memory-total": case "stop-runaways":
+                case "conf": case "http-port": case "tx-memory": case "tx-memory-total": case "stop-runaways":
                     opts.put(key, value);
                     break;
                 default:
