@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,55 @@ def test_cypher_reports_syntax_errors_and_timeouts(loaded: Neo4jStore) -> None:
     slow = run_kg("cypher", "UNWIND range(1, 100000000000) AS x WITH x WHERE x < 0 RETURN count(x)",
                   "--store", loaded.url, "--timeout", "0.5")
     assert slow.exit_code == 1 and "--timeout" in slow.stderr
+
+
+def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    # Neo4j's WGS-84 point.distance: haversine on a sphere of radius 6378140 m
+    p1, p2, dp, dl = map(math.radians, (lat1, lat2, lat2 - lat1, lon2 - lon1))
+    return 2 * 6378140 * math.asin(math.sqrt(math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2))
+
+
+@pytest.mark.neo4j
+def test_spatial_cypher_finds_the_nearest_asset(loaded: Neo4jStore) -> None:
+    assets = [a for a in loaded.search(limit=100_000) if a["lat"] is not None and a["lon"] is not None]
+    assert len(assets) > 10
+    # a point between two assets, nearer the first
+    here = {"lat": (2 * assets[3]["lat"] + assets[7]["lat"]) / 3, "lon": (2 * assets[3]["lon"] + assets[7]["lon"]) / 3}
+    metres = {a["id"]: _haversine_m(here["lat"], here["lon"], a["lat"], a["lon"]) for a in assets}
+    query = ("MATCH (a:Asset) WHERE a.location IS NOT NULL "
+             "RETURN a.id AS id, a.name AS name, point.distance(a.location, point({latitude: $lat, longitude: $lon})) AS m "
+             "ORDER BY m, id LIMIT 3")
+    result = run_kg("cypher", query, "--param", f"lat={here['lat']}", "--param", f"lon={here['lon']}",
+                    "--store", loaded.url, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["m"] for r in rows] == pytest.approx(sorted(metres.values())[:3], rel=1e-9)
+    assert rows[0]["id"] == min(metres, key=lambda k: (metres[k], k))
+    counted = run_kg("cypher", "MATCH (a:Asset) RETURN count(a.location) AS located, "
+                     "count(CASE WHEN a.lat IS NOT NULL AND a.lon IS NOT NULL THEN 1 END) AS both, "
+                     "count(CASE WHEN a.location.latitude = a.lat AND a.location.longitude = a.lon "
+                     "AND a.location.srid = 4326 THEN 1 END) AS agreeing", "--store", loaded.url, "--format", "json")
+    assert json.loads(counted.stdout) == [{"located": len(assets), "both": len(assets), "agreeing": len(assets)}]
+    # the store reads its columns back, never the derived point
+    assert "location" not in loaded.get(assets[3]["id"]) and "location" not in (loaded.get(assets[3]["id"])["props"] or {})
+
+
+@pytest.mark.neo4j
+def test_a_reload_moves_the_location_and_every_hazard_has_a_name(loaded: Neo4jStore, city_bundle: Path,
+                                                                 tmp_path: Path) -> None:
+    moved = tmp_path / "moved"
+    shutil.copytree(city_bundle, moved)
+    with (moved / "assets.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["lat"], rows[0]["lon"] = "1.5", "2.5"
+    with (moved / "assets.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    load(loaded, moved)  # an upsert: the MERGE path of the writer
+    result = run_kg("cypher", "MATCH (a:Asset {id: $id}) RETURN a.location.latitude AS lat, a.location.longitude AS lon",
+                    "--param", f"id={rows[0]['id']}", "--store", loaded.url, "--format", "json")
+    assert json.loads(result.stdout) == [{"lat": 1.5, "lon": 2.5}]
+    hazards = run_kg("cypher", "MATCH (h:Hazard) RETURN h.id = h.name AS named, count(*) AS n",
+                     "--store", loaded.url, "--format", "json")
+    assert [r["named"] for r in json.loads(hazards.stdout)] == [True]

@@ -7,12 +7,15 @@ The mapping (docs/neo4j.md, "The graph model in Neo4j"):
   (``:Element:Asset:PowerAsset:Substation``, ``:Element:Region``, ...), keyed by
   a unique ``id``. Its plain columns are properties; its extra bundle columns
   (``props``) are properties too, and their names are kept in the list
-  property ``_props`` so the store can give them back as ``props``.
+  property ``_props`` so the store can give them back as ``props``. An asset
+  with ``lat`` and ``lon`` also carries them as a WGS-84 ``point`` in
+  ``location`` (:data:`LOCATION_KEY`), so ``point.distance`` and
+  ``point.withinBBox`` work on it; ``name`` is every element's caption.
 * Reference columns are relationships, never properties: ``region`` is
   ``LOCATED_IN``, ``agency`` ``OPERATED_BY``, a region's ``parent`` ``PART_OF``,
   an agency's ``parent`` ``SUB_ORGANIZATION_OF`` and its ``jurisdiction``
   ``HAS_JURISDICTION``. A zone keeps its ``hazard`` name as a property and also
-  points ``OF_HAZARD`` at a shared hazard node ``:Element:Hazard:Flood {id: "Flood"}``.
+  points ``OF_HAZARD`` at a shared hazard node ``:Element:Hazard:Flood {id: "Flood", name: "Flood"}``.
 * ``dependencies`` are ``DEPENDS_ON {kind, group, buffer_hours}`` from the
   dependent to the provider; ``exposures`` are ``EXPOSED_TO {intensity}``.
 * ``fragilities`` are ``:Fragility`` nodes (not elements: they are parameters,
@@ -45,6 +48,7 @@ __all__ = [
     "LOAD_BEGIN",
     "LOAD_MARKER",
     "LOAD_PROGRESS",
+    "LOCATION_KEY",
     "META",
     "META_STATUS",
     "NODE_IDS",
@@ -73,6 +77,12 @@ STATUS_OF = "STATUS_OF"
 META_NAME = "citykg"
 PROPS_KEY = "_props"
 """Node property listing which properties came from extra bundle columns (returned as ``props``)."""
+LOCATION_KEY = "location"
+"""Asset property holding ``lat``/``lon`` as a Neo4j WGS-84 point (derived; never read back as a column).
+
+An asset whose bundle brings its own extra ``location`` column keeps that value there instead: the data
+round-trips, and spatial queries skip that asset (its value is no point).
+"""
 
 NODE_LABELS = {"regions": "Region", "agencies": "Agency", "assets": "Asset", "hazard_zones": "HazardZone"}
 """The ontology class whose label marks each node table's nodes."""
@@ -313,6 +323,11 @@ def _node_upsert(table: NodeTable, inline: Sequence[str], *, fresh: bool) -> str
     el = quote(ELEMENT)
     kind = "row.props.type" if table.table == "assets" else f"'{table.label}'"
     verb = "CREATE" if fresh else "MERGE"
+    props = "row.props"
+    if {"lat", "lon"} <= set(table.properties):
+        # point() of a null coordinate is null: an asset without both coordinates has no location
+        point = "point({longitude: row.props.lon, latitude: row.props.lat})"
+        props += f", n.{LOCATION_KEY} = coalesce(row.props.{LOCATION_KEY}, {point})"
     targets = [f"t{i}" for i in range(len(inline))]
     if inline:
         parts = ["UNWIND $rows AS g"]
@@ -322,12 +337,12 @@ def _node_upsert(table: NodeTable, inline: Sequence[str], *, fresh: bool) -> str
         parts = ["UNWIND $rows AS row"]
     parts.append(f"{verb} (n:{el} {{id: row.id}})")
     if fresh:
-        parts.append(f"SET n = row.props, n:$($chains[{kind}])")
+        parts.append(f"SET n = {props}, n:$($chains[{kind}])")
     else:
         carried = ", ".join(["n", "row", *(["g"] if inline else []), *targets])
         parts += [f"WITH {carried}, $chains[{kind}] AS chain",
                   f"WITH {carried}, chain, [l IN labels(n) WHERE l IN $classes AND NOT l IN chain] AS stale",
-                  "SET n = row.props REMOVE n:$(stale) SET n:$(chain)"]
+                  f"SET n = {props} REMOVE n:$(stale) SET n:$(chain)"]
         for i, column in enumerate(inline):
             rel = quote(table.references[column])
             parts.append(f"FOREACH (x IN [(n)-[x{i}:{rel}]->(o{i}) WHERE g[{i}] IS NULL OR o{i}.id <> g[{i}] | x{i}] "
@@ -351,7 +366,7 @@ def _reference_replace(rel: str, *, fresh: bool) -> str:
 
 def _hazard_nodes(hazards: set[str]) -> WriteStep:
     query = (f"UNWIND $rows AS row MERGE (h:{quote(ELEMENT)} {{id: row.id}}) "
-             "WITH h, $chains[row.id] AS chain SET h:$(chain)")
+             "WITH h, row, $chains[row.id] AS chain SET h:$(chain), h.name = row.id")
     return WriteStep(query, [{"id": h} for h in sorted(hazards)], params={"chains": label_chains()})
 
 
