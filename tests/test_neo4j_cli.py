@@ -80,7 +80,8 @@ def test_cypher_reports_syntax_errors_and_timeouts(loaded: Neo4jStore) -> None:
 def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     # Neo4j's WGS-84 point.distance: haversine on a sphere of radius 6378140 m
     p1, p2, dp, dl = map(math.radians, (lat1, lat2, lat2 - lat1, lon2 - lon1))
-    return 2 * 6378140 * math.asin(math.sqrt(math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2))
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6378140 * math.asin(math.sqrt(h))
 
 
 @pytest.mark.neo4j
@@ -88,10 +89,11 @@ def test_spatial_cypher_finds_the_nearest_asset(loaded: Neo4jStore) -> None:
     assets = [a for a in loaded.search(limit=100_000) if a["lat"] is not None and a["lon"] is not None]
     assert len(assets) > 10
     # a point between two assets, nearer the first
-    here = {"lat": (2 * assets[3]["lat"] + assets[7]["lat"]) / 3, "lon": (2 * assets[3]["lon"] + assets[7]["lon"]) / 3}
+    here = {axis: (2 * assets[3][axis] + assets[7][axis]) / 3 for axis in ("lat", "lon")}
     metres = {a["id"]: _haversine_m(here["lat"], here["lon"], a["lat"], a["lon"]) for a in assets}
     query = ("MATCH (a:Asset) WHERE a.location IS NOT NULL "
-             "RETURN a.id AS id, a.name AS name, point.distance(a.location, point({latitude: $lat, longitude: $lon})) AS m "
+             "RETURN a.id AS id, a.name AS name, "
+             "point.distance(a.location, point({latitude: $lat, longitude: $lon})) AS m "
              "ORDER BY m, id LIMIT 3")
     result = run_kg("cypher", query, "--param", f"lat={here['lat']}", "--param", f"lon={here['lon']}",
                     "--store", loaded.url, "--format", "json")
@@ -105,7 +107,8 @@ def test_spatial_cypher_finds_the_nearest_asset(loaded: Neo4jStore) -> None:
                      "AND a.location.srid = 4326 THEN 1 END) AS agreeing", "--store", loaded.url, "--format", "json")
     assert json.loads(counted.stdout) == [{"located": len(assets), "both": len(assets), "agreeing": len(assets)}]
     # the store reads its columns back, never the derived point
-    assert "location" not in loaded.get(assets[3]["id"]) and "location" not in (loaded.get(assets[3]["id"])["props"] or {})
+    element = loaded.get(assets[3]["id"])
+    assert "location" not in element and "location" not in (element["props"] or {})
 
 
 @pytest.mark.neo4j
@@ -121,7 +124,8 @@ def test_a_reload_moves_the_location_and_every_hazard_has_a_name(loaded: Neo4jSt
         writer.writeheader()
         writer.writerows(rows)
     load(loaded, moved)  # an upsert: the MERGE path of the writer
-    result = run_kg("cypher", "MATCH (a:Asset {id: $id}) RETURN a.location.latitude AS lat, a.location.longitude AS lon",
+    result = run_kg("cypher", "MATCH (a:Asset {id: $id}) "
+                    "RETURN a.location.latitude AS lat, a.location.longitude AS lon",
                     "--param", f"id={rows[0]['id']}", "--store", loaded.url, "--format", "json")
     assert json.loads(result.stdout) == [{"lat": 1.5, "lon": 2.5}]
     hazards = run_kg("cypher", "MATCH (h:Hazard) RETURN h.id = h.name AS named, count(*) AS n",
