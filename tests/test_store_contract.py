@@ -539,7 +539,9 @@ def test_cypher_values_limits_and_errors(neo4j_store: Neo4jStore, tmp_path: Path
     assert result.columns == ["h", "r", "p", "lat", "d"] and not result.truncated
     row = result.rows[0]
     assert row["h"] == {"id": "hosp", "labels": ["Element", "Asset", "HealthAsset", "Hospital"],
-                        "properties": {"id": "hosp", "lat": 29.61, "lon": 106.61, "name": "General Hospital 总医院",
+                        "properties": {"id": "hosp", "lat": 29.61,
+                                       "location": {"srid": 4326, "coordinates": [106.61, 29.61]},
+                                       "lon": 106.61, "name": "General Hospital 总医院",
                                        "population": 500, "type": "Hospital"}}
     assert row["r"] == {"type": "DEPENDS_ON", "start": "hosp", "end": "sub",
                         "properties": {"buffer_hours": 12.0, "group": "power", "kind": "power"}}

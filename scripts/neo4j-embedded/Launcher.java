@@ -39,7 +39,7 @@
 // queries over Bolt like any driver. A --conf file cannot loosen these (see
 // docs/security.md).
 //
-// On stdout it prints "BROWSER http://HOST:PORT/browser/" (with HTTP on) and
+// On stdout it prints "BROWSER http://HOST:PORT/browser/?..." (with HTTP on) and
 // then "READY bolt://HOST:PORT" once the default database answers a query, and "STOPPED" after a clean shutdown. The JVM shutdown hook
 // (run on SIGTERM, SIGINT and normal exit) shuts the DBMS down, which checkpoints
 // the store so a kept data directory (KG_NEO4J_DATA) reopens without recovery.
@@ -198,7 +198,8 @@ public class Launcher {
                 log("could not determine the HTTP port (are neo4j-server and neo4j-browser on the classpath?)");
                 System.exit(2);
             }
-            browserUrl = "http://" + host + ":" + boundHttp + "/browser/";
+            // auth is off: the Browser then connects by itself to the Bolt URL the discovery document names
+            browserUrl = "http://" + host + ":" + boundHttp + "/browser/?preselectAuthMethod=NO_AUTH";
         }
 
         if (!stopRunaways.isZero()) {
