@@ -8,7 +8,7 @@ request. Blocking work goes through :class:`Runner` instead.
 * :data:`RunDep`: runs blocking work (store calls, analysis) on the thread pool
   within the request's time limit, and stops the analysis at it (504).
 * :data:`StoreDep`, :data:`SnapshotDep`: the process's one store and its
-  current :class:`~kg.analysis.graph.GraphSnapshot`.
+  current :class:`~kg.snapshot.GraphSnapshot`.
 * :data:`ReadAccess`, :data:`WriteAccess`, :data:`AdminAccess` (and the plain
   ``require_*`` callables for router-level ``dependencies=[...]``): the caller's
   key, checked in constant time; 401 without a known key, 403 if its role is too low.
@@ -40,7 +40,7 @@ from api.settings import Role, Settings
 from api.state import StoreHolder
 from api.views import json_response
 from kg.analysis.cancel import Cancelled, CancelToken
-from kg.analysis.graph import GraphSnapshot
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = [

@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from kg.analysis.graph import GraphSnapshot
 from kg.load.plan import ExistingElement, LoadPlan
+from kg.snapshot import GraphSnapshot
 from kg.store import Stats, Store, StoreStatus, open_store
 
 __all__ = ["SerializedStore", "StoreHolder"]

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import orjson
 from fastapi import Response
 
-from kg.analysis.graph import GraphSnapshot
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["agency_view", "asset_view", "element_view", "json_response", "region_view"]
 

@@ -13,9 +13,9 @@ from typing import Any
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
 from kg.scenario import Scenario, cascade_of, run
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["coordination_answer", "criticality_answer", "paths_answer", "scenario_answer", "spof_answer",
            "trace_answer"]

@@ -36,7 +36,7 @@ the rest (ids) in :func:`run`, before any work.
 
 Examples
 --------
->>> from kg.analysis.graph import build_snapshot
+>>> from kg.snapshot import build_snapshot
 >>> assets = [("S", "Substation", None, None, None, None, None, 0, None),
 ...           ("H", "Hospital", None, None, None, None, None, 300, None)]
 >>> snap = build_snapshot(1, lambda t: {"assets": assets,
@@ -65,9 +65,9 @@ from typing import Literal
 
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, cascade
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
 from kg.errors import ElementNotFound, KGError, Problem, ValidationError, closest_id
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "run"]
 

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from typer.testing import CliRunner, Result
 
-from kg.analysis.graph import GraphSnapshot
 from kg.cli import _register, app
 from kg.load.plan import COLUMNS
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = ["all_rows", "assert_snapshots_equal", "run_kg", "write_files"]

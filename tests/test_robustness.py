@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.mutual_giant import coupling
 from kg.analysis.robustness import (
     RobustnessSpec,
@@ -26,6 +25,7 @@ from kg.analysis.robustness import (
 )
 from kg.errors import ValidationError
 from kg.load.plan import COLUMNS
+from kg.snapshot import GraphSnapshot, build_snapshot
 from tests.coupled_networks import PC_TIMES_K, coupled_er_snapshot
 from tests.reference_cascade import Dep
 from tests.reference_robustness import degree_order, reference_robustness

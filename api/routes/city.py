@@ -28,11 +28,11 @@ from api.routes.common import asset_index, scenario_fields, scenario_of
 from api.schemas import ScenarioRequest, ServiceKind
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import gather
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents
 from kg.answers import coordination_answer
 from kg.load.plan import COLUMNS
 from kg.ontology import load_ontology
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = ["CityPublic", "CoordinationPublic", "GraphPublic", "city_payload", "graph_view", "router"]

@@ -22,13 +22,13 @@ from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality, criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult
 from kg.answers import criticality_answer, paths_answer, spof_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
 from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, run
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["clock", "render_briefing"]
 

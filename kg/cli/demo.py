@@ -13,7 +13,6 @@ from rich.panel import Panel
 from rich.table import Table
 
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.answers import trace_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, fail, print_json, store_session
 from kg.cli.cascade import render_briefing
@@ -21,6 +20,7 @@ from kg.cli.progress import LoadProgress
 from kg.load import load_paths
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, cascade_of
+from kg.snapshot import GraphSnapshot
 from kg.synth import city_rows, write_bundle
 
 __all__ = ["demo"]

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.load.plan import ExistingElement, LoadPlan
+from kg.snapshot import GraphSnapshot, build_snapshot
 
 __all__ = ["CypherResult", "CypherStore", "SnapshotCache", "Stats", "Store", "StoreStatus", "UnfinishedLoad"]
 

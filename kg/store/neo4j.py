@@ -49,10 +49,10 @@ import neo4j
 from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, ManagedTransaction, Query, Transaction
 from neo4j.exceptions import AuthError, ClientError, ConfigurationError, DriverError, Forbidden, Neo4jError
 
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, KGError, StoreUnavailable, ValidationError
 from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
 from kg.ontology import load_ontology
+from kg.snapshot import GraphSnapshot
 from kg.store.base import CypherResult, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
 from kg.store.neo4j_mapping import (

@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, StoreUnavailable
 from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
 from kg.ontology import load_ontology
+from kg.snapshot import GraphSnapshot
 from kg.store.base import ProgressFn, SnapshotCache, Stats, StoreStatus
 
 __all__ = ["SQLiteStore"]
