@@ -4,7 +4,7 @@ They are all ``async def``: none blocks, and FastAPI would otherwise run each
 plain ``def`` dependency on the thread pool, a thread hop per dependency per
 request. Blocking work goes through :class:`Runner` instead.
 
-* :data:`SettingsDep`: the app's :class:`~api.settings.Settings`.
+* :data:`SettingsDep`: the app's :class:`~kg.settings.Settings`.
 * :data:`RunDep`: runs blocking work (store calls, analysis) on the thread pool
   within the request's time limit, and stops the analysis at it (504).
 * :data:`StoreDep`, :data:`SnapshotDep`: the process's one store and its
@@ -36,10 +36,10 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from api.limits import ConcurrencyLimiter, LimitReached
 from api.middleware import BODY_RECEIVED
 from api.problems import APIProblem
-from api.settings import Role, Settings
 from api.state import StoreHolder
 from api.views import json_response
 from kg.analysis.cancel import Cancelled, CancelToken
+from kg.settings import Role, Settings
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
 

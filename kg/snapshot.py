@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from kg.errors import ElementNotFound
 from kg.ontology import load_ontology
+from kg.schema import TABLES
 
 __all__ = ["GraphSnapshot", "build_snapshot"]
 
@@ -151,11 +152,13 @@ def _resolve_regions(rows: Iterable[tuple[Any, ...]], levels: tuple[str, ...]) -
     names: list[str | None] = []
     level_of: list[int] = []
     parent_id: list[str | None] = []
+    region = TABLES["regions"].getter("id", "level", "name", "parent")
     for row in rows:
-        ids.append(row[0])
-        level_of.append(levels.index(row[1]))
-        names.append(row[2])
-        parent_id.append(row[3])
+        rid, level, name, parent = region(row)
+        ids.append(rid)
+        level_of.append(levels.index(level))
+        names.append(name)
+        parent_id.append(parent)
     index = {rid: i for i, rid in enumerate(ids)}
     k = len(ids)
     up = np.full((len(levels), k), -1, dtype=np.int32)
@@ -173,18 +176,20 @@ def _resolve_regions(rows: Iterable[tuple[Any, ...]], levels: tuple[str, ...]) -
 def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
     """Build a snapshot from a store's rows.
 
-    ``rows(table)`` yields tuples in :data:`kg.load.plan.COLUMNS` order for
-    ``regions``, ``agencies``, ``assets``, ``hazard_zones``, ``dependencies``,
-    ``exposures`` and ``fragilities``.
+    ``rows(table)`` yields the rows of ``regions``, ``agencies``, ``assets``,
+    ``hazard_zones``, ``dependencies``, ``exposures`` and ``fragilities``,
+    each a tuple in its :attr:`kg.schema.Table.columns` order (read here by name).
     """
     levels = load_ontology().levels
     region_index, region_ids, region_names, region_level, region_up = _resolve_regions(rows("regions"), levels)
 
     agency_ids: list[str] = []
     agency_names: list[str | None] = []
+    agency = TABLES["agencies"].getter("id", "name")
     for row in rows("agencies"):
-        agency_ids.append(row[0])
-        agency_names.append(row[1])
+        aid, name = agency(row)
+        agency_ids.append(aid)
+        agency_names.append(name)
     agency_index = {a: i for i, a in enumerate(agency_ids)}
 
     asset_ids: list[str] = []
@@ -195,16 +200,17 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
     lat: list[float] = []
     lon: list[float] = []
     population: list[int] = []
+    asset = TABLES["assets"].getter("id", "type", "name", "region", "agency", "lat", "lon", "population")
     for row in rows("assets"):
-        # id, type, name, region, agency, lat, lon, population, props
-        asset_ids.append(row[0])
-        type_names.append(row[1])
-        names.append(row[2])
-        region_col.append(region_index.get(row[3], -1) if row[3] is not None else -1)
-        agency_col.append(agency_index.get(row[4], -1) if row[4] is not None else -1)
-        lat.append(math.nan if row[5] is None else row[5])
-        lon.append(math.nan if row[6] is None else row[6])
-        population.append(row[7] or 0)
+        aid, atype, name, in_region, by_agency, y, x, people = asset(row)
+        asset_ids.append(aid)
+        type_names.append(atype)
+        names.append(name)
+        region_col.append(region_index.get(in_region, -1) if in_region is not None else -1)
+        agency_col.append(agency_index.get(by_agency, -1) if by_agency is not None else -1)
+        lat.append(math.nan if y is None else y)
+        lon.append(math.nan if x is None else x)
+        population.append(people or 0)
     n = len(asset_ids)
     index = {a: i for i, a in enumerate(asset_ids)}
     type_table, types = _intern(type_names)
@@ -220,17 +226,18 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
     kind_names: list[str] = []
     group_names: list[str] = []
     buffers: list[float] = []
+    dependency = TABLES["dependencies"].getter("dependent", "provider", "kind", "group", "buffer_hours")
     for row in rows("dependencies"):
-        # dependent, provider, kind, group, buffer_hours
-        d = index.get(row[0])
-        p = index.get(row[1])
+        needs, gives, kind_name, group_name, buffer_hours = dependency(row)
+        d = index.get(needs)
+        p = index.get(gives)
         if d is None or p is None:
             continue
         dependent.append(d)
         provider.append(p)
-        kind_names.append(row[2])
-        group_names.append(row[3])
-        buffers.append(row[4])
+        kind_names.append(kind_name)
+        group_names.append(group_name)
+        buffers.append(buffer_hours)
     kind_table, kinds = _intern(kind_names)
     label_table, labels = _intern(group_names)
     dep = np.asarray(dependent, dtype=np.int32)
@@ -262,21 +269,26 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
     zone_ids: list[str] = []
     zone_hazard: list[str] = []
     zone_names: list[str | None] = []
+    zone = TABLES["hazard_zones"].getter("id", "hazard", "name")
     for row in rows("hazard_zones"):
-        zone_ids.append(row[0])
-        zone_hazard.append(row[1])
-        zone_names.append(row[2])
+        zid, hazard, name = zone(row)
+        zone_ids.append(zid)
+        zone_hazard.append(hazard)
+        zone_names.append(name)
     zone_index = {z: i for i, z in enumerate(zone_ids)}
     exp_asset: list[int] = []
     exp_zone: list[int] = []
     exp_intensity: list[float] = []
+    exposure = TABLES["exposures"].getter("asset", "zone", "intensity")
     for row in rows("exposures"):
-        a, z = index.get(row[0]), zone_index.get(row[1])
+        exposed, in_zone, intensity = exposure(row)
+        a, z = index.get(exposed), zone_index.get(in_zone)
         if a is not None and z is not None:
             exp_asset.append(a)
             exp_zone.append(z)
-            exp_intensity.append(row[2])
-    fragilities = tuple((r[0], r[2], r[3], r[1], r[4]) for r in rows("fragilities"))
+            exp_intensity.append(intensity)
+    fragility = TABLES["fragilities"].getter("hazard", "type", "asset", "threshold", "beta")
+    fragilities = tuple(map(fragility, rows("fragilities")))
 
     return GraphSnapshot(
         version=version,

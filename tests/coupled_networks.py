@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kg.load.plan import COLUMNS
+from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot, build_snapshot
 
 __all__ = ["PC_TIMES_K", "coupled_er_snapshot", "er_links"]
@@ -42,7 +42,7 @@ def er_links(nodes: int, mean_degree: float, rng: np.random.Generator) -> np.nda
 
 
 def _row(table: str, **values: Any) -> tuple[Any, ...]:
-    return tuple(values.get(column) for column in COLUMNS[table])
+    return tuple(values.get(column) for column in TABLES[table].columns)
 
 
 def coupled_er_snapshot(nodes: int, mean_degree: float = 4.0, seed: int = 0) -> GraphSnapshot:

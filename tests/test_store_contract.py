@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from neo4j import GraphDatabase
 
 from kg.errors import CypherRefused, ElementNotFound, StoreUnavailable, ValidationError
-from kg.load.plan import COLUMNS, LoadPlan, build_plan
+from kg.load.plan import LoadPlan, build_plan
 from kg.ontology import load_ontology
+from kg.schema import TABLES
 from kg.store.base import CypherStore, Store
 from kg.store.neo4j import Neo4jStore
 from kg.store.sqlite import SQLiteStore
@@ -169,7 +170,7 @@ def test_search_matches_a_plain_python_filter(store: Store, city_bundle: Path, q
     plan = load(store, city_bundle)
     got = store.search(**query)
     assert [a["id"] for a in got] == _expected_search(plan, **query)
-    assert all(a["table"] == "assets" and set(a) == {"table", *COLUMNS["assets"]} for a in got)
+    assert all(a["table"] == "assets" and set(a) == {"table", *TABLES["assets"].columns} for a in got)
 
 
 def _expected_search(plan: LoadPlan, *, q: str | None = None, type: str | None = None, region: str | None = None,

@@ -12,7 +12,7 @@ from rich.table import Table
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, err_console, fail, store_session
 from kg.cli.progress import LoadProgress
 from kg.errors import ValidationError
-from kg.load import LoadReport, load_paths
+from kg.ingest import LoadReport, load_paths
 
 __all__ = ["load", "stats"]
 

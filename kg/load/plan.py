@@ -21,39 +21,19 @@ from pydantic import ValidationError as PydanticError
 
 from kg.errors import LoadTimeout, Problem, ValidationError
 from kg.load.problems import describe_pydantic_errors
-from kg.load.sources import TABLES, RawRow, SourceFile, discover, location, read_rows
+from kg.load.sources import SourceFile, discover, read_rows
 from kg.model import PROPS_FIELD, Record
 from kg.ontology import load_ontology
+from kg.rows import RawRow, location
+from kg.schema import NODE_TABLES, TABLES
 
-__all__ = ["COLUMNS", "NODE_TABLES", "ExistingElement", "LoadPlan", "build_plan"]
-
-NODE_TABLES = ("regions", "agencies", "assets", "hazard_zones")
-"""Tables whose rows are graph nodes with an ``id`` (ids are unique across all of them)."""
-
-COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(rt.model_fields) for name, rt in TABLES.items()}
-"""Column order of each table's row tuples (``props`` last for node tables)."""
+__all__ = ["ExistingElement", "LoadPlan", "build_plan"]
 
 MAX_PROBLEMS = 200
 _CHECK_EVERY = 1024
 """Rows between two looks at the clock (a few milliseconds of work)."""
 
-_FIELDS: dict[str, frozenset[str]] = {name: frozenset(columns) for name, columns in COLUMNS.items()}
-
-# (field, table it must name) for every reference a record makes.
-_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "regions": (("parent", "regions"),),
-    "agencies": (("parent", "agencies"), ("jurisdiction", "regions")),
-    "assets": (("region", "regions"), ("agency", "agencies")),
-    "hazard_zones": (("region", "regions"),),
-    "dependencies": (("dependent", "assets"), ("provider", "assets")),
-    "exposures": (("asset", "assets"), ("zone", "hazard_zones")),
-    "fragilities": (("asset", "assets"),),
-}
-_KEYS: dict[str, tuple[str, ...]] = {
-    "dependencies": ("dependent", "provider", "kind", "group"),
-    "exposures": ("asset", "zone"),
-    "fragilities": ("hazard", "type", "asset"),
-}
+_FIELDS: dict[str, frozenset[str]] = {name: frozenset(table.columns) for name, table in TABLES.items()}
 _SINGULAR = {"regions": "region", "agencies": "agency", "assets": "asset", "hazard_zones": "hazard zone"}
 
 
@@ -73,7 +53,7 @@ class Lookup(Protocol):
 
 @dataclass
 class LoadPlan:
-    """Validated rows per table (tuples in :data:`COLUMNS` order), ready to write."""
+    """Validated rows per table (tuples in :attr:`kg.schema.Table.columns` order), ready to write."""
 
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in TABLES})
     warnings: list[Problem] = field(default_factory=list)
@@ -104,7 +84,7 @@ class _Planner:
         self.problems: list[Problem] = []
         self.ids: dict[str, tuple[str, str | None]] = {}  # id -> (table, level) in this load
         self.first_seen: dict[str, tuple[str, int, str | None]] = {}  # id -> (source, line, RDF node)
-        self.keys: dict[str, dict[tuple[Any, ...], int]] = {t: {} for t in _KEYS}
+        self.keys: dict[str, dict[tuple[Any, ...], int]] = {t: {} for t in TABLES if not TABLES[t].node}
         self.pending: list[_Pending] = []
         self.warned_columns: set[tuple[str, str]] = set()
         self.rank = {level: i for i, level in enumerate(load_ontology().levels)}
@@ -117,7 +97,7 @@ class _Planner:
         return len(self.problems) >= MAX_PROBLEMS
 
     def add(self, raw: RawRow) -> None:
-        record_type = TABLES[raw.table]
+        table = TABLES[raw.table]
         known = _FIELDS[raw.table]
         values = raw.values
         if PROPS_FIELD in values:
@@ -127,7 +107,7 @@ class _Planner:
         if not known >= values.keys():
             values = self._split_extra(raw, known)
         try:
-            record: Record = record_type.model_validate(values)
+            record: Record = table.record.model_validate(values)
         except PydanticError as exc:
             for message in describe_pydantic_errors(exc, raw.values):
                 self.report(Problem(raw.where, message))
@@ -135,14 +115,15 @@ class _Planner:
         fields = record.__dict__
         if not self._check_identity(raw, fields):
             return
-        for name, table in _REFERENCES[raw.table]:
+        for name, target_table in table.references.items():
             target = fields[name]
-            if target is not None and not self._resolved_now(target, table, raw.table, fields):
+            if target is not None and not self._resolved_now(target, target_table, raw.table, fields):
                 level = fields["level"] if raw.table == "regions" else None
-                self.pending.append(_Pending(raw.where, name, target, table, level))
-        row = tuple(fields[name] for name in COLUMNS[raw.table])
-        if "props" in fields and not fields["props"]:
-            row = (*row[:-1], None)
+                self.pending.append(_Pending(raw.where, name, target, target_table, level))
+        row = tuple(fields[name] for name in table.columns)
+        if table.has_props and not fields[PROPS_FIELD]:
+            at = table.position(PROPS_FIELD)
+            row = (*row[:at], None, *row[at + 1 :])
         self.plan.rows[raw.table].append(row)
 
     def _split_extra(self, raw: RawRow, known: frozenset[str]) -> dict[str, Any]:
@@ -179,11 +160,12 @@ class _Planner:
                 return False
             self.ids[rid] = (raw.table, fields.get("level"))
             self.first_seen[rid] = (raw.source, raw.line, raw.node)
-        elif raw.table in _KEYS:
-            key = tuple(fields[k] for k in _KEYS[raw.table])
+        else:
+            columns = TABLES[raw.table].key
+            key = tuple(fields[k] for k in columns)
             seen = self.keys[raw.table]
             if key in seen:
-                self.report(Problem(raw.where, f"duplicate row: the same {', '.join(_KEYS[raw.table])} as the "
+                self.report(Problem(raw.where, f"duplicate row: the same {', '.join(columns)} as the "
                                     f"row at line {seen[key]}"))
                 return False
             seen[key] = raw.line
@@ -219,8 +201,9 @@ class _Planner:
                 self.report(Problem(location(*self.first_seen[rid]),
                                     f"id {rid!r} is already used by a {_SINGULAR[element.table]} in the store; "
                                     "ids are unique across regions, agencies, assets and zones"))
+        region = TABLES["regions"].getter("id", "level", "parent")
         for row in self.plan.rows["regions"]:
-            rid, level, parent = row[0], row[1], row[3]
+            rid, level, parent = region(row)
             if level == "city" and parent is not None and not self.full:
                 self.report(Problem(location(*self.first_seen[rid]),
                                     f"region {rid!r} is the city and cannot have a parent"))
