@@ -1,13 +1,14 @@
 """The production store: Neo4j 5 through the official ``neo4j`` driver.
 
-The graph model is described in :mod:`kg.store.neo4j_mapping` and
-docs/neo4j.md. Writes are batched ``UNWIND $rows AS row MERGE ...`` statements,
-each batch one managed write transaction (nodes first, then relationships),
-so loading the same data twice leaves the same graph and a load cut short is
-completed by running it again. Batches of one statement are independent (their
-rows have distinct keys), so several sessions write them at once; a statement
-starts only when the one before it is fully written. Reads run in read
-transactions, so behind a ``neo4j://`` URL a cluster sends them to its followers and read replicas.
+The graph model is described in :mod:`kg.store.neo4j_mapping` (which holds
+every Cypher statement this module runs) and docs/neo4j.md. Writes are
+batched ``UNWIND $rows AS row MERGE ...`` statements, each batch one managed
+write transaction (nodes first, then relationships), so loading the same data
+twice leaves the same graph and a load cut short is completed by running it
+again. Batches of one statement are independent (their rows have distinct
+keys), so several sessions write them at once; a statement starts only when
+the one before it is fully written. Reads run in read transactions, so behind
+a ``neo4j://`` URL a cluster sends them to its followers and read replicas.
 
 Failing fast: a read that meets a server that is down fails within a second
 or two (a TCP connect waits :data:`CONNECT_TIMEOUT_S`; a read is tried again

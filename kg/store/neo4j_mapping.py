@@ -1,5 +1,9 @@
 """How CityKG's tables map onto the Neo4j property graph, as Cypher text and parameters (no I/O).
 
+Every Cypher statement CityKG itself sends is written here: :mod:`kg.store.neo4j` does the I/O and
+:mod:`kg.store.neo4j_cypher` checks planners' queries, both with the text of this module. Columns are
+read by name through :mod:`kg.schema`; a node's label is its table's ontology class.
+
 The mapping (docs/neo4j.md, "The graph model in Neo4j"):
 
 * A row of ``regions``, ``agencies``, ``assets`` or ``hazard_zones`` is a node
