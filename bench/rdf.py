@@ -94,8 +94,8 @@ def _isolated(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, An
 
 def baseline() -> dict[str, Any]:
     import kg.load
-    import kg.rdf
     import kg.rdf.export
+    import kg.rdf.reader
     import kg.store.sqlite  # noqa: F401
 
     return {}

@@ -18,11 +18,11 @@ from kg import namespaces as ns
 from kg.errors import ElementNotFound, ValidationError
 from kg.ingest import load_paths
 from kg.namespaces import CKG, GEO, RDF
-from kg.rdf import validate_rdf
 from kg.rdf.export import export_rdf
 from kg.rdf.index import Index, to_rdflib
 from kg.rdf.labels import name_from_labels, name_labels
 from kg.rdf.parse import parse_file, parse_turtle
+from kg.rdf.reader import validate_rdf
 from kg.rdf.shacl import validate_index
 from kg.rdf.terms import IriScheme, prop_iri
 from kg.rdf.writers import XML_FORBIDDEN, format_for_path, split_qname

@@ -21,8 +21,7 @@ from pydantic import ValidationError as PydanticError
 from kg.errors import Problem
 from kg.load.problems import describe_pydantic_errors, shown
 from kg.model import PROPS_FIELD, PropName
-from kg.rdf.parse import RDF_SUFFIXES
-from kg.rdf.reader import read_rdf_rows
+from kg.rdf.suffixes import RDF_SUFFIXES
 from kg.rows import RawRow
 from kg.schema import TABLES, Table
 
@@ -264,6 +263,9 @@ def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -
 def read_rows(source: SourceFile, report: Report, progress: Progress | None = None) -> Iterator[RawRow]:
     """Yield the rows of one source file, reporting what cannot be read."""
     if source.format == "rdf":
+        # On use: the RDF reader brings pyoxigraph and pySHACL (50 MB), which a CSV load never needs.
+        from kg.rdf.reader import read_rdf_rows
+
         yield from read_rdf_rows(source.path, report, progress)
     elif source.format == "jsonl":
         yield from _read_jsonl(source, report, progress)
