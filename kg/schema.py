@@ -125,7 +125,8 @@ class Table:
 
     def optional(self, column: str) -> bool:
         """A row may leave ``column`` empty (None)."""
-        info = self.record.model_fields[self.columns[self.position(column)]]
+        self.position(column)  # a KeyError naming the table's columns when it has no such column
+        info = self.record.model_fields[column]
         return not info.is_required() and info.default is None and info.default_factory is None
 
     def kind(self, column: str) -> ValueKind:
