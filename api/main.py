@@ -34,7 +34,7 @@ __all__ = ["create_app"]
 _log = logging.getLogger("citykg.api")
 
 _LIMITED_PARAMETERS = {"depth": "max_depth", "top": "max_top", "limit": "max_page", "k": "max_paths"}
-_LIMITED_BODY_FIELDS = {"samples": "max_samples"}
+_LIMITED_BODY_FIELDS = {"samples": "max_samples", "time_limit": "request_timeout_s"}
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -122,11 +122,11 @@ def _is_problem(media: dict[str, Any] | None) -> bool:
     return media is not None and str(media.get("schema", {}).get("$ref", "")).endswith("/ProblemDetail")
 
 
-def _set_maximum(schema: dict[str, Any], maximum: int) -> None:
-    """Set ``maximum`` on an integer schema, or on the integer branch of ``anyOf`` (optional values),
+def _set_maximum(schema: dict[str, Any], maximum: float) -> None:
+    """Set ``maximum`` on a numeric schema, or on the numeric branch of ``anyOf`` (optional values),
     unless the route already declares a lower one."""
     for branch in schema.get("anyOf", [schema]):
-        if branch.get("type") == "integer":
+        if branch.get("type") in ("integer", "number"):
             branch["maximum"] = min(maximum, branch.get("maximum", maximum))
 
 

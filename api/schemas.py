@@ -35,6 +35,7 @@ __all__ = [
     "CriticalityItem",
     "CriticalityPublic",
     "CrossingPublic",
+    "CurvePointPublic",
     "CypherPublic",
     "CypherRequest",
     "DependenciesPublic",
@@ -47,11 +48,15 @@ __all__ = [
     "ImpactPublic",
     "LoadPublic",
     "MonteCarloPublic",
+    "NaivePublic",
     "OutsideDependents",
     "PathPublic",
     "PathsPublic",
     "ProbabilityPublic",
     "RegionPublic",
+    "RepairPublic",
+    "RestorationPublic",
+    "RestorationRequest",
     "ScenarioRequest",
     "ServiceKind",
     "SpofPublic",
@@ -128,6 +133,8 @@ class AssetPublic(BaseModel):
     lat: float | None = None
     lon: float | None = None
     population: int = 0
+    repair_hours: float | None = Field(None, description="Hours one crew needs to repair it (restoration "
+                                                         "planning); null: its type's default.")
     props: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -418,6 +425,7 @@ class AgencyPublic(BaseModel):
     level: str | None = None
     parent: str | None = None
     jurisdiction: str | None = None
+    crews: int | None = Field(None, description="Repair crews it can send at once; null: planned as 1.")
     props: dict[str, Any] = Field(default_factory=dict)
     assets: AssetsSummary
     dependents_outside: OutsideDependents
@@ -472,3 +480,80 @@ class LoadPublic(BaseModel):
     loaded: dict[str, int]
     version: int
     warnings: list[str]
+
+
+# ---------------------------------------------------------------- restorations
+class RestorationRequest(_Strict):
+    """The damaged assets (``fail``: their ids, or ``hazard_zones``: what a hazard damages) and the resources."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["fail"], "not": {"required": ["hazard_zones"]}},
+                  {"required": ["hazard_zones"], "not": {"required": ["fail"]}}]})
+
+    fail: Annotated[list[Annotated[str, Field(min_length=1)]], Field(
+        min_length=1, max_length=MAX_SCENARIO_ITEMS, description="Ids of the damaged assets.",
+        json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    hazard_zones: Annotated[list[str], Field(
+        min_length=1, max_length=MAX_SCENARIO_ITEMS, json_schema_extra=_no_default,
+        description="Hazard zone ids: their exposed assets at or over their fragility threshold are damaged.",
+    )] = None  # type: ignore[assignment]
+    repair_hours: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict, max_length=MAX_SCENARIO_ITEMS,
+        description="Hours per asset id or asset type (an ontology class, covering its subclasses); "
+                    "else the asset's repair_hours, else the ontology's default for its type.")
+    crews: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, max_length=MAX_SCENARIO_ITEMS,
+        description="Crews per agency id; else the agency's crews, else 1.")
+    method: Literal["heuristic", "exact"] = Field(
+        "heuristic", description="heuristic (fast, never worse than the naive order) or exact (MILP on HiGHS).")
+    # Optional but never null, like samples: absent is "as long as the request may run".
+    time_limit: Annotated[float, Field(gt=0, allow_inf_nan=False, json_schema_extra=_no_default,
+                                       description="Seconds the exact method may spend; at most, and by default, "
+                                                   "this server's request time limit.")] = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _one_scenario(self) -> RestorationRequest:
+        sent = self.model_fields_set
+        if ("fail" in sent) == ("hazard_zones" in sent):
+            if "fail" in sent:
+                raise PydanticCustomError("scenario", "{name} cannot be combined with fail", {"name": "hazard_zones"})
+            raise PydanticCustomError("scenario", "send either fail (damaged asset ids) or hazard_zones")
+        return self
+
+
+class RepairPublic(BaseModel):
+    """One repair: crews are numbered from 1 within each agency (``agency`` null: a crew of its own)."""
+
+    id: str
+    agency: str | None
+    crew: int
+    start: float
+    end: float
+
+
+class CurvePointPublic(BaseModel):
+    """The city at ``time``: functional assets (a count) and the population they serve."""
+
+    time: float
+    functional: int
+    population_served: int
+
+
+class NaivePublic(BaseModel):
+    """The naive order (each agency repairs its assets in id order), for comparison."""
+
+    unserved_people_hours: float
+
+
+class RestorationPublic(BaseModel):
+    """A restoration plan (docs/restoration.md): the schedule, the curve, and what it costs in people-hours."""
+
+    damaged: list[str]
+    schedule: list[RepairPublic]
+    curve: list[CurvePointPublic]
+    unserved_people_hours: float
+    method: str
+    optimal: bool
+    naive: NaivePublic
+    gap: float | None
+    time_limit: float | None

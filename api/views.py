@@ -17,7 +17,7 @@ from kg.snapshot import GraphSnapshot
 
 __all__ = ["agency_view", "asset_view", "element_view", "json_response", "region_view"]
 
-_ASSET_FIELDS = ("id", "type", "name", "region", "agency", "lat", "lon", "population", "props")
+_ASSET_FIELDS = ("id", "type", "name", "region", "agency", "lat", "lon", "population", "repair_hours", "props")
 
 
 def json_response(data: Any, status_code: int = 200) -> Response:

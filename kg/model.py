@@ -41,6 +41,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
+    "MAX_CREWS",
     "MAX_ID_LENGTH",
     "MAX_POPULATION",
     "MAX_TEXT_LENGTH",
@@ -87,6 +88,8 @@ MAX_TEXT_LENGTH = 131_072
 """Longest text value, in any format: the csv module's own field limit."""
 MAX_POPULATION = 1_000_000_000
 """Most people one asset can serve (sums over a million assets stay far inside 64-bit integers)."""
+MAX_CREWS = 1_000_000
+"""Most repair crews of one agency (more than any city has; it keeps the planner's arrays small)."""
 RESERVED_PREFIX = "_"
 """Extra column names starting with this are refused: the stores keep such names for their own use."""
 PROPS_FIELD = "props"
@@ -174,6 +177,8 @@ class Agency(Record):
     level: Level | None = None
     parent: Id | None = None
     jurisdiction: Id | None = None
+    crews: Annotated[int, Field(ge=0, le=MAX_CREWS)] | None = None
+    """Repair crews it can send at once (restoration planning); ``None``: not given, planned as 1."""
     props: Props = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -195,6 +200,8 @@ class Asset(Record):
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     population: Annotated[int, Field(ge=0, le=MAX_POPULATION)] = 0
+    repair_hours: Annotated[Finite, Field(gt=0)] | None = None
+    """Hours one crew needs to bring it back after a failure; ``None``: its type's ontology default."""
     props: Props = Field(default_factory=dict)
 
     @property

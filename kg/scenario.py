@@ -65,11 +65,11 @@ from typing import Literal
 
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, cascade
-from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
+from kg.analysis.hazards import MonteCarloResult, hazard_cascade, hazard_failures, monte_carlo
 from kg.errors import ElementNotFound, KGError, Problem, ValidationError, closest_id
 from kg.snapshot import GraphSnapshot
 
-__all__ = ["Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "run"]
+__all__ = ["Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "damaged", "run"]
 
 Kind = Literal["fail", "hazard", "monte_carlo"]
 """What a scenario runs: the cascade of initial failures, of a hazard, or Monte Carlo over a hazard."""
@@ -244,3 +244,28 @@ def cascade_of(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken |
     assert isinstance(result, CascadeResult)
     return result
 
+
+
+def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
+    """The assets ``scenario`` damages, sorted, each once: what a restoration plan repairs.
+
+    Its initial failures' ids (their hours dropped: every repair starts at hour 0), or the
+    exposed assets a hazard takes over their fragility threshold. The cascade that follows is
+    not damage: what it cut off comes back when its supply is repaired. Checks the scenario as
+    :func:`run` does (errors carry their field) and refuses ``samples`` (a plan needs one damage).
+
+    Examples
+    --------
+    >>> from kg.snapshot import build_snapshot
+    >>> snap = build_snapshot(1, lambda t: {"assets": [("S", "Substation", None, None, None, None, None, 0,
+    ...                                                  None, None)]}.get(t, []))
+    >>> damaged(snap, Scenario(fail=(("S", 4.0), ("S", 0.0))))
+    ['S']
+    """
+    if scenario.samples is not None:
+        raise _invalid(("samples",), "samples", "asks for Monte Carlo; a restoration plan needs one damage")
+    _check_slots(scenario)
+    _check_ids(snap, scenario)
+    if scenario.hazard:
+        return hazard_failures(snap, scenario.hazard)
+    return sorted({asset_id for asset_id, _ in scenario.fail})

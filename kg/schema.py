@@ -143,9 +143,10 @@ def _tables() -> dict[str, Table]:
     tables = (
         Table("regions", Region, ("id", "level", "name", "parent", "props"), ("id",),
               {"parent": "regions"}, "Region", node=True),
-        Table("agencies", Agency, ("id", "name", "level", "parent", "jurisdiction", "props"), ("id",),
+        Table("agencies", Agency, ("id", "name", "level", "parent", "jurisdiction", "crews", "props"), ("id",),
               {"parent": "agencies", "jurisdiction": "regions"}, "Agency", node=True),
-        Table("assets", Asset, ("id", "type", "name", "region", "agency", "lat", "lon", "population", "props"),
+        Table("assets", Asset, ("id", "type", "name", "region", "agency", "lat", "lon", "population",
+                                    "repair_hours", "props"),
               ("id",), {"region": "regions", "agency": "agencies"}, "Asset", node=True),
         Table("hazard_zones", HazardZone, ("id", "hazard", "name", "annual_probability", "region", "props"),
               ("id",), {"region": "regions"}, "HazardZone", node=True),

@@ -49,6 +49,8 @@ class GraphSnapshot:
     types: tuple[str, ...]
     type_code: Int32Array
     population: IntArray
+    repair_hours: FloatArray
+    """Hours to repair each asset as the data gives them (``repair_hours``), NaN where not given."""
     lat: FloatArray
     lon: FloatArray
     agency: Int32Array
@@ -61,6 +63,8 @@ class GraphSnapshot:
     region_level: Int32Array
     agency_ids: tuple[str, ...]
     agency_names: tuple[str | None, ...]
+    agency_crews: IntArray
+    """Repair crews of each agency as the data gives them (``crews``), -1 where not given."""
     # --- DEPENDS_ON, forward (dependent -> provider), sorted by (dependent, kind, group)
     kinds: tuple[str, ...]
     group_labels: tuple[str, ...]
@@ -185,11 +189,13 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
 
     agency_ids: list[str] = []
     agency_names: list[str | None] = []
-    agency = TABLES["agencies"].getter("id", "name")
+    agency_crews: list[int] = []
+    agency = TABLES["agencies"].getter("id", "name", "crews")
     for row in rows("agencies"):
-        aid, name = agency(row)
+        aid, name, crews = agency(row)
         agency_ids.append(aid)
         agency_names.append(name)
+        agency_crews.append(-1 if crews is None else crews)
     agency_index = {a: i for i, a in enumerate(agency_ids)}
 
     asset_ids: list[str] = []
@@ -200,9 +206,11 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
     lat: list[float] = []
     lon: list[float] = []
     population: list[int] = []
-    asset = TABLES["assets"].getter("id", "type", "name", "region", "agency", "lat", "lon", "population")
+    repair_hours: list[float] = []
+    asset = TABLES["assets"].getter("id", "type", "name", "region", "agency", "lat", "lon", "population",
+                                    "repair_hours")
     for row in rows("assets"):
-        aid, atype, name, in_region, by_agency, y, x, people = asset(row)
+        aid, atype, name, in_region, by_agency, y, x, people, hours = asset(row)
         asset_ids.append(aid)
         type_names.append(atype)
         names.append(name)
@@ -211,6 +219,7 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         lat.append(math.nan if y is None else y)
         lon.append(math.nan if x is None else x)
         population.append(people or 0)
+        repair_hours.append(math.nan if hours is None else hours)
     n = len(asset_ids)
     index = {a: i for i, a in enumerate(asset_ids)}
     type_table, types = _intern(type_names)
@@ -298,6 +307,7 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         types=tuple(types),
         type_code=type_code,
         population=np.asarray(population, dtype=np.int64),
+        repair_hours=np.asarray(repair_hours, dtype=np.float64),
         lat=np.asarray(lat, dtype=np.float64),
         lon=np.asarray(lon, dtype=np.float64),
         agency=np.asarray(agency_col, dtype=np.int32),
@@ -308,6 +318,7 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         region_level=region_level,
         agency_ids=tuple(agency_ids),
         agency_names=tuple(agency_names),
+        agency_crews=np.asarray(agency_crews, dtype=np.int64),
         kinds=tuple(kinds),
         group_labels=tuple(labels),
         dep_ptr=dep_ptr,

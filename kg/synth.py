@@ -96,8 +96,8 @@ _MIX: tuple[tuple[str, float, int], ...] = (
 _CORE_POPULATION = 10_000_000
 _LAYOUT: dict[str, tuple[str, ...]] = {
     "regions": ("id", "level", "name", "parent", "props"),
-    "agencies": ("id", "name", "level", "parent", "jurisdiction", "props"),
-    "assets": ("id", "type", "name", "region", "agency", "lat", "lon", "population", "props"),
+    "agencies": ("id", "name", "level", "parent", "jurisdiction", "crews", "props"),
+    "assets": ("id", "type", "name", "region", "agency", "lat", "lon", "population", "repair_hours", "props"),
     "hazard_zones": ("id", "hazard", "name", "annual_probability", "region", "props"),
     "dependencies": ("dependent", "provider", "kind", "group", "buffer_hours"),
     "exposures": ("asset", "zone", "intensity"),
@@ -153,10 +153,10 @@ def _regions(city: _City, assets: int) -> None:
 def _agencies(city: _City) -> None:
     agencies = city.rows["agencies"]
     for key, name, _ in BUREAUS:
-        agencies.append((f"cq-{key}", name, "city", None, "chongqing", None))
+        agencies.append((f"cq-{key}", name, "city", None, "chongqing", None, None))
     for did, dname, *_ in DISTRICTS:
         for key, _, branch in BUREAUS:
-            agencies.append((f"{did}-{key}", f"{dname} {branch}", "district", f"cq-{key}", did, None))
+            agencies.append((f"{did}-{key}", f"{dname} {branch}", "district", f"cq-{key}", did, None, None))
 
 
 def _counts(assets: int) -> list[tuple[str, int]]:
@@ -191,7 +191,7 @@ def _assets(city: _City, assets: int) -> None:
             name = f"{_label(asset_type)} {k + 1}"
             rows.append((f"{_prefix(asset_type)}-{i:0{width}d}", asset_type, name, cid,
                          f"{did}-{_AGENCY_OF_TYPE[asset_type]}", round(clat + rng.gauss(0, 0.004), 6),
-                         round(clon + rng.gauss(0, 0.004), 6), population, None))
+                         round(clon + rng.gauss(0, 0.004), 6), population, None, None))
             city.by_type[asset_type].append(i)
             city.pools[asset_type][did].append(i)
             city.local[asset_type][cid].append(i)

@@ -126,8 +126,8 @@ def snapshot_rows(
         regions.append((d, "district", f"District {d}", "c", None))
         regions.append((f"{d}-c", "community", f"Community of {d}", d, None))
     agencies = agencies or {}
-    agency_rows = [(g, f"Agency {g}", None, None, None, None) for g in sorted(set(agencies.values()))]
-    asset_rows = [(a, "Substation", f"Asset {a}", f"{d}-c", agencies.get(a), None, None, pop, None)
+    agency_rows = [(g, f"Agency {g}", None, None, None, None, None) for g in sorted(set(agencies.values()))]
+    asset_rows = [(a, "Substation", f"Asset {a}", f"{d}-c", agencies.get(a), None, None, pop, None, None)
                   for a, d, pop in full]
     return {"regions": regions, "agencies": agency_rows, "assets": asset_rows,
             "dependencies": [tuple(x) for x in deps], "hazard_zones": [], "exposures": [], "fragilities": []}

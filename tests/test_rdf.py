@@ -153,9 +153,10 @@ def test_any_text_survives_every_format(tmp_path_factory: pytest.TempPathFactory
     city, feeder, hospital, zone = ids
     rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
     rows["regions"].append((city, "city", name or None, None, props or None))
-    rows["agencies"].append(("agency", name or None, "city", None, city, props or None))
-    rows["assets"].append((feeder, "DistributionFeeder", name or None, city, "agency", lat, 106.5, 0, props or None))
-    rows["assets"].append((hospital, "Hospital", None, city, None, None, None, 120, None))
+    rows["agencies"].append(("agency", name or None, "city", None, city, None, props or None))
+    rows["assets"].append((feeder, "DistributionFeeder", name or None, city, "agency", lat, 106.5, 0, None,
+                           props or None))
+    rows["assets"].append((hospital, "Hospital", None, city, None, None, None, 120, None, None))
     rows["hazard_zones"].append((zone, "Flood", name or None, 0.01, city, props or None))
     rows["dependencies"].append((hospital, feeder, "power", group, 24.5))
     rows["exposures"].append((hospital, zone, 1.25))

@@ -327,3 +327,21 @@ def test_heuristic_without_minimal_sets_still_plans_validly(case: dict[str, Any]
                        for j in range(len(ids)) if pool[j] == p)
         assert all(a[2] <= b[1] + 1e-9 for a, b in pairwise(spans) if a[0] == b[0])
         assert all(0 <= c < problem.pool_crews[p] for c, _, _ in spans)
+
+
+@settings(settings.get_profile("restoration-ci"), max_examples=100)
+@given(instances(), st.data())
+def test_the_data_columns_plan_like_the_same_values_given(case: dict[str, Any], data: st.DataObject) -> None:
+    # The same city with repair_hours and crews in its rows (the assets' and agencies' columns) plans
+    # exactly as when they are given with the request; a value given with the request wins over the column.
+    city_, hours, crews = case["city"], case["hours"], case["crews"]
+    rows = snapshot_rows([(a, "d1", city_.population[a]) for a in city_.assets], list(city_.deps),
+                         agencies=city_.agency)
+    rows["assets"] = [(*r[:8], hours.get(str(r[0])), r[9]) for r in rows["assets"]]
+    rows["agencies"] = [(*r[:5], crews.get(str(r[0])), r[6]) for r in rows["agencies"]]
+    snap = build_snapshot(1, lambda t: rows[t])
+    given_ = plan_restoration(case["snap"], sorted(hours), repair_hours=hours, crews=crews).to_dict()
+    assert plan_restoration(snap, sorted(hours)).to_dict() == given_
+    a = data.draw(st.sampled_from(sorted(hours)))
+    over = plan_restoration(snap, sorted(hours), repair_hours={a: hours[a] + 1}).to_dict()
+    assert next(r["end"] - r["start"] for r in over["schedule"] if r["id"] == a) == pytest.approx(hours[a] + 1)

@@ -12,7 +12,7 @@ from hypothesis import given
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
 from kg.errors import ElementNotFound, KGError, ValidationError
-from kg.scenario import NotAvailableYet, Scenario, cascade_of, run
+from kg.scenario import NotAvailableYet, Scenario, cascade_of, damaged, run
 from tests.test_cascade import graphs, snap_of
 from tests.test_hazards import snap_with
 
@@ -107,3 +107,16 @@ def test_cascade_of_refuses_monte_carlo() -> None:
         cascade_of(_city(), Scenario.hazards(["flood-50y"], samples=3))
     assert caught.value.field == ("samples",)
     assert cascade_of(_city(), Scenario.hazards(["flood-50y"])).summary.failed == 3
+
+
+def test_damaged_is_the_initial_failures_not_the_cascade() -> None:
+    snap = _city()
+    # the hazard damages S and W (its fragile exposed assets); H, cut off by the cascade, is not damaged
+    assert damaged(snap, Scenario.hazards(["flood-50y", "flood-100y"])) == ["S", "W"]
+    assert damaged(snap, Scenario(fail=(("W", 3.0), ("S", 0.0), ("W", 0.0)))) == ["S", "W"]
+    with pytest.raises(ElementNotFound) as missing:
+        damaged(snap, Scenario(fail=(("S", 0.0), ("nope", 0.0))))
+    assert missing.value.field == ("fail", 1, "id")
+    with pytest.raises(ValidationError) as sampled:
+        damaged(snap, Scenario.hazards(["flood-50y"], samples=4))
+    assert sampled.value.field == ("samples",)

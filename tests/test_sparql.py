@@ -101,7 +101,7 @@ def test_the_dataset_follows_the_stores_version(service: SparqlService, tmp_path
     rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in ("regions", "agencies", "assets", "hazard_zones",
                                                               "dependencies", "exposures", "fragilities")}
     region = next(r[0] for r in store.rows("regions") if r[1] == "community")
-    rows["assets"].append(("late-1", "Hospital", "Late Hospital", region, None, None, None, 0, None))
+    rows["assets"].append(("late-1", "Hospital", "Late Hospital", region, None, None, None, 0, None, None))
     load_paths(store, [write_jsonl(rows, tmp_path / "late.jsonl")])
     first = service.datasets.current
     assert first is not None and first.version < store.version()

@@ -39,13 +39,13 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "neo4j.md"
 TINY = {
     "regions.csv": "id,level,name,parent,note\ncity,city,City,,\nd1,district,District 1,city,riverside\n"
                    "d2,district,District 2,city,\nc1,community,Community 1,d1,\n",
-    "agencies.csv": "id,name,level,parent,jurisdiction\npower,Power Co,city,,city\n"
-                    "power-d1,Power D1,district,power,d1\nhealth,Health Bureau,city,,city\n",
-    "assets.csv": "id,type,name,region,agency,lat,lon,population,color\n"
-                  "plant,PowerPlant,Plant,d2,power,29.5,106.5,0,\n"
-                  "sub,Substation,Sub 1,c1,power-d1,29.6,106.6,0,red\n"
-                  "hosp,Hospital,General Hospital 总医院,c1,health,29.61,106.61,500,\n"
-                  "home,ResidentialArea,Homes,c1,,,,12000,blue\n",
+    "agencies.csv": "id,name,level,parent,jurisdiction,crews\npower,Power Co,city,,city,3\n"
+                    "power-d1,Power D1,district,power,d1,0\nhealth,Health Bureau,city,,city,\n",
+    "assets.csv": "id,type,name,region,agency,lat,lon,population,repair_hours,color\n"
+                  "plant,PowerPlant,Plant,d2,power,29.5,106.5,0,,\n"
+                  "sub,Substation,Sub 1,c1,power-d1,29.6,106.6,0,36.5,red\n"
+                  "hosp,Hospital,General Hospital 总医院,c1,health,29.61,106.61,500,,\n"
+                  "home,ResidentialArea,Homes,c1,,,,12000,,blue\n",
     "dependencies.csv": "dependent,provider,kind,group,buffer_hours\nsub,plant,power,,0\n"
                         "hosp,sub,power,,12\nhome,sub,power,,0\n",
     "hazard_zones.csv": "id,hazard,name,annual_probability,region,depth_m\nz1,Flood,River flood,0.02,d1,1.5\n",
@@ -105,14 +105,16 @@ def test_get_returns_every_kind_of_element(store: Store, tmp_path: Path) -> None
     load(store, bundle(tmp_path / "tiny", TINY))
     assert store.get("sub") == {"table": "assets", "id": "sub", "type": "Substation", "name": "Sub 1", "region": "c1",
                                 "agency": "power-d1", "lat": 29.6, "lon": 106.6, "population": 0,
-                                "props": {"color": "red"}}
+                                "repair_hours": 36.5, "props": {"color": "red"}}
+    assert store.get("plant")["repair_hours"] is None
     assert store.get("hosp")["name"] == "General Hospital 总医院"
     assert store.get("home")["agency"] is None and store.get("home")["lat"] is None
     assert store.get("c1") == {"table": "regions", "id": "c1", "level": "community", "name": "Community 1",
                                "parent": "d1", "props": {}}
     assert store.get("d1")["props"] == {"note": "riverside"}
     assert store.get("power-d1") == {"table": "agencies", "id": "power-d1", "name": "Power D1", "level": "district",
-                                     "parent": "power", "jurisdiction": "d1", "props": {}}
+                                     "parent": "power", "jurisdiction": "d1", "crews": 0, "props": {}}
+    assert store.get("power")["crews"] == 3 and store.get("health")["crews"] is None
     assert store.get("z1") == {"table": "hazard_zones", "id": "z1", "hazard": "Flood", "name": "River flood",
                                "annual_probability": 0.02, "region": "d1", "props": {"depth_m": "1.5"}}
     for missing in ("nope", "Flood"):  # "Flood" is a hazard node in Neo4j, not an element of a table
@@ -133,7 +135,7 @@ def test_upserts_replace_what_a_row_names(store: Store, tmp_path: Path) -> None:
     load(store, bundle(tmp_path / "update", UPDATE))
     assert store.get("sub") == {"table": "assets", "id": "sub", "type": "Hospital", "name": "Sub 1 (now a clinic)",
                                 "region": "d2", "agency": None, "lat": 29.7, "lon": 106.7, "population": 10,
-                                "props": {"size": "big"}}
+                                "repair_hours": None, "props": {"size": "big"}}
     assert store.get("c1")["parent"] == "d2"
     assert ("hosp", "sub", "power", "power", 24.0) in list(store.rows("dependencies"))
     assert list(store.rows("exposures")) == [("sub", "z1", 2.5)]

@@ -9,6 +9,7 @@ killed while it writes. No mocks: the conditions are made, not faked.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -285,3 +286,39 @@ def _wait_until_writing(path: Path, loader: subprocess.Popen[bytes]) -> None:
         raise AssertionError("the load never began writing")
     finally:
         db.close()
+
+
+# ---------------------------------------------------------------------- a store of an earlier version
+def _drop_new_columns(path: Path) -> None:
+    """Make the store what an earlier version wrote: no assets.repair_hours, no agencies.crews."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("ALTER TABLE assets DROP COLUMN repair_hours")
+        db.execute("ALTER TABLE agencies DROP COLUMN crews")
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_a_store_of_an_earlier_version_is_read_and_gains_the_new_columns(city_bundle: Path, tmp_path: Path) -> None:
+    url = _loaded(city_bundle, tmp_path / "kg.db")
+    _drop_new_columns(tmp_path / "kg.db")
+    asset = _an_asset(city_bundle)
+    result = run_kg("restore", "--fail", asset, "--store", url, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    db = sqlite3.connect(tmp_path / "kg.db")
+    try:
+        assert "repair_hours" in {row[1] for row in db.execute("PRAGMA table_info(assets)")}
+        assert "crews" in {row[1] for row in db.execute("PRAGMA table_info(agencies)")}
+    finally:
+        db.close()
+
+
+def test_a_read_only_store_of_an_earlier_version_is_read(shared_folder: tuple[Path, Path]) -> None:
+    folder, path = shared_folder
+    _drop_new_columns(path)
+    path.chmod(0o644 if os.geteuid() == 0 else 0o444)
+    result = _as_unprivileged("restore", "--fail", _an_asset(folder / "bundle"), "--store", _url(path),
+                              "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["schedule"]

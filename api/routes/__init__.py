@@ -16,6 +16,7 @@ from api.routes import (
     loads,
     page,
     regions,
+    restorations,
     sparql,
     stats,
 )
@@ -23,6 +24,6 @@ from api.routes import (
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, stats, assets, cascades, criticality, regions, agencies, cypher, sparql, loads, export,
-                city, page):
+for _module in (health, stats, assets, cascades, restorations, criticality, regions, agencies, cypher, sparql,
+                loads, export, city, page):
     api_router.include_router(_module.router)

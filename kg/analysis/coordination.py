@@ -12,10 +12,10 @@ Examples
 >>> from kg.analysis.cascade import cascade
 >>> from kg.snapshot import build_snapshot
 >>> rows = {
-...     "agencies": [("grid", "Power Bureau", None, None, None, None),
-...                  ("health", "Health Commission", None, None, None, None)],
-...     "assets": [("S", "Substation", None, None, "grid", None, None, 0, None),
-...                ("H", "Hospital", None, None, "health", None, None, 500, None)],
+...     "agencies": [("grid", "Power Bureau", None, None, None, None, None),
+...                  ("health", "Health Commission", None, None, None, None, None)],
+...     "assets": [("S", "Substation", None, None, "grid", None, None, 0, None, None),
+...                ("H", "Hospital", None, None, "health", None, None, 500, None, None)],
 ...     "dependencies": [("H", "S", "power", "power", 24.0)]}
 >>> snap = build_snapshot(1, lambda t: rows.get(t, []))
 >>> picture = coordination(snap, cascade(snap, [("S", 2.0)]))

@@ -18,8 +18,8 @@ Examples
 --------
 >>> from kg.snapshot import build_snapshot
 >>> rows = {
-...     "assets": [("S", "Substation", None, None, None, None, None, 0, None),
-...                ("H", "Hospital", None, None, None, None, None, 80, None)],
+...     "assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
+...                ("H", "Hospital", None, None, None, None, None, 80, None, None)],
 ...     "dependencies": [("H", "S", "power", "power", 0.0)],
 ...     "hazard_zones": [("flood-50y", "Flood", None, 0.02, None, None)],
 ...     "exposures": [("S", "flood-50y", 1.2)],

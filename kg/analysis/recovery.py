@@ -169,8 +169,8 @@ class Recovery:
     hospital has 100 people. Repairing S first, then H, gives the hospital back at 3 h:
 
     >>> from kg.snapshot import build_snapshot
-    >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None),
-    ...                    ("H", "Hospital", None, None, None, None, None, 100, None)],
+    >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
+    ...                    ("H", "Hospital", None, None, None, None, None, 100, None, None)],
     ...         "dependencies": [("H", "S", "power", "power", 0.0)]}
     >>> snap = build_snapshot(1, lambda t: rows.get(t, []))
     >>> outcome = Recovery(snap, [1, 0]).evaluate([3.0, 2.0])

@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 
+from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, crew_schedule, list_schedule
 from kg.analysis.repair_sets import Classes, Terms, TooLarge, jobs_in
 
@@ -153,7 +154,7 @@ def greedy(problem: Problem, recovery: Recovery, weighted: Sequence[tuple[Terms,
 
 
 def improve(problem: Problem, sequences: list[list[int]], value: Callable[[Sequence[float]], float], *,
-            cost: float, budget: float) -> tuple[list[list[int]], Timetable]:
+            cost: float, budget: float, cancel: CancelToken | None = None) -> tuple[list[list[int]], Timetable]:
     """Local moves on each pool's order (step 4 above), each valued by ``value`` at ``cost`` work units."""
     timetable = list_schedule(problem, sequences)
     best = value(timetable.end)
@@ -169,6 +170,7 @@ def improve(problem: Problem, sequences: list[list[int]], value: Callable[[Seque
                 for trial in _moves(seq, i):
                     if spent + cost > budget:
                         return sequences, timetable
+                    check(cancel)
                     spent += cost
                     sequences[pool] = trial
                     candidate = list_schedule(problem, sequences)
@@ -271,8 +273,8 @@ class _CrewLists:
             self.times[c] = t
 
 
-def polish(problem: Problem, classes: Classes, lists: list[list[list[int]]], *, budget: float
-           ) -> list[list[list[int]]]:
+def polish(problem: Problem, classes: Classes, lists: list[list[list[int]]], *, budget: float,
+           cancel: CancelToken | None = None) -> list[list[list[int]]]:
     """Local moves within each crew's list (step 5 above), valued incrementally on ``classes``.
 
     Each job that binds a class is moved to the best place within :data:`WINDOW` places earlier,
@@ -285,7 +287,10 @@ def polish(problem: Problem, classes: Classes, lists: list[list[list[int]]], *, 
         improved = False
         for pool_lists in lists:
             for work in pool_lists:
+                check(cancel)
                 for i in range(1, len(work)):
+                    if i % CHECK_EVERY == 0:
+                        check(cancel)
                     at = i
                     while at > 0 and state.binds(work[at]):
                         reach = min(WINDOW, at)
@@ -312,12 +317,17 @@ def _lists(problem: Problem, timetable: Timetable) -> list[list[list[int]]]:
     return lists
 
 
-def plan(problem: Problem, recovery: Recovery, *, max_sets: int = MAX_SETS) -> tuple[Timetable, Outcome]:
-    """The heuristic's timetable (steps 1-5) and its exact outcome (``max_sets``: see :data:`MAX_SETS`)."""
+def plan(problem: Problem, recovery: Recovery, *, max_sets: int = MAX_SETS,
+         cancel: CancelToken | None = None) -> tuple[Timetable, Outcome]:
+    """The heuristic's timetable (steps 1-5) and its exact outcome (``max_sets``: see :data:`MAX_SETS`).
+
+    ``cancel`` is checked between steps and within the local moves (:mod:`kg.analysis.cancel`).
+    """
     try:
         classes: Classes | None = Classes(recovery, len(problem.damaged), limit=max_sets)
     except TooLarge:
         classes = None
+    check(cancel)
     if classes is not None:
         sequences = greedy(problem, recovery, classes.weighted)
         value, cost = classes.value, float(classes.work + len(problem.damaged))
@@ -328,12 +338,14 @@ def plan(problem: Problem, recovery: Recovery, *, max_sets: int = MAX_SETS) -> t
             return recovery.evaluate(end).objective
 
         cost = float(recovery.work)
+    check(cancel)
     # Moves on the orders re-value the whole plan each time: they converge on small instances; on a
     # city-wide plan the incremental moves within crews' lists do most of the work.
     if cost * MIN_EVALUATIONS <= ORDER_BUDGET:
-        _, timetable = improve(problem, sequences, value, cost=cost, budget=ORDER_BUDGET)
+        _, timetable = improve(problem, sequences, value, cost=cost, budget=ORDER_BUDGET, cancel=cancel)
     else:  # too few evaluations to matter
         timetable = list_schedule(problem, sequences)
     if classes is not None:
-        timetable = crew_schedule(problem, polish(problem, classes, _lists(problem, timetable), budget=CREW_BUDGET))
+        timetable = crew_schedule(problem, polish(problem, classes, _lists(problem, timetable), budget=CREW_BUDGET,
+                                                        cancel=cancel))
     return timetable, recovery.evaluate(timetable.end)

@@ -14,20 +14,25 @@ mixed-integer program on HiGHS, :mod:`kg.analysis.repair_milp`). Both are valued
 evaluator of :mod:`kg.analysis.recovery`, which :func:`evaluate_schedule` exposes.
 
 Repair hours of a damaged asset: ``repair_hours[asset id]`` if given, else ``repair_hours`` of its
-type or of the nearest ancestor class given, else the ontology's ``ckg:defaultRepairHours`` of its
-class or nearest ancestor (FEMA Hazus restoration times; docs/restoration.md lists them).
+type or of the nearest ancestor class given, else the asset's ``repair_hours`` column in the data,
+else the ontology's ``ckg:defaultRepairHours`` of its class or nearest ancestor (FEMA Hazus
+restoration times; docs/restoration.md lists them). Crews of an agency: ``crews[agency]``, else its
+``crews`` column, else 1.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from kg.analysis.cancel import CancelToken, check
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, list_schedule
 from kg.analysis.repair_heuristic import plan
-from kg.analysis.repair_milp import check, solve
+from kg.analysis.repair_milp import check as check_size
+from kg.analysis.repair_milp import solve
 from kg.analysis.repair_sets import TooLarge
 from kg.errors import Problem as Issue
 from kg.errors import ValidationError
@@ -125,7 +130,8 @@ def _hours_value(value: object) -> float | None:
 
 def repair_hours_of(snap: GraphSnapshot, damaged: Sequence[str],
                  overrides: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Repair hours of each damaged asset: by id, else by type (nearest ancestor), else the ontology's default.
+    """Repair hours of each damaged asset: ``overrides`` by id, else by type (nearest ancestor), else the
+    asset's ``repair_hours`` in the data, else the ontology's default for its type.
 
     Raises
     ------
@@ -138,8 +144,8 @@ def repair_hours_of(snap: GraphSnapshot, damaged: Sequence[str],
     Examples
     --------
     >>> from kg.snapshot import build_snapshot
-    >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None),
-    ...                    ("F", "DistributionFeeder", None, None, None, None, None, 0, None)]}
+    >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
+    ...                    ("F", "DistributionFeeder", None, None, None, None, None, 0, None, None)]}
     >>> snap = build_snapshot(1, lambda t: rows.get(t, []))
     >>> repair_hours_of(snap, ["S", "F"], {"PowerAsset": 10, "F": 2.5})
     {'S': 10.0, 'F': 2.5}
@@ -172,6 +178,8 @@ def repair_hours_of(snap: GraphSnapshot, damaged: Sequence[str],
         asset_type = snap.type_of(i)
         chain = onto.ancestors(asset_type) if asset_type in onto.classes else ("Asset",)
         given = next((by_type[t] for t in reversed(chain) if t in by_type), None)
+        if given is None and not math.isnan(data := float(snap.repair_hours[i])):
+            given = data
         out[asset_id] = given if given is not None else onto.default_repair_hours(chain[-1])
     return out
 
@@ -190,18 +198,21 @@ def _problem(snap: GraphSnapshot, damaged: Sequence[str], hours: Mapping[str, fl
             issues.append(Issue(where, f"expected a whole number of crews >= 0, got {count!r}"))
     agency_of = {a: snap.agency_of(snap.node(a)) for a in ids}
     agencies = sorted({g for g in agency_of.values() if g is not None})
+    in_data = {g: int(c) for g, c in zip(snap.agency_ids, snap.agency_crews.tolist(), strict=True) if c >= 0}
+    count_of = {g: crews.get(g, in_data.get(g, 1)) for g in agencies}
     for agency in agencies:
-        if crews.get(agency, 1) == 0 and not any(i.where == f"crews.{agency}" for i in issues):
+        if count_of[agency] == 0 and not any(i.where == f"crews.{agency}" for i in issues):
             need = [a for a in ids if agency_of[a] == agency]
             shown = ", ".join(need[:5]) + (", ..." if len(need) > 5 else "")
-            issues.append(Issue(f"crews.{agency}", f"agency {agency} has 0 crews but {len(need)} damaged "
+            source = "" if agency in crews else " (its crews in the data; give more here)"
+            issues.append(Issue(f"crews.{agency}", f"agency {agency} has 0 crews{source} but {len(need)} damaged "
                                                    f"asset{'s' if len(need) > 1 else ''} to repair ({shown})"))
     if issues:
         raise ValidationError(issues)
     pool_of = {g: p for p, g in enumerate(agencies)}
     pool_agency: list[str | None] = list(agencies)
     load = {g: sum(1 for a in ids if agency_of[a] == g) for g in agencies}
-    pool_crews = [min(crews.get(g, 1), load[g]) for g in agencies]  # crews beyond one per repair stay idle
+    pool_crews = [min(count_of[g], load[g]) for g in agencies]  # crews beyond one per repair stay idle
     pool = []
     for a in ids:
         owner = agency_of[a]
@@ -238,8 +249,8 @@ def evaluate_schedule(snap: GraphSnapshot, completion: Mapping[str, float]) -> E
     A clinic (40 people) fed by substation S; S is repaired by hour 5, the clinic is unserved 5 h:
 
     >>> from kg.snapshot import build_snapshot
-    >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None),
-    ...                    ("C", "Clinic", None, None, None, None, None, 40, None)],
+    >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
+    ...                    ("C", "Clinic", None, None, None, None, None, 40, None, None)],
     ...         "dependencies": [("C", "S", "power", "power", 0.0)]}
     >>> snap = build_snapshot(1, lambda t: rows.get(t, []))
     >>> result = evaluate_schedule(snap, {"S": 5.0})
@@ -275,6 +286,7 @@ def plan_restoration(
     crews: Mapping[str, int] | None = None,
     method: str = "heuristic",
     time_limit: float = 60.0,
+    cancel: CancelToken | None = None,
 ) -> RestorationResult:
     """Plan the repairs of ``damaged`` to minimise unserved people-hours.
 
@@ -287,14 +299,17 @@ def plan_restoration(
         Hours per asset id or asset type (an ontology class; it covers its subclasses); see
         :func:`repair_hours_of` for the precedence and the ontology defaults.
     crews : mapping of str to int, optional
-        Crews per agency id; 1 for an agency not listed. A damaged asset without an agency
-        has a crew of its own.
+        Crews per agency id; for an agency not listed, its ``crews`` in the data, else 1. A
+        damaged asset without an agency has a crew of its own.
     method : {"heuristic", "exact"}
         ``"heuristic"``: greedy bundles and local moves, deterministic, fast on a whole city.
         ``"exact"``: the mixed-integer program on HiGHS, started from the heuristic's plan.
     time_limit : float
         Seconds HiGHS may spend (``"exact"`` only). When it runs out, the best plan found is
         returned with ``optimal`` false and ``gap`` from HiGHS's bound.
+    cancel : CancelToken, optional
+        Checked between the steps of the plan and within its local moves; HiGHS gets at most the
+        time left before the token's deadline (:mod:`kg.analysis.cancel`).
 
     Returns
     -------
@@ -305,6 +320,8 @@ def plan_restoration(
 
     Raises
     ------
+    Cancelled
+        When ``cancel`` is cancelled or its deadline passes before the plan is done.
     ElementNotFound
         For an unknown asset id.
     ValidationError
@@ -318,8 +335,8 @@ def plan_restoration(
     both fed by substation S (2 h); one power crew. S first, then the quicker feeder:
 
     >>> from kg.snapshot import build_snapshot
-    >>> A = lambda i, t, pop: (i, t, None, None, "grid", None, None, pop, None)
-    >>> rows = {"agencies": [("grid", "Grid", None, None, None, None)],
+    >>> A = lambda i, t, pop: (i, t, None, None, "grid", None, None, pop, None, None)
+    >>> rows = {"agencies": [("grid", "Grid", None, None, None, None, None)],
     ...         "assets": [A("S", "Substation", 0), A("F1", "DistributionFeeder", 0),
     ...                    A("F2", "DistributionFeeder", 0), A("R1", "ResidentialArea", 100),
     ...                    A("R2", "ResidentialArea", 100)],
@@ -346,17 +363,22 @@ def plan_restoration(
     hours = repair_hours_of(snap, damaged, repair_hours)
     problem = _problem(snap, damaged, hours, crews or {})
     if method == "exact":
-        _fits(check, problem)
+        _fits(check_size, problem)
+    check(cancel)
     recovery = Recovery(snap, problem.damaged)
+    check(cancel)
     naive = recovery.evaluate(list_schedule(problem, problem.jobs).end)
-    timetable, outcome = plan(problem, recovery)
+    timetable, outcome = plan(problem, recovery, cancel=cancel)
     if naive.objective < outcome.objective:
         timetable, outcome = list_schedule(problem, problem.jobs), naive
     # Every repair starting at 0 ends as early as it can, and people-hours only grow with end times.
     optimal = all(s == 0 for s in timetable.start) or outcome.objective == 0
     gap: float | None = 0.0 if optimal else None
     if method == "exact" and not optimal:
-        exact = _fits(lambda p: solve(p, recovery, outcome, time_limit=time_limit), problem)
+        limit = time_limit if cancel is None else min(time_limit, cancel.deadline - time.monotonic())
+        check(cancel)
+        exact = _fits(lambda p: solve(p, recovery, outcome, time_limit=max(limit, 1e-3)), problem)
+        check(cancel)
         if exact.timetable is not None:
             found = recovery.evaluate(exact.timetable.end)
             if found.objective < outcome.objective:

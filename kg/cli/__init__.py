@@ -9,7 +9,7 @@ from kg.cli.app import app
 __all__ = ["app", "main"]
 
 _COMMAND_MODULES = ("kg.cli.data", "kg.cli.traces", "kg.cli.cascade", "kg.cli.demo", "kg.cli.cypher",
-                    "kg.cli.rdf", "kg.cli.serve")
+                    "kg.cli.rdf", "kg.cli.serve", "kg.cli.restore")
 
 
 def _register() -> None:

@@ -39,8 +39,9 @@ _POINT = re.compile(r"^\s*(?:<[^>]*>\s*)?POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$", r
 # ckg properties each kind of node may carry (besides rdf:type and ckg:prop_*).
 _ALLOWED: dict[str, frozenset[str]] = {
     "regions": frozenset({"id", "level", "partOf"}),
-    "agencies": frozenset({"id", "level", "subOrganizationOf", "hasJurisdiction"}),
-    "assets": frozenset({"id", "locatedIn", "operatedBy", "lat", "lon", "population", "dependsOn", "exposedTo"}),
+    "agencies": frozenset({"id", "level", "subOrganizationOf", "hasJurisdiction", "crews"}),
+    "assets": frozenset({"id", "locatedIn", "operatedBy", "lat", "lon", "population", "repairHours", "dependsOn",
+                         "exposedTo"}),
     "hazard_zones": frozenset({"id", "ofHazard", "annualProbability", "locatedIn"}),
     "dependencies": frozenset({"dependent", "provider", "kind", "group", "bufferHours"}),
     "exposures": frozenset({"asset", "zone", "intensity"}),
@@ -169,6 +170,7 @@ class _Converter:
             v["level"] = self.named(node, ckg + "level", self.vocab.level_name, "a ckg:level_* individual")
             v["parent"] = self.ref(node, _SUB_ORG)
             v["jurisdiction"] = self.ref(node, ckg + "hasJurisdiction")
+            v["crews"] = self.literal(node, ckg + "crews")
         elif table == "assets":
             types = [n for t in self.index.types(node) if (n := self.vocab.class_name(_lexical(t)))
                      in self.vocab.asset_types]
@@ -180,6 +182,7 @@ class _Converter:
             if v["lat"] is None and v["lon"] is None:
                 v["lat"], v["lon"] = self.point(node)
             v["population"] = self.literal(node, ckg + "population")
+            v["repair_hours"] = self.literal(node, ckg + "repairHours")
         elif table == "hazard_zones":
             v["hazard"] = self.hazard(node, ckg + "ofHazard")
             v["annual_probability"] = self.literal(node, ckg + "annualProbability")

@@ -6,9 +6,9 @@ The mapping (docs/rdf.md has the full table):
 * regions: ``ckg:Region``, ``ckg:id``, ``rdfs:label``, ``ckg:level`` (a ``ckg:level_*``
   individual), ``ckg:partOf``;
 * agencies: ``ckg:Agency`` and ``org:Organization``, ``ckg:level``,
-  ``org:subOrganizationOf``, ``ckg:hasJurisdiction``;
+  ``org:subOrganizationOf``, ``ckg:hasJurisdiction``, ``ckg:crews``;
 * assets: their ontology class, ``ckg:locatedIn``, ``ckg:operatedBy``, ``ckg:lat``,
-  ``ckg:lon``, ``ckg:population`` and a GeoSPARQL ``geo:hasGeometry`` point;
+  ``ckg:lon``, ``ckg:population``, ``ckg:repairHours`` and a GeoSPARQL ``geo:hasGeometry`` point;
 * hazard zones: ``ckg:HazardZone``, ``ckg:ofHazard`` (a hazard individual),
   ``ckg:annualProbability``, ``ckg:locatedIn``;
 * dependencies: a direct ``ckg:dependsOn`` and an n-ary ``ckg:Dependency`` node;
@@ -36,6 +36,7 @@ _ID, _LABEL = str(CKG.id), str(RDFS.label)
 _LEVEL, _PART_OF, _LOCATED_IN = str(CKG.level), str(CKG.partOf), str(CKG.locatedIn)
 _SUB_ORG, _JURISDICTION, _OPERATED_BY = str(ORG.subOrganizationOf), str(CKG.hasJurisdiction), str(CKG.operatedBy)
 _LAT, _LON, _POPULATION = str(CKG.lat), str(CKG.lon), str(CKG.population)
+_REPAIR_HOURS, _CREWS = str(CKG.repairHours), str(CKG.crews)
 _HAS_GEOMETRY, _AS_WKT, _WKT = str(GEO.hasGeometry), str(GEO.asWKT), str(GEO.wktLiteral)
 _OF_HAZARD, _PROBABILITY = str(CKG.ofHazard), str(CKG.annualProbability)
 _DEPENDS_ON, _DEPENDENT, _PROVIDER = str(CKG.dependsOn), str(CKG.dependent), str(CKG.provider)
@@ -94,9 +95,9 @@ class RowMapper:
         # Each row's columns in the order the methods below unpack them.
         self._columns = {
             "regions": TABLES["regions"].getter("id", "level", "name", "parent", "props"),
-            "agencies": TABLES["agencies"].getter("id", "name", "level", "parent", "jurisdiction", "props"),
+            "agencies": TABLES["agencies"].getter("id", "name", "level", "parent", "jurisdiction", "crews", "props"),
             "assets": TABLES["assets"].getter("id", "type", "name", "region", "agency", "lat", "lon", "population",
-                                              "props"),
+                                              "repair_hours", "props"),
             "hazard_zones": TABLES["hazard_zones"].getter("id", "hazard", "name", "annual_probability", "region",
                                                           "props"),
             "dependencies": TABLES["dependencies"].getter("dependent", "provider", "kind", "group", "buffer_hours"),
@@ -117,7 +118,7 @@ class RowMapper:
 
     def agency(self, row: Row) -> Block:
         """An ``agencies`` row."""
-        aid, name, level, parent, jurisdiction, props = self._columns["agencies"](row)
+        aid, name, level, parent, jurisdiction, crews, props = self._columns["agencies"](row)
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(aid))]
         _labels(pairs, name)
         if level is not None:
@@ -126,12 +127,14 @@ class RowMapper:
             pairs.append((_SUB_ORG, self.iri.element(parent)))
         if jurisdiction is not None:
             pairs.append((_JURISDICTION, self.iri.element(jurisdiction)))
+        if crews is not None:
+            pairs.append((_CREWS, Lit(str(int(crews)), XSD_INTEGER)))
         _props(pairs, props)
         return Block(self.iri.element(aid), list(self._agency), pairs)
 
     def asset(self, row: Row) -> Iterator[Block]:
         """An ``assets`` row: yields the asset and, when it has both coordinates, its point geometry."""
-        aid, atype, name, region, agency, lat, lon, population, props = self._columns["assets"](row)
+        aid, atype, name, region, agency, lat, lon, population, repair_hours, props = self._columns["assets"](row)
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(aid))]
         _labels(pairs, name)
         if region is not None:
@@ -143,6 +146,8 @@ class RowMapper:
         if lon is not None:
             pairs.append((_LON, Lit(double(lon), XSD_DOUBLE)))
         pairs.append((_POPULATION, Lit(str(int(population or 0)), XSD_INTEGER)))
+        if repair_hours is not None:
+            pairs.append((_REPAIR_HOURS, Lit(decimal(repair_hours), XSD_DECIMAL)))
         geometry = self.iri.geometry(aid) if lat is not None and lon is not None else None
         if geometry is not None:
             pairs.append((_HAS_GEOMETRY, geometry))

@@ -127,6 +127,11 @@ class SQLiteStore:
         self._verified: tuple[int, int, int] | None = None  # (version, mtime_ns, size) last found intact
         self._created_folders: list[Path] = []  # folders made for a new store, deepest first
         self._db = self._open(create)
+        # The columns each table has: a store made by an earlier version and opened read-only (so never
+        # given the columns added since) reads them as not given (see _select).
+        with self._errors("open"):
+            self._have = {table: {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                          for table in TABLES}
 
     # ------------------------------------------------------------------ opening
     def _open(self, create: bool) -> sqlite3.Connection:
@@ -232,11 +237,17 @@ class SQLiteStore:
 
     @staticmethod
     def _create_schema(db: sqlite3.Connection) -> None:
-        # IF NOT EXISTS throughout: a store made by an earlier version gains the tables it lacks.
+        # IF NOT EXISTS throughout: a store made by an earlier version gains the tables it lacks, and the
+        # optional columns added since (assets.repair_hours, agencies.crews), empty in its rows.
         with db:
             db.execute("BEGIN")
             for table in TABLES:
                 db.execute(_ddl(table))
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                spec = TABLES[table]
+                for c in spec.columns:
+                    if _column(c) not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {_column(c)} {_SQL_TYPES[spec.kind(c)]}")
             for statement in _INDEXES:
                 db.execute(statement)
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
@@ -388,7 +399,7 @@ class SQLiteStore:
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
         spec = TABLES[table]
-        cols = ", ".join(_column(c) for c in spec.columns)
+        cols = self._select(table)
         blanks = _blank_keys(table)
         with self._errors("read"):
             cursor = self._db.execute(f"SELECT {cols} FROM {table} ORDER BY {', '.join(_key(table))}")
@@ -404,12 +415,18 @@ class SQLiteStore:
 
     def get(self, element_id: str) -> dict[str, Any]:
         for table in NODE_TABLES:
-            cols = [_column(c) for c in TABLES[table].columns]
             with self._errors("read"):
-                row = self._db.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (element_id,)).fetchone()
+                row = self._db.execute(f"SELECT {self._select(table)} FROM {table} WHERE id = ?",
+                                       (element_id,)).fetchone()
             if row is not None:
                 return self._element(table, row)
         raise ElementNotFound(element_id)
+
+    def _select(self, table: str) -> str:
+        """The columns of ``table`` to select, in its order (a column this file lacks reads as NULL)."""
+        have = self._have[table]
+        return ", ".join(_column(c) if _column(c) in have or not have else f"NULL AS {_column(c)}"
+                         for c in TABLES[table].columns)
 
     @staticmethod
     def _element(table: str, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -454,8 +471,7 @@ class SQLiteStore:
             where.append("id > ?")
             params.append(after)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        cols = [_column(c) for c in TABLES["assets"].columns]
-        query = f"SELECT {', '.join(cols)} FROM assets {clause} ORDER BY id LIMIT ?"
+        query = f"SELECT {self._select('assets')} FROM assets {clause} ORDER BY id LIMIT ?"
         with self._errors("read"):
             return [self._element("assets", row) for row in self._db.execute(query, [*params, limit])]
 

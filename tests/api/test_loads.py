@@ -68,7 +68,9 @@ def test_new_rows_become_visible(client: TestClient, city: City) -> None:
 def test_errors_name_file_and_line_relative_to_the_bundle(client: TestClient, store: Store, city: City) -> None:
     before = (store.version(), store.stats().counts)
     files = _bundle_files(city, "bundle/")
-    files["bundle/assets.csv"] = bytes(files["bundle/assets.csv"]) + b"bad-1,Substatoin,,,,,,\n"
+    assets = bytes(files["bundle/assets.csv"])
+    cells = assets.split(b"\n", 1)[0].count(b",") + 1  # the header's columns
+    files["bundle/assets.csv"] = assets + b"bad-1,Substatoin" + b"," * (cells - 2) + b"\n"
     files["bundle/dependencies.csv"] = bytes(files["bundle/dependencies.csv"]) + b"bad-2,nowhere,power,,,\n"
     r = _post(client, _zip(files), ZIP)
     assert r.status_code == 422, r.text

@@ -1,5 +1,5 @@
 // The CityKG page: asks for an API key once, loads the city, and routes between the views
-// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/criticality) so every view is a link.
+// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/restore?fail=ID,..., #/criticality) so every view is a link.
 
 import {api, ApiError, clearKey, explain, getKey, setKey, whenUnauthorized} from './api.js';
 import {CascadePanel} from './cascade.js';
@@ -8,6 +8,7 @@ import {CityMap} from './citymap.js';
 import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
 import {setUpFind} from './find.js';
+import {renderRestoration} from './restore.js';
 import {fmtCompact, fmtHours, fmtInt, LANGUAGES, onLanguageChange, otherLanguage, placeName,
   preferredLanguage, t, useLanguage} from './i18n.js';
 import {districtColour, FAILED, typeIcon} from './palette.js';
@@ -149,6 +150,11 @@ function start(raw) {
     });
   }
   $('#crit-top').addEventListener('change', () => { location.hash = `#/criticality?top=${$('#crit-top').value}`; });
+  $('#restore-method').addEventListener('change', () => {
+    const q = hashQuery();
+    if ($('#restore-method').value === 'exact') q.set('method', 'exact'); else q.delete('method');
+    location.hash = `#/restore?${q}`;
+  });
   // a phone shows the legend folded, so it does not cover the small map
   if (matchMedia('(max-width: 600px)').matches) $('#map-legend').open = false;
   renderTexts();
@@ -203,6 +209,14 @@ function cascadeHash(scenario) {
   return `#/cascade?${q}`;
 }
 
+/** The restoration of a cascade's scenario: its initial failures (times dropped: all damaged at 0) or zones. */
+function restoreHash(scenario) {
+  const q = new URLSearchParams();
+  if (scenario.zones) q.set('zones', scenario.zones.join(','));
+  else q.set('fail', [...new Set(scenario.fail.map((f) => f.id))].join(','));
+  return `#/restore?${q}`;
+}
+
 function showView(name) {
   document.body.dataset.view = name;
   $('#view-dependency').hidden = name !== 'dependency';
@@ -210,6 +224,7 @@ function showView(name) {
   $('#city-panel').hidden = name !== 'city';
   $('#cascade-panel').hidden = name !== 'cascade';
   $('#view-criticality').hidden = name !== 'criticality';
+  $('#view-restore').hidden = name !== 'restore';
   for (const a of $$('.tabs a')) a.setAttribute('aria-current', a.dataset.tab === name ? 'page' : 'false');
   if (name === 'city' || name === 'cascade') {
     app.map.setMode(name);
@@ -247,11 +262,32 @@ async function route(again = false) {
         fail: fail ? fail.split(',').filter(Boolean).map(parseFail) : null,
         zones: zones ? zones.split(',').filter(Boolean) : null, horizon});
       $('.tabs a[data-tab="cascade"]').href = location.hash;
+      $('#cascade-restore').href = restoreHash(app.cascade.scenario());
       await app.cascade.run(app.cascade.scenario());
     } else {
       app.cascade._renderScenario({changed: false});  // back on the tab: the result shown still holds
       if (app.cascade.result) app.map.setCascade(app.cascade.failTime, app.cascade.result.initial.map((f) => app.city.index.get(f.id)));
     }
+  } else if (name === 'restore') {
+    showView('restore');
+    const fail = q.get('fail');
+    const zones = q.get('zones');
+    const method = q.get('method') === 'exact' ? 'exact' : 'heuristic';
+    $('#restore-method').value = method;
+    const el = {root: $('#view-restore'), status: $('#restore-status'), summary: $('#restore-summary'),
+      curve: $('#restore-curve'), gantt: $('#restore-gantt')};
+    if (!fail && !zones) {
+      for (const part of ['summary', 'curve', 'gantt']) fill(el[part]);
+      el.status.textContent = t('restore.pick');
+      el.status.className = 'status';
+      el.root.dataset.state = 'idle';
+      return;
+    }
+    const back = new URLSearchParams(zones ? {zones} : {fail});
+    $('#restore-back').href = `#/cascade?${back}`;
+    $('.tabs a[data-tab="restore"]').href = location.hash;
+    await renderRestoration({city: app.city, el, again, scenario: {method,
+      fail: fail ? fail.split(',').filter(Boolean) : null, zones: zones ? zones.split(',').filter(Boolean) : null}});
   } else if (name === 'criticality') {
     showView('criticality');
     $('#crit-top').value = q.get('top') || '5';

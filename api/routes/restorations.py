@@ -1,0 +1,45 @@
+"""``POST /v1/restorations``: which crew repairs what, in which order, so the fewest people go unserved."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from api.deps import RunDep, SettingsDep, SnapshotDep, limit_concurrency, require_read
+from api.problems import APIProblem, problem_responses
+from api.routes.common import asset_index, scenario_fields
+from api.schemas import RestorationPublic, RestorationRequest
+from kg.analysis.restoration import plan_restoration
+from kg.scenario import Scenario, damaged
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/restorations", tags=["restorations"],
+                   dependencies=[Depends(require_read), Depends(limit_concurrency)],
+                   responses=problem_responses(400, 401, 403, 404, 413, 422, 429, 503, 504))
+
+
+@router.post("", response_model=RestorationPublic, summary="Plan the repairs after an event")
+async def plan(body: RestorationRequest, snap: SnapshotDep, settings: SettingsDep, run: RunDep) -> Response:
+    """The restoration plan of ``kg restore --format json`` (docs/restoration.md).
+
+    The damaged assets are ``fail`` (their ids) or what ``hazard_zones`` damage (their exposed assets at
+    or over their fragility threshold). ``repair_hours`` (per asset id or type) and ``crews`` (per agency)
+    override the data; ``method`` is ``heuristic`` (default) or ``exact`` within ``time_limit`` seconds,
+    at most (and by default) this server's request time limit (``KG_REQUEST_TIMEOUT_S``).
+    """
+    time_limit = settings.request_timeout_s if body.time_limit is None else body.time_limit
+    if time_limit > settings.request_timeout_s:
+        raise APIProblem(422, f"time_limit must be at most {settings.request_timeout_s:g} s on this server "
+                              f"(its request time limit), got {time_limit:g}", field="time_limit")
+    if body.fail is not None:
+        for k, asset_id in enumerate(body.fail):
+            asset_index(snap, asset_id, field=f"fail[{k}]")  # the body gives ids, not the runner's {id, time}
+    scenario = Scenario(fail=tuple((a, 0.0) for a in body.fail or ()), hazard=tuple(body.hazard_zones or ()))
+
+    def work() -> dict[str, object]:
+        # The damage is found in the worker: the exposures of a hazard over a large city take a moment.
+        return plan_restoration(snap, damaged(snap, scenario), repair_hours=body.repair_hours, crews=body.crews,
+                                method=body.method, time_limit=time_limit, cancel=run.cancel).to_dict()
+
+    with scenario_fields():
+        return await run.json(work)

@@ -1,0 +1,110 @@
+"""``POST /v1/restorations``: the plan of ``kg restore --format json`` (the same kg function); 4xx naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from kg.analysis.hazards import hazard_failures
+from kg.analysis.restoration import evaluate_schedule, plan_restoration
+from kg.store import Store
+from tests.api.conftest import City, auth, settings_for
+
+
+def _post(client: TestClient, body: Any, role: str = "read") -> Any:
+    return client.post("/v1/restorations", json=body, headers=auth(role))
+
+
+def _damaged(city: City) -> list[str]:
+    return [city.first("Substation"), city.first("PumpingStation"), city.first("DistributionFeeder")]
+
+
+def test_plan_equals_the_library_and_its_value_holds(client: TestClient, store: Store, city: City) -> None:
+    damaged = _damaged(city)
+    body = {"fail": damaged, "crews": {city.rows["agencies"][0][0]: 2}, "repair_hours": {"Substation": 30}}
+    r = _post(client, body)
+    assert r.status_code == 200, r.text
+    snap = store.snapshot()
+    expected = plan_restoration(snap, damaged, crews=body["crews"], repair_hours=body["repair_hours"]).to_dict()
+    assert r.json() == expected
+    plan = r.json()
+    assert sorted(plan["damaged"]) == sorted(damaged) and {s["id"] for s in plan["schedule"]} == set(damaged)
+    assert next(s for s in plan["schedule"] if s["id"] == damaged[0])["end"] - \
+        next(s for s in plan["schedule"] if s["id"] == damaged[0])["start"] == 30
+    # The reported objective is what the returned schedule is worth.
+    value = evaluate_schedule(snap, {s["id"]: s["end"] for s in plan["schedule"]}).unserved_people_hours
+    assert value == pytest.approx(plan["unserved_people_hours"])
+    assert plan["unserved_people_hours"] <= plan["naive"]["unserved_people_hours"]
+
+
+def test_hazard_zones_damage_their_fragile_assets(client: TestClient, store: Store, city: City) -> None:
+    zones = [z[0] for z in city.rows["hazard_zones"]]
+    r = _post(client, {"hazard_zones": zones})
+    assert r.status_code == 200, r.text
+    assert r.json()["damaged"] == hazard_failures(store.snapshot(), zones)
+
+
+def test_exact_method_reports_proof(client: TestClient, city: City) -> None:
+    r = _post(client, {"fail": _damaged(city), "method": "exact", "time_limit": 10})
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["method"] == "exact" and plan["optimal"] is True and plan["gap"] == 0.0 and plan["time_limit"] == 10
+
+
+def _fill(value: Any, names: dict[str, str]) -> Any:
+    """``value`` with the placeholders ``names`` (keys and strings) replaced by the test city's ids."""
+    if isinstance(value, dict):
+        return {names.get(k, k): _fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, names) for v in value]
+    return names.get(value, value) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({}, 422, "body"),
+    ({"fail": []}, 422, "fail"),
+    ({"fail": ["X"], "hazard_zones": ["Z"]}, 422, "hazard_zones"),
+    ({"fail": [""]}, 422, "fail[0]"),
+    ({"fail": ["SUB"], "crews": {"AGENCY": -1}}, 422, "crews.AGENCY"),
+    ({"fail": ["SUB"], "crews": {"AGENCY": 1.5}}, 422, "crews.AGENCY"),
+    ({"fail": ["SUB"], "repair_hours": {"Substation": 0}}, 422, "repair_hours.Substation"),
+    ({"fail": ["SUB"], "method": "fast"}, 422, "method"),
+    ({"fail": ["SUB"], "time_limit": 0}, 422, "time_limit"),
+    ({"fail": ["SUB"], "method": "exact", "time_limit": 3600}, 422, "time_limit"),
+    ({"fail": ["SUB"], "horizon_hours": 3}, 422, "horizon_hours"),
+    ({"fail": ["SUB", "no-such-asset"]}, 404, "fail[1]"),
+    ({"hazard_zones": ["no-such-zone"]}, 404, "hazard_zones[0]"),
+    ({"fail": ["SUB"], "crews": {"no-such-agency": 2}}, 422, "crews.no-such-agency"),
+    ({"fail": ["SUB"], "repair_hours": {"Substaton": 2}}, 422, "repair_hours.Substaton"),
+    ({"fail": ["SUB"], "crews": {"AGENCY": 0}}, 422, "crews.AGENCY"),
+])
+def test_bad_requests_name_the_field(client: TestClient, city: City, body: dict[str, Any], status: int,
+                                     field: str) -> None:
+    sub = city.first("Substation")
+    agency = next(r[4] for r in city.rows["assets"] if r[0] == sub)
+    r = _post(client, _fill(body, {"SUB": sub, "AGENCY": agency}))
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["field"] == field.replace("AGENCY", agency), r.json()
+
+
+def test_needs_a_key_and_a_time_limit(store: Store, city: City) -> None:
+    with TestClient(create_app(settings_for(store.url, request_timeout_s=1e-9), store=store)) as c:
+        assert c.post("/v1/restorations", json={"fail": _damaged(city)}).status_code == 401
+        r = c.post("/v1/restorations", json={"fail": _damaged(city)}, headers=auth("read"))
+        assert r.status_code == 504 and "time limit" in r.json()["detail"]
+
+
+def test_openapi_describes_the_plan(app: Any) -> None:
+    schema = app.openapi()
+    op = schema["paths"]["/v1/restorations"]["post"]
+    assert set(op["responses"]) >= {"200", "404", "422", "429", "504"}
+    plan = schema["components"]["schemas"]["RestorationPublic"]
+    assert set(plan["required"]) == {"damaged", "schedule", "curve", "unserved_people_hours", "method", "optimal",
+                                     "naive", "gap", "time_limit"}
+    # the exact method's time limit is bounded by the request's, and the schema says so
+    limit = schema["components"]["schemas"]["RestorationRequest"]["properties"]["time_limit"]
+    assert limit["maximum"] == app.state.settings.request_timeout_s and "default" not in limit
