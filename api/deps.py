@@ -34,7 +34,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.limits import ConcurrencyLimiter, LimitReached
-from api.middleware import BODY_RECEIVED
+from api.middleware import CLIENT_WATCH, ClientWatch
 from api.problems import APIProblem
 from api.state import StoreHolder
 from api.views import json_response
@@ -55,7 +55,9 @@ __all__ = [
     "StoreHolderDep",
     "WriteAccess",
     "authenticate",
+    "busy_message",
     "limit_concurrency",
+    "principal_of",
     "require_admin",
     "require_read",
     "require_write",
@@ -159,13 +161,14 @@ class Runner:
     async def _watch_client(self, request: Request) -> None:
         """Cancel the token once the client has gone: nobody would read the answer.
 
-        Asking whether the client went away reads its next message, so it starts only once the route
-        has received the whole body (:data:`~api.middleware.BODY_RECEIVED`): before that, the message
-        read would be a chunk of the body, lost to the route (a load's upload, a SPARQL query).
+        The request's :class:`~api.middleware.ClientWatch` asks without losing a message the route
+        still needs (a chunk of its body); without one (an app built without the middleware) the
+        request is not watched.
         """
-        while not request.scope.get(BODY_RECEIVED, False):
-            await anyio.sleep(CLIENT_CHECK_S)
-        while not await request.is_disconnected():
+        watch: ClientWatch | None = request.scope.get(CLIENT_WATCH)
+        if watch is None:
+            return
+        while not await watch.gone():
             await anyio.sleep(CLIENT_CHECK_S)
         self.cancel.cancel("the client went away")
 
@@ -276,16 +279,22 @@ async def authenticate(
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Principal:
     """The caller's principal; 401 when no key or an unknown key is sent."""
+    presented = bearer.credentials if bearer is not None else header_key
+    return principal_of(presented, settings, request.app.state.key_digests)
+
+
+def principal_of(presented: str | None, settings: Settings, key_digests: dict[bytes, Role]) -> Principal:
+    """The principal of the key ``presented`` (None: none sent); :class:`APIProblem` 401 when it is missing
+    or unknown. Every face that takes API keys (the routes, MCP over HTTP) checks them here."""
     if settings.auth_disabled:
         return Principal(Role.admin, "insecure-dev", insecure_dev=True)
-    presented = bearer.credentials if bearer is not None else header_key
     if not presented:
         raise APIProblem(401, "missing API key: send Authorization: Bearer KEY or X-API-Key: KEY",
                          headers=_UNAUTHORIZED)
     digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
     role: Role | None = None
     # Compare with every key, without stopping early: the time taken says nothing about which matched.
-    for known, known_role in request.app.state.key_digests.items():
+    for known, known_role in key_digests.items():
         if hmac.compare_digest(known, digest):
             role = known_role
     if role is None:
@@ -309,6 +318,13 @@ require_write = _require(Role.write)
 require_admin = _require(Role.admin)
 
 # ---------------------------------------------------------------- concurrency
+def busy_message(exc: LimitReached) -> str:
+    """What a caller is told when no slot is free (429 from a route, a tool error over MCP)."""
+    scope = "this key has" if exc.setting.endswith("_PER_KEY") else "this server has"
+    return (f"{scope} {exc.limit} expensive requests running already, the most allowed "
+            f"({exc.setting}={exc.limit}); retry when one has finished")
+
+
 async def limit_concurrency(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> AsyncIterator[None]:
@@ -321,10 +337,8 @@ async def limit_concurrency(
     try:
         slot = limiter.acquire(principal.key)
     except LimitReached as exc:
-        scope = "this key has" if exc.setting.endswith("_PER_KEY") else "this server has"
-        raise APIProblem(429, f"{scope} {exc.limit} expensive requests running already, the most allowed "
-                              f"({exc.setting}={exc.limit}); retry when one has finished",
-                         limit=exc.setting, headers={"Retry-After": str(exc.retry_after)}) from None
+        raise APIProblem(429, busy_message(exc), limit=exc.setting,
+                         headers={"Retry-After": str(exc.retry_after)}) from None
     try:
         yield
     finally:

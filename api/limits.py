@@ -1,8 +1,8 @@
 """How many expensive requests may run at once: per API key, and in all (one process).
 
 Expensive requests are those that compute over the whole graph or much of it
-(cascades, Monte Carlo, criticality, paths and single points of failure, the
-coordination picture), or hold the store for long (Cypher, SPARQL, exports, loads).
+(cascades, Monte Carlo, criticality, robustness curves, paths and single points
+of failure, the coordination picture), or hold the store for long (Cypher, SPARQL, exports, loads).
 Each holds a slot from its start until its answer is sent; a request that finds
 no free slot is answered 429 at once, with ``Retry-After`` and the name of the
 limit reached, instead of queueing (a queue would only move the wait, and the

@@ -60,9 +60,12 @@ def configure_logging(level: int = logging.INFO) -> None:
     listener = logging.handlers.QueueListener(records, stream, respect_handler_level=True)
     listener.start()
     atexit.register(listener.stop)  # flushes what is still queued
-    logger.addHandler(logging.handlers.QueueHandler(records))
-    logger.setLevel(level)
-    logger.propagate = False
+    # citykg.live: the MQTT subscriber (kg.live.mqtt) runs in the server and says what it connects to.
+    for name in ("citykg.api", "citykg.live"):
+        named = logging.getLogger(name)
+        named.addHandler(logging.handlers.QueueHandler(records))
+        named.setLevel(level)
+        named.propagate = False
 
 
 class AccessLogMiddleware:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import Depends, FastAPI
 
 from api.deps import GRACE_S, single_valued_query
 from api.limits import ConcurrencyLimiter
+from api.live import LiveHub
 from api.logging import AccessLogMiddleware, configure_logging
 from api.loopback import LoopbackOnlyMiddleware
-from api.middleware import BodyLimitMiddleware, UnfinishedLoadMiddleware
+from api.middleware import BodyLimitMiddleware, ClientWatchMiddleware, UnfinishedLoadMiddleware
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.routes import api_router
 from api.routes.sparql import SparqlHolder
@@ -34,7 +35,10 @@ __all__ = ["create_app"]
 _log = logging.getLogger("citykg.api")
 
 _LIMITED_PARAMETERS = {"depth": "max_depth", "top": "max_top", "limit": "max_page", "k": "max_paths"}
-_LIMITED_BODY_FIELDS = {"samples": "max_samples", "time_limit": "request_timeout_s"}
+_LIMITED_BODY_FIELDS = {"samples": "max_samples", "time_limit": "request_timeout_s", "steps": "max_steps"}
+# A body field whose limit is not its name's: a curve's orders each cost a whole curve, so fewer than
+# a Monte Carlo's samples (each one cascade).
+_LIMITED_SCHEMA_FIELDS = {("RobustnessRequest", "samples"): "max_curve_samples"}
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -47,12 +51,22 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     holder = StoreHolder(settings.store, store, recheck_s=settings.snapshot_recheck_ms / 1000)
     sparql = SparqlHolder(settings)
 
+    live = LiveHub(holder, max_failures=settings.max_failures)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth_disabled:
             _log.warning("INSECURE DEV MODE: no API keys, every caller is admin; requests from anywhere but "
                          "loopback are refused")
-        yield
+        subscriber = live.subscribe(settings.mqtt_url, client_id=settings.mqtt_client_id) if settings.mqtt_url \
+            else None
+        mcp = app.state.mcp
+        try:
+            async with mcp.run() if mcp is not None else nullcontext():
+                yield
+        finally:
+            if subscriber is not None:
+                subscriber.stop()
         sparql.close()
         holder.close()
 
@@ -69,13 +83,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store_holder = holder
     app.state.sparql = sparql
+    app.state.live = live
     app.state.key_digests = settings.key_digests()
     app.state.limiter = ConcurrencyLimiter(per_key=settings.max_concurrent_per_key, total=settings.max_concurrent,
                                            hold_s=settings.request_timeout_s + GRACE_S)
     install_problem_handlers(app)
     app.include_router(api_router)
+    app.add_middleware(ClientWatchMiddleware)  # inside the body limit: what it reads is counted once
+    app.state.mcp = None
+    if settings.mcp:
+        from api.mcp import mount_mcp  # the MCP SDK is imported only by servers that serve it
+
+        app.state.mcp = mount_mcp(app, settings, holder, sparql, live, app.state.limiter)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
-                       per_path={"/v1/loads": settings.max_load_bytes})
+                       per_path={"/v1/loads": settings.max_load_bytes, "/v1/events": settings.max_events_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)
     if settings.auth_disabled:
         app.add_middleware(LoopbackOnlyMiddleware)  # outside the body limit: nothing from elsewhere is read
@@ -107,10 +128,10 @@ def _document_settings(app: FastAPI, settings: Settings) -> None:
                     content = response.get("content", {})
                     if _is_problem(content.get("application/json")):
                         content[PROBLEM_JSON] = content.pop("application/json")
-        for component in schema.get("components", {}).get("schemas", {}).values():
-            for name, limit in _LIMITED_BODY_FIELDS.items():
-                field = component.get("properties", {}).get(name)
-                if field is not None:
+        for component_name, component in schema.get("components", {}).get("schemas", {}).items():
+            for name, field in component.get("properties", {}).items():
+                limit = _LIMITED_SCHEMA_FIELDS.get((component_name, name), _LIMITED_BODY_FIELDS.get(name))
+                if limit is not None:
                     _set_maximum(field, getattr(settings, limit))
         app.openapi_schema = schema
         return schema

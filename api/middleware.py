@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request body size limits, and the unfinished-load header.
+"""Pure ASGI middleware: request body size limits, a watch on the client, and the unfinished-load header.
 
 A body whose ``Content-Length`` is over the limit is answered 413 at once; a
 streamed (chunked) body is counted as it arrives and stopped at the limit. Loads
@@ -7,22 +7,25 @@ streamed (chunked) body is counted as it arrives and stopped at the limit. Loads
 Every ``/v1`` answer given while the store holds a load that has not finished
 carries :data:`UNFINISHED_LOAD_HEADER`, so a client is told that the answer
 may miss part of the graph without any JSON shape changing.
+
+A request's :class:`ClientWatch` tells the runner of its work whether the client
+went away, without taking a message the route still has to read.
 """
 
 from __future__ import annotations
 
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import APIProblem, PayloadTooLarge
 from api.state import StoreHolder
 
-__all__ = ["BODY_RECEIVED", "UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "UnfinishedLoadMiddleware"]
+__all__ = ["CLIENT_WATCH", "UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "ClientWatch", "ClientWatchMiddleware",
+           "UnfinishedLoadMiddleware"]
 
-BODY_RECEIVED = "citykg.body_received"
-"""Scope key, set by :class:`BodyLimitMiddleware`: true once the app has received the request's whole
-body, or from the start when the request has none. Until then nobody but the route may read messages
-from the client: a message read elsewhere (a check whether the client went away) would lose a chunk."""
+CLIENT_WATCH = "citykg.client_watch"
+"""Scope key of the request's :class:`ClientWatch`."""
 
 UNFINISHED_LOAD_HEADER = "CityKG-Unfinished-Load"
 """``running`` or ``stalled``, with ``started``, ``written`` and ``rows`` parameters (an RFC 8941 item):
@@ -47,16 +50,12 @@ class BodyLimitMiddleware:
             response = APIProblem(413, PayloadTooLarge(limit).detail).response()
             await response(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        scope[BODY_RECEIVED] = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
         received = 0
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                if not message.get("more_body", False):
-                    scope[BODY_RECEIVED] = True
                 received += len(message.get("body", b""))
                 if received > limit:
                     # An HTTPException: FastAPI re-raises it from body parsing and the
@@ -66,6 +65,57 @@ class BodyLimitMiddleware:
 
         await self.app(scope, limited_receive, send)
 
+
+
+class ClientWatch:
+    """Whether the client has gone, asked without taking a message from the route.
+
+    The only way to learn that an HTTP client went away is to read its next ASGI message; the route
+    may still need that message (its body, or the empty body of a GET it reads). So the watch keeps
+    what it reads and hands it to the route first: it is the route's ``receive`` too. It holds at
+    most one message, so a watched upload is never buffered beyond one chunk.
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._kept: Message | None = None
+        self._gone = False
+
+    async def receive(self) -> Message:
+        """The route's ``receive``: a message the watch read first, else the next one."""
+        if self._kept is not None:
+            message, self._kept = self._kept, None
+            return message
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self._gone = True
+        return message
+
+    async def gone(self) -> bool:
+        """True once the client has disconnected; never waits for a message."""
+        if self._gone or self._kept is not None:
+            return self._gone
+        with anyio.CancelScope() as scope:
+            scope.cancel()  # take a message only if one is ready: the receive returns before its first wait
+            self._kept = await self._receive()
+        if self._kept is not None and self._kept["type"] == "http.disconnect":
+            self._gone = True
+        return self._gone
+
+
+class ClientWatchMiddleware:
+    """Pure ASGI middleware: a :class:`ClientWatch` per HTTP request, in the scope as :data:`CLIENT_WATCH`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        watch = ClientWatch(receive)
+        scope[CLIENT_WATCH] = watch
+        await self.app(scope, watch.receive, send)
 
 
 class UnfinishedLoadMiddleware:

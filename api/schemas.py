@@ -11,12 +11,14 @@ ontology, the one source of those names.
 
 from __future__ import annotations
 
+import dataclasses
 from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from kg.analysis.whatif import EDIT_CLASSES, AddDependency
 from kg.ontology import load_ontology
 
 __all__ = [
@@ -52,11 +54,16 @@ __all__ = [
     "OutsideDependents",
     "PathPublic",
     "PathsPublic",
+    "PlanPublic",
+    "PlanRequest",
     "ProbabilityPublic",
     "RegionPublic",
     "RepairPublic",
     "RestorationPublic",
     "RestorationRequest",
+    "RobustnessPointPublic",
+    "RobustnessPublic",
+    "RobustnessRequest",
     "ScenarioRequest",
     "ServiceKind",
     "SpofPublic",
@@ -64,6 +71,10 @@ __all__ = [
     "SummaryPublic",
     "TraceItem",
     "UnfinishedLoadPublic",
+    "WhatIfChangesPublic",
+    "WhatIfImpactPublic",
+    "WhatIfPublic",
+    "WhatIfRequest",
 ]
 
 _ONTOLOGY = load_ontology()
@@ -349,6 +360,217 @@ class MonteCarloPublic(BaseModel):
     probability: list[ProbabilityPublic] = Field(description="Assets that failed in some sample, most likely first.")
 
 
+# ---------------------------------------------------------------- what-if
+MAX_EDITS = 1_000
+"""Most edits in one what-if request."""
+
+
+def _edit_schema() -> dict[str, Any]:
+    """JSON Schema of one edit, from the edit classes of kg.analysis.whatif (their fields are the contract)."""
+    text = {"type": "string", "pattern": r"\S"}
+    hours = {"type": "number", "minimum": 0}
+    shapes = []
+    for op, cls in EDIT_CLASSES.items():
+        fields = dataclasses.fields(cls)
+        props: dict[str, Any] = {"op": {"const": op}}
+        for f in fields:
+            value: dict[str, Any] = hours if f.name in ("hours", "buffer_hours") else dict(text)
+            if f.name == "hazard":
+                value = {"type": "string", "enum": sorted(_ONTOLOGY.hazard_types)}
+            if f.name == "kind" and cls is AddDependency:
+                value = {"type": "string", "enum": list(_ONTOLOGY.service_kinds)}
+            props[f.name] = value if f.default is dataclasses.MISSING else {"anyOf": [value, {"type": "null"}]}
+        required = ["op", *(f.name for f in fields if f.default is dataclasses.MISSING)]
+        shapes.append({"type": "object", "title": op, "properties": props, "required": required,
+                       "additionalProperties": False})
+    return {"oneOf": shapes}
+
+
+class WhatIfRequest(_Strict):
+    """Edits (docs/whatif.md) and one scenario: initial failures (``fail``) or hazard zones (``hazard``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["fail"], "not": {"required": ["hazard"]}},
+        {"required": ["hazard"], "not": {"required": ["fail"]}}]})
+
+    # Checked by kg (parse_edits) so that the CLI and the API name the same paths (edits[0].hours).
+    edits: list[dict[str, Any]] = Field(max_length=MAX_EDITS, json_schema_extra={"items": _edit_schema()},
+                                        description="Applied in order to a copy of the graph; never stored.")
+    fail: Annotated[list[FailRequest], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS,
+                                             json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    hazard: Annotated[list[str], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS, description="Hazard zone ids.",
+                                       json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    horizon_hours: float | None = Field(None, ge=0, allow_inf_nan=False,
+                                        description="Count failures up to this hour; null or absent: no limit.")
+
+    @model_validator(mode="after")
+    def _one_scenario(self) -> WhatIfRequest:
+        sent = self.model_fields_set
+        if ("fail" in sent) == ("hazard" in sent):
+            if "fail" in sent:
+                raise PydanticCustomError("scenario", "{name} cannot be combined with fail", {"name": "hazard"})
+            raise PydanticCustomError("scenario", "send either fail (initial failures) or hazard (zone ids)")
+        return self
+
+
+class FromToPublic(BaseModel):
+    """An asset failing in both cascades, at another time (hours)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    from_: float = Field(alias="from")
+    to: float
+
+
+class WhatIfChangesPublic(BaseModel):
+    """Saved: fail before, not after; new: the reverse; delayed / earlier: fail in both, later / sooner."""
+
+    saved: list[str]
+    new: list[str]
+    delayed: list[FromToPublic]
+    earlier: list[FromToPublic]
+
+
+class WhatIfImpactPublic(BaseModel):
+    """Whom one kind of change concerns."""
+
+    assets: int
+    population: int
+    agencies: list[str]
+    districts: list[str]
+
+
+class WhatIfPublic(BaseModel):
+    """A scenario before (``baseline``) and after (``modified``) the edits, and what changed for whom."""
+
+    edits: list[dict[str, Any]] = Field(description="The edits as applied (group filled in).")
+    baseline: CascadePublic
+    modified: CascadePublic
+    changes: WhatIfChangesPublic
+    impact: dict[str, WhatIfImpactPublic] = Field(description="saved, new, delayed, earlier: whom each concerns.")
+
+
+# ---------------------------------------------------------------- investment plans
+MAX_CANDIDATES = 500
+"""Most candidates in one plan request."""
+
+
+class CandidateRequest(_Strict):
+    """A project: an id, a cost (> 0) and the what-if edits it makes."""
+
+    id: str = Field(min_length=1, pattern=r"\S")
+    cost: float = Field(gt=0, allow_inf_nan=False)
+    edits: list[dict[str, Any]] = Field(max_length=MAX_EDITS, json_schema_extra={"items": _edit_schema()})
+    name: str | None = None
+
+
+class PlanScenarioRequest(_Strict):
+    """One explicit scenario with its probability: initial failures (``fail``) or hazard zones (``hazard``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["fail"], "not": {"required": ["hazard"]}},
+        {"required": ["hazard"], "not": {"required": ["fail"]}}]})
+
+    id: str | None = Field(None, min_length=1)
+    probability: float = Field(gt=0, le=1, allow_inf_nan=False)
+    fail: Annotated[list[FailRequest], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS,
+                                             json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    hazard: Annotated[list[str], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS,
+                                       json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> PlanScenarioRequest:
+        if ("fail" in self.model_fields_set) == ("hazard" in self.model_fields_set):
+            raise PydanticCustomError("scenario", "send either fail (initial failures) or hazard (zone ids)")
+        return self
+
+
+_SCENARIO_SETS = ("scenarios", "hazard", "n_minus_one")
+
+
+def _one_scenario_set() -> dict[str, Any]:
+    """JSON Schema: exactly one scenario set; ``samples`` and ``seed`` only with ``hazard``."""
+    shapes = []
+    for name in _SCENARIO_SETS:
+        others: list[dict[str, Any]] = [{"required": [o]} for o in _SCENARIO_SETS if o != name]
+        if name != "hazard":
+            others += [{"required": ["samples"]}, {"required": ["seed"]}]
+        shapes.append({"required": [name], "not": {"anyOf": others}})
+    return {"oneOf": shapes}
+
+
+class PlanRequest(_Strict):
+    """Candidates, a budget and one scenario set: ``scenarios``, ``hazard`` (Monte Carlo) or ``n_minus_one``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_scenario_set())
+
+    candidates: list[CandidateRequest] = Field(min_length=1, max_length=MAX_CANDIDATES)
+    budget: float = Field(ge=0, allow_inf_nan=False)
+    scenarios: Annotated[list[PlanScenarioRequest], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS,
+                                                          json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    hazard: Annotated[list[str], Field(min_length=1, max_length=MAX_SCENARIO_ITEMS, description="Hazard zone ids.",
+                                       json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    samples: Annotated[int, Field(ge=1, description="Monte Carlo samples (with hazard; default 1000).",
+                                  json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    seed: Annotated[int, Field(ge=0, le=2**53 - 1, description="Seed of the samples (default 0).",
+                               json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    n_minus_one: Annotated[list[AssetType], Field(min_length=1, max_length=100,
+                                                  json_schema_extra=_no_default)] = None  # type: ignore[assignment]
+    objective: Literal["population", "people_hours"] = "population"
+    horizon_hours: float | None = Field(None, ge=0, allow_inf_nan=False,
+                                        description="Count failures up to this hour (the population objective; "
+                                                    "people_hours runs until every repair ends and ignores it).")
+    greedy: Literal["lazy", "plain"] = "lazy"
+    local_improvement: bool = True
+
+    @model_validator(mode="after")
+    def _one_scenario_set(self) -> PlanRequest:
+        sent = [name for name in _SCENARIO_SETS if name in self.model_fields_set]
+        if len(sent) != 1:
+            if sent:
+                raise PydanticCustomError("scenario", "{name} cannot be combined with " + sent[0], {"name": sent[1]})
+            raise PydanticCustomError("scenario", "send one scenario set: scenarios, hazard or n_minus_one")
+        for name in ("samples", "seed"):
+            if name in self.model_fields_set and sent[0] != "hazard":
+                raise PydanticCustomError("scenario", "{name} goes with hazard", {"name": name})
+        return self
+
+
+class PlanStepPublic(BaseModel):
+    """One funded candidate, in rank order, with what it adds to the steps before it."""
+
+    rank: int
+    id: str
+    cost: float
+    marginal_benefit: float
+    benefit_per_cost: float
+    cumulative_cost: float
+    cumulative_objective: float
+
+
+class PlanCandidatePublic(BaseModel):
+    id: str
+    cost: float
+    chosen: bool
+    benefit_alone: float
+
+
+class PlanPublic(BaseModel):
+    """A plan (docs/whatif.md): the objective before and after, the ranked steps, every candidate's fate."""
+
+    objective: str
+    horizon_hours: float | None
+    budget: float
+    scenarios: dict[str, Any] = Field(description="kind, count, total_probability and how they were made.")
+    baseline: float
+    final: float
+    spent: float
+    steps: list[PlanStepPublic]
+    candidates: list[PlanCandidatePublic]
+    method: dict[str, Any] = Field(description="greedy (lazy or plain), local_moves, evaluations.")
+
+
 # ---------------------------------------------------------------- criticality
 class CriticalityItem(BaseModel):
     """One asset's lone-failure cascade and its rank (city-wide, or within its district)."""
@@ -368,6 +590,40 @@ class CriticalityPublic(BaseModel):
 
     by: Literal["district"] | None
     assets: list[CriticalityItem]
+
+
+# ---------------------------------------------------------------- robustness
+class RobustnessRequest(BaseModel):
+    """A robustness curve to compute, as ``kg robustness``'s options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["supply", "mutual-giant"] = Field(
+        "supply", description="supply: round one's cascade; mutual-giant: interdependent percolation over the sectors.")
+    attack: Literal["random", "degree", "criticality"] = Field(
+        "random", description="random orders; or most dependencies / most critical first (deterministic, one run).")
+    steps: int = Field(100, ge=1, description="Points at removed fractions 0, 1/steps, ..., 1.")
+    samples: int = Field(1, ge=1, description="Random orders averaged (the deterministic attacks run once).")
+    # 2**53 - 1: the largest integer every JSON client carries exactly.
+    seed: int = Field(0, ge=0, le=2**53 - 1, description="Seed of the random orders.")
+
+
+class RobustnessPointPublic(BaseModel):
+    """One point: the fraction of assets removed, and the mean fractions of assets functional and people served."""
+
+    removed: float
+    functional: float
+    population: float
+
+
+class RobustnessPublic(BaseModel):
+    """A robustness curve, as ``kg robustness --format json``."""
+
+    model: Literal["supply", "mutual-giant"]
+    attack: Literal["random", "degree", "criticality"]
+    points: list[RobustnessPointPublic] = Field(description="steps + 1 points, removed = i / steps.")
+    critical_removed: float = Field(description="removed just before the largest drop of functional.")
+    R: float = Field(description="Mean of functional over the points (Schneider et al., PNAS 2011).")
 
 
 # ---------------------------------------------------------------- regions and agencies

@@ -19,12 +19,14 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
 from kg.snapshot import GraphSnapshot
 from kg.store import Stats, Store, StoreStatus, open_store
+from kg.store.base import EventsWritten
 
 __all__ = ["SerializedStore", "StoreHolder"]
 
@@ -89,6 +91,15 @@ class SerializedStore:
 
     def snapshot(self) -> GraphSnapshot:
         return self._locked(self._store.snapshot)
+
+    def add_events(self, events: Sequence[StatusEvent]) -> EventsWritten:
+        return self._locked(self._store.add_events, events)
+
+    def events(self, *, until: int | None = None) -> list[StatusEvent]:
+        return self._locked(self._store.events, until=until)
+
+    def event_count(self) -> int:
+        return self._locked(self._store.event_count)
 
     def close(self) -> None:
         self._locked(self._store.close)

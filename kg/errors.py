@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "CypherRefused",
+    "EditRejected",
     "ElementNotFound",
     "FieldPath",
     "KGError",
@@ -203,3 +204,17 @@ class ResultTooLarge(KGError):
         self.size = size
         self.limit = limit
         self.parameter = parameter
+
+
+class EditRejected(ValidationError):
+    """What-if edits that do not fit the graph; ``reasons[i]`` says why ``problems[i]`` is wrong.
+
+    A reason is ``"not_found"`` (an asset, a dependency group or a dependency the edit
+    names does not exist), ``"exists"`` (the dependency to add is already there) or
+    ``"invalid"`` (anything else, such as an unknown service kind).
+    """
+
+    def __init__(self, problems: Sequence[Problem], reasons: Sequence[str], *,
+                 field: FieldPath | None = None) -> None:
+        super().__init__(problems, field=field)
+        self.reasons = list(reasons)

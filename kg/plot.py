@@ -1,4 +1,8 @@
-"""A cascade as a static picture for reports: what fails, hour by hour, and where.
+"""Static pictures for reports: a cascade (what fails, hour by hour, and where) and robustness curves.
+
+:func:`plot_robustness` draws the JSON of ``kg robustness --format json`` (or of
+``POST /v1/robustness``): the share of assets functional and of people served
+against the share removed, one or several curves on the same axes.
 
 :func:`plot_cascade` draws the JSON of ``kg cascade --format json`` (or of ``POST
 /v1/cascades``) as three panels sharing the time axis:
@@ -8,8 +12,8 @@
 3. one lane per district: when its first and last assets fail, every failure a tick.
 
 Matplotlib is an optional dependency (``pip install 'citykg[plot]'``); without it
-:func:`plot_cascade` raises :class:`PlotUnavailable` with that instruction, and
-nothing else in CityKG needs it.
+both raise :class:`PlotUnavailable` with that instruction, and nothing else in
+CityKG needs it.
 
 Examples
 --------
@@ -29,17 +33,17 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from kg.errors import KGError, Problem, ValidationError
 from kg.ontology import load_ontology
 
-__all__ = ["FORMATS", "PlotUnavailable", "plot_cascade"]
+__all__ = ["FORMATS", "PlotUnavailable", "check_plot_path", "plot_cascade", "plot_robustness"]
 
 FORMATS = (".svg", ".png", ".pdf")
-"""File types :func:`plot_cascade` writes, chosen by the file name's suffix."""
+"""File types the plots are written as, chosen by the file name's suffix."""
 
 _FAILED = "#d62d20"
 _NO_SECTOR = "#94a3b8"
@@ -47,6 +51,34 @@ _NO_SECTOR = "#94a3b8"
 
 class PlotUnavailable(KGError):
     """Matplotlib, the optional plotting dependency, is not installed."""
+
+
+def check_plot_path(path: str | Path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if its suffix is one of :data:`FORMATS`, else a ValidationError.
+
+    Commands call it before any work, so a misspelt file name costs nothing.
+    """
+    out = Path(path)
+    if out.suffix.lower() not in FORMATS:
+        raise ValidationError([Problem(str(out), f"expected a file name ending in {', '.join(FORMATS)}")])
+    return out
+
+
+def _figure_module() -> Any:
+    try:
+        from matplotlib import figure
+    except ImportError:
+        raise PlotUnavailable("plotting needs matplotlib, an optional dependency: "
+                              "pip install 'citykg[plot]' (or pip install matplotlib)") from None
+    return figure
+
+
+def _save(fig: Any, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # No dates in the files: the same result draws the same bytes.
+    undated = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}}.get(out.suffix.lower())
+    fig.savefig(out, dpi=150, metadata=undated)
+    return out
 
 
 def _sector(asset_type: str) -> str:
@@ -103,18 +135,12 @@ def plot_cascade(result: Mapping[str, Any], path: str | Path, *, title: str | No
     :class:`~kg.errors.ValidationError` for another file type or a result that is not one cascade
     (a Monte Carlo summary has no timeline).
     """
-    out = Path(path)
-    if out.suffix.lower() not in FORMATS:
-        raise ValidationError([Problem(str(out), f"expected a file name ending in {', '.join(FORMATS)}")])
+    out = check_plot_path(path)
     if "failures" not in result or "summary" not in result:
         raise ValidationError([Problem(str(out), "a plot needs one cascade (failures over time); Monte Carlo "
                                                  "results (--samples) have no timeline")])
-    try:
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import FuncFormatter, MaxNLocator
-    except ImportError:
-        raise PlotUnavailable("plotting needs matplotlib, an optional dependency: "
-                              "pip install 'citykg[plot]' (or pip install matplotlib)") from None
+    Figure = _figure_module().Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     failures = sorted(result["failures"], key=lambda f: (f["time"], f["id"]))
     times = [float(f["time"]) for f in failures]
@@ -207,7 +233,66 @@ def plot_cascade(result: Mapping[str, Any], path: str | Path, *, title: str | No
     for ax in (ax_count, ax_hours, ax_lanes, ax_people):
         ax.spines["top"].set_visible(False)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    undated = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}}.get(out.suffix.lower())
-    fig.savefig(out, dpi=150, metadata=undated)
-    return out
+    return _save(fig, out)
+
+
+_CURVE_COLOURS = ("#d62d20", "#1d4ed8", "#15803d", "#a16207", "#7e22ce", "#0f766e")
+
+
+def plot_robustness(results: Mapping[str, Any] | Sequence[Mapping[str, Any]], path: str | Path, *,
+                    title: str | None = None) -> Path:
+    """Draw robustness curves (the JSON shape of ``kg robustness``) into ``path`` (.svg, .png or .pdf).
+
+    Each curve gets one colour: the share of assets functional as a solid line, the share of people
+    served dashed, its ``critical_removed`` as a dotted vertical line, its ``R`` in the legend. The
+    diagonal ``1 - removed`` is what is left when nothing but the removed assets fails.
+
+    Returns the path written. Raises :class:`PlotUnavailable` without matplotlib and
+    :class:`~kg.errors.ValidationError` for another file type or a result that is not a curve.
+
+    Examples
+    --------
+    >>> curve = {"model": "supply", "attack": "degree", "critical_removed": 0.0, "R": 0.5,
+    ...          "points": [{"removed": 0.0, "functional": 1.0, "population": 1.0},
+    ...                     {"removed": 1.0, "functional": 0.0, "population": 0.0}]}
+    >>> plot_robustness(curve, "robustness.svg")  # doctest: +SKIP
+    PosixPath('robustness.svg')
+    """
+    out = check_plot_path(path)
+    curves = [results] if isinstance(results, Mapping) else list(results)
+    for k, c in enumerate(curves):
+        if not isinstance(c, Mapping) or not c.get("points") or not {"model", "attack", "R"} <= c.keys():
+            raise ValidationError([Problem(f"results[{k}]", "expected a robustness curve: {model, attack, points, "
+                                                            "critical_removed, R}")])
+    figure = _figure_module()
+    from matplotlib.ticker import PercentFormatter
+
+    fig = figure.Figure(figsize=(9, 5.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [1, 0], color="#94a3b8", linewidth=1, linestyle=":", label="only the removed assets fail")
+    for k, c in enumerate(curves):
+        colour = _CURVE_COLOURS[k % len(_CURVE_COLOURS)]
+        removed = [float(p["removed"]) for p in c["points"]]
+        name = f"{c['model']}, {c['attack']} attack"
+        ax.plot(removed, [float(p["functional"]) for p in c["points"]], color=colour, linewidth=2,
+                label=f"{name}: assets functional (R = {float(c['R']):.3f})")
+        ax.plot(removed, [float(p["population"]) for p in c["points"]], color=colour, linewidth=1.3,
+                linestyle="--", label=f"{name}: people served")
+        if c.get("critical_removed") is not None:
+            ax.axvline(float(c["critical_removed"]), color=colour, linewidth=1, linestyle=":", alpha=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("assets removed")
+    ax.set_ylabel("share of the city still working")
+    ax.grid(alpha=0.25)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if title is None:
+        title = "Robustness: what keeps working as assets are removed" if len(curves) > 1 else (
+            f"Robustness, {curves[0]['model']} model, {curves[0]['attack']} attack: R = {float(curves[0]['R']):.3f}, "
+            f"largest drop after {float(curves[0].get('critical_removed') or 0):.0%} removed")
+    fig.suptitle(title, fontsize=12, fontweight="bold", ha="left", x=0.01)
+    return _save(fig, out)

@@ -11,13 +11,14 @@ says what happens; :func:`run` checks it against a snapshot and runs the engine:
 * **Monte Carlo** (``hazard`` with ``samples``): draws over the fragility curves, a
   cascade per draw, the distribution of the impact (:func:`kg.analysis.hazards.monte_carlo`).
 
-``horizon`` bounds all three. Two slots are named for what round two adds, and
-refused with :class:`NotAvailableYet` until their engines land:
+``horizon`` bounds all three. Round two adds:
 
-* ``as_of`` (**live**): the assets down at that time are initial failures, each at
-  the start of its current down period; hour 0 is the earliest of those starts.
-* ``edits`` (**what-if**): edits applied, in order, to a copy of the snapshot before
-  the cascade runs; the store is never written.
+* ``as_of`` with ``down`` (**live**, docs/live.md): the assets down at that time
+  (:func:`kg.live.down_at`) are initial failures, each at the start of its current
+  down period; hour 0 is the earliest of those starts (:func:`live_start`).
+* ``edits`` (**what-if**, :mod:`kg.analysis.whatif`): edits applied, in order, to a
+  copy of the snapshot before the scenario runs; the store is never written.
+  :func:`whatif` runs a scenario with and without its edits and compares the two cascades.
 
 Errors carry the field of the scenario they are about (:attr:`kg.errors.KGError.field`),
 so that each face can name it in its own words without checking anything itself:
@@ -28,7 +29,8 @@ so that each face can name it in its own words without checking anything itself:
 ``("hazard", k)``               :class:`~kg.errors.ElementNotFound` (``what="hazard zone"``)
 ``("samples",)``                :class:`~kg.errors.ValidationError`
 ``("horizon",)``                :class:`~kg.errors.ValidationError`
-``("as_of",)``, ``("edits",)``  :class:`NotAvailableYet`
+``("down",)``                   :class:`~kg.errors.ValidationError` (down without as_of)
+``("edits", k, NAME)``          :class:`~kg.errors.EditRejected` (``reasons``: not_found, exists, invalid)
 ==============================  ==================================================
 
 Checks that need no snapshot (times, horizon, samples) run when the scenario is made,
@@ -59,27 +61,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, hazard_failures, monte_carlo
-from kg.errors import ElementNotFound, KGError, Problem, ValidationError, closest_id
+from kg.analysis.whatif import Edit, WhatIfResult, apply_edits, compare
+from kg.errors import ElementNotFound, Problem, ValidationError, closest_id
 from kg.snapshot import GraphSnapshot
 
-__all__ = ["Kind", "NotAvailableYet", "Outcome", "Scenario", "cascade_of", "damaged", "run"]
+__all__ = ["HOUR_US", "Kind", "Outcome", "Scenario", "cascade_of", "damaged", "live_start", "run", "whatif"]
+
+HOUR_US = 3_600_000_000
+"""Microseconds in an hour: live times are whole microseconds since 1970-01-01 UTC, cascade times hours."""
 
 Kind = Literal["fail", "hazard", "monte_carlo"]
 """What a scenario runs: the cascade of initial failures, of a hazard, or Monte Carlo over a hazard."""
 
 Outcome = CascadeResult | MonteCarloResult
 """What :func:`run` returns: a cascade, or the distribution of Monte Carlo."""
-
-
-class NotAvailableYet(KGError):
-    """A part of a scenario whose engine has not landed yet (live state, what-if edits)."""
 
 
 def _invalid(field: tuple[str | int, ...], where: str, message: str) -> ValidationError:
@@ -116,11 +118,15 @@ class Scenario:
     horizon : float, optional
         Report failures up to this many hours; ``None``: until the cascade stops.
     as_of : datetime, optional
-        **Slot for live state (round two).** Start from the assets down at this time.
-        Refused with :class:`NotAvailableYet` until live state lands.
-    edits : tuple, optional
-        **Slot for what-if (round two).** Edits applied, in order, to a copy of the
-        snapshot. Refused with :class:`NotAvailableYet` until what-if lands.
+        **Live state.** Start from the assets down at this time, given in ``down``.
+    down : tuple of (str, int)
+        With ``as_of``: ``(asset id, start of its current down period)`` of every asset
+        down then, times in microseconds since 1970-01-01 UTC (what :func:`kg.live.down_at`
+        gives). They fail at their start's hour after hour 0, the earliest start; ``fail``
+        times then count from hour 0 too.
+    edits : tuple of Edit, optional
+        What-if edits (:func:`kg.analysis.whatif.parse_edits` gives them from JSON),
+        applied in order to a copy of the snapshot before the scenario runs.
     """
 
     fail: tuple[tuple[str, float], ...] = ()
@@ -129,10 +135,14 @@ class Scenario:
     seed: int = 0
     horizon: float | None = None
     as_of: datetime | None = None
-    edits: tuple[object, ...] = ()
+    down: tuple[tuple[str, int], ...] = ()
+    edits: tuple[Edit, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fail", tuple((str(a), float(t)) for a, t in self.fail))
+        object.__setattr__(self, "down", tuple((str(a), int(t)) for a, t in self.down))
+        if self.down and self.as_of is None:
+            raise _invalid(("down",), "down", "the assets down are those at a time: give as_of with them")
         object.__setattr__(self, "hazard", tuple(self.hazard))
         object.__setattr__(self, "edits", tuple(self.edits))
         if self.fail and self.hazard:
@@ -181,19 +191,24 @@ def _check_ids(snap: GraphSnapshot, scenario: Scenario) -> None:
                 raise ElementNotFound(zone, closest_id(zone, snap.zone_ids), what="hazard zone", field=("hazard", k))
 
 
-def _check_slots(scenario: Scenario) -> None:
-    """The round-two slots, refused until their engines land.
+def live_start(snap: GraphSnapshot, scenario: Scenario) -> tuple[int | None, tuple[tuple[str, float], ...]]:
+    """Hour 0 of a live scenario (microseconds; None when nothing is down) and its initial failures in hours.
 
-    Filling them: live state turns ``as_of`` into initial failures (the assets down
-    then, each from the start of its down period, hour 0 the earliest start) and
-    merges them with ``fail``; what-if applies ``edits`` to a copy of the snapshot
-    (:func:`run` then runs on the copy). Both belong in :func:`run`, before the
-    dispatch, raising their errors with ``field=("as_of",)`` / ``("edits", k, ...)``.
+    Assets the snapshot does not hold (a later load removed them) are left out: they
+    cannot fail in this graph (the live picture lists them apart).
+
+    >>> from kg.snapshot import build_snapshot
+    >>> from datetime import UTC, datetime
+    >>> snap = build_snapshot(1, lambda t: {"assets": [(i, "Substation", None, None, None, None, None, 0, None)
+    ...                                                for i in "AB"]}.get(t, []))
+    >>> live_start(snap, Scenario(as_of=datetime.now(UTC), down=(("A", 7_200_000_000), ("B", 0), ("Z", 0))))
+    (0, (('A', 2.0), ('B', 0.0)))
     """
-    if scenario.as_of is not None:
-        raise NotAvailableYet("live scenarios (as_of) are not available yet", field=("as_of",))
-    if scenario.edits:
-        raise NotAvailableYet("what-if edits are not available yet", field=("edits",))
+    down = [(a, t) for a, t in scenario.down if a in snap.index]
+    origin = min((t for _, t in down), default=None)
+    if origin is None:
+        return None, ()
+    return origin, tuple((a, (t - origin) / HOUR_US) for a, t in down)
 
 
 def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
@@ -219,20 +234,24 @@ def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None =
     ------
     ElementNotFound
         For an unknown asset or zone, with its ``field`` (see the module).
-    NotAvailableYet
-        For ``as_of`` or ``edits`` until their engines land.
+    EditRejected
+        For edits that do not fit the graph, with the field of the first (``("edits", k, NAME)``).
     Cancelled, ResultTooLarge
         As the engine's functions.
     """
-    _check_slots(scenario)
     _check_ids(snap, scenario)
+    if scenario.edits:
+        snap = apply_edits(snap, scenario.edits)
     if scenario.samples is not None:  # Monte Carlo (the scenario holds hazard zones)
         return monte_carlo(snap, scenario.hazard, samples=scenario.samples, seed=scenario.seed,
                            horizon=scenario.horizon, cancel=cancel)
     if scenario.hazard:
         return hazard_cascade(snap, scenario.hazard, horizon=scenario.horizon, cancel=cancel,
                               max_failures=max_failures)
-    return cascade(snap, scenario.fail, horizon=scenario.horizon, cancel=cancel, max_failures=max_failures)
+    initial = scenario.fail
+    if scenario.as_of is not None:  # live: the assets down then, from hour 0 = the earliest start
+        initial = live_start(snap, scenario)[1] + initial
+    return cascade(snap, initial, horizon=scenario.horizon, cancel=cancel, max_failures=max_failures)
 
 
 def cascade_of(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
@@ -249,7 +268,8 @@ def cascade_of(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken |
 def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
     """The assets ``scenario`` damages, sorted, each once: what a restoration plan repairs.
 
-    Its initial failures' ids (their hours dropped: every repair starts at hour 0), or the
+    Its initial failures' ids (their hours dropped: every repair starts at hour 0; with ``as_of``,
+    the assets down then, see :func:`kg.live.down_at`), or the
     exposed assets a hazard takes over their fragility threshold. The cascade that follows is
     not damage: what it cut off comes back when its supply is repaired. Checks the scenario as
     :func:`run` does (errors carry their field) and refuses ``samples`` (a plan needs one damage).
@@ -264,8 +284,47 @@ def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
     """
     if scenario.samples is not None:
         raise _invalid(("samples",), "samples", "asks for Monte Carlo; a restoration plan needs one damage")
-    _check_slots(scenario)
     _check_ids(snap, scenario)
     if scenario.hazard:
         return hazard_failures(snap, scenario.hazard)
-    return sorted({asset_id for asset_id, _ in scenario.fail})
+    down = {asset_id for asset_id, _ in live_start(snap, scenario)[1]} if scenario.as_of is not None else set()
+    return sorted(down | {asset_id for asset_id, _ in scenario.fail})
+
+
+def whatif(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
+           max_failures: int | None = None) -> WhatIfResult:
+    """``scenario`` without its edits (the baseline) and with them, and what changed for whom.
+
+    Returns
+    -------
+    WhatIfResult
+        ``baseline`` and ``modified`` cascades and the ``changes`` (saved, new, delayed,
+        earlier) with whom each concerns; :meth:`~kg.analysis.whatif.WhatIfResult.to_dict`
+        is the JSON of ``kg whatif --format json``.
+
+    Raises
+    ------
+    ValidationError
+        With ``field=("samples",)`` for a Monte Carlo scenario (a what-if compares two cascades).
+    ElementNotFound, EditRejected, Cancelled, ResultTooLarge
+        As :func:`run`; the edits are checked before either cascade runs.
+
+    Examples
+    --------
+    >>> from kg.snapshot import build_snapshot
+    >>> from kg.analysis.whatif import AddDependency
+    >>> assets = [(i, "Substation", None, None, None, None, None, 5, None) for i in ("S", "T", "H")]
+    >>> snap = build_snapshot(1, lambda t: {"assets": assets,
+    ...                                     "dependencies": [("H", "S", "power", "power", 0.0)]}.get(t, []))
+    >>> result = whatif(snap, Scenario(fail=(("S", 0.0),), edits=(AddDependency("H", "T", "power"),)))
+    >>> result.changes.saved, result.modified.summary.failed
+    (('H',), 1)
+    """
+    if scenario.samples is not None:
+        raise _invalid(("samples",), "samples", "asks for Monte Carlo; a what-if compares two cascades")
+    _check_ids(snap, scenario)
+    edited = apply_edits(snap, scenario.edits)  # checked before any work
+    baseline = cascade_of(snap, replace(scenario, edits=()), cancel=cancel, max_failures=max_failures)
+    modified = cascade_of(edited, replace(scenario, edits=()), cancel=cancel, max_failures=max_failures)
+    changes, impact = compare(baseline, modified)
+    return WhatIfResult(scenario.edits, baseline, modified, changes, impact)

@@ -23,6 +23,7 @@ import hashlib
 import ipaddress
 import re
 from enum import IntEnum
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -116,13 +117,15 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest request body, except loads (413 above).")
     max_load_bytes: int = Field(256 << 20, ge=1024, description="Largest body of POST /v1/loads.")
+    max_events_bytes: int = Field(16 << 20, ge=1024, description="Largest body of POST /v1/events (up to "
+                                  "10,000 events).")
     max_unzipped_bytes: int = Field(2 << 30, ge=1024, description="Largest total size of a zip bundle's files.")
     max_zip_files: int = Field(64, ge=1, description="Most files in a zip bundle.")
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one request (504 beyond, its work "
                                      "stopped); not loads.")
     max_concurrent_per_key: int = Field(2, ge=1, description="Most expensive requests (cascades, criticality, "
-                                        "paths, SPOF, coordination, Cypher, SPARQL, exports, loads) one key may have "
-                                        "running at once (429 beyond).")
+                                        "robustness, paths, SPOF, coordination, Cypher, SPARQL, exports, loads) one "
+                                        "key may have running at once (429 beyond).")
     max_concurrent: int = Field(4, ge=1, description="Most expensive requests running at once in this process, "
                                 "all keys together (429 beyond).")
     max_failures: int = Field(200_000, ge=1, description="Most failures a cascade answer describes (422 beyond; "
@@ -132,6 +135,9 @@ class Settings(BaseSettings):
     max_depth: int = Field(50, ge=1, description="Largest depth of dependents/dependencies.")
     max_top: int = Field(1000, ge=1, description="Largest top of /v1/criticality.")
     max_samples: int = Field(1000, ge=1, description="Most Monte Carlo samples of a hazard cascade.")
+    max_steps: int = Field(1000, ge=1, description="Most steps of a robustness curve (POST /v1/robustness).")
+    max_curve_samples: int = Field(100, ge=1, description="Most random orders of a robustness curve: with "
+                                   "max_steps, at most about 100,000 points per request.")
     max_page: int = Field(1000, ge=1, description="Largest page of /v1/assets.")
     max_paths: int = Field(20, ge=1, description="Most paths of /v1/assets/{id}/paths/{other}.")
     snapshot_recheck_ms: float = Field(50.0, ge=0, description="How long a snapshot found current is used "
@@ -139,6 +145,23 @@ class Settings(BaseSettings):
                                       "a load through this server is seen at once.")
     cypher_timeout_s: float = Field(10.0, gt=0, description="Time limit of one Cypher query.")
     cypher_row_limit: int = Field(10_000, ge=1, description="Most rows one Cypher query returns.")
+
+    # Live state (docs/live.md)
+    mqtt_url: str | None = Field(None, description="Subscribe to status events at mqtt://HOST:PORT/PREFIX (QoS 1, "
+                                 "persistent session); none: no MQTT.")
+    mqtt_client_id: str = Field("citykg-live", description="MQTT client id: the broker keeps this session's "
+                                "subscription and undelivered messages across restarts.")
+    ngsi_id_pattern: str = Field(r"^urn:ngsi-ld:[^:]+:(?P<asset>.+)$", description="NGSI-LD notifications: a "
+                                 "regular expression whose group 'asset' takes the asset id from the entity id.")
+    ngsi_attribute: str = Field("status", description="NGSI-LD notifications: the property holding the status.")
+    ngsi_down_values: str = Field("down,outOfService,failed,broken,off,false", description="NGSI-LD "
+                                  "notifications: status values meaning down (comma-separated, any case).")
+    ngsi_up_values: str = Field("up,inService,working,ok,on,true", description="NGSI-LD notifications: status "
+                                "values meaning up (comma-separated, any case).")
+    live_coalesce_ms: float = Field(50.0, ge=0, description="At most one update of GET /v1/live/stream per this "
+                                    "time (a lone event goes out at once, a burst once per window).")
+    mcp: bool = Field(False, description="Also serve MCP (Streamable HTTP) at /mcp for large-model assistants, "
+                      "behind the same keys, roles and limits (kg serve --mcp).")
 
     # SPARQL (/v1/sparql)
     sparql_timeout_s: float = Field(10.0, gt=0, description="Time limit of one SPARQL query (its worker process "
@@ -148,6 +171,26 @@ class Settings(BaseSettings):
     sparql_workers: int = Field(2, ge=1, description="SPARQL queries that may run at once (one process each).")
     sparql_dir: str | None = Field(None, description="Folder for the SPARQL datasets (default: a temporary folder "
                                    "removed at shutdown).")
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname or any(c in parts.path for c in "+#"):
+                raise ValueError("expected mqtt://HOST:PORT/PREFIX (or mqtts://), a prefix without + or #")
+        return value
+
+    @field_validator("ngsi_id_pattern")
+    @classmethod
+    def _ngsi_pattern_compiles(cls, value: str) -> str:
+        try:
+            groups = re.compile(value).groupindex
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if "asset" not in groups:
+            raise ValueError("needs a group named asset, as in ^urn:ngsi-ld:[^:]+:(?P<asset>.+)$")
+        return value
 
     @field_validator("api_keys")
     @classmethod

@@ -29,7 +29,7 @@ from kg.errors import ElementNotFound
 from kg.ontology import load_ontology
 from kg.schema import TABLES
 
-__all__ = ["GraphSnapshot", "build_snapshot"]
+__all__ = ["GraphSnapshot", "build_snapshot", "dependency_arrays"]
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
@@ -177,6 +177,53 @@ def _resolve_regions(rows: Iterable[tuple[Any, ...]], levels: tuple[str, ...]) -
     return index, ids, names, np.asarray(level_of, dtype=np.int32), up
 
 
+def dependency_arrays(n: int, dependent: Int32Array, provider: Int32Array, kind: Int32Array, label: Int32Array,
+                      buffer: FloatArray) -> dict[str, npt.NDArray[Any]]:
+    """The DEPENDS_ON fields of a :class:`GraphSnapshot` (``dep_*``, ``group_*``, ``rdep_*``) from edge columns.
+
+    One edge per position: ``dependent`` and ``provider`` are asset indexes (``0..n-1``), ``kind`` and
+    ``label`` indexes into the snapshot's ``kinds`` and ``group_labels``, ``buffer`` hours. Edges may come
+    in any order; they are sorted by (dependent, kind, group, provider). :func:`build_snapshot` and the
+    what-if edits (:mod:`kg.analysis.whatif`) both build their dependency arrays here.
+    """
+    order = np.lexsort((provider, label, kind, dependent))
+    dep, prov, kind, label, buf = dependent[order], provider[order], kind[order], label[order], buffer[order]
+    m = len(dep)
+    dep_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(dep, minlength=n), out=dep_ptr[1:])
+
+    new_group = np.ones(m, dtype=bool)
+    if m:
+        new_group[1:] = (dep[1:] != dep[:-1]) | (kind[1:] != kind[:-1]) | (label[1:] != label[:-1])
+    starts = np.flatnonzero(new_group)
+    dep_group = (np.cumsum(new_group) - 1).astype(np.int32)
+    group_edge_ptr = np.append(starts, m).astype(np.int64)
+    group_owner = dep[starts].astype(np.int32)
+    group_buffer = np.maximum.reduceat(buf, starts) if m else np.zeros(0)
+    group_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(group_owner, minlength=n), out=group_ptr[1:])
+
+    rorder = np.lexsort((dep, prov))
+    rdep_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(prov, minlength=n), out=rdep_ptr[1:])
+    return {
+        "dep_ptr": dep_ptr,
+        "dep_provider": prov.astype(np.int32),
+        "dep_kind": kind.astype(np.int32),
+        "dep_buffer": buf.astype(np.float64),
+        "dep_group": dep_group,
+        "group_ptr": group_ptr,
+        "group_edge_ptr": group_edge_ptr,
+        "group_owner": group_owner,
+        "group_kind": kind[starts].astype(np.int32),
+        "group_label": label[starts].astype(np.int32),
+        "group_buffer": np.asarray(group_buffer, dtype=np.float64),
+        "rdep_ptr": rdep_ptr,
+        "rdep_dependent": dep[rorder].astype(np.int32),
+        "rdep_edge": rorder.astype(np.int64),
+    }
+
+
 def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
     """Build a snapshot from a store's rows.
 
@@ -249,31 +296,14 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         buffers.append(buffer_hours)
     kind_table, kinds = _intern(kind_names)
     label_table, labels = _intern(group_names)
-    dep = np.asarray(dependent, dtype=np.int32)
-    prov = np.asarray(provider, dtype=np.int32)
-    kind = np.fromiter((kind_table[k] for k in kind_names), dtype=np.int32, count=len(kind_names))
-    label = np.fromiter((label_table[g] for g in group_names), dtype=np.int32, count=len(group_names))
-    buf = np.asarray(buffers, dtype=np.float64)
-    order = np.lexsort((prov, label, kind, dep))
-    dep, prov, kind, label, buf = dep[order], prov[order], kind[order], label[order], buf[order]
-    m = len(dep)
-    dep_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(dep, minlength=n), out=dep_ptr[1:])
-
-    new_group = np.ones(m, dtype=bool)
-    if m:
-        new_group[1:] = (dep[1:] != dep[:-1]) | (kind[1:] != kind[:-1]) | (label[1:] != label[:-1])
-    starts = np.flatnonzero(new_group)
-    dep_group = (np.cumsum(new_group) - 1).astype(np.int32)
-    group_edge_ptr = np.append(starts, m).astype(np.int64)
-    group_owner = dep[starts].astype(np.int32)
-    group_buffer = np.maximum.reduceat(buf, starts) if m else np.zeros(0)
-    group_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(group_owner, minlength=n), out=group_ptr[1:])
-
-    rorder = np.lexsort((dep, prov))
-    rdep_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(prov, minlength=n), out=rdep_ptr[1:])
+    deps = dependency_arrays(
+        n,
+        np.asarray(dependent, dtype=np.int32),
+        np.asarray(provider, dtype=np.int32),
+        np.fromiter((kind_table[k] for k in kind_names), dtype=np.int32, count=len(kind_names)),
+        np.fromiter((label_table[g] for g in group_names), dtype=np.int32, count=len(group_names)),
+        np.asarray(buffers, dtype=np.float64),
+    )
 
     zone_ids: list[str] = []
     zone_hazard: list[str] = []
@@ -321,20 +351,7 @@ def build_snapshot(version: int, rows: Rows) -> GraphSnapshot:
         agency_crews=np.asarray(agency_crews, dtype=np.int64),
         kinds=tuple(kinds),
         group_labels=tuple(labels),
-        dep_ptr=dep_ptr,
-        dep_provider=prov,
-        dep_kind=kind,
-        dep_buffer=buf,
-        dep_group=dep_group,
-        group_ptr=group_ptr,
-        group_edge_ptr=group_edge_ptr,
-        group_owner=group_owner,
-        group_kind=kind[starts].astype(np.int32),
-        group_label=label[starts].astype(np.int32),
-        group_buffer=np.asarray(group_buffer, dtype=np.float64),
-        rdep_ptr=rdep_ptr,
-        rdep_dependent=dep[rorder].astype(np.int32),
-        rdep_edge=rorder.astype(np.int64),
+        **deps,
         zone_ids=tuple(zone_ids),
         zone_hazard=tuple(zone_hazard),
         zone_names=tuple(zone_names),

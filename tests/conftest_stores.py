@@ -72,8 +72,11 @@ def neo4j_server() -> Iterator[Neo4jStore]:
 
 @pytest.fixture
 def neo4j_store(neo4j_server: Neo4jStore) -> Neo4jStore:
-    """The Neo4j test database, emptied."""
+    """The Neo4j test database, emptied (its status events too, which ``clear`` keeps)."""
+    from tests.helpers import forget_events
+
     neo4j_server.clear()
+    forget_events(neo4j_server)
     return neo4j_server
 
 

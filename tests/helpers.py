@@ -15,7 +15,7 @@ from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
-__all__ = ["all_rows", "assert_snapshots_equal", "run_kg", "write_files"]
+__all__ = ["all_rows", "assert_snapshots_equal", "forget_events", "run_kg", "write_files"]
 
 _register()
 _runner = CliRunner()
@@ -55,3 +55,13 @@ def assert_snapshots_equal(a: GraphSnapshot, b: GraphSnapshot) -> None:
             assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f"snapshot.{f.name} differs"
         else:
             assert x == y, f"snapshot.{f.name} differs"
+
+
+def forget_events(store: Any) -> None:
+    """Delete every status event: the stores keep them for good (``clear`` too), tests start from none."""
+    inner = getattr(store, "_store", store)  # the API's SerializedStore wraps the SQLite store
+    db = getattr(inner, "_db", None)
+    if db is not None:
+        db.execute("DELETE FROM status_events")
+    else:
+        inner._driver.execute_query("MATCH (e:StatusEvent) DETACH DELETE e", database_=inner.database)

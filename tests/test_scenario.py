@@ -11,8 +11,9 @@ from hypothesis import given
 
 from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, monte_carlo
-from kg.errors import ElementNotFound, KGError, ValidationError
-from kg.scenario import NotAvailableYet, Scenario, cascade_of, damaged, run
+from kg.analysis.whatif import parse_edits
+from kg.errors import EditRejected, ElementNotFound, ValidationError
+from kg.scenario import Scenario, cascade_of, damaged, run
 from tests.test_cascade import graphs, snap_of
 from tests.test_hazards import snap_with
 
@@ -92,14 +93,28 @@ def test_nothing_failing_is_refused_by_run() -> None:
     assert run(_city(), replace(empty, fail=(("S", 0.0),))).horizon == 5
 
 
-@pytest.mark.parametrize(("extra", "field"), [
-    ({"as_of": datetime(2026, 11, 29, 8, tzinfo=UTC)}, ("as_of",)),
-    ({"edits": ({"op": "harden", "asset": "S", "hazard": "Flood"},)}, ("edits",)),
-])
-def test_round_two_slots_are_refused_until_they_land(extra: dict[str, Any], field: tuple[str]) -> None:
-    with pytest.raises(NotAvailableYet, match="not available yet") as caught:
-        run(_city(), Scenario(fail=(("S", 0.0),), **extra))
-    assert caught.value.field == field and isinstance(caught.value, KGError)
+def test_live_scenario_starts_from_the_down_periods_at_hour_zero_the_earliest() -> None:
+    at = datetime(2026, 11, 29, 8, tzinfo=UTC)
+    hour = 3_600_000_000
+    live = Scenario(as_of=at, down=(("S", 5 * hour), ("gone", 0)))  # an asset no longer in the graph: left out
+    assert [(f.id, f.time) for f in run(_city(), live).failures] == [
+        (f.id, f.time) for f in run(_city(), Scenario(fail=(("S", 0.0),))).failures]
+    assert run(_city(), Scenario(as_of=at)).failures == ()  # nothing down: nothing fails
+    assert damaged(_city(), live) == ["S"]  # what a restoration plan repairs: the assets down
+    with pytest.raises(ValidationError) as caught:
+        Scenario(down=(("S", 0),))
+    assert caught.value.field == ("down",)
+
+
+def test_edits_run_on_a_copy_and_name_their_field() -> None:
+    city = _city()
+    hardened = run(city, Scenario(hazard=("flood-50y",), edits=parse_edits(
+        [{"op": "harden", "asset": a, "hazard": "Flood"} for a in city.asset_ids])))
+    assert isinstance(hardened, CascadeResult) and hardened.failures == ()
+    assert run(city, Scenario.hazards(["flood-50y"])).summary.failed == 3  # the snapshot itself is untouched
+    with pytest.raises(EditRejected) as caught:
+        run(city, Scenario(fail=(("S", 0.0),), edits=parse_edits([{"op": "harden", "asset": "Q", "hazard": "Flood"}])))
+    assert caught.value.field == ("edits", 0, "asset") and caught.value.reasons == ["not_found"]
 
 
 def test_cascade_of_refuses_monte_carlo() -> None:
@@ -120,3 +135,23 @@ def test_damaged_is_the_initial_failures_not_the_cascade() -> None:
     with pytest.raises(ValidationError) as sampled:
         damaged(snap, Scenario.hazards(["flood-50y"], samples=4))
     assert sampled.value.field == ("samples",)
+
+
+def test_the_engine_s_own_errors_name_their_parameter() -> None:
+    """Called without the runner, the engine's functions name the parameter at fault (their own names)."""
+    snap = _city()
+    with pytest.raises(ElementNotFound) as unknown:
+        cascade(snap, [("S", 0.0), ("nowhere", 1.0)])
+    assert unknown.value.field == ("initial", 1) and str(unknown.value).startswith("no element with id 'nowhere'")
+    with pytest.raises(ValidationError) as early:
+        cascade(snap, [("S", -1.0)])
+    assert early.value.field == ("initial", 0)
+    with pytest.raises(ValidationError) as horizon:
+        hazard_cascade(snap, ["flood-50y"], horizon=-1)
+    assert horizon.value.field == ("horizon",)
+    with pytest.raises(ElementNotFound) as zone:
+        monte_carlo(snap, ["flood-50y", "flood-5y"], samples=2)
+    assert zone.value.field == ("zones", 1)
+    with pytest.raises(ValidationError) as samples:
+        monte_carlo(snap, ["flood-50y"], samples=0)
+    assert samples.value.field == ("samples",)

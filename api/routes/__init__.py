@@ -13,17 +13,21 @@ from api.routes import (
     cypher,
     export,
     health,
+    live,
     loads,
     page,
+    plans,
     regions,
     restorations,
+    robustness,
     sparql,
     stats,
+    whatif,
 )
 
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for _module in (health, stats, assets, cascades, restorations, criticality, regions, agencies, cypher, sparql,
-                loads, export, city, page):
+for _module in (health, stats, assets, cascades, restorations, whatif, plans, criticality, robustness, regions,
+                agencies, cypher, sparql, loads, export, live, city, page):
     api_router.include_router(_module.router)

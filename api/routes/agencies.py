@@ -8,7 +8,7 @@ from api.deps import RunDep, SnapshotDep, StoreDep, require_read
 from api.problems import problem_responses
 from api.routes.common import get_element
 from api.schemas import AgencyPublic
-from api.views import agency_view
+from kg.answers import agency_answer
 
 __all__ = ["router"]
 
@@ -23,4 +23,4 @@ async def get_agency(agency_id: str, store: StoreDep, snap: SnapshotDep, run: Ru
     The assets themselves are listed, paged, by ``GET /v1/assets?agency=ID``.
     """
     record = await get_element(store, run, agency_id, "agencies", field="agency_id")
-    return await run.json(agency_view, snap, record)
+    return await run.json(agency_answer, snap, record)

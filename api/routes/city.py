@@ -15,7 +15,6 @@ import json
 import threading
 import weakref
 import zlib
-from collections import Counter
 from typing import Annotated, Any
 
 import numpy as np
@@ -26,16 +25,14 @@ from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurren
 from api.problems import at_most, problem_responses
 from api.routes.common import asset_index, scenario_fields, scenario_of
 from api.schemas import ScenarioRequest, ServiceKind
-from kg.analysis.cancel import CancelToken, check
-from kg.analysis.cascade import gather
-from kg.analysis.traces import dependencies, dependents
-from kg.answers import coordination_answer
+from kg.analysis.cancel import CancelToken
+from kg.answers import coordination_answer, graph_answer
 from kg.ontology import load_ontology
 from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
-__all__ = ["CityPublic", "CoordinationPublic", "GraphPublic", "city_payload", "graph_view", "router"]
+__all__ = ["CityPublic", "CoordinationPublic", "GraphPublic", "city_payload", "router"]
 
 router = APIRouter(prefix="/v1/city", tags=["city"], dependencies=[Depends(require_read)],
                    responses=problem_responses(401, 403, 404, 422, 503, 504))
@@ -331,86 +328,6 @@ async def get_city(request: Request, snap: SnapshotDep, store: StoreDep, run: Ru
 
 
 # ---------------------------------------------------------------- GET /v1/city/graph/{asset_id}
-def _score(snap: GraphSnapshot, nodes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Larger is shown first: key facilities, then how much hangs on the asset directly, then its population."""
-    key = np.isin(np.asarray(snap.types, dtype=object)[snap.type_code[nodes]], load_ontology().key_types)
-    fan = np.diff(snap.rdep_ptr)[nodes]
-    score: np.ndarray[Any, Any] = key * 1e12 + fan * 1e6 + np.minimum(snap.population[nodes], 999_999)
-    return score
-
-
-def graph_view(snap: GraphSnapshot, asset_id: str, *, depth: int, limit: int,
-               kinds: list[str] | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """The asset, its dependents (layers 1..depth) and dependencies (layers -1..-depth), at most ``limit``
-    assets shown per layer, with the DEPENDS_ON edges among the shown ones; the rest of each layer summed up.
-    ``cancel`` is checked once per layer."""
-    center = snap.node(asset_id)
-    down = dependents(snap, asset_id, kinds=kinds, max_depth=depth, cancel=cancel)
-    up = dependencies(snap, asset_id, kinds=kinds, max_depth=depth, cancel=cancel)
-    layer = np.zeros(snap.n, dtype=np.int64)
-    layer[up.nodes] = -up.depths
-    layer[down.nodes] = down.depths  # an asset on both sides (a loop) is drawn once, as a dependent
-    shown = np.zeros(snap.n, dtype=bool)
-    shown[center] = True
-    kind_ok = np.ones(len(snap.kinds) or 1, dtype=bool)
-    if kinds is not None:
-        kind_ok[:] = False
-        kind_ok[[snap.kinds.index(k) for k in kinds if k in snap.kinds]] = True
-    rdep_kind = snap.dep_kind[snap.rdep_edge]
-    hidden_layers = []
-    for sign, reach in ((1, down), (-1, up)):
-        for d in range(1, depth + 1):
-            check(cancel)
-            members = reach.nodes[(reach.depths == d) & (layer[reach.nodes] == sign * d)].astype(np.int64)
-            if not len(members):
-                continue
-            # Prefer assets linked to what is shown one layer nearer the centre, then the best scored.
-            ptr, nbr, ekind = (snap.dep_ptr, snap.dep_provider, snap.dep_kind) if sign > 0 else \
-                (snap.rdep_ptr, snap.rdep_dependent, rdep_kind)
-            pos = gather(ptr, members)
-            owner = np.repeat(members, (ptr[members + 1] - ptr[members]))
-            linked_edges = shown[nbr[pos]] & kind_ok[ekind[pos]]
-            linked = np.zeros(snap.n, dtype=bool)
-            linked[owner[linked_edges]] = True
-            order = np.lexsort((members, -_score(snap, members), ~linked[members]))
-            chosen, rest = members[order[:limit]], members[order[limit:]]
-            if len(rest):
-                rest_mask = np.zeros(snap.n, dtype=bool)
-                rest_mask[rest] = True
-                hit = rest_mask[owner] & linked_edges
-                links = Counter(zip(nbr[pos][hit].tolist(), ekind[pos][hit].tolist(), strict=True))
-                types = Counter(snap.types[t] for t in snap.type_code[rest].tolist())
-                hidden_layers.append({
-                    "layer": sign * d, "count": len(rest), "population": int(snap.population[rest].sum()),
-                    "by_type": dict(types.most_common(6)),
-                    "links": [{"id": snap.asset_ids[p], "kind": snap.kinds[k], "count": c}
-                              for (p, k), c in sorted(links.items(), key=lambda x: -x[1])[:40]],
-                })
-            shown[chosen] = True
-    nodes_idx = np.flatnonzero(shown)
-    li = snap.level_index("district")
-    fan = np.diff(snap.rdep_ptr)
-    nodes = []
-    for i in nodes_idx.tolist():
-        r = int(snap.region[li, i])
-        nodes.append({"id": snap.asset_ids[i], "type": snap.type_of(i), "name": snap.names[i],
-                      "district": snap.region_ids[r] if r >= 0 else None, "agency": snap.agency_of(i),
-                      "layer": int(layer[i]), "dependents": int(fan[i]), "population": int(snap.population[i])})
-    edges = []
-    for i in nodes_idx.tolist():
-        for e in range(int(snap.dep_ptr[i]), int(snap.dep_ptr[i + 1])):
-            p = int(snap.dep_provider[e])
-            if shown[p] and kind_ok[snap.dep_kind[e]]:
-                edges.append({"from": snap.asset_ids[i], "to": snap.asset_ids[p],
-                              "kind": snap.kinds[snap.dep_kind[e]],
-                              "group": snap.group_labels[snap.group_label[snap.dep_group[e]]],
-                              "buffer_hours": float(snap.dep_buffer[e])})
-    counts = Counter(layer[layer != 0].tolist())
-    return {"id": asset_id, "depth": depth, "kinds": kinds, "nodes": nodes, "edges": edges,
-            "hidden": hidden_layers, "layers": {str(k): v for k, v in sorted(counts.items())},
-            "totals": {"dependents": len(down), "dependencies": len(up)}}
-
-
 @router.get("/graph/{asset_id}", response_model=GraphPublic, summary="A layered dependency graph around one asset")
 async def get_graph(
     asset_id: str, snap: SnapshotDep, settings: SettingsDep, run: RunDep,
@@ -423,7 +340,7 @@ async def get_graph(
     not shown (``hidden``: count, types, links to shown ones). ``totals`` are as ``/v1/assets/{id}/dependents``."""
     at_most("depth", depth, settings.max_depth)
     asset_index(snap, asset_id, field="asset_id")
-    return await run(graph_view, snap, asset_id, depth=depth, limit=limit,
+    return await run(graph_answer, snap, asset_id, depth=depth, limit=limit,
                      kinds=[k.value for k in kind] if kind else None, cancel=run.cancel)
 
 

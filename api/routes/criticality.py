@@ -17,7 +17,7 @@ from kg.analysis.criticality import Criticality, Measures, measures, rank
 from kg.answers import criticality_answer
 from kg.snapshot import GraphSnapshot
 
-__all__ = ["router"]
+__all__ = ["ranking_answer", "router"]
 
 router = APIRouter(prefix="/v1/criticality", tags=["criticality"],
                    dependencies=[Depends(require_read), Depends(limit_concurrency)],
@@ -37,7 +37,9 @@ _MEASURES: weakref.WeakKeyDictionary[GraphSnapshot, Measures] = weakref.WeakKeyD
 _LOCK = threading.Lock()
 
 
-def _ranking(snap: GraphSnapshot, by: str | None, top: int, max_top: int, cancel: CancelToken) -> dict[str, Any]:
+def ranking_answer(snap: GraphSnapshot, by: str | None, top: int, max_top: int,
+                   cancel: CancelToken) -> dict[str, Any]:
+    """``kg criticality``'s answer, from this process's per-snapshot cache (also the MCP tool's over HTTP)."""
     while not _LOCK.acquire(timeout=0.05):  # another request is computing it: wait, but not past our deadline
         cancel.check()
     try:
@@ -63,4 +65,4 @@ async def get_criticality(
 ) -> Response:
     """Every asset's lone failure at hour 0, ranked by failures, then population, districts and agencies."""
     at_most("top", top, settings.max_top)
-    return await run.json(_ranking, snap, None if by is None else by.value, top, settings.max_top, run.cancel)
+    return await run.json(ranking_answer, snap, None if by is None else by.value, top, settings.max_top, run.cancel)

@@ -8,7 +8,7 @@ from api.deps import RunDep, SnapshotDep, StoreDep, require_read
 from api.problems import problem_responses
 from api.routes.common import get_element
 from api.schemas import RegionPublic
-from api.views import region_view
+from kg.answers import region_answer
 
 __all__ = ["router"]
 
@@ -20,4 +20,4 @@ router = APIRouter(prefix="/v1/regions", tags=["regions"], dependencies=[Depends
 async def get_region(region_id: str, store: StoreDep, snap: SnapshotDep, run: RunDep) -> Response:
     """The region, how many assets (at any level below it) of each type, and their exposure per hazard."""
     record = await get_element(store, run, region_id, "regions", field="region_id")
-    return await run.json(region_view, snap, record)
+    return await run.json(region_answer, snap, record)

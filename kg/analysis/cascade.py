@@ -1,11 +1,10 @@
 """Cascading failures: who fails, when, why, and which boundaries the cascade crosses.
 
-The semantics are the contract in DESIGN.md ("Cascade semantics") and
-docs/cascade.md. In short: an asset needs every one of its dependency groups;
-a group is supported while one of its providers *delivers* the group's kind;
-a provider delivers kind k while it works and all its own k groups are
-supported, grounded in a source (least fixed point); an asset whose group
-loses support at ``t_g`` fails at ``t_g + buffer``.
+The semantics are those of docs/cascade.md. In short: an asset needs every one
+of its dependency groups; a group is supported while one of its providers
+*delivers* the group's kind; a provider delivers kind k while it works and all
+its own k groups are supported, grounded in a source (least fixed point); an
+asset whose group loses support at ``t_g`` fails at ``t_g + buffer``.
 
 This module holds the one propagation core, :class:`Network`, that
 :func:`cascade`, :mod:`kg.analysis.criticality`, :mod:`kg.analysis.hazards` and
@@ -16,6 +15,41 @@ as a count of delivering providers per group, which is exact wherever supply
 does not loop; inside a strongly connected set of units (a supply loop) a lost
 provider triggers a local re-derivation of the loop's units reachable from the
 loss (delete and re-derive), so a loop cut from its source stops delivering.
+
+Glossary
+--------
+asset ``a``
+    A snapshot index, ``0 .. snap.n - 1``.
+edge ``e``
+    A dependency (dependent, provider, kind, group label) in the snapshot's order,
+    sorted by dependent, kind, group label: ``snap.dep_provider[e]`` delivers over it.
+group ``g``
+    The edges of one dependent of one kind and group label, numbered in the same
+    order: ``snap.group_edge_ptr[g] : [g + 1]`` are its edges, ``snap.group_ptr[a] : [a + 1]``
+    the groups of asset ``a``; the dependent needs one edge of each group to deliver.
+delivery unit ``u``
+    One (provider asset, kind) for each kind an asset delivers to some dependent,
+    numbered by asset then kind. A unit *needs* its asset's groups of its kind.
+supply loop
+    A strongly connected set of units (``u`` supplies a group needed by ``w``, which
+    supplies ... back to ``u``), known by a number >= 0; units outside loops have ``-1``.
+
+The arrays of a :class:`Network` (``*_ptr`` arrays are CSR row pointers:
+``x_ptr[i] : x_ptr[i + 1]`` are the positions of row ``i``):
+
+========================  ==========================================================
+``node_units_ptr[a]``     units of asset ``a`` (units of an asset are consecutive)
+``unit_edges_ptr[u]``     positions ``j`` of the edges unit ``u`` delivers over
+``unit_edge_group[j]``    the group of that edge (whose support ``u`` counts for)
+``edge_unit[e]``          the unit delivering over edge ``e``
+``group_unit[g]``         the unit that needs group ``g`` (its owner, its kind); -1: none
+``unit_groups_start[u]``  first group unit ``u`` needs; ``unit_groups_stop[u]``: one past the last
+``group_size[g]``         edges (providers) of group ``g``
+``unit_loop[u]``          the supply loop of unit ``u``, -1 outside loops
+``group_in_loop[g]``      one of ``g``'s edges comes from the loop of the unit that needs ``g``
+``forced[g]``             ``g`` is unsupported with nothing failed (a baseline error):
+                          counted as supplied from outside the model
+========================  ==========================================================
 """
 
 from __future__ import annotations
@@ -33,7 +67,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
-from kg.errors import Problem, ResultTooLarge, ValidationError
+from kg.errors import ElementNotFound, Problem, ResultTooLarge, ValidationError
 from kg.snapshot import GraphSnapshot
 
 __all__ = [
@@ -81,8 +115,31 @@ def _distinct(values: IntArray, slot: IntArray) -> IntArray:
     return kept
 
 
-def _view(array: npt.NDArray[Any]) -> memoryview:
-    return np.ascontiguousarray(array).data
+def _items(array: npt.NDArray[Any]) -> memoryview:
+    """``array``'s memory as a memoryview: indexing it gives plain Python numbers, the fastest item access
+    for the propagation loops (a numpy scalar costs more to make and to compare)."""
+    return np.ascontiguousarray(array).data.toreadonly()
+
+
+def _supported_at_baseline(unit_edges_ptr: IntArray, unit_edge_group: IntArray, group_unit: IntArray,
+                           unit_groups_start: IntArray, unit_groups_stop: IntArray) -> BoolArray:
+    """Which groups are supported with nothing failed (the least fixed point, vectorised by frontiers)."""
+    groups, units = len(group_unit), len(unit_groups_start)
+    providers = np.zeros(groups, dtype=np.int64)  # delivering providers found so far, per group
+    unsupported = (unit_groups_stop - unit_groups_start).astype(np.int64)  # per unit: groups still unsupported
+    slot = np.empty(max(groups, units), dtype=np.int64)
+    frontier = np.flatnonzero(unsupported == 0)  # units that deliver: sources first
+    while len(frontier):
+        fed = unit_edge_group[gather(unit_edges_ptr, frontier)]
+        first = providers[fed] == 0
+        np.add.at(providers, fed, 1)
+        newly = _distinct(fed[first], slot)
+        needers = group_unit[newly]
+        needers = needers[needers >= 0]
+        np.subtract.at(unsupported, needers, 1)
+        frontier = _distinct(needers[unsupported[needers] == 0], slot)
+    supported: BoolArray = providers > 0
+    return supported
 
 
 @dataclass(frozen=True)
@@ -95,97 +152,83 @@ class Spread:
 
 
 class Network:
-    """Delivery units, supply loops and the baseline of one snapshot, prepared once (see :func:`network`)."""
+    """Delivery units, supply loops and the baseline of one snapshot, prepared once (see :func:`network`).
+
+    The arrays named in the module's glossary are attributes, each held once, as a
+    read-only :class:`memoryview` (its items are plain numbers: what the propagation
+    loops index); ``numpy.asarray`` gives a numpy array over the same memory.
+    ``forced`` is also a numpy array, for vectorised readers.
+    """
 
     def __init__(self, snap: GraphSnapshot) -> None:
         self.snap = snap
         n, kinds = snap.n, max(1, len(snap.kinds))
-        provider = snap.dep_provider.astype(np.int64)
-        ukey = provider * kinds + snap.dep_kind
-        present = np.zeros(n * kinds, dtype=bool)  # (provider, kind) pairs: marking beats np.unique here
-        present[ukey] = True
-        keys = np.flatnonzero(present)
-        edge_unit = (np.cumsum(present, dtype=np.int64) - 1)[ukey]
+        unit_key_of_edge = snap.dep_provider.astype(np.int64) * kinds + snap.dep_kind  # provider * kinds + kind
+        present = np.zeros(n * kinds, dtype=bool)  # marking beats np.unique here
+        present[unit_key_of_edge] = True
+        unit_key = np.flatnonzero(present)  # sorted: units are numbered by asset, then kind
+        edge_unit = (np.cumsum(present, dtype=np.int64) - 1)[unit_key_of_edge]
         del present
-        units = len(keys)
+        units = len(unit_key)
         self.units = units
-        self.unit_node = (keys // kinds).astype(np.int64)
-        self.nu_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.unit_node, minlength=n), out=self.nu_ptr[1:])
+        """Number of delivery units."""
+        node_units_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(unit_key // kinds, minlength=n), out=node_units_ptr[1:])
         # Edges in unit order: the reverse CSR is already sorted by provider; only providers of
         # several kinds need their edges sorted by kind (units of a provider are consecutive ids).
         order = snap.rdep_edge.copy()
-        several = np.diff(self.nu_ptr)[snap.dep_provider[order]] > 1
+        several = np.diff(node_units_ptr)[snap.dep_provider[order]] > 1
         if several.any():
             at = np.flatnonzero(several)
             order[at] = order[at[np.argsort(edge_unit[order[at]], kind="stable")]]
-        self.u_ptr = np.zeros(units + 1, dtype=np.int64)
-        np.cumsum(np.bincount(edge_unit, minlength=units), out=self.u_ptr[1:])
-        self.u_group = snap.dep_group[order].astype(np.int64)
-        gkey = snap.group_owner.astype(np.int64) * kinds + snap.group_kind
-        pos = np.searchsorted(keys, gkey)
+        unit_edges_ptr = np.zeros(units + 1, dtype=np.int64)
+        np.cumsum(np.bincount(edge_unit, minlength=units), out=unit_edges_ptr[1:])
+        unit_edge_group = snap.dep_group[order].astype(np.int64)
+        # Groups are sorted by (owner, kind) too, so a unit needs one contiguous run of them.
+        group_key = snap.group_owner.astype(np.int64) * kinds + snap.group_kind
+        pos = np.searchsorted(unit_key, group_key)
         hit = pos < units
-        hit[hit] = keys[pos[hit]] == gkey[hit]
-        self.g_unit = np.where(hit, pos, -1).astype(np.int64)
-        self.u_g0: IntArray = np.asarray(np.searchsorted(gkey, keys, "left"), dtype=np.int64)
-        self.u_g1: IntArray = np.asarray(np.searchsorted(gkey, keys, "right"), dtype=np.int64)
-        self.g_size = np.diff(snap.group_edge_ptr).astype(np.int64)
-        self.e_unit = edge_unit
-        # Supply loops: strongly connected sets of units (unit of a provider -> unit of the group's owner).
-        dst = self.g_unit[snap.dep_group]
-        keep = dst >= 0
-        graph = csr_matrix((np.ones(int(keep.sum()), dtype=np.int8), (edge_unit[keep], dst[keep])),
+        hit[hit] = unit_key[pos[hit]] == group_key[hit]
+        group_unit = np.where(hit, pos, -1).astype(np.int64)
+        unit_groups_start = np.searchsorted(group_key, unit_key, "left").astype(np.int64)
+        unit_groups_stop = np.searchsorted(group_key, unit_key, "right").astype(np.int64)
+        group_size = np.diff(snap.group_edge_ptr).astype(np.int64)
+        # Supply loops: strongly connected sets of units (unit of a provider -> unit needing the group).
+        needer = group_unit[snap.dep_group]
+        keep = needer >= 0
+        graph = csr_matrix((np.ones(int(keep.sum()), dtype=np.int8), (edge_unit[keep], needer[keep])),
                            shape=(units, units))
         _, labels = connected_components(graph, directed=True, connection="strong")
         sizes = np.bincount(labels, minlength=1)
-        self.u_scc = np.where(sizes[labels] > 1, labels, -1).astype(np.int64)
-        cyclic_edge = keep.copy()
-        cyclic_edge[keep] = (self.u_scc[edge_unit[keep]] >= 0) & (
-            self.u_scc[edge_unit[keep]] == self.u_scc[dst[keep]])
-        self.g_cyclic = np.zeros(len(self.g_size), dtype=bool)
-        self.g_cyclic[snap.dep_group[cyclic_edge]] = True
-        self.forced = ~self._baseline_support()
-        self._fast()
+        unit_loop = np.where(sizes[labels] > 1, labels, -1).astype(np.int64)
+        loop_edge = keep.copy()
+        loop_edge[keep] = (unit_loop[edge_unit[keep]] >= 0) & (unit_loop[edge_unit[keep]] == unit_loop[needer[keep]])
+        group_in_loop = np.zeros(len(group_size), dtype=bool)
+        group_in_loop[snap.dep_group[loop_edge]] = True
+        self.forced: BoolArray = ~_supported_at_baseline(unit_edges_ptr, unit_edge_group, group_unit,
+                                                         unit_groups_start, unit_groups_stop)
+        """Groups unsupported with nothing failed (baseline errors), counted as supplied."""
+        self.forced.flags.writeable = False
 
-    def _baseline_support(self) -> BoolArray:
-        """Which groups are supported with nothing failed (least fixed point, vectorised)."""
-        groups = len(self.g_size)
-        support = np.zeros(groups, dtype=np.int64)
-        missing = (self.u_g1 - self.u_g0).astype(np.int64)
-        slot = np.empty(max(groups, self.units), dtype=np.int64)
-        frontier = np.flatnonzero(missing == 0)
-        while len(frontier):
-            hit = self.u_group[gather(self.u_ptr, frontier)]
-            before = support[hit] == 0
-            np.add.at(support, hit, 1)
-            fresh = _distinct(hit[before], slot)
-            owners = self.g_unit[fresh]
-            owners = owners[owners >= 0]
-            np.subtract.at(missing, owners, 1)
-            frontier = _distinct(owners[missing[owners] == 0], slot)
-        supported: BoolArray = support > 0
-        return supported
-
-    def _fast(self) -> None:
-        # memoryviews give plain-int item access in the propagation loops at no copying cost.
-        self._u_ptr = _view(self.u_ptr)
-        self._u_group = _view(self.u_group)
-        self._nu_ptr = _view(self.nu_ptr)
-        self._g_unit = _view(self.g_unit)
-        self._g_owner = _view(self.snap.group_owner.astype(np.int64))
-        self._g_buf = _view(self.snap.group_buffer)
-        self._g_size = _view(self.g_size)
-        self._g_cyclic = _view(self.g_cyclic.view(np.uint8))
-        self._forced = _view(self.forced.view(np.uint8))
-        self._u_scc = _view(self.u_scc)
-        self._u_g0 = _view(self.u_g0)
-        self._u_g1 = _view(self.u_g1)
-        self._g_eptr = _view(self.snap.group_edge_ptr)
-        self._g_ptr = _view(self.snap.group_ptr)
-        self._g_kind = _view(self.snap.group_kind.astype(np.int64))
-        self._g_label = _view(self.snap.group_label.astype(np.int64))
-        self._e_prov = _view(self.snap.dep_provider.astype(np.int64))
-        self._e_unit = _view(self.e_unit)
+        self.node_units_ptr = _items(node_units_ptr)
+        self.unit_edges_ptr = _items(unit_edges_ptr)
+        self.unit_edge_group = _items(unit_edge_group)
+        self.edge_unit = _items(edge_unit)
+        self.group_unit = _items(group_unit)
+        self.unit_groups_start = _items(unit_groups_start)
+        self.unit_groups_stop = _items(unit_groups_stop)
+        self.group_size = _items(group_size)
+        self.unit_loop = _items(unit_loop)
+        self.group_in_loop = _items(group_in_loop.view(np.uint8))
+        self._forced_items = _items(self.forced.view(np.uint8))  # the same memory as ``forced``
+        # The snapshot's arrays the loops index, over the snapshot's own memory.
+        self._group_owner = _items(snap.group_owner)
+        self._group_buffer = _items(snap.group_buffer)
+        self._group_edge_ptr = _items(snap.group_edge_ptr)
+        self._group_ptr = _items(snap.group_ptr)
+        self._group_kind = _items(snap.group_kind)
+        self._group_label = _items(snap.group_label)
+        self._edge_provider = _items(snap.dep_provider)
 
     # ------------------------------------------------------------------ propagation core
     def spread(
@@ -211,30 +254,31 @@ class Network:
         held about 700 bytes per failure.
         """
         failed: dict[int, float] = {}
-        due: dict[int, float] = dict(initial)
+        due: dict[int, float] = dict(initial)  # asset -> the earliest time it is due to fail
         lost: dict[int, tuple[float, int]] = {}
-        live: dict[int, int] = {}
-        stopped: set[int] = set()
+        providers_left: dict[int, int] = {}  # group -> its providers still delivering (once one stopped)
+        stopped: set[int] = set()  # units that no longer deliver
         heap = [(t, a) for a, t in initial.items()]
         heapq.heapify(heap)
-        u_ptr, u_group, nu_ptr, g_unit = self._u_ptr, self._u_group, self._nu_ptr, self._g_unit
-        g_owner, g_buf, g_size, g_cyclic = self._g_owner, self._g_buf, self._g_size, self._g_cyclic
-        forced, u_scc = self._forced, self._u_scc
+        unit_edges_ptr, unit_edge_group = self.unit_edges_ptr, self.unit_edge_group
+        node_units_ptr, group_unit, group_size = self.node_units_ptr, self.group_unit, self.group_size
+        group_owner, group_buffer, group_in_loop = self._group_owner, self._group_buffer, self.group_in_loop
+        forced, unit_loop = self._forced_items, self.unit_loop
         countdown = CHECK_EVERY
         while heap:
             t = heap[0][0]
             if t > horizon:
                 break
-            batch: list[int] = []
+            failing: list[int] = []
             while heap and heap[0][0] == t:
                 a = heapq.heappop(heap)[1]
                 if a not in failed and due[a] == t:
-                    batch.append(a)
+                    failing.append(a)
             # Rounds: assets failing at t because of groups lost in round r fail in round r + 1.
-            rnd = 0
-            while batch:
-                work: list[int] = []
-                for a in batch:
+            round_ = 0
+            while failing:
+                stopping: list[int] = []  # units just stopped, whose groups must count one provider less
+                for a in failing:
                     if a in failed:
                         continue
                     failed[a] = t
@@ -247,98 +291,125 @@ class Network:
                             cancel.check()
                         if max_failed is not None and len(failed) > max_failed:
                             raise _too_many(len(failed), max_failed)
-                    for u in range(nu_ptr[a], nu_ptr[a + 1]):
+                    for u in range(node_units_ptr[a], node_units_ptr[a + 1]):
                         if u not in stopped:
                             stopped.add(u)
-                            work.append(u)
-                batch = []
-                dirty: dict[int, set[int]] = {}
+                            stopping.append(u)
+                failing = []
+                loops_touched: dict[int, set[int]] = {}  # supply loop -> its units that lost a provider
                 while True:
-                    while work:
-                        u = work.pop()
-                        for j in range(u_ptr[u], u_ptr[u + 1]):
-                            g = u_group[j]
+                    while stopping:
+                        u = stopping.pop()
+                        for j in range(unit_edges_ptr[u], unit_edges_ptr[u + 1]):
+                            g = unit_edge_group[j]
                             if forced[g]:
                                 continue
-                            a = g_owner[g]
+                            a = group_owner[g]
                             if within is not None and not within[a]:
                                 continue
-                            c = live.get(g, -1)
-                            c = (g_size[g] if c < 0 else c) - 1
-                            live[g] = c
-                            if c == 0:
-                                lost[g] = (t, rnd)
+                            left = providers_left.get(g, -1)
+                            left = (group_size[g] if left < 0 else left) - 1
+                            providers_left[g] = left
+                            if left == 0:
+                                lost[g] = (t, round_)
                                 if a not in failed:
-                                    when = t if static else t + g_buf[g]
+                                    when = t if static else t + group_buffer[g]
                                     if when < due.get(a, INF):
                                         due[a] = when
                                         if when > t:
                                             heapq.heappush(heap, (when, a))
                                         else:
-                                            batch.append(a)
-                                w = g_unit[g]
+                                            failing.append(a)
+                                w = group_unit[g]
                                 if w >= 0 and w not in stopped:
                                     stopped.add(w)
-                                    work.append(w)
-                            elif g_cyclic[g]:
-                                w = g_unit[g]
+                                    stopping.append(w)
+                            elif group_in_loop[g]:
+                                w = group_unit[g]
                                 if w not in stopped:
-                                    dirty.setdefault(u_scc[w], set()).add(w)
-                    if not dirty:
+                                    loops_touched.setdefault(unit_loop[w], set()).add(w)
+                    if not loops_touched:
                         break
-                    for w in self._rederive(dirty.popitem()[1], stopped):
+                    for w in self._ungrounded(loops_touched.popitem()[1], stopped):
                         stopped.add(w)
-                        work.append(w)
-                rnd += 1
+                        stopping.append(w)
+                round_ += 1
         return Spread(failed, lost)
 
-    def _rederive(self, touched: set[int], stopped: set[int]) -> list[int]:
+    def _ungrounded(self, touched: set[int], stopped: set[int]) -> list[int]:
         """Units of one supply loop, reachable from ``touched``, that no longer have grounded support."""
-        u_ptr, u_group, g_unit, u_scc = self._u_ptr, self._u_group, self._g_unit, self._u_scc
-        forced, g_eptr, e_unit, u_g0, u_g1 = self._forced, self._g_eptr, self._e_unit, self._u_g0, self._u_g1
-        scc = u_scc[next(iter(touched))]
-        region = {u for u in touched if u not in stopped}
-        stack = list(region)
+        unit_edges_ptr, unit_edge_group, group_unit = self.unit_edges_ptr, self.unit_edge_group, self.group_unit
+        unit_loop, forced, group_edge_ptr = self.unit_loop, self._forced_items, self._group_edge_ptr
+        edge_unit, groups_start, groups_stop = self.edge_unit, self.unit_groups_start, self.unit_groups_stop
+        loop = unit_loop[next(iter(touched))]
+        suspects = {u for u in touched if u not in stopped}  # units whose support must be derived again
+        stack = list(suspects)
         while stack:
             u = stack.pop()
-            for j in range(u_ptr[u], u_ptr[u + 1]):
-                w = g_unit[u_group[j]]
-                if w >= 0 and u_scc[w] == scc and w not in stopped and w not in region:
-                    region.add(w)
+            for j in range(unit_edges_ptr[u], unit_edges_ptr[u + 1]):
+                w = group_unit[unit_edge_group[j]]
+                if w >= 0 and unit_loop[w] == loop and w not in stopped and w not in suspects:
+                    suspects.add(w)
                     stack.append(w)
-        need: dict[int, int] = {}
-        count: dict[int, int] = {}
+        # Grounded support from outside the suspects first, then from suspects found grounded.
+        unsupported: dict[int, int] = {}  # suspect -> its groups without a grounded provider yet
+        providers: dict[int, int] = {}  # group of a suspect -> its grounded providers found
         ready: list[int] = []
-        for w in region:
+        for w in suspects:
             missing = 0
-            for g in range(u_g0[w], u_g1[w]):
+            for g in range(groups_start[w], groups_stop[w]):
                 if forced[g]:
                     continue
                 c = 0
-                for e in range(g_eptr[g], g_eptr[g + 1]):
-                    p = e_unit[e]
-                    if p not in stopped and p not in region:
+                for e in range(group_edge_ptr[g], group_edge_ptr[g + 1]):
+                    p = edge_unit[e]
+                    if p not in stopped and p not in suspects:
                         c += 1
-                count[g] = c
+                providers[g] = c
                 if c == 0:
                     missing += 1
-            need[w] = missing
+            unsupported[w] = missing
             if missing == 0:
                 ready.append(w)
         grounded: set[int] = set()
         while ready:
             w = ready.pop()
             grounded.add(w)
-            for j in range(u_ptr[w], u_ptr[w + 1]):
-                g = u_group[j]
-                o = g_unit[g]
-                if o in need and o not in grounded and not forced[g]:
-                    count[g] += 1
-                    if count[g] == 1:
-                        need[o] -= 1
-                        if need[o] == 0:
+            for j in range(unit_edges_ptr[w], unit_edges_ptr[w + 1]):
+                g = unit_edge_group[j]
+                o = group_unit[g]
+                if o in unsupported and o not in grounded and not forced[g]:
+                    providers[g] += 1
+                    if providers[g] == 1:
+                        unsupported[o] -= 1
+                        if unsupported[o] == 0:
                             ready.append(o)
-        return [w for w in region if w not in grounded]
+        return [w for w in suspects if w not in grounded]
+
+    # ------------------------------------------------------------------ explaining a failure
+    def first_hit(self, a: int, time: float, lost: dict[int, tuple[float, int]]) -> float:
+        """When asset ``a`` (failed at ``time``) first lost any supply, or ``time`` if that came later."""
+        group_ptr = self._group_ptr
+        return min([time, *(lost[g][0] for g in range(group_ptr[a], group_ptr[a + 1]) if g in lost)])
+
+    def cause_of(self, a: int, time: float, lost: dict[int, tuple[float, int]]) -> Cause:
+        """The group whose loss fails ``a`` at ``time``; among several, the one lost first (then kind, group).
+
+        ``lost`` is the :attr:`Spread.lost` of the propagation that failed ``a``.
+        """
+        snap, group_ptr, group_buffer = self.snap, self._group_ptr, self._group_buffer
+        best: tuple[float, int, str, str, int] | None = None
+        for g in range(group_ptr[a], group_ptr[a + 1]):
+            when = lost.get(g)
+            if when is not None and when[0] + group_buffer[g] == time:
+                key = (*when, snap.kinds[self._group_kind[g]], snap.group_labels[self._group_label[g]], g)
+                if best is None or key < best:
+                    best = key
+        assert best is not None, "every non-initial failure has a group that lost support"
+        since, _, kind, label, g = best
+        edges = range(self._group_edge_ptr[g], self._group_edge_ptr[g + 1])
+        indexes = sorted({self._edge_provider[e] for e in edges}, key=snap.asset_ids.__getitem__)
+        return Cause(kind, label, tuple(snap.asset_ids[p] for p in indexes), since, tuple(indexes))
 
 
 _NETWORKS: weakref.WeakKeyDictionary[GraphSnapshot, Network] = weakref.WeakKeyDictionary()
@@ -376,6 +447,7 @@ class BaselineError:
     providers: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """``{id, kind, group, providers}``, as in ``baseline_errors`` of a cascade's JSON."""
         return {"id": self.id, "kind": self.kind, "group": self.group, "providers": list(self.providers)}
 
     def __str__(self) -> str:
@@ -423,6 +495,7 @@ class Cause:
     """Snapshot indexes of ``providers``, in the same order."""
 
     def to_dict(self) -> dict[str, Any]:
+        """``{kind, group, providers}``, the ``cause`` of a failure in a cascade's JSON."""
         return {"kind": self.kind, "group": self.group, "providers": list(self.providers)}
 
 
@@ -447,6 +520,7 @@ class Failure:
         return self.time if self.cause is None else self.cause.since
 
     def to_dict(self) -> dict[str, Any]:
+        """``{id, type, time, cause, regions, agency, population}``, an item of ``failures``."""
         return {
             "id": self.id, "type": self.type, "time": self.time,
             "cause": None if self.cause is None else self.cause.to_dict(),
@@ -464,6 +538,7 @@ class Crossing:
     time: float
 
     def to_dict(self) -> dict[str, Any]:
+        """``{from, to, boundary, time}``, an item of ``crossings``."""
         return {"from": self.from_, "to": self.to, "boundary": self.boundary, "time": self.time}
 
 
@@ -477,6 +552,7 @@ class Summary:
     regions: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
+        """``{failed, population, agencies, regions}``, the ``summary`` of a cascade's JSON."""
         return {"failed": self.failed, "population": self.population, "agencies": self.agencies,
                 "regions": dict(self.regions)}
 
@@ -506,6 +582,8 @@ class CascadeResult:
         object.__setattr__(self, "summary", summary)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``kg cascade --format json`` (docs/cascade.md): ``initial``, ``horizon_hours``,
+        ``failures``, ``crossings``, ``baseline_errors``, ``summary``."""
         return {
             "initial": [{"id": i, "time": t} for i, t in self.initial],
             "horizon_hours": self.horizon,
@@ -526,31 +604,16 @@ def _too_many(failed: int, limit: int) -> ResultTooLarge:
 def _initial(snap: GraphSnapshot, initial: Sequence[tuple[str, float]]) -> dict[int, float]:
     out: dict[int, float] = {}
     for k, (asset_id, time) in enumerate(initial):
-        i = snap.node(asset_id)
+        i = snap.index.get(asset_id)
+        if i is None:
+            raise ElementNotFound(asset_id, "expected the id of an asset", field=("initial", k))
         t = float(time)
         if not math.isfinite(t) or t < 0:
             where = f"initial[{k}] ({asset_id})"
             message = f"failure time must be a finite number of hours >= 0, got {time!r}"
-            raise ValidationError([Problem(where, message)])
+            raise ValidationError([Problem(where, message)], field=("initial", k))
         out[i] = min(t, out.get(i, INF))
     return out
-
-
-def _cause(net: Network, a: int, time: float, lost: dict[int, tuple[float, int]]) -> Cause:
-    """The group whose loss fails ``a`` at ``time``; among several, the one lost first (then kind, group)."""
-    snap = net.snap
-    best: tuple[float, int, str, str, int] | None = None
-    for g in range(net._g_ptr[a], net._g_ptr[a + 1]):
-        when = lost.get(g)
-        if when is not None and when[0] + net._g_buf[g] == time:
-            key = (*when, snap.kinds[net._g_kind[g]], snap.group_labels[net._g_label[g]], g)
-            if best is None or key < best:
-                best = key
-    assert best is not None, "every non-initial failure has a group that lost support"
-    t_g, _, kind, label, g = best
-    indexes = sorted({net._e_prov[e] for e in range(net._g_eptr[g], net._g_eptr[g + 1])},
-                     key=snap.asset_ids.__getitem__)
-    return Cause(kind, label, tuple(snap.asset_ids[p] for p in indexes), t_g, tuple(indexes))
 
 
 def _crossings(snap: GraphSnapshot, failures: Sequence[Failure]) -> tuple[Crossing, ...]:
@@ -605,9 +668,9 @@ def cascade(
     Raises
     ------
     ElementNotFound
-        For an unknown id.
+        For an unknown id (``field``: ``("initial", k)``).
     ValidationError
-        For a negative or non-finite time or horizon.
+        For a negative or non-finite time (``("initial", k)``) or horizon (``("horizon",)``).
     Cancelled
         When ``cancel`` is cancelled before the result is complete.
     ResultTooLarge
@@ -631,7 +694,8 @@ def cascade(
     ['S']
     """
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")])
+        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
+                              field=("horizon",))
     start = _initial(snap, initial)
     net = network(snap)
     check(cancel)
@@ -647,13 +711,14 @@ def cascade(
     agencies, people = snap.agency[idx].tolist(), snap.population[idx].tolist()
     types = snap.type_code[idx].tolist()
     failures = []
+    cause_of, first_hit, lost = net.cause_of, net.first_hit, run.lost
     for k, (a, time) in enumerate(order):
         if k % CHECK_EVERY == CHECK_EVERY - 1:
             check(cancel)
-        cause = None if start.get(a, INF) <= time else _cause(net, a, time, run.lost)
+        cause = None if start.get(a, INF) <= time else cause_of(a, time, lost)
         regions = {level: snap.region_ids[r[k]] for level, r in levels if r[k] >= 0}
         agency = snap.agency_ids[agencies[k]] if agencies[k] >= 0 else None
-        hit = min([time, *(run.lost[g][0] for g in range(net._g_ptr[a], net._g_ptr[a + 1]) if g in run.lost)])
+        hit = first_hit(a, time, lost)
         failures.append(Failure(a, ids[a], snap.types[types[k]], time, cause, regions, agency, people[k], hit))
     shown = sorted(((snap.asset_ids[a], t) for a, t in start.items()), key=lambda x: (x[1], x[0]))
     return CascadeResult(

@@ -51,6 +51,7 @@ class Contact:
     failures: int
 
     def to_dict(self) -> dict[str, Any]:
+        """``{from, to, first_contact, first_failure, failures}``, an item of ``agencies`` or ``regions``."""
         return {"from": self.from_, "to": self.to, "first_contact": self.first_contact,
                 "first_failure": self.first_failure, "failures": self.failures}
 
@@ -67,6 +68,7 @@ class Actor:
     failures: int
 
     def to_dict(self) -> dict[str, Any]:
+        """``{agency, first, first_asset, first_failure, failures}``, an item of ``act_first``."""
         return {"agency": self.agency, "first": self.first, "first_asset": self.first_asset,
                 "first_failure": self.first_failure, "failures": self.failures}
 
@@ -81,6 +83,7 @@ class Coordination:
     act_first: tuple[Actor, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``POST /v1/city/coordination``: ``{level, agencies, regions, act_first}``."""
         return {"level": self.level, "agencies": [c.to_dict() for c in self.agencies],
                 "regions": [c.to_dict() for c in self.regions],
                 "act_first": [a.to_dict() for a in self.act_first]}

@@ -59,6 +59,7 @@ class Criticality:
     agencies: int
 
     def to_dict(self) -> dict[str, Any]:
+        """``{rank, id, type, district, failed, population, districts, agencies}``, an item of ``assets``."""
         return {"rank": self.rank, "id": self.id, "type": self.type, "district": self.district,
                 "failed": self.failed, "population": self.population, "districts": self.districts,
                 "agencies": self.agencies}
@@ -72,14 +73,13 @@ def _sole_dependents(snap: GraphSnapshot, forced: npt.NDArray[np.bool_]) -> npt.
     sole = np.flatnonzero((size == 1) & ~forced)
     provider = snap.dep_provider[snap.group_edge_ptr[sole]].astype(np.int64)
     owner = snap.group_owner[sole].astype(np.int64)
-    has = np.diff(snap.rdep_ptr) > 0
-    x = np.flatnonzero(has)
-    first = snap.rdep_dependent[snap.rdep_ptr[x]].astype(np.int64)
-    last = snap.rdep_dependent[snap.rdep_ptr[x + 1] - 1].astype(np.int64)
+    feeding = np.flatnonzero(np.diff(snap.rdep_ptr) > 0)  # assets with at least one dependent
+    first = snap.rdep_dependent[snap.rdep_ptr[feeding]].astype(np.int64)
+    last = snap.rdep_dependent[snap.rdep_ptr[feeding + 1] - 1].astype(np.int64)
     one = first == last  # reverse edges are sorted by dependent, so one distinct dependent iff first == last
-    x, d = x[one], first[one]
-    dominated = np.isin(x * n + d, provider * n + owner)
-    out[x[dominated]] = d[dominated]
+    feeding, dependent = feeding[one], first[one]
+    dominated = np.isin(feeding * n + dependent, provider * n + owner)
+    out[feeding[dominated]] = dependent[dominated]
     return out
 
 
@@ -221,10 +221,10 @@ def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None) -> Measu
     root = _propagated(sole_array.tolist())
     below = np.flatnonzero(~np.frombuffer(bytes(root), dtype=bool)) if n else np.zeros(0, dtype=np.int64)
     above = sole_array[below]
-    children_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(above, minlength=n), out=children_ptr[1:])
-    children = below[np.argsort(above, kind="stable")].tolist()
-    kids_ptr = children_ptr.tolist()
+    # The forest as CSR, in plain ints for the walk below: children[children_ptr[a] : children_ptr[a + 1]]
+    # hang below asset a.
+    children_ptr: list[int] = np.concatenate(([0], np.cumsum(np.bincount(above, minlength=n)))).tolist()
+    children: list[int] = below[np.argsort(above, kind="stable")].tolist()
     tally = _Tally(snap)
     out = np.zeros((4, n), dtype=np.int64)
     failed, population, districts, agencies = (out[k] for k in range(4))
@@ -237,7 +237,7 @@ def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None) -> Measu
             cascade = list(net.spread({r: 0.0}, static=True, cancel=cancel).failed)
         else:
             cascade = [r]
-        if kids_ptr[r] == kids_ptr[r + 1]:  # no tree below: most assets
+        if children_ptr[r] == children_ptr[r + 1]:  # no tree below: most assets
             failed[r], population[r], districts[r], agencies[r] = tally.of(cascade)
             continue
         for a in cascade:
@@ -254,7 +254,7 @@ def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None) -> Measu
                 stack.append((a, tally.add(a)))
             failed[a], population[a] = tally.size, tally.population
             districts[a], agencies[a] = tally.districts, tally.agencies
-            stack.extend((c, None) for c in children[kids_ptr[a]:kids_ptr[a + 1]])
+            stack.extend((c, None) for c in children[children_ptr[a]:children_ptr[a + 1]])
             done += 1
             if done % CHECK_EVERY == 0:
                 check(cancel)
@@ -290,7 +290,7 @@ def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None =
         When ``cancel`` is cancelled before the ranking is complete.
     """
     if by not in (None, "district"):
-        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])
+        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")], field=("by",))
     return rank(snap, measures(snap, cancel=cancel), by=by, top=top, cancel=cancel)
 
 
@@ -306,7 +306,7 @@ def rank(snap: GraphSnapshot, measured: Measures, *, by: str | None = None, top:
     """The ranking of :func:`criticality` from already computed :func:`measures` (vectorised: only the
     assets kept become objects)."""
     if by not in (None, "district"):
-        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")])
+        raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")], field=("by",))
     district = snap.region[snap.level_index("district")].astype(np.int64)
     order = np.lexsort((_order_of(snap.asset_ids), -measured.agencies, -measured.districts, -measured.population,
                         -measured.failed))

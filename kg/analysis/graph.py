@@ -3,6 +3,6 @@
 The snapshot sits below the stores (they build it), so it moved to :mod:`kg.snapshot`; import it from there.
 """
 
-from kg.snapshot import GraphSnapshot, build_snapshot
+from kg.snapshot import GraphSnapshot, build_snapshot, dependency_arrays
 
-__all__ = ["GraphSnapshot", "build_snapshot"]
+__all__ = ["GraphSnapshot", "build_snapshot", "dependency_arrays"]

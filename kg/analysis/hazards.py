@@ -48,7 +48,8 @@ from kg.errors import ElementNotFound, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot
 
-__all__ = ["Band", "Impact", "MonteCarloResult", "exposed", "hazard_cascade", "hazard_failures", "monte_carlo"]
+__all__ = ["Band", "Exposed", "Impact", "MonteCarloResult", "exposed", "fail_probability", "hazard_cascade",
+           "hazard_failures", "monte_carlo"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,6 +62,7 @@ class Exposed:
     """Exposed assets with a fragility: one row per (asset, hazard), at the highest intensity seen."""
 
     asset: npt.NDArray[np.int64]
+    hazard: tuple[str, ...]
     intensity: FloatArray
     threshold: FloatArray
     beta: FloatArray
@@ -83,10 +85,11 @@ def _fragility_table(snap: GraphSnapshot) -> tuple[dict[tuple[str, str], tuple[f
 def _zone_indexes(snap: GraphSnapshot, zones: Sequence[str]) -> list[int]:
     index = {z: i for i, z in enumerate(snap.zone_ids)}
     out = []
-    for z in zones:
+    for k, z in enumerate(zones):
         if z not in index:
             hint = did_you_mean(z, snap.zone_ids)
-            raise ElementNotFound(z, "expected the id of a hazard zone" + (f"; {hint}" if hint else ""))
+            raise ElementNotFound(z, "expected the id of a hazard zone" + (f"; {hint}" if hint else ""),
+                                  field=("zones", k))
         out.append(index[z])
     return out
 
@@ -103,7 +106,7 @@ def exposed(snap: GraphSnapshot, zones: Sequence[str]) -> Exposed:
         if wanted[z]:
             key = (a, snap.zone_hazard[z])
             worst[key] = max(worst.get(key, -math.inf), intensity)
-    rows: list[tuple[int, float, float, float]] = []
+    rows: list[tuple[int, str, float, float, float]] = []
     for (a, hazard), intensity in sorted(worst.items()):
         curve = by_asset.get((hazard, snap.asset_ids[a]))
         if curve is None:
@@ -111,9 +114,10 @@ def exposed(snap: GraphSnapshot, zones: Sequence[str]) -> Exposed:
             chain = onto.ancestors(asset_type) if asset_type in onto.classes else (asset_type,)
             curve = next((by_type[(hazard, t)] for t in reversed(chain) if (hazard, t) in by_type), None)
         if curve is not None:
-            rows.append((a, intensity, *curve))
-    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-    return Exposed(np.asarray(cols[0], dtype=np.int64), *(np.asarray(c, dtype=np.float64) for c in cols[1:]))
+            rows.append((a, hazard, intensity, *curve))
+    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return Exposed(np.asarray(cols[0], dtype=np.int64), tuple(cols[1]),
+                   *(np.asarray(c, dtype=np.float64) for c in cols[2:]))
 
 
 def hazard_failures(snap: GraphSnapshot, zones: Sequence[str]) -> list[str]:
@@ -141,10 +145,12 @@ class Band:
 
     @classmethod
     def of(cls, values: FloatArray) -> Band:
+        """The band of ``values`` (one per sample)."""
         p5, p95 = np.percentile(values, [5, 95])
         return cls(float(values.mean()), float(p5), float(p95))
 
     def to_dict(self) -> dict[str, float]:
+        """``{mean, p5, p95}``."""
         return {"mean": self.mean, "p5": self.p5, "p95": self.p95}
 
 
@@ -157,6 +163,7 @@ class Impact:
     population: Band
 
     def to_dict(self) -> dict[str, Any]:
+        """``{district, failed, population}`` (``district`` null: the whole city)."""
         return {"district": self.district, "failed": self.failed.to_dict(),
                 "population": self.population.to_dict()}
 
@@ -175,6 +182,8 @@ class MonteCarloResult:
     """Probability each asset fails (directly or in the cascade); assets that never failed are left out."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``kg cascade --hazard ... --samples N --format json``: assets by falling
+        probability, then id."""
         ranked = sorted(self.probability.items(), key=lambda kv: (-kv[1], kv[0]))
         return {"zones": list(self.zones), "samples": self.samples, "seed": self.seed,
                 "horizon_hours": self.horizon, "total": self.total.to_dict(),
@@ -182,7 +191,8 @@ class MonteCarloResult:
                 "probability": [{"id": a, "probability": p} for a, p in ranked]}
 
 
-def _fail_probability(e: Exposed) -> FloatArray:
+def fail_probability(e: Exposed) -> FloatArray:
+    """P(fail | intensity) of each row of ``e``: 0 or 1 where deterministic, ``Phi(ln(I / threshold) / beta)`` else."""
     with np.errstate(divide="ignore"):
         z = np.log(e.intensity / e.threshold)
     out = (z >= 0).astype(np.float64)
@@ -221,9 +231,9 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     Raises
     ------
     ElementNotFound
-        For an unknown zone.
+        For an unknown zone (``field``: ``("zones", k)``).
     ValidationError
-        For ``samples < 1`` or a bad horizon.
+        For ``samples < 1`` (``("samples",)``) or a bad horizon (``("horizon",)``).
     Cancelled
         When ``cancel`` is cancelled before the last sample.
 
@@ -236,11 +246,12 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     without being remembered.
     """
     if samples < 1:
-        raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")])
+        raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")], field=("samples",))
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")])
+        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
+                              field=("horizon",))
     e = exposed(snap, zones)
-    p = _fail_probability(e)
+    p = fail_probability(e)
     rng = np.random.default_rng(seed)
     net = network(snap)
     li = snap.level_index(level)

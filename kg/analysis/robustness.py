@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import network
 from kg.analysis.criticality import criticality
 from kg.analysis.mutual_giant import coupling
@@ -183,13 +184,14 @@ def _id_rank(snap: GraphSnapshot) -> IntArray:
     return rank
 
 
-def attack_order(snap: GraphSnapshot, attack: str, *, seed: int = 0, sample: int = 0) -> IntArray:
+def attack_order(snap: GraphSnapshot, attack: str, *, seed: int = 0, sample: int = 0,
+                 cancel: CancelToken | None = None) -> IntArray:
     """The order in which ``attack`` removes the assets (asset indexes, first removed first).
 
     ``random``: a permutation drawn from child ``sample`` of ``SeedSequence(seed)``;
     ``degree``: most dependencies first, counted at both ends, ties by the smaller id;
     ``criticality``: the criticality ranking, most critical first. ``seed`` and
-    ``sample`` matter only for ``random``.
+    ``sample`` matter only for ``random``; ``cancel`` is checked while ranking by criticality.
 
     Examples
     --------
@@ -207,15 +209,17 @@ def attack_order(snap: GraphSnapshot, attack: str, *, seed: int = 0, sample: int
     if attack == "degree":
         degree = np.diff(snap.dep_ptr) + np.diff(snap.rdep_ptr)
         return np.lexsort((_id_rank(snap), -degree)).astype(np.int64)
-    return np.fromiter((snap.index[c.id] for c in criticality(snap)), dtype=np.int64, count=snap.n)
+    return np.fromiter((snap.index[c.id] for c in criticality(snap, cancel=cancel)), dtype=np.int64,
+                       count=snap.n)
 
 
-def _supply(snap: GraphSnapshot, order: IntArray, counts: Sequence[int]) -> tuple[IntArray, IntArray]:
+def _supply(snap: GraphSnapshot, order: IntArray, counts: Sequence[int],
+            cancel: CancelToken | None) -> tuple[IntArray, IntArray]:
     """Functional assets and their population at each point, from one static propagation."""
     n, points = snap.n, len(counts)
     removed_at = np.repeat(np.arange(points, dtype=np.int64), np.diff(counts, prepend=0))
     initial = dict(zip(order[: counts[-1]].tolist(), removed_at.astype(np.float64).tolist(), strict=True))
-    failed = network(snap).spread(initial, static=True).failed
+    failed = network(snap).spread(initial, static=True, cancel=cancel).failed
     failed_at = np.full(n, points, dtype=np.int64)  # `points`: never fails within the curve
     failed_at[np.fromiter(failed.keys(), dtype=np.int64, count=len(failed))] = np.fromiter(
         failed.values(), dtype=np.float64, count=len(failed)).astype(np.int64)
@@ -225,29 +229,33 @@ def _supply(snap: GraphSnapshot, order: IntArray, counts: Sequence[int]) -> tupl
     return n - lost, int(snap.population.sum()) - np.cumsum(people[:points])
 
 
-def curve(snap: GraphSnapshot, model: str, order: IntArray, steps: int, *, incremental: bool = True) -> SampleCurve:
+def curve(snap: GraphSnapshot, model: str, order: IntArray, steps: int, *, incremental: bool = True,
+          cancel: CancelToken | None = None) -> SampleCurve:
     """One sample: the functional assets and population at each of ``steps + 1`` points along ``order``.
 
     ``order`` lists asset indexes, first removed first (every asset once; see :func:`attack_order`).
     ``incremental=False`` computes every ``mutual-giant`` point from scratch (the plain method).
+    ``cancel`` is checked between points (``mutual-giant``) or during the propagation (``supply``).
     """
     RobustnessSpec(model=model, steps=steps)
     counts = removal_counts(snap.n, steps)
     recomputed = 0
     if model == "supply":
-        functional, served = _supply(snap, np.asarray(order, dtype=np.int64), counts)
+        functional, served = _supply(snap, np.asarray(order, dtype=np.int64), counts, cancel)
     else:
-        sweep = list(coupling(snap).sweep(order, counts, incremental=incremental))
+        sweep = list(coupling(snap).sweep(order, counts, incremental=incremental, cancel=cancel))
         functional = np.fromiter((p.functional for p in sweep), dtype=np.int64, count=len(sweep))
         served = np.fromiter((p.population for p in sweep), dtype=np.int64, count=len(sweep))
         recomputed = sum(p.recomputed for p in sweep)
     return SampleCurve(functional, served, snap.n, int(snap.population.sum()), recomputed)
 
 
-def sample_curve(snap: GraphSnapshot, spec: RobustnessSpec, index: int) -> SampleCurve:
+def sample_curve(snap: GraphSnapshot, spec: RobustnessSpec, index: int, *,
+                 cancel: CancelToken | None = None) -> SampleCurve:
     """Sample ``index`` (``0 <= index < spec.runs``) of ``spec``: the unit of work of a batch executor."""
-    order = attack_order(snap, spec.attack, seed=spec.seed, sample=index)
-    return curve(snap, spec.model, order, spec.steps)
+    check(cancel)
+    order = attack_order(snap, spec.attack, seed=spec.seed, sample=index, cancel=cancel)
+    return curve(snap, spec.model, order, spec.steps, cancel=cancel)
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -272,7 +280,7 @@ def combine(spec: RobustnessSpec, samples: Sequence[SampleCurve]) -> RobustnessR
 
 
 def robustness(snap: GraphSnapshot, *, model: str = "supply", attack: str = "random", steps: int = 100,
-               samples: int = 1, seed: int = 0) -> RobustnessResult:
+               samples: int = 1, seed: int = 0, cancel: CancelToken | None = None) -> RobustnessResult:
     """The robustness curve of ``snap`` under ``attack``, for the ``model`` of functioning.
 
     Parameters
@@ -286,6 +294,9 @@ def robustness(snap: GraphSnapshot, *, model: str = "supply", attack: str = "ran
         Random orders averaged (the deterministic attacks run once).
     seed : int
         Seed (>= 0) of the random orders: the same seed gives the same curve.
+    cancel : CancelToken, optional
+        Checked between samples and points; a cancelled call raises
+        :class:`~kg.analysis.cancel.Cancelled` and returns nothing.
 
     Returns
     -------
@@ -298,4 +309,4 @@ def robustness(snap: GraphSnapshot, *, model: str = "supply", attack: str = "ran
         For an unknown model or attack, or steps, samples or seed out of range.
     """
     spec = RobustnessSpec(model, attack, steps, samples, seed)
-    return combine(spec, [sample_curve(snap, spec, i) for i in range(spec.runs)])
+    return combine(spec, [sample_curve(snap, spec, i, cancel=cancel) for i in range(spec.runs)])

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from kg.analysis.cancel import CancelToken
 from kg.errors import KGError
 from kg.store import Store, open_store
 
@@ -25,8 +26,10 @@ __all__ = [
     "FormatOpt",
     "OutputFormat",
     "StoreOpt",
+    "TimeoutOpt",
     "app",
     "console",
+    "deadline",
     "emit",
     "err_console",
     "fail",
@@ -49,6 +52,8 @@ err_console = Console(stderr=True, highlight=False)
 
 
 class OutputFormat(StrEnum):
+    """``--format``: ``text`` for people (tables, a briefing), ``json`` for programs (the documented shapes)."""
+
     text = "text"
     json = "json"
 
@@ -60,6 +65,18 @@ StoreOpt = Annotated[
 FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", help="text for people, json for programs.")
 ]
+
+TimeoutOpt = Annotated[float | None, typer.Option(
+    "--timeout", min=0.001, help="Stop the analysis after this many seconds (exit 1); Ctrl-C stops it too.",
+    show_default=False)]
+
+
+def deadline(timeout: float | None) -> CancelToken | None:
+    """The token of ``--timeout`` (None: no limit), started now."""
+    if timeout is None:
+        return None
+    return CancelToken.after(timeout, reason=f"stopped after --timeout {timeout:g} s; narrow the question "
+                                             "(a horizon, fewer samples, fewer steps) or allow more time")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

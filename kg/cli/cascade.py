@@ -18,32 +18,29 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality, criticality
 from kg.analysis.hazards import MonteCarloResult
 from kg.answers import criticality_answer, paths_answer, spof_answer
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.cli.app import (
+    FormatOpt,
+    OutputFormat,
+    StoreOpt,
+    TimeoutOpt,
+    app,
+    console,
+    deadline,
+    emit,
+    fail,
+    store_session,
+)
 from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, run
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["clock", "render_briefing"]
-
-
-TimeoutOpt = Annotated[float | None, typer.Option(
-    "--timeout", min=0.001, help="Stop the analysis after this many seconds (exit 1); Ctrl-C stops it too.",
-    show_default=False)]
-
-
-def _deadline(timeout: float | None) -> CancelToken | None:
-    """The token of ``--timeout`` (None: no limit), started now."""
-    if timeout is None:
-        return None
-    return CancelToken.after(timeout, reason=f"stopped after --timeout {timeout:g} s; narrow the question "
-                                             "(a horizon, fewer samples) or allow more time")
 
 
 def clock(hours: float) -> str:
@@ -235,7 +232,7 @@ def cascade_command(
         snap = s.snapshot()
         try:
             scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
-            outcome = run(snap, scenario, cancel=_deadline(timeout))
+            outcome = run(snap, scenario, cancel=deadline(timeout))
         except KGError as exc:
             if exc.field is None:
                 raise
@@ -272,7 +269,7 @@ def criticality_command(
         fail(f"--top must be at least 1, got {top}")
     with store_session(store) as s:
         snap = s.snapshot()
-        ranking = criticality(snap, by=None if by is None else by.value, top=top, cancel=_deadline(timeout))
+        ranking = criticality(snap, by=None if by is None else by.value, top=top, cancel=deadline(timeout))
         data = criticality_answer(ranking, None if by is None else by.value, top)
         emit(fmt, data, lambda _: _render_criticality(ranking, snap, by is not None))
 
@@ -316,7 +313,7 @@ def paths_command(
         snap = s.snapshot()
         _asset(snap, x, "X")
         _asset(snap, y, "Y")
-        data = paths_answer(snap, x, y, k=k, cancel=_deadline(timeout))
+        data = paths_answer(snap, x, y, k=k, cancel=deadline(timeout))
         chains: list[dict[str, list[Any]]] = data["paths"]
 
         def text(_: Any) -> None:
@@ -342,7 +339,7 @@ def spof_command(
     with store_session(store) as s:
         snap = s.snapshot()
         _asset(snap, asset_id, "ID")
-        data = spof_answer(snap, asset_id, cancel=_deadline(timeout))
+        data = spof_answer(snap, asset_id, cancel=deadline(timeout))
         found = data["single_points_of_failure"]
 
         def text(_: Any) -> None:

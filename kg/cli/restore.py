@@ -17,8 +17,8 @@ from rich.table import Table
 
 from kg.analysis.restoration import RestorationResult, plan_restoration
 from kg.analysis.restoration_summary import RestorationSummary, summarise
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
-from kg.cli.cascade import TimeoutOpt, _deadline, _scenario_failed, clock
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
+from kg.cli.cascade import _scenario_failed, clock
 from kg.errors import KGError, ValidationError
 from kg.scenario import Scenario, damaged
 from kg.snapshot import GraphSnapshot
@@ -152,7 +152,7 @@ def restore_command(
             result = plan_restoration(snap, broken, repair_hours=hours, crews=crew_counts,
                                       method="exact" if exact else "heuristic",
                                       time_limit=60.0 if time_limit is None else time_limit,
-                                      cancel=_deadline(timeout))
+                                      cancel=deadline(timeout))
         except ValidationError as exc:
             fail(_option_error(exc))
         except KGError as exc:

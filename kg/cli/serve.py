@@ -27,6 +27,12 @@ def serve(
     insecure_dev: Annotated[bool, typer.Option(
         "--insecure-dev", help="Run without API keys (every caller is admin); loopback only.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
+    mqtt: Annotated[str | None, typer.Option(
+        "--mqtt", envvar="KG_MQTT_URL", show_default=False,
+        help="Record status events from mqtt://HOST:PORT/PREFIX (QoS 1, persistent session; docs/live.md).")] = None,
+    mcp: Annotated[bool, typer.Option(
+        "--mcp", help="Also serve MCP for large-model assistants at /mcp (Streamable HTTP, same keys and roles; "
+                      "docs/assistants.md).")] = False,
 ) -> None:
     """Serve the REST API. Keys come from KG_API_KEYS ("KEY:ROLE,...", roles read < write < admin)."""
     # On use: pydantic-settings would add its import time to every other command.
@@ -36,6 +42,13 @@ def serve(
         os.environ["KG_STORE"] = store
     if insecure_dev:
         os.environ["KG_INSECURE_DEV"] = "1"
+    if mqtt:
+        if workers > 1:
+            fail("--mqtt needs --workers 1: one MQTT session per server (each worker would take the session "
+                 "over from the others); run more servers without --mqtt for more readers")
+        os.environ["KG_MQTT_URL"] = mqtt
+    if mcp:
+        os.environ["KG_MCP"] = "1"
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -8,14 +8,16 @@ the loader, the CLI and the API never know which one they talk to.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
 from kg.snapshot import GraphSnapshot, build_snapshot
 
-__all__ = ["CypherResult", "CypherStore", "SnapshotCache", "Stats", "Store", "StoreStatus", "UnfinishedLoad"]
+__all__ = ["CypherResult", "CypherStore", "EventsWritten", "SnapshotCache", "Stats", "Store", "StoreStatus",
+           "UnfinishedLoad"]
 
 ProgressFn = Callable[[int], None]
 
@@ -99,6 +101,15 @@ class Stats:
                 "unfinished_load": self.unfinished_load.to_dict() if self.unfinished_load else None}
 
 
+@dataclass(frozen=True)
+class EventsWritten:
+    """What :meth:`Store.add_events` did: the events it stored, or (storing nothing) the conflicting ones."""
+
+    added: tuple[StatusEvent, ...] = ()
+    conflicts: tuple[tuple[int, StatusEvent], ...] = ()
+    """``(position in the batch, the event stored under that id)`` for ids already stored with other content."""
+
+
 @runtime_checkable
 class Store(Protocol):
     """One small method set, implemented by the SQLite and the Neo4j store."""
@@ -160,6 +171,23 @@ class Store(Protocol):
 
     def snapshot(self) -> GraphSnapshot:
         """The analysis view for the current version (cached)."""
+        ...
+
+    def add_events(self, events: Sequence[StatusEvent]) -> EventsWritten:
+        """Store the status events whose ids are new, in one transaction; never changes the version.
+
+        An id already stored with the same content is skipped (a duplicate);
+        if any id is stored with other content, nothing is stored and the
+        conflicts are returned. Events are kept for good: :meth:`clear` keeps them.
+        """
+        ...
+
+    def events(self, *, until: int | None = None) -> list[StatusEvent]:
+        """The stored status events up to ``until`` (microseconds since 1970 UTC; None: all), in (time, id) order."""
+        ...
+
+    def event_count(self) -> int:
+        """How many status events are stored (cheap: what a server checks before reading the history again)."""
         ...
 
     def close(self) -> None: ...

@@ -40,7 +40,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -51,15 +51,18 @@ from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, ManagedTransaction, 
 from neo4j.exceptions import AuthError, ClientError, ConfigurationError, DriverError, Forbidden, Neo4jError
 
 from kg.errors import ElementNotFound, KGError, StoreUnavailable, ValidationError
+from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
 from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot
-from kg.store.base import CypherResult, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
+from kg.store import neo4j_events
+from kg.store.base import CypherResult, EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
 from kg.store.neo4j_mapping import (
     AWAIT_INDEXES,
+    EVENTS_COUNT,
     HOLDS_ELEMENTS,
     LOAD_BEGIN,
     LOAD_PROGRESS,
@@ -366,6 +369,26 @@ class Neo4jStore:
             self._write_meta(version_bump(finishing=False), name=META_NAME)  # nothing is half-loaded now
         except (Neo4jError, DriverError) as exc:
             raise self._unavailable(exc, "cannot clear") from exc
+
+    def add_events(self, events: Sequence[StatusEvent]) -> EventsWritten:
+        """Store the new events in one write transaction (see :meth:`kg.store.Store.add_events`); the version stays."""
+        if self._forbidden:
+            raise StoreUnavailable(f"cannot record events in Neo4j at {self.url}: this account may not write",
+                                   reason="read-only")
+        try:
+            with self._session(WRITE_ACCESS) as session:
+                return session.execute_write(neo4j_events.add_events_tx, events)
+        except (Neo4jError, DriverError) as exc:
+            raise self._unavailable(exc, "cannot record events in") from exc
+
+    def events(self, *, until: int | None = None) -> list[StatusEvent]:
+        """Stored status events up to ``until`` (microseconds since 1970 UTC), in (time, id) order."""
+        query, params = neo4j_events.read_events_query(until)
+        return [neo4j_events.event_of(r) for r in self._records(query, **params)]
+
+    def event_count(self) -> int:
+        """Stored status events (from the count store: no scan)."""
+        return int(self._records(EVENTS_COUNT)[0]["n"])
 
     # ---------------------------------------------------------------------------------- reads
     def version(self) -> int:

@@ -40,6 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from kg.errors import Problem
+from kg.live.events import FIELDS as EVENT_FIELDS
 from kg.load.plan import LoadPlan
 from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
@@ -49,6 +50,12 @@ __all__ = [
     "AWAIT_INDEXES",
     "ELEMENT",
     "ENDPOINT_IDS",
+    "EVENTS_ALL",
+    "EVENTS_COUNT",
+    "EVENTS_CREATE",
+    "EVENTS_FIND",
+    "EVENTS_UNTIL",
+    "EVENT_PROPERTIES",
     "EXPLAIN_PREFIX",
     "FRAGILITY",
     "HOLDS_ELEMENTS",
@@ -64,6 +71,8 @@ __all__ = [
     "RELATIONSHIP_TABLES",
     "SCHEMA",
     "SHOW_CONSTRAINTS",
+    "STATUS_EVENT",
+    "STATUS_OF",
     "VERSION",
     "NodeTable",
     "RelationshipTable",
@@ -88,6 +97,10 @@ __all__ = [
 ELEMENT = "Element"
 FRAGILITY = "Fragility"
 META = "Meta"
+STATUS_EVENT = "StatusEvent"
+"""Label of status events (not an :Element: events are history, not part of the graph, and ``clear`` keeps them)."""
+STATUS_OF = "STATUS_OF"
+"""Relationship from a status event to its asset."""
 META_NAME = "citykg"
 PROPS_KEY = "_props"
 """Node property listing which properties came from extra bundle columns (returned as ``props``)."""
@@ -98,6 +111,8 @@ SCHEMA: tuple[tuple[str, str], ...] = (
     ("citykg_fragility_key",
      f"CREATE CONSTRAINT citykg_fragility_key IF NOT EXISTS FOR (n:{FRAGILITY}) REQUIRE n.key IS UNIQUE"),
     ("citykg_meta_name", f"CREATE CONSTRAINT citykg_meta_name IF NOT EXISTS FOR (n:{META}) REQUIRE n.name IS UNIQUE"),
+    ("citykg_status_event_id",
+     f"CREATE CONSTRAINT citykg_status_event_id IF NOT EXISTS FOR (n:{STATUS_EVENT}) REQUIRE n.id IS UNIQUE"),
 )
 """(name, statement) of every constraint the store needs; each also gives an index."""
 
@@ -643,6 +658,31 @@ positions point into the planner's text (one line down, :data:`EXPLAIN_PREFIX`'s
 
 ENDPOINT_IDS = "UNWIND $ids AS e MATCH (n) WHERE elementId(n) = e RETURN e, coalesce(n.id, e) AS id"
 """CityKG ids (``id``) of the nodes with these element ids (``$ids``), the element id where a node has none."""
+
+
+# ---------------------------------------------------------------------------------------------- :StatusEvent
+EVENT_PROPERTIES = (*EVENT_FIELDS, "micros")
+"""Properties of a ``:StatusEvent`` node (an event's fields, then its time in microseconds since 1970 UTC)."""
+
+_EVENT_RETURN = ", ".join(f"e.{name} AS {name}" for name in EVENT_PROPERTIES)
+
+EVENTS_FIND = f"UNWIND $ids AS id MATCH (e:{quote(STATUS_EVENT)} {{id: id}}) RETURN {_EVENT_RETURN}"
+"""The stored events with these ids (``$ids``), as :data:`EVENT_PROPERTIES`."""
+
+EVENTS_CREATE = (f"UNWIND $rows AS r CREATE (e:{quote(STATUS_EVENT)}) SET e = r WITH e, r "
+                 f"OPTIONAL MATCH (a:{quote(ELEMENT)} {{id: r.asset}}) "
+                 f"FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | CREATE (e)-[:{quote(STATUS_OF)}]->(a))")
+"""Create events from ``$rows`` (maps of :data:`EVENT_PROPERTIES`), each linked ``STATUS_OF`` to its asset if stored."""
+
+EVENTS_COUNT = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN count(e) AS n"
+"""How many events are stored (``n``; from the count store)."""
+
+EVENTS_ALL = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN {_EVENT_RETURN} ORDER BY e.micros, e.id"
+"""Every stored event in (time, id) order."""
+
+EVENTS_UNTIL = (f"MATCH (e:{quote(STATUS_EVENT)}) WHERE e.micros <= $until "
+                f"RETURN {_EVENT_RETURN} ORDER BY e.micros, e.id")
+"""The stored events at or before ``$until`` (microseconds) in (time, id) order."""
 
 _REFS = "[(n)-[r]->(t) WHERE type(r) IN $refs | [type(r), t.id]]"
 

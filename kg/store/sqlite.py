@@ -23,17 +23,19 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from kg.errors import ElementNotFound, StoreUnavailable
+from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
 from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import NODE_TABLES, TABLES, Row
 from kg.snapshot import GraphSnapshot
-from kg.store.base import ProgressFn, SnapshotCache, Stats, StoreStatus
+from kg.store import sqlite_events
+from kg.store.base import EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus
 
 __all__ = ["SQLiteStore"]
 
@@ -250,6 +252,8 @@ class SQLiteStore:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {_column(c)} {_SQL_TYPES[spec.kind(c)]}")
             for statement in _INDEXES:
                 db.execute(statement)
+            for statement in sqlite_events.SCHEMA:
+                db.execute(statement)
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
             db.execute("INSERT OR IGNORE INTO meta VALUES ('version', 0)")
 
@@ -330,6 +334,21 @@ class SQLiteStore:
         if blanks:
             return lambda row: tuple(v or "" if i in blanks else v for i, v in enumerate(row))
         return None
+
+    def add_events(self, events: Sequence[StatusEvent]) -> EventsWritten:
+        """Store the new events in one transaction (see :meth:`kg.store.Store.add_events`); the version stays."""
+        self._check_writable("record events in")
+        with self._errors("record events in"):
+            return sqlite_events.add_events(self._db, events)
+
+    def events(self, *, until: int | None = None) -> list[StatusEvent]:
+        """Stored status events up to ``until`` (microseconds since 1970 UTC), in (time, id) order."""
+        with self._errors("read"):
+            return sqlite_events.read_events(self._db, until)
+
+    def event_count(self) -> int:
+        with self._errors("read"):
+            return sqlite_events.count_events(self._db)
 
     def clear(self) -> None:
         self._check_writable("clear")

@@ -70,7 +70,7 @@ def slow_city(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The store URL of the slow city (SQLite)."""
     folder = tmp_path_factory.mktemp("slow-city")
     url = f"sqlite:///{folder / 'city.db'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     try:
         load_paths(store, [_bundle(folder / "bundle")])
     finally:

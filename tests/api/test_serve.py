@@ -74,3 +74,20 @@ def test_insecure_dev_with_keys_may_bind_anywhere(uvicorn_calls: list[tuple[str,
     result = run_kg("serve", "--insecure-dev", "--host", "0.0.0.0")
     assert result.exit_code == 0, result.output
     assert uvicorn_calls[0][1]["host"] == "0.0.0.0"
+
+
+def test_mqtt_is_checked_and_needs_one_worker(uvicorn_calls: list[tuple[str, dict[str, Any]]],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("KG_API_KEYS", "abcdefghijklmnopqrstuvwxyz:write")
+    monkeypatch.setenv("KG_MQTT_URL", "")  # recorded, so what `kg serve` sets is undone after the test
+    monkeypatch.delenv("KG_MQTT_URL")
+    two = run_kg("serve", "--mqtt", "mqtt://127.0.0.1:1883/city/status", "--workers", "2")
+    assert two.exit_code == 1 and "--mqtt needs --workers 1" in two.stderr
+    wrong = run_kg("serve", "--mqtt", "http://127.0.0.1:1883/city/status")
+    assert wrong.exit_code == 1 and "KG_MQTT_URL: expected mqtt://HOST:PORT/PREFIX" in wrong.stderr
+    assert uvicorn_calls == []
+    ok = run_kg("serve", "--mqtt", "mqtt://127.0.0.1:1883/city/status")
+    assert ok.exit_code == 0, ok.output
+    assert os.environ["KG_MQTT_URL"] == "mqtt://127.0.0.1:1883/city/status"  # what the app subscribes to

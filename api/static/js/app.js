@@ -1,14 +1,18 @@
 // The CityKG page: asks for an API key once, loads the city, and routes between the views
-// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/restore?fail=ID,..., #/criticality) so every view is a link.
+// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/restore?fail=ID,..., #/criticality) so every view is a link;
+// the criticality view also draws robustness curves.
 
 import {api, ApiError, clearKey, explain, getKey, setKey, whenUnauthorized} from './api.js';
 import {CascadePanel} from './cascade.js';
+import {WhatIfPanel} from './whatif.js';
 import {City} from './city.js';
 import {CityMap} from './citymap.js';
 import {renderCriticality} from './criticality.js';
 import {renderDependency, renderDependencyEmpty} from './dependency.js';
+import {LivePanel} from './live.js';
 import {setUpFind} from './find.js';
 import {renderRestoration} from './restore.js';
+import {renderRobustness, setUpRobustness} from './robustness.js';
 import {fmtCompact, fmtHours, fmtInt, LANGUAGES, onLanguageChange, otherLanguage, placeName,
   preferredLanguage, t, useLanguage} from './i18n.js';
 import {districtColour, FAILED, typeIcon} from './palette.js';
@@ -134,10 +138,13 @@ function start(raw) {
       if (app.cascade && app.cascade.result && routeName() === 'cascade') {
         app.cascade.clear();
         app.lastRun = '';
+        if (app.whatif) app.whatif.reset();
       }
     },
     onRun: (scenario) => { location.hash = cascadeHash(scenario); },
   });
+  app.live = new LivePanel($('#live-panel'), city, app.map);
+  app.whatif = new WhatIfPanel($('#whatif'), city, app.map, app.cascade);
   $('#zoom-in').addEventListener('click', () => app.map.zoom(1.5));
   $('#zoom-out').addEventListener('click', () => app.map.zoom(1 / 1.5));
   $('#zoom-fit').addEventListener('click', () => app.map.fit());
@@ -155,6 +162,7 @@ function start(raw) {
     if ($('#restore-method').value === 'exact') q.set('method', 'exact'); else q.delete('method');
     location.hash = `#/restore?${q}`;
   });
+  setUpRobustness($('#robust-panel'));
   // a phone shows the legend folded, so it does not cover the small map
   if (matchMedia('(max-width: 600px)').matches) $('#map-legend').open = false;
   renderTexts();
@@ -185,6 +193,9 @@ function relabel() {
   renderTexts();
   if (app.picked >= 0) showPicked(app.picked);
   app.cascade.relabel();
+  renderRobustness($('#robust-panel'));
+  app.live.relabel();
+  app.whatif.relabel();
   route(true);
 }
 
@@ -220,13 +231,15 @@ function restoreHash(scenario) {
 function showView(name) {
   document.body.dataset.view = name;
   $('#view-dependency').hidden = name !== 'dependency';
-  $('#view-map').hidden = name !== 'city' && name !== 'cascade';
+  $('#view-map').hidden = name !== 'city' && name !== 'cascade' && name !== 'live';
   $('#city-panel').hidden = name !== 'city';
   $('#cascade-panel').hidden = name !== 'cascade';
+  $('#live-panel').hidden = name !== 'live';
+  if (name !== 'live' && app.live) app.live.hide();
   $('#view-criticality').hidden = name !== 'criticality';
   $('#view-restore').hidden = name !== 'restore';
   for (const a of $$('.tabs a')) a.setAttribute('aria-current', a.dataset.tab === name ? 'page' : 'false');
-  if (name === 'city' || name === 'cascade') {
+  if (name === 'city' || name === 'cascade' || name === 'live') {
     app.map.setMode(name);
     app.map.resize();
   }
@@ -264,6 +277,7 @@ async function route(again = false) {
       $('.tabs a[data-tab="cascade"]').href = location.hash;
       $('#cascade-restore').href = restoreHash(app.cascade.scenario());
       await app.cascade.run(app.cascade.scenario());
+      app.whatif.reset();
     } else {
       app.cascade._renderScenario({changed: false});  // back on the tab: the result shown still holds
       if (app.cascade.result) app.map.setCascade(app.cascade.failTime, app.cascade.result.initial.map((f) => app.city.index.get(f.id)));
@@ -288,6 +302,9 @@ async function route(again = false) {
     $('.tabs a[data-tab="restore"]').href = location.hash;
     await renderRestoration({city: app.city, el, again, scenario: {method,
       fail: fail ? fail.split(',').filter(Boolean) : null, zones: zones ? zones.split(',').filter(Boolean) : null}});
+  } else if (name === 'live') {
+    showView('live');
+    app.live.show();
   } else if (name === 'criticality') {
     showView('criticality');
     $('#crit-top').value = q.get('top') || '5';
@@ -353,7 +370,8 @@ function describe(i) {
 
 function onPick(i) {
   if (routeName() === 'cascade') {
-    if (i >= 0) app.cascade.toggleAsset(i);
+    if (i >= 0 && app.whatif.editing && app.cascade.result) app.whatif.pick(i);
+    else if (i >= 0) app.cascade.toggleAsset(i);
     return;
   }
   showPicked(i);
@@ -466,6 +484,7 @@ function renderCityPanel() {
     h('div', {class: 'legend-row'}, h('span', {class: 'swatch hatch flood'}), t('map.legend_zone')),
     h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed'}), t('map.legend_failed_now')),
     h('div', {class: 'legend-row only-cascade'}, h('span', {class: 'dot failed-old'}), t('map.legend_failed_before')),
+    h('div', {class: 'legend-row only-live'}, h('span', {class: 'dot forecast'}), t('map.legend_forecast')),
     h('div', {class: 'legend-row'}, h('span', {class: 'ring'}), t('map.legend_initial')),
     h('details', {class: 'legend-types'}, h('summary', {}, t('map.legend_key')),
       keyTypes.map((type) => h('div', {class: 'legend-row'}, icon(type, 6), city.typeLabel(type.name)))));

@@ -8,7 +8,7 @@
 // zooming and panning only re-project it.
 
 import {fmtDistance} from './i18n.js';
-import {districtColour, drawShape, FAILED, withAlpha} from './palette.js';
+import {districtColour, drawShape, FAILED, FORECAST, withAlpha} from './palette.js';
 
 const GRID_COLS = 240;
 const BLUR_RADIUS = 3;
@@ -513,14 +513,28 @@ export class CityMap {
   _drawOverlay(ctx) {
     const {city} = this;
     const dot = this._dot();
-    if (this.mode === 'cascade' && this.failTime) {
+    if ((this.mode === 'cascade' || this.mode === 'live') && this.failTime) {
       const t = this.time;
       const older = [];
       const recent = [];
+      const coming = [];  // live: the forecast, failing after now
       for (let i = 0; i < city.n; i++) {
         const f = this.failTime[i];
         if (f <= t && this.placed[i]) (f > t - 1 ? recent : older).push(i);
+        else if (this.mode === 'live' && f < Infinity && this.placed[i]) coming.push(i);
       }
+      ctx.fillStyle = FORECAST;
+      ctx.strokeStyle = 'rgba(11,18,32,0.85)';
+      ctx.lineWidth = 0.8;
+      ctx.beginPath();
+      const r0 = dot / 2 + 2;
+      for (const i of coming) {
+        const [x, y] = this.screen(i);
+        ctx.moveTo(x + r0, y);
+        ctx.arc(x, y, r0, 0, 2 * Math.PI);
+      }
+      ctx.fill();
+      ctx.stroke();
       // earlier failures: solid dark red; the last hour's: bright, with a halo, so the front of the cascade shows
       const r1 = dot / 2 + 2;
       ctx.fillStyle = '#d63a2f';

@@ -6,6 +6,8 @@ import {s} from './util.js';
 
 export const FAILED = '#ff3b30';
 export const FAILED_DARK = '#a3211b';
+/** Assets the live forecast says will fail (amber: a warning, not yet a failure). */
+export const FORECAST = '#f5a524';
 
 // Sector, hazard and supply colours, type shapes and key facilities come from the ontology through
 // GET /v1/city (see city.js); these are the fallbacks for what the ontology leaves out.

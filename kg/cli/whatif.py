@@ -1,0 +1,174 @@
+"""``kg whatif``: a scenario before and after a few edits, and what got better and what got worse.
+
+The briefing leads with the balance (failures and people, before and after),
+then lists what got better (saved, delayed) and, as prominently, what got worse
+(new failures, earlier ones): a fix that pushes the problem elsewhere must be
+seen. ``--format json`` prints the shape of docs/whatif.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from kg.analysis.cascade import Failure
+from kg.analysis.whatif import AddBuffer, AddDependency, Edit, RemoveDependency, WhatIfResult, parse_edits
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
+from kg.cli.cascade import _parse_fail, _scenario_failed, clock
+from kg.errors import EditRejected, KGError, ValidationError
+from kg.scenario import Scenario, whatif
+from kg.snapshot import GraphSnapshot
+
+__all__ = ["describe", "read_edits", "read_json", "render_whatif"]
+
+_SHOWN = 12
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The JSON value in ``path``; a missing file or bad JSON exits 1 naming FILE:LINE:COLUMN."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{path}: no such {what} file")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read the {what} file: {exc}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
+
+
+def read_edits(path: Path) -> tuple[Edit, ...]:
+    """The edits in ``path``: a JSON list of edits, or an object with an ``edits`` list (docs/whatif.md)."""
+    data = read_json(path, "edits")
+    if isinstance(data, dict) and "edits" in data:
+        data = data["edits"]
+    try:
+        return parse_edits(data)
+    except ValidationError as exc:
+        fail("\n".join(f"{path}: {p}" for p in exc.problems))
+
+
+# ----------------------------------------------------------------------------- briefing
+def describe(edit: Edit) -> str:
+    """One edit in words, for the briefing's first line."""
+    d = edit.to_dict()
+    if isinstance(edit, AddBuffer):
+        return f"{edit.asset} gets {edit.hours:g} h of {d['group']} buffer"
+    if isinstance(edit, AddDependency):
+        return f"{edit.dependent} also draws {edit.kind} from {edit.provider} (group {d['group']})"
+    if isinstance(edit, RemoveDependency):
+        return f"{edit.dependent} no longer draws {edit.kind} from {edit.provider}"
+    return f"{edit.asset} is hardened against {edit.hazard}"
+
+
+def _row_of(f: Failure, agency_name: dict[str, str]) -> list[str]:
+    return [escape(f.id), f.type, escape(agency_name.get(f.agency or "", f.agency or "-")), f"{f.population:,}"]
+
+
+def _section(title: str, style: str, ids: Sequence[str], failures: dict[str, Failure],
+             times: dict[str, tuple[float, float]] | None, agency_name: dict[str, str]) -> None:
+    if not ids:
+        return
+    people = sum(failures[i].population for i in ids)
+    table = Table(title=f"[{style}]{title}[/]: {len(ids):,} assets, {people:,} people", title_justify="left",
+                  show_edge=False)
+    for col in ("asset", "type", "agency", "people", *(("was", "now") if times is not None else ())):
+        table.add_column(col, justify="right" if col in {"people", "was", "now"} else "left")
+    ranked = sorted(ids, key=lambda i: (-failures[i].population, i))
+    for i in ranked[:_SHOWN]:
+        extra = [clock(times[i][0]), clock(times[i][1])] if times is not None else []
+        table.add_row(*_row_of(failures[i], agency_name), *extra)
+    if len(ranked) > _SHOWN:
+        table.add_row("...", f"{len(ranked) - _SHOWN} more", "", "")
+    console.print(table)
+
+
+def render_whatif(result: WhatIfResult, snap: GraphSnapshot) -> None:
+    """Print a what-if as a briefing: the balance, what got better, what got worse, who gains and who loses."""
+    agency_name = {a: n or a for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)}
+    b, m = result.baseline.summary, result.modified.summary
+    console.print("[bold]Edits:[/] " + "; ".join(escape(describe(e)) for e in result.edits), soft_wrap=True)
+    console.print(f"[bold]Before:[/] {b.failed:,} assets fail, {b.population:,} people affected.  "
+                  f"[bold]After:[/] {m.failed:,} assets fail, {m.population:,} people affected "
+                  f"({m.population - b.population:+,} people).")
+    c, impact = result.changes, result.impact
+    before = {f.id: f for f in result.baseline.failures}
+    after = {f.id: f for f in result.modified.failures}
+    worse = impact["new"].assets + impact["earlier"].assets
+    if worse:
+        console.print(f"[bold red]Worse:[/] {impact['new'].assets:,} new failures ({impact['new'].population:,} "
+                      f"people), {impact['earlier'].assets:,} earlier ({impact['earlier'].population:,} people); "
+                      f"agencies concerned: {', '.join(impact['new'].agencies + impact['earlier'].agencies) or '-'}",
+                      soft_wrap=True)
+    else:
+        console.print("[bold]Nothing got worse:[/] no new failure, none earlier.")
+    if not (c.saved or c.delayed or c.new or c.earlier):
+        console.print("The edits change nothing in this scenario.")
+        return
+    delayed = {i: (a, z) for i, a, z in c.delayed}
+    earlier = {i: (a, z) for i, a, z in c.earlier}
+    _section("Saved (fail before, not after)", "green", c.saved, before, None, agency_name)
+    _section("Delayed (fail later)", "green", list(delayed), after, delayed, agency_name)
+    _section("New failures (fail only after the edits)", "red", c.new, after, None, agency_name)
+    _section("Earlier (fail sooner)", "red", list(earlier), after, earlier, agency_name)
+    balance: dict[str, list[int]] = {}
+    for name, sign in (("saved", 1), ("delayed", 1), ("new", -1), ("earlier", -1)):
+        source = before if name == "saved" else after
+        ids = c.saved if name == "saved" else c.new if name == "new" else list(delayed if sign > 0 else earlier)
+        for i in ids:
+            f = source[i]
+            entry = balance.setdefault(f.agency or "-", [0, 0])
+            entry[0 if sign > 0 else 1] += f.population
+    if balance:
+        table = Table(title="Who gains and who loses (people)", title_justify="left", show_edge=False)
+        for col in ("agency", "better", "worse"):
+            table.add_column(col, justify="left" if col == "agency" else "right")
+        for agency, (good, bad) in sorted(balance.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0])):
+            table.add_row(escape(agency_name.get(agency, agency)), f"{good:,}", f"[red]{bad:,}[/]" if bad else "0")
+        console.print(table)
+
+
+# ----------------------------------------------------------------------------- command
+@app.command("whatif")
+def whatif_command(
+    edits: Annotated[Path, typer.Option("--edits", help="JSON file of edits (docs/whatif.md).",
+                                        show_default=False)],
+    fail_: Annotated[list[str] | None, typer.Option(
+        "--fail", help="ID or ID@HOURS failing at that time (repeatable).", show_default=False)] = None,
+    hazard: Annotated[list[str] | None, typer.Option(
+        "--hazard", help="Hazard zone id (repeatable): its exposed, fragile assets fail at t=0.",
+        show_default=False)] = None,
+    horizon: Annotated[float | None, typer.Option("--horizon", help="Count failures up to this many hours.",
+                                                  show_default=False)] = None,
+    timeout: TimeoutOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """A scenario before and after edits (buffers, feeds, hardening): what is saved, what gets worse."""
+    if bool(fail_) == bool(hazard):
+        fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
+    parsed = read_edits(edits)
+    try:
+        base = Scenario(hazard=tuple(hazard or ()), horizon=horizon, edits=parsed)
+    except KGError as exc:
+        _scenario_failed(exc)
+    with store_session(store) as s:
+        snap = s.snapshot()
+        try:
+            scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
+            result = whatif(snap, scenario, cancel=deadline(timeout))
+        except EditRejected as exc:
+            fail("\n".join(f"{edits}: {p}" for p in exc.problems))
+        except KGError as exc:
+            if exc.field is None:
+                raise
+            _scenario_failed(exc)
+        emit(fmt, result.to_dict(), lambda _: render_whatif(result, snap))
