@@ -235,8 +235,8 @@ SnapshotDep = Annotated[GraphSnapshot, Depends(get_snapshot)]
 
 
 # ---------------------------------------------------------------- query strings
-REPEATABLE_QUERY = frozenset({"kind"})
-"""Query parameters that may be given more than once (``?kind=power&kind=water``)."""
+REPEATABLE_QUERY = frozenset({"kind", "layer", "fail", "hazard"})
+"""Query parameters that may be given more than once (``?kind=power&kind=water``, ``?layer=assets&layer=regions``)."""
 
 OWN_QUERY_RULES = frozenset({"/v1/sparql"})
 """Paths that follow another protocol's parameter rules (SPARQL 1.1 Protocol: repeated dataset

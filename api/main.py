@@ -21,7 +21,7 @@ from api.limits import ConcurrencyLimiter
 from api.live import LiveHub
 from api.logging import AccessLogMiddleware, configure_logging
 from api.loopback import LoopbackOnlyMiddleware
-from api.middleware import BodyLimitMiddleware, ClientWatchMiddleware, UnfinishedLoadMiddleware
+from api.middleware import BodyLimitMiddleware, ClientWatchMiddleware, LanguageMiddleware, UnfinishedLoadMiddleware
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.routes import api_router
 from api.routes.sparql import SparqlHolder
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        per_path={"/v1/loads": settings.max_load_bytes, "/v1/events": settings.max_events_bytes})
     app.add_middleware(UnfinishedLoadMiddleware, holder=holder)
+    app.add_middleware(LanguageMiddleware)  # outside the body limit, so its 413 speaks the request's language
     if settings.auth_disabled:
         app.add_middleware(LoopbackOnlyMiddleware)  # outside the body limit: nothing from elsewhere is read
     app.add_middleware(AccessLogMiddleware)  # added last: outermost, so it times and logs everything

@@ -20,9 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import APIProblem, PayloadTooLarge
 from api.state import StoreHolder
+from kg.i18n import accept_language, language
 
 __all__ = ["CLIENT_WATCH", "UNFINISHED_LOAD_HEADER", "BodyLimitMiddleware", "ClientWatch", "ClientWatchMiddleware",
-           "UnfinishedLoadMiddleware"]
+           "LanguageMiddleware", "UnfinishedLoadMiddleware"]
 
 CLIENT_WATCH = "citykg.client_watch"
 """Scope key of the request's :class:`ClientWatch`."""
@@ -30,6 +31,24 @@ CLIENT_WATCH = "citykg.client_watch"
 UNFINISHED_LOAD_HEADER = "CityKG-Unfinished-Load"
 """``running`` or ``stalled``, with ``started``, ``written`` and ``rows`` parameters (an RFC 8941 item):
 ``CityKG-Unfinished-Load: stalled;started="2025-06-01T08:00:00Z";written=120000;rows=420000``."""
+
+
+class LanguageMiddleware:
+    """Pure ASGI middleware: the request's language (``Accept-Language``: zh or en) for problem titles and details.
+
+    Set in a context variable (:mod:`kg.i18n`) for the request's task and what it starts, so requests served
+    at once each keep their own. Answers without the header are in English.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with language(accept_language(Headers(scope=scope).get("accept-language"))):
+            await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:

@@ -38,6 +38,7 @@ from kg.errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from kg.i18n import N_, _
 
 __all__ = [
     "PROBLEM_JSON",
@@ -61,21 +62,21 @@ PROBLEM_TYPE_BASE = "https://w3id.org/citykg/problems/"
 _log = logging.getLogger("citykg.api")
 
 _TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    413: "Content too large",
-    415: "Unsupported media type",
-    422: "Invalid request",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
-    504: "Request timed out",
-    507: "Insufficient storage",
+    400: N_("Bad request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    406: N_("Not acceptable"),
+    409: N_("Conflict"),
+    413: N_("Content too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Invalid request"),
+    429: N_("Too many requests"),
+    500: N_("Internal server error"),
+    503: N_("Service unavailable"),
+    504: N_("Request timed out"),
+    507: N_("Insufficient storage"),
 }
 _SLUGS = {
     400: "bad-request",
@@ -96,14 +97,14 @@ _SLUGS = {
 }
 
 STORE_PROBLEMS: dict[str, tuple[int, str]] = {
-    "unreachable": (503, "the store cannot be reached; try again later"),
-    "timeout": (503, "the store did not answer in time; try again later"),
-    "busy": (503, "the store is busy with another writer; try again later"),
-    "missing": (503, "this server's store does not exist yet; load data to create it"),
-    "corrupt": (503, "this server's store is damaged; an operator must restore it"),
-    "misconfigured": (503, "this server's store is misconfigured; an operator must correct its settings"),
-    "read-only": (503, "this server's store can only be read; loads are not possible"),
-    "full": (507, "the store's disk is full; nothing was written"),
+    "unreachable": (503, N_("the store cannot be reached; try again later")),
+    "timeout": (503, N_("the store did not answer in time; try again later")),
+    "busy": (503, N_("the store is busy with another writer; try again later")),
+    "missing": (503, N_("this server's store does not exist yet; load data to create it")),
+    "corrupt": (503, N_("this server's store is damaged; an operator must restore it")),
+    "misconfigured": (503, N_("this server's store is misconfigured; an operator must correct its settings")),
+    "read-only": (503, N_("this server's store can only be read; loads are not possible")),
+    "full": (507, N_("the store's disk is full; nothing was written")),
 }
 """:class:`~kg.errors.StoreUnavailable` ``reason`` -> (status, public detail). The full message, which may
 name hosts and paths, goes to the server's log only."""
@@ -155,8 +156,10 @@ class APIProblem(Exception):
 
     def response(self) -> JSONResponse:
         """This problem as an ``application/problem+json`` response."""
-        body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + self.slug, "title": self.title, "status": self.status,
-                                "detail": self.detail}
+        # Titles and fixed details are translated for the request's language (Accept-Language, kg.i18n);
+        # details made from the data stay as the code wrote them.
+        body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + self.slug, "title": _(self.title), "status": self.status,
+                                "detail": _(self.detail)}
         if self.field is not None:
             body["field"] = self.field
         if self.errors is not None:
@@ -269,14 +272,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         status, errors = _validation_errors(exc)
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "the request is invalid"
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or N_("the request is invalid")
         return APIProblem(status, detail, field=errors[0].field if errors else None, errors=errors).response()
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"no route {request.url.path}; see /docs for the endpoints"
+            detail = _("no route {path}; see /docs for the endpoints").format(path=request.url.path)
         return APIProblem(exc.status_code, detail, headers=getattr(exc, "headers", None)).response()
 
     @app.exception_handler(ElementNotFound)
@@ -293,11 +296,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CypherRefused)
     async def _cypher_refused(request: Request, exc: CypherRefused) -> JSONResponse:
-        return APIProblem(422, str(exc), field="query", slug="cypher-refused", title="Cypher refused").response()
+        return APIProblem(422, str(exc), field="query", slug="cypher-refused", title=N_("Cypher refused")).response()
 
     @app.exception_handler(UnsupportedOperation)
     async def _unsupported(request: Request, exc: UnsupportedOperation) -> JSONResponse:
-        return APIProblem(400, str(exc), slug="unsupported-operation", title="Unsupported operation").response()
+        return APIProblem(400, str(exc), slug="unsupported-operation", title=N_("Unsupported operation")).response()
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
@@ -313,7 +316,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _too_large(request: Request, exc: ResultTooLarge) -> JSONResponse:
         setting = _SETTINGS_OF_LIMITS.get(exc.parameter)
         detail = f"{exc} ({setting}={exc.limit})" if setting else str(exc)
-        return APIProblem(422, detail, slug="result-too-large", title="Result too large", limit=setting).response()
+        return APIProblem(422, detail, slug="result-too-large", title=N_("Result too large"), limit=setting).response()
 
     @app.exception_handler(KGError)
     async def _kg_error(request: Request, exc: KGError) -> JSONResponse:
@@ -323,5 +326,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = request.scope.get("state", {}).get("request_id", "-")
         _log.exception("unhandled error in request %s", request_id)
-        detail = f"an unexpected error occurred; quote request id {request_id} when reporting it"
+        detail = _("an unexpected error occurred; quote request id {request_id} when reporting it").format(
+            request_id=request_id)
         return APIProblem(500, detail).response()

@@ -26,6 +26,8 @@ Examples
 'PowerAsset'
 >>> Dependency(dependent="H1", provider="S1", kind="power").group
 'power'
+>>> Asset(id="S2", type="变电站").type, Dependency(dependent="H1", provider="S1", kind="电力").group
+('Substation', 'power')
 """
 
 from __future__ import annotations
@@ -36,15 +38,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
+    "GEOMETRY",
     "MAX_CREWS",
     "MAX_ID_LENGTH",
     "MAX_POPULATION",
     "MAX_TEXT_LENGTH",
+    "NAME_ZH",
     "PROPS_FIELD",
     "RECORD_TYPES",
     "RESERVED_PREFIX",
@@ -92,6 +96,10 @@ MAX_CREWS = 1_000_000
 """Most repair crews of one agency (more than any city has; it keeps the planner's arrays small)."""
 RESERVED_PREFIX = "_"
 """Extra column names starting with this are refused: the stores keep such names for their own use."""
+NAME_ZH = "name_zh"
+"""The optional extra column holding an element's Chinese name (searched like ``name``)."""
+GEOMETRY = "geometry"
+"""The optional extra column holding an element's geometry as WKT, WGS84 longitude/latitude (kg.gis)."""
 PROPS_FIELD = "props"
 """The field that holds a node's extra columns; no column may have this name."""
 
@@ -134,11 +142,27 @@ Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_l
                                       pattern=_ID_PATTERN)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH, pattern=_TEXT_PATTERN)]
 PropName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=_KEY_PATTERN)]
-Level = Annotated[str, _one_of("level", _ONTOLOGY.levels, "one of " + ", ".join(_ONTOLOGY.levels))]
-AssetType = Annotated[str, _one_of("asset type", sorted(_ONTOLOGY.asset_types),
-                                   "an ontology Asset class such as Substation or Hospital")]
-HazardType = Annotated[str, _one_of("hazard", sorted(_ONTOLOGY.hazard_types))]
-Kind = Annotated[str, _one_of("service kind", _ONTOLOGY.service_kinds)]
+
+
+def _by_label(named: Callable[[str], str | None]) -> BeforeValidator:
+    """A validator turning a label (``变电站``, ``power plant``) into the name it stands for; other text passes."""
+
+    def resolve(value: Any) -> Any:
+        return (named(value) or value) if isinstance(value, str) else value
+
+    return BeforeValidator(resolve)
+
+
+# People may name classes, hazards, kinds and levels by their English or Chinese label (the ontology's
+# rdfs:label): the stores always hold the name.
+Level = Annotated[str, _by_label(_ONTOLOGY.level_named),
+                  _one_of("level", _ONTOLOGY.levels, "one of " + ", ".join(_ONTOLOGY.levels))]
+AssetType = Annotated[str, _by_label(lambda t: _ONTOLOGY.named(t, _ONTOLOGY.asset_types)),
+                      _one_of("asset type", sorted(_ONTOLOGY.asset_types),
+                              "an ontology Asset class such as Substation or Hospital (or its label, such as 变电站)")]
+HazardType = Annotated[str, _by_label(lambda t: _ONTOLOGY.named(t, _ONTOLOGY.hazard_types)),
+                       _one_of("hazard", sorted(_ONTOLOGY.hazard_types))]
+Kind = Annotated[str, _by_label(_ONTOLOGY.kind_named), _one_of("service kind", _ONTOLOGY.service_kinds)]
 Finite = Annotated[float, AfterValidator(_finite)]
 Props = dict[PropName, Text]
 
@@ -236,7 +260,8 @@ class Dependency(Record):
     @classmethod
     def _default_group(cls, data: Any) -> Any:
         if isinstance(data, dict) and not (data.get("group") or "").strip():
-            data = {**data, "group": data.get("kind")}
+            kind = data.get("kind")  # by its name, also when the row gave a label (电力 -> power)
+            data = {**data, "group": (_ONTOLOGY.kind_named(kind) or kind) if isinstance(kind, str) else kind}
         return data
 
     @model_validator(mode="after")

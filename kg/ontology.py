@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
@@ -265,6 +266,59 @@ class Ontology:
         """Label of a region level (``district``) in English (``en``) or Chinese (``zh``); else the level itself."""
         return self._level_labels.get(level, {}).get(lang) or level
 
+    def named(self, text: str, among: Iterable[str]) -> str | None:
+        """The class of ``among`` that ``text`` names: its name, or its English or Chinese label.
+
+        English labels match whatever their case; bundles written by people may
+        say ``变电站`` or ``power plant`` where a program writes ``Substation``.
+
+        Examples
+        --------
+        >>> onto = load_ontology()
+        >>> onto.named("变电站", onto.asset_types), onto.named("power plant", onto.asset_types)
+        ('Substation', 'PowerPlant')
+        """
+        name = text if text in self.classes else self._class_by_label.get(text.strip().casefold())
+        return name if name is not None and name in among else None
+
+    @cached_property
+    def _class_by_label(self) -> dict[str, str]:
+        """Every class's English (case-folded) and Chinese label -> the class (labels name one class each)."""
+        return {label.casefold(): name for name, info in self.classes.items()
+                for label in (info.label_en, info.label_zh) if label}
+
+    def kind_named(self, text: str) -> str | None:
+        """The service kind ``text`` names: the kind itself or its English or Chinese label (``电力`` -> power)."""
+        return _find_label(text, self.service_kinds, self._kind_labels)
+
+    def level_named(self, text: str) -> str | None:
+        """The region level ``text`` names: the level itself or its English or Chinese label (``区县`` -> district)."""
+        return _find_label(text, self.levels, self._level_labels)
+
+    def classes_matching(self, term: str, ancestor: str = "Asset") -> tuple[str, ...]:
+        """Classes strictly under ``ancestor`` whose name or label (English or Chinese, long or short) holds ``term``.
+
+        With their subclasses, sorted: ``电力`` gives every power asset class, ``变电`` gives Substation.
+        English matches ignore case.
+
+        Examples
+        --------
+        >>> load_ontology().classes_matching("医院")
+        ('Hospital',)
+        """
+        needle = term.casefold()
+        if not needle:
+            return ()
+        hits: set[str] = set()
+        for name in self.subclasses(ancestor):
+            if name == ancestor:  # "asset" should not mean everything through the root's own label
+                continue
+            info = self.classes[name]
+            texts = (name, info.label_en, info.label_zh, info.short_label_en or "", info.short_label_zh or "")
+            if any(needle in t.casefold() for t in texts):
+                hits.update(self.subclasses(name))
+        return tuple(sorted(hits))
+
     def column_label(self, name: str) -> str:
         """``ckg:columnLabel`` of a class (``transp.`` for ``TransportAsset``), else its short label in lower case."""
         return self.classes[name].column_label or self.short_label(name).lower()
@@ -289,6 +343,13 @@ class Ontology:
             if name in self.repair_hours:
                 return self.repair_hours[name]
         raise KeyError(f"no ckg:defaultRepairHours on {asset_type} or any of its ancestors")
+
+
+def _find_label(text: str, names: tuple[str, ...], labels: dict[str, dict[str, str]]) -> str | None:
+    if text in names:
+        return text
+    wanted = text.strip().casefold()
+    return next((n for n in names if wanted in {v.casefold() for v in labels.get(n, {}).values() if v}), None)
 
 
 def did_you_mean(value: str, choices: object) -> str:

@@ -31,12 +31,15 @@ import gc
 import json
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from kg.model import PROPS_FIELD
+import shapely
+
+from kg.model import GEOMETRY, PROPS_FIELD
 from kg.schema import TABLES, Row
 
 __all__ = ["DISTRICTS", "city_rows", "write_bundle", "write_jsonl"]
@@ -107,6 +110,11 @@ _LAYOUT: dict[str, tuple[str, ...]] = {
 schema's order): the tuples below are written in it."""
 if list(_LAYOUT) != list(TABLES) or any(sorted(_LAYOUT[t]) != sorted(TABLES[t].columns) for t in TABLES):
     raise RuntimeError("kg.synth's _LAYOUT no longer has the tables and columns of kg.schema")
+
+
+def _reader(table: str, *columns: str) -> Callable[[tuple[Any, ...]], Any]:
+    """Read ``columns`` of a row this generator wrote (in :data:`_LAYOUT` order), by name."""
+    return itemgetter(*(_LAYOUT[table].index(c) for c in columns))
 
 # Types spread over the whole city rather than placed per community.
 _CITYWIDE = {"PowerPlant", "TransmissionLine", "WaterSource", "WaterTreatmentPlant", "GasSource", "DataCenter",
@@ -324,6 +332,8 @@ _LANDSLIDE = {"Road": 0.3, "Bridge": 0.5, "TransmissionLine": 0.4, "WaterMain": 
 def _hazards(city: _City) -> None:
     rng = city.rng
     zones, exposures = city.rows["hazard_zones"], city.rows["exposures"]
+    where = {aid: (lon, lat) for aid, lon, lat in map(_reader("assets", "id", "lon", "lat"), city.rows["assets"])}
+    exposed = _reader("exposures", "asset")
     by_community: dict[str, list[int]] = defaultdict(list)
     for i, cid in enumerate(city.asset_community):
         by_community[cid].append(i)
@@ -337,24 +347,36 @@ def _hazards(city: _City) -> None:
             riverside = communities[: max(1, len(communities) // 4)]
             for years, probability, depth in ((20, 0.05, 0.6), (50, 0.02, 1.2), (100, 0.01, 2.0)):
                 zid = f"flood-{did}-{years}y"
-                zones.append((zid, "Flood", f"{name} {rivers} riverside, {years}-year flood", probability, did,
-                              {"return_period_years": str(years)}))
+                first = len(exposures)
                 for cid in riverside:
                     for i in by_community[cid]:
                         if rng.random() < 0.5:
                             exposures.append((city.asset_id(i), zid, round(depth * rng.uniform(0.3, 1.6), 2)))
+                outline = _outline(where, [exposed(e) for e in exposures[first:]])
+                zones.append((zid, "Flood", f"{name} {rivers} riverside, {years}-year flood", probability, did,
+                              {"return_period_years": str(years), **outline}))
         if hilly:
             zid = f"landslide-{did}"
-            zones.append((zid, "Landslide", f"{name} steep slopes", 0.03, did, None))
+            first = len(exposures)
             slopes = communities[-max(1, len(communities) // 6):]
             for cid in slopes:
                 for i in by_community[cid]:
                     if rng.random() < 0.4:
                         exposures.append((city.asset_id(i), zid, round(rng.uniform(0.1, 1.0), 2)))
+            zones.append((zid, "Landslide", f"{name} steep slopes", 0.03, did,
+                          _outline(where, [exposed(e) for e in exposures[first:]]) or None))
     fragilities = city.rows["fragilities"]
     for hazard, table in (("Flood", _FLOOD), ("Landslide", _LANDSLIDE)):
         for asset_type, threshold in table.items():
             fragilities.append((hazard, threshold, asset_type, None, 0.4))
+
+
+def _outline(where: dict[str, tuple[float, float]], exposed: list[str]) -> dict[str, str]:
+    """A zone's polygon: the convex hull of its exposed assets, 300 m wider (``geometry``, WKT), if any."""
+    if not exposed:
+        return {}
+    hull = shapely.MultiPoint([where[a] for a in exposed]).convex_hull.buffer(0.003, quad_segs=4)
+    return {GEOMETRY: shapely.to_wkt(hull, rounding_precision=5)}
 
 
 def city_rows(assets: int, seed: int = 7) -> dict[str, list[Row]]:
@@ -428,3 +450,12 @@ def write_jsonl(rows: dict[str, list[tuple[Any, ...]]], path: Path | str) -> Pat
                         obj[name] = value
                 f.write(json.dumps(obj, ensure_ascii=False) + "\n")
     return out
+
+
+if __name__ == "__main__":  # python -m kg.synth: the same as `kg synth`
+    import sys
+
+    from kg.cli import main
+
+    sys.argv[1:1] = ["synth"]
+    main()

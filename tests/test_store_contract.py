@@ -159,14 +159,16 @@ def test_refused_loads_leave_the_store_unchanged(store: Store, tmp_path: Path) -
 
 
 ASCII_Q = ("sub", "SUB", "hospital 1", "-00", "%", "_", "总")
+WORDS_Q = ("医院", "变电站", "渝中", "Yuzhong", "渝中 医院", "yuzhong hospital", "电力", "power", "供水 Jiangbei",
+           "yuzhong-power", "chongqing", "Bureau", "总医院")
 
 
 @pytest.mark.parametrize("query", [
-    {"q": q} for q in ASCII_Q] + [
+    {"q": q} for q in ASCII_Q + WORDS_Q] + [
     {"type": "PowerAsset"}, {"type": "Hospital"}, {"type": "Asset", "limit": 7}, {"type": "NoSuchType"},
     {"region": "yuzhong"}, {"region": "chongqing", "after": "r-0300", "limit": 5}, {"agency": "yuzhong-power"},
     {"q": "area", "region": "jiangbei", "type": "ResidentialArea", "limit": 3},
-    {"after": "s-", "limit": 4}, {"region": "nowhere"},
+    {"q": "变电站", "after": "s-", "limit": 4}, {"after": "s-", "limit": 4}, {"region": "nowhere"},
 ])
 def test_search_matches_a_plain_python_filter(store: Store, city_bundle: Path, query: dict[str, Any]) -> None:
     plan = load(store, city_bundle)
@@ -175,33 +177,80 @@ def test_search_matches_a_plain_python_filter(store: Store, city_bundle: Path, q
     assert all(a["table"] == "assets" and set(a) == {"table", *TABLES["assets"].columns} for a in got)
 
 
+def test_search_finds_chinese_names_types_places_and_agencies(store: Store, tmp_path: Path) -> None:
+    load(store, bundle(tmp_path / "tiny", {
+        **TINY,
+        "regions.csv": "id,level,name,parent,name_zh\ncity,city,Chongqing,,重庆市\nd1,district,Yuzhong,city,渝中区\n"
+                       "d2,district,Jiangbei,city,江北区\nc1,community,Community 1,d1,\n",
+        "agencies.csv": "id,name,level,parent,jurisdiction,name_zh\npower,Power Co,city,,city,国网重庆电力\n"
+                        "power-d1,Power D1,district,power,d1,\nhealth,Health Bureau,city,,city,卫健委\n",
+        "assets.csv": "id,type,name,region,agency,name_zh\nplant,发电厂,Plant,d2,power,火电厂\n"
+                      "sub,变电站,Sub 1,c1,power-d1,解放碑变电站\nhosp,Hospital,General Hospital,c1,health,总医院\n"
+                      "home,ResidentialArea,Homes,c1,,\n",
+    }))
+    found = {q: [a["id"] for a in store.search(q=q)] for q in (
+        "医院", "变电站", "渝中", "Yuzhong", "yuzhong", "渝中 医院", "解放碑", "火电", "电力", "国网", "卫健委", "d1",
+        "江北")}
+    in_d1 = ["home", "hosp", "sub"]
+    assert found == {"医院": ["hosp"], "变电站": ["sub"], "渝中": in_d1, "Yuzhong": in_d1, "yuzhong": in_d1,
+                     "渝中 医院": ["hosp"],
+                     "解放碑": ["sub"], "火电": ["plant"], "电力": ["plant", "sub"], "国网": ["plant"],
+                     "卫健委": ["hosp"], "d1": in_d1, "江北": ["plant"]}
+    assert store.get("sub")["type"] == "Substation" and store.get("sub")["props"]["name_zh"] == "解放碑变电站"
+
+
 def _expected_search(plan: LoadPlan, *, q: str | None = None, type: str | None = None, region: str | None = None,
                      agency: str | None = None, after: str | None = None, limit: int = 50) -> list[str]:
+    """The rule of kg.search, written out plainly: every term in the asset, its type, a region above it, its agency."""
     onto = load_ontology()
-    parent = {r[0]: r[3] for r in plan.rows["regions"]}
+    regions = {r["id"]: r for r in map(TABLES["regions"].as_dict, plan.rows["regions"])}
+    agencies = {r["id"]: r for r in map(TABLES["agencies"].as_dict, plan.rows["agencies"])}
 
     def inside(rid: str | None) -> bool:
         while rid is not None:
             if rid == region:
                 return True
-            rid = parent.get(rid)
+            rid = regions[rid]["parent"] if rid in regions else None
         return False
 
-    def like(value: str | None) -> bool:  # SQLite LIKE: ASCII letters fold case, nothing else does
+    def like(term: str, value: str | None) -> bool:  # SQLite LIKE: ASCII letters fold case, nothing else does
         fold = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-        return value is not None and (q or "").translate(fold) in value.translate(fold)
+        return value is not None and term.translate(fold) in value.translate(fold)
+
+    def named(term: str, element: dict[str, Any]) -> bool:
+        return element["id"] == term or like(term, element["name"]) or like(term, (element["props"] or {}).get(
+            "name_zh"))
+
+    def type_holds(term: str, asset_type: str) -> bool:
+        for name in onto.ancestors(asset_type)[2:]:  # below Element and Asset
+            c = onto.classes[name]
+            if any(like(term, t) for t in (name, c.label_en, c.label_zh, c.short_label_en, c.short_label_zh)):
+                return True
+        return False
+
+    def places(rid: str | None) -> list[dict[str, Any]]:
+        out = []
+        while rid is not None and rid in regions:
+            out.append(regions[rid])
+            rid = regions[rid]["parent"]
+        return out
+
+    def matches(term: str, a: dict[str, Any]) -> bool:
+        return (like(term, a["id"]) or like(term, a["name"]) or like(term, (a["props"] or {}).get("name_zh"))
+                or type_holds(term, a["type"]) or any(named(term, r) for r in places(a["region"]))
+                or (a["agency"] in agencies and named(term, agencies[a["agency"]])))
 
     out = []
-    for r in sorted(plan.rows["assets"]):
-        if q and not (like(r[0]) or like(r[2]) or like(r[1])):
+    for a in sorted(map(TABLES["assets"].as_dict, plan.rows["assets"]), key=lambda a: a["id"]):
+        if q and not all(matches(term, a) for term in q.split()):
             continue
-        if type and r[1] not in (onto.subclasses(type) if type in onto.classes else (type,)):
+        if type and a["type"] not in (onto.subclasses(type) if type in onto.classes else (type,)):
             continue
-        if region and not inside(r[3]):
+        if region and not inside(a["region"]):
             continue
-        if (agency and r[4] != agency) or (after and r[0] <= after):
+        if (agency and a["agency"] != agency) or (after and a["id"] <= after):
             continue
-        out.append(r[0])
+        out.append(a["id"])
     return out[:limit]
 
 
@@ -235,7 +284,8 @@ def test_the_stores_hold_identical_data(sqlite_store: SQLiteStore, neo4j_store: 
     assert neo4j_store.stats().assets_by_type == sqlite_store.stats().assets_by_type
     for element in ("chongqing", "yuzhong", "cq-power", "hosp", "sub", "flood-yuzhong-50y"):
         assert neo4j_store.get(element) == sqlite_store.get(element)
-    assert neo4j_store.search(q="a", limit=500) == sqlite_store.search(q="a", limit=500)
+    for q in ("a", "渝中 医院", "电力"):
+        assert neo4j_store.search(q=q, limit=500) == sqlite_store.search(q=q, limit=500)
 
 
 _CITY_SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,

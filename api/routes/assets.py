@@ -35,7 +35,9 @@ async def list_assets(
     store: StoreDep,
     settings: SettingsDep,
     run: RunDep,
-    q: Annotated[str | None, Query(description="Text in the id, name or type.")] = None,
+    q: Annotated[str | None, Query(description=(
+        "Words, all of which must be found: in the id, name or name_zh, the type's English or Chinese label "
+        "(变电站, power), the name of a region above the asset (渝中, Yuzhong) or of its agency."))] = None,
     type: Annotated[AssetType | None, Query(description="An asset class; its subclasses match too.")] = None,
     region: Annotated[str | None, Query(description="A region id; assets at any level below it match.")] = None,
     agency: Annotated[str | None, Query(description="An agency id.")] = None,

@@ -1,4 +1,5 @@
-"""``GET /v1/export``: the graph (or a subgraph) as Turtle, JSON-LD, N-Triples or RDF/XML, streamed.
+"""``GET /v1/export``: the graph (or a subgraph) as Turtle, JSON-LD, N-Triples or RDF/XML, streamed;
+or its GIS layers as GeoJSON (streamed the same way) or a GeoPackage (built whole: GDAL writes a file).
 
 :func:`kg.rdf.export.export_rdf` writes to a text stream; here it runs on a
 worker thread writing into a bounded queue that the response drains, so memory
@@ -13,36 +14,54 @@ from __future__ import annotations
 import io
 import logging
 import queue
+import shutil
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, TextIO
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from api.deps import RunDep, SettingsDep, StoreDep, limit_concurrency, require_read
-from api.problems import APIProblem, at_most, problem_responses
+from api.problems import APIProblem, at_most, field_problem, problem_responses
 from kg.analysis.cancel import CancelToken
-from kg.errors import ElementNotFound
+from kg.errors import ElementNotFound, KGError
+from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
+from kg.gis.write import MEDIA_TYPES as GEO_MEDIA_TYPES
+from kg.gis.write import write_geojson, write_gpkg
 from kg.rdf.export import export_rdf
 from kg.rdf.writers import MEDIA_TYPES
+from kg.scenario import Scenario, cascade_of
 from kg.store import Store
 
-__all__ = ["RDFFormat", "router"]
+__all__ = ["ExportFormat", "RDFFormat", "router"]
 
 _log = logging.getLogger("citykg.api")
 _CHUNK = 64 * 1024
 
 
-class RDFFormat(StrEnum):
+class ExportFormat(StrEnum):
     ttl = "ttl"
     jsonld = "jsonld"
     nt = "nt"
     rdfxml = "rdfxml"
+    geojson = "geojson"
+    gpkg = "gpkg"
 
 
-_EXTENSIONS = {RDFFormat.ttl: "ttl", RDFFormat.jsonld: "jsonld", RDFFormat.nt: "nt", RDFFormat.rdfxml: "rdf"}
+RDFFormat = ExportFormat
+"""The former name (the RDF formats are still the first four)."""
+
+GeoLayer = StrEnum("GeoLayer", {name: name for name in LAYERS})  # type: ignore[misc]
+
+_EXTENSIONS = {ExportFormat.ttl: "ttl", ExportFormat.jsonld: "jsonld", ExportFormat.nt: "nt",
+               ExportFormat.rdfxml: "rdf", ExportFormat.geojson: "geojson", ExportFormat.gpkg: "gpkg"}
 
 router = APIRouter(prefix="/v1/export", tags=["export"],
                    dependencies=[Depends(require_read), Depends(limit_concurrency)],
@@ -56,6 +75,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/ld+json": {"schema": {"type": "object"}},
             "application/n-triples": {"schema": {"type": "string"}},
             "application/rdf+xml": {"schema": {"type": "string"}},
+            "application/geo+json": {"schema": {"type": "object"}},
+            "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
@@ -95,16 +116,17 @@ class _QueueWriter(io.TextIOBase):
                     continue
 
 
-def _start_export(store: Store, fmt: str, filters: dict[str, Any]) -> tuple[
+def _start_export(produce: Callable[[TextIO], object]) -> tuple[
     queue.Queue[bytes | BaseException | None], threading.Event
 ]:
+    """Run ``produce(stream)`` on a worker thread; what it writes reaches the returned queue in chunks."""
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=16)
     stopped = threading.Event()
 
     def work() -> None:
         out = _QueueWriter(chunks, stopped)
         try:
-            export_rdf(store, out, fmt=fmt, **filters)  # type: ignore[arg-type]  # a TextIOBase is a text stream
+            produce(out)  # type: ignore[arg-type]  # a TextIOBase is a text stream
             out.flush()
             chunks.put(None)
         except _Stop:
@@ -144,19 +166,46 @@ async def export(
     store: StoreDep,
     settings: SettingsDep,
     run: RunDep,
-    format: Annotated[RDFFormat, Query(description="ttl (Turtle), jsonld (JSON-LD), nt (N-Triples) or rdfxml "
-                                                   "(RDF/XML).")]
-    = RDFFormat.ttl,
-    region: Annotated[str | None, Query(description="Only assets in this region (any level below it).")] = None,
-    agency: Annotated[str | None, Query(description="Only assets of this agency (or its branches).")] = None,
-    around: Annotated[str | None, Query(description="Only assets within `depth` hops of this asset.")] = None,
+    format: Annotated[ExportFormat, Query(description="ttl (Turtle), jsonld (JSON-LD), nt (N-Triples), rdfxml "
+                                                     "(RDF/XML); or GIS layers: geojson (GeoJSON), gpkg "
+                                                     "(GeoPackage).")]
+    = ExportFormat.ttl,
+    region: Annotated[str | None, Query(description="Only assets in this region (any level below it; RDF).")] = None,
+    agency: Annotated[str | None, Query(description="Only assets of this agency (or its branches; RDF).")] = None,
+    around: Annotated[str | None, Query(description="Only assets within `depth` hops of this asset (RDF).")] = None,
     depth: Annotated[int, Query(ge=0, description="Hops around `around`.")] = 1,
-) -> StreamingResponse:
+    layer: Annotated[list[GeoLayer] | None, Query(description="GIS formats: only these layers (repeat); default "
+                                                              "all.")] = None,
+    fail: Annotated[list[str] | None, Query(description="GIS formats: add a `cascade` layer, the footprint of these "
+                                                        "initial failures, `ID` or `ID@HOURS` (repeat).")] = None,
+    hazard: Annotated[list[str] | None, Query(description="GIS formats: add a `cascade` layer, the footprint of "
+                                                          "these hazard zones' cascade (repeat).")] = None,
+    horizon: Annotated[float | None, Query(ge=0, description="With fail or hazard: failures up to this many hours.")]
+    = None,
+    start: Annotated[datetime | None, Query(description="With fail or hazard: the time of hour 0, ISO 8601 with "
+                                                        "its UTC offset (default: now).")] = None,
+) -> Response:
     """The graph in the ckg vocabulary, as ``kg export --rdf FORMAT`` writes it; filters select a
-    subgraph that stands on its own (see docs/api.md)."""
+    subgraph that stands on its own (see docs/api.md). ``geojson`` and ``gpkg`` give the GIS layers of
+    ``kg export --geo`` (assets, dependencies, hazard_zones, regions)."""
     at_most("depth", depth, settings.max_depth)
-    filters = {"region": region or None, "agency": agency or None, "around": around or None, "depth": depth}
-    chunks, stopped = _start_export(store, format.value, filters)
+    layers = [x.value for x in layer] if layer else list(LAYERS)
+    if (fail or hazard) and format not in (ExportFormat.gpkg, ExportFormat.geojson):
+        raise APIProblem(422, "fail and hazard add a cascade layer to a GIS export; ask for format=geojson or gpkg",
+                         field="format")
+    footprint = await _footprint(store, run, fail, hazard, horizon, start) if fail or hazard else None
+
+    def geo_layers() -> list[Layer]:
+        return [*store_layers(store, layers), *([footprint] if footprint is not None else [])]
+
+    if format is ExportFormat.gpkg:
+        return await _geopackage(run, geo_layers)
+    if format is ExportFormat.geojson:
+        produce: Callable[[TextIO], object] = lambda out: write_geojson(geo_layers(), out)  # noqa: E731
+    else:
+        filters = {"region": region or None, "agency": agency or None, "around": around or None, "depth": depth}
+        produce = partial(export_rdf, store, fmt=format.value, **filters)  # type: ignore[arg-type]
+    chunks, stopped = _start_export(produce)
     try:
         first = await run(_first, chunks, run.cancel)
     except APIProblem:
@@ -169,6 +218,54 @@ async def export(
         raise first
     return StreamingResponse(
         _drain(first, chunks, stopped) if first is not None else iter([b""]),
-        media_type=MEDIA_TYPES[format.value],
+        media_type=MEDIA_TYPES.get(format.value) or GEO_MEDIA_TYPES[format.value],
         headers={"Content-Disposition": f'attachment; filename="citykg.{_EXTENSIONS[format]}"'},
     )
+
+
+async def _footprint(store: Store, run: Any, fail: list[str] | None, hazard: list[str] | None,
+                     horizon: float | None, start: datetime | None) -> Layer:
+    """The ``cascade`` layer of the scenario the query gives (errors name ``fail`` or ``hazard``)."""
+    if fail and hazard:
+        raise APIProblem(422, "give fail or hazard, not both", field="hazard")
+    if start is not None and start.tzinfo is None:
+        raise APIProblem(422, "start needs its UTC offset (e.g. +08:00 for Chongqing)", field="start")
+    when = (start or datetime.now(UTC).replace(second=0, microsecond=0)).astimezone(UTC)
+    initial = []
+    for k, spec in enumerate(fail or []):
+        asset, _, hours = spec.rpartition("@") if "@" in spec else (spec, "", "0")
+        try:
+            initial.append((asset, float(hours)))
+        except ValueError:
+            raise APIProblem(422, f"fail[{k}]: expected ID or ID@HOURS, got {spec!r}", field=f"fail[{k}]") from None
+
+    def footprint() -> Layer:
+        snap = store.snapshot()
+        try:
+            scenario = Scenario(fail=tuple(initial), hazard=tuple(hazard or ()), horizon=horizon)
+            return cascade_layer(cascade_of(snap, scenario), snap, when)
+        except KGError as exc:
+            problem = field_problem(exc, {"hazard": "hazard"})
+            if problem is None:
+                raise
+            raise problem from None
+
+    result: Layer = await run(footprint)
+    return result
+
+
+async def _geopackage(run: Any, layers: Callable[[], list[Layer]]) -> Response:
+    """The layers as a GeoPackage: GDAL writes a file (SQLite), so it is built whole, then sent and deleted."""
+    folder = tempfile.mkdtemp(prefix="citykg-export-")
+    path = Path(folder) / "citykg.gpkg"
+
+    def build() -> None:
+        write_gpkg(layers(), path)
+
+    try:
+        await run(build)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type=GEO_MEDIA_TYPES["gpkg"], filename="citykg.gpkg",
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

@@ -8,9 +8,9 @@ from kg.cli.app import app
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = ("kg.cli.data", "kg.cli.traces", "kg.cli.cascade", "kg.cli.robustness", "kg.cli.demo",
-                    "kg.cli.cypher", "kg.cli.rdf", "kg.cli.serve", "kg.cli.restore", "kg.cli.live", "kg.cli.whatif",
-                    "kg.cli.plan", "kg.cli.mcp")
+_COMMAND_MODULES = ("kg.cli.data", "kg.cli.find", "kg.cli.traces", "kg.cli.cascade", "kg.cli.robustness",
+                    "kg.cli.demo", "kg.cli.cypher", "kg.cli.rdf", "kg.cli.serve", "kg.cli.restore", "kg.cli.live",
+                    "kg.cli.whatif", "kg.cli.plan", "kg.cli.mcp")
 
 
 def _register() -> None:

@@ -6,20 +6,26 @@ register themselves on :data:`app`; :func:`kg.cli.main` imports them all.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
+from kg import __version__
 from kg.analysis.cancel import CancelToken
 from kg.errors import KGError
+from kg.files import replaced_atomically
+from kg.i18n import _, choose_language, use_language
 from kg.store import Store, open_store
 
 __all__ = [
@@ -35,8 +41,32 @@ __all__ = [
     "fail",
     "print_json",
     "store_session",
+    "text_output",
     "warn",
 ]
+
+class _LangAnywhere(TyperGroup):
+    """``--lang`` may come after the command too (``kg cascade --lang zh``): it is moved before it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer.core.Context (its own click)
+        moved: list[str] = []
+        rest: list[str] = []
+        i = 0
+        while i < len(args):
+            if args[i] == "--":
+                rest += args[i:]
+                break
+            if args[i] == "--lang" and i + 1 < len(args):
+                moved += args[i:i + 2]
+                i += 2
+                continue
+            if args[i].startswith("--lang="):
+                moved.append(args[i])
+            else:
+                rest.append(args[i])
+            i += 1
+        return super().parse_args(ctx, moved + rest)
+
 
 app = typer.Typer(
     name="kg",
@@ -44,7 +74,29 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_LangAnywhere,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        console.print(f"kg (CityKG) {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _language(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of text output and messages: en or zh (else KG_LANG, else LANG). May follow the "
+                       "command.", show_default=False)] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_print_version)] = False,
+) -> None:
+    try:
+        use_language(choose_language(lang))
+    except ValueError as exc:
+        use_language("en")
+        fail(str(exc))
 # Piped output (files, CI logs) gets 120 columns rather than rich's 80, so briefings' tables stay unwrapped.
 _WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
 console = Console(highlight=False, soft_wrap=False, width=_WIDTH)
@@ -82,13 +134,15 @@ def deadline(timeout: float | None) -> CancelToken | None:
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``message`` on stderr and exit with ``code`` (no traceback)."""
     # The message quotes the input (ids, file names): escaped, so '[/]' in an id is text, not markup.
-    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    label = _("error:")
+    err_console.print(f"[bold red]{label}[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
     """Print ``message`` as a warning on stderr (stdout stays the command's answer)."""
-    err_console.print(f"[yellow]warning:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    label = _("warning:")
+    err_console.print(f"[yellow]{label}[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -131,8 +185,28 @@ def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
         else:
             store.discard()
     if store.created:
-        err_console.print(f"created new store at {getattr(store, 'file', store.url)}", markup=False,
+        err_console.print(_("created new store at {path}").format(path=getattr(store, "file", store.url)), markup=False,
                           highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def text_output(path: Path | None) -> Iterator[TextIO]:
+    """A UTF-8 text stream: stdout, or a temporary file renamed to ``path`` only on success (see kg.files)."""
+    if path is None:
+        stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:
+            # The reader went away (`kg export | head`): stop quietly, and keep Python's
+            # final flush of stdout from raising again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        finally:
+            stream.detach()
+        return
+    with replaced_atomically(path) as out:
+        yield out
 
 
 def print_json(data: Any) -> None:

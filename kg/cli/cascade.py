@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kg.analysis.cascade import CascadeResult
@@ -36,6 +37,7 @@ from kg.cli.app import (
     store_session,
 )
 from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
+from kg.i18n import _, current_language, ngettext
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, run
 from kg.snapshot import GraphSnapshot
@@ -97,25 +99,60 @@ def _names(snap: GraphSnapshot) -> tuple[dict[str, str], dict[str, str]]:
     return agencies, regions
 
 
+_INITIAL_SHOWN = 8
+"""Initial failures a briefing names before saying how many more there are."""
+
+
+def _type(snap: GraphSnapshot, i: int) -> str:
+    """An asset's type as people read it: the class name in English, its label in Chinese."""
+    name = snap.type_of(i)
+    return load_ontology().label(name, "zh") if current_language() == "zh" else name
+
+
+def _type_name(name: str) -> str:
+    return load_ontology().label(name, "zh") if current_language() == "zh" else name
+
+
 def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) -> None:
-    """Print a cascade as a command-center briefing: situation, who acts first, who must talk, timeline."""
+    """Print a cascade as a command-center briefing: situation, who acts first, who must talk, timeline.
+
+    In the language of :mod:`kg.i18n` (``--lang``, ``KG_LANG``, ``LANG``); ids and names are the data's.
+    """
     agency_name, region_name = _names(snap)
     s = result.summary
-    start = ", ".join(f"{a} ({snap.type_of(snap.index[a])}) at {clock(t)}" for a, t in result.initial)
-    out.print(f"[bold]Initial failure{'s' if len(result.initial) > 1 else ''}:[/] {start}")
-    horizon = "no horizon" if result.horizon is None else f"horizon {clock(result.horizon)}"
+    # The situation comes first; a hazard's dozens of initial failures are summed up after a few.
+    start = _(", ").join(_("{asset} ({type}) at {time}").format(asset=a, type=_type(snap, snap.index[a]),
+                                                                 time=clock(t))
+                         for a, t in result.initial[:_INITIAL_SHOWN])
+    if len(result.initial) > _INITIAL_SHOWN:
+        start += _(" and {n} more (--format json lists them all)").format(n=len(result.initial) - _INITIAL_SHOWN)
+    label = ngettext("Initial failure", "Initial failures", len(result.initial))
+    horizon = _("no horizon") if result.horizon is None else _("horizon {time}").format(time=clock(result.horizon))
+    first = min((t for _a, t in result.initial), default=0.0)
+    if result.horizon is not None and first > 0:
+        # A horizon counts from 00:00, not from the first failure: say so, or `--fail X@8 --horizon 4` looks empty.
+        horizon = _("horizon {time}, counted from 00:00, not from the first failure at {first}").format(
+            time=clock(result.horizon), first=clock(first))
     districts = s.regions.get("district", 0)
-    out.print(f"[bold]Situation ({horizon}):[/] {s.failed:,} assets fail, {s.population:,} people affected, "
-              f"{s.agencies} agencies and {districts} districts involved.")
+    situation = _("{assets}, {people}, {agencies} and {districts} involved.").format(
+        assets=ngettext("{n} asset fails", "{n} assets fail", s.failed).format(n=f"{s.failed:,}"),
+        people=ngettext("{n} person affected", "{n} people affected", s.population).format(n=f"{s.population:,}"),
+        agencies=ngettext("{n} agency", "{n} agencies", s.agencies).format(n=s.agencies),
+        districts=ngettext("{n} district", "{n} districts", districts).format(n=districts))
+    heading, data_warning = _("Situation"), _("data warning:")
+    out.print(f"[bold]{heading} ({horizon}):[/] {situation}")
+    out.print(f"[bold]{label}:[/] {escape(start)}")
     for e in result.baseline_errors[:5]:
-        out.print(f"[yellow]data warning:[/] {e}", soft_wrap=True)
+        out.print(f"[yellow]{data_warning}[/] {e}", soft_wrap=True)
     if len(result.baseline_errors) > 5:
-        out.print(f"[yellow]data warning:[/] {len(result.baseline_errors) - 5} more unsourced supply loops")
+        more = _("{n} more unsourced supply loops").format(n=len(result.baseline_errors) - 5)
+        out.print(f"[yellow]{data_warning}[/] {more}")
     picture = coordination(snap, result)
 
-    acts = Table(title="Who must act first", title_justify="left", show_edge=False)
-    for col in ("#", "hit at", "agency", "first asset hit", "first failure", "failures"):
-        acts.add_column(col, justify="right" if col in {"#", "failures"} else "left")
+    acts = Table(title=_("Who must act first"), title_justify="left", show_edge=False)
+    for col, right in (("#", True), (_("hit at"), False), (_("agency"), False), (_("first asset hit"), False),
+                       (_("first failure"), False), (_("failures"), True)):
+        acts.add_column(col, justify="right" if right else "left")
     for k, actor in enumerate(picture.act_first[:12], 1):
         name = agency_name.get(actor.agency, actor.agency)
         acts.add_row(str(k), clock(actor.first), name, actor.first_asset, clock(actor.first_failure),
@@ -123,23 +160,25 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
     if picture.act_first:
         out.print(acts)
 
-    for title, contacts, names in (("Departments that must coordinate", picture.agencies, agency_name),
-                                   ("Districts that must coordinate", picture.regions, region_name)):
+    for title, contacts, names in ((_("Departments that must coordinate"), picture.agencies, agency_name),
+                                   (_("Districts that must coordinate"), picture.regions, region_name)):
         if not contacts:
             continue
         table = Table(title=title, title_justify="left", show_edge=False)
-        for col in ("talk from", "upstream", "downstream", "first failure", "failures crossing"):
-            table.add_column(col, justify="right" if col == "failures crossing" else "left")
+        for col, right in ((_("talk from"), False), (_("upstream"), False), (_("downstream"), False),
+                           (_("first failure"), False), (_("failures crossing"), True)):
+            table.add_column(col, justify="right" if right else "left")
         for c in contacts[:15]:
             table.add_row(clock(c.first_contact), names.get(c.from_, c.from_), names.get(c.to, c.to),
                           clock(c.first_failure), f"{c.failures:,}")
         if len(contacts) > 15:
-            table.add_row("...", f"{len(contacts) - 15} more pairs", "", "", "")
+            table.add_row("...", _("{n} more pairs").format(n=len(contacts) - 15), "", "", "")
         out.print(table)
 
-    timeline = Table(title="Timeline, hour by hour", title_justify="left", show_edge=False)
-    for col in ("hour", "failures", "people", "what fails", "key assets"):
-        timeline.add_column(col, justify="right" if col in {"failures", "people"} else "left")
+    timeline = Table(title=_("Timeline, hour by hour"), title_justify="left", show_edge=False)
+    for col, right in ((_("hour"), False), (_("failures"), True), (_("people"), True), (_("what fails"), False),
+                       (_("key assets"), False)):
+        timeline.add_column(col, justify="right" if right else "left")
     key_types = frozenset(load_ontology().key_types)
     hours: dict[int, list[Any]] = {}
     for f in result.failures:
@@ -148,13 +187,13 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
     for h in shown[:24]:
         fs = hours[h]
         kinds = Counter(f.type for f in fs).most_common(3)
-        key = [f"{f.id} ({f.type})" for f in fs if f.type in key_types][:3]
+        key = [f"{f.id} ({_type_name(f.type)})" for f in fs if f.type in key_types][:3]
         timeline.add_row(f"{clock(h)}-{clock(h + 1)}", f"{len(fs):,}", f"{sum(f.population for f in fs):,}",
-                         ", ".join(f"{n} {t}" for t, n in kinds), ", ".join(key))
+                         ", ".join(f"{n} {_type_name(t)}" for t, n in kinds), ", ".join(key))
     if len(shown) > 24:
         rest = [f for h in shown[24:] for f in hours[h]]
         timeline.add_row(f"{clock(shown[24])}-", f"{len(rest):,}", f"{sum(f.population for f in rest):,}",
-                         "later failures", "")
+                         _("later failures"), "")
     out.print(timeline)
 
     by_district: dict[str, list[int]] = {}
@@ -165,9 +204,9 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
             entry[0] += 1
             entry[1] += f.population
     if by_district:
-        table = Table(title="Impact by district", title_justify="left", show_edge=False)
-        for col in ("district", "failures", "people"):
-            table.add_column(col, justify="left" if col == "district" else "right")
+        table = Table(title=_("Impact by district"), title_justify="left", show_edge=False)
+        for col, right in ((_("district"), False), (_("failures"), True), (_("people"), True)):
+            table.add_column(col, justify="right" if right else "left")
         for d, (n, people) in sorted(by_district.items(), key=lambda kv: (-kv[1][1], kv[0])):
             table.add_row(region_name.get(d, d), f"{n:,}", f"{people:,}")
         out.print(table)
@@ -242,7 +281,8 @@ def cascade_command(
             return
         result = outcome
         if hazard and not result.initial and fmt is OutputFormat.text:
-            console.print(f"No exposed asset reaches its fragility threshold in {', '.join(hazard)}.")
+            console.print(_("No exposed asset reaches its fragility threshold in {zones}.").format(
+                zones=", ".join(hazard)), markup=False)
         if plot is not None:
             from kg.plot import plot_cascade
 

@@ -21,9 +21,9 @@ from kg.ingest import load_paths
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, cascade_of
 from kg.snapshot import GraphSnapshot
-from kg.synth import city_rows, write_bundle
+from kg.synth import city_rows, write_bundle, write_jsonl
 
-__all__ = ["demo"]
+__all__ = ["demo", "synth"]
 
 
 @app.command()
@@ -172,3 +172,25 @@ def _most_critical_substation(snap: GraphSnapshot) -> str:
     ranking = criticality(snap)
     substations = [r for r in ranking if snap.type_of(snap.index[r.id]) == "Substation"]
     return substations[0].id if substations else ranking[0].id
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder for the bundle (CSV files), or a .jsonl file.",
+                                        show_default=False)],
+    assets: Annotated[int, typer.Option("--assets", min=300, help="Size of the synthetic city.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same city.")] = 7,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """Generate a synthetic Chongqing of any size as a bundle (or JSON Lines), without loading it."""
+    rows = city_rows(assets, seed=seed)
+    jsonl = out.suffix.lower() in (".jsonl", ".ndjson")
+    files = [write_jsonl(rows, out)] if jsonl else write_bundle(rows, out)
+    counts = {table: len(r) for table, r in rows.items()}
+    data = {"output": str(out), "files": [str(f) for f in files], "counts": counts}
+    if fmt is OutputFormat.json:
+        print_json(data)
+    else:
+        what = ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in counts.items() if n)
+        console.print(f"wrote {what} to {out} (seed {seed}); load it with: kg load {out}", markup=False,
+                      soft_wrap=True)

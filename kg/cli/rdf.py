@@ -6,23 +6,19 @@ itself (:mod:`kg.rdf.reader`).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import sys
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session, text_output
+from kg.cli.gis import export_geo, geo_format_for_path
 from kg.errors import KGError, Problem, ValidationError
-from kg.files import replaced_atomically
 from kg.load import build_plan
 from kg.rdf.export import export_prefixes, export_rdf
 from kg.rdf.reader import shacl_engine
@@ -42,29 +38,14 @@ class RdfFormat(StrEnum):
     rdfxml = "rdfxml"
 
 
+class GeoFormat(StrEnum):
+    gpkg = "gpkg"
+    geojson = "geojson"
+
+
 class ShaclEngine(StrEnum):
     fast = "fast"
     pyshacl = "pyshacl"
-
-
-@contextlib.contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
-    """A UTF-8 text stream: stdout, or a temporary file renamed to ``path`` only on success (see kg.files)."""
-    if path is None:
-        stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
-        try:
-            yield stream
-            stream.flush()
-        except BrokenPipeError:
-            # The reader went away (`kg export | head`): stop quietly, and keep Python's
-            # final flush of stdout from raising again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(1) from None
-        finally:
-            stream.detach()
-        return
-    with replaced_atomically(path) as out:
-        yield out
 
 
 @app.command()
@@ -80,19 +61,49 @@ def export(
     with_alignment: Annotated[bool, typer.Option("--with-alignment",
                                                  help="Add the alignment to SAREF4CITY, GeoSPARQL, ORG, schema.org.")]
     = False,
+    geo: Annotated[GeoFormat | None, typer.Option("--geo", help="GIS layers instead of RDF: GeoPackage (gpkg) or "
+                                                  "GeoJSON (geojson); default for -o FILE.gpkg|.geojson.",
+                                                  show_default=False)] = None,
+    layer: Annotated[list[str] | None, typer.Option("--layer", help="With --geo: only this layer (repeatable): "
+                                                    "assets, dependencies, hazard_zones, regions, cascade.",
+                                                    show_default=False)] = None,
+    with_cascade: Annotated[bool, typer.Option("--cascade", help="With --geo: add a 'cascade' layer, the failed "
+                                               "assets of the cascade of --fail or --hazard.")] = False,
+    fail_: Annotated[list[str] | None, typer.Option("--fail", help="With --cascade: ID or ID@HOURS (repeatable).",
+                                                    show_default=False)] = None,
+    hazard: Annotated[list[str] | None, typer.Option("--hazard", help="With --cascade: hazard zone id (repeatable).",
+                                                     show_default=False)] = None,
+    horizon: Annotated[float | None, typer.Option("--horizon", help="With --cascade: failures up to this many hours.",
+                                                  show_default=False)] = None,
+    start: Annotated[str | None, typer.Option("--start", help="With --cascade: the time of hour 0, ISO 8601 with its "
+                                              "UTC offset (default: now).", show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
-    """Write the graph, or a subgraph, as RDF in the ckg vocabulary (streamed).
+    """Write the graph, or a subgraph, as RDF in the ckg vocabulary (streamed); or, with --geo, as GIS layers.
 
-    The format follows the suffix of -o (.ttl, .nt, .jsonld, .rdf/.xml/.owl) unless --rdf names
-    it; --rdf naming another format than the suffix is an error.
+    The format follows the suffix of -o (.ttl, .nt, .jsonld, .rdf/.xml/.owl, .gpkg, .geojson) unless
+    --rdf or --geo names it; naming another format than the suffix is an error.
     """
+    chosen_geo = geo.value if geo is not None else geo_format_for_path(output) if rdf is None else None
+    if chosen_geo is not None:
+        if rdf is not None:
+            fail("give --rdf or --geo, not both")
+        if geo is not None and geo_format_for_path(output) not in (None, geo.value):
+            fail(f"--geo {geo.value} but -o {output} has the suffix of another format")
+        if region or agency or around:
+            fail("--region, --agency and --around select an RDF subgraph; --geo exports whole layers")
+        with store_session(store) as s:
+            export_geo(s, chosen_geo, output, layer, with_cascade=with_cascade, fail_=fail_ or [],
+                       hazard=hazard or [], horizon=horizon, start=start, fmt=fmt)
+        return
+    if layer or with_cascade or fail_ or hazard or horizon is not None or start:
+        fail("--layer, --cascade, --fail, --hazard, --horizon and --start go with --geo (GIS layers)")
     try:
         chosen = format_for_path(output, rdf.value if rdf is not None else None)
     except KGError as exc:
         fail(str(exc))
-    with store_session(store) as s, _output(output) as out:
+    with store_session(store) as s, text_output(output) as out:
         report = export_rdf(s, out, fmt=chosen, region=region, agency=agency, around=around,
                             depth=depth, with_alignment=with_alignment)
     if output is not None:

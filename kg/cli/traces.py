@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated
 
 import typer
@@ -45,25 +44,27 @@ def _render(snap: GraphSnapshot, asset_id: str, direction: str, reach: Reach, li
     if not len(reach):
         return
     district = snap.region[snap.level_index("district")]
-    groups: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    rows: list[tuple[int, str, str, str, int]] = []
     for j, depth in reach:
         r = int(district[j])
         place = (snap.region_names[r] or snap.region_ids[r]) if r >= 0 else "(no district)"
         a = int(snap.agency[j])
         agency = (snap.agency_names[a] or snap.agency_ids[a]) if a >= 0 else "(no agency)"
-        groups[(place, agency)].append((j, depth))
+        rows.append((depth, place, agency, snap.asset_ids[j], j))
+    # Fewest hops first, as the help says (the direct dependents are never hidden behind a long district);
+    # within a hop, by district and agency, each named once.
+    rows.sort()
     table = Table(show_edge=False, header_style="bold")
-    for col, justify in (("district", "left"), ("agency", "left"), ("hops", "right"), ("id", "left"),
+    for col, justify in (("hops", "right"), ("district", "left"), ("agency", "left"), ("id", "left"),
                          ("type", "left"), ("name", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    shown = 0
-    for (place, agency), members in sorted(groups.items()):
-        for k, (j, depth) in enumerate(members):
-            if shown >= limit:
-                break
-            table.add_row(place if k == 0 else "", agency if k == 0 else "", str(depth), snap.asset_ids[j],
-                          snap.type_of(j), snap.names[j] or "")
-            shown += 1
+    previous: tuple[int, str, str] | None = None
+    for depth, place, agency, asset, j in rows[:limit]:
+        same = previous is not None and previous == (depth, place, agency)
+        table.add_row("" if same else str(depth), "" if same else place, "" if same else agency, asset,
+                      snap.type_of(j), snap.names[j] or "")
+        previous = (depth, place, agency)
+    shown = min(limit, len(rows))
     console.print(table)
     if shown < len(reach):
         console.print(f"[dim]... {len(reach) - shown:,} more (use --limit or --format json)[/]")

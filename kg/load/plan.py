@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticError
 from kg.errors import LoadTimeout, Problem, ValidationError
 from kg.load.problems import describe_pydantic_errors
 from kg.load.sources import SourceFile, discover, read_rows
-from kg.model import PROPS_FIELD, Record
+from kg.model import GEOMETRY, PROPS_FIELD, Record
 from kg.ontology import load_ontology
 from kg.rows import RawRow, location
 from kg.schema import NODE_TABLES, TABLES
@@ -46,9 +46,12 @@ class ExistingElement:
 
 
 class Lookup(Protocol):
-    """The part of a store the planner needs: which of these ids exist already."""
+    """The part of a store the planner needs: which of these ids exist already, and (to derive exposures
+    from hazard zones' polygons) the assets it holds."""
 
     def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]: ...
+
+    def rows(self, table: str) -> Iterator[tuple[Any, ...]]: ...
 
 
 @dataclass
@@ -171,6 +174,51 @@ class _Planner:
             seen[key] = raw.line
         return True
 
+    def derive_exposures(self) -> None:
+        """Exposures of zones with a polygon and an ``intensity`` but no exposure rows (:mod:`kg.gis.exposures`).
+
+        The assets considered are those of this load and, unless this load
+        replaces them, those already in the store.
+        """
+        zone_of = TABLES["hazard_zones"].getter("id", PROPS_FIELD)
+        exposures = TABLES["exposures"]
+        given = {key[exposures.key.index("zone")] for key in self.keys["exposures"]}
+        zones = [(zid, props) for zid, props in map(zone_of, self.plan.rows["hazard_zones"])
+                 if (props or {}).get(GEOMETRY) and props.get("intensity") is not None and zid not in given]
+        if not zones:
+            return
+        from kg.gis.exposures import derive_exposures  # GIS libraries load only for loads that need them
+        from kg.gis.layers import GeometryError, geometry_of
+
+        shapes, intensities = [], []
+        for zid, props in zones:
+            where = location(*self.first_seen[zid])
+            try:
+                intensity = float(props["intensity"])
+                if not (math.isfinite(intensity) and intensity >= 0):
+                    raise ValueError
+                shapes.append(geometry_of(props, None, None, where))
+                intensities.append(intensity)
+            except ValueError:
+                self.report(Problem(where, f"intensity {props['intensity']!r}: expected a finite number >= 0 (the "
+                                    "hazard's intensity everywhere in the zone's polygon)"))
+            except GeometryError as exc:
+                self.report(Problem(where, str(exc).split(": ", 1)[-1]))
+        if self.problems:
+            return
+        asset_of = TABLES["assets"].getter("id", PROPS_FIELD, "lat", "lon")
+        assets = {a[0]: a for a in map(asset_of, self.store.rows("assets"))}
+        assets.update((a[0], a) for a in map(asset_of, self.plan.rows["assets"]))
+        ids = list(assets)
+        geometries = [geometry_of(props, lat, lon, aid) for aid, props, lat, lon in assets.values()]
+        zone_ids = [zid for zid, _ in zones]
+        for asset, zone, intensity in derive_exposures(zone_ids, shapes, intensities, ids, geometries):
+            values = {"asset": asset, "zone": zone, "intensity": intensity}
+            self.keys["exposures"][tuple(values[c] for c in exposures.key)] = 0
+            self.plan.rows["exposures"].append(exposures.row(values))
+            if asset not in self.ids:
+                self.pending.append(_Pending(location(*self.first_seen[zone]), "asset", asset, "assets"))
+
     def resolve(self) -> None:
         unknown = {p.target for p in self.pending if p.target not in self.ids}
         existing = self.store.lookup(sorted(unknown)) if unknown else {}
@@ -262,6 +310,8 @@ def build_plan(
             break
     clock.source = ""
     clock.check()
+    if not planner.problems:
+        planner.derive_exposures()
     if not planner.problems:
         planner.resolve()
     if planner.problems:

@@ -25,9 +25,11 @@ from kg.rdf.suffixes import RDF_SUFFIXES
 from kg.rows import RawRow
 from kg.schema import TABLES, Table
 
-__all__ = ["RDF_SUFFIXES", "SourceFile", "discover", "read_rows", "table_for_name"]
+__all__ = ["GIS_SUFFIXES", "RDF_SUFFIXES", "SourceFile", "discover", "read_rows", "table_for_name"]
 
-_BUNDLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson"}) | RDF_SUFFIXES
+GIS_SUFFIXES = frozenset({".gpkg", ".geojson", ".shp"})
+"""Files read as GIS layers (:mod:`kg.gis.read`): GeoPackage, GeoJSON, Shapefile."""
+_BUNDLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson"}) | RDF_SUFFIXES | GIS_SUFFIXES
 """Files a bundle folder may hold (others, such as a README, are left alone)."""
 
 Report = Callable[[Problem], None]
@@ -48,13 +50,15 @@ class SourceFile:
         suffix = self.path.suffix.lower()
         if suffix in RDF_SUFFIXES:
             return "rdf"
+        if suffix in GIS_SUFFIXES:
+            return "gis"
         return "jsonl" if suffix in {".jsonl", ".ndjson"} else "csv"
 
 
 def table_for_name(name: str) -> str | None:
     """The table a file or ``file`` field names (``assets``, ``assets.csv``), or None."""
     stem = name.strip().lower()
-    for suffix in (".csv", ".jsonl", ".ndjson"):
+    for suffix in (".csv", ".jsonl", ".ndjson", ".geojson", ".shp"):
         stem = stem.removesuffix(suffix)
     return stem if stem in TABLES else None
 
@@ -65,7 +69,7 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
     for path in paths:
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in _BUNDLE_SUFFIXES)
-            known = [p for p in files if table_for_name(p.name) or p.suffix.lower() != ".csv"]
+            known = [p for p in files if table_for_name(p.name) or p.suffix.lower() not in {".csv", ".geojson", ".shp"}]
             if not known:
                 expected = ", ".join(f"{t}.csv" for t in TABLES)
                 report(Problem(str(path), f"no bundle files found; expected some of {expected}"))
@@ -85,6 +89,9 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
             elif source.format == "csv" and table is None:
                 report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
                                + ", ".join(f"{t}.csv" for t in TABLES)))
+            elif source.format == "gis" and table is None and path.suffix.lower() != ".gpkg":
+                report(Problem(str(path), "cannot tell which table this layer holds; name the file one of "
+                               + ", ".join(f"{t}{path.suffix.lower()}" for t in TABLES)))
             else:
                 found.append(source)
         else:
@@ -267,6 +274,12 @@ def read_rows(source: SourceFile, report: Report, progress: Progress | None = No
         from kg.rdf.reader import read_rdf_rows
 
         yield from read_rdf_rows(source.path, report, progress)
+    elif source.format == "gis":
+        from kg.gis.read import read_gis_rows  # kg.gis imports this module, and GDAL only loads when needed
+
+        yield from read_gis_rows(source.path, source.table, report)
+        if progress is not None:
+            progress(source.path.stat().st_size)
     elif source.format == "jsonl":
         yield from _read_jsonl(source, report, progress)
     else:

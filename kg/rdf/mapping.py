@@ -14,7 +14,7 @@ The mapping (docs/rdf.md has the full table):
 * dependencies: a direct ``ckg:dependsOn`` and an n-ary ``ckg:Dependency`` node;
 * exposures: a direct ``ckg:exposedTo`` and an n-ary ``ckg:Exposure`` node;
 * fragilities: ``ckg:Fragility`` nodes;
-* extra columns (``props``): ``ckg:prop_KEY`` string literals.
+* extra columns (``props``): ``ckg:prop_KEY`` string literals (``name_zh``, the Chinese name, tagged ``@zh``).
 
 Rows are tuples read by column name through :mod:`kg.schema`.
 """
@@ -29,6 +29,7 @@ from kg.rdf.labels import name_labels
 from kg.rdf.terms import XSD_DECIMAL, XSD_DOUBLE, XSD_INTEGER, IriScheme, Lit, Obj, decimal, double, prop_iri
 from kg.rdf.vocab import Vocabulary
 from kg.schema import TABLES, Row
+from kg.search import NAME_ZH
 
 __all__ = ["Block", "RowMapper"]
 
@@ -67,7 +68,8 @@ def _labels(pairs: list[tuple[str, Obj]], name: str | None) -> None:
 def _props(pairs: list[tuple[str, Obj]], props: dict[str, str] | None) -> None:
     if props:
         for key in sorted(props):
-            pairs.append((prop_iri(key), Lit(str(props[key]))))
+            # The Chinese name says its language; reading drops the tag, so it loads back as it was.
+            pairs.append((prop_iri(key), Lit(str(props[key]), lang="zh" if key == NAME_ZH else None)))
 
 
 class RowMapper:

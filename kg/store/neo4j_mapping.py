@@ -45,6 +45,7 @@ from kg.load.plan import LoadPlan
 from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import NODE_TABLES, TABLES, Row
+from kg.search import NAME_ZH, search_terms
 
 __all__ = [
     "AWAIT_INDEXES",
@@ -723,7 +724,9 @@ def search_query(*, q: str | None, type: str | None, region: str | None, agency:
                  limit: int) -> tuple[str, dict[str, Any]] | None:
     """Assets matching every given filter, sorted by id (``props``, ``refs``), with the query's parameters.
 
-    None when ``type`` is no class of the ontology (nothing can match).
+    Every term of ``q`` must match (:func:`kg.search.search_terms` says what a term matches: the
+    asset's id, name or Chinese name, its type by label, or the name of its region, any region
+    above it, or its agency). None when ``type`` is no class of the ontology (nothing can match).
     """
     onto = load_ontology()
     el = quote(ELEMENT)
@@ -731,22 +734,30 @@ def search_query(*, q: str | None, type: str | None, region: str | None, agency:
     match = [f"MATCH (n:{el})"]
     where = ["n.id IS NOT NULL", f"n:{quote(spec.label)}"]
     params: dict[str, Any] = {"limit": limit}
+    located, part_of = quote(spec.references["region"]), quote(onto.rel("partOf"))
+    operated = quote(spec.references["agency"])
+    region_label = quote(node_tables()[TABLES["assets"].references["region"]].label)
+    agency_label = quote(node_tables()[TABLES["assets"].references["agency"]].label)
     if type:
         if type not in onto.classes:
             return None
         where.append(f"n:{quote(type)}")  # labels carry the class chain, so subclasses match too
     if region:
-        located, part_of = quote(spec.references["region"]), quote(onto.rel("partOf"))
-        region_label = quote(node_tables()[TABLES["assets"].references["region"]].label)
         match.insert(0, f"MATCH (r:{el} {{id: $region}})<-[:{part_of}*0..]-(:{region_label})<-[:{located}]-(n)")
         params["region"] = region
     if agency:
-        match.append(f"MATCH (n)-[:{quote(spec.references['agency'])}]->(:{el} {{id: $agency}})")
+        match.append(f"MATCH (n)-[:{operated}]->(:{el} {{id: $agency}})")
         params["agency"] = agency
-    if q:
+    for i, term in enumerate(search_terms(q)):
         # Java regexes: (?i) folds ASCII case only, like SQLite's LIKE; \Q..\E quotes the text.
-        params["pattern"] = "(?s)(?i).*\\Q" + q.replace("\\E", "\\E\\\\E\\Q") + "\\E.*"
-        where.append("(n.id =~ $pattern OR n.name =~ $pattern OR n.type =~ $pattern)")
+        params[f"p{i}"] = "(?s)(?i).*\\Q" + term.text.replace("\\E", "\\E\\\\E\\Q") + "\\E.*"
+        params[f"t{i}"], params[f"types{i}"] = term.text, list(term.types)
+        named = f"(x.name =~ $p{i} OR x.{NAME_ZH} =~ $p{i} OR x.id = $t{i})"
+        where.append(
+            f"(n.id =~ $p{i} OR n.name =~ $p{i} OR n.{NAME_ZH} =~ $p{i} OR n.type IN $types{i}"
+            f" OR EXISTS {{ MATCH (n)-[:{located}]->(:{region_label})-[:{part_of}*0..]->(x:{region_label})"
+            f" WHERE {named} }}"
+            f" OR EXISTS {{ MATCH (n)-[:{operated}]->(x:{agency_label}) WHERE {named} }})")
     if after:
         where.append("n.id > $after")
         params["after"] = after

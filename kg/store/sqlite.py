@@ -33,6 +33,7 @@ from kg.load.plan import ExistingElement, LoadPlan
 from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import NODE_TABLES, TABLES, Row
+from kg.search import NAME_ZH, search_terms
 from kg.snapshot import GraphSnapshot
 from kg.store import sqlite_events
 from kg.store.base import EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus
@@ -48,6 +49,15 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS regions_parent ON regions(parent)",
     "CREATE INDEX IF NOT EXISTS exposures_zone ON exposures(zone)",
 )
+_NAMED = f"(name LIKE ? ESCAPE '\\' OR json_extract(props, '$.{NAME_ZH}') LIKE ? ESCAPE '\\')"
+_TERM_MATCH = (
+    f"id LIKE ? ESCAPE '\\' OR {_NAMED} OR type IN ({{types}})"
+    " OR region IN (WITH RECURSIVE sub(id) AS ("
+    f"SELECT id FROM regions WHERE id = ? OR {_NAMED} "
+    "UNION SELECT r.id FROM regions r JOIN sub ON r.parent = sub.id) SELECT id FROM sub)"
+    f" OR agency IN (SELECT id FROM agencies WHERE id = ? OR {_NAMED})"
+)
+"""One search term (kg.search): parameters pattern x3, the term's types, term, pattern x2, term, pattern x2."""
 _BATCH = 50_000
 _BUSY_TIMEOUT_S = 10
 _REASONS = {
@@ -469,10 +479,11 @@ class SQLiteStore:
     ) -> list[dict[str, Any]]:
         where: list[str] = []
         params: list[Any] = []
-        if q:
-            where.append("(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR type LIKE ? ESCAPE '\\')")
-            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern, pattern]
+        for term in search_terms(q):  # kg.search says what a term matches; every term must match
+            pattern = "%" + term.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(f"({_TERM_MATCH.format(types=','.join('?' * len(term.types)) or 'NULL')})")
+            params += [pattern, pattern, pattern, *term.types, term.text, pattern, pattern, term.text, pattern,
+                       pattern]
         if type:
             types = load_ontology().subclasses(type) if type in load_ontology().classes else (type,)
             where.append(f"type IN ({','.join('?' * len(types))})")

@@ -128,3 +128,25 @@ def test_spof_equals_the_library(client: TestClient, store: Store, city: City) -
 @pytest.mark.parametrize("suffix", ["", "/x", "/x/dependents", "/x/dependencies", "/x/spof", "/x/paths/y"])
 def test_needs_a_key(client: TestClient, suffix: str) -> None:
     assert client.get(f"/v1/assets{suffix}").status_code == 401
+
+
+@pytest.mark.parametrize("words", ["{zh} 医院", "{en} hospital", "医院 {en}"])
+def test_search_in_chinese_or_english_finds_a_districts_hospitals(client: TestClient, city: City, words: str) -> None:
+    regions = {r[0]: r for r in city.rows["regions"]}
+
+    def district(rid: str | None) -> str | None:
+        while rid is not None and regions[rid][1] != "district":
+            rid = regions[rid][3]
+        return rid
+
+    hospitals = [r for r in city.rows["assets"] if r[1] == "Hospital"]
+    home = district(hospitals[0][3])
+    en, zh = regions[home][2].split(" ")  # the synthetic city's district names: "Yuzhong 渝中区"
+    expected = sorted(r[0] for r in hospitals if district(r[3]) == home)
+    got = client.get("/v1/assets", params={"q": words.format(en=en, zh=zh[:2]), "limit": 1000}, headers=R).json()
+    assert [a["id"] for a in got["data"]] == expected
+
+
+def test_search_by_chinese_type_label(client: TestClient, city: City) -> None:
+    got = client.get("/v1/assets", params={"q": "变电站", "limit": 1000}, headers=R).json()["data"]
+    assert [a["id"] for a in got] == sorted(r[0] for r in city.rows["assets"] if r[1] == "Substation")

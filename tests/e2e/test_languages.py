@@ -160,6 +160,11 @@ def test_every_view_is_in_chinese_for_a_chinese_browser(open_page: OpenPage) -> 
     p.fill("#find-input", asset[:5])
     p.wait_for_selector("#find-results li[data-id]")
     assert_in_language(page, "zh", data, "find")
+    # find in Chinese: a type by its label
+    substations = [a["id"] for a in page.api("/v1/assets?type=Substation&limit=12")["data"]]
+    p.fill("#find-input", "变电站")
+    p.wait_for_function("ids => [...document.querySelectorAll('#find-results li[data-id]')]"
+                        ".map(e => e.dataset.id).join() === ids.join()", arg=substations)
     p.press("#find-input", "Escape")
     # dependencies: none picked, then a substation
     p.evaluate("() => { location.hash = '#/asset'; }")

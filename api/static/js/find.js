@@ -1,9 +1,15 @@
-// Find: type an id, a name or a type; the server searches (GET /v1/assets?q=); arrow keys and
-// Enter pick. An exact id is offered at once, before the server answers.
+// Find: type words (an id, a name, a type, a place or an agency, in Chinese or English); the server
+// searches (GET /v1/assets?q=, every word must match); arrow keys and Enter pick. An exact id is offered at once, before the server answers.
 
 import {api, explain} from './api.js';
-import {placeName, t} from './i18n.js';
+import {language, placeName, t} from './i18n.js';
 import {debounce, fill, h} from './util.js';
+
+// The name in the page's language when the data has it (name_zh is an optional column), else the other.
+const assetName = (a) => {
+  const zh = a.props && a.props.name_zh;
+  return (language() === 'zh' ? zh || a.name : a.name || zh) || '';
+};
 
 export function setUpFind(input, list, city, onChoose) {
   let items = [];
@@ -23,7 +29,7 @@ export function setUpFind(input, list, city, onChoose) {
       const d = i === undefined ? -1 : city.district[i];
       return h('li', {role: 'option', id: `find-${k}`, 'aria-selected': 'false', dataset: {id: a.id},
         onmousedown: (e) => { e.preventDefault(); choose(a.id); }},
-      h('b', {}, a.id), ' ', h('span', {}, a.name || ''),
+      h('b', {}, a.id), ' ', h('span', {}, assetName(a)),
       h('span', {class: 'muted'}, ` ${city.typeLabel(a.type)}${d >= 0 ? ` · ${placeName(city.districts[d].name)[0]}` : ''}`));
     }), note ? h('li', {class: 'note', role: 'presentation'}, note) : null);
     list.hidden = false;

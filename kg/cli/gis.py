@@ -1,0 +1,93 @@
+"""``kg export --geo``: the store (and a cascade's footprint) as GIS layers, GeoPackage or GeoJSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kg.analysis.cascade import CascadeResult
+from kg.cli.app import OutputFormat, console, emit, fail, text_output
+from kg.cli.cascade import _parse_fail, _scenario_failed
+from kg.errors import KGError
+from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
+from kg.gis.write import write_geojson, write_gpkg
+from kg.scenario import Scenario, cascade_of
+from kg.snapshot import GraphSnapshot
+from kg.store import Store
+
+__all__ = ["export_geo", "geo_format_for_path", "parse_start"]
+
+_SUFFIXES = {".gpkg": "gpkg", ".geojson": "geojson"}
+
+
+def geo_format_for_path(path: Path | None) -> str | None:
+    """``gpkg`` or ``geojson`` when ``path``'s suffix names one, else None."""
+    return None if path is None else _SUFFIXES.get(path.suffix.lower())
+
+
+def parse_start(text: str | None) -> datetime:
+    """``--start``: an ISO 8601 time with a UTC offset (default: now, to the minute), as UTC."""
+    if text is None:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--start {text!r}: expected an ISO 8601 time with its UTC offset, e.g. 2026-07-01T08:00+08:00")
+    if when.tzinfo is None:
+        fail(f"--start {text!r}: give the UTC offset (e.g. +08:00 for Chongqing), so the time is unambiguous")
+    return when.astimezone(UTC)
+
+
+def _cascade(store: Store, fail_: list[str], hazard: list[str],
+             horizon: float | None) -> tuple[CascadeResult, GraphSnapshot]:
+    """The cascade of ``--fail``/``--hazard`` through the one scenario runner, errors said as kg cascade says them."""
+    if bool(fail_) == bool(hazard):
+        fail("--cascade needs either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
+    snap = store.snapshot()
+    try:
+        scenario = Scenario(fail=tuple(_parse_fail(snap, spec) for spec in fail_), hazard=tuple(hazard),
+                            horizon=horizon)
+        return cascade_of(snap, scenario), snap
+    except KGError as exc:
+        if exc.field is None:
+            raise
+        _scenario_failed(exc)
+
+
+def export_geo(store: Store, geo: str, output: Path | None, layers: list[str] | None, *, with_cascade: bool,
+               fail_: list[str], hazard: list[str], horizon: float | None, start: str | None,
+               fmt: OutputFormat) -> None:
+    """Write the chosen layers (default: all, plus ``cascade`` with ``with_cascade``) to ``output``."""
+    names = layers or list(LAYERS)
+    for name in names:
+        if name not in (*LAYERS, "cascade"):
+            fail(f"--layer {name!r}: expected one of {', '.join((*LAYERS, 'cascade'))}")
+    if "cascade" in names and not with_cascade:
+        fail("--layer cascade needs --cascade (with --fail or --hazard)")
+    if with_cascade and "cascade" not in names:
+        names.append("cascade")
+    if output is None and geo == "gpkg":
+        fail("a GeoPackage is a file: give -o FILE.gpkg")
+    when = parse_start(start) if with_cascade else None
+
+    def chosen() -> list[Layer]:
+        out = list(store_layers(store, [n for n in names if n != "cascade"]))
+        if when is not None:
+            result, snap = _cascade(store, fail_, hazard, horizon)
+            out.append(cascade_layer(result, snap, when))
+        return out
+
+    try:
+        if geo == "gpkg":
+            assert output is not None
+            counts = write_gpkg(chosen(), output)
+        else:
+            with text_output(output) as out:
+                counts = write_geojson(chosen(), out)
+    except KGError as exc:
+        fail(str(exc))
+    if output is not None:
+        data = {"output": str(output), "format": geo, "layers": counts}
+        what = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in counts.items())
+        emit(fmt, data, lambda d: console.print(f"wrote {what} to {d['output']} ({geo})", markup=False,
+                                                soft_wrap=True))
