@@ -32,7 +32,7 @@ from typing import Any, Literal
 from kg.model import PROPS_FIELD, Agency, Asset, Dependency, Exposure, Fragility, HazardZone, Record, Region
 from kg.ontology import load_ontology
 
-__all__ = ["NODE_TABLES", "TABLES", "Row", "Table", "ValueKind"]
+__all__ = ["NODE_TABLES", "TABLES", "Row", "Table", "ValueKind", "table_for_name"]
 
 Row = tuple[Any, ...]
 """One row of a table: its values in :attr:`Table.columns` order."""
@@ -176,3 +176,11 @@ TABLES: dict[str, Table] = _tables()
 
 NODE_TABLES: tuple[str, ...] = tuple(name for name, table in TABLES.items() if table.node)
 """Tables whose rows are graph nodes with an ``id`` (ids are unique across all of them)."""
+
+
+def table_for_name(name: str) -> str | None:
+    """The table a file, layer or ``file`` field names (``assets``, ``assets.csv``, ``Assets.geojson``), or None."""
+    stem = name.strip().lower()
+    for suffix in (".csv", ".jsonl", ".ndjson", ".geojson", ".shp"):
+        stem = stem.removesuffix(suffix)
+    return stem if stem in TABLES else None

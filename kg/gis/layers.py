@@ -34,11 +34,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from shapely.errors import ShapelyError
 
 from kg.analysis.cascade import CascadeResult
-from kg.errors import KGError
-from kg.model import GEOMETRY, NAME_ZH, PROPS_FIELD
+from kg.gis.geometry import GEOMETRY, GeometryError, geometry_of
+from kg.model import NAME_ZH, PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import TABLES, Row
 from kg.snapshot import GraphSnapshot
@@ -47,10 +46,6 @@ __all__ = ["GEOMETRY", "LAYERS", "GeometryError", "Layer", "cascade_layer", "geo
 
 LAYERS = ("assets", "dependencies", "hazard_zones", "regions")
 """The layers of a store, in the order files list them."""
-
-
-class GeometryError(KGError):
-    """An element's ``geometry`` is not WKT that makes a geometry."""
 
 
 @dataclass
@@ -74,26 +69,6 @@ class Layer:
         if kinds <= {3, 6} and kinds:
             return "MultiPolygon"  # writers promote the polygons
         return "Unknown"
-
-
-def geometry_of(props: dict[str, Any] | None, lat: float | None, lon: float | None,
-                where: str = "") -> shapely.Geometry | None:
-    """An element's geometry: its ``geometry`` WKT, else the point (lon, lat), else None.
-
-    Raises
-    ------
-    GeometryError
-        The WKT does not parse (``where`` names the element in the message).
-    """
-    wkt = (props or {}).get(GEOMETRY)
-    if wkt:
-        try:
-            return shapely.from_wkt(wkt, on_invalid="raise")
-        except (ShapelyError, ValueError) as exc:
-            raise GeometryError(f"{where}: the 'geometry' column is not WKT ({exc})") from exc
-    if lat is not None and lon is not None:
-        return shapely.Point(lon, lat)
-    return None
 
 
 def _text(values: Iterable[Any]) -> npt.NDArray[np.object_]:

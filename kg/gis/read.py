@@ -33,10 +33,9 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from kg.errors import Problem
-from kg.load.sources import table_for_name
 from kg.model import GEOMETRY
 from kg.rows import RawRow
-from kg.schema import TABLES
+from kg.schema import TABLES, table_for_name
 
 __all__ = ["read_gis_rows"]
 

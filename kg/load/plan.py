@@ -188,7 +188,7 @@ class _Planner:
         if not zones:
             return
         from kg.gis.exposures import derive_exposures  # GIS libraries load only for loads that need them
-        from kg.gis.layers import GeometryError, geometry_of
+        from kg.gis.geometry import GeometryError, geometry_of
 
         shapes, intensities = [], []
         for zid, props in zones:

@@ -23,9 +23,9 @@ from kg.load.problems import describe_pydantic_errors, shown
 from kg.model import PROPS_FIELD, PropName
 from kg.rdf.suffixes import RDF_SUFFIXES
 from kg.rows import RawRow
-from kg.schema import TABLES, Table
+from kg.schema import TABLES, Table, table_for_name
 
-__all__ = ["GIS_SUFFIXES", "RDF_SUFFIXES", "SourceFile", "discover", "read_rows", "table_for_name"]
+__all__ = ["GIS_SUFFIXES", "RDF_SUFFIXES", "SourceFile", "discover", "read_rows"]
 
 GIS_SUFFIXES = frozenset({".gpkg", ".geojson", ".shp"})
 """Files read as GIS layers (:mod:`kg.gis.read`): GeoPackage, GeoJSON, Shapefile."""
@@ -53,14 +53,6 @@ class SourceFile:
         if suffix in GIS_SUFFIXES:
             return "gis"
         return "jsonl" if suffix in {".jsonl", ".ndjson"} else "csv"
-
-
-def table_for_name(name: str) -> str | None:
-    """The table a file or ``file`` field names (``assets``, ``assets.csv``), or None."""
-    stem = name.strip().lower()
-    for suffix in (".csv", ".jsonl", ".ndjson", ".geojson", ".shp"):
-        stem = stem.removesuffix(suffix)
-    return stem if stem in TABLES else None
 
 
 def discover(paths: list[Path], report: Report) -> list[SourceFile]:
