@@ -108,7 +108,8 @@ def test_the_briefing_says_what_first_and_when_each_district_is_back(url: str) -
 @pytest.mark.parametrize(("args", "message"), [
     ((), "give one of --fail ID..., --hazard ZONE... or --live"),
     (("--fail", "P", "--hazard", "Z"), "give one of"),
-    (("--live",), "--live needs live status events"),
+    (("--fail", "P", "--as-of", "2026-07-01T08:00:00+08:00"), "--as-of is the time of --live: add --live"),
+    (("--live", "--as-of", "2026-07-01T08:00:00"), "--as-of"),
     (("--fail", "nope"), "--fail 'nope': no asset with this id"),
     (("--hazard", "nope"), "--hazard 'nope': no hazard zone with this id"),
     (("--fail", "P", "--crews", "grid"), "--crews 'grid': expected AGENCY=N"),
@@ -165,3 +166,23 @@ def test_the_columns_survive_rdf_and_json_lines(url: str, tmp_path: Path) -> Non
         for asset in ("P", "S1"):
             assert got.repair_hours[got.index[asset]] == want.repair_hours[want.index[asset]]
         assert got.agency_crews[got.agency_ids.index("grid")] == 2
+
+
+def test_live_repairs_what_the_status_events_say_is_down(url: str, tmp_path: Path) -> None:
+    """--live plans the repair of the assets down at --as-of: the same plan as --fail with those assets."""
+    events = tmp_path / "events.jsonl"
+    lines = [{"id": f"e{k}", "asset": a, "status": "down", "time": f"2026-07-01T0{k}:00:00+08:00", "source": "field"}
+             for k, a in enumerate(DAMAGED)]
+    lines.append({"id": "e9", "asset": "W", "status": "up", "time": "2026-07-01T09:00:00+08:00", "source": "field"})
+    events.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert run_kg("events", "load", str(events), "--store", url).exit_code == 0
+
+    def live(as_of: str) -> dict[str, Any]:
+        result = run_kg("restore", "--live", "--as-of", as_of, "--store", url, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    assert live("2026-07-01T08:30:00+08:00") == _plan(url)  # all four down: the plan of --fail P S1 S2 W
+    later = live("2026-07-01T09:30:00+08:00")  # W reported up again
+    assert later["damaged"] == ["P", "S1", "S2"] and sorted(r["id"] for r in later["schedule"]) == ["P", "S1", "S2"]

@@ -21,7 +21,7 @@ from kg.live import LivePicture, down_at, live_picture, parse_time, read_event_f
 from kg.ontology import load_ontology
 from kg.snapshot import GraphSnapshot
 
-__all__ = ["render_live"]
+__all__ = ["live_time", "render_live"]
 
 events_app = typer.Typer(help="Status events from the field (down / up reports).", no_args_is_help=True)
 app.add_typer(events_app, name="events")
@@ -31,7 +31,8 @@ AsOfOpt = Annotated[str | None, typer.Option(
     show_default=False)]
 
 
-def _as_of(value: str | None) -> datetime:
+def live_time(value: str | None) -> datetime:
+    """The time of ``--as-of`` (ISO 8601 with its offset; exit 1 otherwise), now when not given."""
     if value is None:
         return datetime.now().astimezone()
     try:
@@ -82,7 +83,7 @@ def status_command(
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """The status of assets at a time, from the recorded events (default: what is down now)."""
-    moment = _as_of(as_of)
+    moment = live_time(as_of)
     with store_session(store) as s:
         down = down_at(s, moment)
         if ids:
@@ -118,7 +119,7 @@ def live_command(
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """The live picture: what is down, and what fails next, when, and who must talk before then."""
-    moment = _as_of(as_of)
+    moment = live_time(as_of)
     with store_session(store) as s:
         snap = s.snapshot()
         picture = live_picture(snap, down_at(s, moment), moment)

@@ -19,7 +19,9 @@ from kg.analysis.restoration import RestorationResult, plan_restoration
 from kg.analysis.restoration_summary import RestorationSummary, summarise
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
 from kg.cli.cascade import _scenario_failed, clock
+from kg.cli.live import live_time
 from kg.errors import KGError, ValidationError
+from kg.live import down_at
 from kg.scenario import Scenario, damaged
 from kg.snapshot import GraphSnapshot
 
@@ -116,6 +118,9 @@ def restore_command(
         "--hazard", help="Hazard zone id (repeatable): its exposed, fragile assets are damaged.",
         show_default=False)] = None,
     live: Annotated[bool, typer.Option("--live", help="Repair what is down now (live status events).")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="With --live: what was down at this time (ISO 8601 with offset); default now.",
+        show_default=False)] = None,
     repair_hours: Annotated[list[str] | None, typer.Option(
         "--repair-hours", metavar="TYPE_OR_ID=H", show_default=False,
         help="Repair hours of an asset, or of every asset of a type (an ontology class); repeatable.")] = None,
@@ -134,6 +139,8 @@ def restore_command(
     """Plan the repairs after an event: per agency what first, when each district has power and water back."""
     if sum((bool(fail_), bool(hazard), live)) != 1:
         fail("give one of --fail ID..., --hazard ZONE... or --live")
+    if as_of is not None and not live:
+        fail("--as-of is the time of --live: add --live")
     if time_limit is not None and not exact:
         fail("--time-limit is the exact solver's limit: add --exact")
     hours = parse_assignments("--repair-hours", repair_hours or [], "TYPE_OR_ID=HOURS, e.g. Substation=48", float)
@@ -141,11 +148,13 @@ def restore_command(
                                                            int).items()}
     with store_session(store) as s:
         snap = s.snapshot()
-        if live:
-            fail("--live needs live status events (kg events load), which this version of kg does not record; "
-                 "give the damaged assets with --fail ID... or --hazard ZONE...")
+        if live:  # what the status events say is down at that time (docs/live.md)
+            moment = live_time(as_of)
+            scenario = Scenario(as_of=moment, down=tuple((d.asset, d.since) for d in down_at(s, moment).values()))
+        else:
+            scenario = Scenario(fail=tuple((a, 0.0) for a in fail_ or ()), hazard=tuple(hazard or ()))
         try:
-            broken = damaged(snap, Scenario(fail=tuple((a, 0.0) for a in fail_ or ()), hazard=tuple(hazard or ())))
+            broken = damaged(snap, scenario)
         except KGError as exc:
             _scenario_failed(exc)
         try:
