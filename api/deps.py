@@ -4,11 +4,11 @@ They are all ``async def``: none blocks, and FastAPI would otherwise run each
 plain ``def`` dependency on the thread pool, a thread hop per dependency per
 request. Blocking work goes through :class:`Runner` instead.
 
-* :data:`SettingsDep`: the app's :class:`~api.settings.Settings`.
+* :data:`SettingsDep`: the app's :class:`~kg.settings.Settings`.
 * :data:`RunDep`: runs blocking work (store calls, analysis) on the thread pool
   within the request's time limit, and stops the analysis at it (504).
 * :data:`StoreDep`, :data:`SnapshotDep`: the process's one store and its
-  current :class:`~kg.analysis.graph.GraphSnapshot`.
+  current :class:`~kg.snapshot.GraphSnapshot`.
 * :data:`ReadAccess`, :data:`WriteAccess`, :data:`AdminAccess` (and the plain
   ``require_*`` callables for router-level ``dependencies=[...]``): the caller's
   key, checked in constant time; 401 without a known key, 403 if its role is too low.
@@ -36,11 +36,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from api.limits import ConcurrencyLimiter, LimitReached
 from api.middleware import CLIENT_WATCH, ClientWatch
 from api.problems import APIProblem
-from api.settings import Role, Settings
 from api.state import StoreHolder
 from api.views import json_response
 from kg.analysis.cancel import Cancelled, CancelToken
-from kg.analysis.graph import GraphSnapshot
+from kg.settings import Role, Settings
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = [

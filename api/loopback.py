@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import APIProblem
-from api.settings import is_loopback
+from kg.settings import is_loopback
 
 __all__ = ["FORWARDING_HEADERS", "LoopbackOnlyMiddleware"]
 

@@ -25,9 +25,9 @@ from api.middleware import BodyLimitMiddleware, ClientWatchMiddleware, LanguageM
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.routes import api_router
 from api.routes.sparql import SparqlHolder
-from api.settings import Settings, load_settings
 from api.state import StoreHolder
 from kg import __version__
+from kg.settings import Settings, load_settings
 from kg.store import Store
 
 __all__ = ["create_app"]
@@ -44,7 +44,7 @@ _LIMITED_SCHEMA_FIELDS = {("RobustnessRequest", "samples"): "max_curve_samples"}
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """An app serving the store of ``settings`` (or ``store``, already open, which the app will not close).
 
-    ``settings`` defaults to :func:`~api.settings.load_settings` (the environment).
+    ``settings`` defaults to :func:`~kg.settings.load_settings` (the environment).
     """
     settings = settings or load_settings()
     configure_logging()

@@ -46,14 +46,14 @@ from api.logging import ACCESS_LOGGER
 from api.problems import APIProblem
 from api.routes.criticality import ranking_answer
 from api.routes.sparql import SparqlHolder
-from api.settings import Role, Settings
 from api.state import StoreHolder
 from kg.analysis.cancel import CancelToken
-from kg.analysis.graph import GraphSnapshot
 from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate, Refused, ToolSpec, Work, result
 from kg.assistants.server import build_server
 from kg.errors import KGError
+from kg.settings import Role, Settings
+from kg.snapshot import GraphSnapshot
 from kg.sparql.engine import SparqlService
 from kg.store import Store
 

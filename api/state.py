@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from kg.analysis.graph import GraphSnapshot
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
+from kg.snapshot import GraphSnapshot
 from kg.store import Stats, Store, StoreStatus, open_store
 from kg.store.base import EventsWritten
 

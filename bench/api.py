@@ -44,9 +44,9 @@ import httpx
 import numpy as np
 
 from kg.analysis.cascade import cascade
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependents
-from kg.load import load_paths
+from kg.ingest import load_paths
+from kg.snapshot import GraphSnapshot
 from kg.store import open_store
 from kg.synth import city_rows, write_bundle
 

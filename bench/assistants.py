@@ -32,7 +32,8 @@ import numpy as np
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from kg.load import load_paths
+from kg.ingest import load_paths
+from kg.schema import TABLES
 from kg.store import open_store
 from kg.synth import city_rows, write_bundle
 
@@ -72,7 +73,8 @@ def main() -> None:
             load_paths(store, [folder / "bundle"])
         finally:
             store.close()
-    sample = [r[0] for r in rows["assets"] if r[1] in SUPPLY_TYPES]
+    asset = TABLES["assets"].getter("id", "type")
+    sample = [aid for aid, atype in map(asset, rows["assets"]) if atype in SUPPLY_TYPES]
     random.Random(1).shuffle(sample)
     sample = (sample * (args.calls // max(1, len(sample)) + 1))[:args.calls]
 

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import cascade, network
 from kg.analysis.criticality import measures, rank
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import exposed, monte_carlo
 from kg.analysis.traces import dependencies, dependents, single_points_of_failure
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 
 

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import cascade, network
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import monte_carlo
 from kg.analysis.traces import dependencies, dependents, single_points_of_failure
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 
 

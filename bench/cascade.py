@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import Network, cascade, network
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot, build_snapshot
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 from tests.reference_cascade import reference_cascade
 

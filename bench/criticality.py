@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import cascade, network
 from kg.analysis.criticality import cascade_sets, criticality
-from kg.analysis.graph import GraphSnapshot, build_snapshot
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 
 

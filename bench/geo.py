@@ -50,13 +50,15 @@ def _peer(db: Path, out: Path) -> dict[str, float]:
     from kg.store import open_store
 
     store = open_store(f"sqlite:///{db}")
+    from kg.schema import TABLES
+
     rows = list(store.rows("assets"))
     store.close()
     names = ["id", "type", "name", "region", "agency", "population"]
-    fields = [np.array([r[i] for r in rows], dtype=object) for i in range(5)]
-    fields.append(np.array([r[7] for r in rows], dtype=np.int64))
-    wkb = shapely.to_wkb(shapely.points(np.array([r[6] for r in rows], dtype=float),
-                                        np.array([r[5] for r in rows], dtype=float)))
+    column = {c: [row[i] for row in rows] for i, c in enumerate(TABLES["assets"].columns)}
+    fields = [np.array(column[c], dtype=object) for c in names[:-1]]
+    fields.append(np.array(column["population"], dtype=np.int64))
+    wkb = shapely.to_wkb(shapely.points(np.array(column["lon"], dtype=float), np.array(column["lat"], dtype=float)))
     start = time.perf_counter()
     pyogrio.raw.write(out, wkb, fields, names, layer="assets", driver="GPKG", geometry_type="Point",
                       crs="EPSG:4326", layer_options={"SPATIAL_INDEX": "YES"})
@@ -122,7 +124,7 @@ def main() -> None:
         _child(args.child, args.db, args.out)
         return
 
-    from kg.load import load_paths
+    from kg.ingest import load_paths
     from kg.store import open_store
     from kg.synth import city_rows, write_bundle
 

@@ -40,6 +40,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.api import _free_port, _kg_command, _prepare_store, _stop, _tree_cpu, _wait_ready
+from kg.schema import TABLES
 from kg.store import open_store
 
 KEY = "bench-live-key-0123456789abcdef"
@@ -224,7 +225,8 @@ def main() -> None:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store = open_store(url)
     try:
-        ids = [row[0] for row in store.rows("assets")]  # the ids only: no snapshot in this process
+        # the ids only: no snapshot in this process
+        ids = list(map(TABLES["assets"].getter("id"), store.rows("assets")))
     finally:
         store.close()
     rng = random.Random(args.seed)

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kg.load.plan import COLUMNS
+from kg.schema import TABLES
 
 
 def _floor(bundle: Path, db: Path) -> dict[str, float]:
@@ -31,18 +31,18 @@ def _floor(bundle: Path, db: Path) -> dict[str, float]:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.execute(f"PRAGMA cache_size=-{256 * 1024}")  # as the store does
-    for table in COLUMNS:
+    for table in TABLES:
         con.execute(_ddl(table))
     for statement in _INDEXES:
         con.execute(statement)
     start = time.perf_counter()
     rows = 0
     con.execute("BEGIN")
-    for table, columns in COLUMNS.items():
+    for table, spec in TABLES.items():
         path = bundle / f"{table}.csv"
         if not path.exists():
             continue
-        width = len(columns)
+        width = len(spec.columns)
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             next(reader)
@@ -54,7 +54,7 @@ def _floor(bundle: Path, db: Path) -> dict[str, float]:
 
 
 def _citykg(bundle: Path, db: Path) -> dict[str, float]:
-    from kg.load import load_paths
+    from kg.ingest import load_paths
     from kg.store import open_store
 
     store = open_store(f"sqlite:///{db}", create=True)

@@ -44,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from neo4j import WRITE_ACCESS
 
-from kg.load.plan import NODE_TABLES, LoadPlan
+from kg.load.plan import LoadPlan
+from kg.schema import NODE_TABLES
 from kg.store.neo4j import Neo4jStore
 from kg.store.neo4j_mapping import write_steps
 from kg.synth import city_rows

@@ -24,10 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import cascade
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import exposed
 from kg.analysis.investment import Candidate, monte_carlo_scenarios, plan_investments
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 
 

@@ -94,7 +94,8 @@ def _isolated(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, An
 
 def baseline() -> dict[str, Any]:
     import kg.load
-    import kg.rdf
+    import kg.rdf.export
+    import kg.rdf.reader
     import kg.store.sqlite  # noqa: F401
 
     return {}
@@ -115,7 +116,7 @@ def make_store(db: str, assets: int, seed: int) -> dict[str, Any]:
 
 
 def export(db: str, fmt: str, path: str) -> dict[str, Any]:
-    from kg.rdf import export_rdf
+    from kg.rdf.export import export_rdf
     from kg.store.sqlite import SQLiteStore
 
     store = SQLiteStore(db)

@@ -29,10 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import network
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import exposed, hazard_failures
 from kg.analysis.recovery import Recovery
 from kg.analysis.restoration import plan_restoration
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 
 

@@ -39,9 +39,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import network
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.mutual_giant import coupling
 from kg.analysis.robustness import attack_order, curve, removal_counts, robustness
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 from tests.coupled_networks import PC_TIMES_K, coupled_er_snapshot
 from tests.reference_robustness import reference_robustness

@@ -38,8 +38,8 @@ from scipy.sparse.csgraph import breadth_first_order
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.traces import dependents
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows
 
 CYPHER = "MATCH (s:Element {id:$id})<-[:DEPENDS_ON*]-(d) RETURN count(DISTINCT d) AS n"

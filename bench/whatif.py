@@ -25,11 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.analysis.cascade import cascade, network
-from kg.analysis.graph import build_snapshot
 from kg.analysis.hazards import exposed
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.scenario import Scenario, whatif
+from kg.snapshot import build_snapshot
 from kg.store import open_store
 from kg.synth import city_rows, write_bundle
 

@@ -22,10 +22,10 @@ from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import gather
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, cascade_of, run, whatif
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["agency_answer", "coordination_answer", "criticality_answer", "graph_answer", "paths_answer",
            "region_answer", "scenario_answer", "spof_answer", "trace_answer", "whatif_answer"]

@@ -38,7 +38,7 @@ the rest (ids) in :func:`run`, before any work.
 
 Examples
 --------
->>> from kg.analysis.graph import build_snapshot
+>>> from kg.snapshot import build_snapshot
 >>> assets = [("S", "Substation", None, None, None, None, None, 0, None),
 ...           ("H", "Hospital", None, None, None, None, None, 300, None)]
 >>> snap = build_snapshot(1, lambda t: {"assets": assets,
@@ -67,10 +67,10 @@ from typing import Literal
 
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, cascade
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, hazard_failures, monte_carlo
 from kg.analysis.whatif import Edit, WhatIfResult, apply_edits, compare
 from kg.errors import ElementNotFound, Problem, ValidationError, closest_id
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["HOUR_US", "Kind", "Outcome", "Scenario", "cascade_of", "damaged", "live_start", "run", "whatif"]
 
@@ -197,7 +197,7 @@ def live_start(snap: GraphSnapshot, scenario: Scenario) -> tuple[int | None, tup
     Assets the snapshot does not hold (a later load removed them) are left out: they
     cannot fail in this graph (the live picture lists them apart).
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> from datetime import UTC, datetime
     >>> snap = build_snapshot(1, lambda t: {"assets": [(i, "Substation", None, None, None, None, None, 0, None)
     ...                                                for i in "AB"]}.get(t, []))
@@ -276,7 +276,7 @@ def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> snap = build_snapshot(1, lambda t: {"assets": [("S", "Substation", None, None, None, None, None, 0,
     ...                                                  None, None)]}.get(t, []))
     >>> damaged(snap, Scenario(fail=(("S", 4.0), ("S", 0.0))))
@@ -311,7 +311,7 @@ def whatif(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | Non
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> from kg.analysis.whatif import AddDependency
     >>> assets = [(i, "Substation", None, None, None, None, None, 5, None) for i in ("S", "T", "H")]
     >>> snap = build_snapshot(1, lambda t: {"assets": assets,

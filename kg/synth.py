@@ -31,14 +31,16 @@ import gc
 import json
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import shapely
 
-from kg.load.plan import COLUMNS
-from kg.model import GEOMETRY
+from kg.model import GEOMETRY, PROPS_FIELD
+from kg.schema import TABLES, Row
 
 __all__ = ["DISTRICTS", "city_rows", "write_bundle", "write_jsonl"]
 
@@ -95,6 +97,25 @@ _MIX: tuple[tuple[str, float, int], ...] = (
 )
 # People living in the nine central districts modelled (roughly the real figure), spread over residential areas.
 _CORE_POPULATION = 10_000_000
+_LAYOUT: dict[str, tuple[str, ...]] = {
+    "regions": ("id", "level", "name", "parent", "props"),
+    "agencies": ("id", "name", "level", "parent", "jurisdiction", "crews", "props"),
+    "assets": ("id", "type", "name", "region", "agency", "lat", "lon", "population", "repair_hours", "props"),
+    "hazard_zones": ("id", "hazard", "name", "annual_probability", "region", "props"),
+    "dependencies": ("dependent", "provider", "kind", "group", "buffer_hours"),
+    "exposures": ("asset", "zone", "intensity"),
+    "fragilities": ("hazard", "threshold", "type", "asset", "beta"),
+}
+"""The order in which this generator writes each table's values (:func:`city_rows` hands them on in the
+schema's order): the tuples below are written in it."""
+if list(_LAYOUT) != list(TABLES) or any(sorted(_LAYOUT[t]) != sorted(TABLES[t].columns) for t in TABLES):
+    raise RuntimeError("kg.synth's _LAYOUT no longer has the tables and columns of kg.schema")
+
+
+def _reader(table: str, *columns: str) -> Callable[[tuple[Any, ...]], Any]:
+    """Read ``columns`` of a row this generator wrote (in :data:`_LAYOUT` order), by name."""
+    return itemgetter(*(_LAYOUT[table].index(c) for c in columns))
+
 # Types spread over the whole city rather than placed per community.
 _CITYWIDE = {"PowerPlant", "TransmissionLine", "WaterSource", "WaterTreatmentPlant", "GasSource", "DataCenter",
              "MetroLine", "Airport", "Port", "EmergencyCommandCenter"}
@@ -103,7 +124,8 @@ _CITYWIDE = {"PowerPlant", "TransmissionLine", "WaterSource", "WaterTreatmentPla
 @dataclass
 class _City:
     rng: random.Random
-    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in COLUMNS})
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in _LAYOUT})
+    """Rows per table, their values in :data:`_LAYOUT` order."""
     by_type: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     # pools[type][district] -> asset indexes; local[type][community] -> asset indexes
     pools: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
@@ -310,7 +332,8 @@ _LANDSLIDE = {"Road": 0.3, "Bridge": 0.5, "TransmissionLine": 0.4, "WaterMain": 
 def _hazards(city: _City) -> None:
     rng = city.rng
     zones, exposures = city.rows["hazard_zones"], city.rows["exposures"]
-    where = {row[0]: (row[6], row[5]) for row in city.rows["assets"]}  # id -> (lon, lat)
+    where = {aid: (lon, lat) for aid, lon, lat in map(_reader("assets", "id", "lon", "lat"), city.rows["assets"])}
+    exposed = _reader("exposures", "asset")
     by_community: dict[str, list[int]] = defaultdict(list)
     for i, cid in enumerate(city.asset_community):
         by_community[cid].append(i)
@@ -329,8 +352,9 @@ def _hazards(city: _City) -> None:
                     for i in by_community[cid]:
                         if rng.random() < 0.5:
                             exposures.append((city.asset_id(i), zid, round(depth * rng.uniform(0.3, 1.6), 2)))
+                outline = _outline(where, [exposed(e) for e in exposures[first:]])
                 zones.append((zid, "Flood", f"{name} {rivers} riverside, {years}-year flood", probability, did,
-                              {"return_period_years": str(years), **_outline(where, exposures[first:])}))
+                              {"return_period_years": str(years), **outline}))
         if hilly:
             zid = f"landslide-{did}"
             first = len(exposures)
@@ -340,23 +364,23 @@ def _hazards(city: _City) -> None:
                     if rng.random() < 0.4:
                         exposures.append((city.asset_id(i), zid, round(rng.uniform(0.1, 1.0), 2)))
             zones.append((zid, "Landslide", f"{name} steep slopes", 0.03, did,
-                          _outline(where, exposures[first:]) or None))
+                          _outline(where, [exposed(e) for e in exposures[first:]]) or None))
     fragilities = city.rows["fragilities"]
     for hazard, table in (("Flood", _FLOOD), ("Landslide", _LANDSLIDE)):
         for asset_type, threshold in table.items():
             fragilities.append((hazard, threshold, asset_type, None, 0.4))
 
 
-def _outline(where: dict[str, tuple[float, float]], exposures: list[tuple[Any, ...]]) -> dict[str, str]:
+def _outline(where: dict[str, tuple[float, float]], exposed: list[str]) -> dict[str, str]:
     """A zone's polygon: the convex hull of its exposed assets, 300 m wider (``geometry``, WKT), if any."""
-    if not exposures:
+    if not exposed:
         return {}
-    hull = shapely.MultiPoint([where[e[0]] for e in exposures]).convex_hull.buffer(0.003, quad_segs=4)
+    hull = shapely.MultiPoint([where[a] for a in exposed]).convex_hull.buffer(0.003, quad_segs=4)
     return {GEOMETRY: shapely.to_wkt(hull, rounding_precision=5)}
 
 
-def city_rows(assets: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
-    """Generate a synthetic city of ``assets`` assets: rows per table in ``COLUMNS`` order."""
+def city_rows(assets: int, seed: int = 7) -> dict[str, list[Row]]:
+    """Generate a synthetic city of ``assets`` assets: rows per table, in :attr:`kg.schema.Table.columns` order."""
     city = _City(random.Random(seed))
     collecting = gc.isenabled()
     gc.disable()  # millions of small tuples and no cycles: the collector would only slow this down
@@ -369,7 +393,16 @@ def city_rows(assets: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
     finally:
         if collecting:
             gc.enable()
-    return city.rows
+    return {table: _in_schema_order(table, rows) for table, rows in city.rows.items()}
+
+
+def _in_schema_order(table: str, rows: list[Row]) -> list[Row]:
+    """``rows`` of ``table`` laid out as :data:`_LAYOUT` says, as the schema orders them (as they are if alike)."""
+    layout, columns = _LAYOUT[table], TABLES[table].columns
+    if layout == columns:
+        return rows
+    pick = itemgetter(*(layout.index(c) for c in columns))
+    return [pick(r) for r in rows]
 
 
 def _cell(value: Any) -> str:
@@ -386,20 +419,18 @@ def write_bundle(rows: dict[str, list[tuple[Any, ...]]], out_dir: Path | str) ->
     for table, table_rows in rows.items():
         if not table_rows:
             continue
-        columns = list(COLUMNS[table])
-        has_props = columns[-1] == "props"
-        extra: list[str] = []
-        if has_props:
-            columns.pop()
-            extra = sorted({k for r in table_rows if r[-1] for k in r[-1]})
+        spec = TABLES[table]
+        columns = [c for c in spec.columns if c != PROPS_FIELD]
+        values = spec.getter(*columns)  # every table has several columns besides props: a tuple
+        props_of = spec.getter(PROPS_FIELD) if spec.has_props else lambda r: None
+        extra = sorted({k for r in table_rows for k in props_of(r) or ()})
         path = out / f"{table}.csv"
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(columns + extra)
             for r in table_rows:
-                base = [_cell(v) for v in (r[:-1] if has_props else r)]
-                props = r[-1] or {} if has_props else {}
-                writer.writerow(base + [_cell(props.get(k)) for k in extra])
+                props = props_of(r) or {}
+                writer.writerow([_cell(v) for v in values(r)] + [_cell(props.get(k)) for k in extra])
         written.append(path)
     return written
 
@@ -409,11 +440,11 @@ def write_jsonl(rows: dict[str, list[tuple[Any, ...]]], path: Path | str) -> Pat
     out = Path(path)
     with out.open("w", encoding="utf-8") as f:
         for table, table_rows in rows.items():
-            columns = COLUMNS[table]
+            columns = TABLES[table].columns
             for r in table_rows:
                 obj: dict[str, Any] = {"file": table}
                 for name, value in zip(columns, r, strict=True):
-                    if name == "props":
+                    if name == PROPS_FIELD:
                         obj.update(value or {})
                     elif value is not None:
                         obj[name] = value

@@ -4,7 +4,7 @@ Layer A is ``nodes`` substations (PowerAsset), layer B as many telecom exchanges
 (TelecomAsset). Each layer is a G(n, M) random graph with ``M = n * k / 2``
 links, each a dependency inside the layer; A's ``i``-th node and B's
 ``perm[i]``-th node depend on each other (one-to-one interdependence, a random
-matching). The rows go through :func:`kg.analysis.graph.build_snapshot` like a
+matching). The rows go through :func:`kg.snapshot.build_snapshot` like a
 store's, so the robustness engine runs on them unchanged.
 
 Mutual percolation theory for this system: the mutual giant component exists
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from kg.analysis.graph import GraphSnapshot, build_snapshot
-from kg.load.plan import COLUMNS
+from kg.schema import TABLES
+from kg.snapshot import GraphSnapshot, build_snapshot
 
 __all__ = ["PC_TIMES_K", "coupled_er_snapshot", "er_links"]
 
@@ -43,7 +43,7 @@ def er_links(nodes: int, mean_degree: float, rng: np.random.Generator) -> np.nda
 
 
 def _row(table: str, **values: Any) -> tuple[Any, ...]:
-    return tuple(values.get(column) for column in COLUMNS[table])
+    return tuple(values.get(column) for column in TABLES[table].columns)
 
 
 def coupled_er_snapshot(nodes: int, mean_degree: float = 4.0, seed: int = 0) -> GraphSnapshot:

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from typer.testing import CliRunner, Result
 
-from kg.analysis.graph import GraphSnapshot
 from kg.cli import _register, app
-from kg.load.plan import COLUMNS
+from kg.schema import TABLES
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = ["all_rows", "assert_snapshots_equal", "forget_events", "run_kg", "write_files"]
@@ -40,7 +40,7 @@ def run_kg(*args: str) -> Result:
 
 def all_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in the store's (sorted) order."""
-    return {table: list(store.rows(table)) for table in COLUMNS}
+    return {table: list(store.rows(table)) for table in TABLES}
 
 
 def assert_snapshots_equal(a: GraphSnapshot, b: GraphSnapshot) -> None:

@@ -114,7 +114,7 @@ def snapshot_rows(
     *,
     agencies: dict[str, str] | None = None,
 ) -> dict[str, list[tuple[object, ...]]]:
-    """Rows for :func:`kg.analysis.graph.build_snapshot`: assets as ids or (id, district, population).
+    """Rows for :func:`kg.snapshot.build_snapshot`: assets as ids or (id, district, population).
 
     Districts ``d1``, ``d2``... sit in city ``c``, each with one community ``dX-c``
     where its assets are; ``agencies`` maps asset id -> agency id.

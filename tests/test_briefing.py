@@ -7,9 +7,9 @@ from typing import Any
 from rich.console import Console
 
 from kg.analysis.cascade import cascade
-from kg.analysis.graph import build_snapshot
 from kg.cli.cascade import render_briefing
 from kg.ontology import load_ontology
+from kg.snapshot import build_snapshot
 
 
 def test_the_timeline_names_the_failed_key_facilities_of_the_ontology() -> None:

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from kg.analysis.cancel import CHECK_EVERY, Cancelled, CancelToken
 from kg.analysis.cascade import cascade, network
 from kg.analysis.criticality import cascade_sets, criticality, measures
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import hazard_cascade, monte_carlo
 from kg.analysis.traces import dependencies, dependents, paths, single_points_of_failure
 from kg.errors import ResultTooLarge
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.synth import city_rows, write_bundle
 from tests.helpers import run_kg
 from tests.test_cascade import graphs, snap_of

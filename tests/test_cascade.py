@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.cascade import baseline_errors, cascade
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.errors import ElementNotFound, ValidationError
+from kg.snapshot import GraphSnapshot, build_snapshot
 from tests.reference_cascade import Dep, reference_cascade, snapshot_rows
 
 # Thousands of random graphs against the reference (about 10 s); KG_CASCADE_EXAMPLES=20000 for a soak run.

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from kg.analysis.cascade import network
 from kg.analysis.criticality import cascade_sets, criticality, measures
-from kg.analysis.graph import build_snapshot
+from kg.snapshot import build_snapshot
 from kg.synth import city_rows
 from tests.reference_cascade import reference_cascade
 from tests.test_cascade import graphs, snap_of

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from api.main import create_app
-from api.settings import Settings
+from kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])

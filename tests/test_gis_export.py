@@ -17,18 +17,22 @@ import pytest
 import shapely
 
 from kg.analysis.hazards import hazard_cascade
+from kg.schema import TABLES
 from kg.store import open_store
 from kg.synth import city_rows, write_bundle
 from tests.helpers import run_kg, write_files
+
+ASSETS, ZONES = TABLES["assets"], TABLES["hazard_zones"]
 
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, list[tuple[object, ...]]]]:
     root = tmp_path_factory.mktemp("gis")
     rows = city_rows(600, seed=3)
-    rows["hazard_zones"][0] = (*rows["hazard_zones"][0][:-1], {
-        **(rows["hazard_zones"][0][-1] or {}),
-        "geometry": "POLYGON((106.5 29.5, 106.6 29.5, 106.6 29.6, 106.5 29.6, 106.5 29.5))", "name_zh": "洪涝区"})
+    first = ZONES.as_dict(rows["hazard_zones"][0])
+    rows["hazard_zones"][0] = ZONES.row({**first, "props": {
+        **(first["props"] or {}),
+        "geometry": "POLYGON((106.5 29.5, 106.6 29.5, 106.6 29.6, 106.5 29.6, 106.5 29.5))", "name_zh": "洪涝区"}})
     write_bundle(rows, root / "bundle")
     url = f"sqlite:///{root / 'kg.db'}"
     assert run_kg("load", str(root / "bundle"), "--store", url, "--quiet").exit_code == 0
@@ -54,21 +58,22 @@ def test_geopackage_layers_fields_crs_and_counts_equal_the_store(city: tuple[str
         assert info["features"] == n and info["crs"] == "EPSG:4326"
     meta, geometry, fields = _layer(out, "assets")
     got = dict(zip(meta["fields"], fields, strict=True))
-    ordered = sorted(rows["assets"])
-    assert list(got["id"]) == [r[0] for r in ordered] and list(got["type"]) == [r[1] for r in ordered]
-    assert list(got["population"]) == [r[7] for r in ordered]
+    ordered = sorted(map(ASSETS.as_dict, rows["assets"]), key=lambda a: a["id"])
+    assert list(got["id"]) == [a["id"] for a in ordered] and list(got["type"]) == [a["type"] for a in ordered]
+    assert list(got["population"]) == [a["population"] for a in ordered]
     points = shapely.from_wkb(geometry)
-    assert np.allclose(shapely.get_x(points), [r[6] for r in ordered])
-    assert np.allclose(shapely.get_y(points), [r[5] for r in ordered])
+    assert np.allclose(shapely.get_x(points), [a["lon"] for a in ordered])
+    assert np.allclose(shapely.get_y(points), [a["lat"] for a in ordered])
     meta, geometry, fields = _layer(out, "hazard_zones")
     zones = dict(zip(meta["fields"], fields, strict=True))
-    k = list(zones["id"]).index(rows["hazard_zones"][0][0])
+    k = list(zones["id"]).index(ZONES.as_dict(rows["hazard_zones"][0])["id"])
     assert zones["name_zh"][k] == "洪涝区" and shapely.from_wkb(geometry[k]).area == pytest.approx(0.01)
-    assert sum(g is not None for g in geometry) == sum(1 for r in rows["hazard_zones"] if (r[-1] or {}).get("geometry"))
+    props = map(ZONES.getter("props"), rows["hazard_zones"])
+    assert sum(g is not None for g in geometry) == sum(1 for p in props if (p or {}).get("geometry"))
     meta, geometry, fields = _layer(out, "dependencies")
     deps = dict(zip(meta["fields"], fields, strict=True))
     assert set(meta["fields"]) >= {"dependent", "provider", "kind", "group", "buffer_hours"}
-    where = {r[0]: (r[6], r[5]) for r in rows["assets"]}
+    where = {a["id"]: (a["lon"], a["lat"]) for a in map(ASSETS.as_dict, rows["assets"])}
     line = shapely.from_wkb(geometry[0])
     assert list(line.coords) == [where[deps["provider"][0]], where[deps["dependent"][0]]]
 
@@ -88,7 +93,7 @@ def test_ogrinfo_reads_the_geopackage(city: tuple[str, dict], tmp_path: Path) ->
 
 def test_cascade_footprint_has_hours_and_absolute_times(city: tuple[str, dict], tmp_path: Path) -> None:
     url, rows = city
-    zone = next(r[0] for r in rows["hazard_zones"] if r[1] == "Flood")
+    zone = next(z["id"] for z in map(ZONES.as_dict, rows["hazard_zones"]) if z["hazard"] == "Flood")
     out = tmp_path / "cascade.gpkg"
     result = run_kg("export", "-o", str(out), "--store", url, "--layer", "assets", "--cascade", "--hazard", zone,
                     "--start", "2026-07-01T08:00+08:00")
@@ -113,7 +118,8 @@ def test_geojson_to_stdout_and_file(city: tuple[str, dict], tmp_path: Path) -> N
     result = run_kg("export", "--geo", "geojson", "--layer", "regions", "--store", url)
     doc = json.loads(result.stdout)
     assert doc["type"] == "FeatureCollection" and doc["name"] == "regions"
-    assert sorted(f["properties"]["id"] for f in doc["features"]) == sorted(r[0] for r in rows["regions"])
+    regions = map(TABLES["regions"].getter("id"), rows["regions"])
+    assert sorted(f["properties"]["id"] for f in doc["features"]) == sorted(regions)
     out = tmp_path / "city.geojson"
     assert run_kg("export", "-o", str(out), "--store", url).exit_code == 0
     layers = [f["properties"]["layer"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]]

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.cascade import cascade
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import exposed, hazard_failures, monte_carlo
 from kg.errors import ElementNotFound
+from kg.snapshot import GraphSnapshot, build_snapshot
 from tests.reference_cascade import snapshot_rows
 from tests.test_cascade import graphs
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from kg.errors import ValidationError
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.model import RESERVED_PREFIX
 from kg.rdf.parse import parse_file
 from kg.store import Store, open_store

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.cascade import cascade
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import hazard_failures
 from kg.analysis.investment import (
     Candidate,
@@ -30,6 +29,7 @@ from kg.analysis.investment import (
 from kg.analysis.restoration import plan_restoration
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency
 from kg.errors import ValidationError
+from kg.snapshot import GraphSnapshot
 from tests.helpers import run_kg, write_files
 from tests.test_cascade import BUFFERS, KINDS, graphs
 from tests.test_whatif import SMALL, ZONES, edit_rows, rows_of, snap_of

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.load.plan import COLUMNS, LoadPlan
+from kg.load.plan import LoadPlan
+from kg.schema import TABLES
 from kg.store.neo4j_mapping import node_steps, relationship_steps
 from kg.synth import city_rows
 
@@ -23,7 +24,7 @@ BATCH = st.sampled_from([1, 7, 50, 10_000])
 
 
 def _asset_steps(plan: LoadPlan, batch: int, fresh: bool) -> list[Any]:
-    return [s for s in node_steps(plan, batch, fresh=fresh) if "row.props.type" in s.query]
+    return [s for s in node_steps(plan, batch, fresh=fresh) if (s.table, s.part) == ("assets", "nodes")]
 
 
 @settings(max_examples=25, deadline=None)
@@ -31,7 +32,7 @@ def _asset_steps(plan: LoadPlan, batch: int, fresh: bool) -> list[Any]:
 def test_assets_travel_once_each_with_the_targets_of_their_group(assets: int, seed: int, batch: int,
                                                                  fresh: bool) -> None:
     plan = LoadPlan(rows=city_rows(assets, seed))
-    columns = COLUMNS["assets"]
+    columns = TABLES["assets"].columns
     region, agency = columns.index("region"), columns.index("agency")
     expected = Counter((r[0], r[region], r[agency]) for r in plan.rows["assets"])
     steps = _asset_steps(plan, batch, fresh)
@@ -58,7 +59,7 @@ def test_fresh_relationship_columns_are_the_rows_by_internal_id_sorted_by_target
     names = {v: k for k, v in ids.items()}
     steps = list(relationship_steps(plan, batch, fresh=True, node_ids=ids))
     for table in ("dependencies", "exposures"):
-        mine = [s for s in steps if ("DEPENDS_ON" in s.query) == (table == "dependencies")]
+        mine = [s for s in steps if s.table == table]
         rows = [tuple(col[i] for col in s.rows) for s in mine for i in range(len(s.rows[0]))]
         assert Counter((names[r[0]], names[r[1]], *r[2:]) for r in rows) == Counter(plan.rows[table])
         targets = [r[1] for r in rows]
@@ -72,7 +73,7 @@ def test_an_id_the_map_lacks_matches_no_node() -> None:
     ids = {r[0]: i for i, r in enumerate(plan.rows["assets"])}
     gone = plan.rows["dependencies"][0][1]
     del ids[gone]
-    steps = [s for s in relationship_steps(plan, 10_000, fresh=True, node_ids=ids) if "DEPENDS_ON" in s.query]
+    steps = [s for s in relationship_steps(plan, 10_000, fresh=True, node_ids=ids) if s.table == "dependencies"]
     assert sum(s.rows[1].count(-1) for s in steps) == sum(r[1] == gone for r in plan.rows["dependencies"]) > 0
 
 

@@ -16,16 +16,17 @@ from rdflib.compare import isomorphic
 
 from kg import namespaces as ns
 from kg.errors import ElementNotFound, ValidationError
-from kg.load import load_paths
-from kg.load.plan import COLUMNS
+from kg.ingest import load_paths
 from kg.namespaces import CKG, GEO, RDF
-from kg.rdf import export_rdf, validate_rdf
+from kg.rdf.export import export_rdf
 from kg.rdf.index import Index, to_rdflib
 from kg.rdf.labels import name_from_labels, name_labels
 from kg.rdf.parse import parse_file, parse_turtle
+from kg.rdf.reader import validate_rdf
 from kg.rdf.shacl import validate_index
 from kg.rdf.terms import IriScheme, prop_iri
 from kg.rdf.writers import XML_FORBIDDEN, format_for_path, split_qname
+from kg.schema import TABLES
 from kg.store.sqlite import SQLiteStore
 from kg.synth import city_rows, write_bundle, write_jsonl
 from tests.helpers import all_rows, assert_snapshots_equal, run_kg
@@ -106,7 +107,7 @@ def test_round_trip_through_every_format(tmp_path_factory: pytest.TempPathFactor
         target = _store(tmp / f"target-{fmt}.db")
         load_paths(target, [_loadable(exported, fmt)])
         got = all_rows(target)
-        for table in COLUMNS:
+        for table in TABLES:
             assert got[table] == expected_rows[table], f"{fmt}: table {table} differs after the round trip"
         assert_snapshots_equal(expected_snapshot, target.snapshot())
         target.close()
@@ -116,7 +117,7 @@ def test_rdf_loads_into_and_exports_from_every_store(city: SQLiteStore, store: A
     """``store`` is SQLite, then Neo4j when KG_NEO4J_URL is set (tests/conftest_stores.py)."""
     exported = _export(city, tmp_path / "city.ttl", "ttl")
     load_paths(store, [exported])
-    for table in COLUMNS:
+    for table in TABLES:
         assert list(store.rows(table)) == list(city.rows(table)), f"{type(store).__name__}: {table} differs"
     again = _export(store, tmp_path / "again.ttl", "ttl")
     assert again.read_bytes() == exported.read_bytes(), "the same graph must export to the same bytes from any store"
@@ -130,7 +131,7 @@ _NAME = st.text(st.characters(exclude_categories=("Cs", "Cc"), include_character
                               exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
                 max_size=20).map(str.strip)
 _KEY = _TEXT.filter(lambda k: k not in {"file", "props"} and not k.startswith("_")
-                    and all(k not in COLUMNS[t] for t in COLUMNS))
+                    and all(k not in TABLES[t].columns for t in TABLES))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -150,7 +151,7 @@ def test_any_text_survives_every_format(tmp_path_factory: pytest.TempPathFactory
                                         group: str, props: dict[str, str], lat: float, fmt: str) -> None:
     """Ids, names, groups and extra properties with quotes, backslashes, newlines, '%', '/', '#', CJK ..."""
     city, feeder, hospital, zone = ids
-    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNS}
+    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
     rows["regions"].append((city, "city", name or None, None, props or None))
     rows["agencies"].append(("agency", name or None, "city", None, city, None, props or None))
     rows["assets"].append((feeder, "DistributionFeeder", name or None, city, "agency", lat, 106.5, 0, None,

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.recovery import Problem, Recovery
 from kg.analysis.repair_heuristic import plan
 from kg.analysis.restoration import evaluate_schedule, plan_restoration, repair_hours_of
 from kg.errors import ElementNotFound, ValidationError
 from kg.ontology import load_ontology
+from kg.snapshot import GraphSnapshot, build_snapshot
 from tests.reference_cascade import Dep, snapshot_rows
 from tests.reference_restoration import City, brute_force, value_of
 from tests.test_cascade import graphs

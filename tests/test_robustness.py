@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.mutual_giant import coupling
 from kg.analysis.robustness import (
     RobustnessSpec,
@@ -25,7 +24,8 @@ from kg.analysis.robustness import (
     sample_curve,
 )
 from kg.errors import ValidationError
-from kg.load.plan import COLUMNS
+from kg.schema import TABLES
+from kg.snapshot import GraphSnapshot, build_snapshot
 from tests.coupled_networks import PC_TIMES_K, coupled_er_snapshot
 from tests.reference_cascade import Dep
 from tests.reference_robustness import degree_order, reference_robustness
@@ -41,7 +41,7 @@ KINDS = ("power", "water", "telecom")
 def snapshot(types: dict[str, str], deps: list[Dep], population: dict[str, int] | None = None) -> GraphSnapshot:
     population = population or {}
     rows = {
-        "assets": [tuple({"id": a, "type": t, "population": population.get(a, 0)}.get(c) for c in COLUMNS["assets"])
+        "assets": [TABLES["assets"].row({"id": a, "type": t, "population": population.get(a, 0)})
                    for a, t in types.items()],
         "dependencies": [tuple(d) for d in deps],
     }

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kg.analysis.traces import dependencies, dependents
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.sparql import QuerySyntaxError, QueryTimeout, ResultTooLarge, UpdateRefused, negotiate
 from kg.sparql.dataset import DatasetCache
 from kg.sparql.engine import SparqlRequest, SparqlService

@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from neo4j import GraphDatabase
 
 from kg.errors import CypherRefused, ElementNotFound, StoreUnavailable, ValidationError
-from kg.load.plan import COLUMNS, LoadPlan, build_plan
+from kg.load.plan import LoadPlan, build_plan
 from kg.ontology import load_ontology
+from kg.schema import TABLES
 from kg.store.base import CypherStore, Store
 from kg.store.neo4j import Neo4jStore
 from kg.store.sqlite import SQLiteStore
@@ -173,7 +174,7 @@ def test_search_matches_a_plain_python_filter(store: Store, city_bundle: Path, q
     plan = load(store, city_bundle)
     got = store.search(**query)
     assert [a["id"] for a in got] == _expected_search(plan, **query)
-    assert all(a["table"] == "assets" and set(a) == {"table", *COLUMNS["assets"]} for a in got)
+    assert all(a["table"] == "assets" and set(a) == {"table", *TABLES["assets"].columns} for a in got)
 
 
 def test_search_finds_chinese_names_types_places_and_agencies(store: Store, tmp_path: Path) -> None:
@@ -202,8 +203,8 @@ def _expected_search(plan: LoadPlan, *, q: str | None = None, type: str | None =
                      agency: str | None = None, after: str | None = None, limit: int = 50) -> list[str]:
     """The rule of kg.search, written out plainly: every term in the asset, its type, a region above it, its agency."""
     onto = load_ontology()
-    regions = {r[0]: dict(zip(COLUMNS["regions"], r, strict=True)) for r in plan.rows["regions"]}
-    agencies = {r[0]: dict(zip(COLUMNS["agencies"], r, strict=True)) for r in plan.rows["agencies"]}
+    regions = {r["id"]: r for r in map(TABLES["regions"].as_dict, plan.rows["regions"])}
+    agencies = {r["id"]: r for r in map(TABLES["agencies"].as_dict, plan.rows["agencies"])}
 
     def inside(rid: str | None) -> bool:
         while rid is not None:
@@ -240,8 +241,7 @@ def _expected_search(plan: LoadPlan, *, q: str | None = None, type: str | None =
                 or (a["agency"] in agencies and named(term, agencies[a["agency"]])))
 
     out = []
-    for row in sorted(plan.rows["assets"]):
-        a = dict(zip(COLUMNS["assets"], row, strict=True))
+    for a in sorted(map(TABLES["assets"].as_dict, plan.rows["assets"]), key=lambda a: a["id"]):
         if q and not all(matches(term, a) for term in q.split()):
             continue
         if type and a["type"] not in (onto.subclasses(type) if type in onto.classes else (type,)):

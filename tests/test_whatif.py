@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.analysis.cascade import cascade
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.analysis.hazards import hazard_failures
 from kg.analysis.whatif import (
     AddBuffer,
@@ -30,10 +29,13 @@ from kg.analysis.whatif import (
 from kg.errors import ElementNotFound, ValidationError
 from kg.scenario import Scenario
 from kg.scenario import whatif as run_whatif
+from kg.schema import TABLES
+from kg.snapshot import GraphSnapshot, build_snapshot
 from tests.helpers import run_kg, write_files
 from tests.reference_cascade import Dep, snapshot_rows
 from tests.test_cascade import BUFFERS, KINDS, TIMES, graphs
 
+DEPENDENCIES = TABLES["dependencies"]
 ZONES = (("z-flood", "Flood"), ("z-quake", "Earthquake"))
 
 
@@ -59,21 +61,25 @@ def snap_of(rows: dict[str, list[tuple[object, ...]]]) -> GraphSnapshot:
 
 def edit_rows(rows: dict[str, list[tuple[object, ...]]], edits: list[Edit]) -> dict[str, list[tuple[object, ...]]]:
     """The reference: the bundle's rows edited as a planner would edit the CSV files."""
-    deps = [list(d) for d in rows["dependencies"]]
+    deps = [DEPENDENCIES.as_dict(d) for d in rows["dependencies"]]
     exposures = list(rows["exposures"])
+    exposed = TABLES["exposures"].getter("asset", "zone")
     hazard = dict(ZONES)
     for e in edits:
         if isinstance(e, AddBuffer):
             for d in deps:
-                if (d[0], d[2], d[3]) == (e.asset, e.kind, e.group or e.kind):
-                    d[4] = max(float(d[4]), e.hours)  # type: ignore[arg-type]
+                if (d["dependent"], d["kind"], d["group"]) == (e.asset, e.kind, e.group or e.kind):
+                    d["buffer_hours"] = max(float(d["buffer_hours"]), e.hours)
         elif isinstance(e, AddDependency):
-            deps.append([e.dependent, e.provider, e.kind, e.group or e.kind, e.buffer_hours])
+            deps.append({"dependent": e.dependent, "provider": e.provider, "kind": e.kind,
+                         "group": e.group or e.kind, "buffer_hours": e.buffer_hours})
         elif isinstance(e, RemoveDependency):
-            deps = [d for d in deps if tuple(d[:4]) != (e.dependent, e.provider, e.kind, e.group or e.kind)]
+            deps = [d for d in deps if (d["dependent"], d["provider"], d["kind"], d["group"])
+                    != (e.dependent, e.provider, e.kind, e.group or e.kind)]
         else:
-            exposures = [x for x in exposures if not (x[0] == e.asset and hazard[str(x[1])] == e.hazard)]
-    return {**rows, "dependencies": [tuple(d) for d in deps], "exposures": exposures}
+            exposures = [x for x in exposures
+                         if not (exposed(x)[0] == e.asset and hazard[str(exposed(x)[1])] == e.hazard)]
+    return {**rows, "dependencies": [DEPENDENCIES.row(d) for d in deps], "exposures": exposures}
 
 
 @st.composite
@@ -88,16 +94,16 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, list[tuple[object, ...]]], list[Ed
     for _ in range(draw(st.integers(0, 4))):
         op = draw(st.sampled_from(["add_buffer", "add_dependency", "remove_dependency", "harden"]))
         if op == "add_buffer" and current:
-            d, _, k, g, _ = draw(st.sampled_from(current))
+            d, k, g = DEPENDENCIES.getter("dependent", "kind", "group")(draw(st.sampled_from(current)))
             edits.append(AddBuffer(str(d), str(k), draw(st.sampled_from(BUFFERS)), None if g == k else str(g)))
         elif op == "remove_dependency" and current:
-            d, p, k, g, _ = draw(st.sampled_from(current))
+            d, p, k, g = DEPENDENCIES.getter(*DEPENDENCIES.key)(draw(st.sampled_from(current)))
             edits.append(RemoveDependency(str(d), str(p), str(k), None if g == k else str(g)))
         elif op == "add_dependency" and len(ids) > 1:
             d, p = draw(st.permutations(ids))[:2]
             k = draw(st.sampled_from(KINDS))
             g = draw(st.sampled_from([None, "y"]))
-            if any(x[:4] == (d, p, k, g or k) for x in current):
+            if any(DEPENDENCIES.getter(*DEPENDENCIES.key)(x) == (d, p, k, g or k) for x in current):
                 continue
             edits.append(AddDependency(d, p, k, g, draw(st.sampled_from(BUFFERS))))
         elif op == "harden":

@@ -21,8 +21,8 @@ from api.schemas import (
 )
 from api.views import asset_view
 from kg.analysis.cancel import CancelToken
-from kg.analysis.graph import GraphSnapshot
 from kg.answers import paths_answer, spof_answer, trace_answer
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["router"]
 

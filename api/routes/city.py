@@ -26,10 +26,10 @@ from api.problems import at_most, problem_responses
 from api.routes.common import asset_index, scenario_fields, scenario_of
 from api.schemas import ScenarioRequest, ServiceKind
 from kg.analysis.cancel import CancelToken
-from kg.analysis.graph import GraphSnapshot
 from kg.answers import coordination_answer, graph_answer
-from kg.load.plan import COLUMNS
 from kg.ontology import load_ontology
+from kg.schema import TABLES
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = ["CityPublic", "CoordinationPublic", "GraphPublic", "city_payload", "router"]
@@ -249,9 +249,8 @@ def city_payload(snap: GraphSnapshot, store: Store) -> dict[str, Any]:
     code = np.full(len(snap.region_ids) + 1, -1, dtype=np.int64)  # region index -> district code; -1 stays -1
     code[district_rows] = np.arange(len(district_rows))
     city = next((r for r in range(len(snap.region_ids)) if snap.levels[snap.region_level[r]] == "city"), None)
-    agency_parent = {row[0]: dict(zip(COLUMNS["agencies"], row, strict=True))["parent"]
-                     for row in store.rows("agencies")}
-    zone_rows = {row[0]: dict(zip(COLUMNS["hazard_zones"], row, strict=True)) for row in store.rows("hazard_zones")}
+    agency_parent = dict(map(TABLES["agencies"].getter("id", "parent"), store.rows("agencies")))
+    zone_rows = {row["id"]: row for row in map(TABLES["hazard_zones"].as_dict, store.rows("hazard_zones"))}
     members: dict[int, tuple[list[int], list[float]]] = {z: ([], []) for z in range(len(snap.zone_ids))}
     for a, z, intensity in zip(snap.exp_asset.tolist(), snap.exp_zone.tolist(), snap.exp_intensity.tolist(),
                                strict=True):

@@ -10,9 +10,9 @@ from typing import Any
 from api.deps import Runner
 from api.problems import APIProblem, field_problem
 from api.schemas import CascadeRequest, ScenarioRequest
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, KGError
 from kg.scenario import Scenario
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = ["SCENARIO_FIELDS", "asset_index", "get_element", "scenario_fields", "scenario_of"]

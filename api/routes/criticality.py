@@ -14,8 +14,8 @@ from api.problems import at_most, problem_responses
 from api.schemas import CriticalityPublic
 from kg.analysis.cancel import CancelToken
 from kg.analysis.criticality import Criticality, Measures, measures, rank
-from kg.analysis.graph import GraphSnapshot
 from kg.answers import criticality_answer
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["ranking_answer", "router"]
 

@@ -1,6 +1,6 @@
 """``POST /v1/loads``: load a bundle (a zip of CSV/JSON Lines files, or a JSON Lines body), like ``kg load``.
 
-The body is spooled to a temporary folder and handed to :func:`kg.load.load_paths`,
+The body is spooled to a temporary folder and handed to :func:`kg.ingest.load_paths`,
 which validates everything before writing anything: any problem answers 422
 with the same ``FILE:LINE`` messages as ``kg load`` (file names relative to the
 bundle, ``body.jsonl`` for a JSON Lines body) and the store is untouched.
@@ -30,10 +30,10 @@ from fastapi import APIRouter, Depends, Request
 from api.deps import RunDep, SettingsDep, StoreHolderDep, limit_concurrency, require_write
 from api.problems import APIProblem, FieldError, problem_responses
 from api.schemas import LoadPublic
-from api.settings import Settings
 from api.state import StoreHolder
 from kg.errors import LoadTimeout, Problem, ValidationError
-from kg.load import LoadReport, load_paths
+from kg.ingest import LoadReport, load_paths
+from kg.settings import Settings
 from kg.store import Store
 
 __all__ = ["router"]

@@ -9,7 +9,6 @@ from api.problems import APIProblem, at_most, problem_responses
 from api.routes.common import asset_index
 from api.routes.whatif import rejected
 from api.schemas import PlanPublic, PlanRequest
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.investment import (
     ScenarioSet,
     monte_carlo_scenarios,
@@ -19,6 +18,7 @@ from kg.analysis.investment import (
     scenarios_from,
 )
 from kg.errors import EditRejected
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["router"]
 

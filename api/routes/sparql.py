@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, problem_responses
-from api.settings import Settings
+from kg.settings import Settings
 from kg.sparql import (
     DatasetNotReady,
     NotAcceptable,

@@ -1,4 +1,4 @@
-"""Analysis: pure functions over an immutable :class:`~kg.analysis.graph.GraphSnapshot`.
+"""Analysis: pure functions over an immutable :class:`~kg.snapshot.GraphSnapshot`.
 
 Traces, cascades and their coordination picture, criticality, hazards, robustness and
 restoration; none does I/O, and long-running ones take a :class:`~kg.analysis.cancel.CancelToken`.

@@ -67,8 +67,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, Problem, ResultTooLarge, ValidationError
+from kg.snapshot import GraphSnapshot
 
 __all__ = [
     "BaselineError",
@@ -420,7 +420,7 @@ def network(snap: GraphSnapshot) -> Network:
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in "SH"]
     >>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": [
     ...     ("H", "S", "power", "power", 8.0)]}.get(t, []))
@@ -465,7 +465,7 @@ def baseline_errors(snap: GraphSnapshot) -> tuple[BaselineError, ...]:
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in "ABC"]
     >>> deps = [("A", "B", "power", "power", 0.0), ("B", "A", "power", "power", 0.0),
     ...         ("C", "A", "water", "water", 0.0)]
@@ -680,7 +680,7 @@ def cascade(
     --------
     A hospital with an 8-hour generator on one substation:
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> assets = [("S", "Substation", None, None, None, None, None, 0, None),
     ...           ("H", "Hospital", None, None, None, None, None, 300, None)]
     >>> deps = [("H", "S", "power", "power", 8.0)]

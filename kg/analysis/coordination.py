@@ -10,7 +10,7 @@ when the first such failure happens, and how many failures cross.
 Examples
 --------
 >>> from kg.analysis.cascade import cascade
->>> from kg.analysis.graph import build_snapshot
+>>> from kg.snapshot import build_snapshot
 >>> rows = {
 ...     "agencies": [("grid", "Power Bureau", None, None, None, None, None),
 ...                  ("health", "Health Commission", None, None, None, None, None)],
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kg.analysis.cascade import CascadeResult, Failure
-from kg.analysis.graph import GraphSnapshot
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["Actor", "Contact", "Coordination", "coordination"]
 

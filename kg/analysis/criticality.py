@@ -19,7 +19,7 @@ most runs:
 
 Examples
 --------
->>> from kg.analysis.graph import build_snapshot
+>>> from kg.snapshot import build_snapshot
 >>> assets = [(i, "Substation", None, None, None, None, None, p, None)
 ...           for i, p in (("P", 0), ("S", 0), ("F", 0), ("H", 900))]
 >>> deps = [("S", "P", "power", "power", 0.0), ("F", "S", "power", "power", 0.0),
@@ -39,8 +39,8 @@ import numpy.typing as npt
 
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.cascade import network
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import Problem, ValidationError
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["Criticality", "Measures", "cascade_sets", "criticality", "measures", "rank"]
 

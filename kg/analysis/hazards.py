@@ -16,7 +16,7 @@ exposed asset without any fragility for the zone's hazard is not affected.
 
 Examples
 --------
->>> from kg.analysis.graph import build_snapshot
+>>> from kg.snapshot import build_snapshot
 >>> rows = {
 ...     "assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
 ...                ("H", "Hospital", None, None, None, None, None, 80, None, None)],
@@ -44,9 +44,9 @@ import numpy.typing as npt
 
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import CascadeResult, cascade, network
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["Band", "Exposed", "Impact", "MonteCarloResult", "exposed", "fail_probability", "hazard_cascade",
            "hazard_failures", "monte_carlo"]

@@ -45,12 +45,12 @@ import numpy.typing as npt
 
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import INF, Network, gather, network
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import exposed, fail_probability
 from kg.analysis.restoration import plan_restoration
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits, parse_edits
 from kg.errors import EditRejected, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
+from kg.snapshot import GraphSnapshot
 
 __all__ = [
     "OBJECTIVES",
@@ -685,7 +685,7 @@ def plan_investments(snap: GraphSnapshot, candidates: Sequence[Candidate], budge
     --------
     A hospital on one substation; a second feed (cost 3) or a generator (cost 1, 8 h):
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> from kg.analysis.whatif import AddBuffer, AddDependency
     >>> A = lambda i, t, pop: (i, t, None, None, None, None, None, pop, None)
     >>> rows = {"assets": [A("S", "Substation", 0), A("T", "Substation", 0), A("H", "Hospital", 500)],

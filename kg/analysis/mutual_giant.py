@@ -84,8 +84,8 @@ import numpy.typing as npt
 
 from kg.analysis import layer_components as lc
 from kg.analysis.cancel import CancelToken, check
-from kg.analysis.graph import GraphSnapshot
 from kg.ontology import load_ontology
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["Coupling", "SweepPoint", "coupling"]
 
@@ -381,7 +381,7 @@ def coupling(snap: GraphSnapshot) -> Coupling:
     --------
     A substation ``S1`` linked to ``S2``, each needing one of two telecom exchanges:
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> assets = [(i, t, None, None, None, None, None, 0, None) for i, t in
     ...           (("S1", "Substation"), ("S2", "Substation"), ("T1", "TelecomExchange"), ("T2", "TelecomExchange"))]
     >>> deps = [("S1", "S2", "power", "power", 0.0), ("S1", "T1", "telecom", "telecom", 0.0),

@@ -45,7 +45,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from kg.analysis.cascade import gather, network
-from kg.analysis.graph import GraphSnapshot
+from kg.snapshot import GraphSnapshot
 
 __all__ = [
     "Algebra",
@@ -104,7 +104,7 @@ def list_schedule(problem: Problem, sequences: Sequence[Sequence[int]]) -> Timet
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> snap = build_snapshot(1, lambda t: [])
     >>> p = Problem(snap, (0, 1, 2), (4.0, 1.0, 2.0), (0, 0, 0), ("grid",), (2,))
     >>> list_schedule(p, [[0, 1, 2]])
@@ -168,7 +168,7 @@ class Recovery:
     A hospital needs power from a substation S; both are damaged (2 h and 1 h to repair), the
     hospital has 100 people. Repairing S first, then H, gives the hospital back at 3 h:
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
     ...                    ("H", "Hospital", None, None, None, None, None, 100, None, None)],
     ...         "dependencies": [("H", "S", "power", "power", 0.0)]}

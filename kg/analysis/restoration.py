@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kg.analysis.cancel import CancelToken, check
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.recovery import Outcome, Problem, Recovery, Timetable, list_schedule
 from kg.analysis.repair_heuristic import plan
 from kg.analysis.repair_milp import check as check_size
@@ -38,6 +37,7 @@ from kg.analysis.repair_sets import TooLarge
 from kg.errors import Problem as Issue
 from kg.errors import ValidationError
 from kg.ontology import did_you_mean, load_ontology
+from kg.snapshot import GraphSnapshot
 
 __all__ = [
     "METHODS",
@@ -143,7 +143,7 @@ def repair_hours_of(snap: GraphSnapshot, damaged: Sequence[str],
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
     ...                    ("F", "DistributionFeeder", None, None, None, None, None, 0, None, None)]}
     >>> snap = build_snapshot(1, lambda t: rows.get(t, []))
@@ -248,7 +248,7 @@ def evaluate_schedule(snap: GraphSnapshot, completion: Mapping[str, float]) -> E
     --------
     A clinic (40 people) fed by substation S; S is repaired by hour 5, the clinic is unserved 5 h:
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> rows = {"assets": [("S", "Substation", None, None, None, None, None, 0, None, None),
     ...                    ("C", "Clinic", None, None, None, None, None, 40, None, None)],
     ...         "dependencies": [("C", "S", "power", "power", 0.0)]}
@@ -334,7 +334,7 @@ def plan_restoration(
     Two areas of 100 people each hang off feeder F1 and feeder F2 (3 h and 1 h to repair),
     both fed by substation S (2 h); one power crew. S first, then the quicker feeder:
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> A = lambda i, t, pop: (i, t, None, None, "grid", None, None, pop, None, None)
     >>> rows = {"agencies": [("grid", "Grid", None, None, None, None, None)],
     ...         "assets": [A("S", "Substation", 0), A("F1", "DistributionFeeder", 0),

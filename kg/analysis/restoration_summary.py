@@ -17,8 +17,8 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.restoration import Repair, RestorationResult, evaluate_schedule
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["FIRST_REPAIRS", "SERVICES", "AgencyPlan", "DistrictReturn", "RestorationSummary", "summarise"]
 
@@ -69,7 +69,7 @@ def summarise(snap: GraphSnapshot, result: RestorationResult, *, first: int = FI
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> from kg.analysis.restoration import plan_restoration
     >>> A = lambda i, t, pop: (i, t, None, None, "grid", None, None, pop, None, None)
     >>> rows = {"agencies": [("grid", "Grid", None, None, None, None, None)],

@@ -32,7 +32,7 @@ Examples
 --------
 Two substations feeding a hospital, one of them enough:
 
->>> from kg.analysis.graph import build_snapshot
+>>> from kg.snapshot import build_snapshot
 >>> assets = [(i, t, None, None, None, None, None, p, None)
 ...           for i, t, p in (("S1", "Substation", 0), ("S2", "Substation", 0), ("H", "Hospital", 900))]
 >>> deps = [("H", "S1", "power", "power", 0.0), ("H", "S2", "power", "power", 0.0)]
@@ -57,9 +57,9 @@ import numpy.typing as npt
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import network
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.mutual_giant import coupling
 from kg.errors import Problem, ValidationError
+from kg.snapshot import GraphSnapshot
 
 __all__ = [
     "ATTACKS",
@@ -195,7 +195,7 @@ def attack_order(snap: GraphSnapshot, attack: str, *, seed: int = 0, sample: int
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in "ABC"]
     >>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": [
     ...     ("A", "C", "power", "power", 0.0), ("B", "C", "power", "power", 0.0)]}.get(t, []))

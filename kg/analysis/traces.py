@@ -11,7 +11,7 @@ The examples use this city (built by ``_example()``): a plant P feeding two
 substations that both feed a hospital H (an OR group), so P is H's only single
 point of failure.
 
->>> from kg.analysis.graph import build_snapshot
+>>> from kg.snapshot import build_snapshot
 >>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in ("P", "S1", "S2", "H")]
 >>> deps = [("S1", "P", "power", "power", 0.0), ("S2", "P", "power", "power", 0.0),
 ...         ("H", "S1", "power", "power", 0.0), ("H", "S2", "power", "power", 0.0)]
@@ -34,8 +34,8 @@ import numpy.typing as npt
 
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.cascade import gather, network
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ResultTooLarge
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["Reach", "dependencies", "dependents", "path_kinds", "paths", "single_points_of_failure"]
 
@@ -308,7 +308,7 @@ def single_points_of_failure(snap: GraphSnapshot, asset_id: str, *, cancel: Canc
 
 def _example() -> GraphSnapshot:
     """The four-asset city of the module docs (for the examples)."""
-    from kg.analysis.graph import build_snapshot
+    from kg.snapshot import build_snapshot
 
     assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in ("P", "S1", "S2", "H")]
     deps = [("S1", "P", "power", "power", 0.0), ("S2", "P", "power", "power", 0.0),

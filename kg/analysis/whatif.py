@@ -32,9 +32,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kg.analysis.cascade import CascadeResult, Failure
-from kg.analysis.graph import GraphSnapshot, dependency_arrays
 from kg.errors import EditRejected, FieldPath, Problem, ValidationError, closest_id
 from kg.ontology import did_you_mean, load_ontology
+from kg.snapshot import GraphSnapshot, dependency_arrays
 
 __all__ = [
     "EDIT_CLASSES",
@@ -404,7 +404,7 @@ def apply_edits(snap: GraphSnapshot, edits: Sequence[Edit], *, where: str = "edi
 
     Examples
     --------
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> assets = [(i, "Substation", None, None, None, None, None, 0, None) for i in "SH"]
     >>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": [
     ...     ("H", "S", "power", "power", 0.0)]}.get(t, []))
@@ -481,7 +481,7 @@ def compare(baseline: CascadeResult, modified: CascadeResult) -> tuple[Changes, 
     Examples
     --------
     >>> from kg.analysis.cascade import cascade
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> assets = [(i, "Substation", None, None, None, None, None, 10, None) for i in "SHC"]
     >>> deps = [("H", "S", "power", "power", 0.0), ("C", "S", "power", "power", 2.0)]
     >>> snap = build_snapshot(1, lambda t: {"assets": assets, "dependencies": deps}.get(t, []))

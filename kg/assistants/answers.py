@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult
 from kg.analysis.restoration import plan_restoration
 from kg.analysis.whatif import parse_edits
@@ -31,6 +30,7 @@ from kg.scenario import Scenario
 from kg.scenario import damaged as damaged_by
 from kg.scenario import run as run_scenario
 from kg.scenario import whatif as run_whatif
+from kg.snapshot import GraphSnapshot
 from kg.sparql.engine import SparqlRequest, SparqlService
 from kg.store import Store
 

@@ -18,12 +18,12 @@ import anyio
 
 from kg.analysis.cancel import CancelToken
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.answers import criticality_answer
 from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate
 from kg.assistants.server import build_server
 from kg.live import down_at, live_picture, parse_events, record_events
+from kg.snapshot import GraphSnapshot
 from kg.sparql.engine import SparqlService
 from kg.store import Store
 

@@ -22,7 +22,6 @@ from rich.table import Table
 from kg.analysis.cascade import CascadeResult
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality, criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.hazards import MonteCarloResult
 from kg.answers import criticality_answer, paths_answer, spof_answer
 from kg.cli.app import (
@@ -41,6 +40,7 @@ from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
 from kg.i18n import _, current_language, ngettext
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, run
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["clock", "render_briefing"]
 

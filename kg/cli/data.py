@@ -13,7 +13,7 @@ from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, er
 from kg.cli.progress import LoadProgress
 from kg.errors import ValidationError
 from kg.i18n import N_, _, current_language, ngettext
-from kg.load import LoadReport, load_paths
+from kg.ingest import LoadReport, load_paths
 from kg.ontology import load_ontology
 
 __all__ = ["load", "stats"]

@@ -13,14 +13,14 @@ from rich.panel import Panel
 from rich.table import Table
 
 from kg.analysis.criticality import criticality
-from kg.analysis.graph import GraphSnapshot
 from kg.answers import trace_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, fail, print_json, store_session
 from kg.cli.cascade import render_briefing
 from kg.cli.progress import LoadProgress
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, cascade_of
+from kg.snapshot import GraphSnapshot
 from kg.synth import city_rows, write_bundle, write_jsonl
 
 __all__ = ["demo", "synth"]

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kg.analysis.cascade import CascadeResult
-from kg.analysis.graph import GraphSnapshot
 from kg.cli.app import OutputFormat, console, emit, fail, text_output
 from kg.cli.cascade import _parse_fail, _scenario_failed
 from kg.errors import KGError
 from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
 from kg.gis.write import write_geojson, write_gpkg
 from kg.scenario import Scenario, cascade_of
+from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
 __all__ = ["export_geo", "geo_format_for_path", "parse_start"]

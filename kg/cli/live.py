@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.table import Table
 
 from kg.analysis.coordination import coordination
-from kg.analysis.graph import GraphSnapshot
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
 from kg.errors import ValidationError
 from kg.live import LivePicture, down_at, live_picture, parse_time, read_event_file, record_events
 from kg.ontology import load_ontology
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["live_time", "render_live"]
 

@@ -19,7 +19,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.investment import (
     Candidate,
     PlanResult,
@@ -45,6 +44,7 @@ from kg.cli.app import (
 )
 from kg.cli.whatif import read_json
 from kg.errors import ValidationError, closest_id
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["read_candidates", "render_plan"]
 

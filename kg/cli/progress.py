@@ -8,7 +8,7 @@ from types import TracebackType
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from kg.cli.app import err_console
-from kg.load import Phase
+from kg.ingest import Phase
 
 __all__ = ["LoadProgress"]
 

@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.restoration import RestorationResult, plan_restoration
 from kg.analysis.restoration_summary import RestorationSummary, summarise
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
@@ -24,6 +23,7 @@ from kg.cli.live import live_time
 from kg.errors import KGError, ValidationError
 from kg.live import down_at
 from kg.scenario import Scenario, damaged
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["parse_assignments", "render_restoration"]
 

@@ -1,7 +1,7 @@
 """``kg serve``: run the REST API (``api.main:app``) with uvicorn.
 
-The ``kg`` package never imports FastAPI: this command checks the settings
-(:mod:`api.settings` needs only pydantic-settings), passes them on to the
+The ``kg`` package never imports ``api`` (nor FastAPI): this command checks the
+settings (:mod:`kg.settings`, which the server reads too), passes them on to the
 server through ``KG_*`` environment variables (which every uvicorn worker
 process inherits) and hands uvicorn the import string ``api.main:app``.
 """
@@ -35,7 +35,8 @@ def serve(
                       "docs/assistants.md).")] = False,
 ) -> None:
     """Serve the REST API. Keys come from KG_API_KEYS ("KEY:ROLE,...", roles read < write < admin)."""
-    from api.settings import SettingsError, is_loopback, load_settings  # the api package, not FastAPI
+    # On use: pydantic-settings would add its import time to every other command.
+    from kg.settings import SettingsError, is_loopback, load_settings
 
     if store:
         os.environ["KG_STORE"] = store

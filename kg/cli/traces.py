@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.traces import Reach, dependencies, dependents
 from kg.answers import trace_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
 from kg.ontology import did_you_mean, load_ontology
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["dependencies_command", "dependents_command"]
 

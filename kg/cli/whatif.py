@@ -19,12 +19,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from kg.analysis.cascade import Failure
-from kg.analysis.graph import GraphSnapshot
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, RemoveDependency, WhatIfResult, parse_edits
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
 from kg.cli.cascade import _parse_fail, _scenario_failed, clock
 from kg.errors import EditRejected, KGError, ValidationError
 from kg.scenario import Scenario, whatif
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["describe", "read_edits", "read_json", "render_whatif"]
 

@@ -34,22 +34,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from shapely.errors import ShapelyError
 
 from kg.analysis.cascade import CascadeResult
-from kg.analysis.graph import GraphSnapshot
-from kg.errors import KGError
-from kg.model import GEOMETRY, NAME_ZH
+from kg.gis.geometry import GEOMETRY, GeometryError, geometry_of
+from kg.model import NAME_ZH, PROPS_FIELD
 from kg.ontology import load_ontology
+from kg.schema import TABLES, Row
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["GEOMETRY", "LAYERS", "GeometryError", "Layer", "cascade_layer", "geometry_of", "store_layers"]
 
 LAYERS = ("assets", "dependencies", "hazard_zones", "regions")
 """The layers of a store, in the order files list them."""
-
-
-class GeometryError(KGError):
-    """An element's ``geometry`` is not WKT that makes a geometry."""
 
 
 @dataclass
@@ -75,26 +71,6 @@ class Layer:
         return "Unknown"
 
 
-def geometry_of(props: dict[str, Any] | None, lat: float | None, lon: float | None,
-                where: str = "") -> shapely.Geometry | None:
-    """An element's geometry: its ``geometry`` WKT, else the point (lon, lat), else None.
-
-    Raises
-    ------
-    GeometryError
-        The WKT does not parse (``where`` names the element in the message).
-    """
-    wkt = (props or {}).get(GEOMETRY)
-    if wkt:
-        try:
-            return shapely.from_wkt(wkt, on_invalid="raise")
-        except (ShapelyError, ValueError) as exc:
-            raise GeometryError(f"{where}: the 'geometry' column is not WKT ({exc})") from exc
-    if lat is not None and lon is not None:
-        return shapely.Point(lon, lat)
-    return None
-
-
 def _text(values: Iterable[Any]) -> npt.NDArray[np.object_]:
     return np.array([None if v is None else str(v) for v in values], dtype=object)
 
@@ -103,86 +79,97 @@ def _floats(values: Iterable[float | None]) -> npt.NDArray[np.float64]:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
-def _extra(rows: list[tuple[Any, ...]], taken: Iterable[str]) -> dict[str, npt.NDArray[np.object_]]:
-    """Every other extra column of the rows (their last value, ``props``), as text fields."""
+def _columns(table: str, rows: Iterable[Row]) -> dict[str, list[Any]]:
+    """A table's rows as one list of values per column, by name (:mod:`kg.schema`)."""
+    columns = TABLES[table].columns
+    values = list(zip(*rows, strict=True))
+    return dict(zip(columns, map(list, values), strict=True)) if values else {c: [] for c in columns}
+
+
+def _extra(props: list[dict[str, Any] | None], taken: Iterable[str]) -> dict[str, npt.NDArray[np.object_]]:
+    """Every other extra column of the rows (``props``), as text fields."""
     skip = {*taken, GEOMETRY, NAME_ZH}
-    keys = sorted({k for r in rows for k in (r[-1] or {})} - skip)
-    return {k: _text((r[-1] or {}).get(k) for r in rows) for k in keys}
+    keys = sorted({k for p in props for k in (p or {})} - skip)
+    return {k: _text((p or {}).get(k) for p in props) for k in keys}
 
 
-def _geometries(rows: list[tuple[Any, ...]], table: str, lat: int | None = None,
-                lon: int | None = None) -> npt.NDArray[np.object_]:
-    out = np.empty(len(rows), dtype=object)
-    if lat is not None and lon is not None:  # points made all at once (shapely's vectorised constructor)
-        ys, xs = _floats(r[lat] for r in rows), _floats(r[lon] for r in rows)
+def _geometries(c: dict[str, list[Any]], table: str, *, points: bool = False) -> npt.NDArray[np.object_]:
+    """Each row's ``geometry`` WKT, else (``points``) its point (lon, lat), else None."""
+    out = np.empty(len(c["id"]), dtype=object)
+    if points:  # points made all at once (shapely's vectorised constructor)
+        ys, xs = _floats(c["lat"]), _floats(c["lon"])
         placed = np.isfinite(xs) & np.isfinite(ys)
         out[placed] = shapely.points(xs[placed], ys[placed])
-    for i, r in enumerate(rows):
-        if r[-1] and r[-1].get(GEOMETRY):
-            out[i] = geometry_of(r[-1], None, None, f"{table} id {r[0]!r}")
+    for i, (element, props) in enumerate(zip(c["id"], c[PROPS_FIELD], strict=True)):
+        if props and props.get(GEOMETRY):
+            out[i] = geometry_of(props, None, None, f"{table} id {element!r}")
     return out
 
 
-def _assets(rows: list[tuple[Any, ...]]) -> Layer:
-    # row: id, type, name, region, agency, lat, lon, population, props
+def _name_zh(c: dict[str, list[Any]]) -> npt.NDArray[np.object_]:
+    return _text((p or {}).get(NAME_ZH) for p in c[PROPS_FIELD])
+
+
+def _assets(rows: Iterable[Row]) -> Layer:
     onto = load_ontology()
+    c = _columns("assets", rows)
     fields: dict[str, npt.NDArray[Any]] = {
-        "id": _text(r[0] for r in rows),
-        "type": _text(r[1] for r in rows),
-        "type_zh": _text(onto.label(r[1], "zh") for r in rows),
-        "sector": _text(onto.sector(r[1]) for r in rows),
-        "name": _text(r[2] for r in rows),
-        NAME_ZH: _text((r[-1] or {}).get(NAME_ZH) for r in rows),
-        "region": _text(r[3] for r in rows),
-        "agency": _text(r[4] for r in rows),
-        "lat": _floats(r[5] for r in rows),
-        "lon": _floats(r[6] for r in rows),
-        "population": np.array([r[7] or 0 for r in rows], dtype=np.int64),
+        "id": _text(c["id"]),
+        "type": _text(c["type"]),
+        "type_zh": _text(onto.label(t, "zh") for t in c["type"]),
+        "sector": _text(onto.sector(t) for t in c["type"]),
+        "name": _text(c["name"]),
+        NAME_ZH: _name_zh(c),
+        "region": _text(c["region"]),
+        "agency": _text(c["agency"]),
+        "lat": _floats(c["lat"]),
+        "lon": _floats(c["lon"]),
+        "population": np.array([p or 0 for p in c["population"]], dtype=np.int64),
     }
-    fields.update(_extra(rows, fields))
-    return Layer("assets", _geometries(rows, "assets", 5, 6), fields)
+    fields.update(_extra(c[PROPS_FIELD], fields))
+    return Layer("assets", _geometries(c, "assets", points=True), fields)
 
 
-def _dependencies(rows: Iterable[tuple[Any, ...]], points: dict[str, tuple[float, float]]) -> Layer:
-    # row: dependent, provider, kind, group, buffer_hours
-    rows = list(rows)
+def _dependencies(rows: Iterable[Row], points: dict[str, tuple[float, float]]) -> Layer:
+    c = _columns("dependencies", rows)
+    n = len(c["dependent"])
     nowhere = (math.nan, math.nan)
-    ends = np.array([(*points.get(r[1], nowhere), *points.get(r[0], nowhere)) for r in rows],
-                    dtype=np.float64).reshape(len(rows), 4)
+    ends = np.array([(*points.get(p, nowhere), *points.get(d, nowhere)) for d, p in
+                     zip(c["dependent"], c["provider"], strict=True)], dtype=np.float64).reshape(n, 4)
     placed = np.isfinite(ends).all(axis=1)
-    lines = np.empty(len(rows), dtype=object)
+    lines = np.empty(n, dtype=object)
     lines[placed] = shapely.linestrings(ends[placed].reshape(-1, 2, 2))
     return Layer("dependencies", lines, {
-        "dependent": _text(r[0] for r in rows), "provider": _text(r[1] for r in rows),
-        "kind": _text(r[2] for r in rows), "group": _text(r[3] for r in rows),
-        "buffer_hours": _floats(r[4] for r in rows),
+        "dependent": _text(c["dependent"]), "provider": _text(c["provider"]),
+        "kind": _text(c["kind"]), "group": _text(c["group"]),
+        "buffer_hours": _floats(c["buffer_hours"]),
     })
 
 
-def _hazard_zones(rows: list[tuple[Any, ...]]) -> Layer:
-    # row: id, hazard, name, annual_probability, region, props
+def _hazard_zones(rows: Iterable[Row]) -> Layer:
     onto = load_ontology()
+    c = _columns("hazard_zones", rows)
     fields: dict[str, npt.NDArray[Any]] = {
-        "id": _text(r[0] for r in rows), "hazard": _text(r[1] for r in rows),
-        "hazard_zh": _text(onto.label(r[1], "zh") for r in rows),
-        "name": _text(r[2] for r in rows), NAME_ZH: _text((r[-1] or {}).get(NAME_ZH) for r in rows),
-        "annual_probability": _floats(r[3] for r in rows), "region": _text(r[4] for r in rows),
+        "id": _text(c["id"]), "hazard": _text(c["hazard"]),
+        "hazard_zh": _text(onto.label(h, "zh") for h in c["hazard"]),
+        "name": _text(c["name"]), NAME_ZH: _name_zh(c),
+        "annual_probability": _floats(c["annual_probability"]), "region": _text(c["region"]),
     }
-    fields.update(_extra(rows, fields))
-    return Layer("hazard_zones", _geometries(rows, "hazard_zones"), fields)
+    fields.update(_extra(c[PROPS_FIELD], fields))
+    return Layer("hazard_zones", _geometries(c, "hazard_zones"), fields)
 
 
-def _regions(rows: list[tuple[Any, ...]]) -> Layer:
-    # row: id, level, name, parent, props
+def _regions(rows: Iterable[Row]) -> Layer:
     onto = load_ontology()
+    c = _columns("regions", rows)
     fields: dict[str, npt.NDArray[Any]] = {
-        "id": _text(r[0] for r in rows), "level": _text(r[1] for r in rows),
-        "level_zh": _text(onto.level_label(r[1], "zh") for r in rows),
-        "name": _text(r[2] for r in rows), NAME_ZH: _text((r[-1] or {}).get(NAME_ZH) for r in rows),
-        "parent": _text(r[3] for r in rows),
+        "id": _text(c["id"]), "level": _text(c["level"]),
+        "level_zh": _text(onto.level_label(v, "zh") for v in c["level"]),
+        "name": _text(c["name"]), NAME_ZH: _name_zh(c),
+        "parent": _text(c["parent"]),
     }
-    fields.update(_extra(rows, fields))
-    return Layer("regions", _geometries(rows, "regions"), fields)
+    fields.update(_extra(c[PROPS_FIELD], fields))
+    return Layer("regions", _geometries(c, "regions"), fields)
 
 
 def _points(assets: Layer) -> dict[str, tuple[float, float]]:
@@ -207,7 +194,7 @@ def store_layers(store: Any, names: Iterable[str] = LAYERS) -> Iterator[Layer]:
     wanted = list(names)
     points: dict[str, tuple[float, float]] = {}
     if "assets" in wanted or "dependencies" in wanted:
-        assets = _assets(list(store.rows("assets")))
+        assets = _assets(store.rows("assets"))
         points = _points(assets)
     for name in wanted:
         if name == "assets":
@@ -215,9 +202,9 @@ def store_layers(store: Any, names: Iterable[str] = LAYERS) -> Iterator[Layer]:
         elif name == "dependencies":
             yield _dependencies(store.rows("dependencies"), points)
         elif name == "hazard_zones":
-            yield _hazard_zones(list(store.rows("hazard_zones")))
+            yield _hazard_zones(store.rows("hazard_zones"))
         elif name == "regions":
-            yield _regions(list(store.rows("regions")))
+            yield _regions(store.rows("regions"))
         else:
             raise ValueError(f"unknown layer {name!r}; expected one of {', '.join(LAYERS)}")
 

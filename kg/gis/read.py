@@ -33,8 +33,9 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from kg.errors import Problem
-from kg.load.sources import TABLES, RawRow, table_for_name
 from kg.model import GEOMETRY
+from kg.rows import RawRow
+from kg.schema import TABLES, table_for_name
 
 __all__ = ["read_gis_rows"]
 
@@ -96,7 +97,7 @@ def _layer_rows(path: Path, layer: str | None, table: str, source: str,
             except CRSError as exc:
                 report(Problem(source, f"unknown coordinate reference system {meta['crs']!r}: {exc}"))
                 return
-    known = TABLES[table].model_fields
+    known = TABLES[table].record.model_fields
     # Extra attributes become text columns (props hold text), as they would from a CSV file.
     text = [n not in known for n in names]
     for i in range(len(fields[0]) if fields else (0 if geometry is None else len(geometry))):

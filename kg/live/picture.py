@@ -18,10 +18,10 @@ from typing import Any
 
 from kg.analysis.cancel import CancelToken
 from kg.analysis.cascade import CascadeResult, Failure
-from kg.analysis.graph import GraphSnapshot
 from kg.live.events import iso, to_micros
 from kg.live.state import Down
 from kg.scenario import HOUR_US, Scenario, cascade_of, live_start
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["Forecast", "LivePicture", "live_picture"]
 
@@ -127,7 +127,7 @@ def live_picture(
     --------
     A hospital on one substation, with a 6-hour generator; the substation went down at 08:00:
 
-    >>> from kg.analysis.graph import build_snapshot
+    >>> from kg.snapshot import build_snapshot
     >>> from kg.live.events import parse_event
     >>> from kg.live.state import down_at
     >>> assets = [("S", "Substation", None, None, "grid", None, None, 0, None),

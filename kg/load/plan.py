@@ -21,39 +21,19 @@ from pydantic import ValidationError as PydanticError
 
 from kg.errors import LoadTimeout, Problem, ValidationError
 from kg.load.problems import describe_pydantic_errors
-from kg.load.sources import TABLES, RawRow, SourceFile, discover, location, read_rows
+from kg.load.sources import SourceFile, discover, read_rows
 from kg.model import GEOMETRY, PROPS_FIELD, Record
 from kg.ontology import load_ontology
+from kg.rows import RawRow, location
+from kg.schema import NODE_TABLES, TABLES
 
-__all__ = ["COLUMNS", "NODE_TABLES", "ExistingElement", "LoadPlan", "build_plan"]
-
-NODE_TABLES = ("regions", "agencies", "assets", "hazard_zones")
-"""Tables whose rows are graph nodes with an ``id`` (ids are unique across all of them)."""
-
-COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(rt.model_fields) for name, rt in TABLES.items()}
-"""Column order of each table's row tuples (``props`` last for node tables)."""
+__all__ = ["ExistingElement", "LoadPlan", "build_plan"]
 
 MAX_PROBLEMS = 200
 _CHECK_EVERY = 1024
 """Rows between two looks at the clock (a few milliseconds of work)."""
 
-_FIELDS: dict[str, frozenset[str]] = {name: frozenset(columns) for name, columns in COLUMNS.items()}
-
-# (field, table it must name) for every reference a record makes.
-_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "regions": (("parent", "regions"),),
-    "agencies": (("parent", "agencies"), ("jurisdiction", "regions")),
-    "assets": (("region", "regions"), ("agency", "agencies")),
-    "hazard_zones": (("region", "regions"),),
-    "dependencies": (("dependent", "assets"), ("provider", "assets")),
-    "exposures": (("asset", "assets"), ("zone", "hazard_zones")),
-    "fragilities": (("asset", "assets"),),
-}
-_KEYS: dict[str, tuple[str, ...]] = {
-    "dependencies": ("dependent", "provider", "kind", "group"),
-    "exposures": ("asset", "zone"),
-    "fragilities": ("hazard", "type", "asset"),
-}
+_FIELDS: dict[str, frozenset[str]] = {name: frozenset(table.columns) for name, table in TABLES.items()}
 _SINGULAR = {"regions": "region", "agencies": "agency", "assets": "asset", "hazard_zones": "hazard zone"}
 
 
@@ -76,7 +56,7 @@ class Lookup(Protocol):
 
 @dataclass
 class LoadPlan:
-    """Validated rows per table (tuples in :data:`COLUMNS` order), ready to write."""
+    """Validated rows per table (tuples in :attr:`kg.schema.Table.columns` order), ready to write."""
 
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in TABLES})
     warnings: list[Problem] = field(default_factory=list)
@@ -107,7 +87,7 @@ class _Planner:
         self.problems: list[Problem] = []
         self.ids: dict[str, tuple[str, str | None]] = {}  # id -> (table, level) in this load
         self.first_seen: dict[str, tuple[str, int, str | None]] = {}  # id -> (source, line, RDF node)
-        self.keys: dict[str, dict[tuple[Any, ...], int]] = {t: {} for t in _KEYS}
+        self.keys: dict[str, dict[tuple[Any, ...], int]] = {t: {} for t in TABLES if not TABLES[t].node}
         self.pending: list[_Pending] = []
         self.warned_columns: set[tuple[str, str]] = set()
         self.rank = {level: i for i, level in enumerate(load_ontology().levels)}
@@ -120,7 +100,7 @@ class _Planner:
         return len(self.problems) >= MAX_PROBLEMS
 
     def add(self, raw: RawRow) -> None:
-        record_type = TABLES[raw.table]
+        table = TABLES[raw.table]
         known = _FIELDS[raw.table]
         values = raw.values
         if PROPS_FIELD in values:
@@ -130,7 +110,7 @@ class _Planner:
         if not known >= values.keys():
             values = self._split_extra(raw, known)
         try:
-            record: Record = record_type.model_validate(values)
+            record: Record = table.record.model_validate(values)
         except PydanticError as exc:
             for message in describe_pydantic_errors(exc, raw.values):
                 self.report(Problem(raw.where, message))
@@ -138,14 +118,15 @@ class _Planner:
         fields = record.__dict__
         if not self._check_identity(raw, fields):
             return
-        for name, table in _REFERENCES[raw.table]:
+        for name, target_table in table.references.items():
             target = fields[name]
-            if target is not None and not self._resolved_now(target, table, raw.table, fields):
+            if target is not None and not self._resolved_now(target, target_table, raw.table, fields):
                 level = fields["level"] if raw.table == "regions" else None
-                self.pending.append(_Pending(raw.where, name, target, table, level))
-        row = tuple(fields[name] for name in COLUMNS[raw.table])
-        if "props" in fields and not fields["props"]:
-            row = (*row[:-1], None)
+                self.pending.append(_Pending(raw.where, name, target, target_table, level))
+        row = tuple(fields[name] for name in table.columns)
+        if table.has_props and not fields[PROPS_FIELD]:
+            at = table.position(PROPS_FIELD)
+            row = (*row[:at], None, *row[at + 1 :])
         self.plan.rows[raw.table].append(row)
 
     def _split_extra(self, raw: RawRow, known: frozenset[str]) -> dict[str, Any]:
@@ -182,11 +163,12 @@ class _Planner:
                 return False
             self.ids[rid] = (raw.table, fields.get("level"))
             self.first_seen[rid] = (raw.source, raw.line, raw.node)
-        elif raw.table in _KEYS:
-            key = tuple(fields[k] for k in _KEYS[raw.table])
+        else:
+            columns = TABLES[raw.table].key
+            key = tuple(fields[k] for k in columns)
             seen = self.keys[raw.table]
             if key in seen:
-                self.report(Problem(raw.where, f"duplicate row: the same {', '.join(_KEYS[raw.table])} as the "
+                self.report(Problem(raw.where, f"duplicate row: the same {', '.join(columns)} as the "
                                     f"row at line {seen[key]}"))
                 return False
             seen[key] = raw.line
@@ -198,38 +180,42 @@ class _Planner:
         The assets considered are those of this load and, unless this load
         replaces them, those already in the store.
         """
-        zones = [r for r in self.plan.rows["hazard_zones"] if (r[-1] or {}).get(GEOMETRY)
-                 and (r[-1] or {}).get("intensity") is not None]
-        given = {key[1] for key in self.keys["exposures"]}
-        zones = [z for z in zones if z[0] not in given]
+        zone_of = TABLES["hazard_zones"].getter("id", PROPS_FIELD)
+        exposures = TABLES["exposures"]
+        given = {key[exposures.key.index("zone")] for key in self.keys["exposures"]}
+        zones = [(zid, props) for zid, props in map(zone_of, self.plan.rows["hazard_zones"])
+                 if (props or {}).get(GEOMETRY) and props.get("intensity") is not None and zid not in given]
         if not zones:
             return
         from kg.gis.exposures import derive_exposures  # GIS libraries load only for loads that need them
-        from kg.gis.layers import GeometryError, geometry_of
+        from kg.gis.geometry import GeometryError, geometry_of
 
         shapes, intensities = [], []
-        for z in zones:
-            where = location(*self.first_seen[z[0]])
+        for zid, props in zones:
+            where = location(*self.first_seen[zid])
             try:
-                intensity = float(z[-1]["intensity"])
+                intensity = float(props["intensity"])
                 if not (math.isfinite(intensity) and intensity >= 0):
                     raise ValueError
-                shapes.append(geometry_of(z[-1], None, None, where))
+                shapes.append(geometry_of(props, None, None, where))
                 intensities.append(intensity)
             except ValueError:
-                self.report(Problem(where, f"intensity {z[-1]['intensity']!r}: expected a finite number >= 0 (the "
+                self.report(Problem(where, f"intensity {props['intensity']!r}: expected a finite number >= 0 (the "
                                     "hazard's intensity everywhere in the zone's polygon)"))
             except GeometryError as exc:
                 self.report(Problem(where, str(exc).split(": ", 1)[-1]))
         if self.problems:
             return
-        asset_rows = {r[0]: r for r in self.store.rows("assets")}
-        asset_rows.update((r[0], r) for r in self.plan.rows["assets"])
-        ids = list(asset_rows)
-        geometries = [geometry_of(r[-1], r[5], r[6], r[0]) for r in asset_rows.values()]
-        for asset, zone, intensity in derive_exposures([z[0] for z in zones], shapes, intensities, ids, geometries):
-            self.keys["exposures"][(asset, zone)] = 0
-            self.plan.rows["exposures"].append((asset, zone, intensity))
+        asset_of = TABLES["assets"].getter("id", PROPS_FIELD, "lat", "lon")
+        assets = {a[0]: a for a in map(asset_of, self.store.rows("assets"))}
+        assets.update((a[0], a) for a in map(asset_of, self.plan.rows["assets"]))
+        ids = list(assets)
+        geometries = [geometry_of(props, lat, lon, aid) for aid, props, lat, lon in assets.values()]
+        zone_ids = [zid for zid, _ in zones]
+        for asset, zone, intensity in derive_exposures(zone_ids, shapes, intensities, ids, geometries):
+            values = {"asset": asset, "zone": zone, "intensity": intensity}
+            self.keys["exposures"][tuple(values[c] for c in exposures.key)] = 0
+            self.plan.rows["exposures"].append(exposures.row(values))
             if asset not in self.ids:
                 self.pending.append(_Pending(location(*self.first_seen[zone]), "asset", asset, "assets"))
 
@@ -263,8 +249,9 @@ class _Planner:
                 self.report(Problem(location(*self.first_seen[rid]),
                                     f"id {rid!r} is already used by a {_SINGULAR[element.table]} in the store; "
                                     "ids are unique across regions, agencies, assets and zones"))
+        region = TABLES["regions"].getter("id", "level", "parent")
         for row in self.plan.rows["regions"]:
-            rid, level, parent = row[0], row[1], row[3]
+            rid, level, parent = region(row)
             if level == "city" and parent is not None and not self.full:
                 self.report(Problem(location(*self.first_seen[rid]),
                                     f"region {rid!r} is the city and cannot have a parent"))

@@ -14,23 +14,19 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from kg.errors import Problem
 from kg.load.problems import describe_pydantic_errors, shown
-from kg.model import PROPS_FIELD, RECORD_TYPES, PropName, Record
+from kg.model import PROPS_FIELD, PropName
+from kg.rdf.suffixes import RDF_SUFFIXES
+from kg.rows import RawRow
+from kg.schema import TABLES, Table, table_for_name
 
-__all__ = ["GIS_SUFFIXES", "RDF_SUFFIXES", "TABLES", "RawRow", "SourceFile", "discover", "location", "read_rows",
-           "table_for_name"]
+__all__ = ["GIS_SUFFIXES", "RDF_SUFFIXES", "SourceFile", "discover", "read_rows"]
 
-TABLES: dict[str, type[Record]] = {rt.table: rt for rt in RECORD_TYPES}
-"""Table name (file stem) to record type, in load order."""
-
-RDF_SUFFIXES = frozenset({".ttl", ".turtle", ".nt", ".nq", ".trig", ".jsonld"})
-"""Files read by the RDF importer (:mod:`kg.rdf.reader`): Turtle, N-Triples, N-Quads, TriG, JSON-LD."""
 GIS_SUFFIXES = frozenset({".gpkg", ".geojson", ".shp"})
 """Files read as GIS layers (:mod:`kg.gis.read`): GeoPackage, GeoJSON, Shapefile."""
 _BUNDLE_SUFFIXES = frozenset({".csv", ".jsonl", ".ndjson"}) | RDF_SUFFIXES | GIS_SUFFIXES
@@ -40,29 +36,6 @@ Report = Callable[[Problem], None]
 Progress = Callable[[int], None]
 """Called now and then with the number of bytes read since the last call (0 during long phases that read
 nothing, such as SHACL), so that a caller can show progress or stop a load past its deadline by raising."""
-
-
-@dataclass(frozen=True, slots=True)
-class RawRow:
-    """One row as read: the table it belongs to, where it is, and its non-empty values."""
-
-    table: str
-    source: str
-    line: int
-    values: dict[str, Any]
-    node: str | None = None
-    """The RDF node the row was read from (None for CSV and JSON Lines)."""
-
-    @property
-    def where(self) -> str:
-        """``FILE:LINE`` of the row (the line where it starts), then ``<node>`` for RDF."""
-        return location(self.source, self.line, self.node)
-
-
-def location(source: str, line: int, node: str | None = None) -> str:
-    """How a problem names a place: ``FILE:LINE``, then ``<node>`` for a row read from RDF."""
-    where = f"{source}:{line}" if line else source
-    return f"{where} <{node}>" if node is not None else where
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +53,6 @@ class SourceFile:
         if suffix in GIS_SUFFIXES:
             return "gis"
         return "jsonl" if suffix in {".jsonl", ".ndjson"} else "csv"
-
-
-def table_for_name(name: str) -> str | None:
-    """The table a file or ``file`` field names (``assets``, ``assets.csv``), or None."""
-    stem = name.strip().lower()
-    for suffix in (".csv", ".jsonl", ".ndjson", ".geojson", ".shp"):
-        stem = stem.removesuffix(suffix)
-    return stem if stem in TABLES else None
 
 
 def discover(paths: list[Path], report: Report) -> list[SourceFile]:
@@ -168,7 +133,7 @@ def _read_text(source: SourceFile, report: Report, progress: Progress | None,
 def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> Iterator[RawRow]:
     assert source.table is not None
     table = source.table
-    record_type = TABLES[table]
+    spec = TABLES[table]
     name = str(source.path)
 
     def rows(lines: Iterator[str]) -> Iterator[RawRow]:
@@ -183,7 +148,7 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
                     continue
                 if header is None:
                     header = [f.strip() for f in fields]
-                    if not _check_header(header, record_type, f"{name}:{start}", report):
+                    if not _check_header(header, spec, f"{name}:{start}", report):
                         return
                     continue
                 if len(fields) != len(header):
@@ -198,7 +163,7 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
             report(Problem(f"{name}:{previous_end + 1}", _csv_error(exc)))
             return
         if header is None:
-            required = ", ".join(_required(record_type))
+            required = ", ".join(_required(spec))
             report(Problem(name, f"the file is empty; expected a header row with at least {required}"))
 
     yield from _read_text(source, report, progress, rows)
@@ -226,14 +191,14 @@ def _column_name_ok(name: str, where: str, report: Report) -> bool:
     return True
 
 
-def _required(record_type: Any) -> list[str]:
-    return [n for n, f in record_type.model_fields.items() if f.is_required()]
+def _required(table: Table) -> list[str]:
+    fields = table.record.model_fields
+    return [c for c in table.columns if fields[c].is_required()]
 
 
-def _check_header(header: list[str], record_type: Any, where: str, report: Report) -> bool:
+def _check_header(header: list[str], table: Table, where: str, report: Report) -> bool:
     ok = True
     seen: set[str] = set()
-    fields = record_type.model_fields
     for col in header:
         if not col:
             report(Problem(where, "a column has an empty name; name every column in the header"))
@@ -242,13 +207,13 @@ def _check_header(header: list[str], record_type: Any, where: str, report: Repor
             report(Problem(where, f"column {PROPS_FIELD!r} is reserved (a row's extra columns are kept as its "
                            "props); rename it"))
             ok = False
-        elif col not in fields and PROPS_FIELD in fields and not _column_name_ok(col, where, report):
+        elif col not in table.columns and table.has_props and not _column_name_ok(col, where, report):
             ok = False
         elif col in seen:
             report(Problem(where, f"column {col!r} appears twice in the header"))
             ok = False
         seen.add(col)
-    for col in _required(record_type):
+    for col in _required(table):
         if col not in seen:
             report(Problem(where, f"missing required column {col!r}; the header has: {', '.join(header)}"))
             ok = False
@@ -297,7 +262,8 @@ def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -
 def read_rows(source: SourceFile, report: Report, progress: Progress | None = None) -> Iterator[RawRow]:
     """Yield the rows of one source file, reporting what cannot be read."""
     if source.format == "rdf":
-        from kg.rdf.reader import read_rdf_rows  # kg.rdf imports this module: import on use
+        # On use: the RDF reader brings pyoxigraph and pySHACL (50 MB), which a CSV load never needs.
+        from kg.rdf.reader import read_rdf_rows
 
         yield from read_rdf_rows(source.path, report, progress)
     elif source.format == "gis":

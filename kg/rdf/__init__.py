@@ -1,20 +1,14 @@
-"""RDF for exchange: export the graph (Turtle, N-Triples, JSON-LD), import and validate RDF.
+"""RDF for exchange: import and validate RDF, export the graph.
 
-* :func:`export_rdf` streams a store's graph (or a subgraph) in the ckg vocabulary;
-* :func:`validate_rdf` checks a file against ``shapes.ttl``;
-* ``kg load FILE.ttl`` reads RDF through :func:`read_rdf_rows`, which
+* ``kg load FILE.ttl`` reads RDF through :func:`kg.rdf.reader.read_rdf_rows`, which
   :mod:`kg.load.sources` calls for ``.ttl``, ``.nt``, ``.nq``, ``.trig`` and
   ``.jsonld`` files (parsed by :mod:`kg.rdf.parse`);
-* :func:`load_alignment` gives the alignment with SAREF4CITY, GeoSPARQL, ORG and schema.org.
+* :func:`kg.rdf.reader.validate_rdf` checks a file against ``shapes.ttl``;
+* :func:`kg.rdf.alignment.load_alignment` gives the alignment with SAREF4CITY, GeoSPARQL, ORG and schema.org;
+* :func:`kg.rdf.export.export_rdf` streams a store's graph (or a subgraph) in the ckg vocabulary.
+
+The package imports none of its modules: the reading half sits below the stores (the loader uses it)
+and the export half above them (it reads a store), and a CSV load should not pay for pySHACL.
 
 docs/rdf.md describes the IRI scheme, the mapping and the SHACL strategy.
 """
-
-from __future__ import annotations
-
-from kg.rdf.alignment import load_alignment
-from kg.rdf.export import ExportReport, export_rdf
-from kg.rdf.reader import ShaclReport, read_rdf_rows, validate_rdf
-from kg.rdf.writers import FORMATS
-
-__all__ = ["FORMATS", "ExportReport", "ShaclReport", "export_rdf", "load_alignment", "read_rdf_rows", "validate_rdf"]

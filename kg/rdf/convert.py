@@ -17,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from kg.errors import Problem
-from kg.load.sources import TABLES, RawRow
 from kg.namespaces import CKG, GEO, ORG, RDF, RDFS
 from kg.rdf.index import Index
 from kg.rdf.labels import LabelError, name_from_labels
 from kg.rdf.terms import Lit, Obj, prop_key
 from kg.rdf.vocab import Vocabulary, vocabulary
+from kg.rows import RawRow
+from kg.schema import TABLES
 
 __all__ = ["rows_from_index"]
 
@@ -46,8 +47,8 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "exposures": frozenset({"asset", "zone", "intensity"}),
     "fragilities": frozenset({"hazard", "threshold", "assetType", "asset", "beta"}),
 }
-_NODE_CLASSES = {"Region": "regions", "Agency": "agencies", "HazardZone": "hazard_zones",
-                 "Dependency": "dependencies", "Exposure": "exposures", "Fragility": "fragilities"}
+# An asset is typed by its concrete class (ckg:Substation), which vocab.asset_types lists, never by ckg:Asset.
+_NODE_CLASSES = {t.ontology_class: name for name, t in TABLES.items() if name != "assets"}
 
 
 def _lexical(value: Obj) -> str:
@@ -140,9 +141,9 @@ class _Converter:
         for p, values in self.index.nodes[node].items():
             key = prop_key(p)
             if key is not None:
-                if table not in ("regions", "agencies", "assets", "hazard_zones"):
+                if not TABLES[table].has_props:
                     self.problem(node, f"{_short(p)}: {table} have no extra properties")
-                elif key in TABLES[table].model_fields or key == "props":
+                elif key in TABLES[table].columns:
                     self.problem(node, f"{_short(p)}: {key!r} is a field of {table}; use its ckg property")
                 elif len(values) > 1:
                     self.problem(node, f"{_short(p)} has {len(values)} values; an extra property holds one")

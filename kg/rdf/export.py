@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +31,7 @@ from kg.rdf.select import Selection, select
 from kg.rdf.terms import IriScheme, Lit, Obj, scheme
 from kg.rdf.vocab import vocabulary
 from kg.rdf.writers import FORMATS, JsonLdWriter, NTriplesWriter, RdfXmlWriter, TripleWriter, TurtleWriter
+from kg.schema import TABLES, Row
 from kg.store.base import Store
 
 __all__ = ["ExportReport", "export_blocks", "export_prefixes", "export_rdf", "jsonld_context", "make_writer"]
@@ -76,8 +76,9 @@ def make_writer(fmt: str, out: TextIO, iris: IriScheme) -> TripleWriter:
 
 def export_blocks(store: Store, mapper: RowMapper, sel: Selection | None = None) -> Iterator[Block]:
     """Every block of the store's graph (or of the selection), in a stable order."""
-    def node(table: str, ids: set[str] | None) -> Iterator[tuple[Any, ...]]:
-        return (r for r in store.rows(table) if ids is None or r[0] in ids)
+    def node(table: str, ids: set[str] | None) -> Iterator[Row]:
+        id_of = TABLES[table].getter("id")
+        return (r for r in store.rows(table) if ids is None or id_of(r) in ids)
 
     regions, agencies = (sel.regions, sel.agencies) if sel else (None, None)
     assets, zones = (sel.assets, sel.zones) if sel else (None, None)
@@ -88,22 +89,26 @@ def export_blocks(store: Store, mapper: RowMapper, sel: Selection | None = None)
     for row in node("hazard_zones", zones):
         yield from mapper.hazard_zone(row)
 
-    def dep_kept(r: tuple[Any, ...]) -> bool:
-        return assets is None or (r[0] in assets and r[1] in assets)
+    dependent_of, provider_of = TABLES["dependencies"].getter("dependent"), TABLES["dependencies"].getter("provider")
+    asset_of, zone_of = TABLES["exposures"].getter("asset"), TABLES["exposures"].getter("zone")
 
-    def exp_kept(r: tuple[Any, ...]) -> bool:
-        return assets is None or (r[0] in assets and r[1] in (zones or ()))
+    def dep_kept(r: Row) -> bool:
+        return assets is None or (dependent_of(r) in assets and provider_of(r) in assets)
 
-    for dependent, group in groupby(filter(dep_kept, store.rows("dependencies")), key=itemgetter(0)):
+    def exp_kept(r: Row) -> bool:
+        return assets is None or (asset_of(r) in assets and zone_of(r) in (zones or ()))
+
+    for dependent, group in groupby(filter(dep_kept, store.rows("dependencies")), key=dependent_of):
         rows = list(group)
         yield from map(mapper.dependency, rows)
-        yield mapper.depends_on(dependent, dict.fromkeys(r[1] for r in rows))
-    for asset, group in groupby(filter(exp_kept, store.rows("exposures")), key=itemgetter(0)):
+        yield mapper.depends_on(dependent, dict.fromkeys(map(provider_of, rows)))
+    for asset, group in groupby(filter(exp_kept, store.rows("exposures")), key=asset_of):
         rows = list(group)
         yield from map(mapper.exposure, rows)
-        yield mapper.exposed_to(asset, dict.fromkeys(r[1] for r in rows))
+        yield mapper.exposed_to(asset, dict.fromkeys(map(zone_of, rows)))
+    fragile_asset = TABLES["fragilities"].getter("asset")
     for row in store.rows("fragilities"):
-        if assets is None or row[3] is None or row[3] in assets:
+        if assets is None or fragile_asset(row) is None or fragile_asset(row) in assets:
             yield from mapper.fragility(row)
 
 

@@ -16,19 +16,19 @@ The mapping (docs/rdf.md has the full table):
 * fragilities: ``ckg:Fragility`` nodes;
 * extra columns (``props``): ``ckg:prop_KEY`` string literals (``name_zh``, the Chinese name, tagged ``@zh``).
 
-Row tuples are in :data:`kg.load.plan.COLUMNS` order.
+Rows are tuples read by column name through :mod:`kg.schema`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from kg.namespaces import CKG, GEO, ORG, RDFS
 from kg.rdf.labels import name_labels
 from kg.rdf.terms import XSD_DECIMAL, XSD_DOUBLE, XSD_INTEGER, IriScheme, Lit, Obj, decimal, double, prop_iri
 from kg.rdf.vocab import Vocabulary
+from kg.schema import TABLES, Row
 from kg.search import NAME_ZH
 
 __all__ = ["Block", "RowMapper"]
@@ -94,11 +94,23 @@ class RowMapper:
         self._fragility = [vocab.class_iri("Fragility")]
         self._geometry = [str(GEO.Geometry)]
         self._hazards_seen: set[str] = set()
+        # Each row's columns in the order the methods below unpack them.
+        self._columns = {
+            "regions": TABLES["regions"].getter("id", "level", "name", "parent", "props"),
+            "agencies": TABLES["agencies"].getter("id", "name", "level", "parent", "jurisdiction", "crews", "props"),
+            "assets": TABLES["assets"].getter("id", "type", "name", "region", "agency", "lat", "lon", "population",
+                                              "repair_hours", "props"),
+            "hazard_zones": TABLES["hazard_zones"].getter("id", "hazard", "name", "annual_probability", "region",
+                                                          "props"),
+            "dependencies": TABLES["dependencies"].getter("dependent", "provider", "kind", "group", "buffer_hours"),
+            "exposures": TABLES["exposures"].getter("asset", "zone", "intensity"),
+            "fragilities": TABLES["fragilities"].getter("hazard", "threshold", "type", "asset", "beta"),
+        }
 
     # ------------------------------------------------------------------ nodes
-    def region(self, row: tuple[Any, ...]) -> Block:
-        """``regions`` row: id, level, name, parent, props."""
-        rid, level, name, parent, props = row
+    def region(self, row: Row) -> Block:
+        """A ``regions`` row."""
+        rid, level, name, parent, props = self._columns["regions"](row)
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(rid)), (_LEVEL, self.vocab.level_iri[level])]
         _labels(pairs, name)
         if parent is not None:
@@ -106,9 +118,9 @@ class RowMapper:
         _props(pairs, props)
         return Block(self.iri.element(rid), [self._region], pairs)
 
-    def agency(self, row: tuple[Any, ...]) -> Block:
-        """``agencies`` row: id, name, level, parent, jurisdiction, crews, props."""
-        aid, name, level, parent, jurisdiction, crews, props = row
+    def agency(self, row: Row) -> Block:
+        """An ``agencies`` row."""
+        aid, name, level, parent, jurisdiction, crews, props = self._columns["agencies"](row)
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(aid))]
         _labels(pairs, name)
         if level is not None:
@@ -122,12 +134,9 @@ class RowMapper:
         _props(pairs, props)
         return Block(self.iri.element(aid), list(self._agency), pairs)
 
-    def asset(self, row: tuple[Any, ...]) -> Iterator[Block]:
-        """``assets`` row: id, type, name, region, agency, lat, lon, population, repair_hours, props.
-
-        Yields the asset and, when it has both coordinates, its point geometry.
-        """
-        aid, atype, name, region, agency, lat, lon, population, repair_hours, props = row
+    def asset(self, row: Row) -> Iterator[Block]:
+        """An ``assets`` row: yields the asset and, when it has both coordinates, its point geometry."""
+        aid, atype, name, region, agency, lat, lon, population, repair_hours, props = self._columns["assets"](row)
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(aid))]
         _labels(pairs, name)
         if region is not None:
@@ -157,9 +166,9 @@ class RowMapper:
             yield Block(self.iri.hazard(name), [self.vocab.class_iri(name)],
                         [(_LABEL, label) for label in name_labels(name)])
 
-    def hazard_zone(self, row: tuple[Any, ...]) -> Iterator[Block]:
-        """``hazard_zones`` row: id, hazard, name, annual_probability, region, props."""
-        zid, hazard, name, probability, region, props = row
+    def hazard_zone(self, row: Row) -> Iterator[Block]:
+        """A ``hazard_zones`` row (and its hazard, the first time)."""
+        zid, hazard, name, probability, region, props = self._columns["hazard_zones"](row)
         yield from self.hazard(hazard)
         pairs: list[tuple[str, Obj]] = [(_ID, Lit(zid)), (_OF_HAZARD, self.iri.hazard(hazard))]
         _labels(pairs, name)
@@ -171,9 +180,9 @@ class RowMapper:
         yield Block(self.iri.element(zid), [self._zone], pairs)
 
     # ------------------------------------------------------------------ relations
-    def dependency(self, row: tuple[Any, ...]) -> Block:
-        """``dependencies`` row (dependent, provider, kind, group, buffer_hours): the n-ary node."""
-        dependent, provider, kind, group, buffer_hours = row
+    def dependency(self, row: Row) -> Block:
+        """A ``dependencies`` row: the n-ary node."""
+        dependent, provider, kind, group, buffer_hours = self._columns["dependencies"](row)
         return Block(self.iri.dependency(dependent, provider, kind, group), list(self._dependency), [
             (_DEPENDENT, self.iri.element(dependent)),
             (_PROVIDER, self.iri.element(provider)),
@@ -187,9 +196,9 @@ class RowMapper:
         return Block(self.iri.element(dependent), [],
                      [(_DEPENDS_ON, self.iri.element(p)) for p in providers])
 
-    def exposure(self, row: tuple[Any, ...]) -> Block:
-        """``exposures`` row (asset, zone, intensity): the n-ary node."""
-        asset, zone, intensity = row
+    def exposure(self, row: Row) -> Block:
+        """An ``exposures`` row: the n-ary node."""
+        asset, zone, intensity = self._columns["exposures"](row)
         return Block(self.iri.exposure(asset, zone), list(self._exposure), [
             (_ASSET, self.iri.element(asset)),
             (_ZONE, self.iri.element(zone)),
@@ -200,9 +209,9 @@ class RowMapper:
         """The direct ``ckg:exposedTo`` statements of one asset."""
         return Block(self.iri.element(asset), [], [(_EXPOSED_TO, self.iri.element(z)) for z in zones])
 
-    def fragility(self, row: tuple[Any, ...]) -> Iterator[Block]:
-        """``fragilities`` row: hazard, threshold, type, asset, beta."""
-        hazard, threshold, asset_type, asset, beta = row
+    def fragility(self, row: Row) -> Iterator[Block]:
+        """A ``fragilities`` row (and its hazard, the first time)."""
+        hazard, threshold, asset_type, asset, beta = self._columns["fragilities"](row)
         yield from self.hazard(hazard)
         pairs: list[tuple[str, Obj]] = [
             (_HAZARD, self.iri.hazard(hazard)),

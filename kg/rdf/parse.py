@@ -41,10 +41,10 @@ from typing import BinaryIO, NoReturn, cast
 import pyoxigraph as ox
 
 from kg.errors import Problem, ValidationError
-from kg.load.sources import RDF_SUFFIXES
 from kg.namespaces import XSD
 from kg.rdf.index import Index
 from kg.rdf.jsonld import parse_jsonld
+from kg.rdf.suffixes import RDF_SUFFIXES
 from kg.rdf.terms import Lit, Obj
 
 __all__ = ["RDF_FORMATS", "Syntax", "parse_file", "parse_turtle", "rdf_format"]
@@ -76,8 +76,9 @@ RDF_FORMATS: dict[str, Syntax] = {
     ".trig": Syntax("TriG", ox.RdfFormat.TRIG, "TriG (Turtle with named graphs)"),
     ".jsonld": Syntax("JSON-LD", None, "JSON-LD 1.1", family="JSON-LD"),
 }
-"""File suffix -> the syntax :func:`parse_file` reads it as (the suffixes are :data:`~kg.load.sources.RDF_SUFFIXES`)."""
-assert set(RDF_FORMATS) == RDF_SUFFIXES, "one syntax per RDF suffix the loader accepts"
+"""File suffix -> the syntax :func:`parse_file` reads it as (the suffixes are :data:`~kg.rdf.suffixes.RDF_SUFFIXES`)."""
+if set(RDF_FORMATS) != RDF_SUFFIXES:
+    raise RuntimeError("kg.rdf.parse needs one syntax per RDF suffix the loader accepts")
 
 _LINE_LIMIT = 1 << 20
 """Longest piece of a line handed to the parser at once (a one-line file is read in pieces)."""

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import Problem, ValidationError
-from kg.load.sources import RawRow
 from kg.rdf.convert import rows_from_index
 from kg.rdf.index import Index
 from kg.rdf.parse import parse_file
 from kg.rdf.shacl import Violation, validate_index
+from kg.rows import RawRow
 
 __all__ = ["ShaclReport", "read_rdf_rows", "shacl_engine", "shacl_problems", "validate_rdf"]
 

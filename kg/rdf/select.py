@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kg.errors import ElementNotFound
+from kg.schema import TABLES
 from kg.store.base import Store
 
 __all__ = ["Selection", "select"]
@@ -93,12 +94,13 @@ def select(
 
     Raises :class:`~kg.errors.ElementNotFound` when a filter names an unknown id.
     """
-    region_parent: dict[str, str | None] = {row[0]: row[3] for row in store.rows("regions")}
+    region_parent: dict[str, str | None] = dict(map(TABLES["regions"].getter("id", "parent"), store.rows("regions")))
     agency_parent: dict[str, str | None] = {}
     jurisdiction: dict[str, str | None] = {}
-    for row in store.rows("agencies"):
-        agency_parent[row[0]] = row[3]
-        jurisdiction[row[0]] = row[4]
+    agency_columns = TABLES["agencies"].getter("id", "parent", "jurisdiction")
+    for aid, parent, region_id in map(agency_columns, store.rows("agencies")):
+        agency_parent[aid] = parent
+        jurisdiction[aid] = region_id
     sel = Selection()
     in_region: set[str] | None = None
     of_agency: set[str] | None = None
@@ -114,8 +116,7 @@ def select(
         of_agency = _subtree(agency, agency_parent)
         sel.agencies |= of_agency
     nearby = _around(store, around, depth) if around is not None else None
-    for row in store.rows("assets"):
-        aid, asset_region, asset_agency = row[0], row[3], row[4]
+    for aid, asset_region, asset_agency in map(TABLES["assets"].getter("id", "region", "agency"), store.rows("assets")):
         if in_region is not None and asset_region not in in_region:
             continue
         if of_agency is not None and asset_agency not in of_agency:
@@ -127,14 +128,13 @@ def select(
             sel.regions.add(asset_region)
         if asset_agency is not None:
             sel.agencies.add(asset_agency)
-    for row in store.rows("exposures"):
-        if row[0] in sel.assets:
-            sel.zones.add(row[1])
-    for row in store.rows("hazard_zones"):
-        zone_region = row[4]
+    for exposed, zone in map(TABLES["exposures"].getter("asset", "zone"), store.rows("exposures")):
+        if exposed in sel.assets:
+            sel.zones.add(zone)
+    for zone, zone_region in map(TABLES["hazard_zones"].getter("id", "region"), store.rows("hazard_zones")):
         if in_region is not None and zone_region in in_region:
-            sel.zones.add(row[0])
-        if row[0] in sel.zones and zone_region is not None:
+            sel.zones.add(zone)
+        if zone in sel.zones and zone_region is not None:
             sel.regions.add(zone_region)
     sel.agencies = _with_ancestors(sel.agencies, agency_parent)
     sel.regions |= {r for a in sel.agencies if (r := jurisdiction.get(a)) is not None}

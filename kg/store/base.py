@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from kg.analysis.graph import GraphSnapshot, build_snapshot
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
+from kg.snapshot import GraphSnapshot, build_snapshot
 
 __all__ = ["CypherResult", "CypherStore", "EventsWritten", "SnapshotCache", "Stats", "Store", "StoreStatus",
            "UnfinishedLoad"]
@@ -144,7 +144,7 @@ class Store(Protocol):
         ...
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
-        """Stream a table's rows as tuples in :data:`kg.load.plan.COLUMNS` order."""
+        """Stream a table's rows as tuples in :attr:`kg.schema.Table.columns` order."""
         ...
 
     def stats(self) -> Stats: ...

@@ -1,13 +1,14 @@
 """The production store: Neo4j 5 through the official ``neo4j`` driver.
 
-The graph model is described in :mod:`kg.store.neo4j_mapping` and
-docs/neo4j.md. Writes are batched ``UNWIND $rows AS row MERGE ...`` statements,
-each batch one managed write transaction (nodes first, then relationships),
-so loading the same data twice leaves the same graph and a load cut short is
-completed by running it again. Batches of one statement are independent (their
-rows have distinct keys), so several sessions write them at once; a statement
-starts only when the one before it is fully written. Reads run in read
-transactions, so behind a ``neo4j://`` URL a cluster sends them to its followers and read replicas.
+The graph model is described in :mod:`kg.store.neo4j_mapping` (which holds
+every Cypher statement this module runs) and docs/neo4j.md. Writes are
+batched ``UNWIND $rows AS row MERGE ...`` statements, each batch one managed
+write transaction (nodes first, then relationships), so loading the same data
+twice leaves the same graph and a load cut short is completed by running it
+again. Batches of one statement are independent (their rows have distinct
+keys), so several sessions write them at once; a statement starts only when
+the one before it is fully written. Reads run in read transactions, so behind
+a ``neo4j://`` URL a cluster sends them to its followers and read replicas.
 
 Failing fast: a read that meets a server that is down fails within a second
 or two (a TCP connect waits :data:`CONNECT_TIMEOUT_S`; a read is tried again
@@ -49,34 +50,43 @@ import neo4j
 from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, ManagedTransaction, Query, Transaction
 from neo4j.exceptions import AuthError, ClientError, ConfigurationError, DriverError, Forbidden, Neo4jError
 
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, KGError, StoreUnavailable, ValidationError
 from kg.live.events import StatusEvent
-from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
+from kg.load.plan import ExistingElement, LoadPlan
+from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
-from kg.search import NAME_ZH, search_terms
+from kg.schema import TABLES
+from kg.snapshot import GraphSnapshot
 from kg.store import neo4j_events
 from kg.store.base import CypherResult, EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
 from kg.store.neo4j_mapping import (
-    ELEMENT,
-    FRAGILITY,
+    AWAIT_INDEXES,
+    EVENTS_COUNT,
+    HOLDS_ELEMENTS,
     LOAD_BEGIN,
     LOAD_PROGRESS,
-    META,
+    META_COUNT,
+    META_CREATE,
     META_NAME,
     META_STATUS,
     NODE_IDS,
-    NODE_LABELS,
     PROPS_KEY,
     SCHEMA,
+    SHOW_CONSTRAINTS,
+    VERSION,
     WriteStep,
+    clear_statements,
+    count_queries,
+    decode_rows,
+    element_query,
+    lookup_query,
     node_steps,
     node_tables,
     plan_problems,
-    quote,
     read_query,
     relationship_steps,
+    search_query,
     version_bump,
 )
 
@@ -94,8 +104,6 @@ PROGRESS_EVERY_S = 5.0
 """How often a running load records its progress on the ``:Meta`` node."""
 _FETCH_SIZE = 10_000
 _HINT = "start a local one with `scripts/neo4j start` (it prints the bolt:// URL to use), or check --store / KG_STORE"
-_TABLE_OF_LABEL = {label: table for table, label in NODE_LABELS.items()}
-_REFS = "[(n)-[r]->(t) WHERE type(r) IN $refs | [type(r), t.id]]"
 
 
 def _split_url(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -229,8 +237,8 @@ class Neo4jStore:
 
     def _ensure_schema(self) -> None:
         with self._session(READ_ACCESS) as session:
-            have = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")}
-            meta = session.run(f"MATCH (m:{META} {{name: $name}}) RETURN count(m) AS c", name=META_NAME).single()
+            have = {r["name"] for r in session.run(SHOW_CONSTRAINTS)}
+            meta = session.run(META_COUNT, name=META_NAME).single()
         missing = [statement for name, statement in SCHEMA if name not in have]
         if not missing and meta is not None and meta["c"]:
             return
@@ -238,9 +246,8 @@ class Neo4jStore:
             with self._session(WRITE_ACCESS) as session:
                 for statement in missing:
                     session.run(statement).consume()
-                session.run("CALL db.awaitIndexes(300)").consume()
-                session.execute_write(lambda tx: tx.run(
-                    f"MERGE (m:{META} {{name: $name}}) ON CREATE SET m.version = 0", name=META_NAME).consume())
+                session.run(AWAIT_INDEXES).consume()
+                session.execute_write(lambda tx: tx.run(META_CREATE, name=META_NAME).consume())
         except Forbidden:
             self._forbidden = True  # a read-only account: reads work, writes will say they are not allowed
 
@@ -355,15 +362,9 @@ class Neo4jStore:
         batches (``CALL { ... } IN TRANSACTIONS``), so no transaction holds a hub
         with all its relationships; a clear cut short is finished by clearing again.
         """
-        onto = load_ontology()
-        batches = f"IN TRANSACTIONS OF {int(self.batch_size)} ROWS"
-        statements = [f"MATCH ()-[r:{quote(rel.graph_name)}]->() CALL (r) {{ DELETE r }} {batches}"
-                      for rel in onto.relations.values()]
-        statements += [f"MATCH (n:{quote(label)}) CALL (n) {{ DETACH DELETE n }} {batches}"
-                       for label in (ELEMENT, FRAGILITY)]
         try:
             with self._session(WRITE_ACCESS) as session:
-                for statement in statements:
+                for statement in clear_statements(self.batch_size):
                     session.run(statement).consume()
             self._write_meta(version_bump(finishing=False), name=META_NAME)  # nothing is half-loaded now
         except (Neo4jError, DriverError) as exc:
@@ -387,11 +388,11 @@ class Neo4jStore:
 
     def event_count(self) -> int:
         """Stored status events (from the count store: no scan)."""
-        return int(self._records(neo4j_events.COUNT)[0]["n"])
+        return int(self._records(EVENTS_COUNT)[0]["n"])
 
     # ---------------------------------------------------------------------------------- reads
     def version(self) -> int:
-        records = self._records(f"MATCH (m:{META} {{name: $name}}) RETURN m.version AS v", name=META_NAME)
+        records = self._records(VERSION, name=META_NAME)
         return int(records[0]["v"] or 0) if records else 0
 
     def status(self) -> StoreStatus:
@@ -406,10 +407,7 @@ class Neo4jStore:
 
     def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]:
         wanted = list(ids)
-        cases = " ".join(f"WHEN n:{quote(label)} THEN '{table}'" for table, label in NODE_LABELS.items())
-        query = (f"UNWIND $ids AS id MATCH (n:{quote(ELEMENT)} {{id: id}}) "
-                 f"WITH n, CASE {cases} END AS table WHERE table IS NOT NULL "
-                 "RETURN n.id AS id, table, CASE WHEN table IN ['regions', 'agencies'] THEN n.level END AS level")
+        query = lookup_query()
         found: dict[str, ExistingElement] = {}
         for start in range(0, len(wanted), self.batch_size):
             for r in self._records(query, ids=wanted[start : start + self.batch_size]):
@@ -417,36 +415,21 @@ class Neo4jStore:
         return found
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
-        """Stream a table with one query, in :data:`COLUMNS` order, sorted by id / key."""
+        """Stream a table with one query, rows in its :attr:`kg.schema.Table.columns` order, sorted by id / key."""
         query = read_query(table)
         try:
             with self._session(READ_ACCESS) as session:
-                records = session.run(Query(query))
-                if table in NODE_TABLES:
-                    for record in records:
-                        values = tuple(record)
-                        keys, props = values[-2], values[-1]
-                        yield (*values[:-2], dict(zip(keys, props, strict=True)) if keys else None)
-                elif table in ("dependencies", "exposures"):
-                    for source, out in records:
-                        # Keys sort like SQLite's (dependent, provider, kind, group) / (asset, zone).
-                        for rest in sorted(out):
-                            yield (source, *rest)
-                else:
-                    for record in records:
-                        yield tuple(record)
+                yield from decode_rows(table, session.run(Query(query)))
         except (Neo4jError, DriverError) as exc:
             raise self._unavailable(exc, "cannot read from") from exc
 
     def get(self, element_id: str) -> dict[str, Any]:
-        tables = list(NODE_LABELS.values())
-        query = (f"MATCH (n:{quote(ELEMENT)} {{id: $id}}) "
-                 f"RETURN [l IN labels(n) WHERE l IN $tables] AS tables, properties(n) AS props, {_REFS} AS refs")
-        refs = sorted({rel for spec in node_tables().values() for rel in spec.references.values()})
-        records = self._records(query, id=element_id, tables=tables, refs=refs)
+        query, params = element_query()
+        records = self._records(query, id=element_id, **params)
         if not records or not records[0]["tables"]:
             raise ElementNotFound(element_id)
-        return _element(_TABLE_OF_LABEL[records[0]["tables"][0]], records[0]["props"], records[0]["refs"])
+        table = next(name for name, spec in node_tables().items() if spec.label == records[0]["tables"][0])
+        return _element(table, records[0]["props"], records[0]["refs"])
 
     def search(
         self,
@@ -458,54 +441,15 @@ class Neo4jStore:
         after: str | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        onto = load_ontology()
-        el = quote(ELEMENT)
-        spec = node_tables()["assets"]
-        match = [f"MATCH (n:{el})"]
-        where = ["n.id IS NOT NULL", f"n:{quote(spec.label)}"]
-        params: dict[str, Any] = {"limit": limit}
-        located, part_of = quote(spec.references["region"]), quote(onto.rel("partOf"))
-        operated = quote(spec.references["agency"])
-        if type:
-            if type not in onto.classes:
-                return []
-            where.append(f"n:{quote(type)}")  # labels carry the class chain, so subclasses match too
-        if region:
-            match.insert(0, f"MATCH (r:{el} {{id: $region}})<-[:{part_of}*0..]-(:{quote('Region')})<-[:{located}]-(n)")
-            params["region"] = region
-        if agency:
-            match.append(f"MATCH (n)-[:{operated}]->(:{el} {{id: $agency}})")
-            params["agency"] = agency
-        for i, term in enumerate(search_terms(q)):  # kg.search says what a term matches; every term must match
-            # Java regexes: (?i) folds ASCII case only, like SQLite's LIKE; \Q..\E quotes the text.
-            params[f"p{i}"] = "(?s)(?i).*\\Q" + term.text.replace("\\E", "\\E\\\\E\\Q") + "\\E.*"
-            params[f"t{i}"], params[f"types{i}"] = term.text, list(term.types)
-            named = f"(x.name =~ $p{i} OR x.{NAME_ZH} =~ $p{i} OR x.id = $t{i})"
-            where.append(
-                f"(n.id =~ $p{i} OR n.name =~ $p{i} OR n.{NAME_ZH} =~ $p{i} OR n.type IN $types{i}"
-                f" OR EXISTS {{ MATCH (n)-[:{located}]->(:{quote('Region')})-[:{part_of}*0..]->(x:{quote('Region')})"
-                f" WHERE {named} }}"
-                f" OR EXISTS {{ MATCH (n)-[:{operated}]->(x:{quote('Agency')}) WHERE {named} }})")
-        if after:
-            where.append("n.id > $after")
-            params["after"] = after
-        params["refs"] = list(spec.references.values())
-        distinct = "DISTINCT " if region else ""
-        query = (f"{' '.join(match)} WHERE {' AND '.join(where)} WITH {distinct}n ORDER BY n.id LIMIT $limit "
-                 f"RETURN properties(n) AS props, {_REFS} AS refs")
+        found = search_query(q=q, type=type, region=region, agency=agency, after=after, limit=limit)
+        if found is None:
+            return []
+        query, params = found
         return [_element("assets", r["props"], r["refs"]) for r in self._records(query, **params)]
 
     def stats(self) -> Stats:
         onto = load_ontology()
-        counts = {}
-        for table, label in NODE_LABELS.items():
-            counts[table] = f"MATCH (n:{quote(label)}) RETURN count(n) AS c"
-        counts["dependencies"] = f"MATCH ()-[r:{quote(onto.rel('dependsOn'))}]->() RETURN count(r) AS c"
-        counts["exposures"] = f"MATCH ()-[r:{quote(onto.rel('exposedTo'))}]->() RETURN count(r) AS c"
-        counts["fragilities"] = f"MATCH (n:{quote(FRAGILITY)}) RETURN count(n) AS c"
-        asset_classes = onto.subclasses("Asset")
-        by_label = " UNION ALL ".join(
-            f"MATCH (n:{quote(c)}) RETURN '{c}' AS label, count(n) AS c" for c in asset_classes)
+        counts, by_label, asset_classes = count_queries()
 
         def work(tx: Transaction) -> tuple[dict[str, int], dict[str, int], neo4j.Record]:
             table_counts = {t: int(tx.run(q).single(strict=True)["c"]) for t, q in counts.items()}
@@ -575,8 +519,7 @@ def _run(tx: ManagedTransaction, step: WriteStep) -> None:
 
 
 def _holds_elements(tx: ManagedTransaction) -> bool:
-    query = f"RETURN EXISTS {{ MATCH (:{quote(ELEMENT)}) }} OR EXISTS {{ MATCH (:{quote(FRAGILITY)}) }} AS any"
-    return bool(tx.run(query).single(strict=True)["any"])
+    return bool(tx.run(HOLDS_ELEMENTS).single(strict=True)["any"])
 
 
 def _who() -> str:
@@ -626,8 +569,8 @@ def _element(table: str, props: dict[str, Any], refs: list[list[str]]) -> dict[s
     spec = node_tables()[table]
     targets = {rel: target for rel, target in refs}
     record: dict[str, Any] = {"table": table}
-    for column in COLUMNS[table]:
-        if column == "props":
+    for column in TABLES[table].columns:
+        if column == PROPS_FIELD:
             record["props"] = {k: props.get(k) for k in props.get(PROPS_KEY, ())}
         elif column in spec.properties:
             record[column] = props.get(column)

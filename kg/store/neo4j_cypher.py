@@ -52,7 +52,7 @@ from neo4j.spatial import Point
 from kg.errors import CypherRefused, Problem, ValidationError
 from kg.ontology import load_ontology
 from kg.store.base import CypherResult
-from kg.store.neo4j_mapping import PROPS_KEY
+from kg.store.neo4j_mapping import ENDPOINT_IDS, EXPLAIN_PREFIX, PROPS_KEY
 
 __all__ = ["ALLOWED_PROCEDURES", "READ_OPERATORS", "ReadOnlyCypher", "check_plan", "to_json"]
 
@@ -112,7 +112,6 @@ _REFUSING_CODES = (
 _TIMEOUT_CODES = ("Neo.ClientError.Transaction.TransactionTimedOut",
                   "Neo.TransientError.Transaction.LockClientStopped")
 _READ_ONLY = "kg cypher runs read-only queries"
-_EXPLAIN = "EXPLAIN\n"  # on a line of its own, so the server's error positions point into the planner's text
 _CONFLICTING_MODE = "conflicting values for execution mode"
 
 
@@ -167,7 +166,7 @@ class ReadOnlyCypher:
 def _explain(tx: neo4j.Transaction, query: str, params: dict[str, Any], timeout_s: float) -> neo4j.ResultSummary:
     """The server's plan of exactly ``query`` (``EXPLAIN`` runs nothing)."""
     try:
-        return tx.run(_EXPLAIN + query, params).consume()
+        return tx.run(EXPLAIN_PREFIX + query, params).consume()
     except Neo4jError as exc:
         if _CONFLICTING_MODE in (exc.message or ""):
             raise CypherRefused("refused: PROFILE runs the query before it can be checked; "
@@ -250,7 +249,7 @@ def _unshift(message: str) -> str:
     """``message`` with ``line``/``offset`` positions relative to the query as the planner wrote it."""
     return re.sub(r"\(line (\d+), column (\d+) \(offset: (\d+)\)\)",
                   lambda m: f"(line {max(1, int(m[1]) - 1)}, column {m[2]} "
-                            f"(offset: {max(0, int(m[3]) - len(_EXPLAIN))}))", message)
+                            f"(offset: {max(0, int(m[3]) - len(EXPLAIN_PREFIX))}))", message)
 
 
 def _translate(exc: Neo4jError, *, timeout_s: float = 0.0, explained: bool = False) -> Exception:
@@ -275,8 +274,7 @@ def _endpoint_names(tx: neo4j.Transaction, raw: list[list[Any]]) -> dict[str, st
             _collect_endpoints(value, wanted)
     if not wanted:
         return {}
-    query = "UNWIND $ids AS e MATCH (n) WHERE elementId(n) = e RETURN e, coalesce(n.id, e) AS id"
-    return {r["e"]: r["id"] for r in tx.run(query, ids=sorted(wanted))}
+    return {r["e"]: r["id"] for r in tx.run(ENDPOINT_IDS, ids=sorted(wanted))}
 
 
 def _collect_endpoints(value: Any, wanted: set[str]) -> None:

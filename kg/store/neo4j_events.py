@@ -14,20 +14,11 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from kg.live.events import FIELDS, StatusEvent
+from kg.live.events import StatusEvent
 from kg.store.base import EventsWritten
-from kg.store.neo4j_mapping import ELEMENT, STATUS_EVENT, STATUS_OF, quote
+from kg.store.neo4j_mapping import EVENT_PROPERTIES, EVENTS_ALL, EVENTS_CREATE, EVENTS_FIND, EVENTS_UNTIL
 
-__all__ = ["COUNT", "add_events_tx", "event_of", "read_events_query"]
-
-_RETURN = ", ".join(f"e.{name} AS {name}" for name in (*FIELDS, "micros"))
-_FIND = f"UNWIND $ids AS id MATCH (e:{quote(STATUS_EVENT)} {{id: id}}) RETURN {_RETURN}"
-_CREATE = (f"UNWIND $rows AS r CREATE (e:{quote(STATUS_EVENT)}) SET e = r WITH e, r "
-           f"OPTIONAL MATCH (a:{quote(ELEMENT)} {{id: r.asset}}) "
-           f"FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | CREATE (e)-[:{quote(STATUS_OF)}]->(a))")
-COUNT = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN count(e) AS n"
-_ALL = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN {_RETURN} ORDER BY e.micros, e.id"
-_UNTIL = f"MATCH (e:{quote(STATUS_EVENT)}) WHERE e.micros <= $until RETURN {_RETURN} ORDER BY e.micros, e.id"
+__all__ = ["add_events_tx", "event_of", "read_events_query"]
 
 
 def event_of(record: Any) -> StatusEvent:
@@ -43,18 +34,18 @@ def add_events_tx(tx: ManagedTransaction, events: Sequence[StatusEvent]) -> Even
     writer of the same id fail (and the driver retry the transaction), so an
     id never holds two contents.
     """
-    stored = {e.id: e for e in map(event_of, tx.run(_FIND, ids=[e.id for e in events]))}
+    stored = {e.id: e for e in map(event_of, tx.run(EVENTS_FIND, ids=[e.id for e in events]))}
     conflicts = tuple((k, stored[e.id]) for k, e in enumerate(events)
                       if e.id in stored and not stored[e.id].same_content(e))
     if conflicts:
         return EventsWritten(conflicts=conflicts)
     new = tuple(e for e in events if e.id not in stored)
-    rows = [{k: v for k, v in zip((*FIELDS, "micros"), e.row(), strict=True) if v is not None} for e in new]
+    rows = [{k: v for k, v in zip(EVENT_PROPERTIES, e.row(), strict=True) if v is not None} for e in new]
     for start in range(0, len(rows), 5_000):
-        tx.run(_CREATE, rows=rows[start : start + 5_000]).consume()
+        tx.run(EVENTS_CREATE, rows=rows[start : start + 5_000]).consume()
     return EventsWritten(added=new)
 
 
 def read_events_query(until: int | None) -> tuple[str, dict[str, Any]]:
     """The query (and parameters) listing events up to ``until`` in (time, id) order."""
-    return (_ALL, {}) if until is None else (_UNTIL, {"until": until})
+    return (EVENTS_ALL, {}) if until is None else (EVENTS_UNTIL, {"until": until})

@@ -1,5 +1,9 @@
 """How CityKG's tables map onto the Neo4j property graph, as Cypher text and parameters (no I/O).
 
+Every Cypher statement CityKG itself sends is written here: :mod:`kg.store.neo4j` does the I/O and
+:mod:`kg.store.neo4j_cypher` checks planners' queries, both with the text of this module. Columns are
+read by name through :mod:`kg.schema`; a node's label is its table's ontology class.
+
 The mapping (docs/neo4j.md, "The graph model in Neo4j"):
 
 * A row of ``regions``, ``agencies``, ``assets`` or ``hazard_zones`` is a node
@@ -30,39 +34,67 @@ Relationship types and class labels come from the ontology, never from literals.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from kg.errors import Problem
-from kg.load.plan import COLUMNS, NODE_TABLES, LoadPlan
+from kg.live.events import FIELDS as EVENT_FIELDS
+from kg.load.plan import LoadPlan
+from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
+from kg.schema import NODE_TABLES, TABLES, Row
+from kg.search import NAME_ZH, search_terms
 
 __all__ = [
+    "AWAIT_INDEXES",
     "ELEMENT",
+    "ENDPOINT_IDS",
+    "EVENTS_ALL",
+    "EVENTS_COUNT",
+    "EVENTS_CREATE",
+    "EVENTS_FIND",
+    "EVENTS_UNTIL",
+    "EVENT_PROPERTIES",
+    "EXPLAIN_PREFIX",
     "FRAGILITY",
+    "HOLDS_ELEMENTS",
     "LOAD_BEGIN",
     "LOAD_MARKER",
     "LOAD_PROGRESS",
     "LOCATION_KEY",
     "META",
+    "META_COUNT",
+    "META_CREATE",
     "META_STATUS",
     "NODE_IDS",
-    "NODE_LABELS",
     "PROPS_KEY",
+    "RELATIONSHIP_TABLES",
     "SCHEMA",
+    "SHOW_CONSTRAINTS",
+    "STATUS_EVENT",
+    "STATUS_OF",
+    "VERSION",
     "NodeTable",
+    "RelationshipTable",
+    "WritePart",
     "WriteStep",
+    "clear_statements",
+    "count_queries",
+    "decode_rows",
+    "element_query",
+    "lookup_query",
     "node_steps",
     "node_tables",
     "plan_problems",
     "quote",
     "read_query",
     "relationship_steps",
+    "search_query",
     "version_bump",
     "write_steps",
 ]
@@ -83,9 +115,6 @@ LOCATION_KEY = "location"
 An asset whose bundle brings its own extra ``location`` column keeps that value there instead: the data
 round-trips, and spatial queries skip that asset (its value is no point).
 """
-
-NODE_LABELS = {"regions": "Region", "agencies": "Agency", "assets": "Asset", "hazard_zones": "HazardZone"}
-"""The ontology class whose label marks each node table's nodes."""
 
 SCHEMA: tuple[tuple[str, str], ...] = (
     ("citykg_element_id",
@@ -143,7 +172,7 @@ def quote(name: str) -> str:
 
 @dataclass(frozen=True)
 class NodeTable:
-    """How one node table is stored: its label, plain properties and reference relationships."""
+    """How one node table is stored: its label (the table's ontology class), plain properties and references."""
 
     table: str
     label: str
@@ -171,28 +200,43 @@ def node_tables() -> dict[str, NodeTable]:
     }
     out = {}
     for table in NODE_TABLES:
-        refs = references[table]
-        columns = [c for c in COLUMNS[table] if c != "props"]
+        spec, refs = TABLES[table], references[table]
+        if not set(spec.references) <= set(refs):
+            missing = sorted(set(spec.references) - set(refs))
+            raise RuntimeError(f"{table}: no relationship type for the references {missing}")
+        columns = [c for c in spec.columns if c != PROPS_FIELD]
         # A zone's hazard is both a property (its value) and a relationship (to the hazard node).
         properties = tuple(c for c in columns if c not in refs or c == "hazard")
-        out[table] = NodeTable(table, NODE_LABELS[table], properties, refs)
-    for label in (ELEMENT, FRAGILITY, "Hazard", *NODE_LABELS.values()):
+        out[table] = NodeTable(table, spec.ontology_class, properties, refs)
+    for label in (ELEMENT, FRAGILITY, "Hazard", *(spec.label for spec in out.values())):
         if label not in onto.classes:
             raise RuntimeError(f"the ontology has no class {label!r}, which the Neo4j mapping needs")
     return out
 
 
 # ---------------------------------------------------------------------------------------------- writes
+WritePart = Literal["hazards", "nodes", "reference", "relationships"]
+"""What a write step writes of its table: the shared hazard nodes (before the zones), the nodes, one
+reference column's relationships (a second pass, for references within the table), or relationship rows."""
+
+
 @dataclass(frozen=True)
 class WriteStep:
-    """One write transaction: a Cypher statement, its ``$rows``, and how many plan rows it completes."""
+    """One write transaction: a Cypher statement, its ``$rows``, and how many plan rows it completes.
+
+    ``table`` and ``part`` say what it writes (tests and callers select steps by them, never by the text
+    of ``query``); ``column`` names the reference column of a ``reference`` step.
+    """
 
     query: str
     rows: list[Any]
     """The ``$rows`` parameter: maps for nodes, ``[source, [[columns...], ...]]`` for relationships."""
+    table: str
+    part: WritePart
     counted: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     """Parameters besides ``$rows``."""
+    column: str | None = None
 
 
 def plan_problems(plan: LoadPlan) -> list[Problem]:
@@ -200,12 +244,13 @@ def plan_problems(plan: LoadPlan) -> list[Problem]:
     reserved = load_ontology().hazard_types
     problems: list[Problem] = []
     for table in NODE_TABLES:
-        for row in plan.rows.get(table, ()):
-            if row[0] in reserved:
-                problems.append(Problem(f"{table} id {row[0]!r}", f"the id {row[0]!r} names the hazard node in "
+        id_and_props = TABLES[table].getter("id", PROPS_FIELD)
+        for rid, props in map(id_and_props, plan.rows.get(table, ())):
+            if rid in reserved:
+                problems.append(Problem(f"{table} id {rid!r}", f"the id {rid!r} names the hazard node in "
                                         "Neo4j (:Hazard); give this element another id"))
-            if row[-1] and PROPS_KEY in row[-1]:
-                problems.append(Problem(f"{table} id {row[0]!r}", f"the column {PROPS_KEY!r} is reserved by "
+            if props and PROPS_KEY in props:
+                problems.append(Problem(f"{table} id {rid!r}", f"the column {PROPS_KEY!r} is reserved by "
                                         "the Neo4j store; rename it"))
     return problems
 
@@ -243,23 +288,25 @@ def _grouped_batches(groups: Iterable[tuple[tuple[Any, ...], Sequence[Any]]], ba
         yield out
 
 
-def _grouped_steps(query: str, rows: Sequence[tuple[Any, ...]], batch: int) -> Iterator[WriteStep]:
+def _grouped_steps(query: str, table: str, rows: Sequence[Row], batch: int) -> Iterator[WriteStep]:
     """Steps of about ``batch`` relationship rows, each ``[source, [[target, other columns...], ...]]``.
 
-    Rows are grouped as they come (consecutive rows with the same source share
-    a group), so any order is right and rows sorted by source, as bundles
-    usually are, are grouped best; nothing is copied beyond one batch. Lists,
-    not tuples: the driver converts each tuple through a Python hook.
+    ``rows`` are ``(source, target, properties...)``. Rows are grouped as they
+    come (consecutive rows with the same source share a group), so any order
+    is right and rows sorted by source, as bundles usually are, are grouped
+    best; nothing is copied beyond one batch. Lists, not tuples: the driver
+    converts each tuple through a Python hook.
     """
     groups = (((source,), [list(r[1:]) for r in same]) for source, same in itertools.groupby(rows, key=itemgetter(0)))
     for groups_of_batch in _grouped_batches(groups, batch):
-        yield WriteStep(query, groups_of_batch, sum(len(g[1]) for g in groups_of_batch))
+        yield WriteStep(query, groups_of_batch, table, "relationships", sum(len(g[1]) for g in groups_of_batch))
 
 
-def _columnar_steps(query: str, rows: Sequence[tuple[Any, ...]], batch: int,
+def _columnar_steps(query: str, table: str, rows: Sequence[Row], batch: int,
                     node_ids: Mapping[str, int]) -> Iterator[WriteStep]:
     """Steps of ``batch`` relationship rows as columns, source and target given by internal id.
 
+    ``rows`` are ``(source, target, properties...)``.
     Flat lists of plain values are the cheapest parameters to build and to
     encode (a fifth of the client's time for grouped rows of tuples). Rows go
     sorted by target, so concurrent batches rarely lock the same hub (a
@@ -279,7 +326,8 @@ def _columnar_steps(query: str, rows: Sequence[tuple[Any, ...]], batch: int,
         column[:] = values
         columns.append(column[order])
     for start in range(0, len(rows), batch):
-        yield WriteStep(query, [c[start : start + batch].tolist() for c in columns], min(batch, len(rows) - start))
+        yield WriteStep(query, [c[start : start + batch].tolist() for c in columns], table, "relationships",
+                        min(batch, len(rows) - start))
 
 
 class _NodeParameters:
@@ -291,20 +339,20 @@ class _NodeParameters:
     """
 
     def __init__(self, table: str) -> None:
-        columns = COLUMNS[table]
-        stored = [(i, c) for i, c in enumerate(columns) if c in node_tables()[table].properties]
-        if len(stored) < 2:
-            raise RuntimeError(f"{table}: expected several stored columns, got {stored}")
-        self._names = [c for _, c in stored]
-        self._values = itemgetter(*(i for i, _ in stored))
+        spec = TABLES[table]
+        self._names = [c for c in spec.columns if c in node_tables()[table].properties]
+        if len(self._names) < 2:
+            raise RuntimeError(f"{table}: expected several stored columns, got {self._names}")
+        self._values = spec.getter(*self._names)
+        self._id_and_extra = spec.getter("id", PROPS_FIELD)
 
-    def __call__(self, row: tuple[Any, ...]) -> dict[str, Any]:
+    def __call__(self, row: Row) -> dict[str, Any]:
         props = dict(zip(self._names, self._values(row), strict=True))
-        extra = row[-1]
+        rid, extra = self._id_and_extra(row)
         if extra:
             props.update(extra)
             props[PROPS_KEY] = list(extra)
-        return {"id": row[0], "props": props}
+        return {"id": rid, "props": props}
 
 
 def _node_upsert(table: NodeTable, inline: Sequence[str], *, fresh: bool) -> str:
@@ -367,7 +415,8 @@ def _reference_replace(rel: str, *, fresh: bool) -> str:
 def _hazard_nodes(hazards: set[str]) -> WriteStep:
     query = (f"UNWIND $rows AS row MERGE (h:{quote(ELEMENT)} {{id: row.id}}) "
              "WITH h, row, $chains[row.id] AS chain SET h:$(chain), h.name = row.id")
-    return WriteStep(query, [{"id": h} for h in sorted(hazards)], params={"chains": label_chains()})
+    return WriteStep(query, [{"id": h} for h in sorted(hazards)], "hazard_zones", "hazards",
+                     params={"chains": label_chains()})
 
 
 def _inline(table: str) -> tuple[str, ...]:
@@ -380,12 +429,12 @@ def _node_steps(plan: LoadPlan, batch: int, fresh: bool) -> Iterator[WriteStep]:
         rows = plan.rows.get(name, [])
         if not rows:
             continue
-        columns = COLUMNS[name]
+        spec = TABLES[name]
         inline = _inline(name)
-        positions = [columns.index(c) for c in inline]
+        positions = [spec.position(c) for c in inline]
         separate = [c for c in table.references if c not in inline]
         if name == "hazard_zones":
-            yield _hazard_nodes({r[1] for r in rows})
+            yield _hazard_nodes(set(map(spec.getter("hazard"), rows)))
         query = _node_upsert(table, inline, fresh=fresh)
         node = _NodeParameters(name)
         counted = not separate
@@ -401,16 +450,17 @@ def _node_steps(plan: LoadPlan, batch: int, fresh: bool) -> Iterator[WriteStep]:
             for batch_groups in _grouped_batches(ordered, batch):
                 size = sum(len(g[-1]) for g in batch_groups)
                 step_rows = [[*g[:-1], [node(r) for r in g[-1]]] for g in batch_groups]
-                yield WriteStep(query, step_rows, size if counted else 0, labels)
+                yield WriteStep(query, step_rows, name, "nodes", size if counted else 0, labels)
         else:
             for chunk in _chunks(rows, batch):
-                yield WriteStep(query, [node(r) for r in chunk], len(chunk) if counted else 0, labels)
+                yield WriteStep(query, [node(r) for r in chunk], name, "nodes", len(chunk) if counted else 0, labels)
         for column in separate:
-            position = columns.index(column)
+            id_and_target = spec.getter("id", column)
             query = _reference_replace(table.references[column], fresh=fresh)
             for chunk in _chunks(rows, batch):
-                params = [{"id": r[0], "target": r[position]} for r in chunk]
-                yield WriteStep(query, params, len(chunk) if column == separate[-1] else 0)
+                params = [{"id": rid, "target": target} for rid, target in map(id_and_target, chunk)]
+                yield WriteStep(query, params, name, "reference", len(chunk) if column == separate[-1] else 0,
+                                column=column)
 
 
 def write_steps(plan: LoadPlan, batch: int, *, fresh: bool = False) -> Iterator[WriteStep]:
@@ -436,27 +486,71 @@ def node_steps(plan: LoadPlan, batch: int, *, fresh: bool = False) -> Iterator[W
     yield from _node_steps(plan, batch, fresh)
     verb = "CREATE" if fresh else "MERGE"
     query = f"UNWIND $rows AS row {verb} (f:{quote(FRAGILITY)} {{key: row.key}}) SET f = row.props"
+    spec = TABLES["fragilities"]
+    key_of = spec.getter(*spec.key)
     for chunk in _chunks(plan.rows.get("fragilities", []), batch):
         params = []
-        for hazard, threshold, asset_type, asset, beta in chunk:
-            key = f"{hazard}|{asset_type or ''}|{asset or ''}"
-            props = {"key": key, "hazard": hazard, "threshold": threshold, "type": asset_type, "asset": asset,
-                     "beta": beta}
+        for row in chunk:
+            key = "|".join("" if v is None else v for v in key_of(row))  # hazard|type|asset
+            props = {"key": key, **spec.as_dict(row)}
             params.append({"key": key, "props": {k: v for k, v in props.items() if v is not None}})
-        yield WriteStep(query, params, len(chunk))
+        yield WriteStep(query, params, "fragilities", "nodes", len(chunk))
 
 
 NODE_IDS = f"MATCH (n:{quote(ELEMENT)}) WHERE n.id IS NOT NULL RETURN collect([n.id, id(n)]) AS ids"
 """The internal id of every element, as ``[id, internal id]`` pairs (for :func:`relationship_steps`)."""
 
 
-_RELATIONSHIP_TABLES = {"dependencies": ("dependsOn", 2), "exposures": ("exposedTo", 0)}
-"""Relation table -> (ontology relation, how many of its properties belong to its key).
+@dataclass(frozen=True)
+class RelationshipTable:
+    """How one relation table is stored: a relationship from ``source``'s node to ``target``'s.
 
-A row is (source, target, properties...); the properties are the table's
-other columns, and a dependency is keyed by its ``kind`` and ``group`` as well
-as its ends.
-"""
+    Its other columns are the relationship's properties, in the table's order; those in the table's key
+    (a dependency's ``kind`` and ``group``) tell two relationships between the same nodes apart.
+    """
+
+    table: str
+    relation: str
+    """The ontology relation (``dependsOn``); its graph name is the relationship type."""
+    source: str
+    target: str
+
+    @property
+    def properties(self) -> tuple[str, ...]:
+        """The relationship's properties: the table's columns besides its two ends, keyed ones first."""
+        spec = TABLES[self.table]
+        rest = [c for c in spec.columns if c not in (self.source, self.target)]
+        return (*(c for c in rest if c in spec.key), *(c for c in rest if c not in spec.key))
+
+    @property
+    def keyed(self) -> int:
+        """How many of :attr:`properties` (the first ones) belong to the table's key."""
+        return sum(c in TABLES[self.table].key for c in self.properties)
+
+    def layout(self) -> Callable[[Sequence[Row]], Sequence[Row]]:
+        """Rows of the table as ``(source, target, properties...)`` tuples (the rows themselves when alike)."""
+        spec = TABLES[self.table]
+        positions = [spec.position(c) for c in (self.source, self.target, *self.properties)]
+        if positions == list(range(len(spec.columns))):
+            return lambda rows: rows
+        pick = itemgetter(*positions)
+        return lambda rows: [pick(r) for r in rows]
+
+    def row(self) -> Callable[[Row], Row]:
+        """The inverse of :meth:`layout` for one row: a ``(source, target, properties...)`` tuple as a table row."""
+        spec = TABLES[self.table]
+        order = (self.source, self.target, *self.properties)
+        positions = [order.index(c) for c in spec.columns]
+        if positions == list(range(len(order))):
+            return tuple
+        return itemgetter(*positions)
+
+
+RELATIONSHIP_TABLES = {
+    "dependencies": RelationshipTable("dependencies", "dependsOn", "dependent", "provider"),
+    "exposures": RelationshipTable("exposures", "exposedTo", "asset", "zone"),
+}
+"""The relation tables, each a relationship type from its source's node to its target's."""
 
 
 def relationship_steps(plan: LoadPlan, batch: int, *, fresh: bool = False,
@@ -476,15 +570,15 @@ def relationship_steps(plan: LoadPlan, batch: int, *, fresh: bool = False,
         raise ValueError("node_ids are for a fresh load only")
     onto = load_ontology()
     el = quote(ELEMENT)
-    for table, (relation, keyed) in _RELATIONSHIP_TABLES.items():
-        rel, names = quote(onto.rel(relation)), [quote(c) for c in COLUMNS[table][2:]]
-        rows = plan.rows.get(table, [])
+    for table, mapping in RELATIONSHIP_TABLES.items():
+        rel, names, keyed = quote(onto.rel(mapping.relation)), [quote(c) for c in mapping.properties], mapping.keyed
+        rows = mapping.layout()(plan.rows.get(table, []))
         if node_ids is not None:
             # Columns [sources, targets, then one list per property], row i across them.
             props = ", ".join(f"{n}: $rows[{k + 2}][i]" for k, n in enumerate(names))
             query = ("UNWIND range(0, size($rows[0]) - 1) AS i MATCH (s) WHERE id(s) = $rows[0][i] "
                      f"MATCH (t) WHERE id(t) = $rows[1][i] CREATE (s)-[:{rel} {{{props}}}]->(t)")
-            yield from _columnar_steps(query, rows, batch, node_ids)
+            yield from _columnar_steps(query, table, rows, batch, node_ids)
             continue
         # Rows [source, [[target, properties...], ...]].
         values = [f"o[{k + 1}]" for k in range(len(names))]
@@ -497,37 +591,209 @@ def relationship_steps(plan: LoadPlan, batch: int, *, fresh: bool = False,
             make = f"MERGE (s)-[r:{rel}{f' {{{key}}}' if key else ''}]->(t) SET {sets}"
         query = (f"UNWIND $rows AS row MATCH (s:{el} {{id: row[0]}}) UNWIND row[1] AS o "
                  f"MATCH (t:{el} {{id: o[0]}}) {make}")
-        yield from _grouped_steps(query, rows, batch)
+        yield from _grouped_steps(query, table, rows, batch)
 
 
 # ---------------------------------------------------------------------------------------------- reads
 def read_query(table: str) -> str:
-    """One query streaming ``table``, sorted by id like the SQLite store (see :func:`kg.store.neo4j` ``rows``).
+    """One query streaming ``table``, sorted by id / key like the SQLite store; :func:`decode_rows` reads it.
 
-    Node tables give one record per node: its columns in :data:`COLUMNS`
-    order, then ``_props`` and the values of those properties (together standing
-    for ``props``). Relation tables give one record per source node (id, list of
-    ``[other columns...]``), because the driver's cost is per record; the
-    caller sorts each short list and flattens it.
+    Node tables give one record per node: its columns besides ``props`` in
+    the table's order, then ``_props`` and the values of those properties
+    (together standing for ``props``). Relation tables give one record per
+    source node (id, list of ``[target, properties...]``), because the
+    driver's cost is per record.
     """
     onto = load_ontology()
     el = quote(ELEMENT)
     if table in NODE_TABLES:
         spec = node_tables()[table]
-        fields = [spec.column_expression(c) for c in COLUMNS[table] if c != "props"]
+        fields = [spec.column_expression(c) for c in TABLES[table].columns if c != PROPS_FIELD]
         fields += [f"n.{PROPS_KEY}", f"[k IN coalesce(n.{PROPS_KEY}, []) | n[k]]"]
         # Scanning the :Element(id) index in order makes ORDER BY free on large tables.
         return (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote(spec.label)} "
                 f"RETURN {', '.join(fields)} ORDER BY n.id")
-    if table in ("dependencies", "exposures"):
-        if table == "dependencies":
-            rel, columns = onto.rel("dependsOn"), "t.id, r.kind, r.`group`, r.buffer_hours"
-        else:
-            rel, columns = onto.rel("exposedTo"), "t.id, r.intensity"
-        return (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote('Asset')} "
-                f"WITH n, [(n)-[r:{quote(rel)}]->(t) | [{columns}]] AS out WHERE size(out) > 0 "
+    if table in RELATIONSHIP_TABLES:
+        mapping = RELATIONSHIP_TABLES[table]
+        source = node_tables()[TABLES[table].references[mapping.source]]
+        columns = ", ".join(["t.id", *(f"r.{quote(c)}" for c in mapping.properties)])
+        return (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote(source.label)} "
+                f"WITH n, [(n)-[r:{quote(onto.rel(mapping.relation))}]->(t) | [{columns}]] AS out WHERE size(out) > 0 "
                 "RETURN n.id, out ORDER BY n.id")
     if table == "fragilities":
-        return (f"MATCH (f:{quote(FRAGILITY)}) RETURN f.hazard, f.threshold, f.type, f.asset, f.beta "
-                "ORDER BY f.hazard, coalesce(f.type, ''), coalesce(f.asset, '')")
-    raise ValueError(f"unknown table {table!r}; expected one of {', '.join(COLUMNS)}")
+        fragilities = TABLES[table]
+        order = [f"coalesce(f.{quote(c)}, '')" if fragilities.optional(c) else f"f.{quote(c)}" for c in fragilities.key]
+        return (f"MATCH (f:{quote(FRAGILITY)}) RETURN {', '.join(f'f.{quote(c)}' for c in fragilities.columns)} "
+                f"ORDER BY {', '.join(order)}")
+    raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+
+
+def decode_rows(table: str, records: Iterable[Sequence[Any]]) -> Iterator[Row]:
+    """The rows of ``table`` (tuples in the table's column order) from the records of :func:`read_query`."""
+    spec = TABLES[table]
+    if table in NODE_TABLES:
+        at = spec.position(PROPS_FIELD)
+        for record in records:
+            values = tuple(record)
+            keys, props = values[-2], values[-1]
+            yield (*values[:at], dict(zip(keys, props, strict=True)) if keys else None, *values[at:-2])
+    elif table in RELATIONSHIP_TABLES:
+        as_row = RELATIONSHIP_TABLES[table].row()
+        for source, out in records:
+            # Sorted like SQLite's key order (dependent, provider, kind, group) / (asset, zone).
+            for rest in sorted(out):
+                yield as_row((source, *rest))
+    else:
+        for record in records:
+            yield tuple(record)
+
+
+# ---------------------------------------------------------------------------------------------- the store's own queries
+SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name"
+"""The names of the constraints the database has (compared with :data:`SCHEMA`)."""
+
+META_COUNT = f"MATCH (m:{META} {{name: $name}}) RETURN count(m) AS c"
+"""Whether the ``:Meta`` node exists (``c``)."""
+
+META_CREATE = f"MERGE (m:{META} {{name: $name}}) ON CREATE SET m.version = 0"
+"""Make the ``:Meta`` node, at version 0, unless it exists."""
+
+AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+"""Wait (up to 300 s) until the indexes of new constraints are online."""
+
+VERSION = f"MATCH (m:{META} {{name: $name}}) RETURN m.version AS v"
+"""The version counter (``v``)."""
+
+HOLDS_ELEMENTS = (f"RETURN EXISTS {{ MATCH (:{quote(ELEMENT)}) }} OR EXISTS {{ MATCH (:{quote(FRAGILITY)}) }} "
+                  "AS any")
+"""Whether the database holds anything of CityKG's (``any``): a load into an empty one creates, not merges."""
+
+EXPLAIN_PREFIX = "EXPLAIN\n"
+"""Put before a planner's query to have its plan checked; on a line of its own, so the server's error
+positions point into the planner's text (one line down, :data:`EXPLAIN_PREFIX`'s length along)."""
+
+ENDPOINT_IDS = "UNWIND $ids AS e MATCH (n) WHERE elementId(n) = e RETURN e, coalesce(n.id, e) AS id"
+"""CityKG ids (``id``) of the nodes with these element ids (``$ids``), the element id where a node has none."""
+
+
+# ---------------------------------------------------------------------------------------------- :StatusEvent
+EVENT_PROPERTIES = (*EVENT_FIELDS, "micros")
+"""Properties of a ``:StatusEvent`` node (an event's fields, then its time in microseconds since 1970 UTC)."""
+
+_EVENT_RETURN = ", ".join(f"e.{name} AS {name}" for name in EVENT_PROPERTIES)
+
+EVENTS_FIND = f"UNWIND $ids AS id MATCH (e:{quote(STATUS_EVENT)} {{id: id}}) RETURN {_EVENT_RETURN}"
+"""The stored events with these ids (``$ids``), as :data:`EVENT_PROPERTIES`."""
+
+EVENTS_CREATE = (f"UNWIND $rows AS r CREATE (e:{quote(STATUS_EVENT)}) SET e = r WITH e, r "
+                 f"OPTIONAL MATCH (a:{quote(ELEMENT)} {{id: r.asset}}) "
+                 f"FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | CREATE (e)-[:{quote(STATUS_OF)}]->(a))")
+"""Create events from ``$rows`` (maps of :data:`EVENT_PROPERTIES`), each linked ``STATUS_OF`` to its asset if stored."""
+
+EVENTS_COUNT = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN count(e) AS n"
+"""How many events are stored (``n``; from the count store)."""
+
+EVENTS_ALL = f"MATCH (e:{quote(STATUS_EVENT)}) RETURN {_EVENT_RETURN} ORDER BY e.micros, e.id"
+"""Every stored event in (time, id) order."""
+
+EVENTS_UNTIL = (f"MATCH (e:{quote(STATUS_EVENT)}) WHERE e.micros <= $until "
+                f"RETURN {_EVENT_RETURN} ORDER BY e.micros, e.id")
+"""The stored events at or before ``$until`` (microseconds) in (time, id) order."""
+
+_REFS = "[(n)-[r]->(t) WHERE type(r) IN $refs | [type(r), t.id]]"
+
+
+def clear_statements(batch: int) -> list[str]:
+    """Delete every CityKG relationship (type by type), then every node, ``batch`` rows a transaction."""
+    batches = f"IN TRANSACTIONS OF {int(batch)} ROWS"
+    statements = [f"MATCH ()-[r:{quote(rel.graph_name)}]->() CALL (r) {{ DELETE r }} {batches}"
+                  for rel in load_ontology().relations.values()]
+    statements += [f"MATCH (n:{quote(label)}) CALL (n) {{ DETACH DELETE n }} {batches}"
+                   for label in (ELEMENT, FRAGILITY)]
+    return statements
+
+
+def lookup_query() -> str:
+    """The table (and level, for regions and agencies) of each element of ``$ids`` that exists."""
+    tables = node_tables()
+    cases = " ".join(f"WHEN n:{quote(spec.label)} THEN '{name}'" for name, spec in tables.items())
+    levelled = ", ".join(f"'{name}'" for name in tables if "level" in TABLES[name].columns)
+    return (f"UNWIND $ids AS id MATCH (n:{quote(ELEMENT)} {{id: id}}) "
+            f"WITH n, CASE {cases} END AS table WHERE table IS NOT NULL "
+            f"RETURN n.id AS id, table, CASE WHEN table IN [{levelled}] THEN n.level END AS level")
+
+
+def element_query() -> tuple[str, dict[str, Any]]:
+    """The element ``$id``: the node-table labels it has (``tables``), its properties and references.
+
+    Returns the query and its parameters besides ``$id``.
+    """
+    tables = node_tables()
+    query = (f"MATCH (n:{quote(ELEMENT)} {{id: $id}}) "
+             f"RETURN [l IN labels(n) WHERE l IN $tables] AS tables, properties(n) AS props, {_REFS} AS refs")
+    refs = sorted({rel for spec in tables.values() for rel in spec.references.values()})
+    return query, {"tables": [spec.label for spec in tables.values()], "refs": refs}
+
+
+def search_query(*, q: str | None, type: str | None, region: str | None, agency: str | None, after: str | None,
+                 limit: int) -> tuple[str, dict[str, Any]] | None:
+    """Assets matching every given filter, sorted by id (``props``, ``refs``), with the query's parameters.
+
+    Every term of ``q`` must match (:func:`kg.search.search_terms` says what a term matches: the
+    asset's id, name or Chinese name, its type by label, or the name of its region, any region
+    above it, or its agency). None when ``type`` is no class of the ontology (nothing can match).
+    """
+    onto = load_ontology()
+    el = quote(ELEMENT)
+    spec = node_tables()["assets"]
+    match = [f"MATCH (n:{el})"]
+    where = ["n.id IS NOT NULL", f"n:{quote(spec.label)}"]
+    params: dict[str, Any] = {"limit": limit}
+    located, part_of = quote(spec.references["region"]), quote(onto.rel("partOf"))
+    operated = quote(spec.references["agency"])
+    region_label = quote(node_tables()[TABLES["assets"].references["region"]].label)
+    agency_label = quote(node_tables()[TABLES["assets"].references["agency"]].label)
+    if type:
+        if type not in onto.classes:
+            return None
+        where.append(f"n:{quote(type)}")  # labels carry the class chain, so subclasses match too
+    if region:
+        match.insert(0, f"MATCH (r:{el} {{id: $region}})<-[:{part_of}*0..]-(:{region_label})<-[:{located}]-(n)")
+        params["region"] = region
+    if agency:
+        match.append(f"MATCH (n)-[:{operated}]->(:{el} {{id: $agency}})")
+        params["agency"] = agency
+    for i, term in enumerate(search_terms(q)):
+        # Java regexes: (?i) folds ASCII case only, like SQLite's LIKE; \Q..\E quotes the text.
+        params[f"p{i}"] = "(?s)(?i).*\\Q" + term.text.replace("\\E", "\\E\\\\E\\Q") + "\\E.*"
+        params[f"t{i}"], params[f"types{i}"] = term.text, list(term.types)
+        named = f"(x.name =~ $p{i} OR x.{NAME_ZH} =~ $p{i} OR x.id = $t{i})"
+        where.append(
+            f"(n.id =~ $p{i} OR n.name =~ $p{i} OR n.{NAME_ZH} =~ $p{i} OR n.type IN $types{i}"
+            f" OR EXISTS {{ MATCH (n)-[:{located}]->(:{region_label})-[:{part_of}*0..]->(x:{region_label})"
+            f" WHERE {named} }}"
+            f" OR EXISTS {{ MATCH (n)-[:{operated}]->(x:{agency_label}) WHERE {named} }})")
+    if after:
+        where.append("n.id > $after")
+        params["after"] = after
+    params["refs"] = list(spec.references.values())
+    distinct = "DISTINCT " if region else ""
+    query = (f"{' '.join(match)} WHERE {' AND '.join(where)} WITH {distinct}n ORDER BY n.id LIMIT $limit "
+             f"RETURN properties(n) AS props, {_REFS} AS refs")
+    return query, params
+
+
+def count_queries() -> tuple[dict[str, str], str, list[str]]:
+    """What :meth:`kg.store.neo4j.Neo4jStore.stats` counts, each from the count store (no scan).
+
+    Returns a query per table (``c``), one query counting the nodes of every asset class (``label``, ``c``),
+    and those classes.
+    """
+    onto = load_ontology()
+    counts = {name: f"MATCH (n:{quote(spec.label)}) RETURN count(n) AS c" for name, spec in node_tables().items()}
+    for name, mapping in RELATIONSHIP_TABLES.items():
+        counts[name] = f"MATCH ()-[r:{quote(onto.rel(mapping.relation))}]->() RETURN count(r) AS c"
+    counts["fragilities"] = f"MATCH (n:{quote(FRAGILITY)}) RETURN count(n) AS c"
+    asset_classes = onto.subclasses(node_tables()["assets"].label)
+    by_label = " UNION ALL ".join(f"MATCH (n:{quote(c)}) RETURN '{c}' AS label, count(n) AS c" for c in asset_classes)
+    return {t: counts[t] for t in TABLES}, by_label, list(asset_classes)

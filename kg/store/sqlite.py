@@ -23,31 +23,24 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kg.analysis.graph import GraphSnapshot
 from kg.errors import ElementNotFound, StoreUnavailable
 from kg.live.events import StatusEvent
-from kg.load.plan import COLUMNS, NODE_TABLES, ExistingElement, LoadPlan
+from kg.load.plan import ExistingElement, LoadPlan
+from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
+from kg.schema import NODE_TABLES, TABLES, Row
 from kg.search import NAME_ZH, search_terms
+from kg.snapshot import GraphSnapshot
 from kg.store import sqlite_events
 from kg.store.base import EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus
 
 __all__ = ["SQLiteStore"]
 
-_SQL_TYPES = {
-    "lat": "REAL", "lon": "REAL", "population": "INTEGER", "repair_hours": "REAL", "crews": "INTEGER",
-    "buffer_hours": "REAL", "intensity": "REAL",
-    "annual_probability": "REAL", "threshold": "REAL", "beta": "REAL",
-}
-_KEYS = {
-    "dependencies": ("dependent", "provider", "kind", "grp"),
-    "exposures": ("asset", "zone"),
-    "fragilities": ("hazard", "type", "asset"),
-}
+_SQL_TYPES = {"text": "TEXT", "real": "REAL", "integer": "INTEGER", "json": "TEXT"}
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS dependencies_provider ON dependencies(provider)",
     "CREATE INDEX IF NOT EXISTS assets_region ON assets(region)",
@@ -66,7 +59,6 @@ _TERM_MATCH = (
 )
 """One search term (kg.search): parameters pattern x3, the term's types, term, pattern x2, term, pattern x2."""
 _BATCH = 50_000
-_LEVEL_TABLES = ("regions", "agencies")
 _BUSY_TIMEOUT_S = 10
 _REASONS = {
     sqlite3.SQLITE_CORRUPT: "corrupt",
@@ -84,18 +76,29 @@ def _column(name: str) -> str:
     return "grp" if name == "group" else name
 
 
+def _key(table: str) -> tuple[str, ...]:
+    return tuple(_column(c) for c in TABLES[table].key)
+
+
 def _ddl(table: str) -> str:
-    cols = [f"{_column(c)} {_SQL_TYPES.get(c, 'TEXT')}" for c in COLUMNS[table]]
-    if table in NODE_TABLES:
-        cols[0] = "id TEXT PRIMARY KEY"
+    spec = TABLES[table]
+    cols = [f"{_column(c)} {_SQL_TYPES[spec.kind(c)]}" for c in spec.columns]
+    if spec.node:
+        cols[spec.position("id")] = "id TEXT PRIMARY KEY"
         return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)}) WITHOUT ROWID"
-    # fragilities keys may be NULL (type or asset), so they are stored as '' in the key.
-    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)}, PRIMARY KEY ({', '.join(_KEYS[table])}))"
+    # Optional key columns (a fragility's type or asset) are stored as '' in the key, which NULL cannot be in.
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)}, PRIMARY KEY ({', '.join(_key(table))}))"
+
+
+def _blank_keys(table: str) -> list[int]:
+    """Positions of the optional key columns of ``table``, stored as '' rather than NULL (see :func:`_ddl`)."""
+    spec = TABLES[table]
+    return [] if spec.node else [spec.position(c) for c in spec.key if spec.optional(c)]
 
 
 def _upsert(table: str) -> str:
-    cols = [_column(c) for c in COLUMNS[table]]
-    keys = ("id",) if table in NODE_TABLES else _KEYS[table]
+    cols = [_column(c) for c in TABLES[table].columns]
+    keys = _key(table)
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys) or None
     action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
     marks = ", ".join("?" for _ in cols)
@@ -136,15 +139,11 @@ class SQLiteStore:
         self._verified: tuple[int, int, int] | None = None  # (version, mtime_ns, size) last found intact
         self._created_folders: list[Path] = []  # folders made for a new store, deepest first
         self._db = self._open(create)
-        # What each table's columns are read as: a store made by an earlier version and opened read-only
-        # (so never given the columns added since) reads them as not given.
-        self._select = {table: self._columns_of(table) for table in COLUMNS}
-
-    def _columns_of(self, table: str) -> str:
+        # The columns each table has: a store made by an earlier version and opened read-only (so never
+        # given the columns added since) reads them as not given (see _select).
         with self._errors("open"):
-            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-        return ", ".join(_column(c) if _column(c) in have or not have else f"NULL AS {_column(c)}"
-                         for c in COLUMNS[table])
+            self._have = {table: {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                          for table in TABLES}
 
     # ------------------------------------------------------------------ opening
     def _open(self, create: bool) -> sqlite3.Connection:
@@ -254,12 +253,13 @@ class SQLiteStore:
         # optional columns added since (assets.repair_hours, agencies.crews), empty in its rows.
         with db:
             db.execute("BEGIN")
-            for table in COLUMNS:
+            for table in TABLES:
                 db.execute(_ddl(table))
                 have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                for c in COLUMNS[table]:
+                spec = TABLES[table]
+                for c in spec.columns:
                     if _column(c) not in have:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN {_column(c)} {_SQL_TYPES.get(c, 'TEXT')}")
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {_column(c)} {_SQL_TYPES[spec.kind(c)]}")
             for statement in _INDEXES:
                 db.execute(statement)
             for statement in sqlite_events.SCHEMA:
@@ -333,12 +333,16 @@ class SQLiteStore:
                 self._db.execute("ROLLBACK")
 
     @staticmethod
-    def _encoder(table: str) -> Any:
-        if table in NODE_TABLES:
-            return lambda row: (*row[:-1], json.dumps(row[-1], ensure_ascii=False) if row[-1] else None)
-        if table == "fragilities":
-            # hazard, threshold, type, asset, beta: NULL keys become '' so the primary key works.
-            return lambda row: (row[0], row[1], row[2] or "", row[3] or "", row[4])
+    def _encoder(table: str) -> Callable[[Row], Row] | None:
+        """How a row is written: ``props`` as JSON text, optional key columns as ''; None when as it is."""
+        spec = TABLES[table]
+        if spec.has_props:
+            at = spec.position(PROPS_FIELD)
+            return lambda row: (*row[:at], json.dumps(row[at], ensure_ascii=False) if row[at] else None,
+                                *row[at + 1 :])
+        blanks = _blank_keys(table)
+        if blanks:
+            return lambda row: tuple(v or "" if i in blanks else v for i, v in enumerate(row))
         return None
 
     def add_events(self, events: Sequence[StatusEvent]) -> EventsWritten:
@@ -362,7 +366,7 @@ class SQLiteStore:
         with self._errors("clear"):
             db.execute("BEGIN IMMEDIATE")
             try:
-                for table in COLUMNS:
+                for table in TABLES:
                     db.execute(f"DELETE FROM {table}")
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
                 db.execute("COMMIT")
@@ -416,42 +420,48 @@ class SQLiteStore:
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for table in NODE_TABLES:
-                    level = "level" if table in _LEVEL_TABLES else "NULL"
+                    level = "level" if "level" in TABLES[table].columns else "NULL"
                     query = f"SELECT id, {level} FROM {table} WHERE id IN ({marks})"
                     for rid, lvl in self._db.execute(query, chunk):
                         found[rid] = ExistingElement(table, lvl)
         return found
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        spec = TABLES[table]
+        cols = self._select(table)
+        blanks = _blank_keys(table)
         with self._errors("read"):
-            cursor = self._db.execute(f"SELECT {self._select[table]} FROM {table} ORDER BY {self._order(table)}")
-            if table in NODE_TABLES:
+            cursor = self._db.execute(f"SELECT {cols} FROM {table} ORDER BY {', '.join(_key(table))}")
+            if spec.has_props:
+                at = spec.position(PROPS_FIELD)
                 for row in cursor:
-                    yield (*row[:-1], json.loads(row[-1]) if row[-1] else None)
-            elif table == "fragilities":
+                    yield (*row[:at], json.loads(row[at]) if row[at] else None, *row[at + 1 :])
+            elif blanks:
                 for row in cursor:
-                    yield (row[0], row[1], row[2] or None, row[3] or None, row[4])
+                    yield tuple(v or None if i in blanks else v for i, v in enumerate(row))
             else:
                 yield from cursor
-
-    @staticmethod
-    def _order(table: str) -> str:
-        return "id" if table in NODE_TABLES else ", ".join(_KEYS[table])
 
     def get(self, element_id: str) -> dict[str, Any]:
         for table in NODE_TABLES:
             with self._errors("read"):
-                row = self._db.execute(f"SELECT {self._select[table]} FROM {table} WHERE id = ?",
+                row = self._db.execute(f"SELECT {self._select(table)} FROM {table} WHERE id = ?",
                                        (element_id,)).fetchone()
             if row is not None:
                 return self._element(table, row)
         raise ElementNotFound(element_id)
 
+    def _select(self, table: str) -> str:
+        """The columns of ``table`` to select, in its order (a column this file lacks reads as NULL)."""
+        have = self._have[table]
+        return ", ".join(_column(c) if _column(c) in have or not have else f"NULL AS {_column(c)}"
+                         for c in TABLES[table].columns)
+
     @staticmethod
     def _element(table: str, row: tuple[Any, ...]) -> dict[str, Any]:
         record: dict[str, Any] = {"table": table}
-        for name, value in zip(COLUMNS[table], row, strict=True):
-            if name == "props":
+        for name, value in zip(TABLES[table].columns, row, strict=True):
+            if name == PROPS_FIELD:
                 record["props"] = json.loads(value) if value else {}
             else:
                 record[name] = value
@@ -491,13 +501,13 @@ class SQLiteStore:
             where.append("id > ?")
             params.append(after)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        query = f"SELECT {self._select['assets']} FROM assets {clause} ORDER BY id LIMIT ?"
+        query = f"SELECT {self._select('assets')} FROM assets {clause} ORDER BY id LIMIT ?"
         with self._errors("read"):
             return [self._element("assets", row) for row in self._db.execute(query, [*params, limit])]
 
     def stats(self) -> Stats:
         with self._errors("read"):
-            counts = {t: int(self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in COLUMNS}
+            counts = {t: int(self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
             by_type = dict(self._db.execute("SELECT type, count(*) FROM assets GROUP BY type ORDER BY type"))
         return Stats(counts=counts, assets_by_type=by_type, version=self.version())
 

@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.settings import Settings
-from kg.load import load_paths
+from kg.ingest import load_paths
+from kg.settings import Settings
 from kg.store import Store, open_store
 from kg.synth import city_rows, write_bundle, write_jsonl
 

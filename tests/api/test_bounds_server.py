@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.store import open_store
 from tests.helpers import write_files
 

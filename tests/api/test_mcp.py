@@ -97,7 +97,7 @@ def test_mcp_is_served_only_when_asked(store: Store) -> None:
 def test_insecure_dev_mcp_refuses_other_origins_and_host_names(store: Store) -> None:
     """Without keys, a web page must not drive the local server: not from another origin, not through a name
     resolving to 127.0.0.1 (DNS rebinding; the loopback-only middleware refuses that one already)."""
-    from api.settings import Settings
+    from kg.settings import Settings
 
     app = create_app(Settings(insecure_dev=True, mcp=True, store=store.url), store=store)
     body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {

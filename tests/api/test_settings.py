@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.settings import Role, Settings, SettingsError, load_settings, parse_api_keys
+from kg.settings import Role, Settings, SettingsError, load_settings, parse_api_keys
 
 GOOD = "abcdefghijklmnop"
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.state import StoreHolder
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.store import Store, open_store
 from tests.api.conftest import City, auth, settings_for
 from tests.helpers import write_files

@@ -25,7 +25,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, N3, RDFXML, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.store import open_store
 from kg.synth import city_rows, write_bundle
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.problems import STORE_PROBLEMS
-from kg.load import load_paths
+from kg.ingest import load_paths
 from kg.store import Store, open_store
 from kg.synth import city_rows, write_jsonl
 from tests.api.conftest import City, auth, settings_for

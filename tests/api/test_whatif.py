@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from kg.analysis.cascade import cascade
 from kg.analysis.whatif import parse_edits
 from kg.scenario import Scenario, whatif
+from kg.schema import TABLES
 from kg.store import Store
 from tests.api.conftest import City, auth
 
@@ -38,8 +39,8 @@ def test_whatif_equals_the_library_and_leaves_the_store_alone(client: TestClient
     assert r.json() == expected
     assert dependent in r.json()["changes"]["saved"]
     assert store.version() == version
-    assert any(e["dependent"] == dependent and e["provider"] == sub for e in
-               ({"dependent": d, "provider": p} for d, p, *_ in store.rows("dependencies")))
+    stored = map(TABLES["dependencies"].getter("dependent", "provider"), store.rows("dependencies"))
+    assert (dependent, sub) in set(stored)
 
 
 def test_hazard_scenarios_take_hazard_zone_ids(client: TestClient, city: City) -> None:

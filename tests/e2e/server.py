@@ -22,8 +22,8 @@ from pathlib import Path
 import uvicorn
 
 from api.main import create_app
-from api.settings import Settings
-from kg.load import load_paths
+from kg.ingest import load_paths
+from kg.settings import Settings
 from kg.store import open_store
 from kg.synth import city_rows, write_bundle
 

@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 from rdflib import Literal
 
 from api.main import create_app
-from api.settings import Settings
 from kg.analysis.cascade import cascade
 from kg.analysis.coordination import coordination
 from kg.namespaces import CKG, RDF, RDFS, SKOS
 from kg.ontology import load_ontology
+from kg.settings import Settings
 from kg.store import open_store
 from tests.e2e.server import KEYS, build_city
 

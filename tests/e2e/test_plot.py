@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from kg.analysis.cascade import cascade
-from kg.analysis.graph import build_snapshot
 from kg.errors import ValidationError
 from kg.plot import PlotUnavailable, plot_cascade
+from kg.snapshot import build_snapshot
 from kg.synth import city_rows
 
 

@@ -1,5 +1,8 @@
-"""The one configuration object of the API, read from ``KG_*`` environment variables.
+"""The one configuration object of the REST server, read from ``KG_*`` environment variables.
 
+It lives in ``kg`` rather than in ``api`` because ``kg serve`` checks it
+before it starts the server (and prints what is wrong, as every command does)
+while ``kg`` never imports ``api``; it needs pydantic-settings, not FastAPI.
 ``Settings`` is created once per process (by :func:`load_settings`, from the
 environment, or by a caller that builds one explicitly, e.g. tests) and
 handed to :func:`api.main.create_app`. It refuses to exist without API keys
