@@ -52,9 +52,6 @@ def _export(store: SQLiteStore, path: Path, fmt: str, **filters: Any) -> Path:
     return path
 
 
-
-
-
 def _read_back(path: Path, fmt: str) -> tuple[Graph, set[str]]:
     """The file as rdflib reads it and as pyoxigraph reads it (a set of N-Triples lines)."""
     graph = Graph().parse(path, format=RDFLIB_FORMAT[fmt])
