@@ -3,8 +3,8 @@
 * :func:`export_rdf` streams a store's graph (or a subgraph) in the ckg vocabulary;
 * :func:`validate_rdf` checks a file against ``shapes.ttl``;
 * ``kg load FILE.ttl`` reads RDF through :func:`read_rdf_rows`, which
-  :mod:`kg.load.sources` calls for ``.ttl``, ``.nt``, ``.nq``, ``.trig`` and
-  ``.jsonld`` files (parsed by :mod:`kg.rdf.parse`);
+  :mod:`kg.load.sources` calls for ``.ttl``, ``.nt``, ``.nq``, ``.trig``,
+  ``.jsonld`` and RDF/XML (``.rdf``, ``.xml``, ``.owl``) files (parsed by :mod:`kg.rdf.parse`);
 * :func:`load_alignment` gives the alignment with SAREF4CITY, GeoSPARQL, ORG and schema.org.
 
 docs/rdf.md describes the IRI scheme, the mapping and the SHACL strategy.
