@@ -35,6 +35,13 @@ _DEEP_TURTLE = (f"@prefix ckg: <{_CKG}> .\n@prefix rdfs: <http://www.w3.org/2000
                 f'<{_ID}cq> a ckg:Region ; ckg:id "cq" ; ckg:level ckg:level_city ;\n'
                 "    rdfs:label " + "[ rdfs:label " * 50_000 + '"x"' + " ]" * 50_000 + " .\n")
 
+_LAUGHS = "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">\n' for i in range(1, 9))
+_BILLION_LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n<!ENTITY a0 "lol">\n' + _LAUGHS + ']>\n'
+                   '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                   f'xmlns:ckg="{_CKG}">\n<rdf:Description rdf:about="{_ID}cq"><ckg:id>&a8;</ckg:id>'
+                   '</rdf:Description>\n</rdf:RDF>\n')
+"""A 1 KB file that pyoxigraph, unguarded, expands into a 300 MB literal (eight levels of ten references)."""
+
 TURTLE_ONE_LINERS: dict[str, str] = {
     "windows path in a literal": f'<{_ID}s1> <{_CKG}prop_path> "exported from D:\\gis\\export" .\n',
     "raw line break in a string": f'<{_ID}s1> <{_CKG}prop_note> "first line\nsecond line" .\n',
@@ -45,6 +52,7 @@ TURTLE_ONE_LINERS: dict[str, str] = {
 """One-line Turtle files the old regular-expression parser took minutes over (or crashed on)."""
 
 CASES: dict[str, Case] = {
+    "RDF/XML billion laughs": Case({"city.rdf": _BILLION_LAUGHS}, r"city\.rdf:4", "entities written with entities"),
     "JSON Lines nested 100,000 deep": Case(
         {"city.jsonl": '{"file": "regions", "id": "r", "level": "city", "x": ' + "[" * 100_000 + "]" * 100_000
          + "}\n"}, r"city\.jsonl:1", "nested too deeply"),

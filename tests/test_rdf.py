@@ -32,8 +32,6 @@ from kg.synth import city_rows, write_bundle, write_jsonl
 from tests.helpers import all_rows, assert_snapshots_equal, run_kg
 
 FORMATS = ("ttl", "jsonld", "nt", "rdfxml")
-LOADABLE = ("ttl", "jsonld", "nt")
-"""Formats ``kg load`` reads today (RDF/XML reading comes with the pyoxigraph parser)."""
 SUFFIX = {"ttl": ".ttl", "jsonld": ".jsonld", "nt": ".nt", "rdfxml": ".rdf"}
 RDFLIB_FORMAT = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdfxml": "xml"}
 OX_FORMAT = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD, "nt": ox.RdfFormat.N_TRIPLES,
@@ -55,23 +53,12 @@ def _export(store: SQLiteStore, path: Path, fmt: str, **filters: Any) -> Path:
     return path
 
 
-
-
-
 def _read_back(path: Path, fmt: str) -> tuple[Graph, set[str]]:
     """The file as rdflib reads it and as pyoxigraph reads it (a set of N-Triples lines)."""
     graph = Graph().parse(path, format=RDFLIB_FORMAT[fmt])
     triples = {str(q.triple) for q in ox.parse(path=path, format=OX_FORMAT[fmt])}
     return graph, triples
 
-
-def _loadable(path: Path, fmt: str) -> Path:
-    """``path`` itself if ``kg load`` reads its format, else its triples as N-Triples (written by pyoxigraph)."""
-    if fmt in LOADABLE:
-        return path
-    converted = path.with_suffix(".converted.nt")
-    ox.serialize((q.triple for q in ox.parse(path=path, format=OX_FORMAT[fmt])), converted, ox.RdfFormat.N_TRIPLES)
-    return converted
 
 
 def _city_store(tmp_path: Path, assets: int, seed: int) -> SQLiteStore:
@@ -105,7 +92,7 @@ def test_round_trip_through_every_format(tmp_path_factory: pytest.TempPathFactor
         assert isomorphic(graph, reference_graph), f"{fmt}: rdflib reads another graph"
         assert triples == reference_triples, f"{fmt}: pyoxigraph reads other triples"
         target = _store(tmp / f"target-{fmt}.db")
-        load_paths(target, [_loadable(exported, fmt)])
+        load_paths(target, [exported])
         got = all_rows(target)
         for table in TABLES:
             assert got[table] == expected_rows[table], f"{fmt}: table {table} differs after the round trip"
@@ -172,7 +159,7 @@ def test_any_text_survives_every_format(tmp_path_factory: pytest.TempPathFactory
     graph, triples = _read_back(exported, fmt)  # independent parsers read it too, and agree
     assert len(graph) > 20 and len(triples) == len(graph)
     target = _store(tmp / "b.db")
-    load_paths(target, [_loadable(exported, fmt)])
+    load_paths(target, [exported])
     assert all_rows(target) == all_rows(source)
 
 
@@ -191,7 +178,7 @@ def test_export_is_deterministic_and_formats_agree(city: SQLiteStore, tmp_path: 
 
 
 def test_own_parser_reads_what_rdflib_reads(city: SQLiteStore, tmp_path: Path) -> None:
-    for fmt in LOADABLE:
+    for fmt in FORMATS:
         path = _export(city, tmp_path / f"city{SUFFIX[fmt]}", fmt)
         ours = Graph()
         index = parse_file(path)
@@ -238,7 +225,7 @@ def test_turtle_parser_matches_rdflib_on_tricky_input() -> None:
 
 
 def test_export_conforms_to_the_shapes(city: SQLiteStore, tmp_path: Path) -> None:
-    for fmt in LOADABLE:
+    for fmt in FORMATS:
         report, _ = validate_rdf(_export(city, tmp_path / f"city{SUFFIX[fmt]}", fmt))
         assert report.conforms, f"{fmt}:\n" + "\n".join(map(str, report.problems))
 

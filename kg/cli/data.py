@@ -22,7 +22,7 @@ __all__ = ["load", "stats"]
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(
-        help="Bundle folders, CSV or JSON Lines files, or RDF (.ttl, .nt, .nq, .trig, .jsonld).",
+        help="Bundle folders, CSV or JSON Lines files, or RDF (.ttl, .nt, .nq, .trig, .jsonld, .rdf/.xml/.owl).",
         show_default=False)],
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,

@@ -1,6 +1,6 @@
 """``kg export`` (the graph as RDF), ``kg validate`` (check data without loading it) and ``kg sparql``.
 
-``kg load FILE.ttl|.nt|.nq|.trig|.jsonld`` needs nothing here: the loader reads RDF files
+``kg load FILE.ttl|.nt|.nq|.trig|.jsonld|.rdf`` needs nothing here: the loader reads RDF files
 itself (:mod:`kg.rdf.reader`).
 """
 

@@ -74,10 +74,10 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
         elif path.is_file():
             table = table_for_name(path.name)
             source = SourceFile(path, table)
-            if path.suffix.lower() in {".json", ".rdf", ".xml", ".owl"}:
-                report(Problem(str(path), "RDF/XML and .json files are not read (XML entities can expand a "
-                               "small file into gigabytes); give RDF as Turtle (.ttl), N-Triples (.nt), "
-                               "N-Quads (.nq), TriG (.trig) or JSON-LD (.jsonld)"))
+            if path.suffix.lower() == ".json":
+                report(Problem(str(path), ".json files are not read; give RDF as JSON-LD (.jsonld), Turtle "
+                               "(.ttl), N-Triples (.nt), N-Quads (.nq), TriG (.trig) or RDF/XML (.rdf), "
+                               "and rows as JSON Lines (.jsonl)"))
             elif source.format == "csv" and table is None:
                 report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
                                + ", ".join(f"{t}.csv" for t in TABLES)))

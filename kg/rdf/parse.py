@@ -15,8 +15,11 @@ statement). That costs about a fifth of the parse and never holds more than
 one line of the file.
 
 Named graphs (N-Quads, TriG) are merged into one graph. JSON-LD is read by
-:mod:`kg.rdf.jsonld`. RDF/XML is not read: XML entities can expand a small
-file into gigabytes (docs/rdf.md).
+:mod:`kg.rdf.jsonld`. RDF/XML (``.rdf``, ``.xml``, ``.owl``) is read by
+pyoxigraph too, once :func:`~kg.rdf.xml_entities.check_entities` has bounded
+what its XML entities can expand to (pyoxigraph expands them, nested ones
+included). pyoxigraph's RDF/XML errors carry no position: they are placed at
+the line being read when the parser stopped.
 
 Examples
 --------
@@ -46,6 +49,7 @@ from kg.rdf.index import Index
 from kg.rdf.jsonld import parse_jsonld
 from kg.rdf.suffixes import RDF_SUFFIXES
 from kg.rdf.terms import Lit, Obj
+from kg.rdf.xml_entities import check_entities
 
 __all__ = ["RDF_FORMATS", "Syntax", "parse_file", "parse_turtle", "rdf_format"]
 
@@ -67,6 +71,8 @@ class Syntax:
 
 
 _TURTLE = Syntax("Turtle", ox.RdfFormat.TURTLE, "Turtle 1.1")
+_RDF_XML = Syntax("RDF/XML", ox.RdfFormat.RDF_XML, "RDF/XML 1.1 (one rdf:RDF element, entities declared in "
+                  "<!DOCTYPE ... [ ]> only)", family="RDF/XML")
 RDF_FORMATS: dict[str, Syntax] = {
     ".ttl": _TURTLE,
     ".turtle": _TURTLE,
@@ -75,6 +81,7 @@ RDF_FORMATS: dict[str, Syntax] = {
     ".nq": Syntax("N-Quads", ox.RdfFormat.N_QUADS, "N-Quads (one triple or quad per line, absolute IRIs only)"),
     ".trig": Syntax("TriG", ox.RdfFormat.TRIG, "TriG (Turtle with named graphs)"),
     ".jsonld": Syntax("JSON-LD", None, "JSON-LD 1.1", family="JSON-LD"),
+    **dict.fromkeys((".rdf", ".xml", ".owl"), _RDF_XML),
 }
 """File suffix -> the syntax :func:`parse_file` reads it as (the suffixes are :data:`~kg.rdf.suffixes.RDF_SUFFIXES`)."""
 if set(RDF_FORMATS) != RDF_SUFFIXES:
@@ -134,8 +141,11 @@ def _lang_literal(term: ox.Literal, index: Index, reader: _LineReader) -> Lit:
     return Lit(term.value, None, term.language)
 
 
-def _syntax_problem(exc: SyntaxError, source: str, syntax: Syntax) -> Problem:
-    """``FILE:LINE:COLUMN: Turtle syntax error: ...`` from pyoxigraph's error."""
+def _syntax_problem(exc: SyntaxError, source: str, syntax: Syntax, line: int) -> Problem:
+    """``FILE:LINE:COLUMN: Turtle syntax error: ...`` from pyoxigraph's error.
+
+    ``line`` is the line being read when the parser stopped, for errors that carry no position (RDF/XML's).
+    """
     detail = _POSITION.sub("", exc.msg or str(exc)).strip()
     detail = re.sub(r" \(line \d+\)$", "", detail)
     if detail[:1].isupper() and detail[1:2].islower():
@@ -143,6 +153,8 @@ def _syntax_problem(exc: SyntaxError, source: str, syntax: Syntax) -> Problem:
     where = source
     if exc.lineno:
         where = f"{source}:{exc.lineno}" + (f":{exc.offset}" if exc.offset else "")
+    elif line:
+        where = f"{source}:{line}"
     if detail.startswith("invalid UTF-8"):
         return Problem(where, f"invalid UTF-8; RDF files must be UTF-8 ({detail})")
     undeclared = _UNDECLARED.match(detail)
@@ -188,7 +200,7 @@ def _parse_stream(stream: BinaryIO, index: Index, syntax: Syntax, base: str | No
                 tick(now - reported)
                 reported = now
     except SyntaxError as exc:
-        raise ValidationError([_syntax_problem(exc, index.source, syntax)]) from None
+        raise ValidationError([_syntax_problem(exc, index.source, syntax, reader.line)]) from None
     if tick is not None:
         tick(stream.tell() - reported)
 
@@ -228,6 +240,8 @@ def parse_file(path: Path, *, progress: Tick | None = None, base: str | None = N
         if progress is not None:
             progress(len(raw))
         return parse_jsonld(raw, str(path), base=base)
+    if syntax.format is ox.RdfFormat.RDF_XML:
+        check_entities(path)
     index = Index(str(path))
     with path.open("rb") as stream:
         _parse_stream(stream, index, syntax, base, progress)

@@ -1,7 +1,7 @@
 """Reading RDF instance data: parse, SHACL-validate, then hand over rows like a CSV bundle.
 
 :func:`read_rdf_rows` is what :func:`kg.load.sources.read_rows` calls for a
-``.ttl``, ``.nt`` or ``.jsonld`` file, so ``kg load city.ttl`` goes through
+``.ttl``, ``.nt``, ``.jsonld``, ``.rdf`` (or other RDF) file, so ``kg load city.ttl`` goes through
 :func:`kg.load.build_plan` exactly as a CSV bundle does: all or nothing.
 
 Order of checks, each reported as :class:`~kg.errors.Problem` records:
