@@ -750,14 +750,19 @@ _DAMAGE = ("fail", "hazard_zones", "live")
 """The ways a restoration request gives the damage: exactly one is sent."""
 
 
+def _one_damage() -> dict[str, Any]:
+    """JSON Schema: exactly one of :data:`_DAMAGE`; ``as_of`` only with ``live``."""
+    def others(way: str) -> list[dict[str, Any]]:
+        return [{"required": [other]} for other in (*_DAMAGE, "as_of") if other != way and
+                not (way == "live" and other == "as_of")]
+    return {"oneOf": [{"required": [way], "not": {"anyOf": others(way)}} for way in _DAMAGE]}
+
+
 class RestorationRequest(_Strict):
     """The damaged assets (``fail``: their ids, ``hazard_zones``: what a hazard damages, or ``live``: what the
     status events say is down at ``as_of``) and the resources."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "oneOf": [{"required": [way], "not": {"anyOf": [{"required": [other]} for other in _DAMAGE if other != way]
-                                              + ([] if way == "live" else [{"required": ["as_of"]}])}}
-                  for way in _DAMAGE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_damage())
 
     fail: Annotated[list[Annotated[str, Field(min_length=1)]], Field(
         min_length=1, max_length=MAX_SCENARIO_ITEMS, description="Ids of the damaged assets.",

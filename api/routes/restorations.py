@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
-
 from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Response
 
 from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, problem_responses

@@ -142,5 +142,10 @@ def test_openapi_describes_the_plan(app: Any) -> None:
     assert set(plan["required"]) == {"damaged", "schedule", "curve", "unserved_people_hours", "method", "optimal",
                                      "naive", "gap", "time_limit"}
     # the exact method's time limit is bounded by the request's, and the schema says so
-    limit = schema["components"]["schemas"]["RestorationRequest"]["properties"]["time_limit"]
+    request = schema["components"]["schemas"]["RestorationRequest"]
+    # exactly one way to give the damage; as_of a date-time, and only with live
+    assert [b["required"] for b in request["oneOf"]] == [["fail"], ["hazard_zones"], ["live"]]
+    assert [{"required": ["as_of"]} in b["not"]["anyOf"] for b in request["oneOf"]] == [True, True, False]
+    assert request["properties"]["as_of"]["format"] == "date-time"
+    limit = request["properties"]["time_limit"]
     assert limit["maximum"] == app.state.settings.request_timeout_s and "default" not in limit
