@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from kg.analysis.whatif import EDIT_CLASSES, AddDependency
+from kg.errors import ValidationError
+from kg.live import parse_time
 from kg.ontology import load_ontology
 
 __all__ = [
@@ -739,12 +741,28 @@ class LoadPublic(BaseModel):
 
 
 # ---------------------------------------------------------------- restorations
-class RestorationRequest(_Strict):
-    """The damaged assets (``fail``: their ids, or ``hazard_zones``: what a hazard damages) and the resources."""
+def _date_time(schema: dict[str, Any]) -> None:
+    _no_default(schema)
+    schema["format"] = "date-time"
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "oneOf": [{"required": ["fail"], "not": {"required": ["hazard_zones"]}},
-                  {"required": ["hazard_zones"], "not": {"required": ["fail"]}}]})
+
+_DAMAGE = ("fail", "hazard_zones", "live")
+"""The ways a restoration request gives the damage: exactly one is sent."""
+
+
+def _one_damage() -> dict[str, Any]:
+    """JSON Schema: exactly one of :data:`_DAMAGE`; ``as_of`` only with ``live``."""
+    def others(way: str) -> list[dict[str, Any]]:
+        return [{"required": [other]} for other in (*_DAMAGE, "as_of") if other != way and
+                not (way == "live" and other == "as_of")]
+    return {"oneOf": [{"required": [way], "not": {"anyOf": others(way)}} for way in _DAMAGE]}
+
+
+class RestorationRequest(_Strict):
+    """The damaged assets (``fail``: their ids, ``hazard_zones``: what a hazard damages, or ``live``: what the
+    status events say is down at ``as_of``) and the resources."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_damage())
 
     fail: Annotated[list[Annotated[str, Field(min_length=1)]], Field(
         min_length=1, max_length=MAX_SCENARIO_ITEMS, description="Ids of the damaged assets.",
@@ -753,6 +771,13 @@ class RestorationRequest(_Strict):
         min_length=1, max_length=MAX_SCENARIO_ITEMS, json_schema_extra=_no_default,
         description="Hazard zone ids: their exposed assets at or over their fragility threshold are damaged.",
     )] = None  # type: ignore[assignment]
+    live: Annotated[Literal[True], Field(
+        json_schema_extra=_no_default,
+        description="true: the damaged assets are those down at as_of, by the status events (docs/live.md).",
+    )] = None  # type: ignore[assignment]
+    as_of: Annotated[str, Field(
+        json_schema_extra=_date_time,
+        description="With live: the time (ISO 8601 with offset); default now.")] = None  # type: ignore[assignment]
     repair_hours: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
         default_factory=dict, max_length=MAX_SCENARIO_ITEMS,
         description="Hours per asset id or asset type (an ontology class, covering its subclasses); "
@@ -767,13 +792,25 @@ class RestorationRequest(_Strict):
                                        description="Seconds the exact method may spend; at most, and by default, "
                                                    "this server's request time limit.")] = None  # type: ignore[assignment]
 
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: str) -> str:
+        try:
+            parse_time(value, "as_of")
+        except ValidationError as exc:
+            raise PydanticCustomError("time", exc.problems[0].message) from None
+        return value
+
     @model_validator(mode="after")
     def _one_scenario(self) -> RestorationRequest:
-        sent = self.model_fields_set
-        if ("fail" in sent) == ("hazard_zones" in sent):
-            if "fail" in sent:
-                raise PydanticCustomError("scenario", "{name} cannot be combined with fail", {"name": "hazard_zones"})
-            raise PydanticCustomError("scenario", "send either fail (damaged asset ids) or hazard_zones")
+        sent = [name for name in _DAMAGE if name in self.model_fields_set]
+        if len(sent) != 1:
+            if sent:
+                raise PydanticCustomError("scenario", "{name} cannot be combined with {first}",
+                                          {"name": sent[1], "first": sent[0]})
+            raise PydanticCustomError("scenario", "send either fail (damaged asset ids), hazard_zones or live")
+        if "as_of" in self.model_fields_set and sent != ["live"]:
+            raise PydanticCustomError("scenario", "{name} is the time of live: add live: true", {"name": "as_of"})
         return self
 
 

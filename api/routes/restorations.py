@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import RunDep, SettingsDep, SnapshotDep, limit_concurrency, require_read
+from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, problem_responses
 from api.routes.common import asset_index, scenario_fields
 from api.schemas import RestorationPublic, RestorationRequest
 from kg.analysis.restoration import plan_restoration
+from kg.live import down_at
 from kg.scenario import Scenario, damaged
 
 __all__ = ["router"]
@@ -19,11 +22,13 @@ router = APIRouter(prefix="/v1/restorations", tags=["restorations"],
 
 
 @router.post("", response_model=RestorationPublic, summary="Plan the repairs after an event")
-async def plan(body: RestorationRequest, snap: SnapshotDep, settings: SettingsDep, run: RunDep) -> Response:
+async def plan(body: RestorationRequest, snap: SnapshotDep, store: StoreDep, settings: SettingsDep,
+               run: RunDep) -> Response:
     """The restoration plan of ``kg restore --format json`` (docs/restoration.md).
 
-    The damaged assets are ``fail`` (their ids) or what ``hazard_zones`` damage (their exposed assets at
-    or over their fragility threshold). ``repair_hours`` (per asset id or type) and ``crews`` (per agency)
+    The damaged assets are ``fail`` (their ids), what ``hazard_zones`` damage (their exposed assets at
+    or over their fragility threshold), or with ``live`` what the status events say is down at ``as_of``
+    (default now), as ``kg restore --live``. ``repair_hours`` (per asset id or type) and ``crews`` (per agency)
     override the data; ``method`` is ``heuristic`` (default) or ``exact`` within ``time_limit`` seconds,
     at most (and by default) this server's request time limit (``KG_REQUEST_TIMEOUT_S``).
     """
@@ -34,11 +39,19 @@ async def plan(body: RestorationRequest, snap: SnapshotDep, settings: SettingsDe
     if body.fail is not None:
         for k, asset_id in enumerate(body.fail):
             asset_index(snap, asset_id, field=f"fail[{k}]")  # the body gives ids, not the runner's {id, time}
-    scenario = Scenario(fail=tuple((a, 0.0) for a in body.fail or ()), hazard=tuple(body.hazard_zones or ()))
+    moment = datetime.fromisoformat(body.as_of) if body.as_of is not None else datetime.now(UTC)
+
+    def damage() -> list[str]:
+        if body.live:  # what the status events say is down at that time, as ``kg restore --live``
+            down = tuple((d.asset, d.since) for d in down_at(store, moment).values())
+            return damaged(snap, Scenario(as_of=moment, down=down))
+        return damaged(snap, Scenario(fail=tuple((a, 0.0) for a in body.fail or ()),
+                                      hazard=tuple(body.hazard_zones or ())))
 
     def work() -> dict[str, object]:
-        # The damage is found in the worker: the exposures of a hazard over a large city take a moment.
-        return plan_restoration(snap, damaged(snap, scenario), repair_hours=body.repair_hours, crews=body.crews,
+        # The damage is found in the worker: the exposures of a hazard over a large city take a moment,
+        # and the events are read from the store.
+        return plan_restoration(snap, damage(), repair_hours=body.repair_hours, crews=body.crews,
                                 method=body.method, time_limit=time_limit, cancel=run.cancel).to_dict()
 
     with scenario_fields():

@@ -12,6 +12,7 @@ from kg.analysis.hazards import hazard_failures
 from kg.analysis.restoration import evaluate_schedule, plan_restoration
 from kg.store import Store
 from tests.api.conftest import City, auth, settings_for
+from tests.helpers import forget_events
 
 
 def _post(client: TestClient, body: Any, role: str = "read") -> Any:
@@ -54,6 +55,33 @@ def test_exact_method_reports_proof(client: TestClient, city: City) -> None:
     assert plan["method"] == "exact" and plan["optimal"] is True and plan["gap"] == 0.0 and plan["time_limit"] == 10
 
 
+def _event(i: str, asset: str, status: str, time: str) -> dict[str, Any]:
+    return {"id": i, "asset": asset, "status": status, "time": time, "source": "test"}
+
+
+def test_live_plans_what_the_events_say_is_down(client: TestClient, store: Store, city: City) -> None:
+    forget_events(store)
+    try:
+        sub, pump, feeder = _damaged(city)
+        r = client.post("/v1/events", headers=auth("write"), json={"events": [
+            _event("e1", sub, "down", "2026-07-01T08:00:00+08:00"),
+            _event("e2", pump, "down", "2026-07-01T09:00:00+08:00"),
+            _event("e3", feeder, "down", "2026-07-01T09:30:00+08:00"),
+            _event("e4", pump, "up", "2026-07-01T11:00:00+08:00")]})
+        assert r.status_code == 200, r.text
+        crews = {city.rows["agencies"][0][0]: 2}
+        for as_of, down in [("2026-07-01T10:00:00+08:00", [sub, pump, feeder]),
+                            ("2026-07-01T02:00:00Z", [sub, pump, feeder]),  # the same moment, another offset
+                            ("2026-07-01T08:30:00+08:00", [sub]), (None, [sub, feeder])]:
+            live = _post(client, {"live": True, "crews": crews} | ({} if as_of is None else {"as_of": as_of}))
+            assert live.status_code == 200, live.text
+            assert live.json() == _post(client, {"fail": down, "crews": crews}).json(), as_of
+        nothing = _post(client, {"live": True, "as_of": "2026-07-01T07:00:00+08:00"})
+        assert nothing.status_code == 200 and nothing.json()["damaged"] == [] and nothing.json()["schedule"] == []
+    finally:
+        forget_events(store)
+
+
 def _fill(value: Any, names: dict[str, str]) -> Any:
     """``value`` with the placeholders ``names`` (keys and strings) replaced by the test city's ids."""
     if isinstance(value, dict):
@@ -75,6 +103,14 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
     ({"fail": ["SUB"], "time_limit": 0}, 422, "time_limit"),
     ({"fail": ["SUB"], "method": "exact", "time_limit": 3600}, 422, "time_limit"),
     ({"fail": ["SUB"], "horizon_hours": 3}, 422, "horizon_hours"),
+    ({"fail": ["SUB"], "live": True}, 422, "live"),
+    ({"hazard_zones": ["Z"], "live": True}, 422, "live"),
+    ({"live": False}, 422, "live"),
+    ({"live": None}, 422, "live"),
+    ({"live": True, "as_of": "2026-07-01T08:00:00"}, 422, "as_of"),
+    ({"live": True, "as_of": "yesterday"}, 422, "as_of"),
+    ({"fail": ["SUB"], "as_of": "2026-07-01T08:00:00Z"}, 422, "as_of"),
+    ({"as_of": "2026-07-01T08:00:00Z"}, 422, "body"),
     ({"fail": ["SUB", "no-such-asset"]}, 404, "fail[1]"),
     ({"hazard_zones": ["no-such-zone"]}, 404, "hazard_zones[0]"),
     ({"fail": ["SUB"], "crews": {"no-such-agency": 2}}, 422, "crews.no-such-agency"),
@@ -106,5 +142,10 @@ def test_openapi_describes_the_plan(app: Any) -> None:
     assert set(plan["required"]) == {"damaged", "schedule", "curve", "unserved_people_hours", "method", "optimal",
                                      "naive", "gap", "time_limit"}
     # the exact method's time limit is bounded by the request's, and the schema says so
-    limit = schema["components"]["schemas"]["RestorationRequest"]["properties"]["time_limit"]
+    request = schema["components"]["schemas"]["RestorationRequest"]
+    # exactly one way to give the damage; as_of a date-time, and only with live
+    assert [b["required"] for b in request["oneOf"]] == [["fail"], ["hazard_zones"], ["live"]]
+    assert [{"required": ["as_of"]} in b["not"]["anyOf"] for b in request["oneOf"]] == [True, True, False]
+    assert request["properties"]["as_of"]["format"] == "date-time"
+    limit = request["properties"]["time_limit"]
     assert limit["maximum"] == app.state.settings.request_timeout_s and "default" not in limit

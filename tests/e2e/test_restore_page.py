@@ -1,12 +1,16 @@
-"""The restoration view in real headless Chromium: reached from a cascade, the Gantt per agency and the curve
-show exactly the API's plan; the exact method and the language switch redraw it. Screenshot docs/img/restore.png.
+"""The restoration view in real headless Chromium: reached from a cascade and from Live, the Gantt per agency and
+the curve show exactly the API's plan; the exact method and the language switch redraw it. Screenshot
+docs/img/restore.png.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from tests.e2e.conftest import Page
+from tests.e2e.test_live_page import post_events
 
 
 def _zone(page: Page) -> str:
@@ -25,6 +29,64 @@ def _bars(page: Page) -> dict[str, list[dict[str, Any]]]:
     return page.page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.gantt-agency')].map(
         (sec) => [sec.dataset.agency, [...sec.querySelectorAll('a.bar')].map(
             (a) => ({id: a.dataset.id, crew: Number(a.dataset.crew)}))]))""")
+
+
+def _by_agency(schedule: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The repairs of a plan as the Gantt shows them: per agency, asset id and crew, sorted by id."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(schedule, key=lambda r: r["id"]):
+        out.setdefault(r["agency"] or "", []).append({"id": r["id"], "crew": r["crew"]})
+    return out
+
+
+def _shown(page: Page) -> dict[str, list[dict[str, Any]]]:
+    return {a: sorted(b, key=lambda x: x["id"]) for a, b in _bars(page).items()}
+
+
+def test_live_leads_to_the_plan_of_what_is_down(page: Page) -> None:
+    # not the first substation: tests/e2e/test_live_page.py reports that one down, and ours go up again at the end
+    subs = [a["id"] for a in page.api("/v1/assets?type=Substation&limit=3")["data"]][1:]
+    now = datetime.now(UTC)
+    # one down for three hours, one for five minutes: an hour ago, only the first was down
+    events = [(subs[0], now - timedelta(hours=3)), (subs[1], now - timedelta(minutes=5))]
+    stamp = now.strftime("%H%M%S%f")
+    assert post_events(page, [{"id": f"e2e-restore-{stamp}-{k}", "asset": asset, "status": "down",
+                               "time": when.isoformat(timespec="seconds")}
+                              for k, (asset, when) in enumerate(events)])["accepted"] == 2
+    page.login("#/live")
+    p = page.page
+    p.wait_for_selector(f"#live-reported li >> text={subs[1]}")
+    p.click("#live-restore")
+    p.wait_for_selector("#view-restore[data-state=done]")
+    assert p.evaluate("location.hash") == "#/restore?live=1"
+    plan = page.api("/v1/restorations", {"live": True})
+    assert set(subs) <= set(plan["damaged"])
+    assert _shown(page) == _by_agency(plan["schedule"])
+    assert float(p.get_attribute("#plan-hours", "data-value")) == plan["unserved_people_hours"]
+    assert p.get_attribute("#restore-back", "href") == "#/live"
+
+    # looking back an hour: the link plans what was down then
+    p.click("#restore-back")
+    p.wait_for_selector("#live-panel[data-state=ready]")
+    p.eval_on_selector("#live-time", "(el) => { el.value = String(Number(el.max) - 4); "
+                                     "el.dispatchEvent(new Event('input')); }")
+    p.wait_for_function("() => document.querySelector('#live-restore').href.includes('as_of=')")
+    p.click("#live-restore")
+    p.wait_for_selector("#view-restore[data-state=done]")
+    query = parse_qs(p.evaluate("location.hash").split("?", 1)[1])
+    assert query["live"] == ["1"]
+    then = page.api("/v1/restorations", {"live": True, "as_of": query["as_of"][0]})
+    assert subs[0] in then["damaged"] and subs[1] not in then["damaged"]
+    assert _shown(page) == _by_agency(then["schedule"])
+    # the way back to now: the plan of now again
+    p.click("#restore-back")
+    p.wait_for_selector("#live-panel[data-state=ready]")
+    p.click("#live-now")
+    p.wait_for_function("() => document.querySelector('#live-restore').getAttribute('href') === '#/restore?live=1'")
+    # up again, so that later views start from what they posted
+    up = datetime.now(UTC).isoformat(timespec="seconds")
+    post_events(page, [{"id": f"e2e-restore-{stamp}-up-{k}", "asset": asset, "status": "up", "time": up}
+                       for k, asset in enumerate(subs)])
 
 
 def test_a_cascade_leads_to_its_restoration_plan(page: Page) -> None:

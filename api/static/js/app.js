@@ -1,5 +1,5 @@
 // The CityKG page: asks for an API key once, loads the city, and routes between the views
-// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/restore?fail=ID,..., #/criticality) so every view is a link;
+// (#/asset/ID, #/city, #/cascade?fail=ID@HOURS,..., #/restore?fail=ID,...|live=1, #/criticality) so every view is a link;
 // the criticality view also draws robustness curves.
 
 import {api, ApiError, clearKey, explain, getKey, setKey, whenUnauthorized} from './api.js';
@@ -286,21 +286,25 @@ async function route(again = false) {
     showView('restore');
     const fail = q.get('fail');
     const zones = q.get('zones');
+    const live = q.get('live') === '1';
+    const asOf = live ? q.get('as_of') : null;
     const method = q.get('method') === 'exact' ? 'exact' : 'heuristic';
     $('#restore-method').value = method;
     const el = {root: $('#view-restore'), status: $('#restore-status'), summary: $('#restore-summary'),
       curve: $('#restore-curve'), gantt: $('#restore-gantt')};
-    if (!fail && !zones) {
+    if (!fail && !zones && !live) {
       for (const part of ['summary', 'curve', 'gantt']) fill(el[part]);
       el.status.textContent = t('restore.pick');
       el.status.className = 'status';
       el.root.dataset.state = 'idle';
       return;
     }
-    const back = new URLSearchParams(zones ? {zones} : {fail});
-    $('#restore-back').href = `#/cascade?${back}`;
+    const backLink = $('#restore-back');
+    backLink.href = live ? '#/live' : `#/cascade?${new URLSearchParams(zones ? {zones} : {fail})}`;
+    backLink.dataset.i18n = live ? 'restore.back_live' : 'restore.back';
+    backLink.textContent = t(backLink.dataset.i18n);
     $('.tabs a[data-tab="restore"]').href = location.hash;
-    await renderRestoration({city: app.city, el, again, scenario: {method,
+    await renderRestoration({city: app.city, el, again, scenario: {method, live, asOf,
       fail: fail ? fail.split(',').filter(Boolean) : null, zones: zones ? zones.split(',').filter(Boolean) : null}});
   } else if (name === 'live') {
     showView('live');

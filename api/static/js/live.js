@@ -1,6 +1,7 @@
 // The Live view: what is down now, a countdown of what fails next and who must talk before then,
 // both on the map, kept current by GET /v1/live/stream (Server-Sent Events) without a reload; a
-// time slider looks back (GET /v1/live?as_of=...).
+// time slider looks back (GET /v1/live?as_of=...). "Plan the repairs" opens the restoration of what
+// is down at the time shown (#/restore?live=1[&as_of=...]).
 
 import {api, explain, getKey} from './api.js';
 import {fmtCompact, fmtInt, t} from './i18n.js';
@@ -23,7 +24,7 @@ export class LivePanel {
       status: $('#live-status', root), down: $('#live-down-count', root), reported: $('#live-reported-count', root),
       next: $('#live-next-count', root), people: $('#live-people-count', root), deadlines: $('#live-deadlines', root),
       reportedList: $('#live-reported', root), slider: $('#live-time', root), clock: $('#live-clock', root),
-      now: $('#live-now', root),
+      now: $('#live-now', root), restore: $('#live-restore', root),
     };
     this.el.slider.max = String(LOOK_BACK_H * 4);
     this.el.slider.value = this.el.slider.max;
@@ -124,6 +125,9 @@ export class LivePanel {
     this.el.clock.textContent = this.back === 0 ? t('live.now') : t('live.hours_ago', {hours: this.back});
     this.el.now.hidden = this.back === 0;
     this.el.status.textContent = t('live.as_of', {time: new Date(p.as_of).toLocaleString()});
+    // the plan of what is down at the time shown: now (when followed), or the time looked back to
+    this.el.restore.href = this.back === 0 ? '#/restore?live=1'
+      : `#/restore?${new URLSearchParams({live: '1', as_of: p.as_of})}`;
     // the map: failure hours per asset, the reported ones ringed, "now" as the cascade's time
     const failTime = new Float64Array(city.n).fill(Infinity);
     for (const f of p.failures) {

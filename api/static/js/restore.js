@@ -1,4 +1,4 @@
-// Restoration (#/restore?fail=ID,…|zones=ZONE,…&method=exact): which crew repairs what, and when
+// Restoration (#/restore?fail=ID,…|zones=ZONE,…|live=1[&as_of=TIME]&method=exact): which crew repairs what, and when
 // (POST /v1/restorations). The plan against the naive order, the curve of people served again, and
 // a Gantt per agency: one lane per crew, one bar per repair, coloured by the asset's sector.
 
@@ -10,9 +10,12 @@ const EXACT_SECONDS = 20;  // the exact method's time limit here: well inside th
 let cache = {key: '', plan: null};
 let seq = 0;
 
-/** The request of a scenario: damaged asset ids (`fail`) or hazard zones, and the method. */
-export function restorationBody({fail, zones, method}) {
-  const body = zones ? {hazard_zones: zones} : {fail};
+/** The request of a scenario: damaged asset ids (`fail`), hazard zones, or what is down (`live`, at `asOf`
+ * or now), and the method. */
+export function restorationBody({fail, zones, live, asOf, method}) {
+  let body;
+  if (live) body = asOf ? {live: true, as_of: asOf} : {live: true};
+  else body = zones ? {hazard_zones: zones} : {fail};
   if (method === 'exact') Object.assign(body, {method: 'exact', time_limit: EXACT_SECONDS});
   return body;
 }
@@ -22,7 +25,9 @@ export async function renderRestoration({city, scenario, el, again = false}) {
   const body = restorationBody(scenario);
   const key = `${city.version}|${JSON.stringify(body)}`;
   const mine = ++seq;
-  if (cache.key !== key) {
+  // what is down "now" moves with the events: asked again on each visit (not on a change of language)
+  const moving = body.live && !body.as_of && !again;
+  if (cache.key !== key || moving) {
     if (again) return;  // a change of language while the plan is still coming: it is drawn when it comes
     el.root.dataset.state = 'running';
     el.status.textContent = t(scenario.method === 'exact' ? 'restore.running_exact' : 'restore.running');
