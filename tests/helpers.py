@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import numpy as np
 from typer.testing import CliRunner, Result
 
@@ -15,7 +17,16 @@ from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
 
-__all__ = ["all_rows", "assert_snapshots_equal", "forget_events", "run_kg", "write_files"]
+__all__ = ["all_rows", "assert_snapshots_equal", "forget_events", "run_async", "run_kg", "write_files"]
+
+T = TypeVar("T")
+
+
+def run_async(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``anyio.run(fn, *args)`` on a thread of its own: the browser tests' session-wide Playwright keeps an
+    event loop running on the main thread, where a second ``anyio.run`` is refused."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, fn, *args).result()
 
 _register()
 _runner = CliRunner()

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import httpx2
 import pytest
@@ -31,7 +30,7 @@ from mcp.types import CallToolResult
 
 from kg.assistants.server import TOOLS
 from tests.api.conftest import KEYS
-from tests.helpers import run_kg
+from tests.helpers import run_async, run_kg
 
 SUBSTATION = "s-00163"  # the README's substation and the question
 HOSPITAL = "h-06386"
@@ -107,7 +106,7 @@ def test_stdio_tools_answer_as_the_cli_does(demo: str) -> None:
                                                       arguments)
             return answers
 
-    got = anyio.run(session)
+    got = run_async(session)
     listed = {t.name: t for t in got["tools"]}
     assert set(listed) == set(TOOLS)
     for tool in listed.values():
@@ -193,7 +192,7 @@ def test_stdio_what_if_is_kg_whatif(demo: str, tmp_path: Path) -> None:
                                                      "fail": [{"id": SUBSTATION}]})
             return good, bad
 
-    good, bad = anyio.run(session)
+    good, bad = run_async(session)
     (tmp_path / "edits.json").write_text(json.dumps(EDITS), encoding="utf-8")
     expected = cli(demo, "whatif", "--edits", str(tmp_path / "edits.json"), "--fail", f"{SUBSTATION}@8")
     answer = data(good)
@@ -229,7 +228,7 @@ def test_stdio_bad_arguments_are_tool_errors_naming_the_field(demo: str) -> None
             texts.append(str(len((await client.list_tools()).tools)))  # still serving
             return texts
 
-    texts = anyio.run(session)
+    texts = run_async(session)
     fields = ["asset_id", "limit", "kinds[0]", "time", "fail", "hazard_zones[0]", "type", "top", "samples",
               "crews.no-such-agency"]
     for field, text in zip(fields, texts, strict=False):
@@ -250,7 +249,7 @@ def test_stdio_resources_and_prompts(demo: str) -> None:
             en = await client.get_prompt("plan_restoration", {"asset_ids": f"{SUBSTATION},{HOSPITAL}"})
             return resources, ontology, model, cascade_doc, prompts, zh, en
 
-    resources, ontology, model, cascade_doc, prompts, zh, en = anyio.run(session)
+    resources, ontology, model, cascade_doc, prompts, zh, en = run_async(session)
     uris = {str(r.uri) for r in resources}
     assert {"citykg://ontology.ttl", "citykg://data-model", "citykg://docs/assistants.md"} <= uris
     root = Path(__file__).resolve().parents[1]
@@ -272,7 +271,7 @@ def test_a_scripted_conversation_finds_the_cli_facts(demo: str) -> None:
             outage = data(await client.call_tool("cascade", {"fail": [{"id": asset, "time": 8}], "limit": 200}))
             return [found, who, outage]
 
-    found, who, outage = anyio.run(conversation)
+    found, who, outage = run_async(conversation)
     assert found["assets"][0]["id"] == SUBSTATION
     expected_dependents = cli(demo, "dependents", SUBSTATION)["dependents"]
     assert who["total"] == len(expected_dependents)
@@ -354,7 +353,7 @@ def test_http_answers_behind_the_api_keys(demo: str, tmp_path: Path) -> None:
                 ranked = await client.call_tool("criticality", {"top": 3})  # the API's per-snapshot ranking
                 return names, who, rows, ranked
 
-        names, who, rows, ranked = anyio.run(session)
+        names, who, rows, ranked = run_async(session)
         no_key = httpx.post(f"{server.url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                             headers={"Accept": "application/json, text/event-stream"})
         wrong_key = httpx.post(f"{server.url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
@@ -383,7 +382,7 @@ def test_http_calls_stop_at_the_request_time_limit(demo: str, tmp_path: Path) ->
             async with http(server, "read") as client:
                 return await client.call_tool("criticality", {"top": 5})
 
-        text = error(anyio.run(session))
+        text = error(run_async(session))
     assert "time limit of 0.05 s" in text
     outcome = [json.loads(line)["outcome"] for line in server.log.read_text().splitlines() if '"mcp_tool"' in line]
     assert outcome == ["error"]
@@ -415,7 +414,7 @@ def test_stdio_live_picture_after_a_report_is_the_cli_picture(demo: str, tmp_pat
             picture = await client.call_tool("live_picture", {"as_of": AS_OF, "limit": 5})
             return recorded, again, bad, picture
 
-    recorded, again, bad, picture = anyio.run(session)
+    recorded, again, bad, picture = run_async(session)
     assert data(recorded) == {"accepted": 1, "duplicates": 0} and data(again) == {"accepted": 0, "duplicates": 1}
     assert "events[0].time" in error(bad) and "nothing was stored" in error(bad)
     live = data(picture)
@@ -435,8 +434,8 @@ def test_http_a_read_key_cannot_report_status(demo: str, tmp_path: Path) -> None
                 reported = await client.call_tool("report_status", {"events": [REPORT]})
                 return reported, await client.call_tool("live_picture", {"as_of": AS_OF})
 
-        refused, unchanged = anyio.run(as_role, "read")
-        accepted, changed = anyio.run(as_role, "write")
+        refused, unchanged = run_async(as_role, "read")
+        accepted, changed = run_async(as_role, "write")
     assert "needs a key with the write role" in error(refused)
     assert data(unchanged)["reported_down"] == []
     assert data(accepted) == {"accepted": 1, "duplicates": 0}

@@ -11,7 +11,6 @@ import json
 import logging
 from pathlib import Path
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
 from mcp import Client
@@ -24,6 +23,7 @@ from kg.assistants.server import build_server
 from kg.store.neo4j import Neo4jStore
 from tests.api.conftest import auth, settings_for
 from tests.conftest_stores import load
+from tests.helpers import run_async
 from tests.test_cypher_security import SECRET, Listener, cases
 from tests.test_cypher_security import listener as listener  # a fixture
 from tests.test_cypher_security import marker as marker
@@ -52,7 +52,7 @@ def test_the_cypher_tool_refuses_what_the_api_refuses(neo4j_store: Neo4jStore, m
                 out.append((bool(answer.is_error), text, None if answer.is_error else json.loads(text)["rows"]))
             return out
 
-    tool = anyio.run(through_mcp)
+    tool = run_async(through_mcp)
     with TestClient(create_app(settings, store=neo4j_store)) as client:
         api = [client.post("/v1/cypher", json={"query": q}, headers=auth("read")) for q in queries]
     refused = 0

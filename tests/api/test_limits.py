@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,6 +16,7 @@ from api.problems import APIProblem
 from kg.analysis.cancel import CancelToken
 from kg.store import Store
 from tests.api.conftest import City, auth, settings_for
+from tests.helpers import run_async
 
 
 def test_request_over_the_time_limit_is_504(store: Store, city: City) -> None:
@@ -84,7 +84,7 @@ def test_the_runner_stops_its_work_before_answering_504() -> None:
         assert ended.is_set()  # the worker had stopped when the 504 was given
         assert run.cancel.cancelled
 
-    anyio.run(request)
+    run_async(request)
     stopped_at = len(checks)
     time.sleep(0.05)
     assert len(checks) == stopped_at
@@ -100,7 +100,7 @@ def test_work_that_ignores_the_token_still_gets_a_504_after_the_grace(caplog: py
         assert answer.value.status == 504
 
     try:
-        anyio.run(request)
+        run_async(request)
     finally:
         release.set()
     assert "still runs" in caplog.text and "does not check a cancel token" in caplog.text

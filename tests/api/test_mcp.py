@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
 import httpx2
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -25,6 +24,7 @@ from api.logging import ACCESS_LOGGER
 from api.main import create_app
 from kg.store import Store
 from tests.api.conftest import KEYS, City, auth, settings_for
+from tests.helpers import run_async
 
 
 @asynccontextmanager
@@ -72,7 +72,7 @@ def test_a_busy_key_gets_a_tool_error_as_a_route_gets_429(store: Store, city: Ci
     lines = _Lines()
     logging.getLogger(ACCESS_LOGGER).addHandler(lines)
     try:
-        (busy, busy_text), (cheap, _), (freed, freed_text) = anyio.run(session)
+        (busy, busy_text), (cheap, _), (freed, freed_text) = run_async(session)
     finally:
         logging.getLogger(ACCESS_LOGGER).removeHandler(lines)
     assert busy and "KG_MAX_CONCURRENT_PER_KEY=1" in busy_text
@@ -112,7 +112,7 @@ def test_insecure_dev_mcp_refuses_other_origins_and_host_names(store: Store) -> 
                                         ("127.0.0.1:8000", {"Origin": "http://attacker.invalid"}),
                                         ("attacker.invalid:8000", {}))]
 
-    local, local_page, other_page, rebound = anyio.run(post)
+    local, local_page, other_page, rebound = run_async(post)
     assert local.status_code == 200 and local_page.status_code == 200, (local.text, local_page.text)
     assert other_page.status_code == 403 and "Origin" in other_page.text
     assert rebound.status_code == 403 and "loopback" in rebound.text
