@@ -104,7 +104,7 @@ def test_every_view_fits_and_answers_touch(open_page: OpenPage, size: str) -> No
     hour = float(p.get_attribute("#cascade-panel", "data-time") or 0)
     assert page.number("#failed-count") == sum(1 for f in expected["failures"] if f["time"] <= hour + 1e-9)
     if size == "phone":
-        p.locator(".time-row").evaluate("el => el.scrollIntoView({block: 'start'})")
+        p.locator("#cascade-results .time-row").evaluate("el => el.scrollIntoView({block: 'start'})")
         page.screenshot("phone-cascade.png")
     p.locator("#cascade-play").scroll_into_view_if_needed()
     p.tap("#cascade-play")

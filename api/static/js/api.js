@@ -19,6 +19,17 @@ export const clearKey = () => sessionStorage.removeItem(KEY);
 
 let onUnauthorized = () => {};
 
+const RETRIES_429 = 4;
+
+/** Resolve after ``ms`` milliseconds, or reject as fetch does when ``signal`` aborts first. */
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const done = () => { clearTimeout(timer); reject(new DOMException('aborted', 'AbortError')); };
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', done); resolve(); }, ms);
+    if (signal?.aborted) done(); else signal?.addEventListener('abort', done, {once: true});
+  });
+}
+
 /** Called with the ApiError when any call answers 401 (the key was revoked or mistyped). */
 export function whenUnauthorized(fn) {
   onUnauthorized = fn;
@@ -31,11 +42,17 @@ export async function api(path, {method = 'GET', body, signal, key} = {}) {
   if (useKey) headers.Authorization = `Bearer ${useKey}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
-  try {
-    response = await fetch(path, {method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body)});
-  } catch (err) {
-    if (err.name === 'AbortError') throw err;
-    throw new ApiError(0, '');  // explain() says it in the page's language
+  for (let attempt = 1; ; attempt++) {
+    try {
+      response = await fetch(path, {method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body)});
+    } catch (err) {
+      if (err.name === 'AbortError') throw err;
+      throw new ApiError(0, '');  // explain() says it in the page's language
+    }
+    // 429: this key's expensive requests are all running (the page asks for a cascade and its
+    // coordination at once while a ranking may still run): wait as the server says, a few times.
+    if (response.status !== 429 || attempt >= RETRIES_429) break;
+    await pause(Math.min(Number(response.headers.get('Retry-After')) || 1, 10) * 1000, signal);
   }
   if (!response.ok) {
     let problem = {};
