@@ -43,8 +43,16 @@ SPLIT_GAVE_UP = -1
 
 
 def _compiled(function: F) -> F:
-    """``function`` compiled to machine code by Numba (cached on disk), with its signature for the type checker."""
-    return cast(F, numba.njit(cache=True, nogil=True)(function))
+    """``function`` compiled to machine code by Numba, with its signature for the type checker.
+
+    Cached on disk where Numba finds a place it may write (beside the module, or ``NUMBA_CACHE_DIR``); a
+    user who may write neither (an install owned by another user) compiles on first use instead: Numba
+    refuses a cached function without a cache location, which would stop every command that imports this.
+    """
+    try:
+        return cast(F, numba.njit(cache=True, nogil=True)(function))
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return cast(F, numba.njit(nogil=True)(function))
 
 
 @_compiled
