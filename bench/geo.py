@@ -1,6 +1,6 @@
 """GIS: a city's GeoPackage export, and exposures derived from hazard polygons, each against a peer.
 
-    python bench/geo.py [--assets 1000000] [--zones 100] [--seed 7]
+    python bench/geo.py [--assets 1000000] [--zones 100] [--seed 7] [--city FILE.db]
 
 1. **Export**: ``kg export --geo gpkg`` of a generated city (every layer), in a
    subprocess of its own (time, peak RSS), against the peer: pyogrio writing the
@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=1_000_000)
     parser.add_argument("--zones", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--city", type=Path, help="an existing SQLite city to export (default: a generated one)")
     parser.add_argument("--child", choices=["peer", "assets", "all"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -130,15 +131,17 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        t = time.perf_counter()
-        write_bundle(city_rows(args.assets, seed=args.seed), work / "bundle")
-        store = open_store(f"sqlite:///{work / 'city.db'}", create=True)
-        load_paths(store, [work / "bundle"])
-        store.close()
-        print(f"generated and loaded a {args.assets:,}-asset city in {time.perf_counter() - t:.1f} s")
-        peer = _run("peer", work / "city.db", work)
-        assets = _run("assets", work / "city.db", work)
-        whole = _run("all", work / "city.db", work)
+        db = args.city or work / "city.db"
+        if args.city is None:
+            t = time.perf_counter()
+            write_bundle(city_rows(args.assets, seed=args.seed), work / "bundle")
+            store = open_store(f"sqlite:///{db}", create=True)
+            load_paths(store, [work / "bundle"])
+            store.close()
+            print(f"generated and loaded a {args.assets:,}-asset city in {time.perf_counter() - t:.1f} s")
+        peer = _run("peer", db, work)
+        assets = _run("assets", db, work)
+        whole = _run("all", db, work)
     print(f"{'GeoPackage export':<44}{'seconds':>9}{'features':>12}{'peak RSS MiB':>14}")
     for name, r in (("pyogrio.raw.write, assets from arrays (peer)", peer),
                     ("kg export --geo gpkg --layer assets", assets), ("kg export --geo gpkg (all four layers)", whole)):
