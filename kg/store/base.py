@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
-from kg.snapshot import GraphSnapshot, build_snapshot
+from kg.snapshot import GraphSnapshot
 
 __all__ = ["CypherResult", "CypherStore", "EventsWritten", "SnapshotCache", "Stats", "Store", "StoreStatus",
            "UnfinishedLoad"]
@@ -240,8 +240,9 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._snapshot: GraphSnapshot | None = None
 
-    def get(self, version: int, rows: Callable[[str], Iterable[tuple[Any, ...]]]) -> GraphSnapshot:
+    def get(self, version: int, build: Callable[[int], GraphSnapshot]) -> GraphSnapshot:
+        """The snapshot of ``version``: the cached one, or ``build(version)`` (a store's full build)."""
         with self._lock:
             if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = build_snapshot(version, rows)
+                self._snapshot = build(version)
             return self._snapshot

@@ -56,7 +56,7 @@ from kg.load.plan import ExistingElement, LoadPlan
 from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import TABLES
-from kg.snapshot import GraphSnapshot
+from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.store import neo4j_events
 from kg.store.base import CypherResult, EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
@@ -470,7 +470,11 @@ class Neo4jStore:
                      unfinished_load=_unfinished(meta))
 
     def snapshot(self) -> GraphSnapshot:
-        return self._cache.get(self.version(), self.rows)
+        return self._cache.get(self.version(), self.build_snapshot)
+
+    def build_snapshot(self, version: int) -> GraphSnapshot:
+        """A full snapshot of the database at ``version``, built now (:meth:`snapshot` caches it)."""
+        return build_snapshot(version, self.rows)
 
     # ---------------------------------------------------------------------------------- Cypher
     def run_cypher(

@@ -34,8 +34,9 @@ from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import NODE_TABLES, TABLES, Row
 from kg.search import NAME_ZH, search_terms
-from kg.snapshot import GraphSnapshot
+from kg.snapshot import GraphSnapshot, build_snapshot, snapshot_from_columns
 from kg.store import sqlite_events
+from kg.store.sqlite_snapshot import read_columns
 from kg.store.base import EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus
 
 __all__ = ["SQLiteStore"]
@@ -512,7 +513,32 @@ class SQLiteStore:
         return Stats(counts=counts, assets_by_type=by_type, version=self.version())
 
     def snapshot(self) -> GraphSnapshot:
-        return self._cache.get(self.version(), self.rows)
+        return self._cache.get(self.version(), self.build_snapshot)
+
+    def build_snapshot(self, version: int) -> GraphSnapshot:
+        """A full snapshot of the store at ``version``, built now (:meth:`snapshot` caches it).
+
+        The big tables are read as columns on connections of their own
+        (:mod:`kg.store.sqlite_snapshot`); an in-memory store, or data that
+        cannot be read that way, is built from :meth:`rows`.
+        """
+        if self.path != ":memory:":
+            uri = self.file.as_uri() + ("?immutable=1" if self._immutable else "?mode=ro")
+            with self._errors("read"):
+                columns = read_columns(lambda: self._connect(uri, uri=True), version, self._column)
+            if columns is not None:
+                assets, dependencies, exposures = columns
+                return snapshot_from_columns(
+                    version, regions=self.rows("regions"), agencies=self.rows("agencies"), assets=assets,
+                    dependencies=dependencies, hazard_zones=self.rows("hazard_zones"), exposures=exposures,
+                    fragilities=self.rows("fragilities"))
+        return build_snapshot(version, self.rows)
+
+    def _column(self, table: str, name: str) -> str:
+        """SQL reading one column of ``table`` (``NULL`` where this file lacks it, see :meth:`_select`)."""
+        column = _column(name)
+        have = self._have[table]
+        return column if column in have or not have else "NULL"
 
     def close(self) -> None:
         self._db.close()

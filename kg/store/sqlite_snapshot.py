@@ -1,0 +1,259 @@
+"""Read the big tables of a SQLite store as columns, for :func:`kg.snapshot.snapshot_from_columns`.
+
+Fetching a million rows through ``sqlite3`` costs a Python tuple and an
+object per value, and most of a snapshot's values only need a number (an
+asset's type, region, agency; a dependency's two ends, kind and group). So
+each table is read by one aggregate query that returns every column as one
+text value, in which SQLite (working with Python's lock released, several
+queries at once on connections of their own) has written:
+
+* text columns joined by a separator byte (``group_concat``), numbered by
+  :mod:`kg.interning` without a Python string per value;
+* integers as decimal text, parsed by numpy;
+* floats exactly: coordinates as integers ``x * 2**55`` (scaling by a power of
+  two is exact; the same query counts the values for which the product is
+  not an integer, and such a column is fetched row by row instead), and
+  columns of few distinct values (buffer hours, intensities, repair hours) as
+  codes chosen in SQL (``CASE x WHEN ? THEN 0 ...`` compares the stored
+  doubles exactly).
+
+Every query of one build runs in a read transaction that also reads the
+store's version; the columns are only used if all saw the version asked for.
+Data that cannot be read this way (a value holding the separator byte, a NULL
+key) makes :func:`read_columns` return None, and the caller builds from rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+
+from kg.interning import NULL, SEPARATOR, KeyIndex, Packed
+from kg.snapshot import AssetColumns, DependencyColumns, ExposureColumns, FloatArray, IntArray, Interned
+
+__all__ = ["Columns", "read_columns"]
+
+Columns = tuple[AssetColumns, DependencyColumns, ExposureColumns]
+Connect = Callable[[], sqlite3.Connection]
+Column = Callable[[str, str], str]
+"""``column(table, name)``: the SQL reading a column (``NULL`` where an older file lacks it)."""
+
+_SEP = f"char({ord(SEPARATOR)})"
+_FEW = 256
+"""Most distinct values of a float column read as codes."""
+_SCALE = 2.0**55
+"""Coordinates are read as integers ``x * 2**55``: exact for ``0.125 <= |x| < 256`` and most values near 0."""
+_MISSING = -(2**63)
+"""The integer standing for NULL in a scaled column (no value scales to it: the check rejects ``x <= -256``)."""
+
+
+class _Moved(Exception):
+    """The store changed between the queries of one build (another version was read)."""
+
+
+class _NotColumnar(Exception):
+    """The data cannot be read as columns (see the module's docstring)."""
+
+
+def _text(expr: str, *, nullable: bool = False) -> str:
+    value = f"coalesce('=' || {expr}, '{NULL}')" if nullable else expr
+    return f"group_concat({value}, {_SEP})"
+
+
+def _read(connect: Connect, version: int, query: str, params: Sequence[Any] = (), *, one: bool = True) -> Any:
+    """Run ``query`` in a read transaction on a connection of its own, checking the store's version."""
+    db = connect()
+    try:
+        db.text_factory = bytes
+        db.execute("BEGIN")
+        seen = int(db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+        if seen != version:
+            raise _Moved
+        cursor = db.execute(query, params)
+        result = cursor.fetchone() if one else cursor.fetchall()
+        db.execute("COMMIT")
+        return result
+    finally:
+        db.close()
+
+
+def _ints(text: bytes | None, count: int) -> IntArray:
+    values = np.fromstring((text or b"").decode("ascii"), dtype=np.int64, sep=",") if count else np.zeros(0, np.int64)
+    if len(values) != count:
+        raise _NotColumnar
+    return values
+
+
+@dataclass(frozen=True)
+class _Float:
+    """How one float column is read: its aggregate SQL, parameters, and how to decode what they give."""
+
+    sql: list[str]
+    params: list[Any]
+    codes: list[float] | None = None
+    """Distinct values when read as codes; None when scaled."""
+
+    @classmethod
+    def plan(cls, connect: Connect, version: int, table: str, column: str, *, scaled: bool) -> _Float | None:
+        """The float column read scaled (``scaled``) or as codes; None when it has too many values for codes."""
+        if scaled:
+            x = f"{column} * ?"
+            check = (f"sum(CASE WHEN {column} IS NULL THEN 0 WHEN {x} != CAST({x} AS INTEGER) "
+                     f"OR {x} <= {float(_MISSING)} THEN 1 ELSE 0 END)")
+            return cls([f"group_concat(coalesce(CAST({x} AS INTEGER), {_MISSING}))", check], [_SCALE] * 4)
+        found = _read(connect, version, f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT ?",
+                      (_FEW + 1,), one=False)
+        values = [float(v) for (v,) in found]
+        if len(values) > _FEW:
+            return None
+        whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(values)))
+        return cls([f"group_concat({f'CASE {column} {whens} ELSE -1 END' if values else '-1'})"], values, values)
+
+    def decode(self, results: Sequence[Any], count: int) -> FloatArray | None:
+        """The column from this plan's results; None when a scaled value was not exact."""
+        if self.codes is not None:
+            return np.asarray([*self.codes, np.nan], dtype=np.float64)[_ints(results[0], count)]  # -1 is NaN
+        if results[1]:
+            return None
+        scaled = _ints(results[0], count)
+        values = scaled / _SCALE
+        values[scaled == _MISSING] = np.nan
+        return values
+
+
+def _aggregate(connect: Connect, version: int, table: str, texts: Sequence[tuple[str, bool]],
+               ints: Sequence[str], floats: Sequence[_Float | None], *, rowids: bool) -> tuple[
+                   int, list[Packed], list[IntArray], list[FloatArray | None], IntArray | None]:
+    """One scan of ``table``: ``(count, text columns, integer columns, float columns, rowids)``.
+
+    A float column planned as None, or scaled but not exact, comes back None (fetch it by rows).
+    """
+    planned = [f for f in floats if f is not None]
+    sql = ["count(*)", *(_text(expr, nullable=null) for expr, null in texts), *(f"group_concat({i})" for i in ints),
+           *(s for f in planned for s in f.sql)]
+    if rowids:
+        sql.append("group_concat(rowid)")
+    row = _read(connect, version, f"SELECT {', '.join(sql)} FROM {table}", [p for f in planned for p in f.params])
+    count = int(row[0])
+    at = 1
+    packed = []
+    for _, null in texts:
+        column = Packed.of(row[at], count, nullable=null)
+        if column is None:
+            raise _NotColumnar
+        packed.append(column)
+        at += 1
+    integers = [_ints(text, count) for text in row[at : at + len(ints)]]
+    at += len(ints)
+    decoded: list[FloatArray | None] = []
+    for f in floats:
+        if f is None:
+            decoded.append(None)
+            continue
+        decoded.append(f.decode(row[at : at + len(f.sql)], count))
+        at += len(f.sql)
+    return count, packed, integers, decoded, (_ints(row[at], count) if rowids else None)
+
+
+def _by_rows(connect: Connect, version: int, table: str, column: str, order: str, count: int) -> FloatArray:
+    rows = _read(connect, version, f"SELECT {column} FROM {table} ORDER BY {order}", one=False)
+    if len(rows) != count:
+        raise _Moved
+    return np.array([v for (v,) in rows], dtype=np.float64)
+
+
+def _by_rowid(connect: Connect, version: int, table: str, column: str, rowids: IntArray) -> FloatArray:
+    """``column`` of the rows with these rowids (in their order)."""
+    rows = _read(connect, version, f"SELECT rowid, {column} FROM {table} ORDER BY rowid", one=False)
+    have = np.fromiter((r for r, _ in rows), dtype=np.int64, count=len(rows))
+    at = np.searchsorted(have, rowids)
+    if len(rows) != len(rowids) or (len(at) and not np.array_equal(have[at], rowids)):
+        raise _Moved
+    return np.array([v for _, v in rows], dtype=np.float64)[at]
+
+
+def _assets(connect: Connect, version: int, column: Column) -> tuple[list[Packed], list[FloatArray | IntArray]]:
+    a = lambda name: column("assets", name)  # noqa: E731
+    floats = [_Float.plan(connect, version, "assets", a("lat"), scaled=True),
+              _Float.plan(connect, version, "assets", a("lon"), scaled=True),
+              _Float.plan(connect, version, "assets", a("repair_hours"), scaled=False)]
+    count, packed, (population,), decoded, _ = _aggregate(
+        connect, version, "assets",
+        [("id", False), (a("type"), False), (a("name"), True), (a("region"), True), (a("agency"), True)],
+        [f"CAST(coalesce({a('population')}, 0) AS INTEGER)"], floats, rowids=False)
+    if not packed[0].ascending():  # the scan was not in id order: the snapshot numbers assets by id
+        raise _NotColumnar
+    numbers = [values if values is not None else _by_rows(connect, version, "assets", name, "id", count)
+               for values, name in zip(decoded, (a("lat"), a("lon"), a("repair_hours")), strict=True)]
+    lat, lon, hours = numbers
+    return packed, [lat, lon, population, hours]
+
+
+def _edges(connect: Connect, version: int, table: str, texts: Sequence[str],
+           number: str) -> tuple[list[Packed], FloatArray]:
+    """One relation table: its text columns and its float column, in one order."""
+    coded = _Float.plan(connect, version, table, number, scaled=False)
+    # Without codes the float column comes in a second query: rowids line the two up.
+    _, packed, _, (values,), rowids = _aggregate(connect, version, table, [(t, False) for t in texts], [], [coded],
+                                                 rowids=coded is None)
+    if values is None:
+        assert rowids is not None
+        values = _by_rowid(connect, version, table, number, rowids)
+    return packed, values
+
+
+def read_columns(connect: Connect, version: int, column: Column) -> Columns | None:
+    """The assets, dependencies and exposures of the store at ``version`` as columns.
+
+    Parameters
+    ----------
+    connect
+        Opens a new connection to the store (the reads run on several at once).
+    version
+        The store version the columns must be of.
+    column
+        ``column(table, name)``: SQL for a column (``NULL`` for one the file lacks).
+
+    Returns
+    -------
+    Columns or None
+        None when the data cannot be read as columns (a value holding the
+        separator byte, a NULL key) or the store kept changing: build from rows.
+    """
+    for _ in range(3):
+        try:
+            return _read_once(connect, version, column)
+        except _Moved:
+            continue
+        except _NotColumnar:
+            return None
+    return None
+
+
+def _read_once(connect: Connect, version: int, column: Column) -> Columns:
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="kg-snapshot") as pool:
+        assets = pool.submit(_assets, connect, version, column)
+        deps = pool.submit(_edges, connect, version, "dependencies", ("dependent", "provider", "kind", "grp"),
+                           "buffer_hours")
+        exposures = pool.submit(_edges, connect, version, "exposures", ("asset", "zone"), "intensity")
+        (ids, types, names, regions, agencies), (lat, lon, population, repair_hours) = assets.result()
+        index = KeyIndex(ids)
+        (dependent, provider, kind, group), buffers = deps.result()
+        # Both ends of three million edges are looked up on two threads while this one decodes the assets.
+        ends = [pool.submit(index.positions, dependent), pool.submit(index.positions, provider)]
+        asset_columns = AssetColumns(
+            ids=cast(list[str], ids.strings()), types=Interned(*types.intern()), names=names.strings(),
+            regions=Interned(*regions.intern()), agencies=Interned(*agencies.intern()),
+            lat=lat, lon=lon, population=population, repair_hours=repair_hours)
+        (exposed, zone), intensity = exposures.result()
+        exposure_columns = ExposureColumns(asset=index.positions(exposed), zones=Interned(*zone.intern()),
+                                           intensity=intensity)
+        dependency_columns = DependencyColumns(
+            dependent=ends[0].result(), provider=ends[1].result(), kinds=Interned(*kind.intern()),
+            groups=Interned(*group.intern()), buffer_hours=buffers)
+    return asset_columns, dependency_columns, exposure_columns
