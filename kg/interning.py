@@ -54,7 +54,7 @@ def _hash(data: U8Array, start: int, end: int) -> int:
 def _same(a: U8Array, sa: int, ea: int, b: U8Array, sb: int, eb: int) -> bool:
     if ea - sa != eb - sb:
         return False
-    for i in range(ea - sa):
+    for i in range(ea - sa):  # noqa: SIM110 (compiled: a plain loop)
         if a[sa + i] != b[sb + i]:
             return False
     return True
@@ -162,7 +162,7 @@ class Packed:
 
     @classmethod
     def of(cls, text: bytes | None, count: int, *, nullable: bool = False) -> Packed | None:
-        """Cut ``text`` into ``count`` values; None if it does not hold exactly that many (a value held the separator)."""
+        """Cut ``text`` into ``count`` values; None unless it holds exactly that many (a value held the separator)."""
         data = np.frombuffer(text or b"", dtype=np.uint8)
         if count == 0:
             return cls(data, np.zeros(0, np.int64), np.zeros(0, np.int64), nullable) if not data.size else None

@@ -311,8 +311,8 @@ def _first_keys(codes: Int32Array, count: int, key: IntArray) -> IntArray:
     return first
 
 
-def _number_kinds_and_groups(n: int, dep: npt.NDArray[np.integer[Any]], prov: npt.NDArray[np.integer[Any]], kinds: Interned,
-                             groups: Interned) -> tuple[Int32Array, list[str], Int32Array, list[str]]:
+def _number_kinds_and_groups(n: int, dep: npt.NDArray[np.integer[Any]], prov: npt.NDArray[np.integer[Any]],
+                             kinds: Interned, groups: Interned) -> tuple[Int32Array, list[str], Int32Array, list[str]]:
     """Kinds and group labels numbered by first appearance in (dependent, provider, kind, group) order.
 
     That is the order the stores list edges in (their key), so the numbering, and with it the snapshot,

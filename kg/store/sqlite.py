@@ -36,8 +36,8 @@ from kg.schema import NODE_TABLES, TABLES, Row
 from kg.search import NAME_ZH, search_terms
 from kg.snapshot import GraphSnapshot, build_snapshot, snapshot_from_columns
 from kg.store import sqlite_events
-from kg.store.sqlite_snapshot import read_columns
 from kg.store.base import EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus
+from kg.store.sqlite_snapshot import read_columns
 
 __all__ = ["SQLiteStore"]
 

@@ -177,8 +177,11 @@ def _by_rowid(connect: Connect, version: int, table: str, column: str, rowids: I
     return np.array([v for _, v in rows], dtype=np.float64)[at]
 
 
-def _assets(connect: Connect, version: int, column: Column) -> tuple[list[Packed], list[FloatArray | IntArray]]:
-    a = lambda name: column("assets", name)  # noqa: E731
+def _assets(connect: Connect, version: int, column: Column) -> tuple[list[Packed], tuple[
+        FloatArray, FloatArray, IntArray, FloatArray]]:
+    def a(name: str) -> str:
+        return column("assets", name)
+
     floats = [_Float.plan(connect, version, "assets", a("lat"), scaled=True),
               _Float.plan(connect, version, "assets", a("lon"), scaled=True),
               _Float.plan(connect, version, "assets", a("repair_hours"), scaled=False)]
@@ -188,10 +191,9 @@ def _assets(connect: Connect, version: int, column: Column) -> tuple[list[Packed
         [f"CAST(coalesce({a('population')}, 0) AS INTEGER)"], floats, rowids=False)
     if not packed[0].ascending():  # the scan was not in id order: the snapshot numbers assets by id
         raise _NotColumnar
-    numbers = [values if values is not None else _by_rows(connect, version, "assets", name, "id", count)
-               for values, name in zip(decoded, (a("lat"), a("lon"), a("repair_hours")), strict=True)]
-    lat, lon, hours = numbers
-    return packed, [lat, lon, population, hours]
+    lat, lon, hours = (values if values is not None else _by_rows(connect, version, "assets", name, "id", count)
+                       for values, name in zip(decoded, (a("lat"), a("lon"), a("repair_hours")), strict=True))
+    return packed, (lat, lon, population, hours)
 
 
 def _edges(connect: Connect, version: int, table: str, texts: Sequence[str],
