@@ -245,11 +245,10 @@ class Interned:
     values: Sequence[str | None]
 
     @classmethod
-    def of(cls, column: Iterable[str | None]) -> Interned:
+    def of(cls, column: Sequence[str | None]) -> Interned:
         """Intern Python values, numbered in order of first appearance."""
-        table: dict[str | None, int] = {}
-        codes = np.fromiter((table.setdefault(v, len(table)) for v in column), dtype=np.int32)
-        return cls(codes, list(table))
+        table = {value: code for code, value in enumerate(dict.fromkeys(column))}
+        return cls(np.fromiter(map(table.__getitem__, column), dtype=np.int32, count=len(column)), list(table))
 
     def in_order_of_appearance(self) -> Interned:
         """The same column with codes renumbered in order of first appearance (the snapshot's numbering)."""

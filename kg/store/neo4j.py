@@ -56,7 +56,7 @@ from kg.load.plan import ExistingElement, LoadPlan
 from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import TABLES
-from kg.snapshot import GraphSnapshot, build_snapshot
+from kg.snapshot import GraphSnapshot, build_snapshot, snapshot_from_columns
 from kg.store import neo4j_events
 from kg.store.base import CypherResult, EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
@@ -89,6 +89,7 @@ from kg.store.neo4j_mapping import (
     search_query,
     version_bump,
 )
+from kg.store.neo4j_snapshot import read_columns as read_snapshot_columns
 
 __all__ = ["Neo4jStore"]
 
@@ -473,8 +474,31 @@ class Neo4jStore:
         return self._cache.get(self.version(), self.build_snapshot)
 
     def build_snapshot(self, version: int) -> GraphSnapshot:
-        """A full snapshot of the database at ``version``, built now (:meth:`snapshot` caches it)."""
+        """A full snapshot of the database at ``version``, built now (:meth:`snapshot` caches it).
+
+        The big tables are read as columns by several queries at once (:mod:`kg.store.neo4j_snapshot`);
+        the version is read again after them, and a load that landed meanwhile makes it read again (at
+        most twice more, then it reads rows). Data that cannot be read as columns is read as rows.
+        """
+        for _ in range(3):
+            columns = read_snapshot_columns(self._single)
+            if columns is None:
+                break
+            if self.version() == version:
+                assets, dependencies, exposures = columns
+                return snapshot_from_columns(
+                    version, regions=self.rows("regions"), agencies=self.rows("agencies"), assets=assets,
+                    dependencies=dependencies, hazard_zones=self.rows("hazard_zones"), exposures=exposures,
+                    fragilities=self.rows("fragilities"))
         return build_snapshot(version, self.rows)
+
+    def _single(self, query: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The one record of ``query``, as a dict (a read transaction of its own)."""
+        def work(tx: Transaction) -> dict[str, Any]:
+            record = tx.run(query, params).single(strict=True)
+            return dict(zip(record.keys(), record.values(), strict=True))  # not .data(): it copies every list
+
+        return self._read(work)
 
     # ---------------------------------------------------------------------------------- Cypher
     def run_cypher(

@@ -95,6 +95,7 @@ __all__ = [
     "read_query",
     "relationship_steps",
     "search_query",
+    "snapshot_queries",
     "version_bump",
     "write_steps",
 ]
@@ -626,6 +627,53 @@ def read_query(table: str) -> str:
         return (f"MATCH (f:{quote(FRAGILITY)}) RETURN {', '.join(f'f.{quote(c)}' for c in fragilities.columns)} "
                 f"ORDER BY {', '.join(order)}")
     raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+
+
+def snapshot_queries(parts: int = 2) -> dict[str, str]:
+    """The queries a full snapshot reads the big tables with, as columns (:mod:`kg.store.neo4j_snapshot`).
+
+    Each returns one record of lists (``collect``), so the driver decodes
+    lists rather than a million records. Nodes are named by their internal id
+    (``id(n)``), which the client turns into asset positions with numpy. Lists
+    of nullable values are collected as one-element lists (``collect`` skips
+    nulls); the others must come back as long as their neighbours, or the
+    client falls back to :func:`read_query`.
+
+    * ``assets``: ``nodes``, ``ids``, ``types``, ``names`` (``[name]``) and ``numbers``
+      (``[lat, lon, population, repair_hours]``), in id order (the :Element(id) index).
+    * ``assets.region``, ``assets.agency``: ``nodes`` and ``targets`` (the referenced ids), one per reference.
+    * ``dependencies``: ``sources``, ``targets`` (internal ids), then ``kind``, ``group`` and
+      ``buffer_hours`` (``[x]``); the edges of the sources with ``id(n) % $parts = $part`` (``parts`` queries
+      run at once).
+    * ``exposures``: ``sources``, ``targets`` (zone ids), ``intensity`` (``[x]``).
+    """
+    onto = load_ontology()
+    el = quote(ELEMENT)
+    assets = node_tables()["assets"]
+    match = f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote(assets.label)}"
+    prop = {c: f"n.{quote(c)}" for c in assets.properties}
+    queries = {
+        "assets": (f"{match} WITH n ORDER BY n.id RETURN collect(id(n)) AS nodes, collect(n.id) AS ids, "
+                   f"collect({prop['type']}) AS types, collect([{prop['name']}]) AS names, "
+                   f"collect([{prop['lat']}, {prop['lon']}, {prop['population']}, {prop['repair_hours']}]) "
+                   "AS numbers"),
+    }
+    for column, rel in assets.references.items():
+        queries[f"assets.{column}"] = (
+            f"MATCH (n:{el})-[:{quote(rel)}]->(t) WHERE n.id IS NOT NULL AND n:{quote(assets.label)} "
+            "RETURN collect(id(n)) AS nodes, collect(t.id) AS targets")
+    for table, target in (("dependencies", "id(t)"), ("exposures", "t.id")):
+        mapping = RELATIONSHIP_TABLES[table]
+        source = node_tables()[TABLES[table].references[mapping.source]]
+        spec = TABLES[table]
+        values = [f"collect([r.{quote(c)}])" if spec.optional(c) or spec.kind(c) == "real" else f"collect(r.{quote(c)})"
+                  for c in mapping.properties]
+        split = " AND id(n) % $parts = $part" if table == "dependencies" else ""
+        queries[table] = (
+            f"MATCH (n:{el})-[r:{quote(onto.rel(mapping.relation))}]->(t) WHERE n.id IS NOT NULL "
+            f"AND n:{quote(source.label)}{split} RETURN collect(id(n)) AS sources, collect({target}) AS targets, "
+            + ", ".join(values))
+    return queries
 
 
 def decode_rows(table: str, records: Iterable[Sequence[Any]]) -> Iterator[Row]:
