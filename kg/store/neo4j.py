@@ -495,7 +495,7 @@ class Neo4jStore:
     def _single(self, query: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """The one record of ``query``, as a dict (a read transaction of its own)."""
         def work(tx: Transaction) -> dict[str, Any]:
-            record = tx.run(query, params).single(strict=True)
+            record = tx.run(query, dict(params)).single(strict=True)
             return dict(zip(record.keys(), record.values(), strict=True))  # not .data(): it copies every list
 
         return self._read(work)
