@@ -12,6 +12,7 @@ rows, field by field.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -136,9 +137,9 @@ def test_interning_and_lookup_match_dicts(keys: list[str], values: list[str]) ->
     assert lookup(pack_strings(keys), packed).tolist() == [first.get(v, -1) for v in values]
     unique = sorted(set(keys))
     assert pack_strings(unique).ascending() if unique else True
-    assert packed.ascending() == all(a.encode() < b.encode() for a, b in zip(values, values[1:], strict=False))
+    assert packed.ascending() == all(a.encode() < b.encode() for a, b in itertools.pairwise(values))
 
 
 def test_a_value_holding_the_separator_is_not_cut_wrongly() -> None:
-    assert Packed.of("a\x1fb\x1fc".encode(), 2) is None
+    assert Packed.of(b"a\x1fb\x1fc", 2) is None
     assert Packed.of(b"", 1) is not None and Packed.of(b"", 1).strings() == [""]  # type: ignore[union-attr]
