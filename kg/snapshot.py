@@ -30,7 +30,7 @@ from kg.ontology import load_ontology
 from kg.schema import TABLES
 
 __all__ = ["AssetColumns", "DependencyColumns", "ExposureColumns", "GraphSnapshot", "Interned", "build_snapshot",
-           "dependency_arrays", "snapshot_from_columns"]
+           "dependency_arrays", "resolve_regions", "snapshot_from_columns"]
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
@@ -141,7 +141,7 @@ class GraphSnapshot:
         return self.rdep_dependent[self.rdep_ptr[i] : self.rdep_ptr[i + 1]]
 
 
-def _resolve_regions(rows: Iterable[tuple[Any, ...]], levels: tuple[str, ...]) -> tuple[
+def resolve_regions(rows: Iterable[tuple[Any, ...]], levels: tuple[str, ...]) -> tuple[
     dict[str, int], list[str], list[str | None], Int32Array, Int32Array
 ]:
     """Index regions and compute each region's ancestor at every level (itself at its own)."""
@@ -191,16 +191,23 @@ def _lexorder(*keys: npt.NDArray[Any]) -> IntArray:
 
 
 def dependency_arrays(n: int, dependent: Int32Array, provider: Int32Array, kind: Int32Array, label: Int32Array,
-                      buffer: FloatArray) -> dict[str, npt.NDArray[Any]]:
+                      buffer: FloatArray, *, presorted: bool = False,
+                      rorder: IntArray | None = None) -> dict[str, npt.NDArray[Any]]:
     """The DEPENDS_ON fields of a :class:`GraphSnapshot` (``dep_*``, ``group_*``, ``rdep_*``) from edge columns.
 
     One edge per position: ``dependent`` and ``provider`` are asset indexes (``0..n-1``), ``kind`` and
     ``label`` indexes into the snapshot's ``kinds`` and ``group_labels``, ``buffer`` hours. Edges may come
     in any order; they are sorted by (dependent, kind, group, provider). :func:`build_snapshot` and the
     what-if edits (:mod:`kg.analysis.whatif`) both build their dependency arrays here.
+
+    ``presorted`` says the edges come sorted already; ``rorder``, the edge positions sorted by (provider,
+    dependent, position), saves the reverse sort.
     """
-    order = _lexorder(dependent, kind, label, provider)
-    dep, prov, kind, label, buf = dependent[order], provider[order], kind[order], label[order], buffer[order]
+    if presorted:
+        dep, prov, buf = dependent, provider, buffer
+    else:
+        order = _lexorder(dependent, kind, label, provider)
+        dep, prov, kind, label, buf = dependent[order], provider[order], kind[order], label[order], buffer[order]
     m = len(dep)
     dep_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(dep, minlength=n), out=dep_ptr[1:])
@@ -216,7 +223,8 @@ def dependency_arrays(n: int, dependent: Int32Array, provider: Int32Array, kind:
     group_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(group_owner, minlength=n), out=group_ptr[1:])
 
-    rorder = _lexorder(prov, dep)
+    if rorder is None:
+        rorder = _lexorder(prov, dep)
     rdep_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(prov, minlength=n), out=rdep_ptr[1:])
     return {
@@ -362,7 +370,7 @@ def snapshot_from_columns(
     several times faster.
     """
     levels = load_ontology().levels
-    region_index, region_ids, region_names, region_level, region_up = _resolve_regions(regions, levels)
+    region_index, region_ids, region_names, region_level, region_up = resolve_regions(regions, levels)
 
     agency_ids: list[str] = []
     agency_names: list[str | None] = []
