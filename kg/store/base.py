@@ -8,13 +8,14 @@ the loader, the CLI and the API never know which one they talk to.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
 from kg.snapshot import GraphSnapshot
+from kg.snapshot_delta import Change
 
 __all__ = ["CypherResult", "CypherStore", "EventsWritten", "SnapshotCache", "Stats", "Store", "StoreStatus",
            "UnfinishedLoad"]
@@ -147,6 +148,19 @@ class Store(Protocol):
         """Stream a table's rows as tuples in :attr:`kg.schema.Table.columns` order."""
         ...
 
+    def rows_of(self, table: str, keys: Collection[str]) -> list[tuple[Any, ...]]:
+        """The rows of ``table`` whose id (node tables), dependent (dependencies) or asset (exposures) is in
+        ``keys``, by indexed lookups, in key order."""
+        ...
+
+    def changes_since(self, version: int) -> tuple[int, Change | None]:
+        """The current version and the keys every load since ``version`` touched (:mod:`kg.snapshot_delta`).
+
+        None in place of the change when the store's change log cannot say: a clear since, a load too
+        large to log key by key, or ``version`` older than the log keeps. Then snapshots are built anew.
+        """
+        ...
+
     def stats(self) -> Stats: ...
 
     def clear(self) -> None:
@@ -234,15 +248,25 @@ class CypherStore(Store, Protocol):
 
 
 class SnapshotCache:
-    """Builds a snapshot once per store version and hands out the cached one after."""
+    """Builds a snapshot once per store version and hands out the cached one after.
+
+    With ``follow`` (:func:`kg.snapshot_delta.catch_up` over the store), a
+    cached snapshot of an older version is brought up to date from the
+    store's change log, and built anew only when the log cannot say.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._snapshot: GraphSnapshot | None = None
 
-    def get(self, version: int, build: Callable[[int], GraphSnapshot]) -> GraphSnapshot:
-        """The snapshot of ``version``: the cached one, or ``build(version)`` (a store's full build)."""
+    def get(self, version: int, build: Callable[[int], GraphSnapshot],
+            follow: Callable[[GraphSnapshot], GraphSnapshot | None] | None = None) -> GraphSnapshot:
+        """The snapshot of ``version``: the cached one, the cached one brought up to date by ``follow``
+        (:func:`kg.snapshot_delta.catch_up` over the store), or ``build(version)`` (a store's full build)."""
         with self._lock:
-            if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = build(version)
-            return self._snapshot
+            old = self._snapshot
+            if old is None or old.version != version:
+                fresh = follow(old) if follow is not None and old is not None and old.version < version else None
+                old = fresh if fresh is not None and fresh.version >= version else build(version)
+                self._snapshot = old
+            return old

@@ -40,7 +40,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -57,11 +57,15 @@ from kg.model import PROPS_FIELD
 from kg.ontology import load_ontology
 from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot, build_snapshot, snapshot_from_columns
+from kg.snapshot_delta import LOGGED_KEYS, Change, catch_up
 from kg.store import neo4j_events
 from kg.store.base import CypherResult, EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus, UnfinishedLoad
 from kg.store.neo4j_cypher import ReadOnlyCypher
 from kg.store.neo4j_mapping import (
     AWAIT_INDEXES,
+    CHANGE_RECORD,
+    CHANGES_CLEAR,
+    CHANGES_SINCE,
     EVENTS_COUNT,
     HOLDS_ELEMENTS,
     LOAD_BEGIN,
@@ -105,6 +109,10 @@ PROGRESS_EVERY_S = 5.0
 """How often a running load records its progress on the ``:Meta`` node."""
 _FETCH_SIZE = 10_000
 _HINT = "start a local one with `scripts/neo4j start` (it prints the bolt:// URL to use), or check --store / KG_STORE"
+
+
+KEPT_CHANGES = 1000
+"""Versions the change log keeps: a reader further behind builds its snapshot anew."""
 
 
 def _split_url(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -293,6 +301,10 @@ class Neo4jStore:
                 # Marked before the first batch, so no reader takes a part of this load for the whole graph.
                 marker["started"] = session.execute_write(
                     lambda tx: tx.run(LOAD_BEGIN, marker).single(strict=True)["started"])
+                change = Change.of_rows(plan.rows)
+                session.execute_write(lambda tx: tx.run(
+                    CHANGE_RECORD, name=META_NAME, keep=KEPT_CHANGES,
+                    change=change.to_json() if change.size <= LOGGED_KEYS else None).consume())
             self._write_steps(node_steps(plan, self.batch_size, fresh=fresh), committed)
             node_ids = None
             if fresh and (plan.rows.get("dependencies") or plan.rows.get("exposures")):
@@ -367,6 +379,7 @@ class Neo4jStore:
             with self._session(WRITE_ACCESS) as session:
                 for statement in clear_statements(self.batch_size):
                     session.run(statement).consume()
+                session.run(CHANGES_CLEAR).consume()
             self._write_meta(version_bump(finishing=False), name=META_NAME)  # nothing is half-loaded now
         except (Neo4jError, DriverError) as exc:
             raise self._unavailable(exc, "cannot clear") from exc
@@ -424,6 +437,29 @@ class Neo4jStore:
         except (Neo4jError, DriverError) as exc:
             raise self._unavailable(exc, "cannot read from") from exc
 
+    def rows_of(self, table: str, keys: Collection[str]) -> list[tuple[Any, ...]]:
+        """The rows of ``table`` with these ids (node tables), dependents or assets (relations): index seeks."""
+        wanted = sorted(keys)
+        out: list[tuple[Any, ...]] = []
+        query = read_query(table, of_ids=True)
+        for start in range(0, len(wanted), self.batch_size):
+            out.extend(decode_rows(table, self._records(query, ids=wanted[start : start + self.batch_size])))
+        return out
+
+    def changes_since(self, version: int) -> tuple[int, Change | None]:
+        """The current version and what the loads since ``version`` touched (None: the log cannot say)."""
+        records = self._records(CHANGES_SINCE, name=META_NAME, since=version)
+        if not records:
+            return 0, None
+        current = int(records[0]["version"] or 0)
+        logged = [(v, text) for v, text in records[0]["changes"] if v is not None]
+        if {v for v, _ in logged} != set(range(version + 1, current + 1)) or any(t is None for _, t in logged):
+            return current, None
+        change = Change()
+        for _, text in logged:
+            change = change.merge(Change.from_json(text))
+        return current, change
+
     def get(self, element_id: str) -> dict[str, Any]:
         query, params = element_query()
         records = self._records(query, id=element_id, **params)
@@ -471,7 +507,7 @@ class Neo4jStore:
                      unfinished_load=_unfinished(meta))
 
     def snapshot(self) -> GraphSnapshot:
-        return self._cache.get(self.version(), self.build_snapshot)
+        return self._cache.get(self.version(), self.build_snapshot, follow=lambda snap: catch_up(snap, self))
 
     def build_snapshot(self, version: int) -> GraphSnapshot:
         """A full snapshot of the database at ``version``, built now (:meth:`snapshot` caches it).

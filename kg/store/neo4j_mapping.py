@@ -596,8 +596,10 @@ def relationship_steps(plan: LoadPlan, batch: int, *, fresh: bool = False,
 
 
 # ---------------------------------------------------------------------------------------------- reads
-def read_query(table: str) -> str:
+def read_query(table: str, *, of_ids: bool = False) -> str:
     """One query streaming ``table``, sorted by id / key like the SQLite store; :func:`decode_rows` reads it.
+
+    With ``of_ids``, only the nodes (or the relations from the nodes) whose id is in ``$ids`` (index seeks).
 
     Node tables give one record per node: its columns besides ``props`` in
     the table's order, then ``_props`` and the values of those properties
@@ -612,13 +614,13 @@ def read_query(table: str) -> str:
         fields = [spec.column_expression(c) for c in TABLES[table].columns if c != PROPS_FIELD]
         fields += [f"n.{PROPS_KEY}", f"[k IN coalesce(n.{PROPS_KEY}, []) | n[k]]"]
         # Scanning the :Element(id) index in order makes ORDER BY free on large tables.
-        return (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote(spec.label)} "
+        return (f"MATCH (n:{el}) WHERE {'n.id IN $ids' if of_ids else 'n.id IS NOT NULL'} AND n:{quote(spec.label)} "
                 f"RETURN {', '.join(fields)} ORDER BY n.id")
     if table in RELATIONSHIP_TABLES:
         mapping = RELATIONSHIP_TABLES[table]
         source = node_tables()[TABLES[table].references[mapping.source]]
         columns = ", ".join(["t.id", *(f"r.{quote(c)}" for c in mapping.properties)])
-        return (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote(source.label)} "
+        return (f"MATCH (n:{el}) WHERE {'n.id IN $ids' if of_ids else 'n.id IS NOT NULL'} AND n:{quote(source.label)} "
                 f"WITH n, [(n)-[r:{quote(onto.rel(mapping.relation))}]->(t) | [{columns}]] AS out WHERE size(out) > 0 "
                 "RETURN n.id, out ORDER BY n.id")
     if table == "fragilities":
@@ -702,6 +704,26 @@ SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name"
 
 META_COUNT = f"MATCH (m:{META} {{name: $name}}) RETURN count(m) AS c"
 """Whether the ``:Meta`` node exists (``c``)."""
+
+CHANGE = "ChangeLog"
+"""The label of the change log's nodes: ``version`` and ``change`` (:class:`kg.snapshot_delta.Change` as JSON)."""
+
+CHANGE_RECORD = (f"MATCH (m:{META} {{name: $name}}) CREATE (:{CHANGE} {{version: coalesce(m.version, 0) + 1, "
+                 "change: $change}) WITH m "
+                 f"MATCH (c:{CHANGE}) WHERE c.version <= coalesce(m.version, 0) + 1 - $keep DELETE c")
+"""Log what the load about to write touches (``$change``; null: too much to list) under the version it makes.
+
+Logged before the first batch: a load cut short and run again (or followed by
+another) is then covered by the version the next finished load makes.
+"""
+
+CHANGES_SINCE = (f"MATCH (m:{META} {{name: $name}}) OPTIONAL MATCH (c:{CHANGE}) "
+                 "WHERE c.version > $since AND c.version <= m.version "
+                 "RETURN m.version AS version, collect([c.version, c.change]) AS changes")
+"""The current version and the logged changes after ``$since``."""
+
+CHANGES_CLEAR = f"MATCH (c:{CHANGE}) DELETE c"
+"""Forget the change log (a clear: readers build anew)."""
 
 META_CREATE = f"MERGE (m:{META} {{name: $name}}) ON CREATE SET m.version = 0"
 """Make the ``:Meta`` node, at version 0, unless it exists."""

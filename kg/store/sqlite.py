@@ -23,7 +23,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from kg.ontology import load_ontology
 from kg.schema import NODE_TABLES, TABLES, Row
 from kg.search import NAME_ZH, search_terms
 from kg.snapshot import GraphSnapshot, build_snapshot, snapshot_from_columns
+from kg.snapshot_delta import LOGGED_KEYS, Change, catch_up
 from kg.store import sqlite_events
 from kg.store.base import EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus
 from kg.store.sqlite_snapshot import read_columns
@@ -60,6 +61,10 @@ _TERM_MATCH = (
 )
 """One search term (kg.search): parameters pattern x3, the term's types, term, pattern x2, term, pattern x2."""
 _BATCH = 50_000
+_KEPT_CHANGES = 1000
+"""Versions the change log keeps: a reader further behind builds its snapshot anew."""
+_KEYED_BY = {"dependencies": "dependent", "exposures": "asset"}
+"""The column :meth:`SQLiteStore.rows_of` selects relation rows by (the first of their key: indexed)."""
 _BUSY_TIMEOUT_S = 10
 _REASONS = {
     sqlite3.SQLITE_CORRUPT: "corrupt",
@@ -266,6 +271,8 @@ class SQLiteStore:
             for statement in sqlite_events.SCHEMA:
                 db.execute(statement)
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
+            # The keys each version's load touched (kg.snapshot_delta.Change as JSON; NULL: too many to list).
+            db.execute("CREATE TABLE IF NOT EXISTS changes (version INTEGER PRIMARY KEY, change TEXT)")
             db.execute("INSERT OR IGNORE INTO meta VALUES ('version', 0)")
 
     @contextlib.contextmanager
@@ -315,10 +322,18 @@ class SQLiteStore:
                         if progress is not None:
                             progress(len(chunk))
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                self._log_change(Change.of_rows(plan.rows))
                 db.execute("COMMIT")
             except BaseException:
                 self._rollback()
                 raise
+
+    def _log_change(self, change: Change) -> None:
+        """Record what the load in progress touched, under the version it makes (same transaction)."""
+        (version,) = self._db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        text = change.to_json() if change.size <= LOGGED_KEYS else None
+        self._db.execute("INSERT OR REPLACE INTO changes VALUES (?, ?)", (version, text))
+        self._db.execute("DELETE FROM changes WHERE version <= ?", (version - _KEPT_CHANGES,))
 
     def _check_writable(self, doing: str) -> None:
         if self.read_only:
@@ -369,6 +384,7 @@ class SQLiteStore:
             try:
                 for table in TABLES:
                     db.execute(f"DELETE FROM {table}")
+                db.execute("DELETE FROM changes")  # the version a clear makes has no change: readers rebuild
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
                 db.execute("COMMIT")
             except BaseException:
@@ -428,20 +444,56 @@ class SQLiteStore:
         return found
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
-        spec = TABLES[table]
-        cols = self._select(table)
-        blanks = _blank_keys(table)
         with self._errors("read"):
-            cursor = self._db.execute(f"SELECT {cols} FROM {table} ORDER BY {', '.join(_key(table))}")
-            if spec.has_props:
-                at = spec.position(PROPS_FIELD)
-                for row in cursor:
-                    yield (*row[:at], json.loads(row[at]) if row[at] else None, *row[at + 1 :])
-            elif blanks:
-                for row in cursor:
-                    yield tuple(v or None if i in blanks else v for i, v in enumerate(row))
-            else:
-                yield from cursor
+            cursor = self._db.execute(f"SELECT {self._select(table)} FROM {table} ORDER BY {', '.join(_key(table))}")
+            yield from self._decoded(table, cursor)
+
+    def rows_of(self, table: str, keys: Collection[str]) -> list[tuple[Any, ...]]:
+        """The rows of ``table`` with these ids (node tables), dependents (dependencies) or assets (exposures).
+
+        Indexed lookups, in key order; what a snapshot reads to follow a small change.
+        """
+        column = "id" if TABLES[table].node else _KEYED_BY[table]
+        wanted = sorted(keys)
+        out: list[tuple[Any, ...]] = []
+        with self._errors("read"):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                cursor = self._db.execute(f"SELECT {self._select(table)} FROM {table} WHERE {column} IN "
+                                          f"({','.join('?' * len(chunk))}) ORDER BY {', '.join(_key(table))}", chunk)
+                out.extend(self._decoded(table, cursor))
+        return out
+
+    def changes_since(self, version: int) -> tuple[int, Change | None]:
+        """The current version and what the loads since ``version`` touched (None: the log cannot say)."""
+        with self._errors("read"):
+            current = self.version()
+            if "changes" not in self._tables():
+                return current, None
+            logged = self._db.execute("SELECT version, change FROM changes WHERE version > ? AND version <= ? "
+                                      "ORDER BY version", (version, current)).fetchall()
+        if len(logged) != current - version or any(text is None for _, text in logged):
+            return current, None
+        change = Change()
+        for _, text in logged:
+            change = change.merge(Change.from_json(text))
+        return current, change
+
+    def _tables(self) -> set[str]:
+        return {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def _decoded(self, table: str, cursor: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        spec = TABLES[table]
+        blanks = _blank_keys(table)
+        if spec.has_props:
+            at = spec.position(PROPS_FIELD)
+            for row in cursor:
+                yield (*row[:at], json.loads(row[at]) if row[at] else None, *row[at + 1 :])
+        elif blanks:
+            for row in cursor:
+                yield tuple(v or None if i in blanks else v for i, v in enumerate(row))
+        else:
+            yield from cursor
 
     def get(self, element_id: str) -> dict[str, Any]:
         for table in NODE_TABLES:
@@ -513,7 +565,7 @@ class SQLiteStore:
         return Stats(counts=counts, assets_by_type=by_type, version=self.version())
 
     def snapshot(self) -> GraphSnapshot:
-        return self._cache.get(self.version(), self.build_snapshot)
+        return self._cache.get(self.version(), self.build_snapshot, follow=lambda snap: catch_up(snap, self))
 
     def build_snapshot(self, version: int) -> GraphSnapshot:
         """A full snapshot of the store at ``version``, built now (:meth:`snapshot` caches it).
