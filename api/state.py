@@ -14,17 +14,19 @@ load that has not finished, and ``/readyz`` can say what is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
-import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from kg.errors import KGError
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
-from kg.snapshot import GraphSnapshot
+from kg.snapshot import GraphSnapshot, build_snapshot
+from kg.snapshot_delta import Change, catch_up
 from kg.store import Stats, Store, StoreStatus, open_store
 from kg.store.base import EventsWritten
 
@@ -61,6 +63,12 @@ class SerializedStore:
 
     def search(self, **filters: Any) -> list[dict[str, Any]]:
         return self._locked(self._store.search, **filters)
+
+    def rows_of(self, table: str, keys: Collection[str]) -> list[tuple[Any, ...]]:
+        return self._locked(self._store.rows_of, table, list(keys))
+
+    def changes_since(self, version: int) -> tuple[int, Change | None]:
+        return self._locked(self._store.changes_since, version)
 
     def rows(self, table: str) -> Iterator[tuple[Any, ...]]:
         # The cursor advances only under the lock, a batch at a time: memory stays flat on a large
@@ -126,15 +134,24 @@ class StoreHolder:
     then never closes it. ``load_lock`` lets one load write at a time, so two
     loads never validate against each other's half-written state.
 
-    The holder also remembers the last snapshot it saw current: for
-    ``recheck_s`` seconds after that check, requests use it without asking the
+    The holder also keeps the snapshot requests answer from. For
+    ``recheck_s`` seconds after a check, requests use it without asking the
     store for its version (a call that needs a worker thread, and on Neo4j a
     round trip). When that time is up, one request checks while the others keep
-    using the snapshot (rather than all of them asking the store at once). A
-    load through this process makes the next request check at once; a load by
-    another process is seen within ``recheck_s`` and one check. The check reads
-    the store's :class:`~kg.store.StoreStatus` (version and unfinished load in
-    one query), kept as :attr:`status`.
+    using the snapshot (rather than all of them asking the store at once). The
+    check reads the store's :class:`~kg.store.StoreStatus` (version and
+    unfinished load in one query), kept as :attr:`status`.
+
+    No request waits for a newer snapshot. When a check finds a newer version,
+    one background thread brings the snapshot up to date:
+    :func:`kg.snapshot_delta.catch_up` reads what the store's change log says
+    changed (work in proportion to the rows loaded), or, where the log cannot
+    say (a clear, a very large load), a new snapshot is built on a connection
+    of its own, while requests keep answering from the old one. A load through
+    this process follows itself before it answers (:meth:`after_load`), so the
+    next request sees it; a load by another process (``kg load``, another API
+    replica) is seen within ``recheck_s`` plus the time to follow it. Only the
+    very first snapshot is waited for: there is nothing older to answer from.
     """
 
     def __init__(self, url: str, store: Store | None = None, *, recheck_s: float = 0.0) -> None:
@@ -145,9 +162,10 @@ class StoreHolder:
         self.load_lock = threading.Lock()
         self.recheck_s = recheck_s
         self._seen_lock = threading.Lock()
-        self._seen: tuple[GraphSnapshot, float] | None = None  # (snapshot, when the check that found it began)
-        self._stale_before = -math.inf  # checks begun before this time may have missed a load
+        self._first_lock = threading.Lock()  # one first build, however many requests ask at once
+        self._seen: tuple[GraphSnapshot, float] | None = None  # (snapshot, when the check that kept it began)
         self._checking = False  # a request is checking the version now
+        self._following: threading.Thread | None = None  # the thread bringing the snapshot up to date
         self.status: StoreStatus | None = None
         """The store's status at the last check (None before the first)."""
 
@@ -210,29 +228,109 @@ class StoreHolder:
         return None
 
     def snapshot(self) -> GraphSnapshot:
-        """The snapshot of the store's current version (blocking: opens the store, may build the snapshot)."""
+        """The snapshot to answer from (blocking: checks the store's version; builds only the first snapshot).
+
+        That is the snapshot of the store's current version or, while a newer
+        one is being made in the background, the newest one made so far.
+        """
         began = time.monotonic()
         try:
             store = self.get()
             self.status = status = store.status()
             seen = self._seen
-            # The status carries the version: a snapshot still current is kept without asking again.
-            snap = seen[0] if seen is not None and seen[0].version == status.version else store.snapshot()
+            if seen is None:
+                snap = self._first(store)
+            else:
+                snap = seen[0]
+                if snap.version != status.version:
+                    self._follow()
         except BaseException:
             with self._seen_lock:
                 self._checking = False
             raise
         with self._seen_lock:
             self._checking = False
-            if began >= self._stale_before:
-                self._seen = (snap, began)
+            self._keep(snap, began)
         return snap
 
-    def forget_snapshot(self) -> None:
-        """A load or clear through this process has just ended: the next request checks the version."""
+    def _keep(self, snap: GraphSnapshot, when: float) -> None:
+        """Answer from ``snap`` from now on, unless a newer one is kept already (call under ``_seen_lock``)."""
+        if self._seen is None or snap.version >= self._seen[0].version:
+            self._seen = (snap, when)
+
+    def _first(self, store: Store) -> GraphSnapshot:
+        with self._first_lock:
+            seen = self._seen
+            return seen[0] if seen is not None else self._build(store)
+
+    def _build(self, store: Store) -> GraphSnapshot:
+        """A snapshot built anew, holding no lock other requests need.
+
+        A store this holder opened is opened once more for the build (SQLite: a
+        connection of its own, reading one consistent state of the file while
+        loads commit; Neo4j: a driver of its own), and closed after, so the
+        build's cache goes with it.
+        """
+        if self._owned:
+            with contextlib.closing(open_store(self.url)) as own:
+                return own.snapshot()
+        if isinstance(store, SerializedStore):  # an injected SQLite store: read a batch of rows at a time
+            return build_snapshot(store.version(), store.rows)
+        return store.snapshot()
+
+    def _follow(self) -> None:
+        """Bring the snapshot up to date in the background (one thread at a time; no request waits)."""
         with self._seen_lock:
-            self._seen = None
-            self._stale_before = time.monotonic()
+            if self._following is not None:
+                return
+            self._following = thread = threading.Thread(target=self._follow_run, name="citykg-snapshot",
+                                                         daemon=True)
+        thread.start()
+
+    def _follow_run(self) -> None:
+        try:
+            while True:
+                store = self.get()
+                seen = self._seen
+                fresh = catch_up(seen[0], store) if seen is not None else None
+                if fresh is None:
+                    _log.info("the store changed in a way its change log cannot say; building a new snapshot")
+                    fresh = self._build(store)
+                with self._seen_lock:
+                    self._keep(fresh, time.monotonic())
+                if store.status().version == fresh.version:
+                    return
+        except Exception:  # the next check tries again; requests meanwhile answer from the snapshot they have
+            _log.exception("could not bring the snapshot up to date")
+        finally:
+            with self._seen_lock:
+                self._following = None
+
+    def after_load(self) -> None:
+        """A load through this process has just ended: follow it now, before its answer is sent.
+
+        The load's own request pays for following it (work in proportion to
+        its rows), so the next request sees it; where the change log cannot
+        say what changed, a new snapshot is built in the background.
+        """
+        seen = self._seen
+        if seen is None:
+            return
+        try:
+            fresh = catch_up(seen[0], self.get())
+        except KGError:
+            fresh = None
+        if fresh is None:
+            self._follow()
+            return
+        with self._seen_lock:
+            self._keep(fresh, time.monotonic())
+
+    def wait_followed(self, timeout_s: float | None = None) -> None:
+        """Wait until the background thread bringing the snapshot up to date (if any) has finished."""
+        thread = self._following
+        if thread is not None:
+            thread.join(timeout_s)
 
     def close(self) -> None:
         """Close the store if this holder opened it."""

@@ -105,7 +105,7 @@ def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, i
                              field=errors[0].field if errors else None, errors=errors, slug="invalid-data",
                              title="Invalid data") from None
         finally:
-            holder.forget_snapshot()  # a load cut short may have written part of it (Neo4j)
+            holder.after_load()  # follow the load now, so the next request sees it (none waits on it)
     return LoadReport(counts=report.counts, warnings=[_relative(w, target) for w in report.warnings],
                       sources=report.sources, version=report.version)
 
