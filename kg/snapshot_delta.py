@@ -26,6 +26,7 @@ import bisect
 import itertools
 import json
 import math
+import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -302,20 +303,23 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
             region_matrix[:, i] = (_region_column(v[2], region_index, region_level, parent_of, levels)
                                    if v[2] is not None else -1)
 
-    deps = _dependencies(snap, change, source, index, old_to_new, n2)
+    deps, firsts = _dependencies(snap, change, source, index, old_to_new, n2)
     exposures = _exposures(snap, change, source, index, old_to_new, zone_map, {z: i for i, z in enumerate(zone_ids)})
     fragilities = snap.fragilities
     if change.fragilities:
         fragilities = tuple(map(TABLES["fragilities"].getter("hazard", "type", "asset", "threshold", "beta"),
                                 source.rows("fragilities")))
 
-    return replace(
+    fresh = replace(
         snap, version=version, asset_ids=asset_ids, index=index, names=names, types=types, type_code=type_code,
         population=population, repair_hours=repair_hours, lat=lat, lon=lon, agency=agency, region=region_matrix,
         region_ids=region_ids, region_names=region_names, region_level=region_level,
         agency_ids=agency_ids, agency_names=agency_names, agency_crews=agency_crews,
         zone_ids=zone_ids, zone_names=zone_names, zone_hazard=zone_hazard,
         fragilities=fragilities, **deps, **exposures)
+    if firsts is not None:
+        _FIRST_ROWS[fresh] = firsts
+    return fresh
 
 
 def _small_nodes(old_ids: tuple[str, ...], old_cols: tuple[Sequence[Any], Any], table: str,
@@ -342,89 +346,279 @@ def _small_nodes(old_ids: tuple[str, ...], old_cols: tuple[Sequence[Any], Any], 
     return ids, tuple(first), tuple(second), mapping
 
 
-def _dependencies(snap: GraphSnapshot, change: Change, source: ChangeSource, index: Mapping[str, int],
-                  old_to_new: IntArray | None, n2: int) -> dict[str, Any]:
-    """The ``dep_*``, ``group_*``, ``rdep_*`` fields and ``kinds``/``group_labels`` after the change."""
-    if not change.dependents and old_to_new is None:
-        return {}
-    n, m = snap.n, snap.m
-    # Old edges in new asset numbers (inserting assets keeps the order: the map is increasing).
-    dependent = np.repeat(np.arange(n, dtype=np.int64), np.diff(snap.dep_ptr))
-    provider = snap.dep_provider.astype(np.int64)
-    if old_to_new is not None:
-        dependent, provider = old_to_new[dependent], old_to_new[provider]
-    kind, label, buffer = snap.dep_kind, snap.group_label[snap.dep_group], snap.dep_buffer
-    keep = np.ones(m, dtype=bool)
-    for d in (snap.index.get(a) for a in change.dependents):
-        if d is not None:
-            keep[snap.dep_ptr[d] : snap.dep_ptr[d + 1]] = False
+FirstRow = tuple[int, int, str, str]
+"""(dependent, provider, kind, group) of the first dependency row of a kind or label in key order."""
 
+_FIRST_ROWS: weakref.WeakKeyDictionary[GraphSnapshot, tuple[list[FirstRow], list[FirstRow]]] = (
+    weakref.WeakKeyDictionary())
+"""Per snapshot, the first row of each kind and of each group label (what numbers them in a scratch build)."""
+
+
+def _first_rows(snap: GraphSnapshot) -> tuple[list[FirstRow], list[FirstRow]]:
+    """The first row of each kind and each label in key order: one pass over the edges, once per snapshot.
+
+    A scratch build numbers kinds and group labels in order of first
+    appearance; knowing each one's first row, a change tells in O(rows
+    touched) whether that numbering stays (the common case) or moves.
+    """
+    cached = _FIRST_ROWS.get(snap)
+    if cached is not None:
+        return cached
+    n, k, g = max(snap.n, 1), max(len(snap.kinds), 1), max(len(snap.group_labels), 1)
+    kind_rank = np.argsort(np.argsort(np.asarray(snap.kinds, dtype=object))) if snap.kinds else np.zeros(0, np.int64)
+    label_rank = (np.argsort(np.argsort(np.asarray(snap.group_labels, dtype=object))) if snap.group_labels
+                  else np.zeros(0, np.int64))
+    label = snap.group_label[snap.dep_group]
+    dep = np.repeat(np.arange(snap.n, dtype=np.int64), np.diff(snap.dep_ptr))
+    if n * n * k * g < 2**62:
+        packed = ((dep * n + snap.dep_provider) * k + kind_rank[snap.dep_kind]) * g + label_rank[label]
+    else:  # too many labels to pack a key in 64 bits: rank the rows instead
+        order = np.lexsort((label_rank[label], kind_rank[snap.dep_kind], snap.dep_provider, dep))
+        packed = np.empty(len(order), dtype=np.int64)
+        packed[order] = np.arange(len(order))
+
+    def best(codes: npt.NDArray[Any], count: int) -> npt.NDArray[np.int64]:
+        out = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(out, codes, packed)
+        return out
+
+    best_kind, best_label = best(snap.dep_kind, len(snap.kinds)), best(label, len(snap.group_labels))
+    edges = np.flatnonzero(np.isin(packed, np.concatenate([best_kind, best_label])))
+    edge_of = dict(zip(packed[edges].tolist(), edges.tolist(), strict=True))
+
+    def first(values: npt.NDArray[np.int64]) -> list[FirstRow]:
+        return [(int(dep[e]), int(snap.dep_provider[e]), snap.kinds[int(snap.dep_kind[e])],
+                 snap.group_labels[int(label[e])]) for e in (edge_of[v] for v in values.tolist())]
+
+    cached = _FIRST_ROWS[snap] = (first(best_kind), first(best_label))
+    return cached
+
+
+def _dependencies(snap: GraphSnapshot, change: Change, source: ChangeSource, index: Mapping[str, int],
+                  old_to_new: IntArray | None, n2: int) -> tuple[dict[str, Any], tuple[list[FirstRow],
+                                                                                   list[FirstRow]] | None]:
+    """The ``dep_*``, ``group_*``, ``rdep_*`` fields and ``kinds``/``group_labels`` after the change.
+
+    Also the new snapshot's first rows of kinds and labels, when known without a pass over every edge.
+    """
+    if not change.dependents and old_to_new is None:
+        return {}, _FIRST_ROWS.get(snap)
     kinds, labels = list(snap.kinds), list(snap.group_labels)
     kind_table = {k: i for i, k in enumerate(kinds)}
     label_table = {g: i for i, g in enumerate(labels)}
-    rows = source.rows_of("dependencies", change.dependents) if change.dependents else []
     get = TABLES["dependencies"].getter("dependent", "provider", "kind", "group", "buffer_hours")
     new: list[tuple[int, int, int, int, float]] = []
-    for row in rows:
+    for row in source.rows_of("dependencies", change.dependents) if change.dependents else []:
         needs, gives, kind_name, group_name, hours = get(row)
         d, p = index.get(needs), index.get(gives)
         if d is None or p is None:
             continue
-        k = kind_table.setdefault(kind_name, len(kind_table))
-        if k == len(kinds):
+        kc = kind_table.setdefault(kind_name, len(kind_table))
+        if kc == len(kinds):
             kinds.append(kind_name)
-        g = label_table.setdefault(group_name, len(label_table))
-        if g == len(labels):
+        gc = label_table.setdefault(group_name, len(label_table))
+        if gc == len(labels):
             labels.append(group_name)
-        new.append((d, p, k, g, hours))
-    new_cols = [np.asarray(c) for c in zip(*new, strict=True)] if new else [np.zeros(0, dtype=np.int64)] * 4 + [
-        np.zeros(0)]
+        new.append((d, p, kc, gc, hours))
+    new.sort(key=lambda e: (e[0], e[2], e[3], e[1]))  # the forward order: dependent, kind, group, provider
+    touched_old = {i for i in (snap.index.get(a) for a in change.dependents) if i is not None}
 
-    # The scratch build numbers kinds and labels by first appearance in key order (dependent, provider, kind name).
-    kept_dep, kept_prov = dependent[keep], provider[keep]
-    all_dep = np.concatenate([kept_dep, new_cols[0].astype(np.int64)])
-    all_prov = np.concatenate([kept_prov, new_cols[1].astype(np.int64)])
-    all_kind = np.concatenate([kind[keep].astype(np.int64), new_cols[2].astype(np.int64)])
-    all_label = np.concatenate([label[keep].astype(np.int64), new_cols[3].astype(np.int64)])
-    name_rank = np.argsort(np.argsort(np.asarray(kinds, dtype=object))) if kinds else np.zeros(0, dtype=np.int64)
+    # Does the numbering of kinds and labels stay? Only if no first row goes, and no new row comes first.
+    first_kinds, first_labels = _first_rows(snap)
+    stays = not any(row[0] in touched_old for row in (*first_kinds, *first_labels))
+    moved = (lambda i: int(old_to_new[i])) if old_to_new is not None else (lambda i: i)
+    fk: list[FirstRow | None] = [(moved(r[0]), moved(r[1]), r[2], r[3]) for r in first_kinds]
+    fl: list[FirstRow | None] = [(moved(r[0]), moved(r[1]), r[2], r[3]) for r in first_labels]
+    fk += [None] * (len(kinds) - len(fk))
+    fl += [None] * (len(labels) - len(fl))
+    for d, p, kc, gc, _ in new:
+        row = (d, p, kinds[kc], labels[gc])
+        old_k, old_l = fk[kc], fl[gc]
+        fk[kc] = row if old_k is None or row < old_k else old_k
+        fl[gc] = row if old_l is None or row < old_l else old_l
+    stays = stays and all(a is not None and b is not None and a < b for a, b in itertools.pairwise(fk)) and all(
+        a is not None and b is not None and a < b for a, b in itertools.pairwise(fl)) and None not in fk + fl
+    if not stays:
+        return _all_dependencies(snap, new, touched_old, kinds, labels, old_to_new, n2), None
+    firsts = ([r for r in fk if r is not None], [r for r in fl if r is not None])
+    return {"kinds": tuple(kinds), "group_labels": tuple(labels),
+            **_spliced_dependencies(snap, change, new, index, old_to_new, n2)}, firsts
+
+
+def _all_dependencies(snap: GraphSnapshot, new: list[tuple[int, int, int, int, float]], touched_old: set[int],
+                      kinds: list[str], labels: list[str], old_to_new: IntArray | None, n2: int) -> dict[str, Any]:
+    """Every dependency array anew (a new kind or label changes the numbering: rare, a sort of every edge)."""
+    n = snap.n
+    dependent = np.repeat(np.arange(n, dtype=np.int64), np.diff(snap.dep_ptr))
+    provider = snap.dep_provider.astype(np.int64)
+    if old_to_new is not None:
+        dependent, provider = old_to_new[dependent], old_to_new[provider]
+    keep = np.ones(snap.m, dtype=bool)
+    for d in touched_old:
+        keep[snap.dep_ptr[d] : snap.dep_ptr[d + 1]] = False
+    cols = [np.asarray(c) for c in zip(*new, strict=True)] if new else [np.zeros(0, np.int64)] * 4 + [np.zeros(0)]
+    dep = np.concatenate([dependent[keep], cols[0].astype(np.int64)])
+    prov = np.concatenate([provider[keep], cols[1].astype(np.int64)])
+    kind = np.concatenate([snap.dep_kind[keep].astype(np.int64), cols[2].astype(np.int64)])
+    label = np.concatenate([snap.group_label[snap.dep_group][keep].astype(np.int64), cols[3].astype(np.int64)])
+    buffer = np.concatenate([snap.dep_buffer[keep], cols[4].astype(np.float64)])
+    kind_rank = np.argsort(np.argsort(np.asarray(kinds, dtype=object))) if kinds else np.zeros(0, np.int64)
     label_rank = np.argsort(np.argsort(np.asarray(labels, dtype=object))) if labels else np.zeros(0, np.int64)
-    key = (all_dep * max(n2, 1) + all_prov) * max(len(kinds), 1) + name_rank[all_kind].astype(np.int64)
-    kinds_t, kind_map = _renumber(kinds, _first_seen_order(all_kind, key, len(kinds)))
-    # Rows of one (dependent, provider, kind) come in group order: the group name breaks that tie for labels.
-    label_key = key * max(len(labels), 1) + label_rank[all_label].astype(np.int64)
-    labels_t, label_map = _renumber(labels, _first_seen_order(all_label, label_key, len(labels)))
-    if kind_map is not None or label_map is not None:
-        # Codes of old edges change, and so their order within a group: sort the whole anew (rare).
-        arrays = dependency_arrays(
-            n2, all_dep.astype(np.int32), all_prov.astype(np.int32), _remap(all_kind, kind_map).astype(np.int32),
-            _remap(all_label, label_map).astype(np.int32),
-            np.concatenate([buffer[keep], new_cols[4].astype(np.float64)]))
-        return {"kinds": kinds_t, "group_labels": labels_t, **arrays}
-
-    # Splice: the touched dependents' edges go where their dependent's edges were (or would be).
-    new_order = np.lexsort((new_cols[1], new_cols[3], new_cols[2], new_cols[0])) if new else np.zeros(0, np.int64)
-    nd, np_, nk, ng, nb = (c[new_order] for c in new_cols)
-    at = np.searchsorted(kept_dep, nd, side="left")
-    dep_col = np.insert(kept_dep, at, nd)
-    prov_col = np.insert(kept_prov, at, np_)
-    kind_col = np.insert(kind[keep].astype(np.int64), at, nk)
-    label_col = np.insert(label[keep].astype(np.int64), at, ng)
-    buf_col = np.insert(buffer[keep], at, nb.astype(np.float64))
-    # Reverse order (provider, dependent, forward position): kept entries keep theirs, new ones slot in.
-    kept_position = np.cumsum(keep) - 1  # old forward position -> position among kept edges
-    rkeep = keep[snap.rdep_edge]
-    r_old = snap.rdep_edge[rkeep]
-    r_pos = kept_position[r_old]
-    r_pos = r_pos + np.searchsorted(at, r_pos, side="right")
-    new_pos = at + np.arange(len(at))
-    r_key = provider[r_old] * max(n2, 1) + dependent[r_old]
-    n_key = np_.astype(np.int64) * max(n2, 1) + nd.astype(np.int64)
-    n_rorder = np.lexsort((new_pos, n_key))
-    r_at = np.searchsorted(r_key, n_key[n_rorder], side="left")
-    rorder = np.insert(r_pos, r_at, new_pos[n_rorder])
-    arrays = dependency_arrays(n2, dep_col.astype(np.int32), prov_col.astype(np.int32), kind_col.astype(np.int32),
-                               label_col.astype(np.int32), buf_col, presorted=True, rorder=rorder)
+    order = np.lexsort((label_rank[label], kind_rank[kind], prov, dep))  # key order: the scratch build's rows
+    kinds_t, kind_map = _renumber(kinds, _first_seen_order(kind[order], np.arange(len(order)), len(kinds)))
+    labels_t, label_map = _renumber(labels, _first_seen_order(label[order], np.arange(len(order)), len(labels)))
+    arrays = dependency_arrays(n2, dep.astype(np.int32), prov.astype(np.int32),
+                               _remap(kind, kind_map).astype(np.int32), _remap(label, label_map).astype(np.int32),
+                               buffer)
     return {"kinds": kinds_t, "group_labels": labels_t, **arrays}
+
+
+def _with_zeros(counts: IntArray, old_to_new: IntArray | None, n2: int) -> IntArray:
+    """Per-asset ``counts`` in the new numbering (0 for new assets); a copy either way."""
+    if old_to_new is None:
+        return counts.copy()
+    out = np.zeros(n2, dtype=counts.dtype)
+    out[old_to_new] = counts
+    return out
+
+
+def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[int, int, int, int, float]],
+                          index: Mapping[str, int], old_to_new: IntArray | None, n2: int) -> dict[str, Any]:
+    """The dependency arrays with the touched dependents' edges and groups replaced in place.
+
+    Each array is rewritten once (slices of the old one around the few new
+    pieces: memory speed); nothing is sorted but the new rows.
+    """
+    # Each touched dependent's old edge and group ranges (empty, at its place, for a new asset), in id order.
+    spans: list[tuple[int, int, int, int, int, int]] = []  # (new index, old index or -1, e0, e1, g0, g1)
+    for a in sorted(change.dependents):
+        i = snap.index.get(a)
+        at = i if i is not None else bisect.bisect_left(snap.asset_ids, a)
+        end = at + 1 if i is not None else at
+        spans.append((index[a], -1 if i is None else i, int(snap.dep_ptr[at]), int(snap.dep_ptr[end]),
+                      int(snap.group_ptr[at]), int(snap.group_ptr[end])))
+    by_dependent: dict[int, list[tuple[int, int, int, int, float]]] = {}
+    for edge in new:
+        by_dependent.setdefault(edge[0], []).append(edge)
+
+    provider = snap.dep_provider if old_to_new is None else old_to_new[snap.dep_provider].astype(np.int32)
+    owner = snap.group_owner if old_to_new is None else old_to_new[snap.group_owner].astype(np.int32)
+    names = ("prov", "kind", "buf", "group", "g_owner", "g_kind", "g_label", "g_buf", "g_edge")
+    pieces: dict[str, list[npt.NDArray[Any]]] = {k: [] for k in names}
+
+    def old_piece(edges: slice, groups: slice, edge_shift: int, group_shift: int) -> None:
+        pieces["prov"].append(provider[edges])
+        pieces["kind"].append(snap.dep_kind[edges])
+        pieces["buf"].append(snap.dep_buffer[edges])
+        pieces["group"].append(snap.dep_group[edges] + group_shift)
+        pieces["g_owner"].append(owner[groups])
+        pieces["g_kind"].append(snap.group_kind[groups])
+        pieces["g_label"].append(snap.group_label[groups])
+        pieces["g_buf"].append(snap.group_buffer[groups])
+        pieces["g_edge"].append(snap.group_edge_ptr[:-1][groups] + edge_shift)
+
+    dep_count = _with_zeros(np.diff(snap.dep_ptr), old_to_new, n2)
+    group_count = _with_zeros(np.diff(snap.group_ptr), old_to_new, n2)
+    edge_at = group_at = 0  # where the next old piece starts
+    edge_shift = group_shift = 0  # new minus old edges / groups so far
+    removed: list[tuple[int, int, int]] = []  # (old forward position, old provider, old dependent) of edges that go
+    added: list[tuple[int, int, int]] = []  # (provider, dependent, new forward position) of the new edges
+    deltas: list[int] = []
+    for d, i, e0, e1, g0, g1 in spans:
+        old_piece(slice(edge_at, e0), slice(group_at, g0), edge_shift, group_shift)
+        removed.extend((e, int(snap.dep_provider[e]), i) for e in range(e0, e1))
+        edges = by_dependent.get(d, [])
+        first_edge, first_group = e0 + edge_shift, g0 + group_shift
+        group_of: list[int] = []
+        g_kind: list[int] = []
+        g_label: list[int] = []
+        g_buf: list[float] = []
+        g_edge: list[int] = []
+        for j, (_, p, kc, gc, hours) in enumerate(edges):
+            if not g_kind or (kc, gc) != (g_kind[-1], g_label[-1]):
+                g_kind.append(kc)
+                g_label.append(gc)
+                g_buf.append(hours)
+                g_edge.append(first_edge + j)
+            else:
+                g_buf[-1] = max(g_buf[-1], hours)
+            group_of.append(first_group + len(g_kind) - 1)
+            added.append((p, d, first_edge + j))
+        pieces["prov"].append(np.asarray([e[1] for e in edges], dtype=np.int32))
+        pieces["kind"].append(np.asarray([e[2] for e in edges], dtype=np.int32))
+        pieces["buf"].append(np.asarray([e[4] for e in edges], dtype=np.float64))
+        pieces["group"].append(np.asarray(group_of, dtype=np.int32))
+        pieces["g_owner"].append(np.full(len(g_kind), d, dtype=np.int32))
+        pieces["g_kind"].append(np.asarray(g_kind, dtype=np.int32))
+        pieces["g_label"].append(np.asarray(g_label, dtype=np.int32))
+        pieces["g_buf"].append(np.asarray(g_buf, dtype=np.float64))
+        pieces["g_edge"].append(np.asarray(g_edge, dtype=np.int64))
+        dep_count[d] = len(edges)
+        group_count[d] = len(g_kind)
+        deltas.append(len(edges) - (e1 - e0))
+        edge_shift += len(edges) - (e1 - e0)
+        group_shift += len(g_kind) - (g1 - g0)
+        edge_at, group_at = e1, g1
+    old_piece(slice(edge_at, None), slice(group_at, None), edge_shift, group_shift)
+    m2 = snap.m + edge_shift
+
+    # Reverse: drop the entries of the edges that went, move the others to their new forward position,
+    # and slot the new edges' entries in (provider, dependent, position) order.
+    rdep_edge, rdep_dependent = snap.rdep_edge, snap.rdep_dependent
+    gone = sorted(_reverse_position(snap, e, p, i) for e, p, i in removed)
+    if gone:
+        rdep_edge, rdep_dependent = np.delete(rdep_edge, gone), np.delete(rdep_dependent, gone)
+    if old_to_new is not None:
+        rdep_dependent = old_to_new[rdep_dependent].astype(np.int32)
+    if any(deltas):
+        ends = np.asarray([s[3] for s in spans], dtype=np.int64)
+        shift = np.concatenate([[0], np.cumsum(deltas)]).astype(np.int64)
+        rdep_edge = rdep_edge + shift[np.searchsorted(ends, rdep_edge, side="right")]
+    r_count = _with_zeros(np.diff(snap.rdep_ptr), old_to_new, n2)
+    for _, p, _ in removed:
+        r_count[int(old_to_new[p]) if old_to_new is not None else p] -= 1
+    r_ptr = np.zeros(n2 + 1, dtype=np.int64)
+    np.cumsum(r_count, out=r_ptr[1:])
+    added.sort()
+    slots = []
+    for p, d, _ in added:
+        lo, hi = int(r_ptr[p]), int(r_ptr[p + 1])
+        slots.append(lo + int(np.searchsorted(rdep_dependent[lo:hi], d, side="left")))
+        r_count[p] += 1
+    if added:
+        rdep_edge = np.insert(rdep_edge, slots, np.asarray([a[2] for a in added], dtype=np.int64))
+        rdep_dependent = np.insert(rdep_dependent, slots, np.asarray([a[1] for a in added], dtype=np.int32))
+    rdep_ptr = np.zeros(n2 + 1, dtype=np.int64)
+    np.cumsum(r_count, out=rdep_ptr[1:])
+    dep_ptr = np.zeros(n2 + 1, dtype=np.int64)
+    np.cumsum(dep_count, out=dep_ptr[1:])
+    group_ptr = np.zeros(n2 + 1, dtype=np.int64)
+    np.cumsum(group_count, out=group_ptr[1:])
+    return {
+        "dep_ptr": dep_ptr,
+        "dep_provider": np.concatenate(pieces["prov"]).astype(np.int32, copy=False),
+        "dep_kind": np.concatenate(pieces["kind"]).astype(np.int32, copy=False),
+        "dep_buffer": np.concatenate(pieces["buf"]).astype(np.float64, copy=False),
+        "dep_group": np.concatenate(pieces["group"]).astype(np.int32, copy=False),
+        "group_ptr": group_ptr,
+        "group_edge_ptr": np.concatenate([*pieces["g_edge"], np.asarray([m2], dtype=np.int64)]).astype(
+            np.int64, copy=False),
+        "group_owner": np.concatenate(pieces["g_owner"]).astype(np.int32, copy=False),
+        "group_kind": np.concatenate(pieces["g_kind"]).astype(np.int32, copy=False),
+        "group_label": np.concatenate(pieces["g_label"]).astype(np.int32, copy=False),
+        "group_buffer": np.concatenate(pieces["g_buf"]).astype(np.float64, copy=False),
+        "rdep_ptr": rdep_ptr,
+        "rdep_dependent": rdep_dependent.astype(np.int32, copy=False),
+        "rdep_edge": rdep_edge.astype(np.int64, copy=False),
+    }
+
+
+def _reverse_position(snap: GraphSnapshot, edge: int, provider: int, dependent: int) -> int:
+    """Where forward edge ``edge`` (of ``dependent`` on ``provider``) sits in the reverse arrays."""
+    lo, hi = int(snap.rdep_ptr[provider]), int(snap.rdep_ptr[provider + 1])
+    seg = snap.rdep_dependent[lo:hi]
+    first, last = int(np.searchsorted(seg, dependent, "left")), int(np.searchsorted(seg, dependent, "right"))
+    return lo + first + int(np.flatnonzero(snap.rdep_edge[lo + first : lo + last] == edge)[0])
 
 
 def _exposures(snap: GraphSnapshot, change: Change, source: ChangeSource, index: Mapping[str, int],
