@@ -42,6 +42,9 @@ __all__ = ["Change", "ChangeSource", "apply_change", "catch_up"]
 IntArray = npt.NDArray[np.int64]
 Row = tuple[Any, ...]
 
+_INDEX_CHUNK = 32_768
+"""Ids renumbered per step when assets are inserted (a step holds the interpreter; requests run between)."""
+
 LOGGED_KEYS = 100_000
 """A load touching more keys than this is not logged key by key: readers rebuild their snapshot instead."""
 
@@ -148,6 +151,26 @@ def _old_to_new(n: int, positions: Sequence[int]) -> IntArray | None:
     return np.arange(n, dtype=np.int64) + np.searchsorted(np.asarray(positions), np.arange(n), side="right")
 
 
+def _moves(n: int, positions: Sequence[int]) -> IntArray | None:
+    """The insertion points of new assets among ``n`` old ones, or None when none moves an old one (appended)."""
+    if not positions or positions[0] >= n:
+        return None
+    return np.asarray(positions, dtype=np.int64)
+
+
+def _moved(indexes: npt.NDArray[Any], moves: IntArray | None) -> npt.NDArray[Any]:
+    """Old asset indexes in the new numbering (each moves up by the new assets inserted at or before it)."""
+    if moves is None:
+        return indexes
+    shift = np.searchsorted(moves, indexes, side="right").astype(indexes.dtype)
+    shift += indexes
+    return shift
+
+
+def _moved_one(i: int, moves: IntArray | None) -> int:
+    return i if moves is None else i + bisect.bisect_right(moves.tolist(), i)
+
+
 def _remap(codes: npt.NDArray[Any], mapping: IntArray | None) -> npt.NDArray[Any]:
     """``codes`` through ``mapping``, -1 staying -1 (the same array when there is no mapping)."""
     if mapping is None:
@@ -251,13 +274,14 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
     # ---- assets
     asset_rows = source.rows_of("assets", change.ids["assets"]) if change.ids.get("assets") else []
     new_ids, positions = _insertions(snap.asset_ids, (r[0] for r in asset_rows if r[0] not in snap.index))
-    old_to_new = _old_to_new(n, positions)
+    moves = _moves(n, positions)
     n2 = n + len(new_ids)
     if new_ids:
         asset_ids = tuple(_spliced(snap.asset_ids, positions, new_ids))
         index = dict(snap.index)
-        first = positions[0]
-        index.update(zip(asset_ids[first:], range(first, n2), strict=True))
+        for start in range(positions[0], n2, _INDEX_CHUNK):  # in chunks: other threads run in between
+            stop = min(start + _INDEX_CHUNK, n2)
+            index.update(zip(asset_ids[start:stop], range(start, stop), strict=True))
     else:
         asset_ids, index = snap.asset_ids, snap.index
 
@@ -303,8 +327,8 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
             region_matrix[:, i] = (_region_column(v[2], region_index, region_level, parent_of, levels)
                                    if v[2] is not None else -1)
 
-    deps, firsts = _dependencies(snap, change, source, index, old_to_new, n2)
-    exposures = _exposures(snap, change, source, index, old_to_new, zone_map, {z: i for i, z in enumerate(zone_ids)})
+    deps, firsts = _dependencies(snap, change, source, index, moves, n2)
+    exposures = _exposures(snap, change, source, index, moves, zone_map, {z: i for i, z in enumerate(zone_ids)})
     fragilities = snap.fragilities
     if change.fragilities:
         fragilities = tuple(map(TABLES["fragilities"].getter("hazard", "type", "asset", "threshold", "beta"),
@@ -395,14 +419,19 @@ def _first_rows(snap: GraphSnapshot) -> tuple[list[FirstRow], list[FirstRow]]:
 
 
 def _dependencies(snap: GraphSnapshot, change: Change, source: ChangeSource, index: Mapping[str, int],
-                  old_to_new: IntArray | None, n2: int) -> tuple[dict[str, Any], tuple[list[FirstRow],
+                  moves: IntArray | None, n2: int) -> tuple[dict[str, Any], tuple[list[FirstRow],
                                                                                    list[FirstRow]] | None]:
     """The ``dep_*``, ``group_*``, ``rdep_*`` fields and ``kinds``/``group_labels`` after the change.
 
     Also the new snapshot's first rows of kinds and labels, when known without a pass over every edge.
     """
-    if not change.dependents and old_to_new is None:
-        return {}, _FIRST_ROWS.get(snap)
+    if not change.dependents and moves is None:
+        if n2 == snap.n:
+            return {}, _FIRST_ROWS.get(snap)
+        pad = np.full(n2 - snap.n, snap.m, dtype=np.int64)  # new assets at the end, none with dependencies
+        return {"dep_ptr": np.concatenate([snap.dep_ptr, pad]), "rdep_ptr": np.concatenate([snap.rdep_ptr, pad]),
+                "group_ptr": np.concatenate([snap.group_ptr, np.full(n2 - snap.n, len(snap.group_owner),
+                                                                     dtype=np.int64)])}, _FIRST_ROWS.get(snap)
     kinds, labels = list(snap.kinds), list(snap.group_labels)
     kind_table = {k: i for i, k in enumerate(kinds)}
     label_table = {g: i for i, g in enumerate(labels)}
@@ -426,7 +455,9 @@ def _dependencies(snap: GraphSnapshot, change: Change, source: ChangeSource, ind
     # Does the numbering of kinds and labels stay? Only if no first row goes, and no new row comes first.
     first_kinds, first_labels = _first_rows(snap)
     stays = not any(row[0] in touched_old for row in (*first_kinds, *first_labels))
-    moved = (lambda i: int(old_to_new[i])) if old_to_new is not None else (lambda i: i)
+    def moved(i: int) -> int:
+        return _moved_one(i, moves)
+
     fk: list[FirstRow | None] = [(moved(r[0]), moved(r[1]), r[2], r[3]) for r in first_kinds]
     fl: list[FirstRow | None] = [(moved(r[0]), moved(r[1]), r[2], r[3]) for r in first_labels]
     fk += [None] * (len(kinds) - len(fk))
@@ -439,20 +470,19 @@ def _dependencies(snap: GraphSnapshot, change: Change, source: ChangeSource, ind
     stays = stays and all(a is not None and b is not None and a < b for a, b in itertools.pairwise(fk)) and all(
         a is not None and b is not None and a < b for a, b in itertools.pairwise(fl)) and None not in fk + fl
     if not stays:
-        return _all_dependencies(snap, new, touched_old, kinds, labels, old_to_new, n2), None
+        return _all_dependencies(snap, new, touched_old, kinds, labels, moves, n2), None
     firsts = ([r for r in fk if r is not None], [r for r in fl if r is not None])
     return {"kinds": tuple(kinds), "group_labels": tuple(labels),
-            **_spliced_dependencies(snap, change, new, index, old_to_new, n2)}, firsts
+            **_spliced_dependencies(snap, change, new, index, moves, n2)}, firsts
 
 
 def _all_dependencies(snap: GraphSnapshot, new: list[tuple[int, int, int, int, float]], touched_old: set[int],
-                      kinds: list[str], labels: list[str], old_to_new: IntArray | None, n2: int) -> dict[str, Any]:
+                      kinds: list[str], labels: list[str], moves: IntArray | None, n2: int) -> dict[str, Any]:
     """Every dependency array anew (a new kind or label changes the numbering: rare, a sort of every edge)."""
     n = snap.n
     dependent = np.repeat(np.arange(n, dtype=np.int64), np.diff(snap.dep_ptr))
     provider = snap.dep_provider.astype(np.int64)
-    if old_to_new is not None:
-        dependent, provider = old_to_new[dependent], old_to_new[provider]
+    dependent, provider = _moved(dependent, moves), _moved(provider, moves)
     keep = np.ones(snap.m, dtype=bool)
     for d in touched_old:
         keep[snap.dep_ptr[d] : snap.dep_ptr[d + 1]] = False
@@ -473,17 +503,15 @@ def _all_dependencies(snap: GraphSnapshot, new: list[tuple[int, int, int, int, f
     return {"kinds": kinds_t, "group_labels": labels_t, **arrays}
 
 
-def _with_zeros(counts: IntArray, old_to_new: IntArray | None, n2: int) -> IntArray:
+def _with_zeros(counts: IntArray, moves: IntArray | None, n2: int) -> IntArray:
     """Per-asset ``counts`` in the new numbering (0 for new assets); a copy either way."""
-    if old_to_new is None:
-        return counts.copy()
-    out = np.zeros(n2, dtype=counts.dtype)
-    out[old_to_new] = counts
-    return out
+    if moves is not None:
+        counts = np.insert(counts, moves, 0)
+    return np.concatenate([counts, np.zeros(n2 - len(counts), dtype=counts.dtype)])
 
 
 def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[int, int, int, int, float]],
-                          index: Mapping[str, int], old_to_new: IntArray | None, n2: int) -> dict[str, Any]:
+                          index: Mapping[str, int], moves: IntArray | None, n2: int) -> dict[str, Any]:
     """The dependency arrays with the touched dependents' edges and groups replaced in place.
 
     Each array is rewritten once (slices of the old one around the few new
@@ -501,8 +529,7 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
     for edge in new:
         by_dependent.setdefault(edge[0], []).append(edge)
 
-    provider = snap.dep_provider if old_to_new is None else old_to_new[snap.dep_provider].astype(np.int32)
-    owner = snap.group_owner if old_to_new is None else old_to_new[snap.group_owner].astype(np.int32)
+    provider, owner = _moved(snap.dep_provider, moves), _moved(snap.group_owner, moves)
     names = ("prov", "kind", "buf", "group", "g_owner", "g_kind", "g_label", "g_buf", "g_edge")
     pieces: dict[str, list[npt.NDArray[Any]]] = {k: [] for k in names}
 
@@ -517,8 +544,8 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
         pieces["g_buf"].append(snap.group_buffer[groups])
         pieces["g_edge"].append(snap.group_edge_ptr[:-1][groups] + edge_shift)
 
-    dep_count = _with_zeros(np.diff(snap.dep_ptr), old_to_new, n2)
-    group_count = _with_zeros(np.diff(snap.group_ptr), old_to_new, n2)
+    dep_count = _with_zeros(np.diff(snap.dep_ptr), moves, n2)
+    group_count = _with_zeros(np.diff(snap.group_ptr), moves, n2)
     edge_at = group_at = 0  # where the next old piece starts
     edge_shift = group_shift = 0  # new minus old edges / groups so far
     removed: list[tuple[int, int, int]] = []  # (old forward position, old provider, old dependent) of edges that go
@@ -568,15 +595,14 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
     gone = sorted(_reverse_position(snap, e, p, i) for e, p, i in removed)
     if gone:
         rdep_edge, rdep_dependent = np.delete(rdep_edge, gone), np.delete(rdep_dependent, gone)
-    if old_to_new is not None:
-        rdep_dependent = old_to_new[rdep_dependent].astype(np.int32)
+    rdep_dependent = _moved(rdep_dependent, moves)
     if any(deltas):
         ends = np.asarray([s[3] for s in spans], dtype=np.int64)
         shift = np.concatenate([[0], np.cumsum(deltas)]).astype(np.int64)
         rdep_edge = rdep_edge + shift[np.searchsorted(ends, rdep_edge, side="right")]
-    r_count = _with_zeros(np.diff(snap.rdep_ptr), old_to_new, n2)
+    r_count = _with_zeros(np.diff(snap.rdep_ptr), moves, n2)
     for _, p, _ in removed:
-        r_count[int(old_to_new[p]) if old_to_new is not None else p] -= 1
+        r_count[_moved_one(p, moves)] -= 1
     r_ptr = np.zeros(n2 + 1, dtype=np.int64)
     np.cumsum(r_count, out=r_ptr[1:])
     added.sort()
@@ -622,12 +648,12 @@ def _reverse_position(snap: GraphSnapshot, edge: int, provider: int, dependent: 
 
 
 def _exposures(snap: GraphSnapshot, change: Change, source: ChangeSource, index: Mapping[str, int],
-               old_to_new: IntArray | None, zone_map: IntArray | None, zone_index: Mapping[str, int]
+               moves: IntArray | None, zone_map: IntArray | None, zone_index: Mapping[str, int]
                ) -> dict[str, Any]:
     """``exp_asset``, ``exp_zone``, ``exp_intensity`` after the change (sorted by asset, then zone)."""
-    if not change.exposed and old_to_new is None and zone_map is None:
+    if not change.exposed and moves is None and zone_map is None:
         return {}
-    asset = _remap(snap.exp_asset, old_to_new)
+    asset = _moved(snap.exp_asset, moves)
     zone = _remap(snap.exp_zone, zone_map)
     intensity = snap.exp_intensity
     if not change.exposed:
