@@ -467,13 +467,42 @@ def _dependencies(snap: GraphSnapshot, change: Change, source: ChangeSource, ind
         old_k, old_l = fk[kc], fl[gc]
         fk[kc] = row if old_k is None or row < old_k else old_k
         fl[gc] = row if old_l is None or row < old_l else old_l
-    stays = stays and all(a is not None and b is not None and a < b for a, b in itertools.pairwise(fk)) and all(
-        a is not None and b is not None and a < b for a, b in itertools.pairwise(fl)) and None not in fk + fl
-    if not stays:
+    # New kinds and labels may come anywhere in that order; the old ones must keep theirs (then old
+    # codes move up monotonically and the edges' order within a dependent stays: no sort).
+    kind_map = _monotone_numbering(fk, len(snap.kinds)) if stays else None
+    label_map = _monotone_numbering(fl, len(snap.group_labels)) if stays else None
+    if kind_map is None or label_map is None:
         return _all_dependencies(snap, new, touched_old, kinds, labels, moves, n2), None
-    firsts = ([r for r in fk if r is not None], [r for r in fl if r is not None])
-    return {"kinds": tuple(kinds), "group_labels": tuple(labels),
-            **_spliced_dependencies(snap, change, new, index, moves, n2)}, firsts
+    kind_names, label_names = _in_order(kinds, kind_map), _in_order(labels, label_map)
+    new = sorted(((d, p, int(kind_map[k]), int(label_map[g]), h) for d, p, k, g, h in new),
+                 key=lambda e: (e[0], e[2], e[3], e[1]))
+    firsts = (_in_order(fk, kind_map), _in_order(fl, label_map))
+    identity_k = np.array_equal(kind_map, np.arange(len(kinds)))
+    identity_l = np.array_equal(label_map, np.arange(len(labels)))
+    arrays = _spliced_dependencies(snap, change, new, index, moves, n2,
+                                   None if identity_k else kind_map[: len(snap.kinds)],
+                                   None if identity_l else label_map[: len(snap.group_labels)])
+    return {"kinds": tuple(kind_names), "group_labels": tuple(label_names), **arrays}, firsts
+
+
+def _monotone_numbering(first: Sequence[FirstRow | None], old: int) -> IntArray | None:
+    """Code -> new code by first rows, if every code has one and the ``old`` codes keep their order; else None."""
+    if any(row is None for row in first):
+        return None
+    order = sorted(range(len(first)), key=lambda c: first[c])  # type: ignore[arg-type,return-value]
+    mapping = np.empty(len(first), dtype=np.int64)
+    mapping[order] = np.arange(len(first))
+    if old > 1 and not bool(np.all(np.diff(mapping[:old]) > 0)):
+        return None
+    return mapping
+
+
+def _in_order(values: Sequence[Any], mapping: IntArray) -> list[Any]:
+    """``values`` (by old code) placed at their new codes."""
+    out: list[Any] = [None] * len(values)
+    for code, value in enumerate(values):
+        out[int(mapping[code])] = value
+    return out
 
 
 def _all_dependencies(snap: GraphSnapshot, new: list[tuple[int, int, int, int, float]], touched_old: set[int],
@@ -511,7 +540,8 @@ def _with_zeros(counts: IntArray, moves: IntArray | None, n2: int) -> IntArray:
 
 
 def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[int, int, int, int, float]],
-                          index: Mapping[str, int], moves: IntArray | None, n2: int) -> dict[str, Any]:
+                          index: Mapping[str, int], moves: IntArray | None, n2: int,
+                          kind_map: IntArray | None = None, label_map: IntArray | None = None) -> dict[str, Any]:
     """The dependency arrays with the touched dependents' edges and groups replaced in place.
 
     Each array is rewritten once (slices of the old one around the few new
@@ -530,17 +560,19 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
         by_dependent.setdefault(edge[0], []).append(edge)
 
     provider, owner = _moved(snap.dep_provider, moves), _moved(snap.group_owner, moves)
+    dep_kind, group_kind = _remap(snap.dep_kind, kind_map), _remap(snap.group_kind, kind_map)
+    group_label = _remap(snap.group_label, label_map)
     names = ("prov", "kind", "buf", "group", "g_owner", "g_kind", "g_label", "g_buf", "g_edge")
     pieces: dict[str, list[npt.NDArray[Any]]] = {k: [] for k in names}
 
     def old_piece(edges: slice, groups: slice, edge_shift: int, group_shift: int) -> None:
         pieces["prov"].append(provider[edges])
-        pieces["kind"].append(snap.dep_kind[edges])
+        pieces["kind"].append(dep_kind[edges])
         pieces["buf"].append(snap.dep_buffer[edges])
         pieces["group"].append(snap.dep_group[edges] + group_shift)
         pieces["g_owner"].append(owner[groups])
-        pieces["g_kind"].append(snap.group_kind[groups])
-        pieces["g_label"].append(snap.group_label[groups])
+        pieces["g_kind"].append(group_kind[groups])
+        pieces["g_label"].append(group_label[groups])
         pieces["g_buf"].append(snap.group_buffer[groups])
         pieces["g_edge"].append(snap.group_edge_ptr[:-1][groups] + edge_shift)
 

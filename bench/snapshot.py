@@ -1,0 +1,343 @@
+"""Snapshots at scale: full builds (``--part build``) and small changes followed at once (``--part change``).
+
+    python bench/snapshot.py --part change [--city FILE | --assets 100000] [--clients 4] [--keep DIR] [--json]
+
+``--part change`` (the small-change half): copies the SQLite city ``--city``
+(never written: the copy is) or generates one of ``--assets`` assets, starts
+``kg serve`` on it (a subprocess on a free 127.0.0.1 port) and, while
+``--clients`` threads hammer a snapshot-backed read endpoint
+(``GET /v1/assets/{id}/dependents?depth=2`` of supply assets), runs ``kg load``
+of a 10-row file in another process: two new assets (one in the middle of the
+id order, one at its end), three renamed assets, four dependencies and an
+exposure. It reports:
+
+* how long after ``kg load`` ends the load is visible through the API (a new
+  dependent of a substation listed by ``/dependents``; target <= 1 s), against
+  a full snapshot build (what the next request waited for before);
+* request latency (p50, p99, max) before and during the change (p99 target
+  < 200 ms), and errors;
+* ``kg load`` of 10 rows in process, against the old full path (validation,
+  write, then the baseline check over a snapshot built from the whole store),
+  on the same copy in the same run: the ratio.
+
+``--part build`` (the full-build half) times full snapshot builds; ``--part
+all`` runs both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kg.ingest import baseline_warnings, load_paths
+from kg.load.plan import build_plan
+from kg.schema import TABLES
+from kg.snapshot_delta import catch_up
+from kg.store import open_store
+from kg.synth import city_rows, write_bundle
+
+DEFAULT_CITY = "/tmp/citykg-bench-live-1m/city.db"
+SUPPLY_TYPES = ("Substation", "TransmissionLine", "DistributionFeeder", "WaterMain", "TelecomExchange")
+KEY = "bench-snapshot-read-key-0123456789"
+
+
+# ------------------------------------------------------------------------------------------ the city
+def _prepare(args: argparse.Namespace, work: Path) -> Path:
+    """A SQLite city of the bench's own: a copy of ``--city`` (and its write-ahead log), or a generated one."""
+    target = work / "city.db"
+    if args.assets:
+        store = open_store(f"sqlite:///{target}", create=True)
+        try:
+            write_bundle(city_rows(args.assets, seed=7), work / "bundle")
+            load_paths(store, [work / "bundle"])
+        finally:
+            store.close()
+        return target
+    source = Path(args.city)
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    return target
+
+
+def _pick(db: Path, seed: int) -> dict[str, Any]:
+    """What the change touches and what the clients read, chosen by SQL (no snapshot in this process)."""
+    con = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" * len(SUPPLY_TYPES))
+        supply = [r[0] for r in con.execute(f"SELECT id FROM assets WHERE type IN ({marks}) LIMIT 20000",
+                                            SUPPLY_TYPES)]
+        rng = random.Random(seed)
+        targets = rng.sample(supply, min(64, len(supply)))
+        provider = con.execute("SELECT id FROM assets WHERE type = 'Substation' ORDER BY id LIMIT 1 OFFSET 7"
+                               ).fetchone()[0]
+        others = [r[0] for r in con.execute("SELECT id FROM assets ORDER BY id LIMIT 40 OFFSET 5000")]
+        zone = con.execute("SELECT id FROM hazard_zones ORDER BY id LIMIT 1").fetchone()[0]
+        columns = [c for c in TABLES["assets"].columns if c != "props"]
+        rows = {r[0]: dict(zip(columns, r, strict=True))
+                for r in con.execute(f"SELECT {', '.join(columns)} FROM assets WHERE id IN "
+                                     f"({','.join('?' * len(others))})", others)}
+    finally:
+        con.close()
+    return {"targets": targets, "provider": provider, "others": others, "zone": zone, "rows": rows}
+
+
+def _ten_rows(picked: dict[str, Any], tag: str, folder: Path) -> tuple[Path, str]:
+    """A 10-row JSON Lines load; returns it and the new asset that becomes a dependent of the substation."""
+    provider, zone = picked["provider"], picked["zone"]
+    middle, last = f"{provider}-{tag}", f"zzzz-bench-{tag}"
+    base = picked["rows"][picked["others"][0]]
+    lines: list[dict[str, Any]] = []
+    for new_id in (middle, last):
+        lines.append({"file": "assets", **{k: v for k, v in base.items() if v is not None}, "id": new_id,
+                      "type": "Substation", "name": f"bench {tag}"})
+    renamed = {"a": picked["others"][1:4], "b": picked["others"][4:7], "old": picked["others"][7:10]}[tag]
+    for aid in renamed:
+        lines.append({"file": "assets", **{k: v for k, v in picked["rows"][aid].items() if v is not None},
+                      "name": f"renamed {tag}"})
+    lines += [
+        {"file": "dependencies", "dependent": middle, "provider": provider, "kind": "power"},
+        {"file": "dependencies", "dependent": last, "provider": provider, "kind": "power"},
+        {"file": "dependencies", "dependent": picked["others"][10], "provider": middle, "kind": "power",
+         "group": f"bench-{tag}"},
+        {"file": "dependencies", "dependent": picked["others"][11], "provider": last, "kind": "power",
+         "group": f"bench-{tag}"},
+        {"file": "exposures", "asset": middle, "zone": zone, "intensity": 0.4},
+    ]
+    assert len(lines) == 10
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"change-{tag}.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path, middle
+
+
+# ------------------------------------------------------------------------------------------ the server
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _kg() -> list[str]:
+    script = Path(sys.executable).with_name("kg")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kg.cli"]
+
+
+def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "KG_API_KEYS": f"{KEY}:read", "KG_STORE": url}
+    env.pop("KG_INSECURE_DEV", None)
+    with log.open("wb") as sink:
+        return subprocess.Popen([*_kg(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level",
+                                 "warning"], env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"kg serve exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"kg serve was not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _dependents(client: httpx.Client, asset: str, depth: int) -> set[str]:
+    r = client.get(f"/v1/assets/{asset}/dependents", params={"depth": depth})
+    r.raise_for_status()
+    return {row["id"] for row in r.json()["dependents"]}
+
+
+class Hammer:
+    """``clients`` threads reading ``/dependents`` of the targets in turn, every latency kept with its start time."""
+
+    def __init__(self, base: str, targets: list[str], clients: int) -> None:
+        self.samples: list[tuple[float, float, bool]] = []  # (start, seconds, ok)
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(base, targets[i::clients]), daemon=True)
+                         for i in range(clients)]
+
+    def _run(self, base: str, targets: list[str]) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as client:
+            while not self._stop.is_set():
+                for asset in targets:
+                    start = time.perf_counter()
+                    try:
+                        ok = client.get(f"/v1/assets/{asset}/dependents", params={"depth": 2}).status_code == 200
+                    except httpx.HTTPError:
+                        ok = False
+                    self.samples.append((start, time.perf_counter() - start, ok))
+                    if self._stop.is_set():
+                        return
+
+    def __enter__(self) -> Hammer:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+    def window(self, start: float, stop: float) -> dict[str, Any]:
+        lat = sorted(s for t, s, _ in self.samples if start <= t < stop)
+        errors = sum(1 for t, _, ok in self.samples if start <= t < stop and not ok)
+        if not lat:
+            return {"requests": 0, "errors": errors}
+        return {"requests": len(lat), "errors": errors, "p50_ms": 1000 * statistics.median(lat),
+                "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], "max_ms": 1000 * lat[-1]}
+
+
+def run_change(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The small-change half: visibility through the API, latency meanwhile, and ``kg load`` vs the old path."""
+    db = _prepare(args, work)
+    url = f"sqlite:///{db}"
+    picked = _pick(db, args.seed)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = work / "server.log"
+    server = _serve(url, port, log)
+    out: dict[str, Any] = {"store": str(db)}
+    try:
+        _wait_ready(base, server, log)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=600) as client:
+            started = time.perf_counter()
+            before = _dependents(client, picked["provider"], 1)  # waits for the server's first snapshot
+            out["server_first_snapshot_s"] = time.perf_counter() - started
+            load_file, new_dependent = _ten_rows(picked, "a", work / "changes")
+            assert new_dependent not in before
+            with Hammer(base, picked["targets"], args.clients) as hammer:
+                time.sleep(args.settle)
+                load_start = time.perf_counter()
+                done = subprocess.run([*_kg(), "load", str(load_file), "--store", url, "--quiet"],
+                                      capture_output=True, text=True, check=False)
+                load_end = time.perf_counter()
+                if done.returncode:
+                    raise SystemExit(f"kg load failed:\n{done.stdout}{done.stderr}")
+                while new_dependent not in _dependents(client, picked["provider"], 1):
+                    if time.perf_counter() - load_end > 600:
+                        raise SystemExit("the load was not visible through the API after 600 s")
+                    time.sleep(0.01)
+                visible = time.perf_counter()
+                time.sleep(args.settle)
+            out["kg_load_cli_s"] = load_end - load_start
+            out["visible_after_load_s"] = visible - load_end
+            out["latency_before"] = hammer.window(load_start - args.settle, load_start)
+            out["latency_during"] = hammer.window(load_start, visible + 1.0)
+    finally:
+        _stop(server)
+
+    # kg load of 10 rows in process: as now, and the old full path (baseline check over a whole snapshot).
+    store = open_store(url)
+    try:
+        snap = store.snapshot()  # the cache a long-lived process holds; followed below like the API does
+        new_file, _ = _ten_rows(picked, "b", work / "changes")
+        started = time.perf_counter()
+        load_paths(store, [new_file])
+        out["kg_load_10_rows_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        catch_up(snap, store)
+        out["follow_10_rows_s"] = time.perf_counter() - started
+        old_file, _ = _ten_rows(picked, "old", work / "changes")
+        fresh = open_store(url)  # no cached snapshot: the old path built one from the whole store
+        try:
+            started = time.perf_counter()
+            plan = build_plan([old_file], fresh)
+            fresh.write(plan)
+            baseline_warnings(fresh)
+            out["old_path_10_rows_s"] = time.perf_counter() - started
+        finally:
+            fresh.close()
+    finally:
+        store.close()
+    out["kg_load_ratio"] = out["old_path_10_rows_s"] / out["kg_load_10_rows_s"]
+    return out
+
+
+def run_build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The full-build half: one full snapshot build from the SQLite city (the build engineer's part)."""
+    db = _prepare(args, work) if not (work / "city.db").exists() else work / "city.db"
+    store = open_store(f"sqlite:///{db}")
+    try:
+        started = time.perf_counter()
+        snap = store.snapshot()
+        return {"sqlite_full_build_s": time.perf_counter() - started, "assets": snap.n, "edges": snap.m}
+    finally:
+        store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("build", "change", "all"), default="all")
+    parser.add_argument("--city", default=DEFAULT_CITY, help="SQLite city to copy (never written).")
+    parser.add_argument("--assets", type=int, default=0, help="Generate a city of this many assets instead.")
+    parser.add_argument("--clients", type=int, default=4, help="Threads reading through the API meanwhile.")
+    parser.add_argument("--settle", type=float, default=3.0, help="Seconds of reading before and after the load.")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="Work folder to keep (default: a temporary one).")
+    parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="citykg-bench-snapshot-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"cpus": os.cpu_count()}
+    try:
+        if args.part in ("change", "all"):
+            results["change"] = run_change(args, work)
+        if args.part in ("build", "all"):
+            results["build"] = run_build(args, work)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    change = results.get("change")
+    if change:
+        during, before = change["latency_during"], change["latency_before"]
+        print(f"small change on {change['store']}: server's first snapshot {change['server_first_snapshot_s']:.1f} s")
+        print(f"  10-row `kg load` (CLI, own process) {change['kg_load_cli_s']:.2f} s; visible through the API "
+              f"{1000 * change['visible_after_load_s']:.0f} ms after it ended (target <= 1000 ms)")
+        print(f"  latency before: p50 {before.get('p50_ms', 0):.1f} ms, p99 {before.get('p99_ms', 0):.1f} ms "
+              f"({before['requests']} requests); during: p50 {during.get('p50_ms', 0):.1f} ms, p99 "
+              f"{during.get('p99_ms', 0):.1f} ms, max {during.get('max_ms', 0):.1f} ms ({during['requests']} "
+              f"requests, {during['errors']} errors; target p99 < 200 ms)")
+        print(f"  kg load of 10 rows in process: {change['kg_load_10_rows_s']:.3f} s vs the old full path "
+              f"{change['old_path_10_rows_s']:.2f} s (**{change['kg_load_ratio']:.0f}x**); following it: "
+              f"{1000 * change['follow_10_rows_s']:.0f} ms")
+    build = results.get("build")
+    if build:
+        print(f"full build from SQLite: {build['sqlite_full_build_s']:.1f} s ({build['assets']:,} assets, "
+              f"{build['edges']:,} dependencies)")
+
+
+if __name__ == "__main__":
+    main()
