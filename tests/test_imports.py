@@ -115,8 +115,8 @@ def test_no_import_cycles() -> None:
 # longest prefix listed (``kg.rdf.export`` is a service although the rest of ``kg.rdf`` loads data).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("vocabulary", ("kg", "kg.errors", "kg.namespaces", "kg.ontology", "kg.files")),
-    ("model and schema", ("kg.model", "kg.schema", "kg.rows", "kg.snapshot", "kg.synth", "kg.search",
-                          "kg.live.events")),
+    ("model and schema", ("kg.model", "kg.schema", "kg.rows", "kg.snapshot", "kg.snapshot_delta", "kg.synth",
+                          "kg.search", "kg.live.events")),
     ("load", ("kg.load", "kg.rdf", "kg.gis.geometry", "kg.gis.read", "kg.gis.exposures")),
     ("store", ("kg.store",)),
     ("analysis", ("kg.analysis",)),
