@@ -131,17 +131,25 @@ def _insertions(old: Sequence[str], added: Iterable[str]) -> tuple[list[str], li
     return new, [bisect.bisect_left(old, x) for x in new]
 
 
-def _spliced(old: Sequence[Any], positions: Sequence[int], values: Sequence[Any]) -> list[Any]:
-    """``old`` with ``values[j]`` inserted before ``old[positions[j]]`` (positions sorted): slices, no per-item work."""
+def _spliced(old: tuple[Any, ...], positions: Sequence[int], values: Sequence[Any]) -> tuple[Any, ...]:
+    """``old`` with ``values[j]`` inserted before ``old[positions[j]]`` (positions sorted).
+
+    Tuple slices and concatenation copy pointers (memory speed); a few insertions are a few copies.
+    """
     if not positions:
-        return list(old)
-    bounds = [0, *positions, len(old)]
-    pieces: list[Iterable[Any]] = []
+        return old
+    if len(positions) > 8:
+        bounds = [0, *positions, len(old)]
+        pieces: list[Iterable[Any]] = []
+        for j, value in enumerate(values):
+            pieces.append(old[bounds[j] : bounds[j + 1]])
+            pieces.append((value,))
+        pieces.append(old[bounds[-2] :])
+        return tuple(itertools.chain.from_iterable(pieces))
+    out = old[: positions[0]]
     for j, value in enumerate(values):
-        pieces.append(old[bounds[j] : bounds[j + 1]])
-        pieces.append((value,))
-    pieces.append(old[bounds[-2] :])
-    return list(itertools.chain.from_iterable(pieces))
+        out += (value, *old[positions[j] : positions[j + 1] if j + 1 < len(positions) else len(old)])
+    return out
 
 
 def _old_to_new(n: int, positions: Sequence[int]) -> IntArray | None:
@@ -162,9 +170,24 @@ def _moved(indexes: npt.NDArray[Any], moves: IntArray | None) -> npt.NDArray[Any
     """Old asset indexes in the new numbering (each moves up by the new assets inserted at or before it)."""
     if moves is None:
         return indexes
-    shift = np.searchsorted(moves, indexes, side="right").astype(indexes.dtype)
-    shift += indexes
-    return shift
+    return _stepped(indexes, moves, np.ones(len(moves), dtype=np.int64))
+
+
+def _stepped(values: npt.NDArray[Any], at: IntArray, steps: IntArray) -> npt.NDArray[Any]:
+    """``values`` plus the sum of ``steps[j]`` over the ``at[j] <= value`` (``at`` sorted): a new array.
+
+    A few steps are a few vectorised compare-and-add passes (what a small change has); many, one
+    binary search per value.
+    """
+    if len(at) > 8:
+        total = np.concatenate([[0], np.cumsum(steps)]).astype(values.dtype)
+        shifted: npt.NDArray[Any] = values + total[np.searchsorted(at, values, side="right")]
+        return shifted
+    out = values.copy()
+    for point, step in zip(at.tolist(), steps.tolist(), strict=True):
+        if step:
+            np.add(out, np.multiply(values >= point, step, dtype=values.dtype), out=out)
+    return out
 
 
 def _moved_one(i: int, moves: IntArray | None) -> int:
@@ -175,8 +198,8 @@ def _remap(codes: npt.NDArray[Any], mapping: IntArray | None) -> npt.NDArray[Any
     """``codes`` through ``mapping``, -1 staying -1 (the same array when there is no mapping)."""
     if mapping is None:
         return codes
-    out = np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1)
-    return out.astype(codes.dtype)
+    table = np.append(mapping, -1).astype(codes.dtype)  # code -1 reads the last entry: -1
+    return np.take(table, codes)
 
 
 def _first_seen_order(codes: npt.NDArray[Any], keys: npt.NDArray[Any], count: int) -> IntArray:
@@ -277,7 +300,7 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
     moves = _moves(n, positions)
     n2 = n + len(new_ids)
     if new_ids:
-        asset_ids = tuple(_spliced(snap.asset_ids, positions, new_ids))
+        asset_ids = _spliced(snap.asset_ids, positions, new_ids)
         index = dict(snap.index)
         for start in range(positions[0], n2, _INDEX_CHUNK):  # in chunks: other threads run in between
             stop = min(start + _INDEX_CHUNK, n2)
@@ -312,7 +335,7 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
         order = _first_seen_order(type_code, np.arange(n2, dtype=np.int64), len(type_names))
         types, type_map = _renumber(type_names, order)
         type_code = _remap(type_code, type_map)
-        name_list = _spliced(snap.names, positions, [None] * len(new_ids))
+        name_list = list(_spliced(snap.names, positions, [None] * len(new_ids)))
         for i, v in zip(at, values, strict=True):
             name_list[i] = v[1]
         names = tuple(name_list)
@@ -356,9 +379,9 @@ def _small_nodes(old_ids: tuple[str, ...], old_cols: tuple[Sequence[Any], Any], 
     rows = source.rows_of(table, touched)
     known = {a: i for i, a in enumerate(old_ids)}
     new_ids, positions = _insertions(old_ids, (r[0] for r in rows if r[0] not in known))
-    ids = tuple(_spliced(old_ids, positions, new_ids))
-    first = _spliced(list(old_cols[0]), positions, [None] * len(new_ids))
-    second = _spliced(list(old_cols[1]), positions, [None] * len(new_ids))
+    ids = _spliced(old_ids, positions, new_ids)
+    first = list(_spliced(tuple(old_cols[0]), positions, [None] * len(new_ids)))
+    second = list(_spliced(tuple(old_cols[1]), positions, [None] * len(new_ids)))
     index = {a: i for i, a in enumerate(ids)}
     get = TABLES[table].getter("id", *columns)
     for row in rows:
@@ -452,11 +475,16 @@ def _dependencies(snap: GraphSnapshot, change: Change, source: ChangeSource, ind
     new.sort(key=lambda e: (e[0], e[2], e[3], e[1]))  # the forward order: dependent, kind, group, provider
     touched_old = {i for i in (snap.index.get(a) for a in change.dependents) if i is not None}
 
-    # Does the numbering of kinds and labels stay? Only if no first row goes, and no new row comes first.
+    # Does the numbering of kinds and labels stay? Only if no first row goes (a first row of a touched
+    # dependent stays if it is written again), and no new row comes before an old first row.
     first_kinds, first_labels = _first_rows(snap)
-    stays = not any(row[0] in touched_old for row in (*first_kinds, *first_labels))
+
     def moved(i: int) -> int:
         return _moved_one(i, moves)
+
+    rewritten = {(d, p, kinds[kc], labels[gc]) for d, p, kc, gc, _ in new}
+    stays = all(row[0] not in touched_old or (moved(row[0]), moved(row[1]), row[2], row[3]) in rewritten
+                for row in (*first_kinds, *first_labels))
 
     fk: list[FirstRow | None] = [(moved(r[0]), moved(r[1]), r[2], r[3]) for r in first_kinds]
     fl: list[FirstRow | None] = [(moved(r[0]), moved(r[1]), r[2], r[3]) for r in first_labels]
@@ -629,9 +657,8 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
         rdep_edge, rdep_dependent = np.delete(rdep_edge, gone), np.delete(rdep_dependent, gone)
     rdep_dependent = _moved(rdep_dependent, moves)
     if any(deltas):
-        ends = np.asarray([s[3] for s in spans], dtype=np.int64)
-        shift = np.concatenate([[0], np.cumsum(deltas)]).astype(np.int64)
-        rdep_edge = rdep_edge + shift[np.searchsorted(ends, rdep_edge, side="right")]
+        rdep_edge = _stepped(rdep_edge, np.asarray([s[3] for s in spans], dtype=np.int64),
+                             np.asarray(deltas, dtype=np.int64))
     r_count = _with_zeros(np.diff(snap.rdep_ptr), moves, n2)
     for _, p, _ in removed:
         r_count[_moved_one(p, moves)] -= 1

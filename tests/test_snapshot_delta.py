@@ -179,3 +179,16 @@ def test_change_round_trips() -> None:
     change = Change.of_rows(_plan(BASE).rows)
     assert Change.from_json(change.to_json()) == change
     assert change.dependents == {r[0] for r in BASE["dependencies"]}
+
+
+def test_many_insertions_at_once(store: Store) -> None:
+    """More than a few new assets and touched dependents (the binary-search path of renumbering)."""
+    store.write(_plan(BASE))
+    before = _scratch(store)
+    new = [f"{a}-many" for a in ASSETS[::10]]
+    store.write(_plan({
+        "assets": [(a, "Substation", None, None, None, None, None, 0, None, None) for a in new],
+        "dependencies": [(a, ASSETS[i], "power", "power", 1.0) for i, a in enumerate(new)]
+        + [(ASSETS[i + 1], a, "water", "many", 0.0) for i, a in enumerate(new)],
+    }))
+    _followed(store, before)
