@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from kg.analysis.cascade import network, network_built
 from kg.errors import KGError
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
@@ -296,8 +297,10 @@ class StoreHolder:
                 if fresh is None:
                     _log.info("the store changed in a way its change log cannot say; building a new snapshot")
                     fresh = self._build(store)
+                old = seen[0] if seen is not None else None
                 with self._seen_lock:
                     self._keep(fresh, time.monotonic())
+                _warm(old, fresh)
                 if store.status().version == fresh.version:
                     return
         except Exception:  # the next check tries again; requests meanwhile answer from the snapshot they have
@@ -325,6 +328,8 @@ class StoreHolder:
             return
         with self._seen_lock:
             self._keep(fresh, time.monotonic())
+        if fresh is not seen[0]:
+            threading.Thread(target=_warm, args=(seen[0], fresh), name="citykg-warm", daemon=True).start()
 
     def wait_followed(self, timeout_s: float | None = None) -> None:
         """Wait until the background thread bringing the snapshot up to date (if any) has finished."""
@@ -338,3 +343,17 @@ class StoreHolder:
             if self._store is not None and self._owned:
                 self._store.close()
                 self._store = None
+
+
+def _warm(old: GraphSnapshot | None, fresh: GraphSnapshot) -> None:
+    """Prepare what the old snapshot had prepared (the cascade network) for the new one, once, now.
+
+    Requests answer from the new snapshot meanwhile; one that needs the
+    network before it is ready waits for this one build rather than making
+    its own.
+    """
+    if old is not None and old is not fresh and network_built(old):
+        try:
+            network(fresh)
+        except Exception:  # a request that needs it builds it (and reports what is wrong)
+            _log.exception("could not prepare the new snapshot's cascade network")

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
 import weakref
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ __all__ = [
     "cascade",
     "gather",
     "network",
+    "network_built",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -413,6 +415,7 @@ class Network:
 
 
 _NETWORKS: weakref.WeakKeyDictionary[GraphSnapshot, Network] = weakref.WeakKeyDictionary()
+_BUILDING = threading.Lock()
 
 
 def network(snap: GraphSnapshot) -> Network:
@@ -432,8 +435,16 @@ def network(snap: GraphSnapshot) -> Network:
     """
     net = _NETWORKS.get(snap)
     if net is None:
-        net = _NETWORKS[snap] = Network(snap)
+        with _BUILDING:  # one build per snapshot however many ask at once (the API warms a new snapshot's)
+            net = _NETWORKS.get(snap)
+            if net is None:
+                net = _NETWORKS[snap] = Network(snap)
     return net
+
+
+def network_built(snap: GraphSnapshot) -> bool:
+    """Whether :func:`network` has prepared ``snap``'s network already (without preparing it)."""
+    return snap in _NETWORKS
 
 
 # ---------------------------------------------------------------------- results

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 import api.state
 from api.main import create_app
+from kg.analysis.cascade import network_built
 from kg.ingest import load_paths
 from kg.store import Store, open_store
 from tests.api.conftest import City, auth, settings_for
@@ -94,6 +95,24 @@ def test_a_small_load_elsewhere_is_followed_without_a_rebuild(store: Store, city
         app.state.store_holder.wait_followed(60)
         assert _dependents(client) == before | {NEW}
         assert gate.opened == 0, "a small load should be followed from the change log, not rebuilt"
+
+
+def test_a_new_snapshot_gets_the_cascade_network_the_old_one_had(store: Store, city: City, tmp_path: Path,
+                                                                 served: tuple[Any, TestClient]) -> None:
+    """The thread that follows a change also prepares the new snapshot's network, so no cascade builds its own."""
+    app, client = served
+    holder = app.state.store_holder
+    with client:
+        first = city.rows["assets"][0][0]
+        r = client.post("/v1/cascades", json={"fail": [{"id": first, "time": 0}]}, headers=auth("read"))
+        assert r.status_code == 200, r.text
+        old = holder.snapshot()
+        assert network_built(old)
+        _elsewhere(store, lambda other: load_paths(other, [_bundle(city, tmp_path / "b")]))
+        _dependents(client)
+        holder.wait_followed(60)
+        new = holder.snapshot()
+        assert new.version > old.version and network_built(new)
 
 
 def test_requests_answer_from_the_old_snapshot_while_a_new_one_is_built(store: Store, city: City, tmp_path: Path,
