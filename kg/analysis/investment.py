@@ -47,6 +47,7 @@ from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import INF, Network, gather, network
 from kg.analysis.hazards import exposed, fail_probability
 from kg.analysis.restoration import plan_restoration
+from kg.analysis.spread_kernel import reach
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits, parse_edits
 from kg.errors import EditRejected, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
@@ -475,18 +476,14 @@ class Objective:
         check(self.cancel)
         first = dict(start)
         if self.objective == "people_hours":
-            reach = net.spread(first, static=True, cancel=self.cancel)
+            run = reach(net, first, static=True)
             damaged = sorted(snap.asset_ids[a] for a in first)
             impact = plan_restoration(snap, damaged).unserved_people_hours
         else:
-            limit = INF if self.horizon is None else self.horizon
-            reach = net.spread(first, horizon=limit, static=self.horizon is None, cancel=self.cancel)
-            failed = np.fromiter(reach.failed, dtype=np.int64, count=len(reach.failed))
-            impact = float(snap.population[failed].sum())
-        owners = snap.group_owner[np.fromiter(reach.lost, dtype=np.int64, count=len(reach.lost))]
-        reached = np.union1d(np.fromiter(reach.failed, dtype=np.int64, count=len(reach.failed)),
-                             owners.astype(np.int64))
-        return _Run(impact, reached)
+            run = reach(net, first, horizon=INF if self.horizon is None else self.horizon,
+                        static=self.horizon is None)
+            impact = float(snap.population[run.failed].sum())
+        return _Run(impact, run.reached)
 
 
 # ---------------------------------------------------------------------- search
