@@ -319,11 +319,19 @@ Start = tuple[tuple[int, float], ...]
 
 @dataclass(frozen=True)
 class _Run:
-    """One start set's impact on the city as it is, and every asset its cascade reached."""
+    """One start set's impact on one plan's graph, and every asset its cascade reached."""
 
     impact: float
     reached: npt.NDArray[np.int64]
     """Assets that failed or lost any supply (within the horizon): edits elsewhere cannot change this run."""
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The runs of a plan's start sets (by start set number) on the plan's graph."""
+
+    snap: GraphSnapshot
+    runs: dict[int, _Run]
 
 
 class Objective:
@@ -331,13 +339,21 @@ class Objective:
 
     Scenarios that start from the same failures under a plan are run once, with
     their probabilities added (many Monte Carlo samples repeat when few assets are
-    uncertain). Each start set is first run on the city as it is, remembering the
-    assets its cascade reached (failed, or lost a supply); under a plan, a start set
-    is run again only when the plan's edits touch one of those assets (an edited
-    asset, or a provider of one) — a cascade that never reaches an edit cannot see
-    it — or when the edits change which supply loops lack a source anywhere
-    (:attr:`reruns` counts the runs again).
+    uncertain). A plan is evaluated from the runs of a plan it contains (the
+    largest of the last :attr:`KEEP` evaluated, or no investment at all): a start
+    set is run again on the plan's graph only when the added candidates' edits
+    touch an asset its run there reached (failed, or lost a supply) — an edited
+    asset, a provider of one, or any member of a supply loop through an added or
+    removed dependency, with its providers — or when the start set is new (a flood
+    wall removed a draw), or, for every start set, when the added edits change which
+    supply loops lack a source anywhere (:attr:`reruns` counts the runs again). A
+    cascade that never reaches an edit cannot see it, so an inherited run is exactly
+    the run on the plan's graph.
     """
+
+    KEEP = 8
+    """Evaluated plans whose runs are kept to evaluate plans that contain them (the greedy's current plan,
+    the local pass's drops); the plan without investment is always kept."""
 
     def __init__(self, snap: GraphSnapshot, candidates: Sequence[Candidate], scenarios: ScenarioSet, *,
                  objective: str = "population", horizon: float | None = None,
@@ -351,8 +367,20 @@ class Objective:
         self.evaluations = 0
         self.reruns = 0
         self._memo: dict[frozenset[int], float] = {}
-        self._runs: dict[Start, _Run] = {}
-        self._reached_by: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[Start]] | None = None
+        self._tables: dict[frozenset[int], _Table] = {}  # least recently used first
+        # Start sets are numbered once (a tuple of hundreds of failures is slow to hash again and again).
+        self._numbers: dict[Start, int] = {}
+        self._start_sets: list[Start] = []
+        self._nothing = self._number(())
+        self._plain = [self._number(self._start_of(s, set())) for s in self.scenarios]
+        """Each scenario's start set with nothing hardened."""
+        walls = {(snap.index[e.asset], e.hazard) for c in self.candidates for e in c.edits if isinstance(e, Harden)}
+        self._hit_by: dict[tuple[int, str], list[int]] = {}
+        """The scenarios with each hit some candidate hardens against."""
+        for k, s in enumerate(self.scenarios):
+            for hit in s.hits:
+                if hit in walls:
+                    self._hit_by.setdefault(hit, []).append(k)
 
     def edited(self, chosen: Iterable[int]) -> GraphSnapshot:
         """The snapshot with the edits of ``chosen`` applied (in candidate order; shared edits once)."""
@@ -364,41 +392,70 @@ class Objective:
         if value is None:
             value = self._memo[chosen] = self._evaluate(chosen)
             self.evaluations += 1
+        elif chosen in self._tables:  # asked again (the plain greedy's pick): likely the next plans' base
+            self._tables[chosen] = self._tables.pop(chosen)
         return value
 
-    def _starts(self, hardened: set[tuple[int, str]]) -> dict[Start, list[float]]:
-        weights: dict[Start, list[float]] = {}
-        for s in self.scenarios:
-            start = dict(s.fail)
-            for a, hazard in s.hits:
-                if (a, hazard) not in hardened:
-                    start[a] = 0.0
-            weights.setdefault(tuple(sorted(start.items())), []).append(s.probability)
-        weights.pop((), None)  # nothing fails: nothing to count
+    def _number(self, start: Start) -> int:
+        number = self._numbers.get(start)
+        if number is None:
+            number = self._numbers[start] = len(self._start_sets)
+            self._start_sets.append(start)
+        return number
+
+    @staticmethod
+    def _start_of(s: Scenario, hardened: set[tuple[int, str]]) -> Start:
+        start = dict(s.fail)
+        for a, hazard in s.hits:
+            if (a, hazard) not in hardened:
+                start[a] = 0.0
+        return tuple(sorted(start.items()))
+
+    def _starts(self, hardened: set[tuple[int, str]]) -> dict[int, list[float]]:
+        """The start sets (by number) of the scenarios under ``hardened``, with their probabilities."""
+        changed = {k for hit in hardened for k in self._hit_by.get(hit, ())}
+        weights: dict[int, list[float]] = {}
+        for k, s in enumerate(self.scenarios):
+            number = self._number(self._start_of(s, hardened)) if k in changed else self._plain[k]
+            weights.setdefault(number, []).append(s.probability)
+        weights.pop(self._nothing, None)  # nothing fails: nothing to count
         return weights
 
-    def _base(self, start: Start) -> _Run:
-        run = self._runs.get(start)
-        if run is None:
-            run = self._runs[start] = self._run(self.snap, network(self.snap), start)
-            self._reached_by = None
-        return run
-
-    def _touched(self, chosen: frozenset[int]) -> tuple[set[int], set[int]]:
-        """Assets whose dependency groups the chosen edits change (with their providers), and the two
-        ends of every dependency added or removed (around which supply loops may form or break)."""
-        snap = self.snap
+    def _touched(self, base: GraphSnapshot, snap: GraphSnapshot, edits: Iterable[Edit]) -> tuple[set[int], bool]:
+        """Assets whose groups differ between ``base`` and ``snap`` (``base`` edited by ``edits``) or whose
+        runs may (their providers; every member of a supply loop through an added or removed dependency,
+        before or after, with its providers), and whether the edits change which loops lack a source."""
         touched: set[int] = set()
         ends: set[int] = set()
-        for c in chosen:
-            for e in self.candidates[c].edits:
-                if isinstance(e, AddBuffer):
-                    touched.add(snap.index[e.asset])
-                elif isinstance(e, AddDependency | RemoveDependency):
-                    d, p = snap.index[e.dependent], snap.index[e.provider]
-                    ends.update((d, p))
-                    touched.update(snap.providers(d).tolist())
-        return touched | ends, ends
+        index = self.snap.index
+        for e in edits:
+            if isinstance(e, AddBuffer):
+                touched.add(index[e.asset])
+            elif isinstance(e, AddDependency | RemoveDependency):
+                d, p = index[e.dependent], index[e.provider]
+                ends.update((d, p))
+                touched.add(d)
+                if isinstance(e, RemoveDependency):
+                    # The group's other providers: one of them stopping may now leave it without support.
+                    touched.update(base.providers(d).tolist())
+                else:
+                    # One more provider in a group supported with nothing failed changes nothing while the
+                    # dependent is not reached (the group never loses support); a new need fails with its
+                    # provider, and so does a group that was unsupported (counted as supplied) until now.
+                    g = _group(base, d, e.kind, e.group or e.kind)
+                    if g < 0 or self._network(base).forced[g]:
+                        touched.add(p)
+        if not ends:
+            return touched, False
+        # A dependency added or removed may close or open a supply loop: every member of a loop
+        # through either end, before or after, now depends on how its loop is fed from outside.
+        before, after = self._network(base), self._network(snap)
+        loops = self._loops_of(before, ends) | self._loops_of(after, ends)
+        for a in loops:
+            touched.update(base.providers(a).tolist())
+            touched.update(snap.providers(a).tolist())
+        touched |= loops
+        return touched, self._unsourced(before, touched) != self._unsourced(after, touched)
 
     @staticmethod
     def _loops_of(net: Network, assets: set[int]) -> set[int]:
@@ -413,77 +470,81 @@ class Objective:
         unit_asset = np.repeat(np.arange(len(units_ptr) - 1), np.diff(units_ptr))  # units of an asset are consecutive
         return set(unit_asset[np.isin(unit_loop, loops)].tolist())
 
+    @staticmethod
+    def _unsourced(net: Network, touched: set[int]) -> set[tuple[int, str, str]]:
+        """The groups of untouched assets that lack a source, by (owner, kind, group label): names, not
+        numbers, since two edited copies may number the kinds and labels they add differently."""
+        snap = net.snap
+        return {(int(snap.group_owner[g]), snap.kinds[int(snap.group_kind[g])],
+                 snap.group_labels[int(snap.group_label[g])])
+                for g in np.flatnonzero(net.forced).tolist() if int(snap.group_owner[g]) not in touched}
+
+    def _base(self, chosen: frozenset[int]) -> frozenset[int]:
+        """The kept plan inside ``chosen`` with the most candidates (the most recent among equals)."""
+        best = frozenset[int]()
+        for plan in reversed(self._tables):
+            if len(plan) > len(best) and plan < chosen:
+                best = plan
+        return best
+
     def _evaluate(self, chosen: frozenset[int]) -> float:
         hardened = {(self.snap.index[e.asset], e.hazard) for c in chosen for e in self.candidates[c].edits
                     if isinstance(e, Harden)}
         starts = self._starts(hardened)
-        for start in starts:
-            self._base(start)
+        if chosen and frozenset() not in self._tables:
+            self(frozenset())
         if not chosen:
-            return math.fsum(math.fsum(p) * self._runs[k].impact for k, p in starts.items())
-        touched, ends = self._touched(chosen)
-        snap = self.edited(chosen)
-        net: Network | None = None
-        everything = False
-        if ends:
-            # A dependency added or removed may close or open a supply loop: every member of a loop
-            # through either end, before or after, now depends on how its loop is fed from outside.
-            net = network(snap)
-            loops = self._loops_of(network(self.snap), ends) | self._loops_of(net, ends)
-            for a in loops:
-                touched.update(self.snap.providers(a).tolist())
-                touched.update(snap.providers(a).tolist())
-            touched |= loops
-            everything = self._loops_differ(net, touched)
-        again = set(starts) if everything else self._reached(touched)
-        total = []
-        for start, p in starts.items():
-            if start in again:
-                net = net or network(self.snap if snap.dep_buffer is self.snap.dep_buffer else snap)
-                impact = self._run(snap, net, start).impact
-                self.reruns += 1
-            else:
-                impact = self._runs[start].impact
-            total.append(math.fsum(p) * impact)
-        return math.fsum(total)
-
-    def _reached(self, touched: set[int]) -> set[Start]:
-        """The start sets whose cascade on the city as it is reached any of ``touched``."""
-        if self._reached_by is None:
-            keys = list(self._runs)
-            sizes = [len(self._runs[k].reached) for k in keys]
-            assets = np.concatenate([self._runs[k].reached for k in keys]) if keys else np.zeros(0, np.int64)
-            which = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
-            order = np.argsort(assets, kind="stable")
-            self._reached_by = (assets[order], which[order], keys)
-        assets, which, keys = self._reached_by
-        wanted = np.fromiter(touched, dtype=np.int64, count=len(touched))
-        lo, hi = np.searchsorted(assets, wanted, "left"), np.searchsorted(assets, wanted, "right")
-        return {keys[int(k)] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) for k in which[a:b].tolist()}
-
-    def _loops_differ(self, net: Network, touched: set[int]) -> bool:
-        """Whether a group of an untouched asset lacks a source in one graph and not in the other."""
-        def unsourced(n: Network) -> set[tuple[int, int, int]]:
-            snap = n.snap
-            return {(int(snap.group_owner[g]), int(snap.group_kind[g]), int(snap.group_label[g]))
-                    for g in np.flatnonzero(n.forced).tolist() if int(snap.group_owner[g]) not in touched}
-
-        base, edited = network(self.snap), net
-        # Kinds and labels keep their numbers in a copy (new ones are appended), so the triples compare.
-        return unsourced(base) != unsourced(edited)
-
-    def _run(self, snap: GraphSnapshot, net: Network, start: Start) -> _Run:
-        check(self.cancel)
-        first = dict(start)
-        if self.objective == "people_hours":
-            run = reach(net, first, static=True)
-            damaged = sorted(snap.asset_ids[a] for a in first)
-            impact = plan_restoration(snap, damaged).unserved_people_hours
+            snap, runs = self.snap, {}
+            rerun = list(starts)
         else:
-            run = reach(net, first, horizon=INF if self.horizon is None else self.horizon,
-                        static=self.horizon is None)
-            impact = float(snap.population[run.failed].sum())
-        return _Run(impact, run.reached)
+            base = self._base(chosen)
+            table = self._tables[base]
+            snap = self.edited(chosen)
+            touched, everything = self._touched(table.snap, snap, [e for c in sorted(chosen - base)
+                                                                  for e in self.candidates[c].edits])
+            mask = np.zeros(self.snap.n, dtype=bool)
+            mask[list(touched)] = True
+            runs = {k: r for k, r in table.runs.items() if k in starts and not everything and not mask[r.reached].any()}
+            rerun = [k for k in starts if k not in runs]
+            self.reruns += len(rerun)
+        runs.update(zip(rerun, self._runs_of(snap, rerun), strict=True))
+        self._tables[chosen] = _Table(snap, runs)
+        while len(self._tables) > self.KEEP + 1:
+            del self._tables[next(plan for plan in self._tables if plan)]
+        return math.fsum(math.fsum(p) * runs[k].impact for k, p in starts.items())
+
+    def _network(self, snap: GraphSnapshot) -> Network:
+        """The network of ``snap``; the city's own when only buffers differ (buffers are not part of it)."""
+        return network(self.snap if snap.dep_group is self.snap.dep_group else snap)
+
+    def _runs_of(self, snap: GraphSnapshot, numbers: list[int]) -> list[_Run]:
+        """The runs of the start sets ``numbers`` on ``snap`` (the city, or a copy edited by a plan)."""
+        net = self._network(snap)
+        return [_run(snap, net, self._start_sets[k], self.objective, self.horizon, self.cancel) for k in numbers]
+
+
+def _group(snap: GraphSnapshot, a: int, kind: str, label: str) -> int:
+    """Asset ``a``'s dependency group of ``kind`` and ``label`` in ``snap``, or -1."""
+    for g in range(int(snap.group_ptr[a]), int(snap.group_ptr[a + 1])):
+        if snap.kinds[int(snap.group_kind[g])] == kind and snap.group_labels[int(snap.group_label[g])] == label:
+            return g
+    return -1
+
+
+def _run(snap: GraphSnapshot, net: Network, start: Start, objective: str, horizon: float | None,
+         cancel: CancelToken | None) -> _Run:
+    """The cascade of ``start`` on ``snap`` (whose dependencies ``net`` holds; buffers are ``snap``'s)."""
+    check(cancel)
+    first = dict(start)
+    if objective == "people_hours":
+        run = reach(net, first, static=True, buffers=snap.group_buffer)
+        damaged = sorted(snap.asset_ids[a] for a in first)
+        impact = plan_restoration(snap, damaged).unserved_people_hours
+    else:
+        run = reach(net, first, horizon=INF if horizon is None else horizon, static=horizon is None,
+                    buffers=snap.group_buffer)
+        impact = float(snap.population[run.failed].sum())
+    return _Run(impact, run.reached)
 
 
 # ---------------------------------------------------------------------- search

@@ -306,6 +306,8 @@ class Reach:
 
 
 _ARRAYS: weakref.WeakKeyDictionary[Network, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+_BUFFERS = 6
+"""Where the groups' buffers are among the arrays of :func:`_arrays`."""
 _LOCAL = threading.local()  # each thread its own scratch (an executor may run plans on threads)
 
 
@@ -321,9 +323,13 @@ def _arrays(net: Network) -> tuple[Any, ...]:
     return arrays
 
 
-def reach(net: Network, initial: dict[int, float], *, horizon: float = np.inf, static: bool = False) -> Reach:
+def reach(net: Network, initial: dict[int, float], *, horizon: float = np.inf, static: bool = False,
+          buffers: FloatArray | None = None) -> Reach:
     """:meth:`Network.spread(initial, horizon=horizon, static=static) <kg.analysis.cascade.Network.spread>`,
     compiled, as arrays (in no particular order).
+
+    ``buffers`` replaces the groups' buffers (``snap.group_buffer``) of the network's snapshot: a copy
+    with buffers raised (:func:`~kg.analysis.whatif.apply_edits`) has the same network.
 
     Examples
     --------
@@ -345,4 +351,9 @@ def reach(net: Network, initial: dict[int, float], *, horizon: float = np.inf, s
     scratch = scratches.get(net)
     if scratch is None:
         scratch = scratches[net] = _Scratch(net.snap.n, net.units, len(net.forced))
-    return Reach(*_spread(assets, times, float(horizon), bool(static), *_arrays(net), *scratch.arrays))
+    arrays = _arrays(net)
+    if buffers is not None:
+        if len(buffers) != len(arrays[_BUFFERS]):
+            raise ValueError(f"expected {len(arrays[_BUFFERS])} group buffers, got {len(buffers)}")
+        arrays = (*arrays[:_BUFFERS], buffers, *arrays[_BUFFERS + 1:])
+    return Reach(*_spread(assets, times, float(horizon), bool(static), *arrays, *scratch.arrays))
