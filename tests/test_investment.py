@@ -18,6 +18,7 @@ from kg.analysis.hazards import hazard_failures
 from kg.analysis.investment import (
     Candidate,
     Objective,
+    Scenario,
     ScenarioSet,
     greedy,
     improve,
@@ -331,3 +332,22 @@ def test_a_second_feed_to_a_group_counted_as_supplied_is_rerun_when_the_feed_fai
     value = Objective(snap_of(rows), [feed], scenarios_from(snap_of(rows), scenarios))
     assert value(frozenset()) == expected(rows, [], scenarios, "population", None) == 0
     assert value(frozenset({0})) == expected(rows, list(feed.edits), scenarios, "population", None) == 100
+
+
+def test_scenarios_with_the_same_failures_but_other_hits_or_fail_times_keep_their_own_start_under_a_wall() -> None:
+    """S hit by a flood alone, by a flood and a quake, by a flood while failing at hour 2 anyway: the same
+    failures with nothing hardened (S at hour 0), three different ones behind a flood wall."""
+    snap = snap_of(SMALL)
+    s = snap.index["S"]
+    scenarios = ScenarioSet("file", (
+        Scenario("flood", 0.5, hits=((s, "Flood"),)),
+        Scenario("flood-and-quake", 0.25, hits=((s, "Flood"), (s, "Earthquake"))),
+        Scenario("flood-later-failure", 0.125, fail=((s, 2.0),), hits=((s, "Flood"),)),
+        Scenario("flood-again", 0.0625, hits=((s, "Flood"),)),
+    ))
+    wall = Candidate("wall", 1.0, (Harden("S", "Flood"),))
+    value = Objective(snap, [wall], scenarios)
+    assert value(frozenset()) == 300 * (0.5 + 0.25 + 0.125 + 0.0625)  # H fails with S in every scenario
+    assert value(frozenset({0})) == 300 * (0.25 + 0.125)  # the quake still fails S; so does the hour-2 failure
+    hour_one = Objective(snap, [wall], scenarios, horizon=1.0)
+    assert hour_one(frozenset({0})) == 300 * 0.25

@@ -322,7 +322,7 @@ class _Run:
     """One start set's impact on one plan's graph, and every asset its cascade reached."""
 
     impact: float
-    reached: npt.NDArray[np.int64]
+    reached: npt.NDArray[np.int32]
     """Assets that failed or lost any supply (within the horizon): edits elsewhere cannot change this run."""
 
 
@@ -340,7 +340,7 @@ class Objective:
     Scenarios that start from the same failures under a plan are run once, with
     their probabilities added (many Monte Carlo samples repeat when few assets are
     uncertain). A plan is evaluated from the runs of a plan it contains (the
-    largest of the last :attr:`KEEP` evaluated, or no investment at all): a start
+    largest of the :attr:`KEEP` last used, or no investment at all): a start
     set is run again on the plan's graph only when the added candidates' edits
     touch an asset its run there reached (failed, or lost a supply) — an edited
     asset, a provider of one, or any member of a supply loop through an added or
@@ -351,9 +351,10 @@ class Objective:
     the run on the plan's graph.
     """
 
-    KEEP = 8
+    KEEP = 16
     """Evaluated plans whose runs are kept to evaluate plans that contain them (the greedy's current plan,
-    the local pass's drops); the plan without investment is always kept."""
+    the local pass's drops), the least recently used dropped first; the plan without investment is always
+    kept. Runs shared by several plans are held once."""
 
     def __init__(self, snap: GraphSnapshot, candidates: Sequence[Candidate], scenarios: ScenarioSet, *,
                  objective: str = "population", horizon: float | None = None,
@@ -368,19 +369,24 @@ class Objective:
         self.reruns = 0
         self._memo: dict[frozenset[int], float] = {}
         self._tables: dict[frozenset[int], _Table] = {}  # least recently used first
-        # Start sets are numbered once (a tuple of hundreds of failures is slow to hash again and again).
-        self._numbers: dict[Start, int] = {}
-        self._start_sets: list[Start] = []
-        self._nothing = self._number(())
-        self._plain = [self._number(self._start_of(s, set())) for s in self.scenarios]
-        """Each scenario's start set with nothing hardened."""
+        # Start sets are numbered, each by a recipe (a scenario, and the hits of it that walls remove), not
+        # by its failures: hundreds of them per sample, in every plan's walls, would fill the memory.
+        plain: dict[Start, int] = {}
+        self._plain = [plain.setdefault(self._start_of(s, set()), k) for k, s in enumerate(self.scenarios)]
+        """Each scenario's start set with nothing hardened: the first scenario with the same failures."""
+        self._nothing = plain.get((), -1)
+        same: dict[tuple[Any, ...], int] = {}
+        self._same = [same.setdefault((s.fail, s.hits), k) for k, s in enumerate(self.scenarios)]
+        """The first scenario with the same failures and hits (walls remove hits: the same hits, the same rest)."""
+        del plain, same
+        self._numbers: dict[tuple[int, tuple[tuple[int, str], ...]], int] = {}
+        self._recipes: list[tuple[int, tuple[tuple[int, str], ...]]] = []
         walls = {(snap.index[e.asset], e.hazard) for c in self.candidates for e in c.edits if isinstance(e, Harden)}
         self._hit_by: dict[tuple[int, str], list[int]] = {}
         """The scenarios with each hit some candidate hardens against."""
         for k, s in enumerate(self.scenarios):
-            for hit in s.hits:
-                if hit in walls:
-                    self._hit_by.setdefault(hit, []).append(k)
+            for hit in sorted(set(s.hits) & walls):
+                self._hit_by.setdefault(hit, []).append(k)
 
     def edited(self, chosen: Iterable[int]) -> GraphSnapshot:
         """The snapshot with the edits of ``chosen`` applied (in candidate order; shared edits once)."""
@@ -396,12 +402,18 @@ class Objective:
             self._tables[chosen] = self._tables.pop(chosen)
         return value
 
-    def _number(self, start: Start) -> int:
-        number = self._numbers.get(start)
+    def _number(self, scenario: int, removed: tuple[tuple[int, str], ...]) -> int:
+        """The number of the start set of ``scenario`` without the hits ``removed``."""
+        recipe = (self._same[scenario] if removed else self._plain[scenario], removed)
+        number = self._numbers.get(recipe)
         if number is None:
-            number = self._numbers[start] = len(self._start_sets)
-            self._start_sets.append(start)
+            number = self._numbers[recipe] = len(self._recipes)
+            self._recipes.append(recipe)
         return number
+
+    def _start(self, number: int) -> Start:
+        scenario, removed = self._recipes[number]
+        return self._start_of(self.scenarios[scenario], set(removed))
 
     @staticmethod
     def _start_of(s: Scenario, hardened: set[tuple[int, str]]) -> Start:
@@ -413,12 +425,14 @@ class Objective:
 
     def _starts(self, hardened: set[tuple[int, str]]) -> dict[int, list[float]]:
         """The start sets (by number) of the scenarios under ``hardened``, with their probabilities."""
-        changed = {k for hit in hardened for k in self._hit_by.get(hit, ())}
+        removed: dict[int, list[tuple[int, str]]] = {}
+        for hit in sorted(hardened):
+            for k in self._hit_by.get(hit, ()):
+                removed.setdefault(k, []).append(hit)
         weights: dict[int, list[float]] = {}
         for k, s in enumerate(self.scenarios):
-            number = self._number(self._start_of(s, hardened)) if k in changed else self._plain[k]
-            weights.setdefault(number, []).append(s.probability)
-        weights.pop(self._nothing, None)  # nothing fails: nothing to count
+            if self._plain[k] != self._nothing:  # nothing fails: nothing to count
+                weights.setdefault(self._number(k, tuple(removed.get(k, ()))), []).append(s.probability)
         return weights
 
     def _touched(self, base: GraphSnapshot, snap: GraphSnapshot, edits: Iterable[Edit]) -> tuple[set[int], bool]:
@@ -498,7 +512,7 @@ class Objective:
             rerun = list(starts)
         else:
             base = self._base(chosen)
-            table = self._tables[base]
+            table = self._tables[base] = self._tables.pop(base)  # used: the most recent now
             snap = self.edited(chosen)
             touched, everything = self._touched(table.snap, snap, [e for c in sorted(chosen - base)
                                                                   for e in self.candidates[c].edits])
@@ -520,7 +534,7 @@ class Objective:
     def _runs_of(self, snap: GraphSnapshot, numbers: list[int]) -> list[_Run]:
         """The runs of the start sets ``numbers`` on ``snap`` (the city, or a copy edited by a plan)."""
         net = self._network(snap)
-        return [_run(snap, net, self._start_sets[k], self.objective, self.horizon, self.cancel) for k in numbers]
+        return [_run(snap, net, self._start(k), self.objective, self.horizon, self.cancel) for k in numbers]
 
 
 def _group(snap: GraphSnapshot, a: int, kind: str, label: str) -> int:
@@ -535,6 +549,8 @@ def _run(snap: GraphSnapshot, net: Network, start: Start, objective: str, horizo
          cancel: CancelToken | None) -> _Run:
     """The cascade of ``start`` on ``snap`` (whose dependencies ``net`` holds; buffers are ``snap``'s)."""
     check(cancel)
+    if not start:  # walls removed every hit
+        return _Run(0.0, np.zeros(0, dtype=np.int32))
     first = dict(start)
     if objective == "people_hours":
         run = reach(net, first, static=True, buffers=snap.group_buffer)
@@ -544,7 +560,7 @@ def _run(snap: GraphSnapshot, net: Network, start: Start, objective: str, horizo
         run = reach(net, first, horizon=INF if horizon is None else horizon, static=horizon is None,
                     buffers=snap.group_buffer)
         impact = float(snap.population[run.failed].sum())
-    return _Run(impact, run.reached)
+    return _Run(impact, run.reached.astype(np.int32))
 
 
 # ---------------------------------------------------------------------- search
