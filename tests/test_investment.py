@@ -312,7 +312,7 @@ def test_plans_evaluated_from_plans_they_contain_equal_the_objective_recomputed_
     rows, candidates, scenarios, _, objective, horizon, _ = case
     snap = snap_of(rows)
     value = Objective(snap, candidates, scenarios_from(snap, scenarios), objective=objective, horizon=horizon)
-    value.KEEP = data.draw(st.integers(1, 3))
+    value.keep = data.draw(st.integers(1, 3))
     indexes = range(len(candidates))
     for chosen in data.draw(st.lists(st.frozensets(st.sampled_from(indexes)), min_size=1, max_size=8)):
         scratch = expected(rows, _edits_of(candidates, {candidates[c].id for c in chosen}), scenarios, objective,

@@ -47,7 +47,7 @@ from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import INF, Network, gather, network
 from kg.analysis.hazards import exposed, fail_probability
 from kg.analysis.restoration import plan_restoration
-from kg.analysis.spread_kernel import reach
+from kg.analysis.spread_kernel import reach_from
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits, parse_edits
 from kg.errors import EditRejected, Problem, ValidationError
 from kg.ontology import did_you_mean, load_ontology
@@ -326,21 +326,13 @@ class _Run:
     """Assets that failed or lost any supply (within the horizon): edits elsewhere cannot change this run."""
 
 
-@dataclass(frozen=True)
-class _Table:
-    """The runs of a plan's start sets (by start set number) on the plan's graph."""
-
-    snap: GraphSnapshot
-    runs: dict[int, _Run]
-
-
 class Objective:
     """The objective of a set of chosen candidates (by index), memoised; :attr:`evaluations` counts real ones.
 
     Scenarios that start from the same failures under a plan are run once, with
     their probabilities added (many Monte Carlo samples repeat when few assets are
     uncertain). A plan is evaluated from the runs of a plan it contains (the
-    largest of the :attr:`KEEP` last used, or no investment at all): a start
+    largest of the :attr:`keep` last used, or no investment at all): a start
     set is run again on the plan's graph only when the added candidates' edits
     touch an asset its run there reached (failed, or lost a supply) — an edited
     asset, a provider of one, or any member of a supply loop through an added or
@@ -351,10 +343,8 @@ class Objective:
     the run on the plan's graph.
     """
 
-    KEEP = 16
-    """Evaluated plans whose runs are kept to evaluate plans that contain them (the greedy's current plan,
-    the local pass's drops), the least recently used dropped first; the plan without investment is always
-    kept. Runs shared by several plans are held once."""
+    SNAPSHOTS = 4
+    """Edited copies of the city kept (a plan's, and its base's when its edits add or remove dependencies)."""
 
     def __init__(self, snap: GraphSnapshot, candidates: Sequence[Candidate], scenarios: ScenarioSet, *,
                  objective: str = "population", horizon: float | None = None,
@@ -368,7 +358,12 @@ class Objective:
         self.evaluations = 0
         self.reruns = 0
         self._memo: dict[frozenset[int], float] = {}
-        self._tables: dict[frozenset[int], _Table] = {}  # least recently used first
+        self.keep = len(self.candidates) + 8
+        """Evaluated plans whose runs are kept to evaluate plans that contain them, the least recently used
+        dropped first (the plan without investment is always kept): enough for the plain greedy's current
+        plan through a step and the local pass's drops through a round. Runs shared by plans are held once."""
+        self._tables: dict[frozenset[int], dict[int, _Run]] = {}  # plan -> start set number -> run; LRU first
+        self._snaps: dict[frozenset[int], GraphSnapshot] = {}  # the same, for edited copies
         # Start sets are numbered, each by a recipe (a scenario, and the hits of it that walls remove), not
         # by its failures: hundreds of them per sample, in every plan's walls, would fill the memory.
         plain: dict[Start, int] = {}
@@ -393,6 +388,14 @@ class Objective:
         edits = [e for c in sorted(chosen) for e in self.candidates[c].edits]
         return apply_edits(self.snap, edits, strict=False) if edits else self.snap
 
+    def _edited(self, plan: frozenset[int]) -> GraphSnapshot:
+        """:meth:`edited`, from the last few made."""
+        snap = self._snaps.pop(plan, None) or self.edited(plan)
+        self._snaps[plan] = snap
+        while len(self._snaps) > self.SNAPSHOTS:
+            del self._snaps[next(iter(self._snaps))]
+        return snap
+
     def __call__(self, chosen: frozenset[int]) -> float:
         value = self._memo.get(chosen)
         if value is None:
@@ -411,9 +414,23 @@ class Objective:
             self._recipes.append(recipe)
         return number
 
-    def _start(self, number: int) -> Start:
+    def _start(self, number: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The failing assets of start set ``number`` and their hours (a sample's draw, as arrays: faster to
+        filter than a tuple of hundreds of pairs is to build)."""
         scenario, removed = self._recipes[number]
-        return self._start_of(self.scenarios[scenario], set(removed))
+        s = self.scenarios[scenario]
+        if s.fail:
+            start = self._start_of(s, set(removed))
+            return (np.fromiter((a for a, _ in start), dtype=np.int64, count=len(start)),
+                    np.fromiter((t for _, t in start), dtype=np.float64, count=len(start)))
+        assets = np.fromiter((a for a, _ in s.hits), dtype=np.int64, count=len(s.hits))
+        if removed:
+            keep = np.ones(len(assets), dtype=bool)
+            for a, hazard in removed:
+                keep[[j for j in np.flatnonzero(assets == a).tolist() if s.hits[j][1] == hazard]] = False
+            assets = assets[keep]
+        assets = np.unique(assets)  # an asset hit twice (two zones, two hazards) fails once
+        return assets, np.zeros(len(assets))
 
     @staticmethod
     def _start_of(s: Scenario, hardened: set[tuple[int, str]]) -> Start:
@@ -435,32 +452,33 @@ class Objective:
                 weights.setdefault(self._number(k, tuple(removed.get(k, ()))), []).append(s.probability)
         return weights
 
-    def _touched(self, base: GraphSnapshot, snap: GraphSnapshot, edits: Iterable[Edit]) -> tuple[set[int], bool]:
-        """Assets whose groups differ between ``base`` and ``snap`` (``base`` edited by ``edits``) or whose
-        runs may (their providers; every member of a supply loop through an added or removed dependency,
-        before or after, with its providers), and whether the edits change which loops lack a source."""
-        touched: set[int] = set()
-        ends: set[int] = set()
+    def _touched(self, base_plan: frozenset[int], plan: frozenset[int]) -> tuple[set[int], bool]:
+        """Assets whose groups differ between the graphs of ``base_plan`` and ``plan`` (which contains it)
+        or whose runs may (their providers; every member of a supply loop through an added or removed
+        dependency, before or after, with its providers), and whether the added edits change which loops
+        lack a source."""
+        edits = [e for c in sorted(plan - base_plan) for e in self.candidates[c].edits]
         index = self.snap.index
-        for e in edits:
-            if isinstance(e, AddBuffer):
-                touched.add(index[e.asset])
-            elif isinstance(e, AddDependency | RemoveDependency):
-                d, p = index[e.dependent], index[e.provider]
-                ends.update((d, p))
-                touched.add(d)
-                if isinstance(e, RemoveDependency):
-                    # The group's other providers: one of them stopping may now leave it without support.
-                    touched.update(base.providers(d).tolist())
-                else:
-                    # One more provider in a group supported with nothing failed changes nothing while the
-                    # dependent is not reached (the group never loses support); a new need fails with its
-                    # provider, and so does a group that was unsupported (counted as supplied) until now.
-                    g = _group(base, d, e.kind, e.group or e.kind)
-                    if g < 0 or self._network(base).forced[g]:
-                        touched.add(p)
-        if not ends:
+        touched = {index[e.asset] for e in edits if isinstance(e, AddBuffer)}
+        dependencies = [e for e in edits if isinstance(e, AddDependency | RemoveDependency)]
+        if not dependencies:
             return touched, False
+        base, snap = self._edited(base_plan), self._edited(plan)
+        ends: set[int] = set()
+        for e in dependencies:
+            d, p = index[e.dependent], index[e.provider]
+            ends.update((d, p))
+            touched.add(d)
+            if isinstance(e, RemoveDependency):
+                # The group's other providers: one of them stopping may now leave it without support.
+                touched.update(base.providers(d).tolist())
+            else:
+                # One more provider in a group supported with nothing failed changes nothing while the
+                # dependent is not reached (the group never loses support); a new need fails with its
+                # provider, and so does a group that was unsupported (counted as supplied) until now.
+                g = _group(base, d, e.kind, e.group or e.kind)
+                if g < 0 or self._network(base).forced[g]:
+                    touched.add(p)
         # A dependency added or removed may close or open a supply loop: every member of a loop
         # through either end, before or after, now depends on how its loop is fed from outside.
         before, after = self._network(base), self._network(snap)
@@ -508,22 +526,21 @@ class Objective:
         if chosen and frozenset() not in self._tables:
             self(frozenset())
         if not chosen:
-            snap, runs = self.snap, {}
+            runs: dict[int, _Run] = {}
             rerun = list(starts)
         else:
             base = self._base(chosen)
             table = self._tables[base] = self._tables.pop(base)  # used: the most recent now
-            snap = self.edited(chosen)
-            touched, everything = self._touched(table.snap, snap, [e for c in sorted(chosen - base)
-                                                                  for e in self.candidates[c].edits])
+            touched, everything = self._touched(base, chosen)
             mask = np.zeros(self.snap.n, dtype=bool)
             mask[list(touched)] = True
-            runs = {k: r for k, r in table.runs.items() if k in starts and not everything and not mask[r.reached].any()}
+            runs = {k: r for k, r in table.items() if k in starts and not everything and not mask[r.reached].any()}
             rerun = [k for k in starts if k not in runs]
             self.reruns += len(rerun)
-        runs.update(zip(rerun, self._runs_of(snap, rerun), strict=True))
-        self._tables[chosen] = _Table(snap, runs)
-        while len(self._tables) > self.KEEP + 1:
+        if rerun:
+            runs.update(zip(rerun, self._runs_of(self._edited(chosen), rerun), strict=True))
+        self._tables[chosen] = runs
+        while len(self._tables) > self.keep + 1:
             del self._tables[next(plan for plan in self._tables if plan)]
         return math.fsum(math.fsum(p) * runs[k].impact for k, p in starts.items())
 
@@ -545,20 +562,21 @@ def _group(snap: GraphSnapshot, a: int, kind: str, label: str) -> int:
     return -1
 
 
-def _run(snap: GraphSnapshot, net: Network, start: Start, objective: str, horizon: float | None,
-         cancel: CancelToken | None) -> _Run:
-    """The cascade of ``start`` on ``snap`` (whose dependencies ``net`` holds; buffers are ``snap``'s)."""
+def _run(snap: GraphSnapshot, net: Network, start: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]],
+         objective: str, horizon: float | None, cancel: CancelToken | None) -> _Run:
+    """The cascade of ``start`` (assets, hours) on ``snap`` (whose dependencies ``net`` holds; buffers are
+    ``snap``'s)."""
     check(cancel)
-    if not start:  # walls removed every hit
+    assets, hours = start
+    if not len(assets):  # walls removed every hit
         return _Run(0.0, np.zeros(0, dtype=np.int32))
-    first = dict(start)
     if objective == "people_hours":
-        run = reach(net, first, static=True, buffers=snap.group_buffer)
-        damaged = sorted(snap.asset_ids[a] for a in first)
+        run = reach_from(net, assets, hours, static=True, buffers=snap.group_buffer)
+        damaged = sorted(snap.asset_ids[a] for a in assets.tolist())
         impact = plan_restoration(snap, damaged).unserved_people_hours
     else:
-        run = reach(net, first, horizon=INF if horizon is None else horizon, static=horizon is None,
-                    buffers=snap.group_buffer)
+        run = reach_from(net, assets, hours, horizon=INF if horizon is None else horizon, static=horizon is None,
+                         buffers=snap.group_buffer)
         impact = float(snap.population[run.failed].sum())
     return _Run(impact, run.reached.astype(np.int32))
 

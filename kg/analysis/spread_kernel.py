@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from kg.analysis.cascade import Network
 
-__all__ = ["Reach", "reach"]
+__all__ = ["Reach", "reach", "reach_from"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -346,6 +346,12 @@ def reach(net: Network, initial: dict[int, float], *, horizon: float = np.inf, s
     """
     assets = np.fromiter(initial, dtype=np.int64, count=len(initial))
     times = np.fromiter(initial.values(), dtype=np.float64, count=len(initial))
+    return reach_from(net, assets, times, horizon=horizon, static=static, buffers=buffers)
+
+
+def reach_from(net: Network, assets: IntArray, times: FloatArray, *, horizon: float = np.inf, static: bool = False,
+               buffers: FloatArray | None = None) -> Reach:
+    """:func:`reach` of the initial failures ``assets`` (distinct asset indexes) at ``times`` (hours)."""
     scratches: weakref.WeakKeyDictionary[Network, _Scratch] = _LOCAL.__dict__.setdefault(
         "scratch", weakref.WeakKeyDictionary())
     scratch = scratches.get(net)
@@ -356,4 +362,5 @@ def reach(net: Network, initial: dict[int, float], *, horizon: float = np.inf, s
         if len(buffers) != len(arrays[_BUFFERS]):
             raise ValueError(f"expected {len(arrays[_BUFFERS])} group buffers, got {len(buffers)}")
         arrays = (*arrays[:_BUFFERS], buffers, *arrays[_BUFFERS + 1:])
-    return Reach(*_spread(assets, times, float(horizon), bool(static), *arrays, *scratch.arrays))
+    return Reach(*_spread(np.ascontiguousarray(assets, dtype=np.int64), np.ascontiguousarray(times, dtype=np.float64),
+                          float(horizon), bool(static), *arrays, *scratch.arrays))
