@@ -334,9 +334,11 @@ class Objective:
     uncertain). A plan is evaluated from the runs of a plan it contains (the
     largest of the :attr:`keep` last used, or no investment at all): a start
     set is run again on the plan's graph only when the added candidates' edits
-    touch an asset its run there reached (failed, or lost a supply) — an edited
-    asset, a provider of one, or any member of a supply loop through an added or
-    removed dependency, with its providers — or when the start set is new (a flood
+    touch an asset its run there reached (failed, or lost a supply) — a buffer's
+    asset, a feed's dependent (and its provider for a new need, or a group without
+    a source until then), a removed dependency's dependent and the group's providers,
+    any member of a supply loop through an added or removed dependency, with its
+    providers — or when the start set is new (a flood
     wall removed a draw), or, for every start set, when the added edits change which
     supply loops lack a source anywhere (:attr:`reruns` counts the runs again). A
     cascade that never reaches an edit cannot see it, so an inherited run is exactly
