@@ -376,6 +376,7 @@ class Objective:
         self._same = [same.setdefault((s.fail, s.hits), k) for k, s in enumerate(self.scenarios)]
         """The first scenario with the same failures and hits (walls remove hits: the same hits, the same rest)."""
         del plain, same
+        self._hit_assets: dict[int, npt.NDArray[np.int64]] = {}  # a scenario's hits' assets, once made
         self._numbers: dict[tuple[int, tuple[tuple[int, str], ...]], int] = {}
         self._recipes: list[tuple[int, tuple[tuple[int, str], ...]]] = []
         walls = {(snap.index[e.asset], e.hazard) for c in self.candidates for e in c.edits if isinstance(e, Harden)}
@@ -425,13 +426,16 @@ class Objective:
             start = self._start_of(s, set(removed))
             return (np.fromiter((a for a, _ in start), dtype=np.int64, count=len(start)),
                     np.fromiter((t for _, t in start), dtype=np.float64, count=len(start)))
-        assets = np.fromiter((a for a, _ in s.hits), dtype=np.int64, count=len(s.hits))
+        hits = self._hit_assets.get(scenario)
+        if hits is None:
+            hits = self._hit_assets[scenario] = np.fromiter((a for a, _ in s.hits), dtype=np.int64,
+                                                            count=len(s.hits))
         if removed:
-            keep = np.ones(len(assets), dtype=bool)
+            keep = np.ones(len(hits), dtype=bool)
             for a, hazard in removed:
-                keep[[j for j in np.flatnonzero(assets == a).tolist() if s.hits[j][1] == hazard]] = False
-            assets = assets[keep]
-        assets = np.unique(assets)  # an asset hit twice (two zones, two hazards) fails once
+                keep[[j for j in np.flatnonzero(hits == a).tolist() if s.hits[j][1] == hazard]] = False
+            hits = hits[keep]
+        assets = np.unique(hits)  # an asset hit twice (two zones, two hazards) fails once
         return assets, np.zeros(len(assets))
 
     @staticmethod
@@ -580,7 +584,7 @@ def _run(snap: GraphSnapshot, net: Network, start: tuple[npt.NDArray[np.int64], 
         run = reach_from(net, assets, hours, horizon=INF if horizon is None else horizon, static=horizon is None,
                          buffers=snap.group_buffer)
         impact = float(snap.population[run.failed].sum())
-    return _Run(impact, run.reached.astype(np.int32))
+    return _Run(impact, run.reached)
 
 
 # ---------------------------------------------------------------------- search

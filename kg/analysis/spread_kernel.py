@@ -35,6 +35,7 @@ from kg.analysis.cascade import Network
 __all__ = ["Reach", "reach", "reach_from"]
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,7 +132,7 @@ def _spread(initial_assets: IntArray, initial_times: FloatArray, horizon: float,
             stopped: BoolArray, stopping: IntArray, pending: IntArray, marked: BoolArray, touched: IntArray,
             suspect: IntArray, grounded: IntArray, unsupported: IntArray, providers: IntArray, failing: IntArray,
             dued: IntArray, stamps: IntArray, halted: IntArray
-            ) -> tuple[IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray]:
+            ) -> tuple[IntArray, FloatArray, IntArray, FloatArray, IntArray, Int32Array]:
     """The propagation, over scratch arrays (see :class:`_Scratch`) that it leaves as it found them."""
     nfailed = 0
     nlost = 0
@@ -259,7 +260,7 @@ def _spread(initial_assets: IntArray, initial_times: FloatArray, horizon: float,
             failed_assets[nreached] = a
             nreached += 1
     out = (failed_assets[:nfailed].copy(), failed_times[:nfailed].copy(), lost, lost_time[lost], lost_round[lost],
-           failed_assets[:nreached].copy())
+           failed_assets[:nreached].astype(np.int32))
     for k in range(nreached):
         failed[failed_assets[k]] = False
     for k in range(ndued):
@@ -301,7 +302,7 @@ class Reach:
     lost_times: FloatArray
     lost_rounds: IntArray
     """Round within that time (0 for losses caused by failures due then), as :attr:`Spread.lost` holds it."""
-    reached: IntArray
+    reached: Int32Array
     """Every asset that failed or lost a supply (the failed first, in :attr:`failed`'s order), each once."""
 
 
