@@ -1,7 +1,7 @@
 """Investment plans at scale: a 20-candidate plan over 1,000 Monte Carlo samples on a 100,000-asset city.
 
     python bench/plan.py [--assets 100000] [--samples 1000] [--candidates 20] [--seed 7] [--horizon 24]
-                         [--scratch-steps 8]
+                         [--scratch-steps 8] [--peer-samples 100]
 
 A generated city of ``--assets`` assets; the scenario set is ``--samples`` Monte Carlo draws of its
 largest flood zone (lognormal fragilities, as ``kg plan --hazard``). ``--candidates`` candidates,
@@ -11,8 +11,10 @@ Costs are 1 to 5 units, the budget a quarter of their total; the objective is th
 population affected within ``--horizon`` hours.
 
 Prints, for the lazy greedy with local improvement (the default of ``kg plan``), the lazy greedy and
-the plain greedy (every candidate re-evaluated at every step), the time, the distinct plans evaluated,
-the scenario runs and the objective, and their ratios. The peer of one evaluation is the objective
+the plain greedy (every candidate re-evaluated at every step), the time, the distinct plans evaluated
+and the objective, and their ratios. The peer is the code before this engine (git ``OLD_COMMIT``:
+interpreted cascades, every plan evaluated from the runs on the city as it is), on the first
+``--peer-samples`` samples, against today's on the same samples. A second peer, of one evaluation, is the objective
 computed from scratch, as its definition reads: the city edited by the plan's steps
 (:func:`~kg.analysis.whatif.apply_edits`), every distinct start set's cascade run by the interpreted
 engine (``Network.spread``), nothing reused. It recomputes the cumulative objective of the first
@@ -25,9 +27,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import subprocess
 import sys
 import time
+import types
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -97,6 +102,22 @@ def from_scratch(snap: GraphSnapshot, candidates: list[Candidate], chosen: list[
     return total
 
 
+OLD_COMMIT = "3f2c8d9"
+"""The last commit whose plans ran interpreted cascades from the city as it is (the peer's code)."""
+
+
+def old_planner() -> Any:
+    """``plan_investments`` as it was at :data:`OLD_COMMIT`, its module read from git (it imports today's
+    cascade engine and what-if edits, whose interfaces it used are unchanged)."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(["git", "show", f"{OLD_COMMIT}:kg/analysis/investment.py"], cwd=root, check=True,
+                            capture_output=True, text=True).stdout
+    module = types.ModuleType("old_investment")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{OLD_COMMIT}:kg/analysis/investment.py", "exec"), module.__dict__)
+    return module.plan_investments
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assets", type=int, default=100_000)
@@ -105,6 +126,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--horizon", type=float, default=24.0)
     parser.add_argument("--scratch-steps", type=int, default=8)
+    parser.add_argument("--peer-samples", type=int, default=100)
     args = parser.parse_args()
     start = time.perf_counter()
     snap = city(args.assets, args.seed)
@@ -132,6 +154,21 @@ def main() -> None:
           f"the evaluations ({'the same steps' if same else 'different steps'}); the local pass costs "
           f"{t_local / t_lazy:.2f}x the lazy greedy and changes the objective by "
           f"{local_plan.final - lazy_plan.final:+,.0f}")
+    subset = ScenarioSet("monte_carlo", scenarios.scenarios[: args.peer_samples])
+    timed = {}
+    for name, planner in (("old", old_planner()), ("new", plan_investments)):
+        start, cpu = time.perf_counter(), time.process_time()
+        plan = planner(snap, candidates, budget, subset, horizon=args.horizon)
+        timed[name] = (time.perf_counter() - start, time.process_time() - cpu, plan)
+    (t_old, c_old, old_plan), (t_new, c_new, new_plan) = timed.values()
+    agree = [s.id for s in old_plan.steps] == [s.id for s in new_plan.steps] and all(
+        math.isclose(a.cumulative_objective, b.cumulative_objective, rel_tol=1e-9, abs_tol=1e-9)
+        for a, b in zip(old_plan.steps, new_plan.steps, strict=True))
+    print(f"the code before (git {OLD_COMMIT}: interpreted cascades, every plan from the city as it is) on the first "
+          f"{len(subset.scenarios):,} samples, lazy greedy + local improvement: {t_old:.1f} s ({c_old:.1f} s CPU, "
+          f"{old_plan.evaluations} plans) vs {t_new:.1f} s ({c_new:.1f} s CPU, {new_plan.evaluations} plans) now: "
+          f"{t_old / t_new:.1f}x the time ({c_old / c_new:.1f}x the CPU); "
+          f"{'the same steps and objectives' if agree else 'DIFFERENT steps or objectives'}")
     steps = local_plan.steps[: args.scratch_steps]
     start, cpu = time.perf_counter(), time.process_time()
     equal = True
