@@ -345,7 +345,7 @@ class Objective:
     the run on the plan's graph.
     """
 
-    SNAPSHOTS = 4
+    SNAPSHOTS = 8
     """Edited copies of the city kept (a plan's, and its base's when its edits add or remove dependencies)."""
 
     def __init__(self, snap: GraphSnapshot, candidates: Sequence[Candidate], scenarios: ScenarioSet, *,
@@ -365,7 +365,7 @@ class Objective:
         dropped first (the plan without investment is always kept): enough for the plain greedy's current
         plan through a step and the local pass's drops through a round. Runs shared by plans are held once."""
         self._tables: dict[frozenset[int], dict[int, _Run]] = {}  # plan -> start set number -> run; LRU first
-        self._snaps: dict[frozenset[int], GraphSnapshot] = {}  # the same, for edited copies
+        self._snaps: dict[tuple[Edit, ...], GraphSnapshot] = {}  # edited copies by their edits; LRU first
         # Start sets are numbered, each by a recipe (a scenario, and the hits of it that walls remove), not
         # by its failures: hundreds of them per sample, in every plan's walls, would fill the memory.
         plain: dict[Start, int] = {}
@@ -392,9 +392,14 @@ class Objective:
         return apply_edits(self.snap, edits, strict=False) if edits else self.snap
 
     def _edited(self, plan: frozenset[int]) -> GraphSnapshot:
-        """:meth:`edited`, from the last few made."""
-        snap = self._snaps.pop(plan, None) or self.edited(plan)
-        self._snaps[plan] = snap
+        """The city edited by ``plan``'s edits but its walls, from the last few made: cascades never read
+        exposures (walls act on the start sets), so plans with the same feeds and buffers share one copy,
+        and its network."""
+        edits = tuple(e for c in sorted(plan) for e in self.candidates[c].edits if not isinstance(e, Harden))
+        snap = self._snaps.pop(edits, None)
+        if snap is None:
+            snap = apply_edits(self.snap, list(edits), strict=False) if edits else self.snap
+        self._snaps[edits] = snap
         while len(self._snaps) > self.SNAPSHOTS:
             del self._snaps[next(iter(self._snaps))]
         return snap
