@@ -25,37 +25,21 @@ caller passes the last stamp used and gets the new one back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
-
-import numba
 import numpy as np
 import numpy.typing as npt
+
+from kg.analysis.compiled import compiled
 
 __all__ = ["fail_dependents", "keep_largest", "largest_size", "split_near"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-F = TypeVar("F", bound=Callable[..., Any])
 
 SPLIT_GAVE_UP = -1
 """Returned by :func:`split_near` when the search would cost more than a union-find pass over the layer."""
 
 
-def _compiled(function: F) -> F:
-    """``function`` compiled to machine code by Numba, with its signature for the type checker.
-
-    Cached on disk where Numba finds a place it may write (beside the module, or ``NUMBA_CACHE_DIR``); a
-    user who may write neither (an install owned by another user) compiles on first use instead: Numba
-    refuses a cached function without a cache location, which would stop every command that imports this.
-    """
-    try:
-        return cast(F, numba.njit(cache=True, nogil=True)(function))
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return cast(F, numba.njit(nogil=True)(function))
-
-
-@_compiled
+@compiled
 def _find(parent: IntArray, x: int) -> int:
     """The root of ``x`` (path halving)."""
     while parent[x] != x:
@@ -64,7 +48,7 @@ def _find(parent: IntArray, x: int) -> int:
     return x
 
 
-@_compiled
+@compiled
 def _label(lo: int, hi: int, mask: BoolArray, link_u: IntArray, link_v: IntArray, e0: int, e1: int,
            parent: IntArray, size: IntArray) -> tuple[int, int]:
     """Union-find of ``mask``'s assets in ``lo:hi`` over links ``e0:e1``: ``(size, root)`` of the largest component.
@@ -96,14 +80,14 @@ def _label(lo: int, hi: int, mask: BoolArray, link_u: IntArray, link_v: IntArray
     return best, root
 
 
-@_compiled
+@compiled
 def largest_size(lo: int, hi: int, mask: BoolArray, link_u: IntArray, link_v: IntArray, e0: int, e1: int,
                  parent: IntArray, size: IntArray) -> int:
     """Size of the largest connected set of ``mask``'s assets in ``lo:hi`` (0 if none)."""
     return _label(lo, hi, mask, link_u, link_v, e0, e1, parent, size)[0]
 
 
-@_compiled
+@compiled
 def keep_largest(lo: int, hi: int, alive: BoolArray, link_u: IntArray, link_v: IntArray, e0: int, e1: int,
                  parent: IntArray, size: IntArray, out: IntArray) -> int:
     """Fail the alive assets of ``lo:hi`` outside their largest component (ties: the smallest position).
@@ -120,7 +104,7 @@ def keep_largest(lo: int, hi: int, alive: BoolArray, link_u: IntArray, link_v: I
     return count
 
 
-@_compiled
+@compiled
 def fail_dependents(alive: BoolArray, live: IntArray, queue: IntArray, head: int, tail: int,
                     served_ptr: IntArray, served_group: IntArray, group_owner: IntArray) -> int:
     """Fail, to a fixed point, every alive asset left with a group none of whose providers is alive.
@@ -144,7 +128,7 @@ def fail_dependents(alive: BoolArray, live: IntArray, queue: IntArray, head: int
     return tail
 
 
-@_compiled
+@compiled
 def _root(groups: IntArray, x: int) -> int:
     while groups[x] != x:
         groups[x] = groups[groups[x]]
@@ -152,7 +136,7 @@ def _root(groups: IntArray, x: int) -> int:
     return x
 
 
-@_compiled
+@compiled
 def _explore(start: int, seeds: IntArray, members: IntArray, groups: IntArray, alive: BoolArray,
              nbr_ptr: IntArray, nbr: IntArray, mark: IntArray, owner: IntArray, stamp: int, budget: int,
              queue: IntArray) -> tuple[int, int]:
@@ -189,7 +173,7 @@ def _explore(start: int, seeds: IntArray, members: IntArray, groups: IntArray, a
     return tail, -1
 
 
-@_compiled
+@compiled
 def split_near(lo: int, hi: int, alive: BoolArray, dead: IntArray, nbr_ptr: IntArray, nbr: IntArray,
                max_seeds: int, limit: int, mark: IntArray, owner: IntArray, stamp: int, queue: IntArray,
                pieces: IntArray, out: IntArray) -> tuple[int, int]:

@@ -22,15 +22,14 @@ from __future__ import annotations
 import heapq
 import threading
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
 from kg.analysis.cascade import Network
+from kg.analysis.compiled import compiled
 
 __all__ = ["Reach", "reach", "reach_from"]
 
@@ -38,18 +37,9 @@ IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _compiled(function: F) -> F:
-    """``function`` compiled by Numba, cached on disk where Numba may write (else compiled on first use)."""
-    try:
-        return cast(F, numba.njit(cache=True, nogil=True)(function))
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return cast(F, numba.njit(nogil=True)(function))
-
-
-@_compiled
+@compiled
 def _ungrounded(touched: IntArray, count: int, stopped: Any, stamp: int, suspect: IntArray, grounded: IntArray,
                 providers: IntArray, unsupported: IntArray, unit_edges_ptr: Any, unit_edge_group: Any,
                 group_unit: Any, unit_loop: Any, forced: Any, group_edge_ptr: Any, edge_unit: Any,
@@ -122,7 +112,7 @@ def _ungrounded(touched: IntArray, count: int, stopped: Any, stamp: int, suspect
     return out[:kept]
 
 
-@_compiled
+@compiled
 def _spread(initial_assets: IntArray, initial_times: FloatArray, horizon: float, static: bool,
             node_units_ptr: Any, unit_edges_ptr: Any, unit_edge_group: Any, group_unit: Any, group_size: Any,
             group_owner: Any, group_buffer: Any, group_in_loop: Any, forced: Any, unit_loop: Any,
