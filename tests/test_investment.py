@@ -351,3 +351,13 @@ def test_scenarios_with_the_same_failures_but_other_hits_or_fail_times_keep_thei
     assert value(frozenset({0})) == 300 * (0.25 + 0.125)  # the quake still fails S; so does the hour-2 failure
     hour_one = Objective(snap, [wall], scenarios, horizon=1.0)
     assert hour_one(frozenset({0})) == 300 * 0.25
+
+
+def test_a_feed_replacing_a_removed_one_is_rerun_when_the_new_provider_fails() -> None:
+    """One candidate moves H from S to T (a feed added, the old one removed): T failing now fails H."""
+    snap = snap_of(SMALL)
+    move = Candidate("move", 1.0, (AddDependency("H", "T", "power"), RemoveDependency("H", "S", "power")))
+    scenarios = [{"probability": 0.5, "fail": ["T"]}]
+    value = Objective(snap, [move], scenarios_from(snap, scenarios))
+    assert value(frozenset()) == expected(SMALL, [], scenarios, "population", None) == 0
+    assert value(frozenset({0})) == expected(SMALL, list(move.edits), scenarios, "population", None) == 150

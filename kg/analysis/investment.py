@@ -335,8 +335,8 @@ class Objective:
     largest of the :attr:`keep` last used, or no investment at all): a start
     set is run again on the plan's graph only when the added candidates' edits
     touch an asset its run there reached (failed, or lost a supply) — a buffer's
-    asset, a feed's dependent (and its provider for a new need, or a group without
-    a source until then), a removed dependency's dependent and the group's providers,
+    asset, a feed's dependent (and its provider for a new need, a group without
+    a source until then, or a feed replacing a removed one), a removed dependency's dependent and the group's providers,
     any member of a supply loop through an added or removed dependency, with its
     providers — or when the start set is new (a flood
     wall removed a draw), or, for every start set, when the added edits change which
@@ -476,6 +476,7 @@ class Objective:
             return touched, False
         base, snap = self._edited(base_plan), self._edited(plan)
         ends: set[int] = set()
+        thinned = {index[e.dependent] for e in dependencies if isinstance(e, RemoveDependency)}
         for e in dependencies:
             d, p = index[e.dependent], index[e.provider]
             ends.update((d, p))
@@ -486,9 +487,10 @@ class Objective:
             else:
                 # One more provider in a group supported with nothing failed changes nothing while the
                 # dependent is not reached (the group never loses support); a new need fails with its
-                # provider, and so does a group that was unsupported (counted as supplied) until now.
+                # provider, and so does a group that was unsupported (counted as supplied) until now, or
+                # one whose other providers these edits remove.
                 g = _group(base, d, e.kind, e.group or e.kind)
-                if g < 0 or self._network(base).forced[g]:
+                if g < 0 or d in thinned or self._network(base).forced[g]:
                     touched.add(p)
         # A dependency added or removed may close or open a supply loop: every member of a loop
         # through either end, before or after, now depends on how its loop is fed from outside.
