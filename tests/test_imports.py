@@ -119,7 +119,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                           "kg.search", "kg.live.events")),
     ("load", ("kg.load", "kg.rdf", "kg.gis.geometry", "kg.gis.read", "kg.gis.exposures")),
     ("store", ("kg.store",)),
-    ("analysis", ("kg.analysis",)),
+    ("analysis", ("kg.analysis", "kg.executor")),
     ("services", ("kg.answers", "kg.scenario", "kg.ingest", "kg.settings", "kg.plot", "kg.sparql", "kg.rdf.export",
                   "kg.rdf.select", "kg.live", "kg.gis", "kg.assistants")),
     ("faces", ("kg.cli", "api")),

@@ -31,6 +31,8 @@ Examples
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,7 @@ import numpy.typing as npt
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.analysis.cascade import network
 from kg.errors import Problem, ValidationError
+from kg.executor import Executor, InProcess, Progress
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["Criticality", "Measures", "cascade_sets", "criticality", "measures", "rank"]
@@ -126,13 +129,13 @@ class _Tally:
     __slots__ = ("agencies", "agency", "agency_count", "district", "district_count", "districts", "inside",
                  "people", "population", "size")
 
-    def __init__(self, snap: GraphSnapshot) -> None:
-        self.district = snap.region[snap.level_index("district")].tolist()
-        self.agency = snap.agency.tolist()
-        self.people = snap.population.tolist()
-        self.inside = bytearray(snap.n)
-        self.district_count = [0] * len(snap.region_ids)
-        self.agency_count = [0] * len(snap.agency_ids)
+    def __init__(self, forest: _Forest) -> None:
+        self.district = forest.district
+        self.agency = forest.agency
+        self.people = forest.people
+        self.inside = bytearray(len(self.people))
+        self.district_count = [0] * (max(self.district, default=-1) + 1)
+        self.agency_count = [0] * (max(self.agency, default=-1) + 1)
         self.size = self.population = self.districts = self.agencies = 0
 
     def of(self, assets: list[int]) -> tuple[int, int, int, int]:
@@ -203,42 +206,67 @@ def _propagated(sole: list[int]) -> bytearray:
     return out
 
 
-def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None) -> Measures:
-    """Every asset's lone-failure cascade (at t=0, no horizon): failed assets, population, districts, agencies.
+@dataclass(frozen=True, eq=False)
+class _Forest:
+    """The sole-dependent forest of a snapshot (see :func:`measures`), prepared once per snapshot and process."""
 
-    The dominator shortcut of the module docs makes the sole-dependent links a forest: the cascade of
-    an asset is the propagated cascade of the root of its tree plus the assets on the way up. Each root
-    is propagated once and its tree walked depth-first, adding each asset on the way down and taking it
-    off on the way back, so memory stays linear in the number of assets whatever the cascades' sizes.
+    has_dependents: list[bool]
+    roots: list[int]
+    """Assets whose cascade is propagated, in index order."""
+    children_ptr: list[int]
+    children: list[int]
+    district: list[int]
+    agency: list[int]
+    people: list[int]
 
-    ``cancel`` is checked before every propagation and every :data:`~kg.analysis.cancel.CHECK_EVERY`
-    assets; :class:`~kg.analysis.cancel.Cancelled` is raised when it is cancelled.
+
+_FORESTS: weakref.WeakKeyDictionary[GraphSnapshot, _Forest] = weakref.WeakKeyDictionary()
+_FOREST_LOCK = threading.Lock()
+
+
+def _forest(snap: GraphSnapshot) -> _Forest:
+    with _FOREST_LOCK:  # a Dask worker runs several chunks of one snapshot at once: prepare it once
+        forest = _FORESTS.get(snap)
+        if forest is None:
+            n = snap.n
+            sole_array = _sole_dependents(snap, network(snap).forced)
+            root = _propagated(sole_array.tolist())
+            below = np.flatnonzero(~np.frombuffer(bytes(root), dtype=bool)) if n else np.zeros(0, dtype=np.int64)
+            above = sole_array[below]
+            # The forest as CSR, in plain ints for the walk: children[children_ptr[a] : children_ptr[a + 1]]
+            # hang below asset a.
+            forest = _FORESTS[snap] = _Forest(
+                (np.diff(snap.rdep_ptr) > 0).tolist(),
+                np.flatnonzero(np.frombuffer(bytes(root), dtype=bool)).tolist() if n else [],
+                np.concatenate(([0], np.cumsum(np.bincount(above, minlength=n)))).tolist(),
+                below[np.argsort(above, kind="stable")].tolist(),
+                snap.region[snap.level_index("district")].tolist(), snap.agency.tolist(), snap.population.tolist())
+        return forest
+
+
+def _measure_chunk(snap: GraphSnapshot, work: tuple[int, int],
+                   cancel: CancelToken | None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Roots ``k, k + parts, ...`` of the forest and the trees below them: (assets, their four measures).
+
+    Strided rather than consecutive roots, so that chunks get a fair share of the big trees wherever they lie.
     """
-    n = snap.n
+    k, parts = work
     net = network(snap)
-    has_dependents = (np.diff(snap.rdep_ptr) > 0).tolist()
-    sole_array = _sole_dependents(snap, net.forced)
-    root = _propagated(sole_array.tolist())
-    below = np.flatnonzero(~np.frombuffer(bytes(root), dtype=bool)) if n else np.zeros(0, dtype=np.int64)
-    above = sole_array[below]
-    # The forest as CSR, in plain ints for the walk below: children[children_ptr[a] : children_ptr[a + 1]]
-    # hang below asset a.
-    children_ptr: list[int] = np.concatenate(([0], np.cumsum(np.bincount(above, minlength=n)))).tolist()
-    children: list[int] = below[np.argsort(above, kind="stable")].tolist()
-    tally = _Tally(snap)
-    out = np.zeros((4, n), dtype=np.int64)
-    failed, population, districts, agencies = (out[k] for k in range(4))
+    forest = _forest(snap)
+    has_dependents, children_ptr, children = forest.has_dependents, forest.children_ptr, forest.children
+    tally = _Tally(forest)
+    assets: list[int] = []
+    rows: list[tuple[int, int, int, int]] = []
     done = 0
-    for r in range(n):
-        if not root[r]:
-            continue
+    for r in forest.roots[k::parts]:
         if has_dependents[r]:
             check(cancel)
             cascade = list(net.spread({r: 0.0}, static=True, cancel=cancel).failed)
         else:
             cascade = [r]
         if children_ptr[r] == children_ptr[r + 1]:  # no tree below: most assets
-            failed[r], population[r], districts[r], agencies[r] = tally.of(cascade)
+            assets.append(r)
+            rows.append(tally.of(cascade))
             continue
         for a in cascade:
             tally.add(a)
@@ -252,19 +280,47 @@ def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None) -> Measu
                 continue
             if a != r:
                 stack.append((a, tally.add(a)))
-            failed[a], population[a] = tally.size, tally.population
-            districts[a], agencies[a] = tally.districts, tally.agencies
+            assets.append(a)
+            rows.append((tally.size, tally.population, tally.districts, tally.agencies))
             stack.extend((c, None) for c in children[children_ptr[a]:children_ptr[a + 1]])
             done += 1
             if done % CHECK_EVERY == 0:
                 check(cancel)
         for a in cascade:
             tally.remove(a)
-    return Measures(failed, population, districts, agencies)
+    return (np.asarray(assets, dtype=np.int64),
+            np.asarray(rows, dtype=np.int64).reshape(len(rows), 4).T.copy())
+
+
+def measures(snap: GraphSnapshot, *, cancel: CancelToken | None = None, executor: Executor | None = None,
+             progress: Progress | None = None) -> Measures:
+    """Every asset's lone-failure cascade (at t=0, no horizon): failed assets, population, districts, agencies.
+
+    The dominator shortcut of the module docs makes the sole-dependent links a forest: the cascade of
+    an asset is the propagated cascade of the root of its tree plus the assets on the way up. Each root
+    is propagated once and its tree walked depth-first, adding each asset on the way down and taking it
+    off on the way back, so memory stays linear in the number of assets whatever the cascades' sizes.
+
+    The roots are shared out in chunks to ``executor`` (:mod:`kg.executor`; in-process by default), each
+    chunk returning the measures of its trees; every asset is in exactly one tree, so the result does not
+    depend on the chunks. ``progress(chunks done, chunks)`` follows them.
+
+    ``cancel`` is checked before every propagation and every :data:`~kg.analysis.cancel.CHECK_EVERY`
+    assets; :class:`~kg.analysis.cancel.Cancelled` is raised when it is cancelled.
+    """
+    ex = executor or InProcess()
+    parts = len(ex.chunks(snap.n, min_size=1024))
+    found = ex.map(_measure_chunk, [(k, parts) for k in range(parts)], shared=snap, progress=progress,
+                   cancel=cancel)
+    out = np.zeros((4, snap.n), dtype=np.int64)
+    for assets, values in found:
+        out[:, assets] = values
+    return Measures(out[0], out[1], out[2], out[3])
 
 
 def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None = None,
-                cancel: CancelToken | None = None) -> list[Criticality]:
+                cancel: CancelToken | None = None, executor: Executor | None = None,
+                progress: Progress | None = None) -> list[Criticality]:
     """Every asset ranked by the cascade of its lone failure (at t=0, no horizon).
 
     Parameters
@@ -276,6 +332,10 @@ def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None =
         Keep the first ``top`` of the ranking (of each district with ``by``).
     cancel : CancelToken, optional
         Checked before every propagation and every :data:`~kg.analysis.cancel.CHECK_EVERY` assets.
+    executor : Executor, optional
+        Where the cascades run, in chunks (:mod:`kg.executor`); in-process by default.
+    progress : callable, optional
+        ``progress(chunks done, chunks)``.
 
     Returns
     -------
@@ -291,7 +351,8 @@ def criticality(snap: GraphSnapshot, *, by: str | None = None, top: int | None =
     """
     if by not in (None, "district"):
         raise ValidationError([Problem("by", f"expected 'district' or nothing, got {by!r}")], field=("by",))
-    return rank(snap, measures(snap, cancel=cancel), by=by, top=top, cancel=cancel)
+    return rank(snap, measures(snap, cancel=cancel, executor=executor, progress=progress), by=by, top=top,
+                cancel=cancel)
 
 
 def _order_of(names: tuple[str, ...]) -> npt.NDArray[np.int64]:

@@ -12,7 +12,9 @@ exposed asset without any fragility for the zone's hazard is not affected.
   (``P(fail | I) = Phi(ln(I / threshold) / beta)``; rows without beta stay
   deterministic); the asset fails when the highest intensity it sees of that
   hazard reaches its capacity. Draws are independent between assets, hazards
-  and samples. Each sample's failures start a cascade.
+  and samples: sample ``s`` draws from its own seed, ``(seed, s)``, so the
+  samples can run in chunks anywhere (:mod:`kg.executor`) with the same result.
+  Each sample's failures start a cascade.
 
 Examples
 --------
@@ -45,11 +47,12 @@ import numpy.typing as npt
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import CascadeResult, cascade, network
 from kg.errors import ElementNotFound, Problem, ValidationError
+from kg.executor import Executor, InProcess, Progress
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["Band", "Exposed", "Impact", "MonteCarloResult", "exposed", "fail_probability", "hazard_cascade",
-           "hazard_failures", "monte_carlo"]
+           "hazard_failures", "monte_carlo", "sample_draw"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -201,9 +204,83 @@ def fail_probability(e: Exposed) -> FloatArray:
     return out
 
 
+@dataclass(frozen=True)
+class _Draws:
+    """What every Monte Carlo chunk needs besides the snapshot (small: one row per exposed asset)."""
+
+    asset: npt.NDArray[np.int64]
+    p: FloatArray
+    seed: int
+    horizon: float | None
+    level: int
+    column: npt.NDArray[np.int64]
+    """Region index -> column of the per-region impact, -1 for regions not reported (and for none)."""
+    districts: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Tallies:
+    """One chunk's samples: per-sample, per-region counts and each hit asset's number of failing samples."""
+
+    failed_by: FloatArray
+    people_by: FloatArray
+    total_failed: FloatArray
+    total_people: FloatArray
+    hit: npt.NDArray[np.int64]
+    hits: npt.NDArray[np.int64]
+
+
+def sample_draw(p: FloatArray, seed: int, sample: int) -> npt.NDArray[np.bool_]:
+    """Which exposed rows fail in sample ``sample``: its own stream, ``default_rng([seed, sample])``.
+
+    A sample's draw depends only on (seed, sample index), so any chunking of the samples, on any
+    number of workers, draws the same.
+    """
+    return np.random.default_rng([seed, sample]).random(len(p)) < p
+
+
+def _sample_chunk(snap: GraphSnapshot, work: tuple[_Draws, range], cancel: CancelToken | None) -> _Tallies:
+    """The samples of one chunk: draws, cascades (memoised by start set within the chunk) and tallies."""
+    d, samples = work
+    net = network(snap)
+    n = len(samples)
+    failed_by = np.zeros((n, d.districts), dtype=np.float64)
+    people_by = np.zeros((n, d.districts), dtype=np.float64)
+    total_failed = np.zeros(n, dtype=np.float64)
+    total_people = np.zeros(n, dtype=np.float64)
+    found: list[npt.NDArray[np.int64]] = []
+    # Keyed by the packed draw (a bit per exposed asset): compact, and equal draws give equal start sets.
+    memo: dict[bytes, npt.NDArray[np.int64]] = {}
+    memo_room = MEMO_BYTES
+    limit = math.inf if d.horizon is None else float(d.horizon)
+    for row, s in enumerate(samples):
+        check(cancel)
+        drawn = sample_draw(d.p, d.seed, s)
+        key = np.packbits(drawn).tobytes()
+        idx = memo.get(key)
+        if idx is None:
+            start = dict.fromkeys(d.asset[drawn].tolist(), 0.0)
+            run = net.spread(start, static=d.horizon is None, horizon=limit, cancel=cancel)
+            idx = np.fromiter(sorted(run.failed), dtype=np.int64, count=len(run.failed))
+            cost = idx.nbytes + len(key) + 200  # the entry's own overhead, roughly
+            if cost <= memo_room:
+                memo[key] = idx
+                memo_room -= cost
+        found.append(idx)
+        pop = snap.population[idx].astype(np.float64)
+        cols = d.column[snap.region[d.level, idx]]
+        known = cols >= 0
+        np.add.at(failed_by[row], cols[known], 1.0)
+        np.add.at(people_by[row], cols[known], pop[known])
+        total_failed[row], total_people[row] = len(idx), pop.sum()
+    hit, hits = np.unique(np.concatenate(found) if found else np.zeros(0, np.int64), return_counts=True)
+    return _Tallies(failed_by, people_by, total_failed, total_people, hit.astype(np.int64), hits.astype(np.int64))
+
+
 def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 1000, seed: int = 0,
                 horizon: float | None = None, level: str = "district",
-                cancel: CancelToken | None = None) -> MonteCarloResult:
+                cancel: CancelToken | None = None, executor: Executor | None = None,
+                progress: Progress | None = None) -> MonteCarloResult:
     """Monte Carlo over lognormal fragilities: the distribution of a hazard's impact.
 
     Parameters
@@ -214,13 +291,18 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     samples : int
         Independent draws (each followed by its cascade).
     seed : int
-        Seed of ``numpy.random.default_rng``: the same seed gives the same result.
+        Sample ``s`` draws from ``numpy.random.default_rng([seed, s])`` (:func:`sample_draw`): the same
+        seed gives the same result, however the samples are cut into chunks and wherever they run.
     horizon : float, optional
         Count failures up to this many hours; ``None``: every eventual failure.
     level : str
         Region level of the per-region impact (``"district"``).
     cancel : CancelToken, optional
         Checked before every sample and as its cascade spreads.
+    executor : Executor, optional
+        Where the samples run, in chunks (:mod:`kg.executor`); in-process by default.
+    progress : callable, optional
+        ``progress(chunks done, chunks)``.
 
     Returns
     -------
@@ -240,10 +322,10 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     Notes
     -----
     Memory beyond the snapshot: two ``samples x regions`` float arrays, one int
-    per asset, one sample's cascade at a time, and a memo of the cascades of
-    start sets already seen (they repeat when few exposed assets are uncertain),
-    kept within :data:`MEMO_BYTES`: once full, new start sets are computed
-    without being remembered.
+    per asset, one sample's cascade at a time, and per chunk a memo of the
+    cascades of start sets already seen (they repeat when few exposed assets
+    are uncertain), kept within :data:`MEMO_BYTES`: once full, new start sets
+    are computed without being remembered.
     """
     if samples < 1:
         raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")], field=("samples",))
@@ -251,42 +333,21 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
         raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
                               field=("horizon",))
     e = exposed(snap, zones)
-    p = fail_probability(e)
-    rng = np.random.default_rng(seed)
-    net = network(snap)
     li = snap.level_index(level)
     districts = sorted({int(r) for r in snap.region[li].tolist() if r >= 0}, key=lambda r: snap.region_ids[r])
     column = np.full(len(snap.region_ids) + 1, -1, dtype=np.int64)  # region index -> column; -1 (none) stays -1
     column[districts] = np.arange(len(districts), dtype=np.int64)
-    failed_by = np.zeros((samples, len(districts)), dtype=np.float64)
-    people_by = np.zeros((samples, len(districts)), dtype=np.float64)
-    total_failed = np.zeros(samples, dtype=np.float64)
-    total_people = np.zeros(samples, dtype=np.float64)
+    draws = _Draws(e.asset, fail_probability(e), seed, horizon, li, column, len(districts))
+    ex = executor or InProcess()
+    chunks = [(draws, r) for r in ex.chunks(samples, min_size=8)]
+    parts = ex.map(_sample_chunk, chunks, shared=snap, progress=progress, cancel=cancel)
+    failed_by = np.concatenate([t.failed_by for t in parts])
+    people_by = np.concatenate([t.people_by for t in parts])
+    total_failed = np.concatenate([t.total_failed for t in parts])
+    total_people = np.concatenate([t.total_people for t in parts])
     hits = np.zeros(snap.n, dtype=np.int64)
-    # Keyed by the packed draw (a bit per exposed asset): compact, and equal draws give equal start sets.
-    memo: dict[bytes, npt.NDArray[np.int64]] = {}
-    memo_room = MEMO_BYTES
-    limit = math.inf if horizon is None else float(horizon)
-    for s in range(samples):
-        check(cancel)
-        drawn = rng.random(len(p)) < p
-        key = np.packbits(drawn).tobytes()
-        idx = memo.get(key)
-        if idx is None:
-            start = dict.fromkeys(e.asset[drawn].tolist(), 0.0)
-            run = net.spread(start, static=horizon is None, horizon=limit, cancel=cancel)
-            idx = np.fromiter(sorted(run.failed), dtype=np.int64, count=len(run.failed))
-            cost = idx.nbytes + len(key) + 200  # the entry's own overhead, roughly
-            if cost <= memo_room:
-                memo[key] = idx
-                memo_room -= cost
-        hits[idx] += 1
-        pop = snap.population[idx].astype(np.float64)
-        cols = column[snap.region[li, idx]]
-        known = cols >= 0
-        np.add.at(failed_by[s], cols[known], 1.0)
-        np.add.at(people_by[s], cols[known], pop[known])
-        total_failed[s], total_people[s] = len(idx), pop.sum()
+    for t in parts:
+        hits[t.hit] += t.hits
     per = tuple(Impact(snap.region_ids[r], Band.of(failed_by[:, k]), Band.of(people_by[:, k]))
                 for k, r in enumerate(districts) if failed_by[:, k].any())
     probability = {snap.asset_ids[i]: float(hits[i]) / samples for i in np.flatnonzero(hits).tolist()}

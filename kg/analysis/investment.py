@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +52,7 @@ from kg.analysis.restoration import plan_restoration
 from kg.analysis.spread_kernel import reach_from
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits, parse_edits
 from kg.errors import EditRejected, Problem, ValidationError
+from kg.executor import Executor, InProcess
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot
 
@@ -350,8 +353,9 @@ class Objective:
 
     def __init__(self, snap: GraphSnapshot, candidates: Sequence[Candidate], scenarios: ScenarioSet, *,
                  objective: str = "population", horizon: float | None = None,
-                 cancel: CancelToken | None = None) -> None:
+                 cancel: CancelToken | None = None, executor: Executor | None = None) -> None:
         self.snap = snap
+        self.executor = executor or InProcess()
         self.candidates = tuple(candidates)
         self.scenarios = scenarios.scenarios
         self.objective = objective
@@ -365,7 +369,6 @@ class Objective:
         dropped first (the plan without investment is always kept): enough for the plain greedy's current
         plan through a step and the local pass's drops through a round. Runs shared by plans are held once."""
         self._tables: dict[frozenset[int], dict[int, _Run]] = {}  # plan -> start set number -> run; LRU first
-        self._snaps: dict[tuple[Edit, ...], GraphSnapshot] = {}  # edited copies by their edits; LRU first
         # Start sets are numbered, each by a recipe (a scenario, and the hits of it that walls remove), not
         # by its failures: hundreds of them per sample, in every plan's walls, would fill the memory.
         plain: dict[Start, int] = {}
@@ -394,15 +397,12 @@ class Objective:
     def _edited(self, plan: frozenset[int]) -> GraphSnapshot:
         """The city edited by ``plan``'s edits but its walls, from the last few made: cascades never read
         exposures (walls act on the start sets), so plans with the same feeds and buffers share one copy,
-        and its network."""
-        edits = tuple(e for c in sorted(plan) for e in self.candidates[c].edits if not isinstance(e, Harden))
-        snap = self._snaps.pop(edits, None)
-        if snap is None:
-            snap = apply_edits(self.snap, list(edits), strict=False) if edits else self.snap
-        self._snaps[edits] = snap
-        while len(self._snaps) > self.SNAPSHOTS:
-            del self._snaps[next(iter(self._snaps))]
-        return snap
+        and its network. The copies are the ones the scenario runs use in this process (:func:`_edited`)."""
+        return _edited(self.snap, self._graph_edits(plan))
+
+    def _graph_edits(self, plan: frozenset[int]) -> tuple[Edit, ...]:
+        """``plan``'s edits but its walls (which act on the start sets, not on the graph)."""
+        return tuple(e for c in sorted(plan) for e in self.candidates[c].edits if not isinstance(e, Harden))
 
     def __call__(self, chosen: frozenset[int]) -> float:
         value = self._memo.get(chosen)
@@ -551,7 +551,7 @@ class Objective:
             rerun = [k for k in starts if k not in runs]
             self.reruns += len(rerun)
         if rerun:
-            runs.update(zip(rerun, self._runs_of(self._edited(chosen), rerun), strict=True))
+            runs.update(zip(rerun, self._runs_of(self._graph_edits(chosen), rerun), strict=True))
         self._tables[chosen] = runs
         while len(self._tables) > self.keep + 1:
             del self._tables[next(plan for plan in self._tables if plan)]
@@ -561,10 +561,56 @@ class Objective:
         """The network of ``snap``; the city's own when only buffers differ (buffers are not part of it)."""
         return network(self.snap if snap.dep_group is self.snap.dep_group else snap)
 
-    def _runs_of(self, snap: GraphSnapshot, numbers: list[int]) -> list[_Run]:
-        """The runs of the start sets ``numbers`` on ``snap`` (the city, or a copy edited by a plan)."""
-        net = self._network(snap)
-        return [_run(snap, net, self._start(k), self.objective, self.horizon, self.cancel) for k in numbers]
+    def _runs_of(self, edits: tuple[Edit, ...], numbers: list[int]) -> list[_Run]:
+        """The runs of the start sets ``numbers`` on the city edited by ``edits`` (no walls), in chunks
+        through the executor (:mod:`kg.executor`): each chunk carries its start sets and the edits, and
+        the worker edits its own copy of the city once (:func:`_edited`)."""
+        work = _Work(edits, self.objective, self.horizon)
+        cuts = self.executor.chunks(len(numbers), per_slot=2, min_size=16)
+        chunks = [(work, [self._start(k) for k in numbers[r.start:r.stop]]) for r in cuts]
+        return [run for part in self.executor.map(_runs_chunk, chunks, shared=self.snap, cancel=self.cancel)
+                for run in part]
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What a chunk of runs needs besides the city and its start sets."""
+
+    edits: tuple[Edit, ...]
+    objective: str
+    horizon: float | None
+
+
+_EDITED: weakref.WeakKeyDictionary[GraphSnapshot, dict[tuple[Edit, ...], GraphSnapshot]] = (
+    weakref.WeakKeyDictionary())
+_EDITED_KEEP = Objective.SNAPSHOTS
+_EDITED_LOCK = threading.Lock()
+
+
+def _edited(snap: GraphSnapshot, edits: tuple[Edit, ...]) -> GraphSnapshot:
+    """``snap`` with ``edits`` applied, from a small per-process cache (every chunk of an evaluation needs it;
+    on a cluster, each worker makes its own)."""
+    if not edits:
+        return snap
+    with _EDITED_LOCK:
+        kept = _EDITED.setdefault(snap, {})
+        out = kept.pop(edits, None)
+        if out is None:
+            out = apply_edits(snap, list(edits), strict=False)
+        kept[edits] = out
+        while len(kept) > _EDITED_KEEP:
+            del kept[next(iter(kept))]
+        return out
+
+
+def _runs_chunk(snap: GraphSnapshot, work: tuple[_Work, list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]],
+                cancel: CancelToken | None) -> list[_Run]:
+    """One chunk of start sets run on the city edited by the work's edits (the function the executor runs)."""
+    w, starts = work
+    edited = _edited(snap, w.edits)
+    # The city's own network when only buffers differ (buffers are not part of it).
+    net = network(snap if edited.dep_group is snap.dep_group else edited)
+    return [_run(edited, net, start, w.objective, w.horizon, cancel) for start in starts]
 
 
 def _group(snap: GraphSnapshot, a: int, kind: str, label: str) -> int:
@@ -751,7 +797,8 @@ class PlanResult:
 
 def plan_investments(snap: GraphSnapshot, candidates: Sequence[Candidate], budget: float, scenarios: ScenarioSet,
                      *, objective: str = "population", horizon: float | None = None, lazy: bool = True,
-                     local: bool = True, cancel: CancelToken | None = None) -> PlanResult:
+                     local: bool = True, cancel: CancelToken | None = None,
+                     executor: Executor | None = None) -> PlanResult:
     """The candidates to fund within ``budget`` to lower the expected impact of ``scenarios`` the most.
 
     Parameters
@@ -773,6 +820,8 @@ def plan_investments(snap: GraphSnapshot, candidates: Sequence[Candidate], budge
         Lazy (``True``) or plain greedy; run the local-improvement pass.
     cancel : CancelToken, optional
         Checked before every scenario run.
+    executor : Executor, optional
+        Where the scenario runs of each evaluation go, in chunks (:mod:`kg.executor`); in-process by default.
 
     Returns
     -------
@@ -816,7 +865,8 @@ def plan_investments(snap: GraphSnapshot, candidates: Sequence[Candidate], budge
     if problems:
         raise ValidationError(problems)
     assert b is not None
-    value = Objective(snap, candidates, scenarios, objective=objective, horizon=horizon, cancel=cancel)
+    value = Objective(snap, candidates, scenarios, objective=objective, horizon=horizon, cancel=cancel,
+                      executor=executor)
     costs = [c.cost for c in candidates]
     baseline = value(frozenset())
     order = greedy(value, costs, b, lazy=lazy, cancel=cancel)

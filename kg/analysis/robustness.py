@@ -26,7 +26,8 @@ one (a function of the snapshot, the :class:`RobustnessSpec` and the sample
 index only; the random order of sample ``i`` comes from child ``i`` of
 ``numpy.random.SeedSequence(seed)``) and :func:`combine` reduces them with exact
 integer sums, so the result does not depend on where or in which order the
-samples ran. :func:`robustness` does both in-process.
+samples ran. :func:`robustness` does both through an executor (:mod:`kg.executor`):
+in-process by default, or on a Dask cluster.
 
 Examples
 --------
@@ -59,6 +60,7 @@ from kg.analysis.cascade import network
 from kg.analysis.criticality import criticality
 from kg.analysis.mutual_giant import coupling
 from kg.errors import Problem, ValidationError
+from kg.executor import Executor, InProcess, Progress
 from kg.snapshot import GraphSnapshot
 
 __all__ = [
@@ -279,8 +281,16 @@ def combine(spec: RobustnessSpec, samples: Sequence[SampleCurve]) -> RobustnessR
                             _ratio(sum(functional), (spec.steps + 1) * assets), len(samples))
 
 
+def _samples_chunk(snap: GraphSnapshot, work: tuple[RobustnessSpec, range],
+                   cancel: CancelToken | None) -> list[SampleCurve]:
+    """The samples of one chunk (the function the executor runs)."""
+    spec, indexes = work
+    return [sample_curve(snap, spec, i, cancel=cancel) for i in indexes]
+
+
 def robustness(snap: GraphSnapshot, *, model: str = "supply", attack: str = "random", steps: int = 100,
-               samples: int = 1, seed: int = 0, cancel: CancelToken | None = None) -> RobustnessResult:
+               samples: int = 1, seed: int = 0, cancel: CancelToken | None = None,
+               executor: Executor | None = None, progress: Progress | None = None) -> RobustnessResult:
     """The robustness curve of ``snap`` under ``attack``, for the ``model`` of functioning.
 
     Parameters
@@ -297,6 +307,10 @@ def robustness(snap: GraphSnapshot, *, model: str = "supply", attack: str = "ran
     cancel : CancelToken, optional
         Checked between samples and points; a cancelled call raises
         :class:`~kg.analysis.cancel.Cancelled` and returns nothing.
+    executor : Executor, optional
+        Where the samples run, in chunks (:mod:`kg.executor`); in-process by default.
+    progress : callable, optional
+        ``progress(chunks done, chunks)``.
 
     Returns
     -------
@@ -309,4 +323,7 @@ def robustness(snap: GraphSnapshot, *, model: str = "supply", attack: str = "ran
         For an unknown model or attack, or steps, samples or seed out of range.
     """
     spec = RobustnessSpec(model, attack, steps, samples, seed)
-    return combine(spec, [sample_curve(snap, spec, i, cancel=cancel) for i in range(spec.runs)])
+    ex = executor or InProcess()
+    chunks = [(spec, r) for r in ex.chunks(spec.runs)]
+    parts = ex.map(_samples_chunk, chunks, shared=snap, progress=progress, cancel=cancel)
+    return combine(spec, [c for part in parts for c in part])
