@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 import weakref
 from abc import ABC, abstractmethod
@@ -170,7 +171,7 @@ class DaskExecutor(Executor):
     @property
     def slots(self) -> int:  # type: ignore[override]
         """Worker threads of the cluster now (at least 1)."""
-        return max(1, sum(self._client.nthreads().values()))
+        return max(1, int(sum(self._client.nthreads().values())))
 
     def workers(self) -> int:
         """Workers connected to the scheduler now."""
@@ -197,29 +198,30 @@ class DaskExecutor(Executor):
 
     def map(self, func: Callable[[S, C, CancelToken | None], R], chunks: Sequence[C], *, shared: S,
             progress: Progress | None = None, cancel: CancelToken | None = None) -> list[R]:
-        from distributed import wait
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
         check(cancel)
         data = self._ship(shared)
+        finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
         futures = [self._client.submit(func, data, chunk, None, pure=False) for chunk in chunks]
-        total = len(futures)
-        pending = set(futures)
+        for f in futures:
+            f.add_done_callback(finished.put)
+        total, done = len(futures), 0
         try:
             if progress is not None:
                 progress(0, total)
-            while pending:
+            while done < total:
                 check(cancel)
                 try:
-                    done = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED").done
-                except TimeoutError:
+                    f = finished.get(timeout=POLL_S)
+                except queue.Empty:
                     continue
-                pending -= done
-                if any(f.status == "error" for f in done):
-                    break  # result() below raises it
+                done += 1
+                if f.status != "finished":
+                    break  # result() below raises its error
                 if progress is not None:
-                    progress(total - len(pending), total)
+                    progress(done, total)
             return [f.result() for f in futures]
         except Cancelled:
             raise
@@ -232,8 +234,8 @@ class DaskExecutor(Executor):
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"lost the Dask scheduler at {self.address} ({exc}); nothing was returned") from None
         finally:
-            if pending:
-                self._client.cancel(list(pending))
+            if done < total:
+                self._client.cancel([f for f in futures if not f.done()])
 
     def close(self) -> None:
         with self._lock:
