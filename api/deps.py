@@ -39,6 +39,7 @@ from api.problems import APIProblem
 from api.state import StoreHolder
 from api.views import json_response
 from kg.analysis.cancel import Cancelled, CancelToken
+from kg.executor import Executor, InProcess
 from kg.settings import Role, Settings
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
@@ -124,8 +125,10 @@ class Runner:
     exception: they run to the end (see ``routes/loads.py``).
     """
 
-    def __init__(self, timeout_s: float, request: Request | None = None) -> None:
+    def __init__(self, timeout_s: float, request: Request | None = None, executor: Executor | None = None) -> None:
         self.timeout_s = timeout_s
+        self.executor = executor or InProcess()
+        """Where batch work runs (``KG_CLUSTER``): routes hand it to Monte Carlo, criticality, robustness, plans."""
         self.cancel = CancelToken.after(timeout_s)
         self.deadline = self.cancel.deadline
         self._request = request
@@ -199,7 +202,7 @@ class Runner:
 
 async def get_runner(request: Request, settings: SettingsDep) -> Runner:
     """A runner whose deadline starts now (dependencies are solved as the request starts)."""
-    return Runner(settings.request_timeout_s, request)
+    return Runner(settings.request_timeout_s, request, getattr(request.app.state, "executor", None))
 
 
 RunDep = Annotated[Runner, Depends(get_runner)]

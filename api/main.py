@@ -27,6 +27,7 @@ from api.routes import api_router
 from api.routes.sparql import SparqlHolder
 from api.state import StoreHolder
 from kg import __version__
+from kg.executor import Lazy
 from kg.settings import Settings, load_settings
 from kg.store import Store
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     sparql = SparqlHolder(settings)
 
     live = LiveHub(holder, max_failures=settings.max_failures)
+    executor = Lazy(settings.cluster)  # connects at the first batch request: the API starts before its cluster
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             if subscriber is not None:
                 subscriber.stop()
         sparql.close()
+        executor.close()
         holder.close()
 
     app = FastAPI(
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.store_holder = holder
     app.state.sparql = sparql
     app.state.live = live
+    app.state.executor = executor
     app.state.key_digests = settings.key_digests()
     app.state.limiter = ConcurrencyLimiter(per_key=settings.max_concurrent_per_key, total=settings.max_concurrent,
                                            hold_s=settings.request_timeout_s + GRACE_S)

@@ -38,6 +38,7 @@ from kg.errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from kg.executor import ClusterError
 from kg.i18n import N_, _
 
 __all__ = [
@@ -307,6 +308,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         _log.error("store unavailable (%s): %s", exc.reason, exc)
         status, detail = STORE_PROBLEMS.get(exc.reason, STORE_PROBLEMS["unreachable"])
         return APIProblem(status, detail).response()
+
+    @app.exception_handler(ClusterError)
+    async def _cluster(request: Request, exc: ClusterError) -> JSONResponse:
+        # The message names the scheduler's address: logged for the operator, not told to callers.
+        _log.error("cluster unavailable: %s", exc)
+        return APIProblem(503, _("the analysis cluster is unavailable; try again later")).response()
 
     @app.exception_handler(Cancelled)
     async def _cancelled(request: Request, exc: Cancelled) -> JSONResponse:

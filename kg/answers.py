@@ -23,6 +23,7 @@ from kg.analysis.cascade import gather
 from kg.analysis.coordination import coordination
 from kg.analysis.criticality import Criticality
 from kg.analysis.traces import dependencies, dependents, path_kinds, paths, single_points_of_failure
+from kg.executor import Executor
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, cascade_of, run, whatif
 from kg.snapshot import GraphSnapshot
@@ -64,9 +65,9 @@ def criticality_answer(ranking: Sequence[Criticality], by: str | None, top: int)
 
 
 def scenario_answer(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
-                    max_failures: int | None = None) -> dict[str, Any]:
-    """The cascade (or Monte Carlo) of ``scenario`` as ``kg cascade --format json`` prints it."""
-    return run(snap, scenario, cancel=cancel, max_failures=max_failures).to_dict()
+                    max_failures: int | None = None, executor: Executor | None = None) -> dict[str, Any]:
+    """The cascade (or Monte Carlo, on ``executor``) of ``scenario`` as ``kg cascade --format json`` prints it."""
+    return run(snap, scenario, cancel=cancel, max_failures=max_failures, executor=executor).to_dict()
 
 
 def coordination_answer(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,

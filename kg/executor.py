@@ -47,7 +47,8 @@ from typing import Any, TypeVar
 from kg.analysis.cancel import Cancelled, CancelToken, check
 from kg.errors import KGError
 
-__all__ = ["ClusterError", "DaskExecutor", "Executor", "InProcess", "Progress", "connect", "split"]
+__all__ = ["ClusterError", "DaskExecutor", "Executor", "InProcess", "Lazy", "Progress", "check_address", "connect",
+           "split"]
 
 S = TypeVar("S")
 C = TypeVar("C")
@@ -246,6 +247,68 @@ class DaskExecutor(Executor):
         return f"DaskExecutor({self.address!r})"
 
 
+class Lazy(Executor):
+    """:func:`connect` at the first use, then the same executor for every call (a server's).
+
+    A scheduler that cannot be reached raises :class:`ClusterError` for that call only; the next call
+    tries again, so a server starts (and answers everything else) before its cluster does.
+    """
+
+    def __init__(self, address: str | None, *, timeout: float = 10.0) -> None:
+        self.address = check_address(address)
+        self._timeout = timeout
+        self._executor: Executor | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Executor:
+        """The executor, connecting the first time."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = connect(self.address, timeout=self._timeout)
+            return self._executor
+
+    @property
+    def slots(self) -> int:  # type: ignore[override]
+        return self.get().slots
+
+    def chunks(self, n: int, *, per_slot: int = 4, min_size: int = 1) -> list[range]:
+        return self.get().chunks(n, per_slot=per_slot, min_size=min_size)
+
+    def map(self, func: Callable[[S, C, CancelToken | None], R], chunks: Sequence[C], *, shared: S,
+            progress: Progress | None = None, cancel: CancelToken | None = None) -> list[R]:
+        return self.get().map(func, chunks, shared=shared, progress=progress, cancel=cancel)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.close()
+                self._executor = None
+
+    def __repr__(self) -> str:
+        return f"Lazy({self.address!r})"
+
+
+def check_address(address: str | None) -> str | None:
+    """``address`` if it is a Dask scheduler address ``tcp://HOST:PORT`` (or ``tls://``), ``None`` if empty.
+
+    Raises
+    ------
+    ClusterError
+        For anything else, quoting it.
+
+    >>> check_address("tcp://127.0.0.1:8786"), check_address("")
+    ('tcp://127.0.0.1:8786', None)
+    """
+    if not address:
+        return None
+    scheme, sep, rest = address.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if not sep or scheme not in ("tcp", "tls") or not colon or not host or not port.isdigit() or \
+            not 0 < int(port) < 65536:
+        raise ClusterError(f"expected a Dask scheduler address tcp://HOST:PORT, got {address!r}")
+    return address
+
+
 def connect(address: str | None, *, timeout: float = 10.0) -> Executor:
     """:class:`DaskExecutor` at ``address``, or :class:`InProcess` when it is empty or ``None``.
 
@@ -261,12 +324,6 @@ def connect(address: str | None, *, timeout: float = 10.0) -> Executor:
     ...
     kg.executor.ClusterError: expected a Dask scheduler address tcp://HOST:PORT, got 'localhost:8786'
     """
-    if not address:
-        return InProcess()
-    scheme, sep, rest = address.partition("://")
-    host, colon, port = rest.rpartition(":")
-    if not sep or scheme not in ("tcp", "tls") or not colon or not host or not port.isdigit() or \
-            not 0 < int(port) < 65536:
-        raise ClusterError(f"expected a Dask scheduler address tcp://HOST:PORT, got {address!r}")
-    return DaskExecutor(address, timeout=timeout)
+    checked = check_address(address)
+    return InProcess() if checked is None else DaskExecutor(checked, timeout=timeout)
 

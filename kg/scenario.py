@@ -70,6 +70,7 @@ from kg.analysis.cascade import CascadeResult, cascade
 from kg.analysis.hazards import MonteCarloResult, hazard_cascade, hazard_failures, monte_carlo
 from kg.analysis.whatif import Edit, WhatIfResult, apply_edits, compare
 from kg.errors import ElementNotFound, Problem, ValidationError, closest_id
+from kg.executor import Executor, Progress
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["HOUR_US", "Kind", "Outcome", "Scenario", "cascade_of", "damaged", "live_start", "run", "whatif"]
@@ -212,7 +213,8 @@ def live_start(snap: GraphSnapshot, scenario: Scenario) -> tuple[int | None, tup
 
 
 def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None = None,
-        max_failures: int | None = None) -> Outcome:
+        max_failures: int | None = None, executor: Executor | None = None,
+        progress: Progress | None = None) -> Outcome:
     """Run ``scenario`` on ``snap``: a :class:`CascadeResult`, or a :class:`MonteCarloResult` with samples.
 
     Parameters
@@ -224,6 +226,8 @@ def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None =
     max_failures : int, optional
         Refuse a cascade of more failures than this (:class:`~kg.errors.ResultTooLarge`);
         Monte Carlo keeps one cascade at a time and is bounded by its samples instead.
+    executor : Executor, optional
+        Where Monte Carlo samples run (:mod:`kg.executor`; in-process by default); ``progress`` follows them.
 
     Returns
     -------
@@ -244,7 +248,7 @@ def run(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | None =
         snap = apply_edits(snap, scenario.edits)
     if scenario.samples is not None:  # Monte Carlo (the scenario holds hazard zones)
         return monte_carlo(snap, scenario.hazard, samples=scenario.samples, seed=scenario.seed,
-                           horizon=scenario.horizon, cancel=cancel)
+                           horizon=scenario.horizon, cancel=cancel, executor=executor, progress=progress)
     if scenario.hazard:
         return hazard_cascade(snap, scenario.hazard, horizon=scenario.horizon, cancel=cancel,
                               max_failures=max_failures)

@@ -29,6 +29,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kg.errors import KGError
+from kg.executor import ClusterError, check_address
 from kg.store import DEFAULT_STORE_URL
 
 __all__ = ["MIN_KEY_LENGTH", "Role", "Settings", "SettingsError", "is_loopback", "load_settings", "parse_api_keys"]
@@ -171,6 +172,17 @@ class Settings(BaseSettings):
     sparql_workers: int = Field(2, ge=1, description="SPARQL queries that may run at once (one process each).")
     sparql_dir: str | None = Field(None, description="Folder for the SPARQL datasets (default: a temporary folder "
                                    "removed at shutdown).")
+    cluster: str | None = Field(None, description="Run batch work (Monte Carlo samples, criticality, robustness "
+                                "samples, plan evaluations) on the Dask scheduler at tcp://HOST:PORT "
+                                "(docs/cluster.md); none: in the server's own process.")
+
+    @field_validator("cluster")
+    @classmethod
+    def _cluster_address(cls, value: str | None) -> str | None:
+        try:
+            return check_address(value)
+        except ClusterError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("mqtt_url")
     @classmethod

@@ -35,4 +35,4 @@ async def run_cascade(body: CascadeRequest, snap: SnapshotDep, settings: Setting
     scenario = scenario_of(body)
     with scenario_fields():
         return await run.json(scenario_answer, snap, scenario, cancel=run.cancel,
-                              max_failures=settings.max_failures)
+                              max_failures=settings.max_failures, executor=run.executor)

@@ -15,6 +15,7 @@ from api.schemas import CriticalityPublic
 from kg.analysis.cancel import CancelToken
 from kg.analysis.criticality import Criticality, Measures, measures, rank
 from kg.answers import criticality_answer
+from kg.executor import Executor
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["ranking_answer", "router"]
@@ -38,7 +39,7 @@ _LOCK = threading.Lock()
 
 
 def ranking_answer(snap: GraphSnapshot, by: str | None, top: int, max_top: int,
-                   cancel: CancelToken) -> dict[str, Any]:
+                   cancel: CancelToken, executor: Executor | None = None) -> dict[str, Any]:
     """``kg criticality``'s answer, from this process's per-snapshot cache (also the MCP tool's over HTTP)."""
     while not _LOCK.acquire(timeout=0.05):  # another request is computing it: wait, but not past our deadline
         cancel.check()
@@ -47,7 +48,7 @@ def ranking_answer(snap: GraphSnapshot, by: str | None, top: int, max_top: int,
         if (by, max_top) not in per_snapshot:
             measured = _MEASURES.get(snap)
             if measured is None:
-                measured = _MEASURES[snap] = measures(snap, cancel=cancel)
+                measured = _MEASURES[snap] = measures(snap, cancel=cancel, executor=executor)
             per_snapshot[by, max_top] = rank(snap, measured, by=by, top=max_top, cancel=cancel)
         ranked = per_snapshot[by, max_top]
     finally:
@@ -65,4 +66,5 @@ async def get_criticality(
 ) -> Response:
     """Every asset's lone failure at hour 0, ranked by failures, then population, districts and agencies."""
     at_most("top", top, settings.max_top)
-    return await run.json(ranking_answer, snap, None if by is None else by.value, top, settings.max_top, run.cancel)
+    return await run.json(ranking_answer, snap, None if by is None else by.value, top, settings.max_top, run.cancel,
+                          run.executor)

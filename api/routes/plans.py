@@ -72,4 +72,5 @@ async def run_plan(body: PlanRequest, snap: SnapshotDep, settings: SettingsDep, 
         raise rejected(exc) from None
     return await run.json(lambda: plan_investments(
         snap, candidates, body.budget, scenarios, objective=body.objective, horizon=body.horizon_hours,
-        lazy=body.greedy == "lazy", local=body.local_improvement, cancel=run.cancel).to_dict())
+        lazy=body.greedy == "lazy", local=body.local_improvement, cancel=run.cancel,
+        executor=run.executor).to_dict())

@@ -30,4 +30,5 @@ async def run_robustness(body: RobustnessRequest, snap: SnapshotDep, settings: S
     at_most("steps", body.steps, settings.max_steps)
     at_most("samples", body.samples, settings.max_curve_samples)
     return await run.json(lambda: robustness(snap, model=body.model, attack=body.attack, steps=body.steps,
-                                             samples=body.samples, seed=body.seed, cancel=run.cancel).to_dict())
+                                             samples=body.samples, seed=body.seed, cancel=run.cancel,
+                                             executor=run.executor).to_dict())

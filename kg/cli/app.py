@@ -24,11 +24,13 @@ from typer.core import TyperGroup
 from kg import __version__
 from kg.analysis.cancel import CancelToken
 from kg.errors import KGError
+from kg.executor import Executor, connect
 from kg.files import replaced_atomically
 from kg.i18n import _, choose_language, use_language
 from kg.store import Store, open_store
 
 __all__ = [
+    "ClusterOpt",
     "FormatOpt",
     "OutputFormat",
     "StoreOpt",
@@ -38,6 +40,7 @@ __all__ = [
     "deadline",
     "emit",
     "err_console",
+    "executor_session",
     "fail",
     "print_json",
     "store_session",
@@ -118,6 +121,10 @@ FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", help="text for people, json for programs.")
 ]
 
+ClusterOpt = Annotated[str | None, typer.Option(
+    "--cluster", envvar="KG_CLUSTER", help="Run the batch work on the Dask scheduler at tcp://HOST:PORT "
+    "(scripts/dask start); by default it runs in this process.", show_default=False)]
+
 TimeoutOpt = Annotated[float | None, typer.Option(
     "--timeout", min=0.001, help="Stop the analysis after this many seconds (exit 1); Ctrl-C stops it too.",
     show_default=False)]
@@ -187,6 +194,22 @@ def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
     if store.created:
         err_console.print(_("created new store at {path}").format(path=getattr(store, "file", store.url)), markup=False,
                           highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def executor_session(address: str | None) -> Iterator[Executor]:
+    """The executor of ``--cluster`` (in-process without one) for one command; closed at the end.
+
+    A scheduler that does not answer is a clean exit 1 naming the address.
+    """
+    try:
+        executor = connect(address)
+    except KGError as exc:
+        fail(str(exc))
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 @contextmanager

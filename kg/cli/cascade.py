@@ -25,6 +25,7 @@ from kg.analysis.criticality import Criticality, criticality
 from kg.analysis.hazards import MonteCarloResult
 from kg.answers import criticality_answer, paths_answer, spof_answer
 from kg.cli.app import (
+    ClusterOpt,
     FormatOpt,
     OutputFormat,
     StoreOpt,
@@ -33,9 +34,11 @@ from kg.cli.app import (
     console,
     deadline,
     emit,
+    executor_session,
     fail,
     store_session,
 )
+from kg.cli.progress import batch_progress
 from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
 from kg.i18n import _, current_language, ngettext
 from kg.ontology import load_ontology
@@ -251,6 +254,7 @@ def cascade_command(
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw the timeline into FILE.svg|.png|.pdf (needs the plot extra).",
         show_default=False)] = None,
+    cluster: ClusterOpt = None,
     timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
@@ -267,11 +271,12 @@ def cascade_command(
         base = Scenario(hazard=tuple(hazard or ()), samples=samples, seed=seed, horizon=horizon)
     except KGError as exc:
         _scenario_failed(exc)
-    with store_session(store) as s:
+    with store_session(store) as s, executor_session(cluster if samples is not None else None) as ex, \
+            batch_progress("Monte Carlo samples") as progress:
         snap = s.snapshot()
         try:
             scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
-            outcome = run(snap, scenario, cancel=deadline(timeout))
+            outcome = run(snap, scenario, cancel=deadline(timeout), executor=ex, progress=progress)
         except KGError as exc:
             if exc.field is None:
                 raise
@@ -300,6 +305,7 @@ def criticality_command(
     top: Annotated[int, typer.Option("--top", help="How many assets to list (per district with --by).")] = 20,
     by: Annotated[By | None, typer.Option("--by", help="Rank within each district.",
                                           show_default=False)] = None,
+    cluster: ClusterOpt = None,
     timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
@@ -307,9 +313,10 @@ def criticality_command(
     """Assets ranked by the cascade their lone failure causes (failures, people, districts, agencies)."""
     if top < 1:
         fail(f"--top must be at least 1, got {top}")
-    with store_session(store) as s:
+    with store_session(store) as s, executor_session(cluster) as ex, batch_progress("criticality") as progress:
         snap = s.snapshot()
-        ranking = criticality(snap, by=None if by is None else by.value, top=top, cancel=deadline(timeout))
+        ranking = criticality(snap, by=None if by is None else by.value, top=top, cancel=deadline(timeout),
+                              executor=ex, progress=progress)
         data = criticality_answer(ranking, None if by is None else by.value, top)
         emit(fmt, data, lambda _: _render_criticality(ranking, snap, by is not None))
 

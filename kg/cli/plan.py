@@ -30,6 +30,7 @@ from kg.analysis.investment import (
     scenarios_from,
 )
 from kg.cli.app import (
+    ClusterOpt,
     FormatOpt,
     OutputFormat,
     StoreOpt,
@@ -38,6 +39,7 @@ from kg.cli.app import (
     console,
     deadline,
     emit,
+    executor_session,
     fail,
     store_session,
     warn,
@@ -163,6 +165,7 @@ def plan_command(
                                                   "(buffers only count with one).", show_default=False)] = None,
     plain: Annotated[bool, typer.Option("--plain-greedy", help="Re-evaluate every candidate at every step.")] = False,
     no_local: Annotated[bool, typer.Option("--no-local", help="Skip the local-improvement pass.")] = False,
+    cluster: ClusterOpt = None,
     timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
@@ -181,7 +184,7 @@ def plan_command(
     if horizon is not None and objective is ObjectiveName.people_hours:
         warn("--horizon counts failures for --objective population; people-hours run until every repair ends, "
              "so it is ignored")
-    with store_session(store) as s:
+    with store_session(store) as s, executor_session(cluster) as ex:
         snap = s.snapshot()
         found = read_candidates(snap, candidates)
         chosen: ScenarioSet
@@ -207,5 +210,5 @@ def plan_command(
             if not chosen.scenarios:
                 warn(f"no asset is of type {', '.join(n_1 or [])}: nothing can fail, so no plan buys anything")
         plan = plan_investments(snap, found, budget, chosen, objective=objective.value, horizon=horizon,
-                                lazy=not plain, local=not no_local, cancel=deadline(timeout))
+                                lazy=not plain, local=not no_local, cancel=deadline(timeout), executor=ex)
         emit(fmt, plan.to_dict(), lambda _: render_plan(plan, found))

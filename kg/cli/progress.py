@@ -1,16 +1,27 @@
-"""A progress bar on stderr for long loads; silent with --quiet or when stderr is not a terminal."""
+"""Progress bars on stderr for long loads and batch work; silent with --quiet or when stderr is not a terminal."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from kg.cli.app import err_console
+from kg.executor import Progress as ProgressCallback
 from kg.ingest import Phase
 
-__all__ = ["LoadProgress"]
+__all__ = ["LoadProgress", "batch_progress"]
 
 _SHOW_FROM_BYTES = 512 * 1024  # a few thousand rows
 
@@ -60,3 +71,28 @@ class LoadProgress(Phase):
     def writing(self, n: int) -> None:
         if self._write is not None:
             self._bar.advance(self._write, n)
+
+
+@contextmanager
+def batch_progress(label: str) -> Iterator[ProgressCallback | None]:
+    """A ``progress(done, total)`` callback drawing ``label`` and the chunks done (of a Monte Carlo, a
+    criticality ranking, ...), or ``None`` when stderr is not a terminal. The bar appears with the first
+    call (work that never reports shows none) and goes when the work ends."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err_console, transient=True)
+    task: list[TaskID] = []
+
+    def show(done: int, total: int) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task(label, total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield show
+    finally:
+        if task:
+            bar.stop()

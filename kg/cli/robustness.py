@@ -16,6 +16,7 @@ from rich.table import Table
 
 from kg.analysis.robustness import RobustnessResult, robustness
 from kg.cli.app import (
+    ClusterOpt,
     FormatOpt,
     OutputFormat,
     StoreOpt,
@@ -24,9 +25,11 @@ from kg.cli.app import (
     console,
     deadline,
     emit,
+    executor_session,
     fail,
     store_session,
 )
+from kg.cli.progress import batch_progress
 from kg.errors import KGError
 
 __all__ = ["Attack", "Model"]
@@ -78,6 +81,7 @@ def robustness_command(
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw the curves into FILE.svg|.png|.pdf (needs the plot extra).",
         show_default=False)] = None,
+    cluster: ClusterOpt = None,
     timeout: TimeoutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.text,
@@ -93,10 +97,10 @@ def robustness_command(
             check_plot_path(plot)  # before the work: a misspelt file name costs nothing
         except KGError as exc:
             fail(str(exc))
-    with store_session(store) as s:
+    with store_session(store) as s, executor_session(cluster) as ex, batch_progress("robustness samples") as progress:
         snap = s.snapshot()
         result = robustness(snap, model=model.value, attack=attack.value, steps=steps, samples=samples, seed=seed,
-                            cancel=deadline(timeout))
+                            cancel=deadline(timeout), executor=ex, progress=progress)
         if plot is not None:
             from kg.plot import plot_robustness
 
