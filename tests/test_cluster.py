@@ -295,3 +295,35 @@ def test_api_uses_kg_cluster(city_store: tuple[str, list[str]], dask_url: str) -
         assert answer.status_code == 503
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert "127.0.0.1:9" not in answer.text  # the scheduler's address is for the log, not the caller
+
+
+# ---------------------------------------------------------------------- scripts/dask
+def _session_pids(leaders: list[int]) -> set[int]:
+    """Every live process in the sessions of ``leaders`` (what the nannies forked included)."""
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) in leaders and fields[0] != "Z":  # field 6 of stat: the session id
+                out.add(int(entry.name))
+    return out
+
+
+def test_scripts_dask_stop_ends_everything_it_started(tmp_path: Path) -> None:
+    state = tmp_path / "dask"
+    with pytest.raises(RuntimeError, match="--workers expects a whole number >= 1"):
+        _dask(state, "start", "--workers", "0")
+    with own_cluster(state, 1) as url:
+        assert _dask(state, "status") == url
+        assert _dask(state, "start") == url  # already running: the same URL
+        leaders = [int(x) for x in (state / "pids").read_text().split()]
+        started = _session_pids(leaders)
+        assert len(started) >= 3  # scheduler, nanny, worker
+    assert not _session_pids(leaders)
+    assert not state.exists()
+    done = subprocess.run([str(SCRIPT), "status"], env={**os.environ, "KG_DASK_STATE": str(state)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
