@@ -34,12 +34,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api import _prepare_store  # noqa: E402
-from kg.analysis.cascade import network  # noqa: E402
-from kg.analysis.hazards import exposed, monte_carlo  # noqa: E402
-from kg.executor import Executor, connect  # noqa: E402
-from kg.snapshot import GraphSnapshot  # noqa: E402
-from kg.store import open_store  # noqa: E402
+from bench.api import _prepare_store
+from kg.analysis.cascade import network
+from kg.analysis.hazards import exposed, monte_carlo
+from kg.executor import Executor, connect
+from kg.snapshot import GraphSnapshot
+from kg.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,8 @@ def _timed(snap: GraphSnapshot, zone: str, samples: int, executor: Executor | No
     return time.perf_counter() - start, result
 
 
-def _on_cluster(snap: GraphSnapshot, zone: str, samples: int, workers: int, state: Path) -> tuple[float, dict[str, Any]]:
+def _on_cluster(snap: GraphSnapshot, zone: str, samples: int, workers: int,
+                state: Path) -> tuple[float, dict[str, Any]]:
     env = {**os.environ, "KG_DASK_STATE": str(state)}
     script = str(ROOT / "scripts" / "dask")
     url = subprocess.run([script, "start", "--workers", str(workers)], env=env, check=True, capture_output=True,

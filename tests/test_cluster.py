@@ -276,6 +276,13 @@ def test_cli_unreachable_cluster_exits_1(city_store: tuple[str, list[str]]) -> N
     assert result.exit_code == 1 and "expected a Dask scheduler address" in result.stderr
 
 
+def test_serve_refuses_a_bad_kg_cluster(city_store: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_CLUSTER", "localhost:8786")
+    result = run_kg("serve", "--insecure-dev", "--store", city_store[0])
+    assert result.exit_code == 1
+    assert "KG_CLUSTER: expected a Dask scheduler address tcp://HOST:PORT, got 'localhost:8786'" in result.stderr
+
+
 def test_api_uses_kg_cluster(city_store: tuple[str, list[str]], dask_url: str) -> None:
     from api.main import create_app
     from tests.api.conftest import auth, settings_for
