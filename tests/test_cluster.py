@@ -30,6 +30,7 @@ from kg.analysis.hazards import exposed, fail_probability, monte_carlo, sample_d
 from kg.analysis.investment import Candidate, monte_carlo_scenarios, plan_investments
 from kg.analysis.robustness import robustness
 from kg.analysis.whatif import AddBuffer, Harden
+from kg.errors import ValidationError
 from kg.executor import ClusterError, DaskExecutor, Executor, InProcess, connect
 from kg.ingest import load_paths
 from kg.snapshot import GraphSnapshot, build_snapshot
@@ -98,12 +99,12 @@ class Sliced(InProcess):
 
 # ---------------------------------------------------------------------- per-sample seeds
 def _reference_monte_carlo(snap: GraphSnapshot, zones: list[str], samples: int, seed: int) -> dict[str, float]:
-    """Each sample on its own: its draw from default_rng([seed, s]), the plain cascade, failures counted."""
+    """Each sample on its own: its draw from child s of SeedSequence(seed), the plain cascade, failures counted."""
     e = exposed(snap, zones)
     p = fail_probability(e)
     hits: dict[str, int] = {}
     for s in range(samples):
-        drawn = np.random.default_rng([seed, s]).random(len(p)) < p
+        drawn = np.random.default_rng(np.random.SeedSequence(seed).spawn(samples)[s]).random(len(p)) < p
         start = [(snap.asset_ids[a], 0.0) for a in sorted(set(e.asset[drawn].tolist()))]
         for a in [f.id for f in cascade(snap, start).failures] if start else []:
             hits[a] = hits.get(a, 0) + 1
@@ -115,7 +116,8 @@ def test_every_sample_draws_from_its_own_seed(city: tuple[GraphSnapshot, list[st
     mc = monte_carlo(snap, zones, samples=40, seed=3)
     assert mc.probability == _reference_monte_carlo(snap, zones, 40, 3)
     p = fail_probability(exposed(snap, zones))
-    assert np.array_equal(sample_draw(p, 3, 17), np.random.default_rng([3, 17]).random(len(p)) < p)
+    assert np.array_equal(sample_draw(p, 3, 17), np.random.default_rng(np.random.SeedSequence(3).spawn(18)[17])
+                          .random(len(p)) < p)
 
 
 @settings(max_examples=8, deadline=None)
@@ -334,3 +336,10 @@ def test_scripts_dask_stop_ends_everything_it_started(tmp_path: Path) -> None:
     done = subprocess.run([str(SCRIPT), "status"], env={**os.environ, "KG_DASK_STATE": str(state)},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
+
+
+def test_a_negative_seed_is_refused_by_name(city: tuple[GraphSnapshot, list[str]]) -> None:
+    snap, zones = city
+    with pytest.raises(ValidationError, match="seed: must be a whole number >= 0, got -1") as caught:
+        monte_carlo(snap, zones, samples=3, seed=-1)
+    assert caught.value.field == ("seed",)

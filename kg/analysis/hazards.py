@@ -231,12 +231,15 @@ class _Tallies:
 
 
 def sample_draw(p: FloatArray, seed: int, sample: int) -> npt.NDArray[np.bool_]:
-    """Which exposed rows fail in sample ``sample``: its own stream, ``default_rng([seed, sample])``.
+    """Which exposed rows (failing with probabilities ``p``) fail in sample ``sample``.
 
-    A sample's draw depends only on (seed, sample index), so any chunking of the samples, on any
-    number of workers, draws the same.
+    The sample draws from its own stream, child ``sample`` of ``numpy.random.SeedSequence(seed)``
+    (``SeedSequence(seed, spawn_key=(sample,))``, the derivation robustness orders use too), so a
+    draw depends only on (seed, sample index): any chunking of the samples, on any number of
+    workers, draws the same, and an investment plan's Monte Carlo scenarios are these very samples.
     """
-    return np.random.default_rng([seed, sample]).random(len(p)) < p
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(sample,)))
+    return rng.random(len(p)) < p
 
 
 def _sample_chunk(snap: GraphSnapshot, work: tuple[_Draws, range], cancel: CancelToken | None) -> _Tallies:
@@ -291,7 +294,7 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     samples : int
         Independent draws (each followed by its cascade).
     seed : int
-        Sample ``s`` draws from ``numpy.random.default_rng([seed, s])`` (:func:`sample_draw`): the same
+        Sample ``s`` draws from its own stream, derived from (seed, s) (:func:`sample_draw`): the same
         seed gives the same result, however the samples are cut into chunks and wherever they run.
     horizon : float, optional
         Count failures up to this many hours; ``None``: every eventual failure.
@@ -315,7 +318,7 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     ElementNotFound
         For an unknown zone (``field``: ``("zones", k)``).
     ValidationError
-        For ``samples < 1`` (``("samples",)``) or a bad horizon (``("horizon",)``).
+        For ``samples < 1`` (``("samples",)``), ``seed < 0`` (``("seed",)``) or a bad horizon (``("horizon",)``).
     Cancelled
         When ``cancel`` is cancelled before the last sample.
 
@@ -332,6 +335,8 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
         raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
                               field=("horizon",))
+    if seed < 0:
+        raise ValidationError([Problem("seed", f"must be a whole number >= 0, got {seed}")], field=("seed",))
     e = exposed(snap, zones)
     li = snap.level_index(level)
     districts = sorted({int(r) for r in snap.region[li].tolist() if r >= 0}, key=lambda r: snap.region_ids[r])

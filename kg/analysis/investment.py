@@ -6,7 +6,8 @@ A **candidate** is a project: an id, a cost (> 0) and what-if edits
 happen, each scenario with a probability:
 
 * :func:`monte_carlo_scenarios`: hazard zones sampled over their fragility curves;
-  sample ``s`` draws from its own seed, ``SeedSequence(seed, spawn_key=(s,))``, so
+  sample ``s`` draws from its own seed, ``SeedSequence(seed, spawn_key=(s,))``
+  (:func:`~kg.analysis.hazards.sample_draw`: the samples of ``kg cascade --samples``), so
   a sample does not depend on where or in which order it is computed. The draws
   are made once, on the city as it is (common random numbers): a hardened asset
   ignores its draw, everything else sees the same luck in every plan compared.
@@ -47,7 +48,7 @@ import numpy.typing as npt
 
 from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import INF, Network, gather, network
-from kg.analysis.hazards import exposed, fail_probability
+from kg.analysis.hazards import exposed, fail_probability, sample_draw
 from kg.analysis.restoration import plan_restoration
 from kg.analysis.spread_kernel import reach_from
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits, parse_edits
@@ -207,8 +208,7 @@ def monte_carlo_scenarios(snap: GraphSnapshot, zones: Sequence[str], *, samples:
     rows = list(zip(e.asset.tolist(), e.hazard, strict=True))
     out = []
     for s in range(samples):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(s,)))
-        drawn = np.flatnonzero(rng.random(len(p)) < p).tolist()
+        drawn = np.flatnonzero(sample_draw(p, seed, s)).tolist()
         out.append(Scenario(f"sample-{s}", 1.0 / samples, hits=tuple(rows[r] for r in drawn)))
     return ScenarioSet("monte_carlo", tuple(out), {"zones": list(zones), "samples": samples, "seed": seed})
 
