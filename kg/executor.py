@@ -44,7 +44,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from kg.analysis.cancel import Cancelled, CancelToken, check
+from kg.analysis.cancel import CancelToken, check
 from kg.errors import KGError
 
 __all__ = ["ClusterError", "DaskExecutor", "Executor", "InProcess", "Lazy", "Progress", "check_address", "connect",
@@ -160,6 +160,7 @@ class DaskExecutor(Executor):
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise ClusterError(f"--cluster needs the Python package distributed ({exc})") from None
         self.address = address
+        self._timeout = timeout
         try:
             self._client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -179,16 +180,19 @@ class DaskExecutor(Executor):
         return len(self._client.scheduler_info(n_workers=-1)["workers"])
 
     def _ship(self, shared: Any) -> Any:
-        """The future of ``shared`` on every worker, scattering it the first time (per live object)."""
+        """The future of ``shared`` on every worker, scattering it the first time (per live object) and
+        again when the cluster lost every copy (all workers restarted)."""
         with self._lock:
             for key in [k for k, (ref, _) in self._shipped.items() if ref() is None]:
                 del self._shipped[key]  # the object is gone: its future goes, and the workers drop their copy
             held = self._shipped.get(id(shared))
-            if held is not None and held[0]() is shared:
+            if held is not None and held[0]() is shared and held[1].status == "finished":
                 return held[1]
-            if not self._client.scheduler_info(n_workers=-1)["workers"]:
+            try:  # workers that are restarting get a moment to come back
+                self._client.wait_for_workers(1, timeout=self._timeout)
+            except TimeoutError:
                 raise ClusterError(f"the Dask scheduler at {self.address} has no worker; start some with "
-                                   "`scripts/dask start --workers N` or `dask worker ADDRESS`")
+                                   "`scripts/dask start --workers N` or `dask worker ADDRESS`") from None
             future = self._client.scatter(shared, broadcast=True, hash=False)
             try:
                 ref: weakref.ref[Any] | Callable[[], Any] = weakref.ref(shared)
@@ -202,6 +206,24 @@ class DaskExecutor(Executor):
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
+        try:
+            try:
+                return self._run(func, chunks, shared, progress, cancel)
+            except FutureCancelledError:
+                # Every copy of the shared data went with its workers (they all died or restarted): the
+                # chunks cannot run. Ship it again and run them once more; they are pure, so a rerun is safe.
+                return self._run(func, chunks, shared, progress, cancel)
+        except KilledWorker as exc:
+            raise ClusterError(f"Dask workers died again and again running {func.__name__} ({exc}); nothing "
+                               "was returned: check the workers' memory and logs") from None
+        except FutureCancelledError as exc:
+            raise ClusterError(f"the Dask cluster at {self.address} dropped the work of {func.__name__} twice "
+                               f"({exc}); nothing was returned: check the workers' logs") from None
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(f"lost the Dask scheduler at {self.address} ({exc}); nothing was returned") from None
+
+    def _run(self, func: Callable[[S, C, CancelToken | None], R], chunks: Sequence[C], shared: S,
+             progress: Progress | None, cancel: CancelToken | None) -> list[R]:
         check(cancel)
         data = self._ship(shared)
         finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -224,16 +246,6 @@ class DaskExecutor(Executor):
                 if progress is not None:
                     progress(done, total)
             return [f.result() for f in futures]
-        except Cancelled:
-            raise
-        except KilledWorker as exc:
-            raise ClusterError(f"Dask workers died again and again running {func.__name__} ({exc}); nothing "
-                               "was returned: check the workers' memory and logs") from None
-        except FutureCancelledError as exc:
-            raise ClusterError(f"the Dask cluster at {self.address} dropped the work of {func.__name__} "
-                               f"({exc}); nothing was returned: try again") from None
-        except (OSError, TimeoutError) as exc:
-            raise ClusterError(f"lost the Dask scheduler at {self.address} ({exc}); nothing was returned") from None
         finally:
             if done < total:
                 self._client.cancel([f for f in futures if not f.done()])

@@ -216,6 +216,16 @@ def test_a_worker_killed_mid_run_changes_nothing(city: tuple[GraphSnapshot, list
             assert got == expected
         assert killed.is_set()
 
+        def dies(shared: object, chunk: int, cancel: object) -> int:  # sent by value: a local function
+            os._exit(1)
+
+        # A chunk that kills every worker it runs on: an error naming it, not a hang or a result.
+        with pytest.raises(ClusterError, match=r"(died again and again|dropped the work) of? ?(running )?dies"):
+            ex.map(dies, [0], shared=snap)
+        # The workers restarted without the snapshot: the executor ships it again and answers the same.
+        assert monte_carlo(snap, zones, samples=100, seed=5, executor=ex).to_dict() == monte_carlo(
+            snap, zones, samples=100, seed=5).to_dict()
+
 
 def test_cancelling_stops_the_work_on_the_cluster(city: tuple[GraphSnapshot, list[str]],
                                                   cluster: Executor) -> None:
