@@ -52,6 +52,7 @@ from kg.assistants.answers import Limits
 from kg.assistants.gate import Gate, Refused, ToolSpec, Work, result
 from kg.assistants.server import build_server
 from kg.errors import KGError
+from kg.executor import Executor
 from kg.settings import Role, Settings
 from kg.snapshot import GraphSnapshot
 from kg.sparql.engine import SparqlService
@@ -69,8 +70,9 @@ class HttpServices:
     """The API's one store, its snapshots (with the same freshness window as the routes) and SPARQL service."""
 
     def __init__(self, holder: StoreHolder, sparql: SparqlHolder, live: LiveHub, limits: Limits,
-                 max_top: int) -> None:
+                 max_top: int, executor: Executor | None = None) -> None:
         self._holder = holder
+        self._executor = executor
         self._sparql = sparql
         self._live = live
         self._max_top = max_top
@@ -94,7 +96,7 @@ class HttpServices:
 
     def ranking(self, snap: GraphSnapshot, by: str | None, top: int, cancel: CancelToken | None) -> dict[str, Any]:
         assert cancel is not None  # the gate's runner always gives one
-        return ranking_answer(snap, by, top, self._max_top, cancel)
+        return ranking_answer(snap, by, top, self._max_top, cancel, self._executor)
 
 
 class HttpGate(Gate):
@@ -178,7 +180,8 @@ def mount_mcp(app: FastAPI, settings: Settings, holder: StoreHolder, sparql: Spa
                     cypher_timeout_s=settings.cypher_timeout_s,
                     cypher_row_limit=settings.cypher_row_limit, sparql_timeout_s=settings.sparql_timeout_s,
                     sparql_max_rows=settings.sparql_max_rows)
-    server = build_server(HttpGate(HttpServices(holder, sparql, live, limits, settings.max_top), settings, limiter))
+    server = build_server(HttpGate(HttpServices(holder, sparql, live, limits, settings.max_top,
+                                                  getattr(app.state, "executor", None)), settings, limiter))
     security = TransportSecuritySettings(enable_dns_rebinding_protection=settings.auth_disabled,
                                          allowed_hosts=_LOOPBACK_HOSTS, allowed_origins=_LOOPBACK_ORIGINS)
     # The SDK's own Starlette app is not used: only its session manager, behind our endpoint and middleware.
