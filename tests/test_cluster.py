@@ -290,6 +290,8 @@ def test_cli_unreachable_cluster_exits_1(city_store: tuple[str, list[str]]) -> N
 
 def test_serve_refuses_a_bad_kg_cluster(city_store: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KG_CLUSTER", "localhost:8786")
+    for name in ("KG_STORE", "KG_INSECURE_DEV", "KG_MCP"):  # kg serve sets them: undone after the test
+        monkeypatch.setenv(name, "")
     result = run_kg("serve", "--insecure-dev", "--store", city_store[0])
     assert result.exit_code == 1
     assert "KG_CLUSTER: expected a Dask scheduler address tcp://HOST:PORT, got 'localhost:8786'" in result.stderr
