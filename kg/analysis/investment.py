@@ -229,7 +229,7 @@ def n_minus_one(snap: GraphSnapshot, types: Sequence[str], *, where: str = "n_mi
         if t not in onto.asset_types:
             hint = did_you_mean(t, sorted(onto.asset_types))
             problems.append(Problem(f"{where}[{k}]", "expected an asset type (an ontology class such as "
-                                                     f"Substation){'; ' + hint if hint else ''}"))
+                                                     f"Substation){f'; {hint}' if hint else ''}"))
     if problems or not types:
         raise ValidationError(problems or [Problem(where, "expected at least one asset type")])
     wanted = {c for t in types for c in onto.subclasses(t)}

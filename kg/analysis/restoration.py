@@ -166,7 +166,7 @@ def repair_hours_of(snap: GraphSnapshot, damaged: Sequence[str],
         else:
             hint = did_you_mean(key, sorted(onto.asset_types))
             issues.append(Issue(where, "expected the id of an asset or an asset type (an ontology class such as "
-                                       f"Substation){'; ' + hint if hint else ''}"))
+                                       f"Substation){f'; {hint}' if hint else ''}"))
     if issues:
         raise ValidationError(issues)
     out = {}
@@ -193,7 +193,7 @@ def _problem(snap: GraphSnapshot, damaged: Sequence[str], hours: Mapping[str, fl
         where = f"crews.{agency}"
         if agency not in known:
             hint = did_you_mean(agency, snap.agency_ids)
-            issues.append(Issue(where, f"expected the id of an agency{'; ' + hint if hint else ''}"))
+            issues.append(Issue(where, f"expected the id of an agency{f'; {hint}' if hint else ''}"))
         elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
             issues.append(Issue(where, f"expected a whole number of crews >= 0, got {count!r}"))
     agency_of = {a: snap.agency_of(snap.node(a)) for a in ids}

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -39,10 +38,11 @@ from kg.cli.app import (
     store_session,
 )
 from kg.cli.progress import batch_progress
-from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
+from kg.cli.scenario_options import option_errors, scenario_options
+from kg.errors import closest_id
 from kg.i18n import _, current_language, ngettext
 from kg.ontology import load_ontology
-from kg.scenario import Scenario, run
+from kg.scenario import run
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["clock", "render_briefing"]
@@ -60,39 +60,8 @@ def _asset(snap: GraphSnapshot, asset_id: str, what: str) -> int:
     """The index of ``asset_id``; exits naming ``what`` (the argument that gave it) when there is none."""
     if asset_id not in snap.index:
         hint = closest_id(asset_id, snap.asset_ids)
-        fail(f"{what} {asset_id!r}: no asset with this id{'; ' + hint if hint else ''}")
+        fail(f"{what} {asset_id!r}: no asset with this id{f'; {hint}' if hint else ''}")
     return snap.index[asset_id]
-
-
-def _parse_fail(snap: GraphSnapshot, spec: str) -> tuple[str, float]:
-    """``ID`` or ``ID@HOURS`` (an id that itself contains '@' is taken whole when it exists).
-
-    The id is not checked here: the scenario runner names an unknown one (see :func:`_scenario_failed`).
-    """
-    if spec in snap.index or "@" not in spec:
-        return spec, 0.0
-    asset_id, _, hours = spec.rpartition("@")
-    try:
-        t = float(hours)
-    except ValueError:
-        fail(f"--fail {spec!r}: expected ID@HOURS with HOURS a number of hours, e.g. {asset_id}@8")
-    if not math.isfinite(t) or t < 0:
-        fail(f"--fail {spec!r}: the failure time must be a finite number of hours >= 0, got {hours}")
-    return asset_id, t
-
-
-_OPTIONS = {"fail": "--fail", "hazard": "--hazard", "samples": "--samples", "horizon": "--horizon"}
-"""The option of ``kg cascade`` behind each field of a :class:`~kg.scenario.Scenario`."""
-
-
-def _scenario_failed(exc: KGError) -> NoReturn:
-    """Exit with ``exc`` said in terms of the option that gave the field it concerns."""
-    option = _OPTIONS.get(str(exc.field[0])) if exc.field else None
-    if option is not None and isinstance(exc, ElementNotFound):
-        fail(f"{option} {exc.element_id!r}: no {exc.what} with this id{'; ' + exc.hint if exc.hint else ''}")
-    if option is not None and isinstance(exc, ValidationError) and exc.problems:
-        fail(f"{option} {exc.problems[0].message}")
-    fail(str(exc))
 
 
 # ----------------------------------------------------------------------------- briefing
@@ -262,25 +231,14 @@ def cascade_command(
     """What fails after the given failures (or a hazard), when, why, and who must coordinate."""
     if plot is not None and samples is not None:
         fail("--plot draws one cascade; leave out --samples")
-    if bool(fail_) == bool(hazard):
-        fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
-    if samples is not None and not hazard:
+    if samples is not None and fail_ and not hazard:
         fail("--samples needs --hazard (Monte Carlo draws hazard damage)")
-    try:
-        # Checked before the store opens; the failures need the snapshot to be read (ID@HOURS).
-        base = Scenario(hazard=tuple(hazard or ()), samples=samples, seed=seed, horizon=horizon)
-    except KGError as exc:
-        _scenario_failed(exc)
+    options = scenario_options(fail_, hazard, samples=samples, seed=seed, horizon=horizon)
     with store_session(store) as s, executor_session(cluster if samples is not None else None) as ex, \
             batch_progress("Monte Carlo samples") as progress:
         snap = s.snapshot()
-        try:
-            scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
-            outcome = run(snap, scenario, cancel=deadline(timeout), executor=ex, progress=progress)
-        except KGError as exc:
-            if exc.field is None:
-                raise
-            _scenario_failed(exc)
+        with option_errors():
+            outcome = run(snap, options.scenario(snap), cancel=deadline(timeout), executor=ex, progress=progress)
         if isinstance(outcome, MonteCarloResult):
             emit(fmt, outcome.to_dict(), lambda _: _render_monte_carlo(outcome, snap))
             return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kg.analysis.cascade import CascadeResult
 from kg.cli.app import OutputFormat, console, emit, fail, text_output
-from kg.cli.cascade import _parse_fail, _scenario_failed
+from kg.cli.scenario_options import option_errors, parse_fail
 from kg.errors import KGError
 from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
 from kg.gis.write import write_geojson, write_gpkg
@@ -44,14 +44,10 @@ def _cascade(store: Store, fail_: list[str], hazard: list[str],
     if bool(fail_) == bool(hazard):
         fail("--cascade needs either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
     snap = store.snapshot()
-    try:
-        scenario = Scenario(fail=tuple(_parse_fail(snap, spec) for spec in fail_), hazard=tuple(hazard),
+    with option_errors():
+        scenario = Scenario(fail=tuple(parse_fail(snap, spec) for spec in fail_), hazard=tuple(hazard),
                             horizon=horizon)
         return cascade_of(snap, scenario), snap
-    except KGError as exc:
-        if exc.field is None:
-            raise
-        _scenario_failed(exc)
 
 
 def export_geo(store: Store, geo: str, output: Path | None, layers: list[str] | None, *, with_cascade: bool,

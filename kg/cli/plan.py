@@ -192,7 +192,7 @@ def plan_command(
             for z in hazard:
                 if z not in snap.zone_ids:
                     hint = closest_id(z, snap.zone_ids)
-                    fail(f"--hazard {z!r}: no hazard zone with this id{'; ' + hint if hint else ''}")
+                    fail(f"--hazard {z!r}: no hazard zone with this id{f'; {hint}' if hint else ''}")
             chosen = monte_carlo_scenarios(snap, hazard, samples=samples, seed=seed)
         elif scenarios is not None:
             data = read_json(scenarios, "scenarios")

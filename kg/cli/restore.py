@@ -18,8 +18,9 @@ from rich.table import Table
 from kg.analysis.restoration import RestorationResult, plan_restoration
 from kg.analysis.restoration_summary import RestorationSummary, summarise
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
-from kg.cli.cascade import _scenario_failed, clock
+from kg.cli.cascade import clock
 from kg.cli.live import live_time
+from kg.cli.scenario_options import option_errors, scenario_options
 from kg.errors import KGError, ValidationError
 from kg.live import down_at
 from kg.scenario import Scenario, damaged
@@ -146,17 +147,16 @@ def restore_command(
     hours = parse_assignments("--repair-hours", repair_hours or [], "TYPE_OR_ID=HOURS, e.g. Substation=48", float)
     crew_counts = {k: int(v) for k, v in parse_assignments("--crews", crews or [], "AGENCY=N, e.g. grid=3",
                                                            int).items()}
+    options = None if live else scenario_options(fail_, hazard, timed=False)
     with store_session(store) as s:
         snap = s.snapshot()
-        if live:  # what the status events say is down at that time (docs/live.md)
+        if options is None:  # what the status events say is down at that time (docs/live.md)
             moment = live_time(as_of)
             scenario = Scenario(as_of=moment, down=tuple((d.asset, d.since) for d in down_at(s, moment).values()))
         else:
-            scenario = Scenario(fail=tuple((a, 0.0) for a in fail_ or ()), hazard=tuple(hazard or ()))
-        try:
+            scenario = options.scenario(snap)
+        with option_errors():
             broken = damaged(snap, scenario)
-        except KGError as exc:
-            _scenario_failed(exc)
         try:
             result = plan_restoration(snap, broken, repair_hours=hours, crews=crew_counts,
                                       method="exact" if exact else "heuristic",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,9 +20,10 @@ from rich.table import Table
 from kg.analysis.cascade import Failure
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, RemoveDependency, WhatIfResult, parse_edits
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
-from kg.cli.cascade import _parse_fail, _scenario_failed, clock
-from kg.errors import EditRejected, KGError, ValidationError
-from kg.scenario import Scenario, whatif
+from kg.cli.cascade import clock
+from kg.cli.scenario_options import option_errors, require_one, scenario_options
+from kg.errors import EditRejected, ValidationError
+from kg.scenario import whatif
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["describe", "read_edits", "read_json", "render_whatif"]
@@ -153,22 +153,13 @@ def whatif_command(
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """A scenario before and after edits (buffers, feeds, hardening): what is saved, what gets worse."""
-    if bool(fail_) == bool(hazard):
-        fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
-    parsed = read_edits(edits)
-    try:
-        base = Scenario(hazard=tuple(hazard or ()), horizon=horizon, edits=parsed)
-    except KGError as exc:
-        _scenario_failed(exc)
+    require_one(fail_, hazard)  # before the edits file is read
+    options = scenario_options(fail_, hazard, horizon=horizon, edits=read_edits(edits))
     with store_session(store) as s:
         snap = s.snapshot()
-        try:
-            scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
-            result = whatif(snap, scenario, cancel=deadline(timeout))
-        except EditRejected as exc:
-            fail("\n".join(f"{edits}: {p}" for p in exc.problems))
-        except KGError as exc:
-            if exc.field is None:
-                raise
-            _scenario_failed(exc)
+        with option_errors():
+            try:
+                result = whatif(snap, options.scenario(snap), cancel=deadline(timeout))
+            except EditRejected as exc:  # said with the file that holds the edits
+                fail("\n".join(f"{edits}: {p}" for p in exc.problems))
         emit(fmt, result.to_dict(), lambda _: render_whatif(result, snap))
