@@ -180,9 +180,14 @@ class ElementNotFound(KGError, LookupError):
     def __init__(self, element_id: str, hint: str | Message = "", *, what: str = "element",
                  field: FieldPath | None = None) -> None:
         self.element_id = element_id
-        self.hint = hint
+        self._hint = hint
         self.what = what
         super().__init__(not_found(element_id, what, hint), field=field)
+
+    @property
+    def hint(self) -> str:
+        """What was said after the message (``did you mean 'X'?``), in the current language; empty: nothing."""
+        return str(self._hint)
 
 
 WHATS = {"element": N_("element"), "asset": N_("asset"), "hazard zone": N_("hazard zone"), "region": N_("region"),

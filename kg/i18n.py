@@ -58,6 +58,7 @@ __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "N_",
+    "Localized",
     "Message",
     "_",
     "_l",
@@ -260,6 +261,34 @@ def _l(template: str, **params: object) -> Message:
 def lazy_ngettext(singular: str, plural: str, n: int, **params: object) -> Message:
     """The singular or plural of a message for ``n``, said in the reader's language when shown."""
     return Message(singular, plural, n, params)
+
+
+class Localized:
+    """One value in each language (``{"en": "district", "zh": "区县"}``), said in the current one when shown.
+
+    For names that come from the ontology's labels rather than the catalog; a
+    language without an entry gets the English.
+    """
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = dict(texts)
+
+    def __str__(self) -> str:
+        return self._texts.get(_current.get()) or self._texts.get("en", "")
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Localized({self._texts!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Localized) and self._texts == other._texts
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._texts.items())))
 
 
 class _Joined(Message):

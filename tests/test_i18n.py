@@ -20,7 +20,7 @@ from tests.helpers import run_kg, write_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = LOCALE_DIR / "zh" / "LC_MESSAGES" / "citykg.po"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "_l": None, "lazy_ngettext": (1, 2)}
 
 
 def _code_messages() -> set[str | tuple[str, str]]:
