@@ -253,14 +253,14 @@ class Message:
         return (Message, (self._template, self._plural, self._n, self._params))
 
 
-def _l(template: str, **params: object) -> Message:
+def _l(template: str, /, **params: object) -> Message:
     """``template`` with ``params`` filled in, said in the reader's language when shown (see :class:`Message`)."""
     return Message(template, params=params)
 
 
-def lazy_ngettext(singular: str, plural: str, n: int, **params: object) -> Message:
-    """The singular or plural of a message for ``n``, said in the reader's language when shown."""
-    return Message(singular, plural, n, params)
+def lazy_ngettext(singular: str, plural: str, count: int, /, **params: object) -> Message:
+    """The singular or plural of a message for ``count``, said in the reader's language when shown."""
+    return Message(singular, plural, count, params)
 
 
 class Localized:

@@ -36,6 +36,7 @@ __all__ = [
     "StoreOpt",
     "TimeoutOpt",
     "app",
+    "bold",
     "console",
     "deadline",
     "emit",
@@ -136,6 +137,11 @@ def deadline(timeout: float | None) -> CancelToken | None:
         return None
     return CancelToken.after(timeout, reason=f"stopped after --timeout {timeout:g} s; narrow the question "
                                              "(a horizon, fewer samples, fewer steps) or allow more time")
+
+
+def bold(text: str, style: str = "bold") -> str:
+    """``text`` (a translated heading, say) in rich markup as ``style``, its own brackets escaped."""
+    return f"[{style}]{escape(text)}[/]"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -36,6 +36,7 @@ from kg.cli.app import (
     StoreOpt,
     TimeoutOpt,
     app,
+    bold,
     console,
     deadline,
     emit,
@@ -118,12 +119,12 @@ def render_plan(plan: PlanResult, candidates: tuple[Candidate, ...]) -> None:
     sc = plan.scenarios.to_dict()
     objective = (_("expected {unit}").format(unit=unit) if plan.horizon is None
                  else _("expected {unit} within {hours} h").format(unit=unit, hours=f"{plan.horizon:g}"))
-    console.print(f"[bold]{_('Scenarios:')}[/] " + _("{count} ({kind}); objective: {objective}.").format(
+    console.print(bold(_("Scenarios:")) + " " + _("{count} ({kind}); objective: {objective}.").format(
         count=f"{sc['count']:,}", kind=_(_KINDS.get(sc["kind"], sc["kind"])), objective=objective))
     final = plan.final
-    console.print(f"[bold]{_('Without investment:')}[/] "
+    console.print(bold(_("Without investment:")) + " "
                   + _("{value} {unit}.").format(value=f"{plan.baseline:,.1f}", unit=unit)
-                  + f"  [bold]{_('With the plan:')}[/] "
+                  + "  " + bold(_("With the plan:")) + " "
                   + _("{value} ({change}) for {cost} of a budget of {budget}.").format(
                       value=f"{final:,.1f}", change=f"{final - plan.baseline:+,.1f}",
                       cost=f"{sum(s.cost for s in plan.steps):,.4g}", budget=f"{plan.budget:,.4g}"))
@@ -150,8 +151,8 @@ def render_plan(plan: PlanResult, candidates: tuple[Candidate, ...]) -> None:
             table.add_column(col, justify="left" if k in {0, 3} else "right")
         for c, b in left:
             cost = plan.costs[c]
-            why = _("costs more than the budget" if cost > plan.budget else "buys nothing here" if b <= 0
-                    else "the budget ran out" if cost > room else "adds nothing once the plan's steps are in")
+            why = _(N_("costs more than the budget") if cost > plan.budget else N_("buys nothing here") if b <= 0
+                    else N_("the budget ran out") if cost > room else N_("adds nothing once the plan's steps are in"))
             table.add_row(escape(c), f"{cost:,.4g}", f"{'[red]' if b < 0 else ''}{b:,.1f}", why)
         console.print(table)
     m = plan.to_dict()["method"]

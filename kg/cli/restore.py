@@ -18,7 +18,19 @@ from rich.table import Table
 
 from kg.analysis.restoration import RestorationResult, plan_restoration
 from kg.analysis.restoration_summary import RestorationSummary, summarise
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
+from kg.cli.app import (
+    FormatOpt,
+    OutputFormat,
+    StoreOpt,
+    TimeoutOpt,
+    app,
+    bold,
+    console,
+    deadline,
+    emit,
+    fail,
+    store_session,
+)
 from kg.cli.cascade import clock, type_name
 from kg.cli.live import live_time
 from kg.cli.scenario_options import option_errors, scenario_options
@@ -90,7 +102,7 @@ def render_restoration(result: RestorationResult, summary: RestorationSummary, s
         "{damaged} damaged assets, all repaired by {time}; {people} people without service at hour 0.").format(
         damaged=f"{len(result.damaged):,}", time=clock(end), people=f"{summary.affected_population:,}"))
     share = _(", {share}").format(share=f"{saved / naive:.0%}") if naive > 0 else ""
-    out.print(f"[bold]{_('Unserved people-hours:')}[/] " + _(
+    out.print(bold(_("Unserved people-hours:")) + " " + _(
         "{value}, against {naive} repairing in id order ({saved} saved{share}).").format(
         value=f"{result.unserved_people_hours:,.0f}", naive=f"{naive:,.0f}", saved=f"{saved:,.0f}", share=share),
         soft_wrap=True)

@@ -19,7 +19,19 @@ from rich.table import Table
 
 from kg.analysis.cascade import Failure
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, RemoveDependency, WhatIfResult, parse_edits
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
+from kg.cli.app import (
+    FormatOpt,
+    OutputFormat,
+    StoreOpt,
+    TimeoutOpt,
+    app,
+    bold,
+    console,
+    deadline,
+    emit,
+    fail,
+    store_session,
+)
 from kg.cli.cascade import clock, kind_name, type_name
 from kg.cli.scenario_options import option_errors, require_one, scenario_options
 from kg.errors import EditRejected, ValidationError
@@ -112,10 +124,10 @@ def render_whatif(result: WhatIfResult, snap: GraphSnapshot) -> None:
     """Print a what-if as a briefing: the balance, what got better, what got worse, who gains and who loses."""
     agency_name = {a: n or a for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)}
     b, m = result.baseline.summary, result.modified.summary
-    console.print(f"[bold]{_('Edits:')}[/] " + _("; ").join(escape(describe(e)) for e in result.edits),
+    console.print(bold(_("Edits:")) + " " + _("; ").join(escape(describe(e)) for e in result.edits),
                   soft_wrap=True)
-    console.print(f"[bold]{_('Before:')}[/] {_balance(b.failed, b.population)}  "
-                  f"[bold]{_('After:')}[/] {_balance(m.failed, m.population)} "
+    console.print(bold(_("Before:")) + f" {_balance(b.failed, b.population)}  "
+                  + bold(_("After:")) + f" {_balance(m.failed, m.population)} "
                   + _("({change} people).").format(change=f"{m.population - b.population:+,}"))
     c, impact = result.changes, result.impact
     before = {f.id: f for f in result.baseline.failures}
@@ -124,13 +136,13 @@ def render_whatif(result: WhatIfResult, snap: GraphSnapshot) -> None:
     if worse:
         new, sooner = impact["new"], impact["earlier"]
         agencies = _(", ").join(escape(a) for a in new.agencies + sooner.agencies) or "-"
-        console.print(f"[bold red]{_('Worse:')}[/] " + _(
+        console.print(bold(_("Worse:"), "bold red") + " " + _(
             "{new} new failures ({new_people} people), {earlier} earlier ({earlier_people} people); agencies "
             "concerned: {agencies}").format(new=f"{new.assets:,}", new_people=f"{new.population:,}",
                                             earlier=f"{sooner.assets:,}", earlier_people=f"{sooner.population:,}",
                                             agencies=agencies), soft_wrap=True)
     else:
-        console.print(f"[bold]{_('Nothing got worse:')}[/] " + _("no new failure, none earlier."))
+        console.print(bold(_("Nothing got worse:")) + " " + _("no new failure, none earlier."))
     if not (c.saved or c.delayed or c.new or c.earlier):
         console.print(_("The edits change nothing in this scenario."))
         return

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from kg.errors import Problem
-from kg.i18n import Message, _l
+from kg.i18n import N_, Message, _l
 from kg.load.problems import describe_pydantic_errors, shown
 from kg.model import PROPS_FIELD, PropName
 from kg.rdf.suffixes import RDF_SUFFIXES
@@ -154,10 +154,10 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
                     continue
                 if len(fields) != len(header):
                     counts = {"row": len(fields), "header": len(header), "columns": ", ".join(header)}
-                    report(Problem(f"{name}:{start}", _l(
-                        "too few fields: the row has {row}, the header has {header} ({columns})" if len(fields) <
-                        len(header) else "too many fields: the row has {row}, the header has {header} ({columns})",
-                        **counts)))
+                    template = (N_("too few fields: the row has {row}, the header has {header} ({columns})")
+                                if len(fields) < len(header) else
+                                N_("too many fields: the row has {row}, the header has {header} ({columns})"))
+                    report(Problem(f"{name}:{start}", _l(template, **counts)))
                     continue
                 values = {col: val for col, val in zip(header, fields, strict=True) if val and not val.isspace()}
                 yield RawRow(table, name, start, values)
