@@ -148,7 +148,7 @@ class APIProblem(Exception):
     ) -> None:
         super().__init__(str(detail))
         self.status = status
-        self.detail = detail
+        self._detail = detail
         self.field = field
         self.errors = list(errors) if errors is not None else None
         self.slug = slug or _SLUGS.get(status, "error")
@@ -156,13 +156,19 @@ class APIProblem(Exception):
         self.headers = headers
         self.limit = limit
 
+    @property
+    def detail(self) -> str:
+        """The detail in the current language: the request's, in a handler (Accept-Language, kg.i18n).
+
+        Fixed details go through the catalog; details made from data are :class:`~kg.i18n.Message`
+        values, said with their data (ids, file lines) as given.
+        """
+        return str(self._detail) if isinstance(self._detail, Message) else _(self._detail)
+
     def response(self) -> JSONResponse:
         """This problem as an ``application/problem+json`` response."""
-        # Said in the request's language (Accept-Language, kg.i18n): titles and fixed details through the
-        # catalog, details made from data as the Messages they are (their data, ids and lines, as given).
-        detail = str(self.detail) if isinstance(self.detail, Message) else _(self.detail)
         body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + self.slug, "title": _(self.title), "status": self.status,
-                                "detail": detail}
+                                "detail": self.detail}
         if self.field is not None:
             body["field"] = self.field
         if self.errors is not None:

@@ -334,7 +334,7 @@ def paths_command(
         data = paths_answer(snap, x, y, k=k, cancel=deadline(timeout))
         chains: list[dict[str, list[Any]]] = data["paths"]
 
-        def text(_: Any) -> None:
+        def text(_data: Any) -> None:
             if not chains:
                 console.print(_("{dependent} does not depend on {provider}.").format(dependent=y, provider=x),
                               markup=False)
@@ -361,7 +361,7 @@ def spof_command(
         data = spof_answer(snap, asset_id, cancel=deadline(timeout))
         found = data["single_points_of_failure"]
 
-        def text(_: Any) -> None:
+        def text(_data: Any) -> None:
             if not found:
                 console.print(_("{id} has no single point of failure.").format(id=asset_id), markup=False)
                 return
