@@ -187,7 +187,7 @@ COMMANDS = [
     ("cascade", "--hazard", "flood-yz", "--samples", "20"), ("cascade", "--fail", "sub@1", "--horizon", "12"),
     ("whatif", "--fail", "sub", "--edits", "{inputs}/edits.json"),
     ("plan", "--candidates", "{inputs}/candidates.json", "--budget", "5", "--n-1", "Substation"),
-    ("restore", "--fail", "sub", "--fail", "pump"), ("robustness", "--steps", "4"), ("stats",),
+    ("restore", "--fail", "sub", "--fail", "pump"), ("robustness", "--steps", "4"), ("stats",), ("live",), ("status",),
 ]
 
 
