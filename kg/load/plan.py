@@ -217,7 +217,7 @@ class _Planner:
                                               "intensity everywhere in the zone's polygon)",
                                               value=repr(props["intensity"]))))
             except GeometryError as exc:
-                self.report(Problem(where, str(exc).split(": ", 1)[-1]))
+                self.report(Problem(where, exc.detail))
         if self.problems:
             return
         asset_of = TABLES["assets"].getter("id", PROPS_FIELD, "lat", "lon")
