@@ -32,7 +32,7 @@ Examples
 '态势'
 >>> _("Situation")
 'Situation'
->>> missing = _l("no asset with id {id}", id=repr("s-1"))
+>>> missing = _l("no {what} with id {id}", what=_l("asset"), id=repr("s-1"))
 >>> with language("zh"):
 ...     str(missing)
 "没有编号为 's-1' 的资产"
@@ -222,6 +222,8 @@ class Message:
         if lang is not None:
             with language(lang):
                 return self.render()
+        if not self._template:  # gettext("") is the catalog's header
+            return ""
         catalog = translations(_current.get())
         text = (catalog.gettext(self._template) if self._plural is None
                 else catalog.ngettext(self._template, self._plural, self._n))
