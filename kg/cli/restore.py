@@ -173,7 +173,7 @@ def restore_command(
     if time_limit is not None and not exact:
         fail(_("--time-limit is the exact solver's limit: add --exact"))
     hours = parse_assignments("--repair-hours", repair_hours or [],
-                              _("TYPE_OR_ID=HOURS, e.g. {example}").format(example="Substation=48"), float)
+                              _("TYPE_OR_ID=HOURS, e.g. Substation=48"), float)
     crew_counts = {k: int(v) for k, v in parse_assignments(
         "--crews", crews or [], _("AGENCY=N, e.g. {example}").format(example="grid=3"), int).items()}
     options = None if live else scenario_options(fail_, hazard, timed=False)
