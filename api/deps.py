@@ -40,6 +40,7 @@ from api.state import StoreHolder
 from api.views import json_response
 from kg.analysis.cancel import Cancelled, CancelToken
 from kg.executor import Executor, InProcess
+from kg.i18n import N_, _, _l
 from kg.settings import Role, Settings
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
@@ -157,9 +158,9 @@ class Runner:
             if not isinstance(value, Cancelled):
                 raise value
         await self._wait(call, fn)
-        raise APIProblem(504, f"the request took longer than its time limit of {self.timeout_s:g} s and was "
-                              "stopped; narrow it (smaller depth, top or samples) or ask for a higher "
-                              "KG_REQUEST_TIMEOUT_S")
+        raise APIProblem(504, _l("the request took longer than its time limit of {seconds} s and was stopped; "
+                                 "narrow it (smaller depth, top or samples) or ask for a higher KG_REQUEST_TIMEOUT_S",
+                                 seconds=f"{self.timeout_s:g}"))
 
     async def _watch_client(self, request: Request) -> None:
         """Cancel the token once the client has gone: nobody would read the answer.
@@ -251,9 +252,10 @@ async def single_valued_query(request: Request) -> None:
     if request.url.path.rstrip("/") in OWN_QUERY_RULES:
         return
     seen: set[str] = set()
-    for name, _ in request.query_params.multi_items():
+    for name, _value in request.query_params.multi_items():
         if name in seen and name not in REPEATABLE_QUERY:
-            raise APIProblem(422, f"query parameter {name!r} is given more than once; give it once", field=name)
+            raise APIProblem(422, _l("query parameter {name} is given more than once; give it once", name=repr(name)),
+                             field=name)
         seen.add(name)
 
 
@@ -292,7 +294,7 @@ def principal_of(presented: str | None, settings: Settings, key_digests: dict[by
     if settings.auth_disabled:
         return Principal(Role.admin, "insecure-dev", insecure_dev=True)
     if not presented:
-        raise APIProblem(401, "missing API key: send Authorization: Bearer KEY or X-API-Key: KEY",
+        raise APIProblem(401, N_("missing API key: send Authorization: Bearer KEY or X-API-Key: KEY"),
                          headers=_UNAUTHORIZED)
     digest = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).digest()
     role: Role | None = None
@@ -301,14 +303,15 @@ def principal_of(presented: str | None, settings: Settings, key_digests: dict[by
         if hmac.compare_digest(known, digest):
             role = known_role
     if role is None:
-        raise APIProblem(401, "unknown API key", headers=_UNAUTHORIZED)
+        raise APIProblem(401, N_("unknown API key"), headers=_UNAUTHORIZED)
     return Principal(role, digest[:6].hex())
 
 
 def _require(needed: Role) -> Callable[[Principal], Awaitable[Principal]]:
     async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role < needed:
-            raise APIProblem(403, f"this needs a key with the {needed.name} role; yours has {principal.role.name}")
+            raise APIProblem(403, _l("this needs a key with the {needed} role; yours has {role}", needed=needed.name,
+                                     role=principal.role.name))
         return principal
 
     check.__name__ = f"require_{needed.name}"
@@ -323,9 +326,11 @@ require_admin = _require(Role.admin)
 # ---------------------------------------------------------------- concurrency
 def busy_message(exc: LimitReached) -> str:
     """What a caller is told when no slot is free (429 from a route, a tool error over MCP)."""
-    scope = "this key has" if exc.setting.endswith("_PER_KEY") else "this server has"
-    return (f"{scope} {exc.limit} expensive requests running already, the most allowed "
-            f"({exc.setting}={exc.limit}); retry when one has finished")
+    template = (N_("this key has {n} expensive requests running already, the most allowed ({setting}={n}); retry "
+                   "when one has finished") if exc.setting.endswith("_PER_KEY") else
+                N_("this server has {n} expensive requests running already, the most allowed ({setting}={n}); retry "
+                   "when one has finished"))
+    return _(template).format(n=exc.limit, setting=exc.setting)
 
 
 async def limit_concurrency(

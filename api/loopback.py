@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import APIProblem
+from kg.i18n import _l
 from kg.settings import is_loopback
 
 __all__ = ["FORWARDING_HEADERS", "LoopbackOnlyMiddleware"]
@@ -49,8 +50,8 @@ class LoopbackOnlyMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        detail = (f"this server runs in insecure dev mode (no API keys) and answers loopback clients only; "
-                  f"this request came {reason}")
+        detail = _l("this server runs in insecure dev mode (no API keys) and answers loopback clients only; this "
+                    "request came {reason}", reason=reason)
         await APIProblem(403, detail).response()(scope, receive, send)
 
     @staticmethod

@@ -37,9 +37,10 @@ from kg.errors import (
     StoreUnavailable,
     UnsupportedOperation,
     ValidationError,
+    not_found,
 )
 from kg.executor import ClusterError
-from kg.i18n import N_, _
+from kg.i18n import N_, Message, _, _l
 
 __all__ = [
     "PROBLEM_JSON",
@@ -136,7 +137,7 @@ class APIProblem(Exception):
     def __init__(
         self,
         status: int,
-        detail: str,
+        detail: str | Message,
         *,
         field: str | None = None,
         errors: Sequence[FieldError] | None = None,
@@ -145,9 +146,9 @@ class APIProblem(Exception):
         headers: dict[str, str] | None = None,
         limit: str | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.status = status
-        self.detail = detail
+        self._detail = detail
         self.field = field
         self.errors = list(errors) if errors is not None else None
         self.slug = slug or _SLUGS.get(status, "error")
@@ -155,12 +156,19 @@ class APIProblem(Exception):
         self.headers = headers
         self.limit = limit
 
+    @property
+    def detail(self) -> str:
+        """The detail in the current language: the request's, in a handler (Accept-Language, kg.i18n).
+
+        Fixed details go through the catalog; details made from data are :class:`~kg.i18n.Message`
+        values, said with their data (ids, file lines) as given.
+        """
+        return str(self._detail) if isinstance(self._detail, Message) else _(self._detail)
+
     def response(self) -> JSONResponse:
         """This problem as an ``application/problem+json`` response."""
-        # Titles and fixed details are translated for the request's language (Accept-Language, kg.i18n);
-        # details made from the data stay as the code wrote them.
         body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + self.slug, "title": _(self.title), "status": self.status,
-                                "detail": _(self.detail)}
+                                "detail": self.detail}
         if self.field is not None:
             body["field"] = self.field
         if self.errors is not None:
@@ -174,7 +182,8 @@ class PayloadTooLarge(StarletteHTTPException):
     """The request body is over its limit (an HTTPException so FastAPI passes it through body parsing)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the limit of {limit:,} bytes")
+        super().__init__(413, _("the request body is larger than the limit of {limit} bytes").format(
+            limit=f"{limit:,}"))
         self.limit = limit
 
 
@@ -186,7 +195,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def at_most(field: str, value: int | None, maximum: int) -> None:
     """422 naming ``field`` when ``value`` is over this server's configured ``maximum``."""
     if value is not None and value > maximum:
-        raise APIProblem(422, f"{field} must be at most {maximum} on this server, got {value}", field=field)
+        raise APIProblem(422, _l("{field} must be at most {maximum} on this server, got {value}", field=field,
+                                 maximum=maximum, value=value), field=field)
 
 
 def json_path(field: FieldPath, names: Mapping[str, str] | None = None) -> str:
@@ -214,7 +224,7 @@ def field_problem(exc: KGError, names: Mapping[str, str] | None = None) -> APIPr
         return None
     path = json_path(exc.field, names)
     if isinstance(exc, ElementNotFound):
-        return APIProblem(404, f"no {exc.what} with id {exc.element_id!r}", field=path)
+        return APIProblem(404, not_found(exc.element_id, exc.what), field=path)
     if isinstance(exc, ValidationError) and exc.problems:
         message = exc.problems[0].message
         return APIProblem(422, f"{path}: {message}", field=path, errors=[FieldError(field=path, message=message)])
@@ -223,6 +233,41 @@ def field_problem(exc: KGError, names: Mapping[str, str] | None = None) -> APIPr
 
 _SETTINGS_OF_LIMITS = {"max_failures": "KG_MAX_FAILURES"}
 """The setting behind each kg keyword limit the API passes (the others are fixed in the API's code)."""
+
+
+_PYDANTIC = {
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "int_type": N_("Input should be a valid integer"),
+    "float_type": N_("Input should be a valid number"),
+    "string_type": N_("Input should be a valid string"),
+    "list_type": N_("Input should be a valid list"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "model_type": N_("Input should be an object"),
+}
+_PYDANTIC_BOUNDS = {
+    "greater_than_equal": N_("Input should be greater than or equal to {bound}"),
+    "greater_than": N_("Input should be greater than {bound}"),
+    "less_than_equal": N_("Input should be less than or equal to {bound}"),
+    "less_than": N_("Input should be less than {bound}"),
+}
+"""pydantic's own messages, said in the request's language when they are exactly these (others stay pydantic's)."""
+
+
+def _pydantic_message(err: Mapping[str, Any]) -> str:
+    """pydantic's message for one error; the fixed ones of :data:`_PYDANTIC` in the request's language."""
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    known = _PYDANTIC.get(str(err.get("type", "")))
+    if known is not None and message == known:
+        return _(known)
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if kind in _PYDANTIC_BOUNDS and ctx:
+        bound = next(iter(ctx.values()))
+        if message == _PYDANTIC_BOUNDS[kind].format(bound=bound):
+            return _(_PYDANTIC_BOUNDS[kind]).format(bound=bound)
+    return message
 
 
 def _field_path(loc: Sequence[int | str]) -> tuple[str, str]:
@@ -246,19 +291,23 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, list[FieldErro
         if kind == "json_invalid":
             status = 400
             ctx = err.get("ctx") or {}
-            position = f" at character {loc[1]}" if len(loc) > 1 else ""
             reason = ctx.get("error", "decode error")
-            errors.append(FieldError(field="body", message=f"invalid JSON{position}: {reason}"))
+            message = (_("invalid JSON at character {position}: {reason}").format(position=loc[1], reason=reason)
+                       if len(loc) > 1 else _("invalid JSON: {reason}").format(reason=reason))
+            errors.append(FieldError(field="body", message=message))
             continue
         where, path = _field_path(loc if loc[:1] != ("query",) else loc[:2])  # ?kind=a&kind=b: just "kind"
         named = (err.get("ctx") or {}).get("name")
         if kind == "scenario" and isinstance(named, str):
             path = f"{path}.{named}" if path != where else named
-        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        error = (err.get("ctx") or {}).get("error")
+        said = error.args[0] if isinstance(error, ValueError) and error.args else None
+        message = str(said) if isinstance(said, Message) else _pydantic_message(err)
         if kind == "missing":
-            message = f"missing required {'field' if where == 'body' else where + ' parameter'}"
+            message = (_("missing required field") if where == "body"
+                       else _("missing required {where} parameter").format(where=where))
         elif kind == "extra_forbidden":
-            message = "is not a known field"
+            message = _("is not a known field")
         errors.append(FieldError(field=path, message=message))
     return status, errors
 
@@ -290,9 +339,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValidationError)
     async def _invalid_data(request: Request, exc: ValidationError) -> JSONResponse:
         errors = [FieldError(field=p.where or "body", message=p.message) for p in exc.problems]
-        detail = str(exc.problems[0]) if exc.problems else "the request is invalid"
+        detail = str(exc.problems[0]) if exc.problems else _("the request is invalid")
         if len(errors) > 1:
-            detail += f" (and {len(errors) - 1}{'+' if exc.truncated else ''} more)"
+            detail += _(" (and {n} more)").format(n=f"{len(errors) - 1}{'+' if exc.truncated else ''}")
         return APIProblem(422, detail, field=errors[0].field if errors else None, errors=errors).response()
 
     @app.exception_handler(CypherRefused)
@@ -317,7 +366,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Cancelled)
     async def _cancelled(request: Request, exc: Cancelled) -> JSONResponse:
-        return APIProblem(504, f"the request was stopped: {exc}").response()
+        return APIProblem(504, _("the request was stopped: {reason}").format(reason=exc)).response()
 
     @app.exception_handler(ResultTooLarge)
     async def _too_large(request: Request, exc: ResultTooLarge) -> JSONResponse:

@@ -3,6 +3,12 @@
 Every error a user can cause carries a message that names *where* (file:line,
 JSON path, request field) and *what was expected*; the CLI prints it without a
 traceback and the API renders it as a problem+json body.
+
+Messages are :class:`kg.i18n.Message` values (made with ``_l``): an error made
+deep in a loader does not know who will read it, so it keeps the English text
+and the data it quotes, and ``str(error)`` says it in the language of whoever
+shows it (the CLI's ``--lang``, the request's ``Accept-Language``). Plain
+strings are accepted too and shown as they are.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import difflib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from kg.i18n import N_, Message, _l, join
 
 __all__ = [
     "CypherRefused",
@@ -25,6 +33,7 @@ __all__ = [
     "UnsupportedOperation",
     "ValidationError",
     "closest_id",
+    "not_found",
     "visible",
 ]
 
@@ -69,16 +78,16 @@ class KGError(Exception):
         self.field = field
 
 
-def closest_id(value: str, choices: Sequence[str]) -> str:
+def closest_id(value: str, choices: Sequence[str]) -> Message | str:
     """A ``did you mean 'X'?`` hint for a mistyped id among ``choices``, or an empty string.
 
     Stays fast on a million ids: after an exact match ignoring case, it compares
     ``value`` with look-alike candidates only (about its length, sharing its
     first ``-``-separated part).
 
-    >>> closest_id("s-0001", ["S-0001", "h-0002"])
+    >>> str(closest_id("s-0001", ["S-0001", "h-0002"]))
     "did you mean 'S-0001'?"
-    >>> closest_id("flood-zy", ["flood-yz", "heat-1"])
+    >>> str(closest_id("flood-zy", ["flood-yz", "heat-1"]))
     "did you mean 'flood-yz'?"
     >>> closest_id("zzz", ["flood-yz"])
     ''
@@ -86,30 +95,42 @@ def closest_id(value: str, choices: Sequence[str]) -> str:
     lower = value.lower()
     exact = [c for c in choices if c.lower() == lower]
     if exact:
-        return f"did you mean {exact[0]!r}?"
+        return _l("did you mean {id}?", id=repr(exact[0]))
     head = value.split("-", 1)[0].lower()
     pool = [c for c in choices if abs(len(c) - len(value)) <= 2 and c.lower().startswith(head)][:50_000]
     close = difflib.get_close_matches(value, pool or list(choices[:50_000]), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
+    return _l("did you mean {id}?", id=repr(close[0])) if close else ""
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input, and where it is.
 
-    Both are kept :func:`visible`: they quote what the input holds (an IRI, a
-    value), and what a message prints must not be able to drive a terminal.
+    ``text`` is what is wrong (a :class:`~kg.i18n.Message`, said in the reader's
+    language, or plain text); :attr:`message` is it as a string, now. Both
+    ``where`` and the message are kept :func:`visible`: they quote what the
+    input holds (an IRI, a value), and what a message prints must not be able to
+    drive a terminal.
     """
 
     where: str
-    message: str
+    text: str | Message
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "where", visible(self.where))
-        object.__setattr__(self, "message", visible(self.message))
+        if not isinstance(self.text, Message):
+            object.__setattr__(self, "text", visible(self.text))
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in the current language."""
+        return visible(str(self.text))
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+_MORE_PROBLEMS = N_("... more problems not shown (fix these first)")
 
 
 class ValidationError(KGError):
@@ -119,10 +140,10 @@ class ValidationError(KGError):
                  field: FieldPath | None = None) -> None:
         self.problems = list(problems)
         self.truncated = truncated
-        lines = [str(p) for p in self.problems]
+        lines: list[object] = list(self.problems)
         if truncated:
-            lines.append("... more problems not shown (fix these first)")
-        super().__init__("\n".join(lines), field=field)
+            lines.append(_l(_MORE_PROBLEMS))
+        super().__init__(join(lines), field=field)
 
 
 class LoadTimeout(KGError):
@@ -131,9 +152,14 @@ class LoadTimeout(KGError):
     def __init__(self, seconds: float, where: str = "") -> None:
         self.seconds = seconds
         self.where = where
-        at = f" (reading {where})" if where else ""
-        super().__init__(f"validation did not finish within the time limit of {seconds:g} s{at}; nothing was "
-                         "written: give the data in smaller parts, or raise the limit")
+        if where:
+            message = _l("validation did not finish within the time limit of {seconds} s (reading {where}); nothing "
+                         "was written: give the data in smaller parts, or raise the limit", seconds=f"{seconds:g}",
+                         where=where)
+        else:
+            message = _l("validation did not finish within the time limit of {seconds} s; nothing was written: give "
+                         "the data in smaller parts, or raise the limit", seconds=f"{seconds:g}")
+        super().__init__(message)
 
 
 class ElementNotFound(KGError, LookupError):
@@ -151,13 +177,29 @@ class ElementNotFound(KGError, LookupError):
         The input field that held the id.
     """
 
-    def __init__(self, element_id: str, hint: str = "", *, what: str = "element",
+    def __init__(self, element_id: str, hint: str | Message = "", *, what: str = "element",
                  field: FieldPath | None = None) -> None:
         self.element_id = element_id
-        self.hint = hint
+        self._hint = hint
         self.what = what
-        message = f"no {what} with id {element_id!r}"
-        super().__init__(f"{message}; {hint}" if hint else message, field=field)
+        super().__init__(not_found(element_id, what, hint), field=field)
+
+    @property
+    def hint(self) -> str:
+        """What was said after the message (``did you mean 'X'?``), in the current language; empty: nothing."""
+        return str(self._hint)
+
+
+WHATS = {"element": N_("element"), "asset": N_("asset"), "hazard zone": N_("hazard zone"), "region": N_("region"),
+         "agency": N_("agency"), "dependency group": N_("dependency group"), "dependency": N_("dependency")}
+"""The kinds of element an id may name, for :class:`ElementNotFound` messages (translated where shown)."""
+
+
+def not_found(element_id: str, what: str, hint: str | Message = "") -> Message:
+    """``no asset with id 'x'; did you mean 'X'?`` as a message (``what`` said in the reader's language)."""
+    name = _l(WHATS[what]) if what in WHATS else what
+    message = _l("no {what} with id {id}", what=name, id=repr(element_id))
+    return _l("{message}; {hint}", message=message, hint=hint) if hint else message
 
 
 class StoreUnavailable(KGError):

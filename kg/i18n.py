@@ -1,9 +1,16 @@
 """Chinese and English for what people read from ``kg`` and the API: gettext catalogs, made with Babel.
 
 Messages are written in English in the code, wrapped in :func:`_` (translated
-where they are made) or marked with :func:`N_` (translated where they are
-shown, for tables of constants). Placeholders are named (``{failed}``), so a
-translation may put them in its own order. The catalogs:
+where they are made), marked with :func:`N_` (translated where they are
+shown, for tables of constants), or made lazily with :func:`_l` and
+:func:`lazy_ngettext`: a :class:`Message` keeps the English text and the data
+it quotes, and is said in the reader's language each time it is turned into a
+string. Errors are made that way (deep in the loaders, before anyone knows who
+reads them); the CLI's error printer and the API's problem handler turn them
+into text in the language of the process or of the request, and the server's
+log keeps them in English. Placeholders are named (``{failed}``), so a
+translation may put them in its own order; data (ids, file names, line
+numbers, values) only ever fills placeholders and is never translated. The catalogs:
 
 * ``kg/locale/LANG/LC_MESSAGES/citykg.po``: the source, edited by people
   (``pybabel extract`` / ``update`` keep it in step with the code; a test checks
@@ -25,6 +32,12 @@ Examples
 '态势'
 >>> _("Situation")
 'Situation'
+>>> missing = _l("no {what} with id {id}", what=_l("asset"), id=repr("s-1"))
+>>> with language("zh"):
+...     str(missing)
+"没有编号为 's-1' 的资产"
+>>> str(missing), missing.english()
+("no asset with id 's-1'", "no asset with id 's-1'")
 >>> choose_language(None, {"LANG": "zh_CN.UTF-8"}), choose_language("en", {"KG_LANG": "zh"})
 ('zh', 'en')
 """
@@ -35,14 +48,30 @@ import gettext
 import io
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-__all__ = ["DOMAIN", "LANGUAGES", "N_", "_", "choose_language", "compile_catalogs", "current_language", "language",
-           "ngettext", "translations", "use_language"]
+__all__ = [
+    "DOMAIN",
+    "LANGUAGES",
+    "N_",
+    "Localized",
+    "Message",
+    "_",
+    "_l",
+    "choose_language",
+    "compile_catalogs",
+    "current_language",
+    "join",
+    "language",
+    "lazy_ngettext",
+    "ngettext",
+    "translations",
+    "use_language",
+]
 
 DOMAIN = "citykg"
 LANGUAGES = ("en", "zh")
@@ -167,6 +196,123 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for translation where it is shown, not here (constant tables)."""
     return message
+
+
+class Message:
+    """Text said in the reader's language each time it is shown: an English template and the data it quotes.
+
+    ``str(message)`` (or formatting it into another message) translates the
+    template for the current language (:func:`current_language`) and fills in
+    the data; data that is itself a :class:`Message` is said in the same
+    language. Made by :func:`_l` and :func:`lazy_ngettext`; compares equal to a
+    message of the same template and data.
+    """
+
+    __slots__ = ("_n", "_params", "_plural", "_template")
+
+    def __init__(self, template: str, plural: str | None = None, n: int = 1,
+                 params: Mapping[str, object] | None = None) -> None:
+        self._template = template
+        self._plural = plural
+        self._n = n
+        self._params = dict(params or {})
+
+    def render(self, lang: str | None = None) -> str:
+        """This message in ``lang`` (default: the current language)."""
+        if lang is not None:
+            with language(lang):
+                return self.render()
+        if not self._template:  # gettext("") is the catalog's header
+            return ""
+        catalog = translations(_current.get())
+        text = (catalog.gettext(self._template) if self._plural is None
+                else catalog.ngettext(self._template, self._plural, self._n))
+        return text.format(**self._params) if self._params else text
+
+    def english(self) -> str:
+        """This message in English (the code's text), whatever the current language: for logs."""
+        return self.render("en")
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.render(), spec)
+
+    def __repr__(self) -> str:
+        return f"Message({self.english()!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return (self._template, self._plural, self._n, self._params) == (
+            other._template, other._plural, other._n, other._params)
+
+    def __hash__(self) -> int:
+        return hash((self._template, self._plural, self._n))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Message, (self._template, self._plural, self._n, self._params))
+
+
+def _l(template: str, /, **params: object) -> Message:
+    """``template`` with ``params`` filled in, said in the reader's language when shown (see :class:`Message`)."""
+    return Message(template, params=params)
+
+
+def lazy_ngettext(singular: str, plural: str, count: int, /, **params: object) -> Message:
+    """The singular or plural of a message for ``count``, said in the reader's language when shown."""
+    return Message(singular, plural, count, params)
+
+
+class Localized:
+    """One value in each language (``{"en": "district", "zh": "区县"}``), said in the current one when shown.
+
+    For names that come from the ontology's labels rather than the catalog; a
+    language without an entry gets the English.
+    """
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = dict(texts)
+
+    def __str__(self) -> str:
+        return self._texts.get(_current.get()) or self._texts.get("en", "")
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Localized({self._texts!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Localized) and self._texts == other._texts
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._texts.items())))
+
+
+class _Joined(Message):
+    """Parts (text or messages) joined by a separator, each said in the reader's language when shown."""
+
+    __slots__ = ()
+
+    def render(self, lang: str | None = None) -> str:
+        if lang is not None:
+            with language(lang):
+                return self.render()
+        parts = self._params["parts"]
+        assert isinstance(parts, tuple)
+        return self._template.join(str(p) for p in parts)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_Joined, (self._template, None, 1, self._params))
+
+
+def join(parts: Iterable[object], separator: str = "\n") -> Message:
+    """``parts`` (text or messages) joined by ``separator`` (said as is), each part said when shown."""
+    return _Joined(separator, params={"parts": tuple(parts)})
 
 
 if __name__ == "__main__":

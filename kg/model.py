@@ -40,6 +40,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from kg.i18n import N_, Message, _l
 from kg.ontology import did_you_mean, load_ontology
 
 __all__ = [
@@ -66,15 +67,21 @@ __all__ = [
 ]
 
 
-def _one_of(what: str, choices: Sequence[str], example: str = "") -> AfterValidator:
-    """A validator accepting only ``choices`` (from the ontology), with a did-you-mean hint."""
+def _one_of(what: str, choices: Sequence[str], example: Message | None = None) -> AfterValidator:
+    """A validator accepting only ``choices`` (from the ontology), with a did-you-mean hint.
+
+    Its ``ValueError`` holds a :class:`~kg.i18n.Message` (``what`` is marked for translation by the
+    caller), which :func:`kg.load.problems.describe_pydantic_errors` passes on to be said when shown.
+    """
     allowed = frozenset(choices)
-    listed = example or ", ".join(sorted(choices))
+    listed: Message | str = example or ", ".join(sorted(choices))
 
     def check(value: str) -> str:
         if value not in allowed:
             hint = did_you_mean(value, sorted(allowed))
-            raise ValueError(f"unknown {what} {value!r}; expected {listed}" + (f"; {hint}" if hint else ""))
+            message = _l("unknown {what} {value}; expected {expected}", what=_l(what), value=repr(value),
+                         expected=listed)
+            raise ValueError(_l("{message}; {hint}", message=message, hint=hint) if hint else message)
         return value
 
     return AfterValidator(check)
@@ -82,7 +89,7 @@ def _one_of(what: str, choices: Sequence[str], example: str = "") -> AfterValida
 
 def _finite(value: float) -> float:
     if not math.isfinite(value):
-        raise ValueError("must be a finite number")
+        raise ValueError(_l("must be a finite number"))
     return value
 
 
@@ -127,13 +134,14 @@ class TextRule:
     refused: Callable[[str], bool]
 
 
-_ID_CHARS = "control characters (such as a line break, NUL or ESC) or invisible formatting characters (such as " \
-    "U+202E RIGHT-TO-LEFT OVERRIDE or a zero-width space)"
+_ID_CHARS = N_("control characters (such as a line break, NUL or ESC) or invisible formatting characters (such as "
+              "U+202E RIGHT-TO-LEFT OVERRIDE or a zero-width space)")
 TEXT_RULES: dict[str, TextRule] = {
-    _ID_PATTERN: TextRule("ids", _ID_CHARS, _hidden),
-    _KEY_PATTERN: TextRule("column names", _ID_CHARS, _hidden),
-    _TEXT_PATTERN: TextRule("text", "control characters other than tab and line breaks, or bidirectional "
-                            "overrides and isolates (U+202A to U+202E, U+2066 to U+2069)", _unsafe_in_text),
+    _ID_PATTERN: TextRule(N_("ids"), _ID_CHARS, _hidden),
+    _KEY_PATTERN: TextRule(N_("column names"), _ID_CHARS, _hidden),
+    _TEXT_PATTERN: TextRule(N_("text"), N_("control characters other than tab and line breaks, or bidirectional "
+                                           "overrides and isolates (U+202A to U+202E, U+2066 to U+2069)"),
+                            _unsafe_in_text),
 }
 """Pattern (as pydantic reports it) -> its rule, for the messages of :mod:`kg.load.problems`."""
 
@@ -156,13 +164,14 @@ def _by_label(named: Callable[[str], str | None]) -> BeforeValidator:
 # People may name classes, hazards, kinds and levels by their English or Chinese label (the ontology's
 # rdfs:label): the stores always hold the name.
 Level = Annotated[str, _by_label(_ONTOLOGY.level_named),
-                  _one_of("level", _ONTOLOGY.levels, "one of " + ", ".join(_ONTOLOGY.levels))]
+                  _one_of(N_("level"), _ONTOLOGY.levels, _l("one of {names}", names=", ".join(_ONTOLOGY.levels)))]
 AssetType = Annotated[str, _by_label(lambda t: _ONTOLOGY.named(t, _ONTOLOGY.asset_types)),
-                      _one_of("asset type", sorted(_ONTOLOGY.asset_types),
-                              "an ontology Asset class such as Substation or Hospital (or its label, such as 变电站)")]
+                      _one_of(N_("asset type"), sorted(_ONTOLOGY.asset_types),
+                              _l("an ontology Asset class such as Substation or Hospital (or its label, such as "
+                                 "变电站)"))]
 HazardType = Annotated[str, _by_label(lambda t: _ONTOLOGY.named(t, _ONTOLOGY.hazard_types)),
-                       _one_of("hazard", sorted(_ONTOLOGY.hazard_types))]
-Kind = Annotated[str, _by_label(_ONTOLOGY.kind_named), _one_of("service kind", _ONTOLOGY.service_kinds)]
+                       _one_of(N_("hazard"), sorted(_ONTOLOGY.hazard_types))]
+Kind = Annotated[str, _by_label(_ONTOLOGY.kind_named), _one_of(N_("service kind"), _ONTOLOGY.service_kinds)]
 Finite = Annotated[float, AfterValidator(_finite)]
 Props = dict[PropName, Text]
 
@@ -188,7 +197,7 @@ class Region(Record):
     @model_validator(mode="after")
     def _city_has_no_parent(self) -> Region:
         if self.parent == self.id:
-            raise ValueError("a region cannot be its own parent")
+            raise ValueError(_l("a region cannot be its own parent"))
         return self
 
 
@@ -208,7 +217,7 @@ class Agency(Record):
     @model_validator(mode="after")
     def _not_own_parent(self) -> Agency:
         if self.parent == self.id:
-            raise ValueError("an agency cannot be its own parent")
+            raise ValueError(_l("an agency cannot be its own parent"))
         return self
 
 
@@ -267,7 +276,7 @@ class Dependency(Record):
     @model_validator(mode="after")
     def _not_self(self) -> Dependency:
         if self.dependent == self.provider:
-            raise ValueError(f"asset {self.dependent!r} cannot depend on itself")
+            raise ValueError(_l("asset {id} cannot depend on itself", id=repr(self.dependent)))
         return self
 
 
@@ -296,7 +305,7 @@ class Fragility(Record):
     @model_validator(mode="after")
     def _one_target(self) -> Fragility:
         if (self.type is None) == (self.asset is None):
-            raise ValueError("give exactly one of 'type' (an asset class) or 'asset' (an asset id)")
+            raise ValueError(_l("give exactly one of 'type' (an asset class) or 'asset' (an asset id)"))
         return self
 
 

@@ -33,6 +33,7 @@ from importlib import resources
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.i18n import Message, _l
 from kg.namespaces import CKG, OWL, RDF, RDFS, SKOS
 
 __all__ = ["ClassInfo", "Ontology", "RelationInfo", "load_ontology", "ontology_path", "shapes_path"]
@@ -352,14 +353,14 @@ def _find_label(text: str, names: tuple[str, ...], labels: dict[str, dict[str, s
     return next((n for n in names if wanted in {v.casefold() for v in labels.get(n, {}).values() if v}), None)
 
 
-def did_you_mean(value: str, choices: object) -> str:
-    """A ``did you mean 'X'?`` hint for a mistyped ``value``, or an empty string."""
+def did_you_mean(value: str, choices: object) -> Message | str:
+    """A ``did you mean 'X'?`` hint for a mistyped ``value`` (said in the reader's language), or an empty string."""
     names = [str(c) for c in choices]  # type: ignore[attr-defined]
     by_lower = {n.lower(): n for n in names}
     if value.lower() in by_lower:
-        return f"did you mean {by_lower[value.lower()]!r}?"
+        return _l("did you mean {id}?", id=repr(by_lower[value.lower()]))
     close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
+    return _l("did you mean {id}?", id=repr(close[0])) if close else ""
 
 
 @cache

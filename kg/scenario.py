@@ -71,6 +71,7 @@ from kg.analysis.hazards import MonteCarloResult, hazard_cascade, hazard_failure
 from kg.analysis.whatif import Edit, WhatIfResult, apply_edits, compare
 from kg.errors import ElementNotFound, Problem, ValidationError, closest_id
 from kg.executor import Executor, Progress
+from kg.i18n import Message, _l
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["HOUR_US", "Kind", "Outcome", "Scenario", "cascade_of", "damaged", "live_start", "run", "whatif"]
@@ -85,14 +86,14 @@ Outcome = CascadeResult | MonteCarloResult
 """What :func:`run` returns: a cascade, or the distribution of Monte Carlo."""
 
 
-def _invalid(field: tuple[str | int, ...], where: str, message: str) -> ValidationError:
+def _invalid(field: tuple[str | int, ...], where: str, message: Message) -> ValidationError:
     return ValidationError([Problem(where, message)], field=field)
 
 
 def _check_hours(value: float, field: tuple[str | int, ...], where: str) -> float:
     hours = float(value)
     if not (math.isfinite(hours) and hours >= 0):
-        raise _invalid(field, where, f"must be a finite number of hours >= 0, got {value!r}")
+        raise _invalid(field, where, _l("must be a finite number of hours >= 0, got {value}", value=repr(value)))
     return hours
 
 
@@ -143,18 +144,18 @@ class Scenario:
         object.__setattr__(self, "fail", tuple((str(a), float(t)) for a, t in self.fail))
         object.__setattr__(self, "down", tuple((str(a), int(t)) for a, t in self.down))
         if self.down and self.as_of is None:
-            raise _invalid(("down",), "down", "the assets down are those at a time: give as_of with them")
+            raise _invalid(("down",), "down", _l("the assets down are those at a time: give as_of with them"))
         object.__setattr__(self, "hazard", tuple(self.hazard))
         object.__setattr__(self, "edits", tuple(self.edits))
         if self.fail and self.hazard:
-            raise _invalid(("hazard",), "hazard", "cannot be combined with fail (initial failures)")
+            raise _invalid(("hazard",), "hazard", _l("cannot be combined with fail (initial failures)"))
         for k, (_, hours) in enumerate(self.fail):
             _check_hours(hours, ("fail", k, "time"), f"fail[{k}].time")
         if self.samples is not None:
             if not self.hazard:
-                raise _invalid(("samples",), "samples", "needs hazard zones (Monte Carlo draws hazard damage)")
+                raise _invalid(("samples",), "samples", _l("needs hazard zones (Monte Carlo draws hazard damage)"))
             if self.samples < 1:
-                raise _invalid(("samples",), "samples", f"must be at least 1, got {self.samples}")
+                raise _invalid(("samples",), "samples", _l("must be at least 1, got {value}", value=self.samples))
         if self.horizon is not None:
             object.__setattr__(self, "horizon", _check_hours(self.horizon, ("horizon",), "horizon"))
 
@@ -180,7 +181,7 @@ class Scenario:
 def _check_ids(snap: GraphSnapshot, scenario: Scenario) -> None:
     """ElementNotFound, naming the field, for the first id the snapshot does not hold."""
     if not scenario.fail and not scenario.hazard and scenario.as_of is None:
-        raise _invalid(("fail",), "fail", "give initial failures (fail) or hazard zones (hazard)")
+        raise _invalid(("fail",), "fail", _l("give initial failures (fail) or hazard zones (hazard)"))
     for k, (asset_id, _) in enumerate(scenario.fail):
         if asset_id not in snap.index:
             raise ElementNotFound(asset_id, closest_id(asset_id, snap.asset_ids), what="asset",
@@ -262,7 +263,7 @@ def cascade_of(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken |
                max_failures: int | None = None) -> CascadeResult:
     """:func:`run` for the questions that need one cascade (coordination, a plot): refuses ``samples``."""
     if scenario.samples is not None:
-        raise _invalid(("samples",), "samples", "asks for Monte Carlo; this needs one cascade")
+        raise _invalid(("samples",), "samples", _l("asks for Monte Carlo; this needs one cascade"))
     result = run(snap, scenario, cancel=cancel, max_failures=max_failures)
     assert isinstance(result, CascadeResult)
     return result
@@ -287,7 +288,7 @@ def damaged(snap: GraphSnapshot, scenario: Scenario) -> list[str]:
     ['S']
     """
     if scenario.samples is not None:
-        raise _invalid(("samples",), "samples", "asks for Monte Carlo; a restoration plan needs one damage")
+        raise _invalid(("samples",), "samples", _l("asks for Monte Carlo; a restoration plan needs one damage"))
     _check_ids(snap, scenario)
     if scenario.hazard:
         return hazard_failures(snap, scenario.hazard)
@@ -325,7 +326,7 @@ def whatif(snap: GraphSnapshot, scenario: Scenario, *, cancel: CancelToken | Non
     (('H',), 1)
     """
     if scenario.samples is not None:
-        raise _invalid(("samples",), "samples", "asks for Monte Carlo; a what-if compares two cascades")
+        raise _invalid(("samples",), "samples", _l("asks for Monte Carlo; a what-if compares two cascades"))
     _check_ids(snap, scenario)
     edited = apply_edits(snap, scenario.edits)  # checked before any work
     baseline = cascade_of(snap, replace(scenario, edits=()), cancel=cancel, max_failures=max_failures)

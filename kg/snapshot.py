@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kg.errors import ElementNotFound
+from kg.i18n import _l
 from kg.ontology import load_ontology
 from kg.schema import TABLES
 
@@ -111,7 +112,7 @@ class GraphSnapshot:
         try:
             return self.index[asset_id]
         except KeyError:
-            raise ElementNotFound(asset_id, "expected the id of an asset") from None
+            raise ElementNotFound(asset_id, _l("expected the id of an asset")) from None
 
     def type_of(self, i: int) -> str:
         return self.types[int(self.type_code[i])]

@@ -20,7 +20,7 @@ from tests.helpers import run_kg, write_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = LOCALE_DIR / "zh" / "LC_MESSAGES" / "citykg.po"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "_l": None, "lazy_ngettext": (1, 2)}
 
 
 def _code_messages() -> set[str | tuple[str, str]]:
@@ -136,3 +136,135 @@ def test_api_problem_titles_and_fixed_details_follow_accept_language(tmp_path: P
         assert route["detail"] == "没有路由 /v1/no-such-route；接口列表见 /docs"
         with language("en"):  # the server's answers never change the caller's language
             assert client.get("/v1/assets/nowhere", headers=key).json()["title"] == "Not found"
+
+
+# ----------------------------------------------------------------------------- everything people read, in Chinese
+CITY = {
+    "regions.csv": "id,level,name,parent\ncq,city,Chongqing,\nyz,district,Yuzhong 渝中区,cq\n",
+    "agencies.csv": "id,name,crews\ngrid,State Grid,2\nhealth,Health Commission,1\n",
+    "assets.csv": "id,type,name,region,agency,population\nsub,Substation,Sub,yz,grid,0\n"
+                  "pump,PumpingStation,Pump,yz,grid,0\nhosp,Hospital,Hosp,yz,health,5000\n",
+    "dependencies.csv": "dependent,provider,kind,buffer_hours\nhosp,sub,power,2\npump,sub,power,\nhosp,pump,water,\n",
+    "hazard_zones.csv": "id,hazard\nflood-yz,Flood\n",
+    "exposures.csv": "asset,zone,intensity\nsub,flood-yz,1.2\n",
+    "fragilities.csv": "hazard,threshold,type,beta\nFlood,1.0,Substation,0.3\n",
+}
+CANDIDATES = ('[{"id": "buffer-hosp", "cost": 1, "edits": [{"op": "add_buffer", "asset": "hosp", "kind": "power", '
+              '"hours": 48}]}]')
+EDITS = '[{"op": "add_buffer", "asset": "hosp", "kind": "power", "hours": 48}]'
+
+
+def _allowed_words(*data: str) -> set[str]:
+    """The Latin words a Chinese output may hold: those the Chinese catalog keeps (options, formats) and the data's
+    (the bundle's, and ``data``: the store's URL)."""
+    words = set()
+    for value in _catalog().values():
+        for text in ([value] if isinstance(value, str) else value):
+            words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
+    for text in (*CITY.values(), *data):
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
+    return words
+
+
+def _english_left(output: str, allowed: set[str]) -> list[str]:
+    """Lines of ``output`` holding a Latin word that neither a Chinese message nor the data gives."""
+    return [line for line in output.splitlines()
+            if any(w.lower() not in allowed for w in re.findall(r"[A-Za-z]{2,}", line))]
+
+
+@pytest.fixture
+def city(tmp_path: Path) -> tuple[str, Path]:
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    result = run_kg("load", str(write_files(tmp_path / "city", CITY)), "--store", url, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    files = write_files(tmp_path / "inputs", {"candidates.json": CANDIDATES, "edits.json": EDITS})
+    return url, files
+
+
+COMMANDS = [
+    ("criticality",), ("criticality", "--by", "district"), ("dependents", "sub"), ("dependencies", "hosp"),
+    ("paths", "sub", "hosp"), ("paths", "hosp", "sub"), ("spof", "hosp"), ("spof", "sub"),
+    ("cascade", "--hazard", "flood-yz", "--samples", "20"), ("cascade", "--fail", "sub@1", "--horizon", "12"),
+    ("whatif", "--fail", "sub", "--edits", "{inputs}/edits.json"),
+    ("plan", "--candidates", "{inputs}/candidates.json", "--budget", "5", "--n-1", "Substation"),
+    ("restore", "--fail", "sub", "--fail", "pump"), ("robustness", "--steps", "4"), ("stats",), ("live",), ("status",),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_text_output_in_chinese_leaves_no_english_sentence(city: tuple[str, Path], command: tuple[str, ...]) -> None:
+    url, inputs = city
+    args = [a.replace("{inputs}", str(inputs)) for a in command]
+    english = run_kg(*args, "--store", url)
+    chinese = run_kg(*args, "--store", url, "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 0, chinese.stderr
+    assert chinese.stdout.strip() and chinese.stdout != english.stdout
+    assert not _english_left(chinese.stdout, _allowed_words(url)), chinese.stdout
+    # the data stays the data: every id the English output names, the Chinese names too
+    for asset in ("sub", "pump", "hosp"):
+        assert (asset in english.stdout) == (asset in chinese.stdout), asset
+
+
+BAD_ROWS = {
+    "regions.csv": "id,level,name,parent\ncq,city,Chongqing,\nyz,district,Yuzhong,cq\n",
+    "assets.csv": "id,type,name,region,lat\nsub,Substaton,Sub,yz,31\nhosp,Hospital,Hosp,yz,95\n",
+    "dependencies.csv": "dependent,provider,kind\nhosp,sub,power,extra\n",
+}
+BAD_REFERENCES = {
+    "regions.csv": "id,level,name,parent\ncq,city,Chongqing,\nyz,district,Yuzhong,cq\n",
+    "agencies.csv": "id,name\ngrid,State Grid\n",
+    "assets.csv": "id,type,name,region,agency\nsub,Substation,Sub,grid,grid\npump,PumpingStation,Pump,nowhere,yz\n",
+}
+
+
+@pytest.mark.parametrize(("bundle", "quoted", "said"), [
+    (BAD_ROWS, ("'Substaton'", "'Substation'", "'type'", "'lat'", "'95'"), ("未知的资产类型", "应为", "字段太多")),
+    (BAD_REFERENCES, ("'grid'", "'nowhere'", "'yz'", "region", "agency"), ("不存在", "区域", "部门", "应为")),
+], ids=["rows", "references"])
+def test_a_bad_bundle_is_refused_in_chinese_with_the_same_file_lines(tmp_path: Path, bundle: dict[str, str],
+                                                                     quoted: tuple[str, ...],
+                                                                     said: tuple[str, ...]) -> None:
+    folder = write_files(tmp_path / "bad", bundle)
+    url = f"sqlite:///{tmp_path / 'kg.db'}"
+    english = run_kg("load", str(folder), "--store", url, "--quiet")
+    chinese = run_kg("load", str(folder), "--store", url, "--quiet", "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1
+    assert english.stderr.startswith("error: nothing was loaded: ")
+    assert chinese.stderr.startswith("错误： 未载入任何数据：发现 ")
+    en_lines, zh_lines = english.stderr.splitlines()[1:], chinese.stderr.splitlines()[1:]
+    assert len(en_lines) == len(zh_lines) >= 2
+    for en, zh in zip(en_lines, zh_lines, strict=True):
+        where = en.split(": ", 1)[0]
+        assert re.fullmatch(r".+\.csv:\d+", where) and zh.startswith(where + ": "), (en, zh)
+        assert en != zh
+    text = "\n".join(line.split(": ", 1)[1] for line in zh_lines)
+    for value in quoted:
+        assert value in text  # the data the messages quote is kept as given
+    for words in said:
+        assert words in text
+    assert not _english_left(text, _allowed_words(*bundle.values())), text
+
+
+def test_api_4xx_details_follow_accept_language(tmp_path: Path, store: str) -> None:
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    bundle = b'{"file": "assets", "id": "x", "type": "Substaton", "region": "yz"}\n{"file": "regions"}\n'
+    with TestClient(create_app(settings_for(store))) as client:
+        key = auth("write")
+        missing = client.get("/v1/assets/nowhere", headers={**key, **zh}).json()
+        assert missing["detail"] == "没有编号为 'nowhere' 的资产"
+        english = client.get("/v1/assets/nowhere", headers=key).json()
+        assert english["detail"] == "no asset with id 'nowhere'"
+        deep = client.get("/v1/assets/sub/dependents", params={"depth": 0}, headers={**key, **zh}).json()
+        assert deep["status"] == 422 and deep["field"] == "depth" and "输入应大于或等于 1" in deep["detail"], deep
+        loaded = client.post("/v1/loads", content=bundle, headers={**key, **zh, "content-type": "application/x-ndjson"})
+        body = loaded.json()
+        count = len(body["errors"])
+        assert loaded.status_code == 422 and body["detail"] == f"未载入任何数据：发现 {count} 个问题", body
+        fields = [e["field"] for e in body["errors"]]
+        assert count >= 2 and all(re.fullmatch(r".+\.jsonl:[12]", f) for f in fields), fields
+        assert "未知的资产类型 'Substaton'" in body["errors"][0]["message"]
+        assert all(re.search("[\u4e00-\u9fff]", e["message"]) for e in body["errors"]), body["errors"]
+        again = client.post("/v1/loads", content=bundle, headers={**key, "content-type": "application/x-ndjson"})
+        assert again.json()["detail"] == f"nothing was loaded: {count} problems found"
+        assert [e["field"] for e in again.json()["errors"]] == fields
+        assert again.json()["errors"][0]["message"].startswith("column 'type': unknown asset type 'Substaton'")

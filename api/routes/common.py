@@ -10,7 +10,8 @@ from typing import Any
 from api.deps import Runner
 from api.problems import APIProblem, field_problem
 from api.schemas import CascadeRequest, ScenarioRequest
-from kg.errors import ElementNotFound, KGError
+from kg.errors import ElementNotFound, KGError, not_found
+from kg.i18n import _l
 from kg.scenario import Scenario
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
@@ -41,6 +42,7 @@ def scenario_fields() -> Iterator[None]:
         raise problem from None
 
 _SINGULAR = {"regions": "region", "agencies": "agency", "assets": "asset", "hazard_zones": "hazard zone"}
+"""Tables -> the kind of element (kg.errors.WHATS says each in the reader's language)."""
 
 
 async def get_element(store: Store, run: Runner, element_id: str, table: str, *, field: str) -> dict[str, Any]:
@@ -48,10 +50,11 @@ async def get_element(store: Store, run: Runner, element_id: str, table: str, *,
     try:
         record = await run(store.get, element_id)
     except ElementNotFound:
-        raise APIProblem(404, f"no {_SINGULAR[table]} with id {element_id!r}", field=field) from None
+        raise APIProblem(404, not_found(element_id, _SINGULAR[table]), field=field) from None
     if record.get("table") != table:
-        other = _SINGULAR.get(str(record.get("table")), "another kind of element")
-        raise APIProblem(404, f"no {_SINGULAR[table]} with id {element_id!r} (that id is a {other})", field=field)
+        other = _SINGULAR.get(str(record.get("table")))
+        raise APIProblem(404, _l("{message} (that id is a {other})", message=not_found(element_id, _SINGULAR[table]),
+                                 other=_l(other) if other else _l("another kind of element")), field=field)
     return record
 
 
@@ -59,5 +62,5 @@ def asset_index(snap: GraphSnapshot, asset_id: str, *, field: str) -> int:
     """The snapshot index of ``asset_id``; 404 naming ``field`` if no asset has that id."""
     i = snap.index.get(asset_id)
     if i is None:
-        raise APIProblem(404, f"no asset with id {asset_id!r}", field=field)
+        raise APIProblem(404, not_found(asset_id, "asset"), field=field)
     return i

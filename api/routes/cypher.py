@@ -10,6 +10,7 @@ from api.deps import RunDep, SettingsDep, StoreDep, limit_concurrency, require_r
 from api.problems import APIProblem, problem_responses
 from api.schemas import CypherPublic, CypherRequest
 from kg.errors import UnsupportedOperation, ValidationError
+from kg.i18n import _l
 
 __all__ = ["router"]
 
@@ -33,7 +34,8 @@ async def run_cypher(body: CypherRequest, store: StoreDep, settings: SettingsDep
                            row_limit=settings.cypher_row_limit)
     except ValidationError as exc:
         if any(p.where == "timeout" for p in exc.problems):
-            raise APIProblem(504, f"the query ran longer than {settings.cypher_timeout_s:g} s and was stopped; "
-                                  "narrow it (a LIMIT, a shorter path length)", field="query") from None
+            raise APIProblem(504, _l("the query ran longer than {seconds} s and was stopped; narrow it (a LIMIT, a "
+                                     "shorter path length)", seconds=f"{settings.cypher_timeout_s:g}"),
+                             field="query") from None
         raise
     return {"columns": result.columns, "rows": result.rows, "truncated": result.truncated}

@@ -35,6 +35,7 @@ from kg.errors import ElementNotFound, KGError
 from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
 from kg.gis.write import MEDIA_TYPES as GEO_MEDIA_TYPES
 from kg.gis.write import write_geojson, write_gpkg
+from kg.i18n import N_, _l
 from kg.rdf.export import export_rdf
 from kg.rdf.writers import MEDIA_TYPES
 from kg.scenario import Scenario, cascade_of
@@ -191,8 +192,8 @@ async def export(
     at_most("depth", depth, settings.max_depth)
     layers = [x.value for x in layer] if layer else list(LAYERS)
     if (fail or hazard) and format not in (ExportFormat.gpkg, ExportFormat.geojson):
-        raise APIProblem(422, "fail and hazard add a cascade layer to a GIS export; ask for format=geojson or gpkg",
-                         field="format")
+        raise APIProblem(422, N_("fail and hazard add a cascade layer to a GIS export; ask for format=geojson or "
+                                 "gpkg"), field="format")
     footprint = await _footprint(store, run, fail, hazard, horizon, start) if fail or hazard else None
 
     def geo_layers() -> list[Layer]:
@@ -227,9 +228,9 @@ async def _footprint(store: Store, run: Any, fail: list[str] | None, hazard: lis
                      horizon: float | None, start: datetime | None) -> Layer:
     """The ``cascade`` layer of the scenario the query gives (errors name ``fail`` or ``hazard``)."""
     if fail and hazard:
-        raise APIProblem(422, "give fail or hazard, not both", field="hazard")
+        raise APIProblem(422, N_("give fail or hazard, not both"), field="hazard")
     if start is not None and start.tzinfo is None:
-        raise APIProblem(422, "start needs its UTC offset (e.g. +08:00 for Chongqing)", field="start")
+        raise APIProblem(422, N_("start needs its UTC offset (e.g. +08:00 for Chongqing)"), field="start")
     when = (start or datetime.now(UTC).replace(second=0, microsecond=0)).astimezone(UTC)
     initial = []
     for k, spec in enumerate(fail or []):
@@ -237,7 +238,8 @@ async def _footprint(store: Store, run: Any, fail: list[str] | None, hazard: lis
         try:
             initial.append((asset, float(hours)))
         except ValueError:
-            raise APIProblem(422, f"fail[{k}]: expected ID or ID@HOURS, got {spec!r}", field=f"fail[{k}]") from None
+            raise APIProblem(422, _l("{field}: expected ID or ID@HOURS, got {value}", field=f"fail[{k}]",
+                                     value=repr(spec)), field=f"fail[{k}]") from None
 
     def footprint() -> Layer:
         snap = store.snapshot()

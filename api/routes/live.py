@@ -73,7 +73,7 @@ def _as_of(value: str | None) -> datetime | None:
     try:
         return parse_time(value, "as_of")
     except ValidationError as exc:
-        raise APIProblem(422, exc.problems[0].message, field="as_of") from None
+        raise APIProblem(422, exc.problems[0].message, field="as_of") from None  # said in the request's language
 
 
 @router.post("/v1/events", response_model=EventsPublic, summary="Record status events (all or nothing)",

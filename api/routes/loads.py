@@ -32,6 +32,7 @@ from api.problems import APIProblem, FieldError, problem_responses
 from api.schemas import LoadPublic
 from api.state import StoreHolder
 from kg.errors import LoadTimeout, Problem, ValidationError
+from kg.i18n import N_, _l, lazy_ngettext
 from kg.ingest import LoadReport, load_paths
 from kg.settings import Settings
 from kg.store import Store
@@ -71,8 +72,9 @@ async def load(request: Request, settings: SettingsDep, store: Annotated[Store, 
     """Validate the whole bundle, then write it in one transaction; loading the same data twice changes nothing."""
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media not in ZIP_TYPES | JSONL_TYPES:
-        raise APIProblem(415, f"content type {media or '(none)'!r} is not a bundle; send application/zip "
-                              "(a zipped bundle folder) or application/x-ndjson (JSON Lines)", field="content-type")
+        raise APIProblem(415, _l("content type {media} is not a bundle; send application/zip (a zipped bundle "
+                                 "folder) or application/x-ndjson (JSON Lines)", media=repr(media or "(none)")),
+                         field="content-type")
     with tempfile.TemporaryDirectory(prefix="citykg-load-") as tmp:
         upload = Path(tmp) / ("upload.zip" if media in ZIP_TYPES else JSONL_NAME)
         size = 0
@@ -81,7 +83,7 @@ async def load(request: Request, settings: SettingsDep, store: Annotated[Store, 
                 size += len(chunk)
                 await f.write(chunk)
         if size == 0:
-            raise APIProblem(422, "the body is empty; send a zipped bundle or JSON Lines", field="body")
+            raise APIProblem(422, N_("the body is empty; send a zipped bundle or JSON Lines"), field="body")
         report = await anyio.to_thread.run_sync(_load, store, holder, settings, upload, media in ZIP_TYPES)
     return report.to_dict(_public_url(store.url))
 
@@ -94,16 +96,18 @@ def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, i
             report = load_paths(store, [target], timeout_s=settings.load_timeout_s)
         except LoadTimeout as exc:
             where = _relative(Problem(exc.where, ""), target).where if exc.where else None
-            raise APIProblem(413, f"nothing was loaded: validation did not finish within {exc.seconds:g} s "
-                                  "(KG_LOAD_TIMEOUT_S); send the data in smaller parts", field=where,
-                             title="Load too large to validate in time") from None
+            raise APIProblem(413, _l("nothing was loaded: validation did not finish within {seconds} s "
+                                     "(KG_LOAD_TIMEOUT_S); send the data in smaller parts",
+                                     seconds=f"{exc.seconds:g}"), field=where,
+                             title=N_("Load too large to validate in time")) from None
         except ValidationError as exc:
             errors = [FieldError(field=p.where or "body", message=p.message)
                       for p in (_relative(p, target) for p in exc.problems)]
             count = f"{len(errors)}{'+' if exc.truncated else ''}"
-            raise APIProblem(422, f"nothing was loaded: {count} problem{'s' if len(errors) != 1 else ''} found",
+            raise APIProblem(422, lazy_ngettext("nothing was loaded: {n} problem found",
+                                                "nothing was loaded: {n} problems found", len(errors), n=count),
                              field=errors[0].field if errors else None, errors=errors, slug="invalid-data",
-                             title="Invalid data") from None
+                             title=N_("Invalid data")) from None
         finally:
             holder.after_load()  # follow the load now, so the next request sees it (none waits on it)
     return LoadReport(counts=report.counts, warnings=[_relative(w, target) for w in report.warnings],
@@ -114,8 +118,8 @@ def _load(store: Store, holder: StoreHolder, settings: Settings, upload: Path, i
 def _load_slot(holder: StoreHolder, settings: Settings) -> Iterator[None]:
     """The process's one load slot, waited for up to ``KG_LOAD_TIMEOUT_S`` (503 past it)."""
     if not holder.load_lock.acquire(timeout=settings.load_timeout_s):
-        raise APIProblem(503, "another load is still running; try again shortly", slug="load-in-progress",
-                         title="Another load is running", headers={"Retry-After": str(_RETRY_AFTER_S)})
+        raise APIProblem(503, N_("another load is still running; try again shortly"), slug="load-in-progress",
+                         title=N_("Another load is running"), headers={"Retry-After": str(_RETRY_AFTER_S)})
     try:
         yield
     finally:
@@ -137,27 +141,32 @@ def _unzip(upload: Path, out: Path, settings: Settings) -> Path:
     try:
         archive = zipfile.ZipFile(upload)
     except (zipfile.BadZipFile, OSError):
-        raise APIProblem(422, "the body is not a zip archive; send a zipped bundle folder", field="body") from None
+        raise APIProblem(422, N_("the body is not a zip archive; send a zipped bundle folder"),
+                         field="body") from None
     with archive:
         files = [m for m in archive.infolist() if not m.is_dir()]
         seen: set[str] = set()
         for m in files:
             name = PurePosixPath(m.filename)
             if name.is_absolute() or ".." in name.parts or "\\" in m.filename:
-                raise APIProblem(422, f"unsafe file name in the zip: {m.filename!r}", field="body")
+                raise APIProblem(422, _l("unsafe file name in the zip: {name}", name=repr(m.filename)), field="body")
             # Extracting both would silently keep the last; which one was meant cannot be told.
             if m.filename in seen:
-                raise APIProblem(422, f"the zip holds {m.filename!r} twice; keep one", field=m.filename)
+                raise APIProblem(422, _l("the zip holds {name} twice; keep one", name=repr(m.filename)),
+                                 field=m.filename)
             seen.add(m.filename)
         members = [m for m in files if not _ignored(m.filename)]
         if not members:
-            raise APIProblem(422, "the zip holds no files; expected bundle files such as assets.csv", field="body")
+            raise APIProblem(422, N_("the zip holds no files; expected bundle files such as assets.csv"),
+                             field="body")
         if len(members) > settings.max_zip_files:
-            raise APIProblem(413, f"the zip holds {len(members)} files; at most {settings.max_zip_files} are accepted")
+            raise APIProblem(413, _l("the zip holds {n} files; at most {limit} are accepted", n=len(members),
+                                     limit=settings.max_zip_files))
         folders = {PurePosixPath(m.filename).parent for m in members}
         if len(folders) > 1:
-            raise APIProblem(422, "the zip holds files in several folders; a bundle is one folder of files "
-                                  f"({', '.join(sorted(str(f) for f in folders))})", field="body")
+            raise APIProblem(422, _l("the zip holds files in several folders; a bundle is one folder of files "
+                                     "({folders})", folders=", ".join(sorted(str(f) for f in folders))),
+                             field="body")
         out.mkdir()
         budget = settings.max_unzipped_bytes
         for m in members:
@@ -174,7 +183,7 @@ def _unzip(upload: Path, out: Path, settings: Settings) -> Path:
 
 
 def _too_big(settings: Settings) -> APIProblem:
-    return APIProblem(413, f"the zip inflates to more than {settings.max_unzipped_bytes:,} bytes")
+    return APIProblem(413, _l("the zip inflates to more than {limit} bytes", limit=f"{settings.max_unzipped_bytes:,}"))
 
 
 def _ignored(name: str) -> bool:

@@ -24,6 +24,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
 from api.problems import APIProblem
+from kg.i18n import _l
 
 __all__ = ["STATIC_DIR", "router"]
 
@@ -85,7 +86,7 @@ async def static(path: str, request: Request) -> Response:
     root = STATIC_DIR.resolve()
     target = (root / path).resolve()
     if target.suffix not in _TYPES or not target.is_relative_to(root) or not target.is_file():
-        raise APIProblem(404, f"no page file {path!r}")
+        raise APIProblem(404, _l("no page file {path}", path=repr(path)))
     return _serve(request, target)
 
 

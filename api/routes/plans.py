@@ -17,7 +17,7 @@ from kg.analysis.investment import (
     plan_investments,
     scenarios_from,
 )
-from kg.errors import EditRejected
+from kg.errors import EditRejected, not_found
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["router"]
@@ -33,7 +33,7 @@ def _zones(snap: GraphSnapshot, zones: list[str], field: str) -> None:
     known = set(snap.zone_ids)
     for k, zone in enumerate(zones):
         if zone not in known:
-            raise APIProblem(404, f"no hazard zone with id {zone!r}", field=f"{field}[{k}]")
+            raise APIProblem(404, not_found(zone, "hazard zone"), field=f"{field}[{k}]")
 
 
 def _scenario_set(snap: GraphSnapshot, body: PlanRequest) -> ScenarioSet:

@@ -11,6 +11,7 @@ from api.problems import APIProblem, problem_responses
 from api.routes.common import asset_index, scenario_fields
 from api.schemas import RestorationPublic, RestorationRequest
 from kg.analysis.restoration import plan_restoration
+from kg.i18n import _l
 from kg.live import down_at
 from kg.scenario import Scenario, damaged
 
@@ -34,8 +35,9 @@ async def plan(body: RestorationRequest, snap: SnapshotDep, store: StoreDep, set
     """
     time_limit = settings.request_timeout_s if body.time_limit is None else body.time_limit
     if time_limit > settings.request_timeout_s:
-        raise APIProblem(422, f"time_limit must be at most {settings.request_timeout_s:g} s on this server "
-                              f"(its request time limit), got {time_limit:g}", field="time_limit")
+        raise APIProblem(422, _l("time_limit must be at most {limit} s on this server (its request time limit), "
+                                 "got {value}", limit=f"{settings.request_timeout_s:g}", value=f"{time_limit:g}"),
+                         field="time_limit")
     if body.fail is not None:
         for k, asset_id in enumerate(body.fail):
             asset_index(snap, asset_id, field=f"fail[{k}]")  # the body gives ids, not the runner's {id, time}

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import RunDep, SettingsDep, SnapshotDep, StoreDep, limit_concurrency, require_read
 from api.problems import APIProblem, problem_responses
+from kg.i18n import N_, _l
 from kg.settings import Settings
 from kg.sparql import (
     DatasetNotReady,
@@ -106,13 +107,12 @@ class SparqlHolder:
 
 def _problem(exc: SparqlError) -> APIProblem:
     if isinstance(exc, QuerySyntaxError):
-        return APIProblem(400, str(exc), field="query", slug="sparql-syntax", title="Not a SPARQL query")
+        return APIProblem(400, str(exc), field="query", slug="sparql-syntax", title=N_("Not a SPARQL query"))
     if isinstance(exc, UpdateRefused):
-        return APIProblem(422, str(exc), field="query", slug="sparql-update-refused", title="SPARQL Update refused")
+        return APIProblem(422, str(exc), field="query", slug="sparql-update-refused", title=N_("SPARQL Update refused"))
     if isinstance(exc, ResultTooLarge):
-        return APIProblem(422, f"{exc}; the limit is this server's KG_SPARQL_MAX_ROWS", field="query",
-                          slug="sparql-result-too-large",
-                          title="SPARQL result too large")
+        return APIProblem(422, _l("{reason}; the limit is this server's KG_SPARQL_MAX_ROWS", reason=exc),
+                          field="query", slug="sparql-result-too-large", title=N_("SPARQL result too large"))
     if isinstance(exc, QueryTimeout):
         return APIProblem(504, str(exc), field="query")
     if isinstance(exc, NotAcceptable):
@@ -120,7 +120,7 @@ def _problem(exc: SparqlError) -> APIProblem:
     retry = "5" if isinstance(exc, DatasetNotReady) else "1"
     slug = "sparql-dataset-building" if isinstance(exc, DatasetNotReady) else \
         "sparql-busy" if isinstance(exc, WorkersBusy) else "sparql-unavailable"
-    return APIProblem(503, str(exc), slug=slug, title="SPARQL unavailable", headers={"Retry-After": retry})
+    return APIProblem(503, str(exc), slug=slug, title=N_("SPARQL unavailable"), headers={"Retry-After": retry})
 
 
 async def _answer(request: Request, parsed: SparqlRequest, store: Store, version: int, settings: Settings,
@@ -138,9 +138,9 @@ async def _answer(request: Request, parsed: SparqlRequest, store: Store, version
 
 def _one(values: list[str], name: str) -> str:
     if len(values) != 1:
-        raise APIProblem(400, f"give {name} exactly once", field=name)
+        raise APIProblem(400, _l("give {name} exactly once", name=name), field=name)
     if not values[0].strip():
-        raise APIProblem(400, f"{name} is empty; expected a SPARQL query", field=name)
+        raise APIProblem(400, _l("{name} is empty; expected a SPARQL query", name=name), field=name)
     return values[0]
 
 
@@ -192,17 +192,18 @@ async def sparql_post(request: Request, store: StoreDep, snapshot: SnapshotDep, 
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise APIProblem(400, "the body is not UTF-8 text", field="body") from None
+        raise APIProblem(400, N_("the body is not UTF-8 text"), field="body") from None
     accept = request.headers.get("accept")
     if media == _SPARQL_QUERY:
         if not text.strip():
-            raise APIProblem(400, "the body is empty; expected a SPARQL query", field="body")
+            raise APIProblem(400, N_("the body is empty; expected a SPARQL query"), field="body")
         parsed = _request(request.query_params.multi_items(), accept, body_query=text)
     elif media == _FORM:
         parsed = _request(parse_qsl(text, keep_blank_values=True), accept)
     elif media == _SPARQL_UPDATE:
         raise _problem(UpdateRefused())
     else:
-        raise APIProblem(415, f"Content-Type {media or '(none)'} is not read here; send the query as "
-                              f"{_SPARQL_QUERY} or as a form ({_FORM}, query=...)", field="Content-Type")
+        raise APIProblem(415, _l("Content-Type {media} is not read here; send the query as {query} or as a form "
+                                 "({form}, query=...)", media=media or "(none)", query=_SPARQL_QUERY, form=_FORM),
+                         field="Content-Type")
     return await _answer(request, parsed, store, snapshot.version, settings, run)

@@ -10,6 +10,7 @@ from api.schemas import WhatIfPublic, WhatIfRequest
 from kg.analysis.whatif import parse_edits
 from kg.answers import whatif_answer
 from kg.errors import EditRejected, KGError
+from kg.i18n import _
 from kg.scenario import Scenario
 
 __all__ = ["WHATIF_FIELDS", "rejected", "router"]
@@ -27,7 +28,7 @@ _STATUS = {"not_found": 404, "exists": 409, "invalid": 422}
 def rejected(exc: EditRejected) -> APIProblem:
     """The answer to edits that do not fit the graph: 404 (not there), 409 (already there), else 422."""
     errors = [FieldError(field=p.where, message=p.message) for p in exc.problems]
-    detail = str(exc.problems[0]) + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+    detail = str(exc.problems[0]) + (_(" (and {n} more)").format(n=len(errors) - 1) if len(errors) > 1 else "")
     return APIProblem(_STATUS.get(exc.reasons[0], 422), detail, field=errors[0].field, errors=errors)
 
 

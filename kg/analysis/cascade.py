@@ -69,6 +69,7 @@ from scipy.sparse.csgraph import connected_components
 
 from kg.analysis.cancel import CHECK_EVERY, CancelToken, check
 from kg.errors import ElementNotFound, Problem, ResultTooLarge, ValidationError
+from kg.i18n import _l
 from kg.snapshot import GraphSnapshot
 
 __all__ = [
@@ -617,7 +618,7 @@ def _initial(snap: GraphSnapshot, initial: Sequence[tuple[str, float]]) -> dict[
     for k, (asset_id, time) in enumerate(initial):
         i = snap.index.get(asset_id)
         if i is None:
-            raise ElementNotFound(asset_id, "expected the id of an asset", field=("initial", k))
+            raise ElementNotFound(asset_id, _l("expected the id of an asset"), field=("initial", k))
         t = float(time)
         if not math.isfinite(t) or t < 0:
             where = f"initial[{k}] ({asset_id})"

@@ -48,6 +48,7 @@ from kg.analysis.cancel import CancelToken, check
 from kg.analysis.cascade import CascadeResult, cascade, network
 from kg.errors import ElementNotFound, Problem, ValidationError
 from kg.executor import Executor, InProcess, Progress
+from kg.i18n import _l
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot
 
@@ -91,7 +92,8 @@ def _zone_indexes(snap: GraphSnapshot, zones: Sequence[str]) -> list[int]:
     for k, z in enumerate(zones):
         if z not in index:
             hint = did_you_mean(z, snap.zone_ids)
-            raise ElementNotFound(z, "expected the id of a hazard zone" + (f"; {hint}" if hint else ""),
+            expected = _l("expected the id of a hazard zone")
+            raise ElementNotFound(z, _l("{message}; {hint}", message=expected, hint=hint) if hint else expected,
                                   field=("zones", k))
         out.append(index[z])
     return out

@@ -52,8 +52,9 @@ from kg.analysis.hazards import exposed, fail_probability, sample_draw
 from kg.analysis.restoration import plan_restoration
 from kg.analysis.spread_kernel import reach_from
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, Harden, RemoveDependency, apply_edits, parse_edits
-from kg.errors import EditRejected, Problem, ValidationError
+from kg.errors import EditRejected, Problem, ValidationError, not_found
 from kg.executor import Executor, InProcess
+from kg.i18n import Message, _l
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot
 
@@ -111,11 +112,11 @@ def parse_candidates(snap: GraphSnapshot, data: Any, *, where: str = "candidates
         too (reason ``exists``).
     """
     if not isinstance(data, list) or not data:
-        raise ValidationError([Problem(where, "expected a non-empty list of candidates {id, cost, edits}")])
+        raise ValidationError([Problem(where, _l("expected a non-empty list of candidates {{id, cost, edits}}"))])
     problems: list[Problem] = []
     reasons: list[str] = []
 
-    def add(at: str, message: str, reason: str = "invalid") -> None:
+    def add(at: str, message: Message | str, reason: str = "invalid") -> None:
         problems.append(Problem(at, message))
         reasons.append(reason)
 
@@ -124,23 +125,23 @@ def parse_candidates(snap: GraphSnapshot, data: Any, *, where: str = "candidates
     for k, item in enumerate(data):
         at = places[k] if places is not None else f"{where}[{k}]"
         if not isinstance(item, Mapping):
-            add(at, f"expected an object {{id, cost, edits}}, got {type(item).__name__}")
+            add(at, _l("expected an object {{id, cost, edits}}, got {type}", type=type(item).__name__))
             continue
         for name in sorted(set(item) - {"id", "cost", "edits", "name"}):
-            add(f"{at}.{name}", "is not a field of a candidate (id, cost, edits, name)")
+            add(f"{at}.{name}", _l("is not a field of a candidate (id, cost, edits, name)"))
         cid, cost, name = item.get("id"), _number(item.get("cost")), item.get("name")
         if not isinstance(cid, str) or not cid.strip():
-            add(f"{at}.id", f"expected a non-empty string, got {cid!r}")
+            add(f"{at}.id", _l("expected a non-empty string, got {value}", value=repr(cid)))
         elif cid in seen:
-            add(f"{at}.id", f"candidate {cid!r} is already defined at {seen[cid]}", "exists")
+            add(f"{at}.id", _l("candidate {id} is already defined at {where}", id=repr(cid), where=seen[cid]), "exists")
         else:
             seen[cid] = at
         if cost is None or cost <= 0:
-            add(f"{at}.cost", f"expected a finite number > 0, got {item.get('cost')!r}")
+            add(f"{at}.cost", _l("expected a finite number > 0, got {value}", value=repr(item.get("cost"))))
         if name is not None and not isinstance(name, str):
-            add(f"{at}.name", f"expected a string, got {name!r}")
+            add(f"{at}.name", _l("expected a string, got {value}", value=repr(name)))
         if "edits" not in item:
-            add(f"{at}.edits", "missing (a list of edits)")
+            add(f"{at}.edits", _l("missing (a list of edits)"))
             continue
         try:
             edits = parse_edits(item["edits"], where=f"{at}.edits")
@@ -151,7 +152,7 @@ def parse_candidates(snap: GraphSnapshot, data: Any, *, where: str = "candidates
             continue
         except ValidationError as exc:
             for p in exc.problems:
-                add(p.where, p.message)
+                add(p.where, p.text)
             continue
         if isinstance(cid, str) and cost is not None:
             out.append(Candidate(cid, cost, edits, name))
@@ -198,9 +199,9 @@ def monte_carlo_scenarios(snap: GraphSnapshot, zones: Sequence[str], *, samples:
     """
     problems = []
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        problems.append(Problem("samples", f"expected a whole number >= 1, got {samples!r}"))
+        problems.append(Problem("samples", _l("expected a whole number >= 1, got {value}", value=repr(samples))))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        problems.append(Problem("seed", f"expected a whole number >= 0, got {seed!r}"))
+        problems.append(Problem("seed", _l("expected a whole number >= 0, got {value}", value=repr(seed))))
     if problems:
         raise ValidationError(problems)
     e = exposed(snap, zones)
@@ -228,10 +229,11 @@ def n_minus_one(snap: GraphSnapshot, types: Sequence[str], *, where: str = "n_mi
     for k, t in enumerate(types):
         if t not in onto.asset_types:
             hint = did_you_mean(t, sorted(onto.asset_types))
-            problems.append(Problem(f"{where}[{k}]", "expected an asset type (an ontology class such as "
-                                                     f"Substation){'; ' + hint if hint else ''}"))
+            expected = _l("expected an asset type (an ontology class such as Substation)")
+            problems.append(Problem(f"{where}[{k}]", _l("{message}; {hint}", message=expected, hint=hint) if hint
+                                    else expected))
     if problems or not types:
-        raise ValidationError(problems or [Problem(where, "expected at least one asset type")])
+        raise ValidationError(problems or [Problem(where, _l("expected at least one asset type"))])
     wanted = {c for t in types for c in onto.subclasses(t)}
     ids = sorted(snap.asset_ids[i] for i in range(snap.n) if snap.type_of(i) in wanted)
     scenarios = tuple(Scenario(a, 1.0 / len(ids), fail=((snap.index[a], 0.0),)) for a in ids)
@@ -240,7 +242,7 @@ def n_minus_one(snap: GraphSnapshot, types: Sequence[str], *, where: str = "n_mi
 
 def _fail_items(snap: GraphSnapshot, value: Any, at: str, problems: list[Problem]) -> list[tuple[int, float]]:
     if not isinstance(value, list) or not value:
-        problems.append(Problem(at, "expected a non-empty list of asset ids or {id, time} objects"))
+        problems.append(Problem(at, _l("expected a non-empty list of asset ids or {{id, time}} objects")))
         return []
     out = []
     for j, item in enumerate(value):
@@ -249,11 +251,12 @@ def _fail_items(snap: GraphSnapshot, value: Any, at: str, problems: list[Problem
             (item.get("id"), item.get("time", 0.0)) if isinstance(item, Mapping) else (None, None))
         t = _number(time)
         if not isinstance(asset, str):
-            problems.append(Problem(here, "expected an asset id or an object {id, time}"))
+            problems.append(Problem(here, _l("expected an asset id or an object {{id, time}}")))
         elif asset not in snap.index:
-            problems.append(Problem(here, f"no asset with id {asset!r}"))
+            problems.append(Problem(here, not_found(str(asset), "asset")))
         elif t is None or t < 0:
-            problems.append(Problem(f"{here}.time", f"expected a finite number of hours >= 0, got {time!r}"))
+            problems.append(Problem(f"{here}.time", _l("expected a finite number of hours >= 0, got {value}",
+                                                       value=repr(time))))
         else:
             out.append((snap.index[asset], t))
     return out
@@ -272,26 +275,27 @@ def scenarios_from(snap: GraphSnapshot, data: Any, *, where: str = "scenarios") 
         One problem per bad scenario field, named ``scenarios[k].field``.
     """
     if not isinstance(data, list) or not data:
-        raise ValidationError([Problem(where, "expected a non-empty list of scenarios {probability, fail|hazard}")])
+        raise ValidationError([Problem(where, _l("expected a non-empty list of scenarios "
+                                                 "{{probability, fail|hazard}}"))])
     problems: list[Problem] = []
     out = []
     zone_ids = set(snap.zone_ids)
     for k, item in enumerate(data):
         at = f"{where}[{k}]"
         if not isinstance(item, Mapping):
-            problems.append(Problem(at, f"expected an object, got {type(item).__name__}"))
+            problems.append(Problem(at, _l("expected an object, got {type}", type=type(item).__name__)))
             continue
-        problems += [Problem(f"{at}.{name}", "is not a field of a scenario (id, probability, fail, hazard)")
+        problems += [Problem(f"{at}.{name}", _l("is not a field of a scenario (id, probability, fail, hazard)"))
                      for name in sorted(set(item) - {"id", "probability", "fail", "hazard"})]
         sid = item.get("id", f"scenario-{k}")
         p = _number(item.get("probability"))
         if not isinstance(sid, str) or not sid:
-            problems.append(Problem(f"{at}.id", f"expected a non-empty string, got {sid!r}"))
+            problems.append(Problem(f"{at}.id", _l("expected a non-empty string, got {value}", value=repr(sid))))
         if p is None or not 0 < p <= 1:
-            problems.append(Problem(f"{at}.probability", f"expected a number in (0, 1], got "
-                                                         f"{item.get('probability')!r}"))
+            problems.append(Problem(f"{at}.probability", _l("expected a number in (0, 1], got {value}",
+                                                             value=repr(item.get("probability")))))
         if ("fail" in item) == ("hazard" in item):
-            problems.append(Problem(at, "give either fail (asset ids) or hazard (zone ids)"))
+            problems.append(Problem(at, _l("give either fail (asset ids) or hazard (zone ids)")))
             continue
         fail: list[tuple[int, float]] = []
         hits: list[tuple[int, str]] = []
@@ -300,10 +304,10 @@ def scenarios_from(snap: GraphSnapshot, data: Any, *, where: str = "scenarios") 
         else:
             zones = item["hazard"]
             if not isinstance(zones, list) or not zones or not all(isinstance(z, str) for z in zones):
-                problems.append(Problem(f"{at}.hazard", "expected a non-empty list of hazard zone ids"))
+                problems.append(Problem(f"{at}.hazard", _l("expected a non-empty list of hazard zone ids")))
                 continue
             unknown = [j for j, z in enumerate(zones) if z not in zone_ids]
-            problems += [Problem(f"{at}.hazard[{j}]", f"no hazard zone with id {zones[j]!r}") for j in unknown]
+            problems += [Problem(f"{at}.hazard[{j}]", not_found(str(zones[j]), "hazard zone")) for j in unknown]
             if not unknown:
                 e = exposed(snap, zones)
                 hit = e.intensity >= e.threshold
@@ -856,12 +860,14 @@ def plan_investments(snap: GraphSnapshot, candidates: Sequence[Candidate], budge
     """
     problems = []
     if objective not in OBJECTIVES:
-        problems.append(Problem("objective", f"expected one of {', '.join(OBJECTIVES)}, got {objective!r}"))
+        problems.append(Problem("objective", _l("expected one of {names}, got {value}", names=", ".join(OBJECTIVES),
+                                                value=repr(objective))))
     b = _number(budget)
     if b is None or b < 0:
-        problems.append(Problem("budget", f"expected a finite number >= 0, got {budget!r}"))
+        problems.append(Problem("budget", _l("expected a finite number >= 0, got {value}", value=repr(budget))))
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        problems.append(Problem("horizon", f"expected a finite number of hours >= 0, got {horizon!r}"))
+        problems.append(Problem("horizon", _l("expected a finite number of hours >= 0, got {value}",
+                                              value=repr(horizon))))
     if problems:
         raise ValidationError(problems)
     assert b is not None

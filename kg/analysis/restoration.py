@@ -36,6 +36,7 @@ from kg.analysis.repair_milp import solve
 from kg.analysis.repair_sets import TooLarge
 from kg.errors import Problem as Issue
 from kg.errors import ValidationError
+from kg.i18n import _l, lazy_ngettext
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot
 
@@ -158,15 +159,15 @@ def repair_hours_of(snap: GraphSnapshot, damaged: Sequence[str],
         where = f"repair_hours.{key}"
         hours = _hours_value(value)
         if hours is None:
-            issues.append(Issue(where, f"expected a number of hours > 0, got {value!r}"))
+            issues.append(Issue(where, _l("expected a number of hours > 0, got {value}", value=repr(value))))
         elif key in snap.index:
             by_id[key] = hours
         elif key in onto.asset_types:
             by_type[key] = hours
         else:
             hint = did_you_mean(key, sorted(onto.asset_types))
-            issues.append(Issue(where, "expected the id of an asset or an asset type (an ontology class such as "
-                                       f"Substation){'; ' + hint if hint else ''}"))
+            expected = _l("expected the id of an asset or an asset type (an ontology class such as Substation)")
+            issues.append(Issue(where, _l("{message}; {hint}", message=expected, hint=hint) if hint else expected))
     if issues:
         raise ValidationError(issues)
     out = {}
@@ -193,9 +194,10 @@ def _problem(snap: GraphSnapshot, damaged: Sequence[str], hours: Mapping[str, fl
         where = f"crews.{agency}"
         if agency not in known:
             hint = did_you_mean(agency, snap.agency_ids)
-            issues.append(Issue(where, f"expected the id of an agency{'; ' + hint if hint else ''}"))
+            expected = _l("expected the id of an agency")
+            issues.append(Issue(where, _l("{message}; {hint}", message=expected, hint=hint) if hint else expected))
         elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            issues.append(Issue(where, f"expected a whole number of crews >= 0, got {count!r}"))
+            issues.append(Issue(where, _l("expected a whole number of crews >= 0, got {value}", value=repr(count))))
     agency_of = {a: snap.agency_of(snap.node(a)) for a in ids}
     agencies = sorted({g for g in agency_of.values() if g is not None})
     in_data = {g: int(c) for g, c in zip(snap.agency_ids, snap.agency_crews.tolist(), strict=True) if c >= 0}
@@ -204,9 +206,17 @@ def _problem(snap: GraphSnapshot, damaged: Sequence[str], hours: Mapping[str, fl
         if count_of[agency] == 0 and not any(i.where == f"crews.{agency}" for i in issues):
             need = [a for a in ids if agency_of[a] == agency]
             shown = ", ".join(need[:5]) + (", ..." if len(need) > 5 else "")
-            source = "" if agency in crews else " (its crews in the data; give more here)"
-            issues.append(Issue(f"crews.{agency}", f"agency {agency} has 0 crews{source} but {len(need)} damaged "
-                                                   f"asset{'s' if len(need) > 1 else ''} to repair ({shown})"))
+            if agency in crews:
+                said = lazy_ngettext("agency {agency} has 0 crews but {n} damaged asset to repair ({ids})",
+                                     "agency {agency} has 0 crews but {n} damaged assets to repair ({ids})",
+                                     len(need), agency=agency, n=len(need), ids=shown)
+            else:
+                said = lazy_ngettext("agency {agency} has 0 crews (its crews in the data; give more here) but {n} "
+                                     "damaged asset to repair ({ids})",
+                                     "agency {agency} has 0 crews (its crews in the data; give more here) but {n} "
+                                     "damaged assets to repair ({ids})", len(need), agency=agency, n=len(need),
+                                     ids=shown)
+            issues.append(Issue(f"crews.{agency}", said))
     if issues:
         raise ValidationError(issues)
     pool_of = {g: p for p, g in enumerate(agencies)}
@@ -262,7 +272,8 @@ def evaluate_schedule(snap: GraphSnapshot, completion: Mapping[str, float]) -> E
     for a in ids:
         t = completion[a]
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
-            issues.append(Issue(f"completion.{a}", f"expected a finite number of hours >= 0, got {t!r}"))
+            issues.append(Issue(f"completion.{a}", _l("expected a finite number of hours >= 0, got {value}",
+                                                      value=repr(t))))
     if issues:
         raise ValidationError(issues)
     recovery = Recovery(snap, [snap.node(a) for a in ids])
@@ -354,10 +365,11 @@ def plan_restoration(
     """
     issues = []
     if method not in METHODS:
-        issues.append(Issue("method", f"expected one of {', '.join(METHODS)}, got {method!r}"))
+        issues.append(Issue("method", _l("expected one of {names}, got {value}", names=", ".join(METHODS),
+                                         value=repr(method))))
     if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or not (
             math.isfinite(time_limit) and time_limit > 0):
-        issues.append(Issue("time_limit", f"expected a number of seconds > 0, got {time_limit!r}"))
+        issues.append(Issue("time_limit", _l("expected a number of seconds > 0, got {value}", value=repr(time_limit))))
     if issues:
         raise ValidationError(issues)
     hours = repair_hours_of(snap, damaged, repair_hours)
@@ -403,8 +415,8 @@ def _fits(step: Callable[[Problem], T], problem: Problem) -> T:
     try:
         return step(problem)
     except TooLarge as exc:
-        raise ValidationError([Issue("method", f"the exact method cannot take this instance: {exc}; "
-                                               "use the heuristic")]) from None
+        raise ValidationError([Issue("method", _l("the exact method cannot take this instance: {reason}; use the "
+                                                  "heuristic", reason=exc))]) from None
 
 
 def _gap(value: float, bound: float | None, optimal: bool) -> float | None:

@@ -32,7 +32,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kg.analysis.cascade import CascadeResult, Failure
-from kg.errors import EditRejected, FieldPath, Problem, ValidationError, closest_id
+from kg.errors import EditRejected, FieldPath, Problem, ValidationError, closest_id, not_found
+from kg.i18n import Message, _l
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot, dependency_arrays
 
@@ -123,15 +124,15 @@ _HOURS = ("hours", "buffer_hours")
 
 
 # ---------------------------------------------------------------------- parsing
-def _field_value(item: Mapping[str, Any], name: str) -> tuple[Any, str | None]:
+def _field_value(item: Mapping[str, Any], name: str) -> tuple[Any, Message | None]:
     """The value of field ``name`` of an edit, or None and what was expected."""
     value = item[name]
     if name in _TEXT:
         if not isinstance(value, str) or not value.strip():
-            return None, f"expected a non-empty string, got {value!r}"
+            return None, _l("expected a non-empty string, got {value}", value=repr(value))
         return value, None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        return None, f"expected a finite number of hours >= 0, got {value!r}"
+        return None, _l("expected a finite number of hours >= 0, got {value}", value=repr(value))
     return float(value), None
 
 
@@ -154,42 +155,45 @@ def parse_edits(data: Any, *, where: str = "edits") -> tuple[Edit, ...]:
     kg.errors.ValidationError: edits[0].hours: missing (add_buffer needs asset, kind, hours; optional: group)
     """
     if not isinstance(data, list):
-        raise ValidationError([Problem(where, f"expected a list of edits, got {type(data).__name__}")],
+        raise ValidationError([Problem(where, _l("expected a list of edits, got {type}", type=type(data).__name__))],
                               field=("edits",))
     problems: list[Problem] = []
     fields: list[FieldPath] = []
 
-    def add(k: int, name: str | None, message: str) -> None:
+    def add(k: int, name: str | None, message: Message) -> None:
         problems.append(Problem(f"{where}[{k}]" + (f".{name}" if name else ""), message))
         fields.append(("edits", k) + ((name,) if name else ()))
 
     edits: list[Edit] = []
     for k, item in enumerate(data):
         if not isinstance(item, Mapping):
-            add(k, None, f"expected an object with an op, got {type(item).__name__}")
+            add(k, None, _l("expected an object with an op, got {type}", type=type(item).__name__))
             continue
         op = item.get("op")
         cls = EDIT_CLASSES.get(op) if isinstance(op, str) else None
         if cls is None:
             hint = did_you_mean(str(op), EDIT_OPS) if isinstance(op, str) else ""
-            add(k, "op", f"expected one of {', '.join(EDIT_OPS)}, got {op!r}" + (f"; {hint}" if hint else ""))
+            expected = _l("expected one of {names}, got {value}", names=", ".join(EDIT_OPS), value=repr(op))
+            add(k, "op", _l("{message}; {hint}", message=expected, hint=hint) if hint else expected)
             continue
         required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
         optional = [f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING]
         before = len(problems)
         for name in item:
             if name not in {"op", *required, *optional}:
-                add(k, name, f"is not a field of {op} (it takes {', '.join(required + optional)})")
+                add(k, name, _l("is not a field of {op} (it takes {fields})", op=op,
+                                fields=", ".join(required + optional)))
         values: dict[str, Any] = {}
         for name in required + optional:
             if name not in item or (name in optional and item[name] is None):
                 if name in required:
-                    optional_text = f"; optional: {', '.join(optional)}" if optional else ""
-                    add(k, name, f"missing ({op} needs {', '.join(required)}{optional_text})")
+                    add(k, name, _l("missing ({op} needs {fields}; optional: {optional})", op=op,
+                                    fields=", ".join(required), optional=", ".join(optional)) if optional
+                        else _l("missing ({op} needs {fields})", op=op, fields=", ".join(required)))
                 continue
-            values[name], expected = _field_value(item, name)
-            if expected is not None:
-                add(k, name, expected)
+            values[name], wrong = _field_value(item, name)
+            if wrong is not None:
+                add(k, name, wrong)
         if len(problems) == before:
             edits.append(cls(**values))
     if problems:
@@ -290,7 +294,7 @@ class _Rejections:
         self.fields: list[FieldPath] = []
         self.k = 0
 
-    def add(self, name: str | None, message: str, reason: str = "invalid") -> None:
+    def add(self, name: str | None, message: Message, reason: str = "invalid") -> None:
         """A problem with edit :attr:`k` (its field ``name``, or the whole edit with ``None``)."""
         at = f"{self.where}[{self.k}]" + (f".{name}" if name else "")
         self.problems.append(Problem(at, message))
@@ -305,7 +309,7 @@ def _asset(snap: GraphSnapshot, asset_id: str, name: str, problems: _Rejections)
     i = snap.index.get(asset_id)
     if i is None:
         hint = closest_id(asset_id, snap.asset_ids)
-        problems.add(name, f"no asset with id {asset_id!r}" + (f"; {hint}" if hint else ""), "not_found")
+        problems.add(name, not_found(asset_id, "asset", hint), "not_found")
     return i
 
 
@@ -316,8 +320,8 @@ def _apply(draft: _Draft, edit: Edit, problems: _Rejections, *, strict: bool) ->
         a = _asset(snap, edit.asset, "asset", problems)
         if edit.hazard not in onto.hazard_types:
             hint = did_you_mean(edit.hazard, sorted(onto.hazard_types))
-            problems.add("hazard", "expected a hazard class such as Flood or Earthquake"
-                                         + (f"; {hint}" if hint else ""))
+            expected = _l("expected a hazard class such as Flood or Earthquake")
+            problems.add("hazard", _l("{message}; {hint}", message=expected, hint=hint) if hint else expected)
         elif a is not None:
             draft.hardened.add((a, edit.hazard))
         return
@@ -331,9 +335,11 @@ def _apply(draft: _Draft, edit: Edit, problems: _Rejections, *, strict: bool) ->
             if not strict:
                 return
             groups = draft.groups_of(a)
-            has = f"its groups (kind/group): {', '.join(groups)}" if groups else "it depends on nothing"
-            problems.add(None, f"{edit.asset} has no dependency group of kind {edit.kind!r} and group {label!r} to "
-                             f"add a buffer to; {has}", "not_found")
+            has = (_l("its groups (kind/group): {groups}", groups=", ".join(groups)) if groups
+                   else _l("it depends on nothing"))
+            problems.add(None, _l("{asset} has no dependency group of kind {kind} and group {group} to add a buffer "
+                                  "to; {has}", asset=edit.asset, kind=repr(edit.kind), group=repr(label), has=has),
+                         "not_found")
             return
         for e in edges:
             draft.raised[e] = max(draft.raised.get(e, 0.0), edit.hours)
@@ -344,20 +350,21 @@ def _apply(draft: _Draft, edit: Edit, problems: _Rejections, *, strict: bool) ->
     p = _asset(snap, edit.provider, "provider", problems)
     if isinstance(edit, AddDependency) and edit.kind not in onto.service_kinds:
         hint = did_you_mean(edit.kind, onto.service_kinds)
-        problems.add("kind", f"expected a service kind ({', '.join(onto.service_kinds)})"
-                                   + (f"; {hint}" if hint else ""))
+        expected = _l("expected a service kind ({kinds})", kinds=", ".join(onto.service_kinds))
+        problems.add("kind", _l("{message}; {hint}", message=expected, hint=hint) if hint else expected)
         return
     if d is None or p is None:
         return
     label = edit.group or edit.kind
     edges, extra = draft.original(d, p, edit.kind, label), draft.extra(d, p, edit.kind, label)
-    named = f"{edit.dependent} -> {edit.provider} ({edit.kind}, group {label!r})"
+    named = _l("{dependent} -> {provider} ({kind}, group {group})", dependent=edit.dependent,
+               provider=edit.provider, kind=edit.kind, group=repr(label))
     if isinstance(edit, AddDependency):
         if d == p:
-            problems.add(None, f"asset {edit.dependent!r} cannot depend on itself")
+            problems.add(None, _l("asset {id} cannot depend on itself", id=repr(edit.dependent)))
         elif edges or extra:
             if strict:
-                problems.add(None, f"the dependency {named} already exists", "exists")
+                problems.add(None, _l("the dependency {named} already exists", named=named), "exists")
         else:
             k = draft.code(draft.kind_code, draft.kinds, edit.kind)
             g = draft.code(draft.label_code, draft.labels, label)
@@ -365,7 +372,7 @@ def _apply(draft: _Draft, edit: Edit, problems: _Rejections, *, strict: bool) ->
         return
     if not edges and not extra:
         if strict:
-            problems.add(None, f"there is no dependency {named} to remove", "not_found")
+            problems.add(None, _l("there is no dependency {named} to remove", named=named), "not_found")
         return
     draft.gone.update(edges)
     for e in edges:

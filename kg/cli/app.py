@@ -36,6 +36,7 @@ __all__ = [
     "StoreOpt",
     "TimeoutOpt",
     "app",
+    "bold",
     "console",
     "deadline",
     "emit",
@@ -134,8 +135,14 @@ def deadline(timeout: float | None) -> CancelToken | None:
     """The token of ``--timeout`` (None: no limit), started now."""
     if timeout is None:
         return None
-    return CancelToken.after(timeout, reason=f"stopped after --timeout {timeout:g} s; narrow the question "
-                                             "(a horizon, fewer samples, fewer steps) or allow more time")
+    return CancelToken.after(timeout, reason=_("stopped after --timeout {seconds} s; narrow the question (a horizon, "
+                                               "fewer samples, fewer steps) or allow more time").format(
+        seconds=f"{timeout:g}"))
+
+
+def bold(text: str, style: str = "bold") -> str:
+    """``text`` (a translated heading, say) in rich markup as ``style``, its own brackets escaped."""
+    return f"[{style}]{escape(text)}[/]"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -171,17 +178,17 @@ def store_session(url: str | None, *, load: bool = False) -> Iterator[Store]:
     try:
         status = store.status()
         if load and status.read_only:
-            fail(f"cannot load into {store.url}: {status.why_read_only}; load into a store you can write (reading "
-                 "this one works)")
+            fail(_("cannot load into {store}: {why}; load into a store you can write (reading this one works)").format(
+                store=store.url, why=status.why_read_only))
         if status.unfinished_load is not None:
             unfinished = status.unfinished_load
             if not load:
-                warn(f"this store's answers may miss part of the graph: {unfinished.describe()}")
+                warn(_("this store's answers may miss part of the graph: {load}").format(load=unfinished.describe()))
             elif unfinished.state == "running":
-                warn(f"another load is writing to this store: {unfinished.describe()}")
+                warn(_("another load is writing to this store: {load}").format(load=unfinished.describe()))
             else:
-                warn(f"an earlier load did not finish: {unfinished.describe()}. This load completes it if it holds "
-                     "the same data")
+                warn(_("an earlier load did not finish: {load}. This load completes it if it holds the same "
+                       "data").format(load=unfinished.describe()))
         yield store
         succeeded = True
     except KGError as exc:

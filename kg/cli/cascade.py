@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -39,13 +38,14 @@ from kg.cli.app import (
     store_session,
 )
 from kg.cli.progress import batch_progress
-from kg.errors import ElementNotFound, KGError, ValidationError, closest_id
+from kg.cli.scenario_options import option_errors, scenario_options
+from kg.errors import closest_id
 from kg.i18n import _, current_language, ngettext
 from kg.ontology import load_ontology
-from kg.scenario import Scenario, run
+from kg.scenario import run
 from kg.snapshot import GraphSnapshot
 
-__all__ = ["clock", "render_briefing"]
+__all__ = ["clock", "kind_name", "render_briefing", "type_name"]
 
 
 def clock(hours: float) -> str:
@@ -60,39 +60,9 @@ def _asset(snap: GraphSnapshot, asset_id: str, what: str) -> int:
     """The index of ``asset_id``; exits naming ``what`` (the argument that gave it) when there is none."""
     if asset_id not in snap.index:
         hint = closest_id(asset_id, snap.asset_ids)
-        fail(f"{what} {asset_id!r}: no asset with this id{'; ' + hint if hint else ''}")
+        fail(_("{argument} {id}: no asset with this id").format(argument=what, id=repr(asset_id))
+             + (f"; {hint}" if hint else ""))
     return snap.index[asset_id]
-
-
-def _parse_fail(snap: GraphSnapshot, spec: str) -> tuple[str, float]:
-    """``ID`` or ``ID@HOURS`` (an id that itself contains '@' is taken whole when it exists).
-
-    The id is not checked here: the scenario runner names an unknown one (see :func:`_scenario_failed`).
-    """
-    if spec in snap.index or "@" not in spec:
-        return spec, 0.0
-    asset_id, _, hours = spec.rpartition("@")
-    try:
-        t = float(hours)
-    except ValueError:
-        fail(f"--fail {spec!r}: expected ID@HOURS with HOURS a number of hours, e.g. {asset_id}@8")
-    if not math.isfinite(t) or t < 0:
-        fail(f"--fail {spec!r}: the failure time must be a finite number of hours >= 0, got {hours}")
-    return asset_id, t
-
-
-_OPTIONS = {"fail": "--fail", "hazard": "--hazard", "samples": "--samples", "horizon": "--horizon"}
-"""The option of ``kg cascade`` behind each field of a :class:`~kg.scenario.Scenario`."""
-
-
-def _scenario_failed(exc: KGError) -> NoReturn:
-    """Exit with ``exc`` said in terms of the option that gave the field it concerns."""
-    option = _OPTIONS.get(str(exc.field[0])) if exc.field else None
-    if option is not None and isinstance(exc, ElementNotFound):
-        fail(f"{option} {exc.element_id!r}: no {exc.what} with this id{'; ' + exc.hint if exc.hint else ''}")
-    if option is not None and isinstance(exc, ValidationError) and exc.problems:
-        fail(f"{option} {exc.problems[0].message}")
-    fail(str(exc))
 
 
 # ----------------------------------------------------------------------------- briefing
@@ -112,8 +82,14 @@ def _type(snap: GraphSnapshot, i: int) -> str:
     return load_ontology().label(name, "zh") if current_language() == "zh" else name
 
 
-def _type_name(name: str) -> str:
+def type_name(name: str) -> str:
+    """An asset type as people read it: the class name in English, its label in Chinese."""
     return load_ontology().label(name, "zh") if current_language() == "zh" else name
+
+
+def kind_name(kind: str) -> str:
+    """A service kind as people read it: its name in English (``power``), its label in Chinese."""
+    return load_ontology().kind_label(kind, "zh") if current_language() == "zh" else kind
 
 
 def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) -> None:
@@ -190,9 +166,9 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
     for h in shown[:24]:
         fs = hours[h]
         kinds = Counter(f.type for f in fs).most_common(3)
-        key = [f"{f.id} ({_type_name(f.type)})" for f in fs if f.type in key_types][:3]
+        key = [f"{f.id} ({type_name(f.type)})" for f in fs if f.type in key_types][:3]
         timeline.add_row(f"{clock(h)}-{clock(h + 1)}", f"{len(fs):,}", f"{sum(f.population for f in fs):,}",
-                         ", ".join(f"{n} {_type_name(t)}" for t, n in kinds), ", ".join(key))
+                         ", ".join(f"{n} {type_name(t)}" for t, n in kinds), ", ".join(key))
     if len(shown) > 24:
         rest = [f for h in shown[24:] for f in hours[h]]
         timeline.add_row(f"{clock(shown[24])}-", f"{len(rest):,}", f"{sum(f.population for f in rest):,}",
@@ -216,25 +192,30 @@ def render_briefing(result: CascadeResult, snap: GraphSnapshot, out: Console) ->
 
 
 def _render_monte_carlo(mc: MonteCarloResult, snap: GraphSnapshot) -> None:
-    _, region_name = _names(snap)
-    console.print(f"[bold]Hazard {', '.join(mc.zones)}:[/] {mc.samples:,} samples (seed {mc.seed}), "
-                  f"{'no horizon' if mc.horizon is None else 'horizon ' + clock(mc.horizon)}")
+    region_name = _names(snap)[1]
+    horizon = _("no horizon") if mc.horizon is None else _("horizon {time}").format(time=clock(mc.horizon))
+    heading = _("Hazard {zones}:").format(zones=_(", ").join(mc.zones))
+    samples = ngettext("{n} sample (seed {seed})", "{n} samples (seed {seed})", mc.samples).format(
+        n=f"{mc.samples:,}", seed=mc.seed)
+    console.print(f"[bold]{escape(heading)}[/] " + escape(_("{samples}, {horizon}").format(samples=samples,
+                                                                                           horizon=horizon)))
     table = Table(show_edge=False)
-    for col in ("district", "failed mean", "p5", "p95", "people mean", "p5", "p95"):
-        table.add_column(col, justify="left" if col == "district" else "right")
+    for k, col in enumerate((_("district"), _("failed mean"), _("p5"), _("p95"), _("people mean"), _("p5"),
+                             _("p95"))):
+        table.add_column(col, justify="left" if k == 0 else "right")
     for impact in (*mc.districts, mc.total):
-        name = "whole city" if impact.district is None else region_name.get(impact.district, impact.district)
+        name = _("whole city") if impact.district is None else region_name.get(impact.district, impact.district)
         failed, people = impact.failed, impact.population
         table.add_row(name, f"{failed.mean:,.1f}", f"{failed.p5:,.0f}", f"{failed.p95:,.0f}",
                       f"{people.mean:,.0f}", f"{people.p5:,.0f}", f"{people.p95:,.0f}")
     console.print(table)
     likely = sorted(mc.probability.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
     if likely:
-        top = Table(title="Most likely to fail", title_justify="left", show_edge=False)
-        for col in ("asset", "type", "probability"):
-            top.add_column(col, justify="right" if col == "probability" else "left")
+        top = Table(title=_("Most likely to fail"), title_justify="left", show_edge=False)
+        for col, right in ((_("asset"), False), (_("type"), False), (_("probability"), True)):
+            top.add_column(col, justify="right" if right else "left")
         for a, p in likely:
-            top.add_row(a, snap.type_of(snap.index[a]), f"{p:.0%}")
+            top.add_row(a, _type(snap, snap.index[a]), f"{p:.0%}")
         console.print(top)
 
 
@@ -261,26 +242,15 @@ def cascade_command(
 ) -> None:
     """What fails after the given failures (or a hazard), when, why, and who must coordinate."""
     if plot is not None and samples is not None:
-        fail("--plot draws one cascade; leave out --samples")
-    if bool(fail_) == bool(hazard):
-        fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
-    if samples is not None and not hazard:
-        fail("--samples needs --hazard (Monte Carlo draws hazard damage)")
-    try:
-        # Checked before the store opens; the failures need the snapshot to be read (ID@HOURS).
-        base = Scenario(hazard=tuple(hazard or ()), samples=samples, seed=seed, horizon=horizon)
-    except KGError as exc:
-        _scenario_failed(exc)
+        fail(_("--plot draws one cascade; leave out --samples"))
+    if samples is not None and fail_ and not hazard:
+        fail(_("--samples needs --hazard (Monte Carlo draws hazard damage)"))
+    options = scenario_options(fail_, hazard, samples=samples, seed=seed, horizon=horizon)
     with store_session(store) as s, executor_session(cluster if samples is not None else None) as ex, \
             batch_progress("Monte Carlo samples") as progress:
         snap = s.snapshot()
-        try:
-            scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
-            outcome = run(snap, scenario, cancel=deadline(timeout), executor=ex, progress=progress)
-        except KGError as exc:
-            if exc.field is None:
-                raise
-            _scenario_failed(exc)
+        with option_errors():
+            outcome = run(snap, options.scenario(snap), cancel=deadline(timeout), executor=ex, progress=progress)
         if isinstance(outcome, MonteCarloResult):
             emit(fmt, outcome.to_dict(), lambda _: _render_monte_carlo(outcome, snap))
             return
@@ -312,7 +282,7 @@ def criticality_command(
 ) -> None:
     """Assets ranked by the cascade their lone failure causes (failures, people, districts, agencies)."""
     if top < 1:
-        fail(f"--top must be at least 1, got {top}")
+        fail(_("{option} must be at least 1, got {value}").format(option="--top", value=top))
     with store_session(store) as s, executor_session(cluster) as ex, batch_progress("criticality") as progress:
         snap = s.snapshot()
         ranking = criticality(snap, by=None if by is None else by.value, top=top, cancel=deadline(timeout),
@@ -322,24 +292,25 @@ def criticality_command(
 
 
 def _render_criticality(ranking: list[Criticality], snap: GraphSnapshot, per_district: bool) -> None:
-    _, region_name = _names(snap)
+    region_name = _names(snap)[1]
     groups: dict[str | None, list[Criticality]] = {}
     for c in ranking:
         groups.setdefault(c.district if per_district else None, []).append(c)
     for district, rows in groups.items():
         if per_district:
-            title = region_name.get(district, district) if district else "(no district)"
+            title = region_name.get(district, district) if district else _("(no district)")
         else:
-            title = "Most critical assets"
-        table = Table(show_edge=False, title=title, title_justify="left")
+            title = _("Most critical assets")
+        table = Table(show_edge=False, title=escape(title), title_justify="left")
         table.add_column("#", justify="right")
-        table.add_column("asset", overflow="fold")
-        table.add_column("type", overflow="fold")
-        for col in ("failures", "people", "districts", "agencies"):
+        table.add_column(_("asset"), overflow="fold")
+        table.add_column(_("type"), overflow="fold")
+        for col in (_("failures"), _("people"), _("districts"), _("agencies")):
             table.add_column(col, justify="right")
         for c in rows:
             name = snap.names[snap.index[c.id]]
-            table.add_row(str(c.rank), f"{c.id} [dim]{name}[/]" if name else c.id, c.type, f"{c.failed:,}",
+            asset = f"{escape(c.id)} [dim]{escape(name)}[/]" if name else escape(c.id)
+            table.add_row(str(c.rank), asset, type_name(c.type), f"{c.failed:,}",
                           f"{c.population:,}", str(c.districts), str(c.agencies))
         console.print(table)
 
@@ -355,7 +326,7 @@ def paths_command(
 ) -> None:
     """The k shortest dependency chains from Y down to X."""
     if k < 1:
-        fail(f"--k must be at least 1, got {k}")
+        fail(_("{option} must be at least 1, got {value}").format(option="--k", value=k))
     with store_session(store) as s:
         snap = s.snapshot()
         _asset(snap, x, "X")
@@ -363,14 +334,15 @@ def paths_command(
         data = paths_answer(snap, x, y, k=k, cancel=deadline(timeout))
         chains: list[dict[str, list[Any]]] = data["paths"]
 
-        def text(_: Any) -> None:
+        def text(_data: Any) -> None:
             if not chains:
-                console.print(f"{y} does not depend on {x}.")
+                console.print(_("{dependent} does not depend on {provider}.").format(dependent=y, provider=x),
+                              markup=False)
             for n, chain in enumerate(chains, 1):
                 hops = [chain["assets"][0]]
                 for kinds, asset in zip(chain["kinds"], chain["assets"][1:], strict=True):
-                    hops.append(f"-{'/'.join(kinds)}-> {asset}")
-                console.print(f"{n}. " + " ".join(hops), soft_wrap=True)
+                    hops.append(f"-{'/'.join(map(kind_name, kinds))}-> {asset}")
+                console.print(f"{n}. " + " ".join(hops), soft_wrap=True, markup=False)
 
         emit(fmt, data, text)
 
@@ -389,16 +361,16 @@ def spof_command(
         data = spof_answer(snap, asset_id, cancel=deadline(timeout))
         found = data["single_points_of_failure"]
 
-        def text(_: Any) -> None:
+        def text(_data: Any) -> None:
             if not found:
-                console.print(f"{asset_id} has no single point of failure.")
+                console.print(_("{id} has no single point of failure.").format(id=asset_id), markup=False)
                 return
-            table = Table(title=f"Single points of failure of {asset_id}", title_justify="left",
-                          show_edge=False)
-            for col in ("asset", "type", "hops"):
-                table.add_column(col, justify="right" if col == "hops" else "left")
+            table = Table(title=escape(_("Single points of failure of {id}").format(id=asset_id)),
+                          title_justify="left", show_edge=False)
+            for col, right in ((_("asset"), False), (_("type"), False), (_("hops"), True)):
+                table.add_column(col, justify="right" if right else "left")
             for item in found:
-                table.add_row(item["id"], item["type"], str(item["depth"]))
+                table.add_row(escape(item["id"]), type_name(item["type"]), str(item["depth"]))
             console.print(table)
 
         emit(fmt, data, text)

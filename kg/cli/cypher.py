@@ -10,8 +10,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, err_console, fail, store_session
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session, warn
 from kg.errors import UnsupportedOperation
+from kg.i18n import _, _l, ngettext
 from kg.store import store_url
 from kg.store.base import CypherResult, CypherStore
 
@@ -37,7 +38,8 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            fail(f"--param {item!r}: expected NAME=VALUE, e.g. --param id=s-0001")
+            fail(_("--param {value}: expected NAME=VALUE, e.g. {example}").format(value=repr(item),
+                                                                                  example="--param id=s-0001"))
         try:
             params[name] = json.loads(value)
         except ValueError:
@@ -46,9 +48,9 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
 
 
 def _needs_neo4j(url: str) -> UnsupportedOperation:
-    return UnsupportedOperation(
-        f"kg cypher needs a Neo4j store, and {url} is not one; pass --store bolt://HOST:PORT (or set KG_STORE); "
-        "`scripts/neo4j start` runs a local Neo4j and prints its URL")
+    return UnsupportedOperation(_l(
+        "kg cypher needs a Neo4j store, and {url} is not one; pass --store bolt://HOST:PORT (or set KG_STORE); "
+        "`scripts/neo4j start` runs a local Neo4j and prints its URL", url=url))
 
 
 def _cell(value: Any) -> str:
@@ -61,7 +63,7 @@ def _cell(value: Any) -> str:
 
 def _render(result: CypherResult) -> None:
     if not result.columns:
-        console.print("(the query returns no columns)")
+        console.print(_("(the query returns no columns)"))
         return
     table = Table(show_edge=False, header_style="bold")
     for column in result.columns:
@@ -69,7 +71,8 @@ def _render(result: CypherResult) -> None:
     for row in result.rows:
         table.add_row(*(escape(_cell(row[c])) for c in result.columns))
     console.print(table)
-    console.print(f"[dim]{len(result.rows):,} row{'s' if len(result.rows) != 1 else ''}[/]")
+    rows = ngettext("{n} row", "{n} rows", len(result.rows)).format(n=f"{len(result.rows):,}")
+    console.print(f"[dim]{rows}[/]")
 
 
 @app.command()
@@ -96,5 +99,5 @@ def cypher(
         result = s.run_cypher(query, params, timeout_s=timeout, row_limit=limit)
     emit(fmt, result.rows, lambda _: _render(result))
     if result.truncated:
-        err_console.print(f"[yellow]warning:[/] only the first {limit:,} rows are shown; the query has more "
-                          "(raise --limit, or add LIMIT / aggregation to the query)", soft_wrap=True)
+        warn(_("only the first {limit} rows are shown; the query has more (raise --limit, or add LIMIT / "
+               "aggregation to the query)").format(limit=f"{limit:,}"))

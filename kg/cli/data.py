@@ -42,7 +42,9 @@ def load(
         except ValidationError as exc:
             count = len(exc.problems)
             more = "+" if exc.truncated else ""
-            fail(f"nothing was loaded: {count}{more} problem{'s' if count != 1 else ''} found\n{exc}")
+            found = ngettext("nothing was loaded: {n} problem found", "nothing was loaded: {n} problems found",
+                             count).format(n=f"{count}{more}")
+            fail(f"{found}\n{exc}")
         emit(fmt, report.to_dict(s.url), lambda _: _print_report(report, s.url, quiet=quiet))
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from kg.analysis.cascade import CascadeResult
 from kg.cli.app import OutputFormat, console, emit, fail, text_output
-from kg.cli.cascade import _parse_fail, _scenario_failed
+from kg.cli.scenario_options import option_errors, parse_fail
 from kg.errors import KGError
 from kg.gis.layers import LAYERS, Layer, cascade_layer, store_layers
 from kg.gis.write import write_geojson, write_gpkg
+from kg.i18n import N_, _
 from kg.scenario import Scenario, cascade_of
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
@@ -32,26 +33,29 @@ def parse_start(text: str | None) -> datetime:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        fail(f"--start {text!r}: expected an ISO 8601 time with its UTC offset, e.g. 2026-07-01T08:00+08:00")
+        fail(_("--start {value}: expected an ISO 8601 time with its UTC offset, e.g. {example}").format(
+            value=repr(text), example="2026-07-01T08:00+08:00"))
     if when.tzinfo is None:
-        fail(f"--start {text!r}: give the UTC offset (e.g. +08:00 for Chongqing), so the time is unambiguous")
+        fail(_("--start {value}: give the UTC offset (e.g. +08:00 for Chongqing), so the time is unambiguous").format(
+            value=repr(text)))
     return when.astimezone(UTC)
+
+
+_LAYER_NAMES = {"assets": N_("assets"), "dependencies": N_("dependencies"), "hazard_zones": N_("hazard zones"),
+                "regions": N_("regions"), "cascade": N_("cascade")}
+"""Layers as the confirmation line says them (the files' layer names stay as they are)."""
 
 
 def _cascade(store: Store, fail_: list[str], hazard: list[str],
              horizon: float | None) -> tuple[CascadeResult, GraphSnapshot]:
     """The cascade of ``--fail``/``--hazard`` through the one scenario runner, errors said as kg cascade says them."""
     if bool(fail_) == bool(hazard):
-        fail("--cascade needs either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
+        fail(_("--cascade needs either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither"))
     snap = store.snapshot()
-    try:
-        scenario = Scenario(fail=tuple(_parse_fail(snap, spec) for spec in fail_), hazard=tuple(hazard),
+    with option_errors():
+        scenario = Scenario(fail=tuple(parse_fail(snap, spec) for spec in fail_), hazard=tuple(hazard),
                             horizon=horizon)
         return cascade_of(snap, scenario), snap
-    except KGError as exc:
-        if exc.field is None:
-            raise
-        _scenario_failed(exc)
 
 
 def export_geo(store: Store, geo: str, output: Path | None, layers: list[str] | None, *, with_cascade: bool,
@@ -61,13 +65,14 @@ def export_geo(store: Store, geo: str, output: Path | None, layers: list[str] | 
     names = layers or list(LAYERS)
     for name in names:
         if name not in (*LAYERS, "cascade"):
-            fail(f"--layer {name!r}: expected one of {', '.join((*LAYERS, 'cascade'))}")
+            fail(_("--layer {name}: expected one of {layers}").format(name=repr(name),
+                                                                      layers=", ".join((*LAYERS, "cascade"))))
     if "cascade" in names and not with_cascade:
-        fail("--layer cascade needs --cascade (with --fail or --hazard)")
+        fail(_("--layer cascade needs --cascade (with --fail or --hazard)"))
     if with_cascade and "cascade" not in names:
         names.append("cascade")
     if output is None and geo == "gpkg":
-        fail("a GeoPackage is a file: give -o FILE.gpkg")
+        fail(_("a GeoPackage is a file: give -o FILE.gpkg"))
     when = parse_start(start) if with_cascade else None
 
     def chosen() -> list[Layer]:
@@ -88,6 +93,6 @@ def export_geo(store: Store, geo: str, output: Path | None, layers: list[str] | 
         fail(str(exc))
     if output is not None:
         data = {"output": str(output), "format": geo, "layers": counts}
-        what = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in counts.items())
-        emit(fmt, data, lambda d: console.print(f"wrote {what} to {d['output']} ({geo})", markup=False,
-                                                soft_wrap=True))
+        what = _(", ").join(f"{n:,} {_(_LAYER_NAMES.get(k, k))}" for k, n in counts.items())
+        emit(fmt, data, lambda d: console.print(_("wrote {what} to {path} ({format})").format(
+            what=what, path=d["output"], format=geo), markup=False, soft_wrap=True))

@@ -12,11 +12,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kg.analysis.coordination import coordination
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, bold, console, emit, fail, store_session
+from kg.cli.cascade import kind_name, type_name
 from kg.errors import ValidationError
+from kg.i18n import N_, _
 from kg.live import LivePicture, down_at, live_picture, parse_time, read_event_file, record_events
 from kg.ontology import load_ontology
 from kg.snapshot import GraphSnapshot
@@ -50,9 +53,9 @@ def _when(iso_time: str, as_of: datetime) -> str:
 def _span(hours: float) -> str:
     minutes = round(hours * 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("{minutes} min").format(minutes=minutes)
     h, m = divmod(minutes, 60)
-    return f"{h} h {m:02d} min" if m else f"{h} h"
+    return _("{hours} h {minutes} min").format(hours=h, minutes=f"{m:02d}") if m else _("{hours} h").format(hours=h)
 
 
 @events_app.command("load")
@@ -69,9 +72,10 @@ def events_load(
             located = [e for path in files for e in read_event_file(path, assets=assets)]
             done = record_events(s, located, assets=assets)
         except ValidationError as exc:
-            fail(f"no events stored:\n{exc}")
+            fail(_("no events stored:") + f"\n{exc}")
         emit(fmt, done.to_dict(), lambda d: console.print(
-            f"{d['accepted']:,} events recorded, {d['duplicates']:,} duplicates (already recorded) skipped"))
+            _("{accepted} events recorded, {duplicates} duplicates (already recorded) skipped").format(
+                accepted=f"{d['accepted']:,}", duplicates=f"{d['duplicates']:,}")))
 
 
 @app.command("status")
@@ -90,7 +94,7 @@ def status_command(
             snap = s.snapshot()
             for asset in ids:
                 if asset not in snap.index:
-                    fail(f"asset {asset!r}: no asset with this id")
+                    fail(_("asset {id}: no asset with this id").format(id=repr(asset)))
             rows = [{"id": a, "status": "down" if a in down else "up",
                      "since": down[a].event.time if a in down else None} for a in ids]
             data: dict[str, Any] = {"as_of": moment.isoformat(), "status": rows}
@@ -99,13 +103,15 @@ def status_command(
 
     def text(d: dict[str, Any]) -> None:
         items = d.get("status", d.get("down", []))
-        console.print(f"[bold]Status at {moment.isoformat()}[/]: "
-                      + (f"{len(items)} asset(s) down" if "down" in d else f"{len(items)} asset(s)"))
+        heading = _("Status at {time}").format(time=moment.isoformat())
+        count = _("{n} asset(s) down") if "down" in d else _("{n} asset(s)")
+        console.print(bold(heading) + ": " + count.format(n=len(items)))
         table = Table(show_edge=False)
-        for col in ("asset", "status", "since", "source"):
+        for col in (_("asset"), _("status"), _("since"), _("source")):
             table.add_column(col)
         for item in items:
-            table.add_row(item["id"], item.get("status", "down"), item.get("since") or "", item.get("source") or "")
+            table.add_row(escape(item["id"]), _(_STATUS[item.get("status", "down")]), item.get("since") or "",
+                          escape(item.get("source") or ""))
         if items:
             console.print(table)
 
@@ -126,12 +132,18 @@ def live_command(
         emit(fmt, picture.to_dict(), lambda _: render_live(picture, snap, console))
 
 
+_STATUS = {"down": N_("down"), "up": N_("up")}
+"""Statuses as the text output says them (JSON keeps ``down``/``up``)."""
+
+
 def _names(snap: GraphSnapshot) -> dict[str, str]:
     return {a: n or a for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)}
 
 
 def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return _("{names} and {last}").format(names=_(", ").join(names[:-1]), last=names[-1])
 
 
 def render_live(picture: LivePicture, snap: GraphSnapshot, out: Console, *, deadlines: int = 10) -> None:
@@ -140,17 +152,19 @@ def render_live(picture: LivePicture, snap: GraphSnapshot, out: Console, *, dead
     as_of = picture.as_of
     result = picture.cascade
     now_down = len(result.failures) - len(picture.forecast)
-    out.print(f"[bold]Live picture at {as_of.isoformat()}[/]")
+    out.print(bold(_("Live picture at {time}").format(time=as_of.isoformat())))
     if not picture.down:
-        out.print("Nothing is reported down: no cascade under way.")
+        out.print(_("Nothing is reported down: no cascade under way."))
         return
     people = sum(f.failure.population for f in picture.forecast)
-    out.print(f"{len(picture.down):,} asset(s) reported down, {now_down:,} down now with the cascade; "
-              f"{len(picture.forecast):,} more will fail ({people:,} people) unless supply returns.")
+    out.print(_("{down} asset(s) reported down, {now} down now with the cascade; {more} more will fail ({people} "
+                "people) unless supply returns.").format(down=f"{len(picture.down):,}", now=f"{now_down:,}",
+                                                         more=f"{len(picture.forecast):,}", people=f"{people:,}"))
     for asset in picture.unknown:
-        out.print(f"[yellow]warning:[/] {asset} is reported down but is not in the graph")
+        out.print(bold(_("warning:"), "yellow") + " "
+                  + escape(_("{id} is reported down but is not in the graph").format(id=asset)))
     if picture.forecast:
-        out.print("\n[bold]Next deadlines[/]")
+        out.print("\n" + bold(_("Next deadlines")))
         # At one deadline, key facilities (hospitals, command centres, ...) first, then by people affected.
         key = frozenset(load_ontology().key_types)
         first = sorted(picture.forecast, key=lambda f: (f.failure.time, f.failure.type not in key,
@@ -158,28 +172,31 @@ def render_live(picture: LivePicture, snap: GraphSnapshot, out: Console, *, dead
         for f in first[:deadlines]:
             failure = f.failure
             cause = failure.cause
-            what = f"loses {cause.kind}" if cause else "fails"
-            why = (f"when its {_span(f.backup_hours)} backup runs out" if f.backup_hours > 0
-                   else "at once (no backup)")
+            what = _("loses {kind}").format(kind=kind_name(cause.kind)) if cause else _("fails")
+            why = (_("when its {span} backup runs out").format(span=_span(f.backup_hours)) if f.backup_hours > 0
+                   else _("at once (no backup)"))
             talk = [agency.get(a, a) for a in f.agencies]
-            must = (f"; {_and(talk)} must talk before then" if len(talk) > 1 else
-                    f"; {talk[0]} must act before then" if talk else "")
-            out.print(f"  {_when(f.at, as_of)} (in {_span(f.in_hours)})  {failure.id} ({failure.type}) {what} "
-                      f"{why}{must}", soft_wrap=True)
+            must = (_("; {agencies} must talk before then").format(agencies=_and(talk)) if len(talk) > 1 else
+                    _("; {agency} must act before then").format(agency=talk[0]) if talk else "")
+            line = _("{time} (in {span})  {asset} ({type}) {what} {why}{must}").format(
+                time=_when(f.at, as_of), span=_span(f.in_hours), asset=failure.id, type=type_name(failure.type),
+                what=what, why=why, must=must)
+            out.print("  " + escape(line), soft_wrap=True)
         if len(picture.forecast) > deadlines:
-            out.print(f"  ... {len(picture.forecast) - deadlines:,} later failures (--format json lists them all)")
-    table = Table(title="Reported down", title_justify="left", show_edge=False)
-    for col in ("asset", "type", "since", "source"):
+            out.print("  " + _("... {n} later failures (--format json lists them all)").format(
+                n=f"{len(picture.forecast) - deadlines:,}"))
+    table = Table(title=_("Reported down"), title_justify="left", show_edge=False)
+    for col in (_("asset"), _("type"), _("since"), _("source")):
         table.add_column(col)
     for d in picture.down[:15]:
-        kind = snap.type_of(snap.index[d.asset]) if d.asset in snap.index else "?"
-        table.add_row(d.asset, kind, _when(d.event.time, as_of), d.event.source or "")
+        kind = type_name(snap.type_of(snap.index[d.asset])) if d.asset in snap.index else "?"
+        table.add_row(escape(d.asset), kind, _when(d.event.time, as_of), escape(d.event.source or ""))
     out.print(table)
     contacts = coordination(snap, result).agencies
     if contacts:
-        pairs = Table(title="Departments that must coordinate", title_justify="left", show_edge=False)
-        for col in ("talk from", "upstream", "downstream", "first failure", "failures"):
-            pairs.add_column(col, justify="right" if col == "failures" else "left")
+        pairs = Table(title=_("Departments that must coordinate"), title_justify="left", show_edge=False)
+        for k, col in enumerate((_("talk from"), _("upstream"), _("downstream"), _("first failure"), _("failures"))):
+            pairs.add_column(col, justify="right" if k == 4 else "left")
         for c in contacts[:15]:
             pairs.add_row(_when(picture.at(c.first_contact), as_of), agency.get(c.from_, c.from_),
                           agency.get(c.to, c.to), _when(picture.at(c.first_failure), as_of), f"{c.failures:,}")

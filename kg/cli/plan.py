@@ -36,6 +36,7 @@ from kg.cli.app import (
     StoreOpt,
     TimeoutOpt,
     app,
+    bold,
     console,
     deadline,
     emit,
@@ -46,6 +47,7 @@ from kg.cli.app import (
 )
 from kg.cli.whatif import read_json
 from kg.errors import ValidationError, closest_id
+from kg.i18n import N_, _
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["read_candidates", "render_plan"]
@@ -68,8 +70,8 @@ def read_candidates(snap: GraphSnapshot, path: Path) -> tuple[Candidate, ...]:
                 reader = csv.DictReader(stream)
                 missing = {"id", "cost", "edits"} - set(reader.fieldnames or ())
                 if missing:
-                    fail(f"{path}:1: the header needs the columns id, cost, edits "
-                         f"(missing {', '.join(sorted(missing))})")
+                    fail(_("{where}: the header needs the columns id, cost, edits (missing {columns})").format(
+                        where=f"{path}:1", columns=", ".join(sorted(missing))))
                 items: list[Any] = []
                 places = []
                 for row in reader:
@@ -82,20 +84,22 @@ def read_candidates(snap: GraphSnapshot, path: Path) -> tuple[Candidate, ...]:
                     try:
                         item["edits"] = json.loads(row["edits"] or "")
                     except json.JSONDecodeError as exc:
-                        fail(f"{place}: edits: invalid JSON at character {exc.pos + 1}: {exc.msg}")
+                        fail(_("{where}: edits: invalid JSON at character {position}: {reason}").format(
+                            where=place, position=exc.pos + 1, reason=exc.msg))
                     if row.get("name"):
                         item["name"] = row["name"]
                     items.append(item)
                     places.append(place)
         except FileNotFoundError:
-            fail(f"{path}: no such candidates file")
+            fail(_("{path}: no such {what} file").format(path=path, what=_("candidates")))
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            fail(f"{path}: cannot read the candidates file: {exc}")
+            fail(_("{path}: cannot read the {what} file: {reason}").format(path=path, what=_("candidates"),
+                                                                          reason=exc))
         try:
             return parse_candidates(snap, items, where=str(path), places=places)
         except ValidationError as exc:
             fail("\n".join(str(p) for p in exc.problems))
-    data = read_json(path, "candidates")
+    data = read_json(path, N_("candidates"))
     if isinstance(data, dict) and "candidates" in data:
         data = data["candidates"]
     try:
@@ -104,20 +108,31 @@ def read_candidates(snap: GraphSnapshot, path: Path) -> tuple[Candidate, ...]:
         fail(_problems(path, exc))
 
 
+_KINDS = {"monte_carlo": N_("monte carlo"), "file": N_("file"), "n_minus_one": N_("n minus one")}
+"""Scenario-set kinds as the plan's first line says them."""
+_GREEDY = {"lazy": N_("lazy"), "plain": N_("plain")}
+
+
 def render_plan(plan: PlanResult, candidates: tuple[Candidate, ...]) -> None:
     """Print a plan: what to fund first, what each step buys, and what was left out and why."""
-    unit = "people affected" if plan.objective == "population" else "unserved people-hours"
+    unit = _("people affected") if plan.objective == "population" else _("unserved people-hours")
     sc = plan.scenarios.to_dict()
-    console.print(f"[bold]Scenarios:[/] {sc['count']:,} ({sc['kind'].replace('_', ' ')}); objective: expected "
-                  f"{unit}{'' if plan.horizon is None else f' within {plan.horizon:g} h'}.")
+    objective = (_("expected {unit}").format(unit=unit) if plan.horizon is None
+                 else _("expected {unit} within {hours} h").format(unit=unit, hours=f"{plan.horizon:g}"))
+    console.print(bold(_("Scenarios:")) + " " + _("{count} ({kind}); objective: {objective}.").format(
+        count=f"{sc['count']:,}", kind=_(_KINDS.get(sc["kind"], sc["kind"])), objective=objective))
     final = plan.final
-    console.print(f"[bold]Without investment:[/] {plan.baseline:,.1f} {unit}.  [bold]With the plan:[/] "
-                  f"{final:,.1f} ({final - plan.baseline:+,.1f}) for {sum(s.cost for s in plan.steps):,.4g} of a "
-                  f"budget of {plan.budget:,.4g}.")
+    console.print(bold(_("Without investment:")) + " "
+                  + _("{value} {unit}.").format(value=f"{plan.baseline:,.1f}", unit=unit)
+                  + "  " + bold(_("With the plan:")) + " "
+                  + _("{value} ({change}) for {cost} of a budget of {budget}.").format(
+                      value=f"{final:,.1f}", change=f"{final - plan.baseline:+,.1f}",
+                      cost=f"{sum(s.cost for s in plan.steps):,.4g}", budget=f"{plan.budget:,.4g}"))
     if plan.steps:
-        table = Table(title="Fund in this order", title_justify="left", show_edge=False)
-        for col in ("#", "candidate", "cost", "benefit", "per unit cost", "total cost", f"expected {unit}"):
-            table.add_column(col, justify="left" if col == "candidate" else "right")
+        table = Table(title=_("Fund in this order"), title_justify="left", show_edge=False)
+        for k, col in enumerate(("#", _("candidate"), _("cost"), _("benefit"), _("per unit cost"), _("total cost"),
+                                 _("expected {unit}").format(unit=unit))):
+            table.add_column(col, justify="left" if k == 1 else "right")
         names = {c.id: c.name for c in candidates}
         for s in plan.steps:
             label = escape(s.id) + (f" [dim]{escape(names[s.id] or '')}[/]" if names.get(s.id) else "")
@@ -127,22 +142,23 @@ def render_plan(plan: PlanResult, candidates: tuple[Candidate, ...]) -> None:
                           f"{s.cumulative_objective:,.1f}")
         console.print(table)
     else:
-        console.print("No candidate lowers the expected impact within the budget.")
+        console.print(_("No candidate lowers the expected impact within the budget."))
     left = [(c, b) for c, b in plan.alone.items() if c not in {s.id for s in plan.steps}]
     room = plan.budget - sum(s.cost for s in plan.steps)
     if left:
-        table = Table(title="Not funded", title_justify="left", show_edge=False)
-        for col in ("candidate", "cost", "benefit alone", "why"):
-            table.add_column(col, justify="left" if col in {"candidate", "why"} else "right")
+        table = Table(title=_("Not funded"), title_justify="left", show_edge=False)
+        for k, col in enumerate((_("candidate"), _("cost"), _("benefit alone"), _("why"))):
+            table.add_column(col, justify="left" if k in {0, 3} else "right")
         for c, b in left:
             cost = plan.costs[c]
-            why = ("costs more than the budget" if cost > plan.budget else "buys nothing here" if b <= 0
-                   else "the budget ran out" if cost > room else "adds nothing once the plan's steps are in")
+            why = _(N_("costs more than the budget") if cost > plan.budget else N_("buys nothing here") if b <= 0
+                    else N_("the budget ran out") if cost > room else N_("adds nothing once the plan's steps are in"))
             table.add_row(escape(c), f"{cost:,.4g}", f"{'[red]' if b < 0 else ''}{b:,.1f}", why)
         console.print(table)
     m = plan.to_dict()["method"]
-    console.print(f"[dim]{m['greedy']} greedy, {m['local_moves']} local improvement moves, {m['evaluations']:,} "
-                  "plans evaluated[/]")
+    method = _("{greedy} greedy, {moves} local improvement moves, {evaluations} plans evaluated").format(
+        greedy=_(_GREEDY.get(m["greedy"], m["greedy"])), moves=m["local_moves"], evaluations=f"{m['evaluations']:,}")
+    console.print(f"[dim]{method}[/]")
 
 
 @app.command("plan")
@@ -172,18 +188,19 @@ def plan_command(
 ) -> None:
     """Which candidate projects to fund within a budget to lower the expected impact the most."""
     if sum((bool(hazard), scenarios is not None, bool(n_1))) != 1:
-        fail("give one scenario set: --hazard ZONE... (Monte Carlo), --scenarios FILE.json or --n-1 TYPE...")
+        fail(_("give one scenario set: --hazard ZONE... (Monte Carlo), --scenarios FILE.json or --n-1 TYPE..."))
     if not (math.isfinite(budget) and budget >= 0):
-        fail(f"--budget must be a finite number >= 0, got {budget}")
+        fail(_("{option} must be a finite number >= 0, got {value}").format(option="--budget", value=budget))
     if samples < 1:
-        fail(f"--samples must be at least 1, got {samples}")
+        fail(_("{option} must be at least 1, got {value}").format(option="--samples", value=samples))
     if seed < 0:
-        fail(f"--seed must be >= 0, got {seed}")
+        fail(_("{option} must be >= 0, got {value}").format(option="--seed", value=seed))
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        fail(f"--horizon must be a finite number of hours >= 0, got {horizon}")
+        fail(_("{option} must be a finite number of hours >= 0, got {value}").format(option="--horizon",
+                                                                                     value=horizon))
     if horizon is not None and objective is ObjectiveName.people_hours:
-        warn("--horizon counts failures for --objective population; people-hours run until every repair ends, "
-             "so it is ignored")
+        warn(_("--horizon counts failures for --objective population; people-hours run until every repair ends, "
+               "so it is ignored"))
     with store_session(store) as s, executor_session(cluster) as ex:
         snap = s.snapshot()
         found = read_candidates(snap, candidates)
@@ -192,10 +209,12 @@ def plan_command(
             for z in hazard:
                 if z not in snap.zone_ids:
                     hint = closest_id(z, snap.zone_ids)
-                    fail(f"--hazard {z!r}: no hazard zone with this id{'; ' + hint if hint else ''}")
+                    fail(_("{option} {id}: no {what} with this id").format(option="--hazard", id=repr(z),
+                                                                          what=_("hazard zone"))
+                         + (f"; {hint}" if hint else ""))
             chosen = monte_carlo_scenarios(snap, hazard, samples=samples, seed=seed)
         elif scenarios is not None:
-            data = read_json(scenarios, "scenarios")
+            data = read_json(scenarios, N_("scenarios"))
             if isinstance(data, dict) and "scenarios" in data:
                 data = data["scenarios"]
             try:
@@ -208,7 +227,8 @@ def plan_command(
             except ValidationError as exc:
                 fail("\n".join(str(p) for p in exc.problems))
             if not chosen.scenarios:
-                warn(f"no asset is of type {', '.join(n_1 or [])}: nothing can fail, so no plan buys anything")
+                warn(_("no asset is of type {types}: nothing can fail, so no plan buys anything").format(
+                    types=", ".join(n_1 or [])))
         plan = plan_investments(snap, found, budget, chosen, objective=objective.value, horizon=horizon,
                                 lazy=not plain, local=not no_local, cancel=deadline(timeout), executor=ex)
         emit(fmt, plan.to_dict(), lambda _: render_plan(plan, found))

@@ -19,6 +19,7 @@ from rich.table import Table
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session, text_output
 from kg.cli.gis import export_geo, geo_format_for_path
 from kg.errors import KGError, Problem, ValidationError
+from kg.i18n import _, ngettext
 from kg.load import build_plan
 from kg.rdf.export import export_prefixes, export_rdf
 from kg.rdf.reader import shacl_engine
@@ -88,17 +89,18 @@ def export(
     chosen_geo = geo.value if geo is not None else geo_format_for_path(output) if rdf is None else None
     if chosen_geo is not None:
         if rdf is not None:
-            fail("give --rdf or --geo, not both")
+            fail(_("give --rdf or --geo, not both"))
         if geo is not None and geo_format_for_path(output) not in (None, geo.value):
-            fail(f"--geo {geo.value} but -o {output} has the suffix of another format")
+            fail(_("--geo {format} but -o {path} has the suffix of another format").format(format=geo.value,
+                                                                                           path=output))
         if region or agency or around:
-            fail("--region, --agency and --around select an RDF subgraph; --geo exports whole layers")
+            fail(_("--region, --agency and --around select an RDF subgraph; --geo exports whole layers"))
         with store_session(store) as s:
             export_geo(s, chosen_geo, output, layer, with_cascade=with_cascade, fail_=fail_ or [],
                        hazard=hazard or [], horizon=horizon, start=start, fmt=fmt)
         return
     if layer or with_cascade or fail_ or hazard or horizon is not None or start:
-        fail("--layer, --cascade, --fail, --hazard, --horizon and --start go with --geo (GIS layers)")
+        fail(_("--layer, --cascade, --fail, --hazard, --horizon and --start go with --geo (GIS layers)"))
     try:
         chosen = format_for_path(output, rdf.value if rdf is not None else None)
     except KGError as exc:
@@ -109,8 +111,8 @@ def export(
     if output is not None:
         data = {"output": str(output), "format": report.format, "triples": report.triples,
                 "subgraph": report.subgraph}
-        emit(fmt, data, lambda d: console.print(f"wrote {d['triples']:,} triples to {d['output']} ({d['format']})",
-                                                markup=False, soft_wrap=True))
+        emit(fmt, data, lambda d: console.print(_("wrote {triples} triples to {path} ({format})").format(
+            triples=f"{d['triples']:,}", path=d["output"], format=d["format"]), markup=False, soft_wrap=True))
 
 
 def _check(store: Store, paths: list[Path], timeout: float | None) -> tuple[list[Problem], dict[str, Any]]:
@@ -157,12 +159,12 @@ def validate(
     def text(d: dict[str, Any]) -> None:
         if d["valid"]:
             counts = ", ".join(f"{n:,} {table}" for table, n in d["counts"].items() if n)
-            console.print(f"valid: {counts}", soft_wrap=True)
+            console.print(_("valid: {counts}").format(counts=counts), markup=False, soft_wrap=True)
             for warning in d["warnings"]:
-                console.print(f"warning: {warning}", markup=False, soft_wrap=True)
+                console.print(f"{_('warning:')} {warning}", markup=False, soft_wrap=True)
         else:
             count = len(d["problems"])
-            console.print(f"invalid: {count} problem{'s' if count != 1 else ''}")
+            console.print(ngettext("invalid: {n} problem", "invalid: {n} problems", count).format(n=count))
             for p in d["problems"]:
                 # One problem per line, never wrapped: people grep these.
                 console.print(f"{p['where']}: {p['message']}" if p["where"] else p["message"], markup=False,
@@ -210,7 +212,8 @@ def _render_solutions(data: dict[str, Any]) -> None:
     for row in rows:
         table.add_row(*(escape(_term_text(row.get(c), prefixes)) for c in columns))
     console.print(table)
-    console.print(f"[dim]{len(rows):,} row{'s' if len(rows) != 1 else ''}[/]")
+    rows_text = ngettext("{n} row", "{n} rows", len(rows)).format(n=f"{len(rows):,}")
+    console.print(f"[dim]{rows_text}[/]")
 
 
 @app.command()
@@ -234,12 +237,12 @@ def sparql(
     `kg serve` keeps it between queries at /v1/sparql.
     """
     if (query is None) == (file is None):
-        fail("give the query as an argument ('-' for standard input) or with --file, not both")
+        fail(_("give the query as an argument ('-' for standard input) or with --file, not both"))
     try:
         text = file.read_text(encoding="utf-8") if file is not None else \
             sys.stdin.read() if query == "-" else str(query)
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read the query from {file}: {exc}")
+        fail(_("cannot read the query from {path}: {reason}").format(path=file, reason=exc))
     accept = _JSON_ACCEPT if fmt is OutputFormat.json else _TEXT_ACCEPT
     with store_session(store) as s:
         service = SparqlService(workers=1)

@@ -13,19 +13,37 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kg.analysis.restoration import RestorationResult, plan_restoration
 from kg.analysis.restoration_summary import RestorationSummary, summarise
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
-from kg.cli.cascade import _scenario_failed, clock
+from kg.cli.app import (
+    FormatOpt,
+    OutputFormat,
+    StoreOpt,
+    TimeoutOpt,
+    app,
+    bold,
+    console,
+    deadline,
+    emit,
+    fail,
+    store_session,
+)
+from kg.cli.cascade import clock, type_name
 from kg.cli.live import live_time
+from kg.cli.scenario_options import option_errors, scenario_options
 from kg.errors import KGError, ValidationError
+from kg.i18n import N_, _, ngettext
 from kg.live import down_at
 from kg.scenario import Scenario, damaged
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["parse_assignments", "render_restoration"]
+
+_METHODS = (N_("heuristic"), N_("exact"))
+"""Solver names as the briefing says them (the ``method`` of the plan's JSON stays as it is)."""
 
 _FLAGS = {"repair_hours": "--repair-hours", "crews": "--crews", "time_limit": "--time-limit", "method": "--exact"}
 """Engine fields -> the option that sets them, so an engine error names what the user typed."""
@@ -39,12 +57,13 @@ def parse_assignments(option: str, specs: Sequence[str], what: str, convert: typ
         key, sep, value = spec.rpartition("=")
         key = key.strip()
         if not sep or not key:
-            fail(f"{option} {spec!r}: expected {what}")
+            fail(_("{option} {spec}: expected {what}").format(option=option, spec=repr(spec), what=what))
         try:
             out[key] = convert(value.strip())
         except ValueError:
-            kind = "a whole number" if convert is int else "a number"
-            fail(f"{option} {spec!r}: expected {what} with {kind} after '=', got {value.strip()!r}")
+            kind = _("a whole number") if convert is int else _("a number")
+            fail(_("{option} {spec}: expected {what} with {kind} after '=', got {value}").format(
+                option=option, spec=repr(spec), what=what, kind=kind, value=repr(value.strip())))
     return out
 
 
@@ -66,41 +85,51 @@ def render_restoration(result: RestorationResult, summary: RestorationSummary, s
     agency_name = {a: n or a for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)}
     region_name = {r: n or r for r, n in zip(snap.region_ids, snap.region_names, strict=True)}
     if not result.damaged:
-        out.print("Nothing is damaged: nothing to repair.")
+        out.print(_("Nothing is damaged: nothing to repair."))
         return
     end = max(r.end for r in result.schedule)
     naive = result.naive_unserved_people_hours
     saved = naive - result.unserved_people_hours
-    method = "exact, proven optimal" if result.optimal and result.method == "exact" else result.method
-    if result.method == "exact" and not result.optimal:
-        method += " (time limit reached" + (f", gap {result.gap:.1%})" if result.gap is not None else ")")
-    out.print(f"[bold]Restoration plan ({method}):[/] {len(result.damaged):,} damaged assets, all repaired by "
-              f"{clock(end)}; {summary.affected_population:,} people without service at hour 0.")
-    out.print(f"[bold]Unserved people-hours:[/] {result.unserved_people_hours:,.0f}, against "
-              f"{naive:,.0f} repairing in id order ({saved:,.0f} saved"
-              f"{f', {saved / naive:.0%}' if naive > 0 else ''}).", soft_wrap=True)
+    if result.method == "exact" and result.optimal:
+        method = _("exact, proven optimal")
+    elif result.method == "exact":
+        method = (_("exact (time limit reached)") if result.gap is None
+                  else _("exact (time limit reached, gap {gap})").format(gap=f"{result.gap:.1%}"))
+    else:
+        method = _(result.method)
+    heading = _("Restoration plan ({method}):").format(method=method)
+    out.print(f"[bold]{heading}[/] " + _(
+        "{damaged} damaged assets, all repaired by {time}; {people} people without service at hour 0.").format(
+        damaged=f"{len(result.damaged):,}", time=clock(end), people=f"{summary.affected_population:,}"))
+    share = _(", {share}").format(share=f"{saved / naive:.0%}") if naive > 0 else ""
+    out.print(bold(_("Unserved people-hours:")) + " " + _(
+        "{value}, against {naive} repairing in id order ({saved} saved{share}).").format(
+        value=f"{result.unserved_people_hours:,.0f}", naive=f"{naive:,.0f}", saved=f"{saved:,.0f}", share=share),
+        soft_wrap=True)
 
     for agency in summary.agencies:
-        name = agency_name.get(agency.agency, agency.agency) if agency.agency else "(no agency)"
-        crews = f"{agency.crews} crew{'s' if agency.crews > 1 else ''}"
-        repairs = f"{agency.repairs:,} repair{'s' if agency.repairs > 1 else ''}"
-        table = Table(title=f"{name}: {crews}, {repairs}, done by {clock(agency.done)}", title_justify="left",
-                      show_edge=False)
-        for col in ("crew", "from", "to", "repair", "type", "people back then"):
-            table.add_column(col, justify="right" if col in {"crew", "people back then"} else "left")
+        name = agency_name.get(agency.agency, agency.agency) if agency.agency else _("(no agency)")
+        crews = ngettext("{n} crew", "{n} crews", agency.crews).format(n=agency.crews)
+        repairs = ngettext("{n} repair", "{n} repairs", agency.repairs).format(n=f"{agency.repairs:,}")
+        title = _("{agency}: {crews}, {repairs}, done by {time}").format(agency=escape(name), crews=crews,
+                                                                          repairs=repairs, time=clock(agency.done))
+        table = Table(title=title, title_justify="left", show_edge=False)
+        for k, col in enumerate((_("crew"), _("from"), _("to"), _("repair"), _("type"), _("people back then"))):
+            table.add_column(col, justify="right" if k in {0, 5} else "left")
         for r in agency.first:
-            table.add_row(str(r.crew), clock(r.start), clock(r.end), r.id, snap.type_of(snap.index[r.id]),
-                          f"{summary.people_back.get(r.id, 0):,}")
+            table.add_row(str(r.crew), clock(r.start), clock(r.end), escape(r.id),
+                          type_name(snap.type_of(snap.index[r.id])), f"{summary.people_back.get(r.id, 0):,}")
         if agency.repairs > len(agency.first):
-            table.add_row("", "", "", f"... {agency.repairs - len(agency.first):,} more", "", "")
+            table.add_row("", "", "", _("... {n} more").format(n=f"{agency.repairs - len(agency.first):,}"), "", "")
         out.print(table)
 
     if summary.districts:
-        table = Table(title="When each district is back", title_justify="left", show_edge=False)
-        for col in ("district", "people cut off", "power back", "water back", "everyone served"):
-            table.add_column(col, justify="left" if col == "district" else "right")
+        table = Table(title=_("When each district is back"), title_justify="left", show_edge=False)
+        for k, col in enumerate((_("district"), _("people cut off"), _("power back"), _("water back"),
+                                 _("everyone served"))):
+            table.add_column(col, justify="left" if k == 0 else "right")
         for d in summary.districts:
-            table.add_row(region_name.get(d.district, d.district) if d.district else "(no district)",
+            table.add_row(escape(region_name.get(d.district, d.district)) if d.district else _("(no district)"),
                           f"{d.population:,}", _at(d.power), _at(d.water), _at(d.everyone))
         out.print(table)
 
@@ -138,25 +167,25 @@ def restore_command(
 ) -> None:
     """Plan the repairs after an event: per agency what first, when each district has power and water back."""
     if sum((bool(fail_), bool(hazard), live)) != 1:
-        fail("give one of --fail ID..., --hazard ZONE... or --live")
+        fail(_("give one of --fail ID..., --hazard ZONE... or --live"))
     if as_of is not None and not live:
-        fail("--as-of is the time of --live: add --live")
+        fail(_("--as-of is the time of --live: add --live"))
     if time_limit is not None and not exact:
-        fail("--time-limit is the exact solver's limit: add --exact")
-    hours = parse_assignments("--repair-hours", repair_hours or [], "TYPE_OR_ID=HOURS, e.g. Substation=48", float)
-    crew_counts = {k: int(v) for k, v in parse_assignments("--crews", crews or [], "AGENCY=N, e.g. grid=3",
-                                                           int).items()}
+        fail(_("--time-limit is the exact solver's limit: add --exact"))
+    hours = parse_assignments("--repair-hours", repair_hours or [],
+                              _("TYPE_OR_ID=HOURS, e.g. Substation=48"), float)
+    crew_counts = {k: int(v) for k, v in parse_assignments(
+        "--crews", crews or [], _("AGENCY=N, e.g. {example}").format(example="grid=3"), int).items()}
+    options = None if live else scenario_options(fail_, hazard, timed=False)
     with store_session(store) as s:
         snap = s.snapshot()
-        if live:  # what the status events say is down at that time (docs/live.md)
+        if options is None:  # what the status events say is down at that time (docs/live.md)
             moment = live_time(as_of)
             scenario = Scenario(as_of=moment, down=tuple((d.asset, d.since) for d in down_at(s, moment).values()))
         else:
-            scenario = Scenario(fail=tuple((a, 0.0) for a in fail_ or ()), hazard=tuple(hazard or ()))
-        try:
+            scenario = options.scenario(snap)
+        with option_errors():
             broken = damaged(snap, scenario)
-        except KGError as exc:
-            _scenario_failed(exc)
         try:
             result = plan_restoration(snap, broken, repair_hours=hours, crews=crew_counts,
                                       method="exact" if exact else "heuristic",

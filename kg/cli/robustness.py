@@ -31,6 +31,7 @@ from kg.cli.app import (
 )
 from kg.cli.progress import batch_progress
 from kg.errors import KGError
+from kg.i18n import N_, _
 
 __all__ = ["Attack", "Model"]
 
@@ -50,14 +51,22 @@ class Attack(StrEnum):
     criticality = "criticality"
 
 
+_MODELS = {"supply": N_("supply"), "mutual-giant": N_("mutual-giant")}
+_ATTACKS = {"random": N_("random"), "degree": N_("degree"), "criticality": N_("criticality")}
+"""Model and attack names as the briefing says them (``--model``/``--attack`` take the English)."""
+
+
 def _render(result: RobustnessResult, seed: int) -> None:
-    runs = "one order" if result.samples == 1 else f"{result.samples} random orders (seed {seed})"
-    console.print(f"[bold]Robustness, {result.model} model, {result.attack} attack:[/] {runs}, "
-                  f"{len(result.points) - 1} steps")
-    console.print(f"R = {result.R:.3f} (mean share functional; about 0.5 when only the removed assets fail), "
-                  f"largest drop after {result.critical_removed:.0%} removed")
+    runs = _("one order") if result.samples == 1 else _("{n} random orders (seed {seed})").format(
+        n=result.samples, seed=seed)
+    heading = _("Robustness, {model} model, {attack} attack:").format(model=_(_MODELS.get(result.model, result.model)),
+                                                                      attack=_(_ATTACKS.get(result.attack,
+                                                                                            result.attack)))
+    console.print(f"[bold]{heading}[/] " + _("{runs}, {steps} steps").format(runs=runs, steps=len(result.points) - 1))
+    console.print(_("R = {R} (mean share functional; about 0.5 when only the removed assets fail), largest drop after "
+                    "{share} removed").format(R=f"{result.R:.3f}", share=f"{result.critical_removed:.0%}"))
     table = Table(show_edge=False)
-    for col in ("removed", "functional", "people served"):
+    for col in (_("removed"), _("functional"), _("people served")):
         table.add_column(col, justify="right")
     steps = len(result.points) - 1
     shown = {round(i * steps / 10) for i in range(11)}
@@ -89,7 +98,8 @@ def robustness_command(
     """The share of assets still functional, and of people served, as more and more assets are removed."""
     for name, value, least in (("--steps", steps, 1), ("--samples", samples, 1), ("--seed", seed, 0)):
         if value < least:
-            fail(f"{name} must be an integer >= {least}, got {value}")
+            fail(_("{option} must be an integer >= {least}, got {value}").format(option=name, least=least,
+                                                                                  value=value))
     if plot is not None:
         from kg.plot import check_plot_path
 

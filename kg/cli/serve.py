@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from kg.cli.app import StoreOpt, app, err_console, fail
+from kg.i18n import _
 
 __all__ = ["serve"]
 
@@ -44,8 +45,8 @@ def serve(
         os.environ["KG_INSECURE_DEV"] = "1"
     if mqtt:
         if workers > 1:
-            fail("--mqtt needs --workers 1: one MQTT session per server (each worker would take the session "
-                 "over from the others); run more servers without --mqtt for more readers")
+            fail(_("--mqtt needs --workers 1: one MQTT session per server (each worker would take the session over "
+                   "from the others); run more servers without --mqtt for more readers"))
         os.environ["KG_MQTT_URL"] = mqtt
     if mcp:
         os.environ["KG_MCP"] = "1"
@@ -54,8 +55,8 @@ def serve(
     except SettingsError as exc:
         fail(str(exc))
     if settings.auth_disabled and not is_loopback(host):
-        fail(f"--insecure-dev (KG_INSECURE_DEV) runs without API keys and serves loopback only; refusing to "
-             f"bind {host}. Use --host 127.0.0.1, or set KG_API_KEYS to serve other machines")
+        fail(_("--insecure-dev (KG_INSECURE_DEV) runs without API keys and serves loopback only; refusing to bind "
+               "{host}. Use --host 127.0.0.1, or set KG_API_KEYS to serve other machines").format(host=host))
     if settings.auth_disabled:
         err_console.print(
             "[bold red]" + "!" * 78 + "\n"

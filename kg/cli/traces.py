@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from kg.analysis.traces import Reach, dependencies, dependents
 from kg.answers import trace_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, emit, fail, store_session
+from kg.cli.cascade import type_name
+from kg.i18n import _, ngettext
 from kg.ontology import did_you_mean, load_ontology
 from kg.snapshot import GraphSnapshot
 
@@ -27,47 +30,55 @@ def _check_kinds(kinds: list[str] | None) -> list[str] | None:
     for kind in kinds or ():
         if kind not in known:
             hint = did_you_mean(kind, known)
-            fail(f"--kind {kind!r} is not a service kind; expected one of {', '.join(known)}"
-                 + (f"; {hint}" if hint else ""))
+            fail(_("--kind {kind}: not a service kind; expected one of {kinds}").format(
+                kind=repr(kind), kinds=", ".join(known)) + (f"; {hint}" if hint else ""))
     return kinds or None
+
+
+def _people(n: int) -> str:
+    return ngettext("{n} person", "{n} people", n).format(n=f"{n:,}")
 
 
 def _render(snap: GraphSnapshot, asset_id: str, direction: str, reach: Reach, limit: int) -> None:
     i = snap.node(asset_id)
     title = snap.names[i] or asset_id
     people = int(snap.population[reach.nodes].sum()) if len(reach) else 0
+    what = {"title": escape(title), "id": escape(asset_id), "type": type_name(snap.type_of(i)), "n": f"{len(reach):,}"}
     if direction == "dependents":
-        console.print(f"[bold]{len(reach):,} assets depend on {title}[/] ({asset_id}, {snap.type_of(i)}), "
-                      f"serving {people:,} people.")
+        console.print(ngettext("[bold]{n} asset depends on {title}[/] ({id}, {type}), serving {people}.",
+                               "[bold]{n} assets depend on {title}[/] ({id}, {type}), serving {people}.",
+                               len(reach)).format(**what, people=_people(people)))
     else:
-        console.print(f"[bold]{title}[/] ({asset_id}, {snap.type_of(i)}) depends on {len(reach):,} assets.")
+        console.print(ngettext("[bold]{title}[/] ({id}, {type}) depends on {n} asset.",
+                               "[bold]{title}[/] ({id}, {type}) depends on {n} assets.", len(reach)).format(**what))
     if not len(reach):
         return
     district = snap.region[snap.level_index("district")]
     rows: list[tuple[int, str, str, str, int]] = []
     for j, depth in reach:
         r = int(district[j])
-        place = (snap.region_names[r] or snap.region_ids[r]) if r >= 0 else "(no district)"
+        place = (snap.region_names[r] or snap.region_ids[r]) if r >= 0 else _("(no district)")
         a = int(snap.agency[j])
-        agency = (snap.agency_names[a] or snap.agency_ids[a]) if a >= 0 else "(no agency)"
+        agency = (snap.agency_names[a] or snap.agency_ids[a]) if a >= 0 else _("(no agency)")
         rows.append((depth, place, agency, snap.asset_ids[j], j))
     # Fewest hops first, as the help says (the direct dependents are never hidden behind a long district);
     # within a hop, by district and agency, each named once.
     rows.sort()
     table = Table(show_edge=False, header_style="bold")
-    for col, justify in (("hops", "right"), ("district", "left"), ("agency", "left"), ("id", "left"),
-                         ("type", "left"), ("name", "left")):
+    for col, justify in ((_("hops"), "right"), (_("district"), "left"), (_("agency"), "left"), (_("id"), "left"),
+                         (_("type"), "left"), (_("name"), "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     previous: tuple[int, str, str] | None = None
     for depth, place, agency, asset, j in rows[:limit]:
         same = previous is not None and previous == (depth, place, agency)
-        table.add_row("" if same else str(depth), "" if same else place, "" if same else agency, asset,
-                      snap.type_of(j), snap.names[j] or "")
+        table.add_row("" if same else str(depth), "" if same else escape(place), "" if same else escape(agency),
+                      escape(asset), type_name(snap.type_of(j)), escape(snap.names[j] or ""))
         previous = (depth, place, agency)
     shown = min(limit, len(rows))
     console.print(table)
     if shown < len(reach):
-        console.print(f"[dim]... {len(reach) - shown:,} more (use --limit or --format json)[/]")
+        more = _("... {n} more (use --limit or --format json)").format(n=f"{len(reach) - shown:,}")
+        console.print(f"[dim]{more}[/]")
 
 
 def _trace(direction: str, asset_id: str, kind: list[str] | None, depth: int | None, store: str | None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,10 +19,24 @@ from rich.table import Table
 
 from kg.analysis.cascade import Failure
 from kg.analysis.whatif import AddBuffer, AddDependency, Edit, RemoveDependency, WhatIfResult, parse_edits
-from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, TimeoutOpt, app, console, deadline, emit, fail, store_session
-from kg.cli.cascade import _parse_fail, _scenario_failed, clock
-from kg.errors import EditRejected, KGError, ValidationError
-from kg.scenario import Scenario, whatif
+from kg.cli.app import (
+    FormatOpt,
+    OutputFormat,
+    StoreOpt,
+    TimeoutOpt,
+    app,
+    bold,
+    console,
+    deadline,
+    emit,
+    fail,
+    store_session,
+)
+from kg.cli.cascade import clock, kind_name, type_name
+from kg.cli.scenario_options import option_errors, require_one, scenario_options
+from kg.errors import EditRejected, ValidationError
+from kg.i18n import N_, _, ngettext
+from kg.scenario import whatif
 from kg.snapshot import GraphSnapshot
 
 __all__ = ["describe", "read_edits", "read_json", "render_whatif"]
@@ -36,18 +49,18 @@ def read_json(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        fail(f"{path}: no such {what} file")
+        fail(_("{path}: no such {what} file").format(path=path, what=_(what)))
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{path}: cannot read the {what} file: {exc}")
+        fail(_("{path}: cannot read the {what} file: {reason}").format(path=path, what=_(what), reason=exc))
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        fail(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
+        fail(_("{where}: invalid JSON: {reason}").format(where=f"{path}:{exc.lineno}:{exc.colno}", reason=exc.msg))
 
 
 def read_edits(path: Path) -> tuple[Edit, ...]:
     """The edits in ``path``: a JSON list of edits, or an object with an ``edits`` list (docs/whatif.md)."""
-    data = read_json(path, "edits")
+    data = read_json(path, N_("edits"))
     if isinstance(data, dict) and "edits" in data:
         data = data["edits"]
     try:
@@ -61,16 +74,20 @@ def describe(edit: Edit) -> str:
     """One edit in words, for the briefing's first line."""
     d = edit.to_dict()
     if isinstance(edit, AddBuffer):
-        return f"{edit.asset} gets {edit.hours:g} h of {d['group']} buffer"
+        return _("{asset} gets {hours} h of {group} buffer").format(asset=edit.asset, hours=f"{edit.hours:g}",
+                                                                  group=d["group"])
     if isinstance(edit, AddDependency):
-        return f"{edit.dependent} also draws {edit.kind} from {edit.provider} (group {d['group']})"
+        return _("{dependent} also draws {kind} from {provider} (group {group})").format(
+            dependent=edit.dependent, kind=kind_name(edit.kind), provider=edit.provider, group=d["group"])
     if isinstance(edit, RemoveDependency):
-        return f"{edit.dependent} no longer draws {edit.kind} from {edit.provider}"
-    return f"{edit.asset} is hardened against {edit.hazard}"
+        return _("{dependent} no longer draws {kind} from {provider}").format(
+            dependent=edit.dependent, kind=kind_name(edit.kind), provider=edit.provider)
+    return _("{asset} is hardened against {hazard}").format(asset=edit.asset, hazard=type_name(edit.hazard))
 
 
 def _row_of(f: Failure, agency_name: dict[str, str]) -> list[str]:
-    return [escape(f.id), f.type, escape(agency_name.get(f.agency or "", f.agency or "-")), f"{f.population:,}"]
+    return [escape(f.id), type_name(f.type), escape(agency_name.get(f.agency or "", f.agency or "-")),
+            f"{f.population:,}"]
 
 
 def _section(title: str, style: str, ids: Sequence[str], failures: dict[str, Failure],
@@ -78,47 +95,63 @@ def _section(title: str, style: str, ids: Sequence[str], failures: dict[str, Fai
     if not ids:
         return
     people = sum(failures[i].population for i in ids)
-    table = Table(title=f"[{style}]{title}[/]: {len(ids):,} assets, {people:,} people", title_justify="left",
-                  show_edge=False)
-    for col in ("asset", "type", "agency", "people", *(("was", "now") if times is not None else ())):
-        table.add_column(col, justify="right" if col in {"people", "was", "now"} else "left")
+    counts = _("{assets}, {people}").format(
+        assets=ngettext("{n} asset", "{n} assets", len(ids)).format(n=f"{len(ids):,}"),
+        people=ngettext("{n} person", "{n} people", people).format(n=f"{people:,}"))
+    table = Table(title=f"[{style}]{escape(title)}[/]: {counts}", title_justify="left", show_edge=False)
+    columns = [(_("asset"), False), (_("type"), False), (_("agency"), False), (_("people"), True)]
+    if times is not None:
+        columns += [(_("was"), True), (_("now"), True)]
+    for col, right in columns:
+        table.add_column(col, justify="right" if right else "left")
     ranked = sorted(ids, key=lambda i: (-failures[i].population, i))
     for i in ranked[:_SHOWN]:
         extra = [clock(times[i][0]), clock(times[i][1])] if times is not None else []
         table.add_row(*_row_of(failures[i], agency_name), *extra)
     if len(ranked) > _SHOWN:
-        table.add_row("...", f"{len(ranked) - _SHOWN} more", "", "")
+        table.add_row("...", _("{n} more").format(n=len(ranked) - _SHOWN), "", "")
     console.print(table)
+
+
+def _balance(failed: int, people: int) -> str:
+    """``12 assets fail, 3,400 people affected.``"""
+    return _("{assets}, {people}.").format(
+        assets=ngettext("{n} asset fails", "{n} assets fail", failed).format(n=f"{failed:,}"),
+        people=ngettext("{n} person affected", "{n} people affected", people).format(n=f"{people:,}"))
 
 
 def render_whatif(result: WhatIfResult, snap: GraphSnapshot) -> None:
     """Print a what-if as a briefing: the balance, what got better, what got worse, who gains and who loses."""
     agency_name = {a: n or a for a, n in zip(snap.agency_ids, snap.agency_names, strict=True)}
     b, m = result.baseline.summary, result.modified.summary
-    console.print("[bold]Edits:[/] " + "; ".join(escape(describe(e)) for e in result.edits), soft_wrap=True)
-    console.print(f"[bold]Before:[/] {b.failed:,} assets fail, {b.population:,} people affected.  "
-                  f"[bold]After:[/] {m.failed:,} assets fail, {m.population:,} people affected "
-                  f"({m.population - b.population:+,} people).")
+    console.print(bold(_("Edits:")) + " " + _("; ").join(escape(describe(e)) for e in result.edits),
+                  soft_wrap=True)
+    console.print(bold(_("Before:")) + f" {_balance(b.failed, b.population)}  "
+                  + bold(_("After:")) + f" {_balance(m.failed, m.population)} "
+                  + _("({change} people).").format(change=f"{m.population - b.population:+,}"))
     c, impact = result.changes, result.impact
     before = {f.id: f for f in result.baseline.failures}
     after = {f.id: f for f in result.modified.failures}
     worse = impact["new"].assets + impact["earlier"].assets
     if worse:
-        console.print(f"[bold red]Worse:[/] {impact['new'].assets:,} new failures ({impact['new'].population:,} "
-                      f"people), {impact['earlier'].assets:,} earlier ({impact['earlier'].population:,} people); "
-                      f"agencies concerned: {', '.join(impact['new'].agencies + impact['earlier'].agencies) or '-'}",
-                      soft_wrap=True)
+        new, sooner = impact["new"], impact["earlier"]
+        agencies = _(", ").join(escape(a) for a in new.agencies + sooner.agencies) or "-"
+        console.print(bold(_("Worse:"), "bold red") + " " + _(
+            "{new} new failures ({new_people} people), {earlier} earlier ({earlier_people} people); agencies "
+            "concerned: {agencies}").format(new=f"{new.assets:,}", new_people=f"{new.population:,}",
+                                            earlier=f"{sooner.assets:,}", earlier_people=f"{sooner.population:,}",
+                                            agencies=agencies), soft_wrap=True)
     else:
-        console.print("[bold]Nothing got worse:[/] no new failure, none earlier.")
+        console.print(bold(_("Nothing got worse:")) + " " + _("no new failure, none earlier."))
     if not (c.saved or c.delayed or c.new or c.earlier):
-        console.print("The edits change nothing in this scenario.")
+        console.print(_("The edits change nothing in this scenario."))
         return
     delayed = {i: (a, z) for i, a, z in c.delayed}
     earlier = {i: (a, z) for i, a, z in c.earlier}
-    _section("Saved (fail before, not after)", "green", c.saved, before, None, agency_name)
-    _section("Delayed (fail later)", "green", list(delayed), after, delayed, agency_name)
-    _section("New failures (fail only after the edits)", "red", c.new, after, None, agency_name)
-    _section("Earlier (fail sooner)", "red", list(earlier), after, earlier, agency_name)
+    _section(_("Saved (fail before, not after)"), "green", c.saved, before, None, agency_name)
+    _section(_("Delayed (fail later)"), "green", list(delayed), after, delayed, agency_name)
+    _section(_("New failures (fail only after the edits)"), "red", c.new, after, None, agency_name)
+    _section(_("Earlier (fail sooner)"), "red", list(earlier), after, earlier, agency_name)
     balance: dict[str, list[int]] = {}
     for name, sign in (("saved", 1), ("delayed", 1), ("new", -1), ("earlier", -1)):
         source = before if name == "saved" else after
@@ -128,9 +161,9 @@ def render_whatif(result: WhatIfResult, snap: GraphSnapshot) -> None:
             entry = balance.setdefault(f.agency or "-", [0, 0])
             entry[0 if sign > 0 else 1] += f.population
     if balance:
-        table = Table(title="Who gains and who loses (people)", title_justify="left", show_edge=False)
-        for col in ("agency", "better", "worse"):
-            table.add_column(col, justify="left" if col == "agency" else "right")
+        table = Table(title=_("Who gains and who loses (people)"), title_justify="left", show_edge=False)
+        for k, col in enumerate((_("agency"), _("better"), _("worse"))):
+            table.add_column(col, justify="left" if k == 0 else "right")
         for agency, (good, bad) in sorted(balance.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0])):
             table.add_row(escape(agency_name.get(agency, agency)), f"{good:,}", f"[red]{bad:,}[/]" if bad else "0")
         console.print(table)
@@ -153,22 +186,13 @@ def whatif_command(
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """A scenario before and after edits (buffers, feeds, hardening): what is saved, what gets worse."""
-    if bool(fail_) == bool(hazard):
-        fail("give either --fail ID[@HOURS]... or --hazard ZONE..., not both and not neither")
-    parsed = read_edits(edits)
-    try:
-        base = Scenario(hazard=tuple(hazard or ()), horizon=horizon, edits=parsed)
-    except KGError as exc:
-        _scenario_failed(exc)
+    require_one(fail_, hazard)  # before the edits file is read
+    options = scenario_options(fail_, hazard, horizon=horizon, edits=read_edits(edits))
     with store_session(store) as s:
         snap = s.snapshot()
-        try:
-            scenario = replace(base, fail=tuple(_parse_fail(snap, spec) for spec in fail_ or []))
-            result = whatif(snap, scenario, cancel=deadline(timeout))
-        except EditRejected as exc:
-            fail("\n".join(f"{edits}: {p}" for p in exc.problems))
-        except KGError as exc:
-            if exc.field is None:
-                raise
-            _scenario_failed(exc)
+        with option_errors():
+            try:
+                result = whatif(snap, options.scenario(snap), cancel=deadline(timeout))
+            except EditRejected as exc:  # said with the file that holds the edits
+                fail("\n".join(f"{edits}: {p}" for p in exc.problems))
         emit(fmt, result.to_dict(), lambda _: render_whatif(result, snap))

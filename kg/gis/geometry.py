@@ -17,13 +17,19 @@ import shapely
 from shapely.errors import ShapelyError
 
 from kg.errors import KGError
+from kg.i18n import Message, _l
 from kg.model import GEOMETRY
 
 __all__ = ["GEOMETRY", "GeometryError", "geometry_of"]
 
 
 class GeometryError(KGError):
-    """An element's ``geometry`` is not WKT that makes a geometry."""
+    """An element's ``geometry`` is not WKT that makes a geometry: ``detail`` says why, ``where`` names it."""
+
+    def __init__(self, where: str, detail: Message) -> None:
+        super().__init__(_l("{where}: {detail}", where=where, detail=detail) if where else detail)
+        self.where = where
+        self.detail = detail
 
 
 def geometry_of(props: dict[str, Any] | None, lat: float | None, lon: float | None,
@@ -40,7 +46,7 @@ def geometry_of(props: dict[str, Any] | None, lat: float | None, lon: float | No
         try:
             return shapely.from_wkt(wkt, on_invalid="raise")
         except (ShapelyError, ValueError) as exc:
-            raise GeometryError(f"{where}: the 'geometry' column is not WKT ({exc})") from exc
+            raise GeometryError(where, _l("the 'geometry' column is not WKT ({reason})", reason=exc)) from exc
     if lat is not None and lon is not None:
         return shapely.Point(lon, lat)
     return None

@@ -33,6 +33,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from kg.errors import Problem
+from kg.i18n import _l
 from kg.model import GEOMETRY
 from kg.rows import RawRow
 from kg.schema import TABLES, table_for_name
@@ -80,7 +81,7 @@ def _layer_rows(path: Path, layer: str | None, table: str, source: str,
     try:
         meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, read_geometry=table in _PLACED)
     except (DataSourceError, DataLayerError) as exc:
-        report(Problem(source, f"cannot read this layer: {exc}"))
+        report(Problem(source, _l("cannot read this layer: {reason}", reason=exc)))
         return
     names = [str(n) for n in meta["fields"]]
     geometry = None
@@ -88,14 +89,16 @@ def _layer_rows(path: Path, layer: str | None, table: str, source: str,
         geometry = shapely.from_wkb(wkb)
         if shapely.is_geometry(geometry).any():
             if not meta.get("crs"):
-                report(Problem(source, "the layer has geometry but no coordinate reference system (CRS); say "
-                               "which one it is in (for a Shapefile, its .prj file), e.g. EPSG:4326 for "
-                               "WGS84 longitude/latitude or EPSG:4547 for CGCS2000 / 3-degree Gauss-Kruger"))
+                report(Problem(source, _l("the layer has geometry but no coordinate reference system (CRS); say "
+                                          "which one it is in (for a Shapefile, its .prj file), e.g. EPSG:4326 for "
+                                          "WGS84 longitude/latitude or EPSG:4547 for CGCS2000 / 3-degree "
+                                          "Gauss-Kruger")))
                 return
             try:
                 geometry = _to_wgs84(geometry, meta["crs"])
             except CRSError as exc:
-                report(Problem(source, f"unknown coordinate reference system {meta['crs']!r}: {exc}"))
+                report(Problem(source, _l("unknown coordinate reference system {crs}: {reason}",
+                                          crs=repr(meta["crs"]), reason=exc)))
                 return
     known = TABLES[table].record.model_fields
     # Extra attributes become text columns (props hold text), as they would from a CSV file.
@@ -126,10 +129,11 @@ def read_gis_rows(path: Path, table: str | None, report: Callable[[Problem], Non
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError) as exc:
-        report(Problem(str(path), f"cannot read this file as GIS layers: {exc}"))
+        report(Problem(str(path), _l("cannot read this file as GIS layers: {reason}", reason=exc)))
         return
     for name in layers:
         if table_for_name(name) is None:
-            report(Problem(f"{path}:{name}", "not a bundle layer name; expected one of " + ", ".join(TABLES)))
+            report(Problem(f"{path}:{name}", _l("not a bundle layer name; expected one of {tables}",
+                                                tables=", ".join(TABLES))))
     for name in sorted((n for n in layers if table_for_name(n)), key=lambda n: list(TABLES).index(n.lower())):
         yield from _layer_rows(path, name, str(table_for_name(name)), f"{path}:{name}", report)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError as PydanticError
 
 from kg.errors import LoadTimeout, Problem, ValidationError
+from kg.i18n import N_, Localized, Message, _l
 from kg.load.problems import describe_pydantic_errors
 from kg.load.sources import SourceFile, discover, read_rows
 from kg.model import GEOMETRY, PROPS_FIELD, Record
@@ -34,7 +35,18 @@ _CHECK_EVERY = 1024
 """Rows between two looks at the clock (a few milliseconds of work)."""
 
 _FIELDS: dict[str, frozenset[str]] = {name: frozenset(table.columns) for name, table in TABLES.items()}
-_SINGULAR = {"regions": "region", "agencies": "agency", "assets": "asset", "hazard_zones": "hazard zone"}
+_SINGULAR = {"regions": N_("region"), "agencies": N_("agency"), "assets": N_("asset"),
+             "hazard_zones": N_("hazard zone")}
+
+
+def _level(level: str | None) -> Localized:
+    """A region level as people read it: its name in English (``district``), its ontology label in Chinese."""
+    return Localized({"en": level or "", "zh": load_ontology().level_label(level or "", "zh") if level else ""})
+
+
+def _a(table: str) -> Message:
+    """A row of ``table`` named as a thing (``region``), said in the reader's language."""
+    return _l(_SINGULAR[table])
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +116,8 @@ class _Planner:
         known = _FIELDS[raw.table]
         values = raw.values
         if PROPS_FIELD in values:
-            self.report(Problem(raw.where, f"column {PROPS_FIELD!r} is reserved (a row's extra columns are kept as "
-                                "its props); rename it"))
+            self.report(Problem(raw.where, _l("column {column} is reserved (a row's extra columns are kept as its "
+                                               "props); rename it", column=repr(PROPS_FIELD))))
             return
         if not known >= values.keys():
             values = self._split_extra(raw, known)
@@ -140,7 +152,8 @@ class _Planner:
             if (raw.source, col) not in self.warned_columns:
                 self.warned_columns.add((raw.source, col))
                 self.plan.warnings.append(
-                    Problem(raw.source, f"column {col!r} is not part of {raw.table} and was ignored")
+                    Problem(raw.source, _l("column {column} is not part of {table} and was ignored",
+                                           column=repr(col), table=raw.table))
                 )
         return values
 
@@ -158,8 +171,8 @@ class _Planner:
         if raw.table in NODE_TABLES:
             rid: str = fields["id"]
             if rid in self.ids:
-                self.report(Problem(raw.where, f"duplicate id {rid!r}: already defined at "
-                                    f"{location(*self.first_seen[rid])}"))
+                self.report(Problem(raw.where, _l("duplicate id {id}: already defined at {where}", id=repr(rid),
+                                                  where=location(*self.first_seen[rid]))))
                 return False
             self.ids[rid] = (raw.table, fields.get("level"))
             self.first_seen[rid] = (raw.source, raw.line, raw.node)
@@ -168,8 +181,8 @@ class _Planner:
             key = tuple(fields[k] for k in columns)
             seen = self.keys[raw.table]
             if key in seen:
-                self.report(Problem(raw.where, f"duplicate row: the same {', '.join(columns)} as the "
-                                    f"row at line {seen[key]}"))
+                self.report(Problem(raw.where, _l("duplicate row: the same {columns} as the row at line {line}",
+                                                  columns=", ".join(columns), line=seen[key])))
                 return False
             seen[key] = raw.line
         return True
@@ -200,10 +213,11 @@ class _Planner:
                 shapes.append(geometry_of(props, None, None, where))
                 intensities.append(intensity)
             except ValueError:
-                self.report(Problem(where, f"intensity {props['intensity']!r}: expected a finite number >= 0 (the "
-                                    "hazard's intensity everywhere in the zone's polygon)"))
+                self.report(Problem(where, _l("intensity {value}: expected a finite number >= 0 (the hazard's "
+                                              "intensity everywhere in the zone's polygon)",
+                                              value=repr(props["intensity"]))))
             except GeometryError as exc:
-                self.report(Problem(where, str(exc).split(": ", 1)[-1]))
+                self.report(Problem(where, exc.detail))
         if self.problems:
             return
         asset_of = TABLES["assets"].getter("id", PROPS_FIELD, "lat", "lon")
@@ -230,15 +244,17 @@ class _Planner:
             elif p.target in existing:
                 table, level = existing[p.target].table, existing[p.target].level
             else:
-                self.report(Problem(p.where, f"{p.field} {p.target!r} does not exist; expected the id of a "
-                                    f"{_SINGULAR[p.table]} in this load or already in the store"))
+                self.report(Problem(p.where, _l("{column} {id} does not exist; expected the id of a {what} in this "
+                                                "load or already in the store", column=p.field, id=repr(p.target),
+                                                what=_a(p.table))))
                 continue
             if table != p.table:
-                self.report(Problem(p.where, f"{p.field} {p.target!r} is a {_SINGULAR[table]}, expected a "
-                                    f"{_SINGULAR[p.table]}"))
+                self.report(Problem(p.where, _l("{column} {id} is a {what}, expected a {expected}", column=p.field,
+                                                id=repr(p.target), what=_a(table), expected=_a(p.table))))
             elif p.child_level is not None and level is not None and self.rank[level] >= self.rank[p.child_level]:
-                self.report(Problem(p.where, f"parent {p.target!r} is a {level}; a {p.child_level} must be part "
-                                    "of a region at a higher level (city > district > subdistrict > community > grid)"))
+                self.report(Problem(p.where, _l("parent {id} is a {level}; a {child} must be part of a region at a "
+                                                "higher level (city > district > subdistrict > community > grid)",
+                                                id=repr(p.target), level=_level(level), child=_level(p.child_level))))
         self._check_cross_table_ids()
 
     def _check_cross_table_ids(self) -> None:
@@ -247,14 +263,14 @@ class _Planner:
             table = self.ids[rid][0]
             if element.table != table and not self.full:
                 self.report(Problem(location(*self.first_seen[rid]),
-                                    f"id {rid!r} is already used by a {_SINGULAR[element.table]} in the store; "
-                                    "ids are unique across regions, agencies, assets and zones"))
+                                    _l("id {id} is already used by a {what} in the store; ids are unique across "
+                                       "regions, agencies, assets and zones", id=repr(rid), what=_a(element.table))))
         region = TABLES["regions"].getter("id", "level", "parent")
         for row in self.plan.rows["regions"]:
             rid, level, parent = region(row)
             if level == "city" and parent is not None and not self.full:
                 self.report(Problem(location(*self.first_seen[rid]),
-                                    f"region {rid!r} is the city and cannot have a parent"))
+                                    _l("region {id} is the city and cannot have a parent", id=repr(rid))))
 
 
 class _Clock:
@@ -317,5 +333,5 @@ def build_plan(
     if planner.problems:
         raise ValidationError(planner.problems[:MAX_PROBLEMS], truncated=planner.full)
     if planner.plan.total == 0:
-        raise ValidationError([Problem(", ".join(planner.plan.sources) or "load", "no rows to load")])
+        raise ValidationError([Problem(", ".join(planner.plan.sources) or "load", _l("no rows to load"))])
     return planner.plan

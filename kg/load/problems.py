@@ -7,7 +7,7 @@ Examples
 >>> try:
 ...     Region.model_validate({"id": "yz\\x1b[2J", "level": "district"})
 ... except ValidationError as exc:
-...     print(describe_pydantic_errors(exc, {})[0][:80])
+...     print(str(describe_pydantic_errors(exc, {})[0])[:80])
 column 'id': holds U+001B (a control character) at character 3; ids may not hold
 """
 
@@ -18,23 +18,24 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticError
 
+from kg.i18n import N_, Message, _l
 from kg.model import MAX_TEXT_LENGTH, PROPS_FIELD, RESERVED_PREFIX, TEXT_RULES
 
 __all__ = ["describe_pydantic_errors", "shown"]
 
 _EXPECTED = {
-    "float_parsing": "expected a number",
-    "float_type": "expected a number",
-    "int_parsing": "expected a whole number",
-    "int_parsing_size": "expected a whole number",
-    "int_type": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "string_type": "expected text",
-    "bool_parsing": "expected true or false",
-    "dict_type": "expected an object",
+    "float_parsing": N_("expected a number, got {value}"),
+    "float_type": N_("expected a number, got {value}"),
+    "int_parsing": N_("expected a whole number, got {value}"),
+    "int_parsing_size": N_("expected a whole number, got {value}"),
+    "int_type": N_("expected a whole number, got {value}"),
+    "int_from_float": N_("expected a whole number, got {value}"),
+    "string_type": N_("expected text, got {value}"),
+    "bool_parsing": N_("expected true or false, got {value}"),
+    "dict_type": N_("expected an object, got {value}"),
 }
 _BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
-_CATEGORY = {"Cc": "a control character", "Cf": "an invisible formatting character"}
+_CATEGORY = {"Cc": N_("a control character"), "Cf": N_("an invisible formatting character")}
 _SHOWN = 60
 
 
@@ -47,19 +48,21 @@ def shown(value: Any) -> str:
     return f"{text[:_SHOWN]}...{size}"
 
 
-def _forbidden(value: str, pattern: str) -> str:
+def _forbidden(value: str, pattern: str) -> Message:
     """Which character of ``value`` the rule ``pattern`` refuses, and where, in words."""
     rule = TEXT_RULES[pattern]
     if rule.applies_to == "column names" and value.startswith(RESERVED_PREFIX):
-        return (f"names starting with {RESERVED_PREFIX!r} are reserved for the stores' own bookkeeping "
-                "(such as _props); rename the column")
+        return _l("names starting with {prefix} are reserved for the stores' own bookkeeping (such as _props); "
+                  "rename the column", prefix=repr(RESERVED_PREFIX))
+    rule_text = _l("{things} may not hold {refused}", things=_l(rule.applies_to), refused=_l(rule.refuses))
     for position, char in enumerate(value, start=1):
         if rule.refused(char):
             name = unicodedata.name(char, "")
-            category = _CATEGORY.get(unicodedata.category(char), "an invisible character")
+            category = _l(_CATEGORY.get(unicodedata.category(char), N_("an invisible character")))
             label = f"U+{ord(char):04X}" + (f" {name}" if name else "")
-            return f"holds {label} ({category}) at character {position}; {rule.applies_to} may not hold {rule.refuses}"
-    return f"{rule.applies_to} may not hold {rule.refuses}"
+            return _l("holds {char} ({category}) at character {position}; {rule}", char=label, category=category,
+                      position=position, rule=rule_text)
+    return rule_text
 
 
 def _column(loc: tuple[int | str, ...]) -> str:
@@ -71,41 +74,48 @@ def _column(loc: tuple[int | str, ...]) -> str:
     return str(loc[0])
 
 
-def describe_pydantic_errors(exc: PydanticError, values: dict[str, Any]) -> list[str]:
-    """One message per error: ``column 'lat': expected a number <= 90, got '91.5'``."""
-    messages = []
+def describe_pydantic_errors(exc: PydanticError, values: dict[str, Any]) -> list[Message | str]:
+    """One message per error: ``column 'lat': expected a number <= 90, got '91.5'`` (said when shown)."""
+    messages: list[Message | str] = []
     for err in exc.errors(include_url=False):
         loc = err["loc"]
         column = _column(loc)
         got = values.get(column, err.get("input"))
         kind = err["type"]
         is_key = bool(loc) and loc[-1] == "[key]"
+        text: Message | str
         if kind == "missing":
-            text = "missing required value"
+            text = _l("missing required value")
         elif kind == "string_too_short" and is_key:
-            messages.append("a column has an empty name; name every column")
+            messages.append(_l("a column has an empty name; name every column"))
             continue
         elif kind == "string_too_short":
-            text = "must not be empty"
+            text = _l("must not be empty")
         elif kind == "string_too_long":
             limit = err.get("ctx", {}).get("max_length", MAX_TEXT_LENGTH)
             size = len(got) if isinstance(got, str) else len(str(err.get("input", "")))
-            what = "the name" if is_key else "the value"
-            text = f"{what} is {size:,} characters long; at most {limit:,} are accepted"
+            template = (N_("the name is {size} characters long; at most {limit} are accepted") if is_key
+                        else N_("the value is {size} characters long; at most {limit} are accepted"))
+            text = _l(template, size=f"{size:,}", limit=f"{limit:,}")
         elif kind == "string_pattern_mismatch":
             text = _forbidden(str(err.get("input", "")), str(err.get("ctx", {}).get("pattern", "")))
         elif kind == "string_unicode":
-            text = "is not valid Unicode text (a lone surrogate, such as the JSON escape \\ud800)"
+            text = _l("is not valid Unicode text (a lone surrogate, such as the JSON escape \\ud800)")
         elif kind in _BOUNDS:
             bound = next(iter(err.get("ctx", {}).values()))
-            text = f"expected a number {_BOUNDS[kind]} {bound}, got {shown(got)}"
+            text = _l("expected a number {bound}, got {value}", bound=f"{_BOUNDS[kind]} {bound}", value=shown(got))
         elif kind.startswith("int_parsing") and str(got).strip().lstrip("+-").isdigit():
-            text = f"expected a whole number in range, got one of {len(str(got).strip().lstrip('+-')):,} digits"
+            text = _l("expected a whole number in range, got one of {n} digits",
+                      n=f"{len(str(got).strip().lstrip('+-')):,}")
         elif kind in _EXPECTED:
-            text = f"{_EXPECTED[kind]}, got {shown(got)}"
+            text = _l(_EXPECTED[kind], value=shown(got))
         elif kind == "extra_forbidden":
-            text = "is not a known field"
+            text = _l("is not a known field")
         else:
-            text = str(err["msg"]).removeprefix("Value error, ")
-        messages.append(f"column {shown(column)}: {text}" if column or is_key else text)
+            # A validator of kg.model raised ValueError with a message of its own (made with _l).
+            error = err.get("ctx", {}).get("error")
+            said = error.args[0] if isinstance(error, ValueError) and error.args else None
+            text = said if isinstance(said, Message) else str(err["msg"]).removeprefix("Value error, ")
+        messages.append(_l("column {column}: {message}", column=shown(column), message=text) if column or is_key
+                        else text)
     return messages

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from kg.errors import Problem
+from kg.i18n import N_, Message, _l
 from kg.load.problems import describe_pydantic_errors, shown
 from kg.model import PROPS_FIELD, PropName
 from kg.rdf.suffixes import RDF_SUFFIXES
@@ -64,30 +65,30 @@ def discover(paths: list[Path], report: Report) -> list[SourceFile]:
             known = [p for p in files if table_for_name(p.name) or p.suffix.lower() not in {".csv", ".geojson", ".shp"}]
             if not known:
                 expected = ", ".join(f"{t}.csv" for t in TABLES)
-                report(Problem(str(path), f"no bundle files found; expected some of {expected}"))
+                report(Problem(str(path), _l("no bundle files found; expected some of {files}", files=expected)))
             for p in files:
                 if p in known:
                     found.append(SourceFile(p, table_for_name(p.name)))
                 else:
-                    report(Problem(str(p), "not a bundle file name; expected one of "
-                                   + ", ".join(f"{t}.csv" for t in TABLES)))
+                    report(Problem(str(p), _l("not a bundle file name; expected one of {files}",
+                                              files=", ".join(f"{t}.csv" for t in TABLES))))
         elif path.is_file():
             table = table_for_name(path.name)
             source = SourceFile(path, table)
             if path.suffix.lower() == ".json":
-                report(Problem(str(path), ".json files are not read; give RDF as JSON-LD (.jsonld), Turtle "
-                               "(.ttl), N-Triples (.nt), N-Quads (.nq), TriG (.trig) or RDF/XML (.rdf), "
-                               "and rows as JSON Lines (.jsonl)"))
+                report(Problem(str(path), _l(".json files are not read; give RDF as JSON-LD (.jsonld), Turtle "
+                                             "(.ttl), N-Triples (.nt), N-Quads (.nq), TriG (.trig) or RDF/XML (.rdf), "
+                                             "and rows as JSON Lines (.jsonl)")))
             elif source.format == "csv" and table is None:
-                report(Problem(str(path), "cannot tell which table this CSV file holds; name it one of "
-                               + ", ".join(f"{t}.csv" for t in TABLES)))
+                report(Problem(str(path), _l("cannot tell which table this CSV file holds; name it one of {files}",
+                                             files=", ".join(f"{t}.csv" for t in TABLES))))
             elif source.format == "gis" and table is None and path.suffix.lower() != ".gpkg":
-                report(Problem(str(path), "cannot tell which table this layer holds; name the file one of "
-                               + ", ".join(f"{t}{path.suffix.lower()}" for t in TABLES)))
+                report(Problem(str(path), _l("cannot tell which table this layer holds; name the file one of "
+                                             "{files}", files=", ".join(f"{t}{path.suffix.lower()}" for t in TABLES))))
             else:
                 found.append(source)
         else:
-            report(Problem(str(path), "no such file or folder"))
+            report(Problem(str(path), _l("no such file or folder")))
     order = list(TABLES)
     return sorted(found, key=lambda s: (order.index(s.table) if s.table else -1, str(s.path)))
 
@@ -99,8 +100,8 @@ def _report_bad_utf8(path: Path, report: Report) -> None:
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                report(Problem(f"{path}:{number}", f"invalid UTF-8 (byte {exc.start + 1} of the line); "
-                               "save the file as UTF-8"))
+                report(Problem(f"{path}:{number}", _l("invalid UTF-8 (byte {byte} of the line); save the file as "
+                                                      "UTF-8", byte=exc.start + 1)))
 
 
 def _read_text(source: SourceFile, report: Report, progress: Progress | None,
@@ -152,9 +153,11 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
                         return
                     continue
                 if len(fields) != len(header):
-                    word = "few" if len(fields) < len(header) else "many"
-                    report(Problem(f"{name}:{start}", f"too {word} fields: the row has {len(fields)}, the header "
-                                   f"has {len(header)} ({', '.join(header)})"))
+                    counts = {"row": len(fields), "header": len(header), "columns": ", ".join(header)}
+                    template = (N_("too few fields: the row has {row}, the header has {header} ({columns})")
+                                if len(fields) < len(header) else
+                                N_("too many fields: the row has {row}, the header has {header} ({columns})"))
+                    report(Problem(f"{name}:{start}", _l(template, **counts)))
                     continue
                 values = {col: val for col, val in zip(header, fields, strict=True) if val and not val.isspace()}
                 yield RawRow(table, name, start, values)
@@ -164,17 +167,18 @@ def _read_csv(source: SourceFile, report: Report, progress: Progress | None) -> 
             return
         if header is None:
             required = ", ".join(_required(spec))
-            report(Problem(name, f"the file is empty; expected a header row with at least {required}"))
+            report(Problem(name, _l("the file is empty; expected a header row with at least {columns}",
+                                    columns=required)))
 
     yield from _read_text(source, report, progress, rows)
 
 
-def _csv_error(exc: csv.Error) -> str:
+def _csv_error(exc: csv.Error) -> Message:
     text = str(exc)
     if "field larger than field limit" in text:
-        return (f"a cell is longer than {csv.field_size_limit():,} characters, the most accepted (is a quote left "
-                "open?); the rest of the file was not read")
-    return f"cannot read this CSV row ({text}); the rest of the file was not read"
+        return _l("a cell is longer than {n} characters, the most accepted (is a quote left open?); the rest of the "
+                  "file was not read", n=f"{csv.field_size_limit():,}")
+    return _l("cannot read this CSV row ({reason}); the rest of the file was not read", reason=text)
 
 
 _COLUMN_NAME: TypeAdapter[str] = TypeAdapter(PropName)
@@ -186,7 +190,7 @@ def _column_name_ok(name: str, where: str, report: Report) -> bool:
         _COLUMN_NAME.validate_python(name)
     except PydanticError as exc:
         for message in describe_pydantic_errors(exc, {}):
-            report(Problem(where, f"column {shown(name)}: {message}"))
+            report(Problem(where, _l("column {column}: {message}", column=shown(name), message=message)))
         return False
     return True
 
@@ -201,21 +205,22 @@ def _check_header(header: list[str], table: Table, where: str, report: Report) -
     seen: set[str] = set()
     for col in header:
         if not col:
-            report(Problem(where, "a column has an empty name; name every column in the header"))
+            report(Problem(where, _l("a column has an empty name; name every column in the header")))
             ok = False
         elif col == PROPS_FIELD:
-            report(Problem(where, f"column {PROPS_FIELD!r} is reserved (a row's extra columns are kept as its "
-                           "props); rename it"))
+            report(Problem(where, _l("column {column} is reserved (a row's extra columns are kept as its props); "
+                                     "rename it", column=repr(PROPS_FIELD))))
             ok = False
         elif col not in table.columns and table.has_props and not _column_name_ok(col, where, report):
             ok = False
         elif col in seen:
-            report(Problem(where, f"column {col!r} appears twice in the header"))
+            report(Problem(where, _l("column {column} appears twice in the header", column=repr(col))))
             ok = False
         seen.add(col)
     for col in _required(table):
         if col not in seen:
-            report(Problem(where, f"missing required column {col!r}; the header has: {', '.join(header)}"))
+            report(Problem(where, _l("missing required column {column}; the header has: {columns}",
+                                     column=repr(col), columns=", ".join(header))))
             ok = False
     return ok
 
@@ -233,28 +238,30 @@ def _read_jsonl(source: SourceFile, report: Report, progress: Progress | None) -
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                report(Problem(where, f"invalid JSON ({exc.msg} at column {exc.colno}); expected one object per line"))
+                report(Problem(where, _l("invalid JSON ({reason} at column {column}); expected one object per line",
+                                         reason=exc.msg, column=exc.colno)))
                 continue
             except RecursionError:
-                report(Problem(where, "JSON nested too deeply; expected one flat object per line (values are text "
-                               "or numbers)"))
+                report(Problem(where, _l("JSON nested too deeply; expected one flat object per line (values are "
+                                         "text or numbers)")))
                 continue
             except ValueError:  # an integer of more digits than Python converts
-                report(Problem(where, f"a number has more than {sys.get_int_max_str_digits():,} digits; expected "
-                               "values a planner would write"))
+                report(Problem(where, _l("a number has more than {n} digits; expected values a planner would write",
+                                         n=f"{sys.get_int_max_str_digits():,}")))
                 continue
             if not isinstance(obj, dict):
-                report(Problem(where, "expected a JSON object per line"))
+                report(Problem(where, _l("expected a JSON object per line")))
                 continue
             file_field = obj.pop("file", None)
             table = table_for_name(str(file_field)) if file_field is not None else source.table
             if table is None:
-                report(Problem(where, f"field 'file' is {file_field!r}; expected one of {', '.join(TABLES)}"))
+                report(Problem(where, _l("field 'file' is {value}; expected one of {tables}", value=repr(file_field),
+                                         tables=", ".join(TABLES))))
                 continue
             values = {k: v for k, v in obj.items() if v is not None and v != ""}
             yield RawRow(table, name, number, values)
         if empty:
-            report(Problem(name, "the file is empty; expected one JSON object per line with a 'file' field"))
+            report(Problem(name, _l("the file is empty; expected one JSON object per line with a 'file' field")))
 
     yield from _read_text(source, report, progress, rows)
 

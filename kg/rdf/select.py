@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kg.errors import ElementNotFound
+from kg.i18n import _l
 from kg.schema import TABLES
 from kg.store.base import Store
 
@@ -64,7 +65,7 @@ def _with_ancestors(ids: Iterable[str], parent: dict[str, str | None]) -> set[st
 def _around(store: Store, asset_id: str, depth: int) -> set[str]:
     snapshot = store.snapshot()
     if asset_id not in snapshot.index:
-        raise ElementNotFound(asset_id, "--around expects the id of an asset")
+        raise ElementNotFound(asset_id, _l("{option} expects the id of an asset", option="--around"))
     start = snapshot.index[asset_id]
     found = {start}
     for step in (snapshot.providers, snapshot.dependents_of):
@@ -106,13 +107,13 @@ def select(
     of_agency: set[str] | None = None
     if region is not None:
         if region not in region_parent:
-            raise ElementNotFound(region, "--region expects the id of a region")
+            raise ElementNotFound(region, _l("{option} expects the id of a region", option="--region"))
         in_region = _subtree(region, region_parent)
         sel.regions |= in_region
         sel.agencies |= {a for a, r in jurisdiction.items() if r in in_region}
     if agency is not None:
         if agency not in agency_parent:
-            raise ElementNotFound(agency, "--agency expects the id of an agency")
+            raise ElementNotFound(agency, _l("{option} expects the id of an agency", option="--agency"))
         of_agency = _subtree(agency, agency_parent)
         sel.agencies |= of_agency
     nearby = _around(store, around, depth) if around is not None else None
