@@ -268,3 +268,48 @@ def test_api_4xx_details_follow_accept_language(tmp_path: Path, store: str) -> N
         assert again.json()["detail"] == f"nothing was loaded: {count} problems found"
         assert [e["field"] for e in again.json()["errors"]] == fields
         assert again.json()["errors"][0]["message"].startswith("column 'type': unknown asset type 'Substaton'")
+
+
+# ----------------------------------------------------------------------------- RDF, live events, settings and engines
+_TTL_HEAD = ("@prefix ckg: <https://w3id.org/citykg#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+             "@prefix id: <https://data.citykg.example/id/> .\n")
+
+
+def _same_places_other_words(english: str, chinese: str) -> list[tuple[str, str]]:
+    """The problem lines of a refused load in both languages, checked to name the same places (FILE:LINE[:COL] and
+    the focus node) in the same order, each line saying something else."""
+    en_lines, zh_lines = english.splitlines()[1:], chinese.splitlines()[1:]
+    assert len(en_lines) == len(zh_lines) >= 1, (english, chinese)
+    for en, zh in zip(en_lines, zh_lines, strict=True):
+        where = en.split(": ", 1)[0]
+        assert zh.startswith(where + ": ") and en != zh, (en, zh)
+    return list(zip(en_lines, zh_lines, strict=True))
+
+
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("odd.ttl", _TTL_HEAD + 'id:S9 a ckg:Substation ; ckg:id "S9" ; ckg:colour "red" .\n'
+                            'id:H9 a ckg:Hospital ; ckg:id "H9" ; ckg:dependsOn id:S9 .\n',
+     ("未知属性 ckg:colour：不是 assets 的属性", "没有对应的 ckg:Dependency 节点")),
+    ("shapes.ttl", _TTL_HEAD + 'id:H9 a ckg:Hospital ; ckg:id "H9" .\n'
+                               'id:d1 a ckg:Dependency ; ckg:dependent id:H9 ; ckg:provider id:nowhere ;\n'
+                               '    ckg:kind ckg:kind_power ; ckg:group "power" .\n',
+     ("；实际为 <https://data.citykg.example/id/nowhere>",)),
+    ("prefix.ttl", '<urn:a> undeclared:p "a" .\n',
+     ("Turtle 语法错误：未声明的前缀 'undeclared:'", "；应为 Turtle 1.1")),
+    ("broken.nt", '<urn:a> <urn:p> "a" .\n<urn:a> <urn:p> "unterminated .\n', ("语法错误", "应为 N-Triples（每行一个")),
+    ("broken.jsonld", '{"@graph": [\n  {"@id": "urn:a",}\n]}\n', ("JSON 语法错误：",)),
+    ("remote.jsonld", '{"@context": "https://example.org/context.jsonld",\n "@id": "urn:a"}\n',
+     ("JSON-LD 错误：上下文", "从不下载上下文")),
+], ids=["convert", "shacl", "turtle", "ntriples", "json", "jsonld-context"])
+def test_a_bad_rdf_file_is_refused_in_chinese_at_the_same_places(tmp_path: Path, name: str, content: str,
+                                                                 said: tuple[str, ...]) -> None:
+    bad = write_files(tmp_path / "rdf", {name: content}) / name
+    url = f"sqlite:///{tmp_path / 'kg.db'}"
+    english = run_kg("load", str(bad), "--store", url, "--quiet")
+    chinese = run_kg("load", str(bad), "--store", url, "--quiet", "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1 and chinese.stderr.startswith("错误： 未载入任何数据")
+    lines = _same_places_other_words(english.stderr, chinese.stderr)
+    assert all(zh.startswith(str(bad)) for _en, zh in lines)
+    text = "\n".join(zh for _en, zh in lines)
+    for words in said:
+        assert words in text, text

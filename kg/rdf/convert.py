@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from kg.errors import Problem
+from kg.i18n import Message, _l
 from kg.namespaces import CKG, GEO, ORG, RDF, RDFS
 from kg.rdf.index import Index
 from kg.rdf.labels import LabelError, name_from_labels
@@ -63,13 +64,14 @@ class _Converter:
         self.ids: dict[str, str | None] = {}
         """Node -> its ckg:id (None when it has not exactly one), found once per node."""
 
-    def problem(self, node: str, message: str) -> None:
+    def problem(self, node: str, message: Message) -> None:
         self.report(Problem(self.index.where(node), message))
 
     def one(self, node: str, prop: str) -> Obj | None:
         values = self.index.objects(node, prop)
         if len(values) > 1:
-            self.problem(node, f"{_short(prop)} has {len(values)} values; expected one")
+            self.problem(node, _l("{property} has {count} values; expected one", property=_short(prop),
+                                  count=len(values)))
         return values[0] if values else None
 
     def literal(self, node: str, prop: str) -> str | None:
@@ -77,7 +79,8 @@ class _Converter:
         if value is None:
             return None
         if not isinstance(value, Lit):
-            self.problem(node, f"{_short(prop)} is <{value}>; expected a literal value")
+            self.problem(node, _l("{property} is <{value}>; expected a literal value", property=_short(prop),
+                                  value=value))
             return None
         return value.lexical
 
@@ -86,12 +89,13 @@ class _Converter:
         labels = self.index.objects(node, _LABEL)
         iris = [v for v in labels if not isinstance(v, Lit)]
         if iris:
-            self.problem(node, f"rdfs:label is <{iris[0]}>; expected a literal value")
+            self.problem(node, _l("{property} is <{value}>; expected a literal value", property="rdfs:label",
+                                  value=iris[0]))
             return None
         try:
             return name_from_labels([v for v in labels if isinstance(v, Lit)])
         except LabelError as exc:
-            self.problem(node, str(exc))
+            self.problem(node, exc.message)
             return None
 
     def ref(self, node: str, prop: str | tuple[str, ...]) -> str | None:
@@ -101,10 +105,12 @@ class _Converter:
         if not targets:
             return None
         if len(targets) > 1:
-            self.problem(node, f"{_short(props[0])} has {len(targets)} values; expected one")
+            self.problem(node, _l("{property} has {count} values; expected one", property=_short(props[0]),
+                                  count=len(targets)))
         target = targets[0]
         if isinstance(target, Lit):
-            self.problem(node, f"{_short(props[0])} is the literal {target.lexical!r}; expected a node")
+            self.problem(node, _l("{property} is the literal {value}; expected a node", property=_short(props[0]),
+                                  value=repr(target.lexical)))
             return None
         if target in self.ids:
             found = self.ids[target]
@@ -112,15 +118,17 @@ class _Converter:
             ids = self.index.objects(target, _ID)
             found = self.ids[target] = ids[0].lexical if len(ids) == 1 and isinstance(ids[0], Lit) else None
         if found is None:
-            self.problem(node, f"{_short(props[0])} points to <{target}>, which has no single ckg:id")
+            self.problem(node, _l("{property} points to <{target}>, which has no single ckg:id",
+                                  property=_short(props[0]), target=target))
         return found
 
-    def named(self, node: str, prop: str, names: dict[str, str], what: str) -> str | None:
+    def named(self, node: str, prop: str, names: dict[str, str], what: Message) -> str | None:
         value = self.one(node, prop)
         if value is None:
             return None
         if isinstance(value, Lit) or value not in names:
-            self.problem(node, f"{_short(prop)} is {_lexical(value)!r}; expected {what}")
+            self.problem(node, _l("{property} is {value}; expected {what}", property=_short(prop),
+                                  value=repr(_lexical(value)), what=what))
             return None
         return names[value]
 
@@ -142,17 +150,21 @@ class _Converter:
             key = prop_key(p)
             if key is not None:
                 if not TABLES[table].has_props:
-                    self.problem(node, f"{_short(p)}: {table} have no extra properties")
+                    self.problem(node, _l("{property}: {table} have no extra properties", property=_short(p),
+                                          table=table))
                 elif key in TABLES[table].columns:
-                    self.problem(node, f"{_short(p)}: {key!r} is a field of {table}; use its ckg property")
+                    self.problem(node, _l("{property}: {key} is a field of {table}; use its ckg property",
+                                          property=_short(p), key=repr(key), table=table))
                 elif len(values) > 1:
-                    self.problem(node, f"{_short(p)} has {len(values)} values; an extra property holds one")
+                    self.problem(node, _l("{property} has {count} values; an extra property holds one",
+                                          property=_short(p), count=len(values)))
                 else:
                     props[key] = _lexical(values[0])
             elif p.startswith(_CKG) and p[len(_CKG):] not in _ALLOWED[table]:
                 allowed = ", ".join(f"ckg:{name}" for name in sorted(_ALLOWED[table]))
-                self.problem(node, f"unknown property {_short(p)}: not one of the {table} properties; expected "
-                             f"{allowed} or ckg:prop_KEY for an extra property")
+                self.problem(node, _l("unknown property {property}: not one of the {table} properties; expected "
+                                      "{allowed} or ckg:prop_KEY for an extra property",
+                                      property=_short(p), table=table, allowed=allowed))
         return props
 
     # ------------------------------------------------------------------ tables
@@ -164,10 +176,10 @@ class _Converter:
             v["id"] = self.literal(node, ckg + "id")
             v["name"] = self.name(node)
         if table == "regions":
-            v["level"] = self.named(node, ckg + "level", self.vocab.level_name, "a ckg:level_* individual")
+            v["level"] = self.named(node, ckg + "level", self.vocab.level_name, _l("a ckg:level_* individual"))
             v["parent"] = self.ref(node, ckg + "partOf")
         elif table == "agencies":
-            v["level"] = self.named(node, ckg + "level", self.vocab.level_name, "a ckg:level_* individual")
+            v["level"] = self.named(node, ckg + "level", self.vocab.level_name, _l("a ckg:level_* individual"))
             v["parent"] = self.ref(node, _SUB_ORG)
             v["jurisdiction"] = self.ref(node, ckg + "hasJurisdiction")
             v["crews"] = self.literal(node, ckg + "crews")
@@ -190,7 +202,7 @@ class _Converter:
         elif table == "dependencies":
             v["dependent"] = self.ref(node, ckg + "dependent")
             v["provider"] = self.ref(node, ckg + "provider")
-            v["kind"] = self.named(node, ckg + "kind", self.vocab.kind_name, "a ckg:kind_* individual")
+            v["kind"] = self.named(node, ckg + "kind", self.vocab.kind_name, _l("a ckg:kind_* individual"))
             v["group"] = self.literal(node, ckg + "group")
             v["buffer_hours"] = self.literal(node, ckg + "bufferHours")
         elif table == "exposures":
@@ -223,8 +235,8 @@ class _Converter:
         names.add(self.vocab.class_name(_lexical(target)))  # a hazard class used as the value itself
         found = sorted(n for n in names if n in self.vocab.hazard_types)
         if len(found) != 1:
-            self.problem(node, f"{_short(prop)} <{_lexical(target)}> is not typed with exactly one hazard class "
-                         "such as ckg:Flood")
+            self.problem(node, _l("{property} <{target}> is not typed with exactly one hazard class such as ckg:Flood",
+                                  property=_short(prop), target=_lexical(target)))
             return None
         return found[0]
 
@@ -235,8 +247,9 @@ class _Converter:
             for node, props in self.index.nodes.items():
                 for target in props.get(direct, ()):
                     if (node, target) not in described[table]:
-                        self.problem(node, f"{_short(direct)} <{_lexical(target)}> is not described by a {what} "
-                                     "node (which gives its kind and the rest); add one")
+                        self.problem(node, _l("{property} <{target}> is not described by a {what} node (which gives "
+                                              "its kind and the rest); add one",
+                                              property=_short(direct), target=_lexical(target), what=what))
 
 
 def _short(iri: str) -> str:

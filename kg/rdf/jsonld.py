@@ -26,6 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import Problem, ValidationError
+from kg.i18n import N_, _l
 from kg.namespaces import RDF
 from kg.rdf.index import Index
 from kg.rdf.terms import XSD_STRING, Lit, Obj, resolve_iri
@@ -35,8 +36,8 @@ __all__ = ["parse_jsonld"]
 _TYPE = str(RDF.type)
 _REMOTE = re.compile(rb'"@(?:context|import)"\s*:\s*(?:\[\s*)?"([^"\\]*)"')
 """A context or import given by reference: ``"@context": "URL"`` or ``"@context": ["URL", ...]``."""
-_NOT_FETCHED = ("contexts are never fetched; write the context into the document (kg export embeds "
-                "ontology/context.jsonld)")
+_NOT_FETCHED = N_("contexts are never fetched; write the context into the document (kg export embeds "
+                   "ontology/context.jsonld)")
 
 
 class _Unsupported(Exception):
@@ -180,18 +181,18 @@ def parse_jsonld(raw: bytes, source: str, *, base: str = "") -> Index:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise ValidationError([Problem(f"{source}:{line}", "invalid UTF-8; RDF files must be UTF-8")]) from None
+        raise ValidationError([Problem(f"{source}:{line}", _l("invalid UTF-8; RDF files must be UTF-8"))]) from None
     remote = _REMOTE.search(raw)
     if remote is not None:
         line = raw.count(b"\n", 0, remote.start()) + 1
         url = remote.group(1)[:200].decode("utf-8", "replace")
-        raise ValidationError([Problem(f"{source}:{line}", f"JSON-LD error: the context {url!r} is given by "
-                                       f"reference; {_NOT_FETCHED}")])
+        raise ValidationError([Problem(f"{source}:{line}", _l("JSON-LD error: the context {url} is given by reference; "
+                                                              "{advice}", url=repr(url), advice=_l(_NOT_FETCHED)))])
     try:
         return _fast_path(text, source, base)
     except json.JSONDecodeError as exc:
         raise ValidationError([Problem(f"{source}:{exc.lineno}:{exc.colno}",
-                                       f"JSON syntax error: {exc.msg}")]) from None
+                                       _l("JSON syntax error: {detail}", detail=exc.msg))]) from None
     except (_Unsupported, RecursionError, ValueError):
         # RecursionError: nested deeper than ``json`` (or the expansion) goes; ValueError: an integer of
         # more than sys.get_int_max_str_digits() digits. pyoxigraph reads both, or says where they fail.
@@ -233,10 +234,11 @@ def _library(raw: bytes, source: str, base: str) -> Index:
         detail = re.sub(r"^Parser error at line \d+ column \d+: ", "", exc.msg or str(exc))
         if exc.lineno:
             where = f"{source}:{exc.lineno}" + (f":{exc.offset}" if exc.offset else "")
-            raise ValidationError([Problem(where, f"JSON syntax error: {detail}")]) from None
+            raise ValidationError([Problem(where, _l("JSON syntax error: {detail}", detail=detail))]) from None
         if "LoadDocumentCallback" in detail:  # a context by reference that the scan above did not see
-            detail = f"a context is given by reference; {_NOT_FETCHED}"
-        raise ValidationError([Problem(source, f"JSON-LD error: {detail}")]) from None
+            raise ValidationError([Problem(source, _l("JSON-LD error: a context is given by reference; {advice}",
+                                                      advice=_l(_NOT_FETCHED)))]) from None
+        raise ValidationError([Problem(source, _l("JSON-LD error: {detail}", detail=detail))]) from None
     return index
 
 
@@ -250,4 +252,4 @@ def _term(term: object, source: str) -> Obj:
         return "_:" + term.value
     if isinstance(term, ox.NamedNode):
         return term.value
-    raise ValidationError([Problem(source, "JSON-LD error: a triple term (JSON-LD-star) is not read")])
+    raise ValidationError([Problem(source, _l("JSON-LD error: a triple term (JSON-LD-star) is not read"))])

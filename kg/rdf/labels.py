@@ -34,6 +34,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+from kg.i18n import Message, _l
 from kg.rdf.terms import Lit
 
 __all__ = ["LabelError", "name_from_labels", "name_labels"]
@@ -42,7 +43,11 @@ _LATIN, _HAN, _OTHER = "en", "zh", "?"
 
 
 class LabelError(ValueError):
-    """The labels of one node do not make one name."""
+    """The labels of one node do not make one name; :attr:`message` says why, in the reader's language."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @lru_cache(maxsize=4096)
@@ -91,5 +96,5 @@ def name_from_labels(labels: Sequence[Lit]) -> str | None:
     if len(labels) == 2 and by_language.keys() == {_LATIN, _HAN}:
         return f"{by_language[_LATIN]} {by_language[_HAN]}"
     tags = ", ".join(repr(label.lang or "none") for label in labels)
-    raise LabelError(f"rdfs:label has {len(labels)} values (languages {tags}); expected one name, or its "
-                     "Latin and Han parts tagged en and zh")
+    raise LabelError(_l("rdfs:label has {count} values (languages {tags}); expected one name, or its Latin and Han "
+                        "parts tagged en and zh", count=len(labels), tags=tags))

@@ -44,6 +44,7 @@ from typing import BinaryIO, NoReturn, cast
 import pyoxigraph as ox
 
 from kg.errors import Problem, ValidationError
+from kg.i18n import N_, Message, _l
 from kg.namespaces import XSD
 from kg.rdf.index import Index
 from kg.rdf.jsonld import parse_jsonld
@@ -65,21 +66,21 @@ class Syntax:
     format: ox.RdfFormat | None
     """None for JSON-LD, which :mod:`kg.rdf.jsonld` reads."""
     expected: str
-    """What a file of this syntax must hold, for error messages."""
+    """What a file of this syntax must hold, for error messages (marked for translation where shown)."""
     family: str = "Turtle"
     """The word before "syntax error" (N-Triples, N-Quads and TriG are the Turtle family)."""
 
 
 _TURTLE = Syntax("Turtle", ox.RdfFormat.TURTLE, "Turtle 1.1")
-_RDF_XML = Syntax("RDF/XML", ox.RdfFormat.RDF_XML, "RDF/XML 1.1 (one rdf:RDF element, entities declared in "
-                  "<!DOCTYPE ... [ ]> only)", family="RDF/XML")
+_RDF_XML = Syntax("RDF/XML", ox.RdfFormat.RDF_XML, N_("RDF/XML 1.1 (one rdf:RDF element, entities declared in "
+                                                      "<!DOCTYPE ... [ ]> only)"), family="RDF/XML")
 RDF_FORMATS: dict[str, Syntax] = {
     ".ttl": _TURTLE,
     ".turtle": _TURTLE,
     ".nt": Syntax("N-Triples", ox.RdfFormat.N_TRIPLES,
-                  "N-Triples (one triple per line, absolute IRIs only; the line-based subset of Turtle)"),
-    ".nq": Syntax("N-Quads", ox.RdfFormat.N_QUADS, "N-Quads (one triple or quad per line, absolute IRIs only)"),
-    ".trig": Syntax("TriG", ox.RdfFormat.TRIG, "TriG (Turtle with named graphs)"),
+                  N_("N-Triples (one triple per line, absolute IRIs only; the line-based subset of Turtle)")),
+    ".nq": Syntax("N-Quads", ox.RdfFormat.N_QUADS, N_("N-Quads (one triple or quad per line, absolute IRIs only)")),
+    ".trig": Syntax("TriG", ox.RdfFormat.TRIG, N_("TriG (Turtle with named graphs)")),
     ".jsonld": Syntax("JSON-LD", None, "JSON-LD 1.1", family="JSON-LD"),
     **dict.fromkeys((".rdf", ".xml", ".owl"), _RDF_XML),
 }
@@ -130,14 +131,16 @@ class _LineReader:
 
 
 def _triple_term(index: Index, reader: _LineReader) -> NoReturn:
-    raise ValidationError([Problem(f"{index.source}:{reader.line}", "a triple term (RDF 1.2 '<<( ... )>>' or "
-                                   "'<< ... >>') is not read; state the triple itself")])
+    raise ValidationError([Problem(f"{index.source}:{reader.line}", _l("a triple term (RDF 1.2 '<<( ... )>>' or "
+                                                                       "'<< ... >>') is not read; state the triple "
+                                                                       "itself"))])
 
 
 def _lang_literal(term: ox.Literal, index: Index, reader: _LineReader) -> Lit:
     if term.direction is not None:
-        raise ValidationError([Problem(f"{index.source}:{reader.line}", "a literal with a base direction (RDF 1.2, "
-                                       f"@{term.language}--{term.direction}) is not read; drop the direction")])
+        raise ValidationError([Problem(f"{index.source}:{reader.line}", _l(
+            "a literal with a base direction (RDF 1.2, @{language}--{direction}) is not read; drop the direction",
+            language=term.language, direction=term.direction))])
     return Lit(term.value, None, term.language)
 
 
@@ -156,12 +159,15 @@ def _syntax_problem(exc: SyntaxError, source: str, syntax: Syntax, line: int) ->
     elif line:
         where = f"{source}:{line}"
     if detail.startswith("invalid UTF-8"):
-        return Problem(where, f"invalid UTF-8; RDF files must be UTF-8 ({detail})")
+        return Problem(where, _l("invalid UTF-8; RDF files must be UTF-8 ({detail})", detail=detail))
     undeclared = _UNDECLARED.match(detail)
+    said: str | Message = detail  # the parser's own words (English) are data
     if undeclared:
         prefix = undeclared.group(1)
-        detail = f"undeclared prefix {prefix!r}; declare it with @prefix {prefix} <...> ."
-    return Problem(where, f"{syntax.family} syntax error: {detail}; expected {syntax.expected}")
+        said = _l("undeclared prefix {quoted}; declare it with @prefix {prefix} <...> .", quoted=repr(prefix),
+                  prefix=prefix)
+    return Problem(where, _l("{family} syntax error: {detail}; expected {expected}", family=syntax.family,
+                             detail=said, expected=_l(syntax.expected)))
 
 
 def _parse_stream(stream: BinaryIO, index: Index, syntax: Syntax, base: str | None, tick: Tick | None) -> None:
@@ -233,7 +239,8 @@ def parse_file(path: Path, *, progress: Tick | None = None, base: str | None = N
     syntax = rdf_format(path)
     if syntax is None:
         suffixes = ", ".join(sorted(RDF_FORMATS))
-        raise ValidationError([Problem(str(path), f"not an RDF file CityKG reads; expected one of {suffixes}")])
+        raise ValidationError([Problem(str(path), _l("not an RDF file CityKG reads; expected one of {suffixes}",
+                                                     suffixes=suffixes))])
     base = base or path.resolve().as_uri()
     if syntax.format is None:
         raw = path.read_bytes()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import Problem, ValidationError
+from kg.i18n import Message, _l
 from kg.rdf.convert import rows_from_index
 from kg.rdf.index import Index
 from kg.rdf.parse import parse_file
@@ -55,7 +56,8 @@ def shacl_problems(index: Index, violations: list[Violation]) -> list[Problem]:
     """One problem per violation, located at its focus node, in file order."""
     def order(v: Violation) -> tuple[int, str, str]:
         line = index.lines.get(v.focus, 0) if isinstance(v.focus, str) else 0
-        return line, str(v.focus), v.text()
+        text = v.text()  # in English, so the order is the same in every language
+        return line, str(v.focus), text.english() if isinstance(text, Message) else text
 
     return [Problem(index.where(v.focus), v.text()) for v in sorted(violations, key=order)]
 
@@ -76,7 +78,8 @@ def validate_rdf(path: Path | str, *, engine: str = "fast",
         report.problems.extend(exc.problems)
         return report, None
     except OSError as exc:
-        report.problems.append(Problem(str(path), f"cannot read the file: {exc.strerror or exc}"))
+        report.problems.append(Problem(str(path), _l("cannot read the file: {reason}",
+                                                     reason=exc.strerror or str(exc))))
         return report, None
     report.triples = index.count
     tick = (lambda: progress(0)) if progress is not None else None

@@ -36,6 +36,7 @@ import pyshacl
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
+from kg.i18n import N_, Message, _l
 from kg.namespaces import RDF, RDFS, SH, XSD
 from kg.ontology import load_ontology
 from kg.rdf.index import Index, from_rdflib, is_bnode, to_rdflib
@@ -60,6 +61,8 @@ _BNODE_HOPS = 3
 _TICK_EVERY = 4096
 """Focus nodes between two calls of validate_index's ``tick``."""
 _NONE: list[Obj] = []  # shared empty result: never mutated
+_NO_MESSAGE = N_("violates a SHACL constraint")
+"""What a violation says when its shape gives no ``sh:message``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +75,17 @@ class Violation:
     value: Obj | None = None
     path: str | None = None
 
-    def text(self) -> str:
-        """The message, with the offending value when there is one."""
+    def text(self) -> str | Message:
+        """The message, with the offending value when there is one.
+
+        The shape's own message (``sh:message`` of the shapes file) is data, said as written; the words CityKG
+        adds are translated.
+        """
+        said = _l(_NO_MESSAGE) if self.message == _NO_MESSAGE else self.message
         if self.value is None:
-            return self.message
+            return said
         shown = repr(self.value.lexical) if isinstance(self.value, Lit) else f"<{self.value}>"
-        return f"{self.message}; got {shown}"
+        return _l("{message}; got {value}", message=said, value=shown)
 
 
 @cache
@@ -401,7 +409,7 @@ def _results(report: Graph, shape_of: Callable[[Node], str]) -> Iterator[Violati
         source = report.value(result, SH.sourceShape)
         yield Violation(
             focus=from_rdflib(focus),
-            message=str(message) if message is not None else "violates a SHACL constraint",
+            message=str(message) if message is not None else _NO_MESSAGE,
             shape=shape_of(source) if source is not None else "",
             value=from_rdflib(value) if value is not None and value != focus else None,
             path=str(path) if isinstance(path, URIRef) else None,
@@ -468,7 +476,7 @@ def validate_index(index: Index, *, engine: str = "fast", batch_size: int = _BAT
             if tick is not None and checked % _TICK_EVERY == 0:
                 tick()
             for value, source in evaluator.check(focus, shape):
-                found.append(Violation(focus, source.message or shape.message or "violates a SHACL constraint",
+                found.append(Violation(focus, source.message or shape.message or _NO_MESSAGE,
                                        str(shape.node), value,
                                        source.path.predicate if source.path is not None else None))
     for name in plan.slow:
