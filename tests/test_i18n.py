@@ -300,7 +300,9 @@ def _same_places_other_words(english: str, chinese: str) -> list[tuple[str, str]
     ("broken.jsonld", '{"@graph": [\n  {"@id": "urn:a",}\n]}\n', ("JSON 语法错误：",)),
     ("remote.jsonld", '{"@context": "https://example.org/context.jsonld",\n "@id": "urn:a"}\n',
      ("JSON-LD 错误：上下文", "从不下载上下文")),
-], ids=["convert", "shacl", "turtle", "ntriples", "json", "jsonld-context"])
+    ("entity.rdf", '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF SYSTEM "http://example.org/x.dtd">\n<rdf:RDF/>\n',
+     ("RDF/XML 实体被拒绝：DOCTYPE 指向外部 DTD",)),
+], ids=["convert", "shacl", "turtle", "ntriples", "json", "jsonld-context", "rdfxml-entity"])
 def test_a_bad_rdf_file_is_refused_in_chinese_at_the_same_places(tmp_path: Path, name: str, content: str,
                                                                  said: tuple[str, ...]) -> None:
     bad = write_files(tmp_path / "rdf", {name: content}) / name

@@ -26,6 +26,7 @@ import re
 from pathlib import Path
 
 from kg.errors import Problem, ValidationError
+from kg.i18n import Message, _l
 
 __all__ = ["EXPANSION_FACTOR", "EXPANSION_FLOOR", "check_entities", "expansion_limit"]
 
@@ -55,9 +56,9 @@ def expansion_limit(size: int) -> int:
     return max(EXPANSION_FACTOR * size, EXPANSION_FLOOR)
 
 
-def _refuse(data: bytes | mmap.mmap, source: str, at: int, message: str) -> ValidationError:
+def _refuse(data: bytes | mmap.mmap, source: str, at: int, message: Message) -> ValidationError:
     line = data[:at].count(b"\n") + 1
-    return ValidationError([Problem(f"{source}:{line}", f"RDF/XML entity refused: {message}")])
+    return ValidationError([Problem(f"{source}:{line}", _l("RDF/XML entity refused: {reason}", reason=message))])
 
 
 def _entities(data: bytes | mmap.mmap, source: str) -> tuple[dict[bytes, int], int]:
@@ -77,15 +78,16 @@ def _entities(data: bytes | mmap.mmap, source: str) -> tuple[dict[bytes, int], i
         seen_doctype = True
         pos = doctype.end()
         if _EXTERNAL.match(data, pos):
-            raise _refuse(data, source, pos, "the DOCTYPE names an external DTD (SYSTEM or PUBLIC), which is never "
-                          "read; remove it, and declare any entity the file needs inside <!DOCTYPE ... [ ]>")
+            raise _refuse(data, source, pos, _l("the DOCTYPE names an external DTD (SYSTEM or PUBLIC), which is "
+                                                             "never read; remove it, and declare any entity the file "
+                                                             "needs inside <!DOCTYPE ... [ ]>"))
         if data[pos:pos + 1] == b"[":
             pos = _subset(data, source, pos + 1, entities)
         else:
             end = _DOCTYPE_END.match(data, pos)
             if end is None:
-                raise _refuse(data, source, pos, "cannot read the DOCTYPE declaration; expected "
-                              "<!DOCTYPE rdf:RDF [ <!ENTITY name \"value\"> ... ]>")
+                raise _refuse(data, source, pos, _l("cannot read the DOCTYPE declaration; expected "
+                                                     "<!DOCTYPE rdf:RDF [ <!ENTITY name \"value\"> ... ]>"))
             pos = end.end()
 
 
@@ -95,49 +97,50 @@ def _subset(data: bytes | mmap.mmap, source: str, pos: int, entities: dict[bytes
         match = _SPACE.match(data, pos) or _COMMENT.match(data, pos) or _PI.match(data, pos)
         if match is not None:
             if b"<!ENTITY" in match.group() or b"&" in match.group():
-                raise _refuse(data, source, pos, "an entity declaration or reference inside a comment or "
-                              "processing instruction of the DTD; remove it")
+                raise _refuse(data, source, pos, _l("an entity declaration or reference inside a comment or "
+                                                     "processing instruction of the DTD; remove it"))
             pos = match.end()
             continue
         end = _SUBSET_END.match(data, pos)
         if end is not None:
             return end.end()
         if _PE_REFERENCE.match(data, pos):
-            raise _refuse(data, source, pos, "a parameter entity reference (%name;) in the DTD; write the "
-                          "declarations it stands for instead")
+            raise _refuse(data, source, pos, _l("a parameter entity reference (%name;) in the DTD; write the "
+                                                 "declarations it stands for instead"))
         declaration = _DECLARATION.match(data, pos)
         if declaration is not None:
             if b"&" in declaration.group() or b"%" in declaration.group():
-                raise _refuse(data, source, pos, "a reference (&name; or %name;) inside a DTD declaration; "
-                              "write the value out in full")
+                raise _refuse(data, source, pos, _l("a reference (&name; or %name;) inside a DTD declaration; "
+                                                     "write the value out in full"))
             pos = declaration.end()
             continue
         entity = _ENTITY.match(data, pos)
         if entity is None:
-            raise _refuse(data, source, pos, "cannot read the DTD at this point; expected only "
-                          "<!ENTITY name \"value\"> declarations (and comments) inside <!DOCTYPE ... [ ]>")
+            raise _refuse(data, source, pos, _l("cannot read the DTD at this point; expected only <!ENTITY name "
+                                                 "\"value\"> declarations (and comments) inside <!DOCTYPE ... [ ]>"))
         start, pos = pos, entity.end()
         if data[pos:pos + 1] == b"%":
-            raise _refuse(data, source, start, "a parameter entity (<!ENTITY % ...>) is not read; declare "
-                          "general entities only, <!ENTITY name \"value\">")
+            raise _refuse(data, source, start, _l("a parameter entity (<!ENTITY % ...>) is not read; declare "
+                                                   "general entities only, <!ENTITY name \"value\">"))
         name = _NAME.match(data, pos)
         if name is None:
-            raise _refuse(data, source, start, "cannot read the entity declaration; expected "
-                          "<!ENTITY name \"value\">")
+            raise _refuse(data, source, start, _l("cannot read the entity declaration; expected "
+                                                   "<!ENTITY name \"value\">"))
         pos = name.end()
         if _EXTERNAL.match(data, pos):
-            raise _refuse(data, source, start, f"the entity {name.group(1).decode(errors='replace')!r} is "
-                          "external (SYSTEM or PUBLIC) and is never fetched; give its value in quotes, "
-                          "<!ENTITY name \"value\">")
+            raise _refuse(data, source, start, _l("the entity {name} is external (SYSTEM or PUBLIC) and is never "
+                                                   "fetched; give its value in quotes, <!ENTITY name \"value\">",
+                                                   name=repr(name.group(1).decode(errors="replace"))))
         value = _VALUE.match(data, pos)
         if value is None:
-            raise _refuse(data, source, start, "cannot read the entity declaration; expected "
-                          "<!ENTITY name \"value\">")
+            raise _refuse(data, source, start, _l("cannot read the entity declaration; expected "
+                                                   "<!ENTITY name \"value\">"))
         text = value.group(1) if value.group(1) is not None else value.group(2)
         if b"&" in text or b"%" in text:
-            raise _refuse(data, source, start, f"the value of the entity {name.group(1).decode(errors='replace')!r}"
-                          " holds a reference (&...; or %...;), and entities written with entities can expand "
-                          "without bound; write the value out in full")
+            raise _refuse(data, source, start, _l("the value of the entity {name} holds a reference (&...; or "
+                                                   "%...;), and entities written with entities can expand without "
+                                                   "bound; write the value out in full",
+                                                   name=repr(name.group(1).decode(errors="replace"))))
         entities.setdefault(name.group(1), len(text))  # XML: the first declaration of a name is binding
         pos = value.end()
 
@@ -157,14 +160,15 @@ def check_entities(path: Path) -> None:
             entities, body = _entities(data, source)
             declared = data.find(b"<!ENTITY", body)
             if declared >= 0:
-                raise _refuse(data, source, declared, "an entity declaration outside the DTD's internal subset; "
-                              "move it into <!DOCTYPE ... [ ]> before the root element")
+                raise _refuse(data, source, declared, _l("an entity declaration outside the DTD's internal subset; "
+                                                          "move it into <!DOCTYPE ... [ ]> before the root element"))
             if not entities:
                 return
             limit, total = expansion_limit(size), 0
             for reference in _REFERENCE.finditer(data, body):
                 total += entities.get(reference.group(1), 0)
                 if total > limit:
-                    raise _refuse(data, source, reference.start(), f"its entity references expand the file by more "
-                                  f"than {limit:,} bytes ({EXPANSION_FACTOR} times its size, at least "
-                                  f"{EXPANSION_FLOOR:,}); write the text out instead of repeating entities")
+                    raise _refuse(data, source, reference.start(), _l(
+                        "its entity references expand the file by more than {limit} bytes ({factor} times its size, "
+                        "at least {floor}); write the text out instead of repeating entities",
+                        limit=f"{limit:,}", factor=EXPANSION_FACTOR, floor=f"{EXPANSION_FLOOR:,}"))
