@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from kg.i18n import LOCALE_DIR, accept_language, choose_language, compile_catalogs, language, translations
+from kg.live.events import FIELDS
+from kg.live.ngsi import NgsiRule
 from tests.api.conftest import auth, settings_for
 from tests.helpers import run_kg, write_files
 
@@ -315,3 +317,55 @@ def test_a_bad_rdf_file_is_refused_in_chinese_at_the_same_places(tmp_path: Path,
     text = "\n".join(zh for _en, zh in lines)
     for words in said:
         assert words in text, text
+
+
+RULE = NgsiRule()
+
+
+def test_bad_events_are_refused_in_chinese_at_the_same_json_paths(store: str) -> None:
+    zh = {"Accept-Language": "zh"}
+    events = {"events": [{"id": "e1", "asset": "sub", "status": "down", "time": "2026-07-01T08:00:00+08:00"},
+                         {"id": "e2", "asset": "nowhere", "status": "gone", "time": "2026-07-01T08:00:00"},
+                         {"id": "e3", "asset": "sub", "status": "up", "time": "2026-07-01T09:00:00Z", "colour": 1}]}
+    ngsi = {"subscriptionId": "s", "data": [{"id": "urn:ngsi-ld:Asset:sub", "status": {"value": "maybe"}}, 7]}
+    with TestClient(create_app(settings_for(store))) as client:
+        key = {**auth("write"), **zh}
+        for path, body in (("/v1/events", events), ("/v1/ngsi-ld/notify", ngsi)):
+            chinese = client.post(path, json=body, headers=key).json()
+            english = client.post(path, json=body, headers=auth("write")).json()
+            assert chinese["status"] == english["status"] == 422
+            assert [e["field"] for e in chinese["errors"]] == [e["field"] for e in english["errors"]]
+            assert len(chinese["errors"]) >= 2, chinese
+            for zh_error, en_error in zip(chinese["errors"], english["errors"], strict=True):
+                assert re.search("[\u4e00-\u9fff]", zh_error["message"]), zh_error
+                assert zh_error["message"] != en_error["message"]
+                # field names and the rule's status values are data too
+                allowed = _allowed_words(*map(str, body.values()), *FIELDS, *RULE.down_values, *RULE.up_values)
+                assert not _english_left(zh_error["message"], allowed), zh_error
+        said = {e["field"]: e["message"] for e in client.post("/v1/events", json=events, headers=key).json()["errors"]}
+        assert said["events[1].status"] == "应为 'down' 或 'up'，实际为 'gone'"
+        assert said["events[1].time"].endswith("实际为 '2026-07-01T08:00:00'（缺少偏移）")
+        assert said["events[2].colour"].startswith("未知字段；")
+        unknown = {"events": [{"id": "e9", "asset": "nowhere", "status": "down", "time": "2026-07-01T08:00:00Z"}]}
+        missing = client.post("/v1/events", json=unknown, headers=key).json()
+        assert missing["field"] == "events[0].asset"
+        assert missing["errors"][0]["message"] == "图中没有编号为 'nowhere' 的资产"
+
+
+def test_kg_events_load_refuses_in_chinese_at_the_same_file_lines(store: str, tmp_path: Path) -> None:
+    files = write_files(tmp_path / "ev", {
+        "bad.csv": "id,asset,status,time\ne1,sub,down,2026-07-01T08:00:00+08:00\ne2,nowhere,gone,yesterday\n",
+        "bad.jsonl": '{"id": "e1", "asset": "sub", "status": "down", "time": "2026-07-01T08:00:00Z"}\n{"id": \n',
+        "short.csv": "id,asset\ne1,sub\n"})
+    for name, said in (("bad.csv", ("status：应为 'down' 或 'up'", "time：应为带 UTC 偏移的 ISO 8601 时间")),
+                       ("bad.jsonl", ("不是 JSON 对象：",)), ("short.csv", ("缺少列 status, time；表头应为 ",))):
+        english = run_kg("events", "load", str(files / name), "--store", store)
+        chinese = run_kg("events", "load", str(files / name), "--store", store, "--lang", "zh")
+        assert english.exit_code == chinese.exit_code == 1, chinese.stderr
+        en_lines = [line for line in english.stderr.splitlines() if line.startswith(str(files))]
+        zh_lines = [line for line in chinese.stderr.splitlines() if line.startswith(str(files))]
+        assert len(en_lines) == len(zh_lines) >= 1, (english.stderr, chinese.stderr)
+        for en, zh in zip(en_lines, zh_lines, strict=True):
+            assert zh.startswith(en.split(": ", 1)[0] + ": ") and en != zh, (en, zh)
+        for words in said:
+            assert words in chinese.stderr, chinese.stderr

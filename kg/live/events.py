@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import Problem, ValidationError
+from kg.i18n import N_, Message, _l
 
 __all__ = [
     "FIELDS",
@@ -129,22 +130,23 @@ def parse_time(value: Any, where: str) -> datetime:
     '2026-07-01T08:00:00+00:00'
     """
     problem = _time_problem(value)
-    if problem:
+    if problem is not None:
         raise ValidationError([Problem(where, problem)])
     return datetime.fromisoformat(value)
 
 
-def _time_problem(value: Any) -> str:
-    expected = "expected an ISO 8601 time with a UTC offset (like 2026-07-01T08:00:00+08:00 or ...Z)"
+def _time_problem(value: Any) -> Message | None:
+    expected = N_("expected an ISO 8601 time with a UTC offset (like 2026-07-01T08:00:00+08:00 or ...Z), got {value}")
     if not isinstance(value, str):
-        return f"{expected}, got {_shown(value)}"
+        return _l(expected, value=_shown(value))
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return f"{expected}, got {_shown(value)}"
+        return _l(expected, value=_shown(value))
     if moment.tzinfo is None or moment.utcoffset() is None:
-        return f"{expected}, got {_shown(value)} (no offset)"
-    return ""
+        return _l("expected an ISO 8601 time with a UTC offset (like 2026-07-01T08:00:00+08:00 or ...Z), got {value} "
+                  "(no offset)", value=_shown(value))
+    return None
 
 
 def _shown(value: Any) -> str:
@@ -152,24 +154,25 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else f"{text[:60]}..."
 
 
-def field_problem(where: str, name: str, message: str) -> Problem:
+def field_problem(where: str, name: str, message: Message) -> Problem:
     """A problem with field ``name`` of the event at ``where``: ``events[3].time`` in JSON, or
     ``FILE:LINE`` with the field named in the message."""
     if where.endswith("]") or where in ("", "$"):
         return Problem(f"{where}.{name}" if where else name, message)
-    return Problem(where, f"{name}: {message}")
+    return Problem(where, _l("{field}: {message}", field=name, message=message))
 
 
 def _text(value: Any, where: str, name: str, problems: list[Problem], *, required: bool) -> str | None:
     if value is None or value == "":
         if required:
-            problems.append(field_problem(where, name, "required, missing"))
+            problems.append(field_problem(where, name, _l("required, missing")))
         return None
     if not isinstance(value, str):
-        problems.append(field_problem(where, name, f"expected text, got {_shown(value)}"))
+        problems.append(field_problem(where, name, _l("expected text, got {value}", value=_shown(value))))
         return None
     if len(value) > _TEXT_LIMIT:
-        problems.append(field_problem(where, name, f"at most {_TEXT_LIMIT:,} characters, got {len(value):,}"))
+        problems.append(field_problem(where, name, _l("at most {limit} characters, got {count}",
+                                                      limit=f"{_TEXT_LIMIT:,}", count=f"{len(value):,}")))
         return None
     return value
 
@@ -177,25 +180,28 @@ def _text(value: Any, where: str, name: str, problems: list[Problem], *, require
 def _check(item: Any, where: str, problems: list[Problem]) -> StatusEvent | None:
     """The event in ``item``, or None with its problems appended (every field checked, not just the first)."""
     if not isinstance(item, dict):
-        problems.append(Problem(where, f"expected an object with {', '.join(_REQUIRED)}, got {_shown(item)}"))
+        problems.append(Problem(where, _l("expected an object with {fields}, got {value}", fields=", ".join(_REQUIRED),
+                                          value=_shown(item))))
         return None
     before = len(problems)
     unknown = sorted(set(item) - set(FIELDS))
     if unknown:
-        problems.append(field_problem(where, unknown[0], f"unknown field; an event has {', '.join(FIELDS)}"))
+        problems.append(field_problem(where, unknown[0], _l("unknown field; an event has {fields}",
+                                                            fields=", ".join(FIELDS))))
     event_id = _text(item.get("id"), where, "id", problems, required=True)
     asset = _text(item.get("asset"), where, "asset", problems, required=True)
     status = item.get("status")
     if status is None or status == "":
-        problems.append(field_problem(where, "status", "required, missing"))
+        problems.append(field_problem(where, "status", _l("required, missing")))
     elif status not in STATUSES:
-        problems.append(field_problem(where, "status", f"expected 'down' or 'up', got {_shown(status)}"))
+        problems.append(field_problem(where, "status", _l("expected 'down' or 'up', got {value}",
+                                                          value=_shown(status))))
     time = item.get("time")
     if time is None or time == "":
-        problems.append(field_problem(where, "time", "required, missing"))
+        problems.append(field_problem(where, "time", _l("required, missing")))
     else:
         problem = _time_problem(time)
-        if problem:
+        if problem is not None:
             problems.append(field_problem(where, "time", problem))
     source = _text(item.get("source"), where, "source", problems, required=False)
     note = _text(item.get("note"), where, "note", problems, required=False)
@@ -237,14 +243,16 @@ def parse_events(items: Iterable[tuple[str, Any]], *, assets: Container[str] | N
                 raise ValidationError(problems[:MAX_PROBLEMS], truncated=True)
             continue
         if assets is not None and event.asset not in assets:
-            problems.append(field_problem(where, "asset", f"no asset with id {event.asset!r} in the graph"))
+            problems.append(field_problem(where, "asset", _l("no asset with id {id} in the graph",
+                                                             id=repr(event.asset))))
         first = seen.get(event.id)
         if first is None:
             seen[event.id] = located = Located(where, event)
             out.append(located)
         elif not first.event.same_content(event):
-            problems.append(field_problem(where, "id", f"event id {event.id!r} was given at {first.where} with other "
-                                                   "content; an event id names one report"))
+            problems.append(field_problem(where, "id", _l("event id {id} was given at {where} with other content; an "
+                                                          "event id names one report", id=repr(event.id),
+                                                          where=first.where)))
     if problems:
         raise ValidationError(problems[:MAX_PROBLEMS], truncated=len(problems) > MAX_PROBLEMS)
     return out
@@ -265,18 +273,19 @@ def read_event_file(path: Path, *, assets: Container[str] | None = None) -> list
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ValidationError([Problem(name, f"cannot read: {exc.strerror}")]) from exc
+        raise ValidationError([Problem(name, _l("cannot read: {reason}", reason=exc.strerror))]) from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ValidationError([Problem(f"{name}:{line}", "not UTF-8 text")]) from exc
+        raise ValidationError([Problem(f"{name}:{line}", _l("not UTF-8 text"))]) from exc
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return parse_events(_csv_items(name, text), assets=assets)
     if suffix in (".jsonl", ".ndjson"):
         return parse_events(_jsonl_items(name, text), assets=assets)
-    raise ValidationError([Problem(name, f"expected a .jsonl or .csv file of events, got {suffix or 'no suffix'!r}")])
+    raise ValidationError([Problem(name, _l("expected a .jsonl or .csv file of events, got {suffix}",
+                                            suffix=repr(suffix or "no suffix")))])
 
 
 def _jsonl_items(name: str, text: str) -> Iterator[tuple[str, Any]]:
@@ -288,7 +297,8 @@ def _jsonl_items(name: str, text: str) -> Iterator[tuple[str, Any]]:
         try:
             items.append((f"{name}:{number}", json.loads(line)))
         except json.JSONDecodeError as exc:
-            problems.append(Problem(f"{name}:{number}", f"not a JSON object: {exc.msg} at column {exc.colno}"))
+            problems.append(Problem(f"{name}:{number}", _l("not a JSON object: {detail} at column {column}",
+                                                           detail=exc.msg, column=exc.colno)))
     if problems:
         raise ValidationError(problems[:MAX_PROBLEMS], truncated=len(problems) > MAX_PROBLEMS)
     return iter(items)
@@ -299,13 +309,16 @@ def _csv_items(name: str, text: str) -> Iterator[tuple[str, Any]]:
     try:
         header = next(reader)
     except StopIteration:
-        raise ValidationError([Problem(f"{name}:1", f"empty file; expected a header {','.join(FIELDS)}")]) from None
+        raise ValidationError([Problem(f"{name}:1", _l("empty file; expected a header {header}",
+                                                       header=",".join(FIELDS)))]) from None
     header = [h.strip() for h in header]
     missing = [c for c in _REQUIRED if c not in header]
     extra = [c for c in header if c not in FIELDS]
     if missing or extra:
-        what = f"missing column(s) {', '.join(missing)}" if missing else f"unknown column(s) {', '.join(extra)}"
-        raise ValidationError([Problem(f"{name}:1", f"{what}; expected the header {','.join(FIELDS)}")])
+        what = (_l("missing column(s) {columns}", columns=", ".join(missing)) if missing
+                else _l("unknown column(s) {columns}", columns=", ".join(extra)))
+        raise ValidationError([Problem(f"{name}:1", _l("{what}; expected the header {header}", what=what,
+                                                       header=",".join(FIELDS)))])
     items: list[tuple[str, Any]] = []
     try:
         for row in reader:
@@ -313,16 +326,18 @@ def _csv_items(name: str, text: str) -> Iterator[tuple[str, Any]]:
                 continue
             where = f"{name}:{reader.line_num}"
             if len(row) != len(header):
-                raise ValidationError([Problem(where, f"expected {len(header)} cells, got {len(row)}")])
+                raise ValidationError([Problem(where, _l("expected {expected} cells, got {count}",
+                                                         expected=len(header), count=len(row)))])
             items.append((where, {k: v for k, v in zip(header, row, strict=True) if v != ""}))
     except csv.Error as exc:
-        raise ValidationError([Problem(f"{name}:{reader.line_num}", f"malformed CSV: {exc}")]) from exc
+        raise ValidationError([Problem(f"{name}:{reader.line_num}", _l("malformed CSV: {detail}",
+                                                                       detail=str(exc)))]) from exc
     return iter(items)
 
 
 def check_assets(events: Sequence[Located], known: Any) -> None:
     """Raise :class:`ValidationError` for every event whose asset is not in ``known`` (a container of ids)."""
-    problems = [field_problem(e.where, "asset", f"no asset with id {e.event.asset!r} in the graph")
+    problems = [field_problem(e.where, "asset", _l("no asset with id {id} in the graph", id=repr(e.event.asset)))
                 for e in events if e.event.asset not in known]
     if problems:
         raise ValidationError(problems[:MAX_PROBLEMS], truncated=len(problems) > MAX_PROBLEMS)

@@ -28,6 +28,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from kg.errors import KGError, Problem, StoreUnavailable, ValidationError
+from kg.i18n import _l
 
 __all__ = ["MqttSubscriber", "MqttUrl", "message_items", "parse_mqtt_url"]
 
@@ -59,14 +60,16 @@ def parse_mqtt_url(url: str) -> MqttUrl:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ValidationError([Problem("--mqtt", f"expected mqtt://HOST:PORT/PREFIX, got {url!r}")])
+        raise ValidationError([Problem("--mqtt", _l("expected mqtt://HOST:PORT/PREFIX, got {url}", url=repr(url)))])
     try:
         port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
     except ValueError:
-        raise ValidationError([Problem("--mqtt", f"the port of {url!r} is not a number from 1 to 65535")]) from None
+        raise ValidationError([Problem("--mqtt", _l("the port of {url} is not a number from 1 to 65535",
+                                                    url=repr(url)))]) from None
     prefix = parts.path.strip("/")
     if any(c in prefix for c in "+#"):
-        raise ValidationError([Problem("--mqtt", f"the topic prefix {prefix!r} may not hold + or #")])
+        raise ValidationError([Problem("--mqtt", _l("the topic prefix {prefix} may not hold + or #",
+                                                    prefix=repr(prefix)))])
     return MqttUrl(parts.hostname, port, prefix, parts.scheme == "mqtts",
                    unquote(parts.username) if parts.username else None,
                    unquote(parts.password) if parts.password else None)
@@ -83,11 +86,12 @@ def message_items(prefix: str, topic: str, payload: bytes) -> list[tuple[str, An
     try:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError([Problem("$", f"not a JSON event or array of events: {exc}")]) from None
+        raise ValidationError([Problem("$", _l("not a JSON event or array of events: {detail}",
+                                               detail=str(exc)))]) from None
     items = [("$", data)] if isinstance(data, dict) else [(f"$[{k}]", x) for k, x in enumerate(data)] \
         if isinstance(data, list) else None
     if items is None:
-        raise ValidationError([Problem("$", "expected a JSON event object or an array of them")])
+        raise ValidationError([Problem("$", _l("expected a JSON event object or an array of them"))])
     rest = topic[len(prefix):].strip("/") if prefix and topic.startswith(prefix) else topic
     if rest and "/" not in rest:  # PREFIX/ASSET_ID: the topic names the asset
         items = [(w, {"asset": rest, **x}) if isinstance(x, dict) else (w, x) for w, x in items]

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kg.errors import Problem, ValidationError
+from kg.i18n import _l
 from kg.live.events import MAX_PROBLEMS
 
 __all__ = ["NgsiRule", "notification_items"]
@@ -72,7 +73,7 @@ def notification_items(body: Any, rule: NgsiRule) -> list[tuple[str, dict[str, A
         Naming ``data[k].id``, ``data[k].ATTRIBUTE`` ... for every entity that does not map.
     """
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise ValidationError([Problem("data", "expected an NGSI-LD notification: an object with a data list")])
+        raise ValidationError([Problem("data", _l("expected an NGSI-LD notification: an object with a data list"))])
     pattern = re.compile(rule.id_pattern)
     subscription = body.get("subscriptionId")
     source = f"ngsi-ld:{subscription}" if isinstance(subscription, str) and subscription else "ngsi-ld"
@@ -82,25 +83,28 @@ def notification_items(body: Any, rule: NgsiRule) -> list[tuple[str, dict[str, A
     for k, entity in enumerate(body["data"]):
         where = f"data[{k}]"
         if not isinstance(entity, dict):
-            problems.append(Problem(where, "expected an entity object"))
+            problems.append(Problem(where, _l("expected an entity object")))
             continue
         entity_id = entity.get("id")
         match = pattern.match(entity_id) if isinstance(entity_id, str) else None
         if match is None:
-            problems.append(Problem(f"{where}.id", f"entity id {entity_id!r} does not match the rule's pattern "
-                                                   f"{rule.id_pattern!r} (KG_NGSI_ID_PATTERN)"))
+            problems.append(Problem(f"{where}.id", _l("entity id {id} does not match the rule's pattern {pattern} "
+                                                      "(KG_NGSI_ID_PATTERN)", id=repr(entity_id),
+                                                      pattern=repr(rule.id_pattern))))
             continue
         if rule.attribute not in entity:
-            problems.append(Problem(f"{where}.{rule.attribute}", f"the entity has no {rule.attribute!r} "
-                                    "property (KG_NGSI_ATTRIBUTE); subscribe with it in attributes"))
+            problems.append(Problem(f"{where}.{rule.attribute}", _l(
+                "the entity has no {attribute} property (KG_NGSI_ATTRIBUTE); subscribe with it in attributes",
+                attribute=repr(rule.attribute))))
             continue
         value, observed = _status_value(entity[rule.attribute])
         text = str(value).lower() if isinstance(value, str | bool) else None
         downs = {v.lower() for v in rule.down_values}
         ups = {v.lower() for v in rule.up_values}
         if text not in downs | ups:
-            problems.append(Problem(f"{where}.{rule.attribute}", f"value {value!r} is neither a down value "
-                                    f"({', '.join(rule.down_values)}) nor an up value ({', '.join(rule.up_values)})"))
+            problems.append(Problem(f"{where}.{rule.attribute}", _l(
+                "value {value} is neither a down value ({downs}) nor an up value ({ups})", value=repr(value),
+                downs=", ".join(rule.down_values), ups=", ".join(rule.up_values))))
             continue
         time = observed if observed is not None else notified
         items.append((where, {"id": f"ngsi:{entity_id}:{value}:{time}", "asset": match["asset"],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kg.errors import ValidationError
+from kg.i18n import _l
 from kg.live.events import MAX_PROBLEMS, Located, StatusEvent, check_assets, field_problem
 
 if TYPE_CHECKING:
@@ -59,9 +60,10 @@ def record_events(store: Store, events: Sequence[Located], *, given: int | None 
     check_assets(events, known)
     written = store.add_events([e.event for e in events])
     if written.conflicts:
-        problems = [field_problem(events[k].where, "id", f"event {stored.id!r} is already recorded with other "
-                                  f"content ({stored.status} of {stored.asset} at {stored.time}); an event id "
-                                  "names one report, give a new id for a new report")
+        problems = [field_problem(events[k].where, "id", _l(
+                        "event {id} is already recorded with other content ({status} of {asset} at {time}); an event "
+                        "id names one report, give a new id for a new report",
+                        id=repr(stored.id), status=stored.status, asset=stored.asset, time=stored.time))
                     for k, stored in written.conflicts]
         raise ValidationError(problems[:MAX_PROBLEMS], truncated=len(problems) > MAX_PROBLEMS)
     total = len(events) if given is None else given
