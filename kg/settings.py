@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kg.errors import KGError
 from kg.executor import ClusterError, check_address
+from kg.i18n import Message, _l, join
 from kg.store import DEFAULT_STORE_URL
 
 __all__ = ["MIN_KEY_LENGTH", "Role", "Settings", "SettingsError", "is_loopback", "load_settings", "parse_api_keys"]
@@ -72,18 +73,20 @@ def parse_api_keys(text: str) -> dict[str, Role]:
         key, sep, role_name = entry.rpartition(":")
         key, role_name = key.strip(), role_name.strip()
         if not sep or not key:
-            raise ValueError(f"entry {number}: expected KEY:ROLE with ROLE one of read, write, admin")
+            raise ValueError(_l("entry {number}: expected KEY:ROLE with ROLE one of read, write, admin",
+                                number=number))
         try:
             role = Role[role_name]
         except KeyError:
-            raise ValueError(f"entry {number}: unknown role {role_name!r}; expected read, write or admin") from None
+            raise ValueError(_l("entry {number}: unknown role {role}; expected read, write or admin", number=number,
+                                role=repr(role_name))) from None
         if len(key) < MIN_KEY_LENGTH:
-            raise ValueError(f"entry {number}: the key is {len(key)} characters long; use at least "
-                             f"{MIN_KEY_LENGTH} (e.g. `openssl rand -hex 16`)")
+            raise ValueError(_l("entry {number}: the key is {size} characters long; use at least {least} (e.g. "
+                                "`openssl rand -hex 16`)", number=number, size=len(key), least=MIN_KEY_LENGTH))
         if not _KEY_CHARS.fullmatch(key):
-            raise ValueError(f"entry {number}: the key may only hold printable ASCII without spaces")
+            raise ValueError(_l("entry {number}: the key may only hold printable ASCII without spaces", number=number))
         if key in keys:
-            raise ValueError(f"entry {number}: the same key appears twice")
+            raise ValueError(_l("entry {number}: the same key appears twice", number=number))
         keys[key] = role
     return keys
 
@@ -182,7 +185,7 @@ class Settings(BaseSettings):
         try:
             return check_address(value)
         except ClusterError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(*exc.args) from None
 
     @field_validator("mqtt_url")
     @classmethod
@@ -190,7 +193,7 @@ class Settings(BaseSettings):
         if value is not None:
             parts = urlsplit(value)
             if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname or any(c in parts.path for c in "+#"):
-                raise ValueError("expected mqtt://HOST:PORT/PREFIX (or mqtts://), a prefix without + or #")
+                raise ValueError(_l("expected mqtt://HOST:PORT/PREFIX (or mqtts://), a prefix without + or #"))
         return value
 
     @field_validator("ngsi_id_pattern")
@@ -199,9 +202,9 @@ class Settings(BaseSettings):
         try:
             groups = re.compile(value).groupindex
         except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from None
+            raise ValueError(_l("not a regular expression: {detail}", detail=str(exc))) from None
         if "asset" not in groups:
-            raise ValueError("needs a group named asset, as in ^urn:ngsi-ld:[^:]+:(?P<asset>.+)$")
+            raise ValueError(_l("needs a group named asset, as in ^urn:ngsi-ld:[^:]+:(?P<asset>.+)$"))
         return value
 
     @field_validator("api_keys")
@@ -215,8 +218,8 @@ class Settings(BaseSettings):
     def _keys_or_insecure_dev(self) -> Settings:
         keys = self.keys()
         if not keys and not self.insecure_dev:
-            raise ValueError("no API keys: set KG_API_KEYS to KEY:ROLE pairs (roles read, write, admin), "
-                             "or run with --insecure-dev (KG_INSECURE_DEV=1) on your own machine")
+            raise ValueError(_l("no API keys: set KG_API_KEYS to KEY:ROLE pairs (roles read, write, admin), or run "
+                                "with --insecure-dev (KG_INSECURE_DEV=1) on your own machine"))
         return self
 
     def keys(self) -> dict[str, Role]:
@@ -243,9 +246,14 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
+        lines: list[Message | str] = []
         for err in exc.errors(include_url=False, include_input=False):
             field = ".".join(str(p) for p in err["loc"])
-            message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"KG_{field.upper()}: {message}" if field else message)
-        raise SettingsError("; ".join(lines)) from None
+            # Our validators raise ValueError(Message): keep it, to be said in the reader's language;
+            # pydantic's own words (a wrong type) stay as pydantic says them.
+            error = err.get("ctx", {}).get("error")
+            said = error.args[0] if isinstance(error, ValueError) and error.args else None
+            message = said if isinstance(said, Message) else str(err["msg"]).removeprefix("Value error, ")
+            lines.append(_l("{variable}: {message}", variable=f"KG_{field.upper()}", message=message) if field
+                         else message)
+        raise SettingsError(join(lines, "; ")) from None

@@ -295,7 +295,7 @@ def _same_places_other_words(english: str, chinese: str) -> list[tuple[str, str]
     ("shapes.ttl", _TTL_HEAD + 'id:H9 a ckg:Hospital ; ckg:id "H9" .\n'
                                'id:d1 a ckg:Dependency ; ckg:dependent id:H9 ; ckg:provider id:nowhere ;\n'
                                '    ckg:kind ckg:kind_power ; ckg:group "power" .\n',
-     ("；实际为 <https://data.citykg.example/id/nowhere>",)),
+     ("；实为 <https://data.citykg.example/id/nowhere>",)),
     ("prefix.ttl", '<urn:a> undeclared:p "a" .\n',
      ("Turtle 语法错误：未声明的前缀 'undeclared:'", "；应为 Turtle 1.1")),
     ("broken.nt", '<urn:a> <urn:p> "a" .\n<urn:a> <urn:p> "unterminated .\n', ("语法错误", "应为 N-Triples（每行一个")),
@@ -343,8 +343,8 @@ def test_bad_events_are_refused_in_chinese_at_the_same_json_paths(store: str) ->
                 allowed = _allowed_words(*map(str, body.values()), *FIELDS, *RULE.down_values, *RULE.up_values)
                 assert not _english_left(zh_error["message"], allowed), zh_error
         said = {e["field"]: e["message"] for e in client.post("/v1/events", json=events, headers=key).json()["errors"]}
-        assert said["events[1].status"] == "应为 'down' 或 'up'，实际为 'gone'"
-        assert said["events[1].time"].endswith("实际为 '2026-07-01T08:00:00'（缺少偏移）")
+        assert said["events[1].status"] == "应为 'down' 或 'up'，实为 'gone'"
+        assert said["events[1].time"].endswith("实为 '2026-07-01T08:00:00'（缺少偏移）")
         assert said["events[2].colour"].startswith("未知字段；")
         unknown = {"events": [{"id": "e9", "asset": "nowhere", "status": "down", "time": "2026-07-01T08:00:00Z"}]}
         missing = client.post("/v1/events", json=unknown, headers=key).json()
@@ -369,3 +369,33 @@ def test_kg_events_load_refuses_in_chinese_at_the_same_file_lines(store: str, tm
             assert zh.startswith(en.split(": ", 1)[0] + ": ") and en != zh, (en, zh)
         for words in said:
             assert words in chinese.stderr, chinese.stderr
+
+
+def test_settings_errors_and_engine_checks_in_chinese(monkeypatch: pytest.MonkeyPatch, store: str) -> None:
+    monkeypatch.setenv("KG_API_KEYS", "short:read")
+    monkeypatch.setenv("KG_NGSI_ID_PATTERN", "(")
+    english = run_kg("serve", "--store", store)
+    chinese = run_kg("serve", "--store", store, "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1
+    assert english.stderr.startswith("error: KG_API_KEYS: entry 1: the key is 5 characters long; use at least 16")
+    assert "; KG_NGSI_ID_PATTERN: not a regular expression: " in english.stderr
+    assert chinese.stderr.startswith("错误： KG_API_KEYS：第 1 项：密钥长 5 个字符；至少应为 16 个"), chinese.stderr
+    assert "; KG_NGSI_ID_PATTERN：不是正则表达式：" in chinese.stderr and "short" not in chinese.stderr
+    from kg.analysis.cascade import cascade
+    from kg.analysis.hazards import monte_carlo
+    from kg.errors import ValidationError
+    from kg.store import open_store
+
+    opened = open_store(store)
+    try:
+        snap = opened.snapshot()
+    finally:
+        opened.close()
+    for run, field in ((lambda: cascade(snap, [("sub", 0.0)], horizon=-1.0), "horizon"),
+                       (lambda: monte_carlo(snap, ["nowhere"], samples=0), "samples")):
+        with pytest.raises(ValidationError) as caught:
+            run()
+        (problem,) = caught.value.problems
+        assert problem.where == field and problem.text.english().startswith("must be ")  # type: ignore[union-attr]
+        with language("zh"):
+            assert problem.message.startswith(("必须是", "至少为")), problem.message

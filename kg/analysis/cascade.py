@@ -706,8 +706,8 @@ def cascade(
     ['S']
     """
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
-                              field=("horizon",))
+        raise ValidationError([Problem("horizon", _l("must be a finite number of hours >= 0, got {value}",
+                                                     value=repr(horizon)))], field=("horizon",))
     start = _initial(snap, initial)
     net = network(snap)
     check(cancel)

@@ -333,12 +333,14 @@ def monte_carlo(snap: GraphSnapshot, zones: Sequence[str], *, samples: int = 100
     are computed without being remembered.
     """
     if samples < 1:
-        raise ValidationError([Problem("samples", f"must be at least 1, got {samples}")], field=("samples",))
+        raise ValidationError([Problem("samples", _l("must be at least 1, got {value}", value=samples))],
+                              field=("samples",))
     if horizon is not None and not (math.isfinite(horizon) and horizon >= 0):
-        raise ValidationError([Problem("horizon", f"must be a finite number of hours >= 0, got {horizon!r}")],
-                              field=("horizon",))
+        raise ValidationError([Problem("horizon", _l("must be a finite number of hours >= 0, got {value}",
+                                                     value=repr(horizon)))], field=("horizon",))
     if seed < 0:
-        raise ValidationError([Problem("seed", f"must be a whole number >= 0, got {seed}")], field=("seed",))
+        raise ValidationError([Problem("seed", _l("must be a whole number >= 0, got {value}", value=seed))],
+                              field=("seed",))
     e = exposed(snap, zones)
     li = snap.level_index(level)
     districts = sorted({int(r) for r in snap.region[li].tolist() if r >= 0}, key=lambda r: snap.region_ids[r])

@@ -247,7 +247,7 @@ def cascade_command(
         fail(_("--samples needs --hazard (Monte Carlo draws hazard damage)"))
     options = scenario_options(fail_, hazard, samples=samples, seed=seed, horizon=horizon)
     with store_session(store) as s, executor_session(cluster if samples is not None else None) as ex, \
-            batch_progress("Monte Carlo samples") as progress:
+            batch_progress(_("Monte Carlo samples")) as progress:
         snap = s.snapshot()
         with option_errors():
             outcome = run(snap, options.scenario(snap), cancel=deadline(timeout), executor=ex, progress=progress)
@@ -283,7 +283,7 @@ def criticality_command(
     """Assets ranked by the cascade their lone failure causes (failures, people, districts, agencies)."""
     if top < 1:
         fail(_("{option} must be at least 1, got {value}").format(option="--top", value=top))
-    with store_session(store) as s, executor_session(cluster) as ex, batch_progress("criticality") as progress:
+    with store_session(store) as s, executor_session(cluster) as ex, batch_progress(_("criticality")) as progress:
         snap = s.snapshot()
         ranking = criticality(snap, by=None if by is None else by.value, top=top, cancel=deadline(timeout),
                               executor=ex, progress=progress)

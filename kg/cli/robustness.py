@@ -107,7 +107,8 @@ def robustness_command(
             check_plot_path(plot)  # before the work: a misspelt file name costs nothing
         except KGError as exc:
             fail(str(exc))
-    with store_session(store) as s, executor_session(cluster) as ex, batch_progress("robustness samples") as progress:
+    with store_session(store) as s, executor_session(cluster) as ex, \
+            batch_progress(_("robustness samples")) as progress:
         snap = s.snapshot()
         result = robustness(snap, model=model.value, attack=attack.value, steps=steps, samples=samples, seed=seed,
                             cancel=deadline(timeout), executor=ex, progress=progress)
