@@ -224,7 +224,7 @@ class StoreUnavailable(KGError):
         another writer held the store longer than the wait allows.
     """
 
-    def __init__(self, message: str, *, reason: str = "unreachable") -> None:
+    def __init__(self, message: str | Message, *, reason: str = "unreachable") -> None:
         super().__init__(message)
         self.reason = reason
 

@@ -399,3 +399,19 @@ def test_settings_errors_and_engine_checks_in_chinese(monkeypatch: pytest.Monkey
         assert problem.where == field and problem.text.english().startswith("must be ")  # type: ignore[union-attr]
         with language("zh"):
             assert problem.message.startswith(("必须是", "至少为")), problem.message
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("sqlite:///{tmp}/none.db", "处没有 CityKG 存储：无可读取的数据"),
+    ("sqlite:///{tmp}", "是文件夹，不是 SQLite 存储文件"),
+    ("citykg.db", "没有协议；应为 sqlite:///FILE.db 或 bolt://HOST:PORT"),
+    ("postgres://db/x", "未知协议 'postgres'"),
+], ids=["missing", "folder", "no-scheme", "scheme"])
+def test_store_errors_in_chinese(tmp_path: Path, url: str, said: str) -> None:
+    url = url.replace("{tmp}", str(tmp_path))
+    english = run_kg("stats", "--store", url)
+    chinese = run_kg("stats", "--store", url, "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1
+    assert english.stderr.startswith("error: ") and chinese.stderr.startswith("错误： ")
+    allowed = _allowed_words(url, "neo4j+ssc bolt+ssc")  # the schemes are names
+    assert said in chinese.stderr and not _english_left(chinese.stderr, allowed), chinese.stderr

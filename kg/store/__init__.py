@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from kg.errors import StoreUnavailable
+from kg.i18n import _l
 from kg.store.base import Stats, Store, StoreStatus, UnfinishedLoad
 
 __all__ = ["DEFAULT_STORE_URL", "Stats", "Store", "StoreStatus", "UnfinishedLoad", "open_store", "store_url"]
@@ -47,12 +48,12 @@ def open_store(url: str | None = None, *, create: bool = False) -> Store:
     url = store_url(url)
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise StoreUnavailable(f"store URL {url!r} has no scheme; expected sqlite:///FILE.db or bolt://HOST:PORT",
-                               reason="misconfigured")
+        raise StoreUnavailable(_l("store URL {url} has no scheme; expected sqlite:///FILE.db or bolt://HOST:PORT",
+                                  url=repr(url)), reason="misconfigured")
     if scheme == "sqlite":
         if not rest.startswith("/") or rest == "/":
-            raise StoreUnavailable(f"store URL {url!r}: expected sqlite:///relative.db or sqlite:////abs/path.db",
-                                   reason="misconfigured")
+            raise StoreUnavailable(_l("store URL {url}: expected sqlite:///relative.db or sqlite:////abs/path.db",
+                                      url=repr(url)), reason="misconfigured")
         from kg.store.sqlite import SQLiteStore
 
         return SQLiteStore(rest[1:], url=url, create=create)
@@ -61,6 +62,7 @@ def open_store(url: str | None = None, *, create: bool = False) -> Store:
 
         return Neo4jStore(url)
     raise StoreUnavailable(
-        f"store URL {url!r}: unknown scheme {scheme!r}; expected sqlite, {', '.join(_NEO4J_SCHEMES)}",
+        _l("store URL {url}: unknown scheme {scheme}; expected sqlite, {schemes}", url=repr(url), scheme=repr(scheme),
+           schemes=", ".join(_NEO4J_SCHEMES)),
         reason="misconfigured",
     )

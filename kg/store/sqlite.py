@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import ElementNotFound, StoreUnavailable
+from kg.i18n import _l
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
 from kg.model import PROPS_FIELD
@@ -161,24 +162,26 @@ class SQLiteStore:
         try:
             exists = file.exists()
         except OSError as exc:  # e.g. a folder on the way that this user may not enter
-            raise StoreUnavailable(f"cannot open the SQLite store {self._named()}: {exc.strerror} ({exc.filename})",
-                                   reason="unreachable") from exc
+            raise StoreUnavailable(_l("cannot open the SQLite store {store}: {reason} ({file})", store=self._named(),
+                                      reason=exc.strerror, file=exc.filename), reason="unreachable") from exc
         if file.is_dir():
-            raise StoreUnavailable(f"{self._named()} is a folder, not a SQLite store file; check --store / KG_STORE",
-                                   reason="misconfigured")
+            raise StoreUnavailable(_l("{store} is a folder, not a SQLite store file; check --store / KG_STORE",
+                                      store=self._named()), reason="misconfigured")
         if not exists:
             if not create:
-                raise StoreUnavailable(f"no CityKG store at {self._named()}: nothing to read there (only `kg load` "
-                                       "creates a store); check --store / KG_STORE", reason="missing")
+                raise StoreUnavailable(_l("no CityKG store at {store}: nothing to read there (only `kg load` creates "
+                                          "a store); check --store / KG_STORE", store=self._named()), reason="missing")
             self._created_folders = [f for f in file.parents if not f.exists()]
             try:
                 file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreUnavailable(f"cannot create the SQLite store {file}: {exc.strerror} ({exc.filename})",
+                raise StoreUnavailable(_l("cannot create the SQLite store {store}: {reason} ({file})", store=file,
+                                          reason=exc.strerror, file=exc.filename),
                                        reason="read-only" if _is_permission_error(exc) else "unreachable") from exc
             why = _why_folder_read_only(file.parent)
             if why:
-                raise StoreUnavailable(f"cannot create the SQLite store {file}: {why}", reason="read-only")
+                raise StoreUnavailable(_l("cannot create the SQLite store {store}: {why}", store=file, why=why),
+                                       reason="read-only")
         else:
             self._why_read_only = _why_read_only(file)
             self.read_only = bool(self._why_read_only)
@@ -237,11 +240,12 @@ class SQLiteStore:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "meta" not in tables:
             if tables:
-                raise StoreUnavailable(f"{self._named()} is a SQLite database but not a CityKG store (it has no "
-                                       "'meta' table); check --store / KG_STORE", reason="misconfigured")
+                raise StoreUnavailable(_l("{store} is a SQLite database but not a CityKG store (it has no 'meta' "
+                                          "table); check --store / KG_STORE", store=self._named()),
+                                       reason="misconfigured")
             if not create:
-                raise StoreUnavailable(f"the SQLite store {self._named()} is empty: it holds no CityKG data yet "
-                                       "(`kg load` fills it)", reason="missing")
+                raise StoreUnavailable(_l("the SQLite store {store} is empty: it holds no CityKG data yet (`kg load` "
+                                          "fills it)", store=self._named()), reason="missing")
             if self.read_only:
                 raise StoreUnavailable(f"cannot create a CityKG store in {self._named()}: {self._why_read_only}",
                                        reason="read-only")
@@ -412,8 +416,9 @@ class SQLiteStore:
         try:
             stat = self.file.stat()
         except OSError as exc:
-            raise StoreUnavailable(f"the SQLite store {self.file} can no longer be found ({exc.strerror}); it was "
-                                   "moved or deleted while in use", reason="missing") from exc
+            raise StoreUnavailable(_l("the SQLite store {store} can no longer be found ({reason}); it was moved or "
+                                      "deleted while in use", store=self.file, reason=exc.strerror),
+                                   reason="missing") from exc
         with self._verify_lock, self._errors("check"):
             db = self._connect(self.file.as_uri() + ("?immutable=1" if self._immutable else "?mode=ro"), uri=True)
             try:
@@ -425,8 +430,9 @@ class SQLiteStore:
             finally:
                 db.close()
             if problems != ["ok"]:
-                raise StoreUnavailable(f"the SQLite store {self.file} is corrupt ({'; '.join(problems)}); restore "
-                                       "it from a backup, or load the data again into a new store", reason="corrupt")
+                raise StoreUnavailable(_l("the SQLite store {store} is corrupt ({problems}); restore it from a "
+                                          "backup, or load the data again into a new store", store=self.file,
+                                          problems="; ".join(problems)), reason="corrupt")
             self._verified = key
 
     def lookup(self, ids: Iterable[str]) -> dict[str, ExistingElement]:
