@@ -372,6 +372,7 @@ def test_kg_events_load_refuses_in_chinese_at_the_same_file_lines(store: str, tm
 
 
 def test_settings_errors_and_engine_checks_in_chinese(monkeypatch: pytest.MonkeyPatch, store: str) -> None:
+    monkeypatch.setenv("KG_STORE", store)  # kg serve --store sets it; monkeypatch restores it afterwards
     monkeypatch.setenv("KG_API_KEYS", "short:read")
     monkeypatch.setenv("KG_NGSI_ID_PATTERN", "(")
     english = run_kg("serve", "--store", store)
@@ -415,3 +416,16 @@ def test_store_errors_in_chinese(tmp_path: Path, url: str, said: str) -> None:
     assert english.stderr.startswith("error: ") and chinese.stderr.startswith("错误： ")
     allowed = _allowed_words(url, "neo4j+ssc bolt+ssc")  # the schemes are names
     assert said in chinese.stderr and not _english_left(chinese.stderr, allowed), chinese.stderr
+
+
+def test_kg_demo_tours_in_chinese(tmp_path: Path) -> None:
+    chinese = run_kg("demo", "--assets", "300", "--out", str(tmp_path / "zh"), "--lang", "zh")
+    assert chinese.exit_code == 0, chinese.stderr
+    for said in ("CityKG 演示 — 合成的重庆，共 300 项资产", "区县名称是真实的", "已把数据包写入",
+                 "各区县、各行业的资产数", "运营资产最多的部门", "哪些资产依赖", "按跳数", "级联简报：最关键的变电站",
+                 "接下来可以试试", "演示用时"):
+        assert said in chinese.stdout, said
+    for english in ("CityKG demo", "District names are real", "Wrote the bundle", "Loaded ", "by district and sector",
+                    "Agencies operating", "What depends on", "by hops", "Cascade briefing", "try next",
+                    "demo finished"):
+        assert english not in chinese.stdout, english

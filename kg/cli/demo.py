@@ -15,8 +15,10 @@ from rich.table import Table
 from kg.analysis.criticality import criticality
 from kg.answers import trace_answer
 from kg.cli.app import FormatOpt, OutputFormat, StoreOpt, app, console, fail, print_json, store_session
-from kg.cli.cascade import render_briefing
+from kg.cli.cascade import render_briefing, type_name
+from kg.cli.data import _TABLE_COUNTS
 from kg.cli.progress import LoadProgress
+from kg.i18n import _, current_language
 from kg.ingest import load_paths
 from kg.ontology import load_ontology
 from kg.scenario import Scenario, cascade_of
@@ -44,15 +46,16 @@ def demo(
     text = fmt is OutputFormat.text
     if text:
         console.print(Panel.fit(
-            f"[bold]CityKG demo[/] — a synthetic Chongqing of {assets:,} assets (seed {seed})\n"
-            "[dim]District names are real; every asset, figure and dependency is invented.[/]"))
+            "[bold]" + _("CityKG demo") + "[/] — " + _("a synthetic Chongqing of {assets} assets (seed {seed})").format(
+                assets=f"{assets:,}", seed=seed) + "\n"
+            "[dim]" + _("District names are real; every asset, figure and dependency is invented.") + "[/]"))
     bundle = out / "bundle"
     write_bundle(city_rows(assets, seed=seed), bundle)
     with store_session(url, load=True) as s:
         if any(s.stats().counts.values()):
             if not (own_store or replace):
-                fail(f"the store {url} already holds data; pass --replace to clear it, or omit --store "
-                     "to use the demo's own store")
+                fail(_("the store {store} already holds data; pass --replace to clear it, or omit --store to use "
+                       "the demo's own store").format(store=url))
             s.clear()
         with LoadProgress([bundle], quiet=not text) as progress:
             report = load_paths(s, [bundle], phase=progress)
@@ -65,12 +68,13 @@ def demo(
                     "most_depended_on": trace_answer(snap, snap.asset_ids[substation], "dependents"),
                     "briefing": briefing.to_dict()})
         return
-    console.print(f"Wrote the bundle to [cyan]{bundle}/[/] (open the CSV files to see the format).")
-    parts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in report.counts.items() if n)
-    console.print(f"Loaded {parts} into [cyan]{url}[/].\n")
+    console.print(_("Wrote the bundle to {folder} (open the CSV files to see the format).").format(
+        folder=f"[cyan]{bundle}/[/]"))
+    parts = _(", ").join(_TABLE_COUNTS[t](n) for t, n in report.counts.items() if n)
+    console.print(_("Loaded {what} into {store}.").format(what=parts, store=f"[cyan]{url}[/]") + "\n")
     _city_picture(snap)
     _what_depends_on(snap, substation)
-    console.rule(f"[bold]Cascade briefing: the most critical substation, {target}, fails at 08:00")
+    console.rule("[bold]" + _("Cascade briefing: the most critical substation, {id}, fails at 08:00").format(id=target))
     render_briefing(briefing, snap, console)
     elapsed = time.perf_counter() - started
     export = "" if not own_store else f"export KG_STORE={url}\n"
@@ -78,8 +82,8 @@ def demo(
     console.print(Panel.fit(
         f"{export}kg dependents {sub} --depth 2\nkg cascade --fail {target}@8\nkg criticality --top 10 --by district\n"
         f"kg cascade --hazard {snap.zone_ids[0] if snap.zone_ids else 'ZONE'}",
-        title="try next", title_align="left"))
-    console.print(f"[dim]demo finished in {elapsed:.1f} s[/]")
+        title=_("try next"), title_align="left"))
+    console.print("[dim]" + _("demo finished in {seconds} s").format(seconds=f"{elapsed:.1f}") + "[/]")
 
 
 def _district_names(snap: GraphSnapshot) -> dict[int, str]:
@@ -95,30 +99,34 @@ def _city_picture(snap: GraphSnapshot) -> None:
                                for t in snap.types], dtype=np.int64)
     sector = sector_of_type[snap.type_code]
     district = snap.region[snap.level_index("district")]
-    table = Table(title="The city by district and sector (assets)", show_edge=False, header_style="bold",
+    table = Table(title=_("The city by district and sector (assets)"), show_edge=False, header_style="bold",
                   pad_edge=False)
-    table.add_column("district", no_wrap=True)
+    table.add_column(_("district"), no_wrap=True)
+    zh = current_language() == "zh"
     for sec in sectors:
-        table.add_column(onto.column_label(sec), justify="right")
-    table.add_column("people", justify="right")
+        table.add_column(onto.label(sec, "zh") if zh else onto.column_label(sec), justify="right")
+    table.add_column(_("people"), justify="right")
     for r, name in _district_names(snap).items():
         name = name.split(" ")[0] if " " in name else name
         here = district == r
         counts = np.bincount(sector[here & (sector >= 0)], minlength=len(sectors))
         table.add_row(name, *(f"{c:,}" for c in counts), f"{int(snap.population[here].sum()):,}")
     counts = np.bincount(sector[sector >= 0], minlength=len(sectors))
-    table.add_row("[bold]all[/]", *(f"[bold]{c:,}[/]" for c in counts), f"[bold]{int(snap.population.sum()):,}[/]")
+    table.add_row("[bold]" + _("all") + "[/]", *(f"[bold]{c:,}[/]" for c in counts),
+                  f"[bold]{int(snap.population.sum()):,}[/]")
     console.print(table)
 
     by_agency = Counter(int(a) for a in snap.agency if a >= 0)
-    agencies = Table(title="Agencies operating the most assets", show_edge=False, header_style="bold")
-    agencies.add_column("agency")
-    agencies.add_column("assets", justify="right")
+    agencies = Table(title=_("Agencies operating the most assets"), show_edge=False, header_style="bold")
+    agencies.add_column(_("agency"))
+    agencies.add_column(_("assets"), justify="right")
     for a, n in by_agency.most_common(8):
         agencies.add_row(snap.agency_names[a] or snap.agency_ids[a], f"{n:,}")
     console.print(agencies)
-    console.print(f"{len(snap.agency_ids)} agencies, {len(snap.region_ids)} regions, {snap.m:,} dependencies, "
-                  f"{len(snap.zone_ids)} hazard zones.\n")
+    console.print(_(", ").join((_TABLE_COUNTS["agencies"](len(snap.agency_ids)),
+                                 _TABLE_COUNTS["regions"](len(snap.region_ids)),
+                                 _TABLE_COUNTS["dependencies"](snap.m),
+                                 _TABLE_COUNTS["hazard_zones"](len(snap.zone_ids)))) + _(".") + "\n")
 
 
 def _most_depended_on(snap: GraphSnapshot, asset_type: str) -> int:
@@ -126,7 +134,7 @@ def _most_depended_on(snap: GraphSnapshot, asset_type: str) -> int:
 
     candidates = [i for i in range(snap.n) if snap.type_of(i) == asset_type]
     if not candidates:
-        fail(f"the city has no {asset_type}")
+        fail(_("the city has no {type}").format(type=type_name(asset_type)))
     return max(candidates, key=lambda i: (len(dependents(snap, snap.asset_ids[i])), -i))
 
 
@@ -140,28 +148,29 @@ def _what_depends_on(snap: GraphSnapshot, i: int) -> None:
     name = snap.names[i] or snap.asset_ids[i]
     agency = snap.agency_of(i)
     console.print(Panel.fit(
-        f"[bold]What depends on {name} ({snap.asset_ids[i]})[/], the most depended-on substation\n"
-        f"in {snap.region_names[home] if home >= 0 else '?'}, operated by "
-        f"{snap.agency_names[snap.agency_ids.index(agency)] if agency else '?'}:\n"
-        f"{len(found):,} assets depend on it, directly or through others, serving "
-        f"{int(snap.population[idx].sum()) if len(idx) else 0:,} people."))
+        "[bold]" + _("What depends on {name} ({id})").format(name=name, id=snap.asset_ids[i]) + "[/]"
+        + _(", the most depended-on substation\nin {district}, operated by {agency}:\n"
+            "{count} assets depend on it, directly or through others, serving {people} people.").format(
+            district=snap.region_names[home] if home >= 0 else "?",
+            agency=snap.agency_names[snap.agency_ids.index(agency)] if agency else "?",
+            count=f"{len(found):,}", people=f"{int(snap.population[idx].sum()) if len(idx) else 0:,}")))
     by_depth = Counter(found.depths.tolist())
-    depth_table = Table(title="by hops", show_edge=False, header_style="bold")
-    depth_table.add_column("hops", justify="right")
-    depth_table.add_column("assets", justify="right")
+    depth_table = Table(title=_("by hops"), show_edge=False, header_style="bold")
+    depth_table.add_column(_("hops"), justify="right")
+    depth_table.add_column(_("assets"), justify="right")
     for depth, n in sorted(by_depth.items()):
         depth_table.add_row(str(depth), f"{n:,}")
-    type_table = Table(title="by type", show_edge=False, header_style="bold")
-    type_table.add_column("type")
-    type_table.add_column("assets", justify="right")
+    type_table = Table(title=_("by type"), show_edge=False, header_style="bold")
+    type_table.add_column(_("type"))
+    type_table.add_column(_("assets"), justify="right")
     for t, n in Counter(snap.type_of(j) for j in idx.tolist()).most_common(8):
-        type_table.add_row(load_ontology().label(t), f"{n:,}")
-    place_table = Table(title="by district", show_edge=False, header_style="bold")
-    place_table.add_column("district")
-    place_table.add_column("assets", justify="right")
+        type_table.add_row(load_ontology().label(t, current_language()), f"{n:,}")
+    place_table = Table(title=_("by district"), show_edge=False, header_style="bold")
+    place_table.add_column(_("district"))
+    place_table.add_column(_("assets"), justify="right")
     names = _district_names(snap)
     for r, n in Counter(int(district[j]) for j in idx).most_common(6):
-        place_table.add_row(names.get(r, "(unknown)"), f"{n:,}")
+        place_table.add_row(names.get(r, _("(unknown)")), f"{n:,}")
     grid = Table.grid(padding=(0, 4))
     grid.add_row(depth_table, type_table, place_table)
     console.print(grid)
