@@ -13,6 +13,7 @@ import numpy as np
 from typer.testing import CliRunner, Result
 
 from kg.cli import _register, app
+from kg.i18n import current_language, language
 from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot
 from kg.store import Store
@@ -45,8 +46,13 @@ def write_files(folder: Path, files: Mapping[str, str | bytes]) -> Path:
 
 
 def run_kg(*args: str) -> Result:
-    """Run ``kg ARGS`` in-process and return the click result (stdout and stderr apart)."""
-    return _runner.invoke(app, list(args), catch_exceptions=False)
+    """Run ``kg ARGS`` in-process and return the click result (stdout and stderr apart).
+
+    The language the command chose (``--lang``) ends with it: lazy messages made by later tests in this
+    process would otherwise be said in it.
+    """
+    with language(current_language()):
+        return _runner.invoke(app, list(args), catch_exceptions=False)
 
 
 def all_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
