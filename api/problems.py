@@ -40,7 +40,7 @@ from kg.errors import (
     not_found,
 )
 from kg.executor import ClusterError
-from kg.i18n import N_, Message, _, _l
+from kg.i18n import N_, Message, _, _l, language
 
 __all__ = [
     "PROBLEM_JSON",
@@ -354,14 +354,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
-        _log.error("store unavailable (%s): %s", exc.reason, exc)
+        with language("en"):  # the log is the operator's: the code's own words, whatever the caller reads
+            _log.error("store unavailable (%s): %s", exc.reason, exc)
         status, detail = STORE_PROBLEMS.get(exc.reason, STORE_PROBLEMS["unreachable"])
         return APIProblem(status, detail).response()
 
     @app.exception_handler(ClusterError)
     async def _cluster(request: Request, exc: ClusterError) -> JSONResponse:
         # The message names the scheduler's address: logged for the operator, not told to callers.
-        _log.error("cluster unavailable: %s", exc)
+        with language("en"):
+            _log.error("cluster unavailable: %s", exc)
         return APIProblem(503, _("the analysis cluster is unavailable; try again later")).response()
 
     @app.exception_handler(Cancelled)

@@ -21,6 +21,7 @@ from api.deps import StoreHolderDep
 from api.problems import STORE_PROBLEMS
 from api.schemas import Health, UnfinishedLoadPublic
 from kg.errors import StoreUnavailable
+from kg.i18n import language
 
 __all__ = ["READY_TIMEOUT_S", "router"]
 
@@ -50,7 +51,8 @@ async def readyz(holder: StoreHolderDep) -> Health | JSONResponse:
         _log.error("store not ready: no answer within %s s", READY_TIMEOUT_S)
         return _unavailable(scheme, "timeout")
     except StoreUnavailable as exc:
-        _log.error("store not ready (%s): %s", exc.reason, exc)
+        with language("en"):  # the log is the operator's: the code's own words, whatever the caller reads
+            _log.error("store not ready (%s): %s", exc.reason, exc)
         return _unavailable(scheme, exc.reason)
     except Exception:  # whatever else the store or its driver raises, it is not ready
         _log.exception("store not ready")
