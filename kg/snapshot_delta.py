@@ -131,12 +131,16 @@ def _insertions(old: Sequence[str], added: Iterable[str]) -> tuple[list[str], li
     return new, [bisect.bisect_left(old, x) for x in new]
 
 
-def _spliced(old: tuple[Any, ...], positions: Sequence[int], values: Sequence[Any]) -> tuple[Any, ...]:
-    """``old`` with ``values[j]`` inserted before ``old[positions[j]]`` (positions sorted).
+def _spliced(old: tuple[Any, ...], positions: Sequence[int], values: Sequence[Any],
+             updates: Iterable[tuple[int, Any]] = ()) -> tuple[Any, ...]:
+    """``old`` with ``values[j]`` inserted before ``old[positions[j]]`` (positions sorted), then ``updates``.
 
-    Tuple slices and concatenation copy pointers (memory speed); a few insertions are a few copies.
+    ``updates`` are (new position, value) pairs written after the insertions. One list copy of the
+    pointers and one tuple (memory speed); a few insertions go into the list (later ones first, so the
+    earlier positions still hold), many are chained in one pass.
     """
-    if not positions:
+    updates = list(updates)
+    if not positions and not updates:
         return old
     if len(positions) > 8:
         bounds = [0, *positions, len(old)]
@@ -145,11 +149,14 @@ def _spliced(old: tuple[Any, ...], positions: Sequence[int], values: Sequence[An
             pieces.append(old[bounds[j] : bounds[j + 1]])
             pieces.append((value,))
         pieces.append(old[bounds[-2] :])
-        return tuple(itertools.chain.from_iterable(pieces))
-    out = old[: positions[0]]
-    for j, value in enumerate(values):
-        out += (value, *old[positions[j] : positions[j + 1] if j + 1 < len(positions) else len(old)])
-    return out
+        out = list(itertools.chain.from_iterable(pieces))
+    else:
+        out = list(old)
+        for at, value in reversed(list(zip(positions, values, strict=True))):
+            out.insert(at, value)
+    for at, value in updates:
+        out[at] = value
+    return tuple(out)
 
 
 def _old_to_new(n: int, positions: Sequence[int]) -> IntArray | None:
@@ -166,10 +173,18 @@ def _moves(n: int, positions: Sequence[int]) -> IntArray | None:
     return np.asarray(positions, dtype=np.int64)
 
 
-def _moved(indexes: npt.NDArray[Any], moves: IntArray | None) -> npt.NDArray[Any]:
-    """Old asset indexes in the new numbering (each moves up by the new assets inserted at or before it)."""
+def _moved(indexes: npt.NDArray[Any], moves: IntArray | None, *, ordered: bool = False) -> npt.NDArray[Any]:
+    """Old asset indexes in the new numbering (each moves up by the new assets inserted at or before it).
+
+    ``ordered``: ``indexes`` are sorted, so each move shifts a tail: a copy and a few slice additions.
+    """
     if moves is None:
         return indexes
+    if ordered:
+        out = indexes.copy()
+        for start in np.searchsorted(indexes, moves, side="left").tolist():
+            out[start:] += 1
+        return out
     return _stepped(indexes, moves, np.ones(len(moves), dtype=np.int64))
 
 
@@ -185,7 +200,9 @@ def _stepped(values: npt.NDArray[Any], at: IntArray, steps: IntArray) -> npt.NDA
         return shifted
     out = values.copy()
     for point, step in zip(at.tolist(), steps.tolist(), strict=True):
-        if step:
+        if step == 1:
+            out += values >= point  # a boolean adds as 0 or 1: no multiplied temporary
+        elif step:
             np.add(out, np.multiply(values >= point, step, dtype=values.dtype), out=out)
     return out
 
@@ -335,10 +352,8 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
         order = _first_seen_order(type_code, np.arange(n2, dtype=np.int64), len(type_names))
         types, type_map = _renumber(type_names, order)
         type_code = _remap(type_code, type_map)
-        name_list = list(_spliced(snap.names, positions, [None] * len(new_ids)))
-        for i, v in zip(at, values, strict=True):
-            name_list[i] = v[1]
-        names = tuple(name_list)
+        names = _spliced(snap.names, positions, [None] * len(new_ids),
+                         [(i, v[1]) for i, v in zip(at, values, strict=True)])
         lat = column(snap.lat, [math.nan if v[4] is None else v[4] for v in values], math.nan)
         lon = column(snap.lon, [math.nan if v[5] is None else v[5] for v in values], math.nan)
         population = column(snap.population, [v[6] or 0 for v in values], 0)
@@ -411,33 +426,29 @@ def _first_rows(snap: GraphSnapshot) -> tuple[list[FirstRow], list[FirstRow]]:
     cached = _FIRST_ROWS.get(snap)
     if cached is not None:
         return cached
-    n, k, g = max(snap.n, 1), max(len(snap.kinds), 1), max(len(snap.group_labels), 1)
     kind_rank = np.argsort(np.argsort(np.asarray(snap.kinds, dtype=object))) if snap.kinds else np.zeros(0, np.int64)
     label_rank = (np.argsort(np.argsort(np.asarray(snap.group_labels, dtype=object))) if snap.group_labels
                   else np.zeros(0, np.int64))
     label = snap.group_label[snap.dep_group]
-    dep = np.repeat(np.arange(snap.n, dtype=np.int64), np.diff(snap.dep_ptr))
-    if n * n * k * g < 2**62:
-        packed = ((dep * n + snap.dep_provider) * k + kind_rank[snap.dep_kind]) * g + label_rank[label]
-    else:  # too many labels to pack a key in 64 bits: rank the rows instead
-        order = np.lexsort((label_rank[label], kind_rank[snap.dep_kind], snap.dep_provider, dep))
-        packed = np.empty(len(order), dtype=np.int64)
-        packed[order] = np.arange(len(order))
+    edges = np.arange(snap.m, dtype=np.int64)
 
-    def best(codes: npt.NDArray[Any], count: int) -> npt.NDArray[np.int64]:
-        out = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(out, codes, packed)
-        return out
+    def first(codes: npt.NDArray[Any], count: int) -> list[FirstRow]:
+        # Edges run by dependent, so a code's first edge has the smallest dependent among the code's rows;
+        # the rest of the key (provider, kind, label) is compared among that dependent's few edges.
+        at = np.full(count, snap.m, dtype=np.int64)
+        np.minimum.at(at, codes, edges)
+        rows: list[FirstRow] = []
+        for code, e in enumerate(at.tolist()):
+            d = int(np.searchsorted(snap.dep_ptr, e, side="right")) - 1
+            lo, hi = int(snap.dep_ptr[d]), int(snap.dep_ptr[d + 1])
+            mine = (lo + np.flatnonzero(codes[lo:hi] == code)).tolist()
+            j = min(mine, key=lambda j: (int(snap.dep_provider[j]), int(kind_rank[snap.dep_kind[j]]),
+                                         int(label_rank[label[j]])))
+            rows.append((d, int(snap.dep_provider[j]), snap.kinds[int(snap.dep_kind[j])],
+                         snap.group_labels[int(label[j])]))
+        return rows
 
-    best_kind, best_label = best(snap.dep_kind, len(snap.kinds)), best(label, len(snap.group_labels))
-    edges = np.flatnonzero(np.isin(packed, np.concatenate([best_kind, best_label])))
-    edge_of = dict(zip(packed[edges].tolist(), edges.tolist(), strict=True))
-
-    def first(values: npt.NDArray[np.int64]) -> list[FirstRow]:
-        return [(int(dep[e]), int(snap.dep_provider[e]), snap.kinds[int(snap.dep_kind[e])],
-                 snap.group_labels[int(label[e])]) for e in (edge_of[v] for v in values.tolist())]
-
-    cached = _FIRST_ROWS[snap] = (first(best_kind), first(best_label))
+    cached = _FIRST_ROWS[snap] = (first(snap.dep_kind, len(snap.kinds)), first(label, len(snap.group_labels)))
     return cached
 
 
@@ -587,7 +598,7 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
     for edge in new:
         by_dependent.setdefault(edge[0], []).append(edge)
 
-    provider, owner = _moved(snap.dep_provider, moves), _moved(snap.group_owner, moves)
+    provider, owner = _moved(snap.dep_provider, moves), _moved(snap.group_owner, moves, ordered=True)
     dep_kind, group_kind = _remap(snap.dep_kind, kind_map), _remap(snap.group_kind, kind_map)
     group_label = _remap(snap.group_label, label_map)
     names = ("prov", "kind", "buf", "group", "g_owner", "g_kind", "g_label", "g_buf", "g_edge")
@@ -712,7 +723,7 @@ def _exposures(snap: GraphSnapshot, change: Change, source: ChangeSource, index:
     """``exp_asset``, ``exp_zone``, ``exp_intensity`` after the change (sorted by asset, then zone)."""
     if not change.exposed and moves is None and zone_map is None:
         return {}
-    asset = _moved(snap.exp_asset, moves)
+    asset = _moved(snap.exp_asset, moves, ordered=True)
     zone = _remap(snap.exp_zone, zone_map)
     intensity = snap.exp_intensity
     if not change.exposed:
