@@ -188,6 +188,22 @@ def _moved(indexes: npt.NDArray[Any], moves: IntArray | None, *, ordered: bool =
     return _stepped(indexes, moves, np.ones(len(moves), dtype=np.int64))
 
 
+def _move_in_place(indexes: npt.NDArray[Any], moves: IntArray, *, ordered: bool = False) -> npt.NDArray[Any]:
+    """:func:`_moved` written into ``indexes`` (a new array or a view of one), which it returns.
+
+    Moves are applied from the last insertion point down: an index moved up by a later point was at
+    or past it, so it stays past every earlier one, and the others are compared as they were.
+    ``ordered``: ``indexes`` are sorted, so each move shifts a tail (found before any moves).
+    """
+    if ordered:
+        for start in np.searchsorted(indexes, moves, side="left").tolist():
+            indexes[start:] += 1
+        return indexes
+    for point in reversed(moves.tolist()):
+        indexes += indexes >= point
+    return indexes
+
+
 def _stepped(values: npt.NDArray[Any], at: IntArray, steps: IntArray) -> npt.NDArray[Any]:
     """``values`` plus the sum of ``steps[j]`` over the ``at[j] <= value`` (``at`` sorted): a new array.
 
@@ -598,18 +614,21 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
     for edge in new:
         by_dependent.setdefault(edge[0], []).append(edge)
 
-    provider, owner = _moved(snap.dep_provider, moves), _moved(snap.group_owner, moves, ordered=True)
+    old_edges: list[tuple[int, int]] = []  # where the old pieces land in the new edge and group arrays:
+    old_groups: list[tuple[int, int]] = []  # their asset indexes move there, in place (no moved copy first)
     dep_kind, group_kind = _remap(snap.dep_kind, kind_map), _remap(snap.group_kind, kind_map)
     group_label = _remap(snap.group_label, label_map)
     names = ("prov", "kind", "buf", "group", "g_owner", "g_kind", "g_label", "g_buf", "g_edge")
     pieces: dict[str, list[npt.NDArray[Any]]] = {k: [] for k in names}
 
     def old_piece(edges: slice, groups: slice, edge_shift: int, group_shift: int) -> None:
-        pieces["prov"].append(provider[edges])
+        old_edges.append((edges.start + edge_shift, edges.stop + edge_shift))
+        old_groups.append((groups.start + group_shift, groups.stop + group_shift))
+        pieces["prov"].append(snap.dep_provider[edges])
         pieces["kind"].append(dep_kind[edges])
         pieces["buf"].append(snap.dep_buffer[edges])
         pieces["group"].append(snap.dep_group[edges] + group_shift)
-        pieces["g_owner"].append(owner[groups])
+        pieces["g_owner"].append(snap.group_owner[groups])
         pieces["g_kind"].append(group_kind[groups])
         pieces["g_label"].append(group_label[groups])
         pieces["g_buf"].append(snap.group_buffer[groups])
@@ -657,7 +676,7 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
         edge_shift += len(edges) - (e1 - e0)
         group_shift += len(g_kind) - (g1 - g0)
         edge_at, group_at = e1, g1
-    old_piece(slice(edge_at, None), slice(group_at, None), edge_shift, group_shift)
+    old_piece(slice(edge_at, snap.m), slice(group_at, len(snap.group_owner)), edge_shift, group_shift)
     m2 = snap.m + edge_shift
 
     # Reverse: drop the entries of the edges that went, move the others to their new forward position,
@@ -666,7 +685,8 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
     gone = sorted(_reverse_position(snap, e, p, i) for e, p, i in removed)
     if gone:
         rdep_edge, rdep_dependent = np.delete(rdep_edge, gone), np.delete(rdep_dependent, gone)
-    rdep_dependent = _moved(rdep_dependent, moves)
+    if moves is not None:
+        rdep_dependent = _move_in_place(rdep_dependent if gone else rdep_dependent.copy(), moves)
     if any(deltas):
         rdep_edge = _stepped(rdep_edge, np.asarray([s[3] for s in spans], dtype=np.int64),
                              np.asarray(deltas, dtype=np.int64))
@@ -686,20 +706,27 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
         rdep_dependent = np.insert(rdep_dependent, slots, np.asarray([a[1] for a in added], dtype=np.int32))
     rdep_ptr = np.zeros(n2 + 1, dtype=np.int64)
     np.cumsum(r_count, out=rdep_ptr[1:])
+    provider = np.concatenate(pieces["prov"]).astype(np.int32, copy=False)  # a new array: moved in place
+    owner = np.concatenate(pieces["g_owner"]).astype(np.int32, copy=False)
+    if moves is not None:
+        for start, stop in old_edges:
+            _move_in_place(provider[start:stop], moves)
+        for start, stop in old_groups:
+            _move_in_place(owner[start:stop], moves, ordered=True)
     dep_ptr = np.zeros(n2 + 1, dtype=np.int64)
     np.cumsum(dep_count, out=dep_ptr[1:])
     group_ptr = np.zeros(n2 + 1, dtype=np.int64)
     np.cumsum(group_count, out=group_ptr[1:])
     return {
         "dep_ptr": dep_ptr,
-        "dep_provider": np.concatenate(pieces["prov"]).astype(np.int32, copy=False),
+        "dep_provider": provider,
         "dep_kind": np.concatenate(pieces["kind"]).astype(np.int32, copy=False),
         "dep_buffer": np.concatenate(pieces["buf"]).astype(np.float64, copy=False),
         "dep_group": np.concatenate(pieces["group"]).astype(np.int32, copy=False),
         "group_ptr": group_ptr,
         "group_edge_ptr": np.concatenate([*pieces["g_edge"], np.asarray([m2], dtype=np.int64)]).astype(
             np.int64, copy=False),
-        "group_owner": np.concatenate(pieces["g_owner"]).astype(np.int32, copy=False),
+        "group_owner": owner,
         "group_kind": np.concatenate(pieces["g_kind"]).astype(np.int32, copy=False),
         "group_label": np.concatenate(pieces["g_label"]).astype(np.int32, copy=False),
         "group_buffer": np.concatenate(pieces["g_buf"]).astype(np.float64, copy=False),
