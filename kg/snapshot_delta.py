@@ -159,6 +159,49 @@ def _spliced(old: tuple[Any, ...], positions: Sequence[int], values: Sequence[An
     return tuple(out)
 
 
+_FEW = 64
+"""Up to this many insertions or deletions, arrays are copied slice by slice (memory speed); more, by numpy's masks."""
+
+
+def _inserted(old: npt.NDArray[Any], at: Sequence[int] | IntArray, values: Any, axis: int = 0) -> npt.NDArray[Any]:
+    """``np.insert(old, at, values, axis)`` for nondecreasing ``at``: a new array, even when ``at`` is empty.
+
+    A few insertions are concatenated slices, not numpy's masked copy (several times slower).
+    ``values`` is one value for every position or one per position.
+    """
+    points = [int(a) for a in at]
+    if len(points) > _FEW or any(a > b for a, b in itertools.pairwise(points)):
+        inserted: npt.NDArray[Any] = np.insert(old, points, values, axis=axis)
+        return inserted
+    if not points:
+        return old.copy()
+    one = np.ndim(values) == 0
+    shape = list(old.shape)
+    shape[axis] = 1
+
+    def part(lo: int, hi: int) -> npt.NDArray[Any]:
+        where: list[slice] = [slice(None)] * old.ndim
+        where[axis] = slice(lo, hi)
+        return old[tuple(where)]
+
+    pieces = []
+    start = 0
+    for j, point in enumerate(points):
+        pieces.append(part(start, point))
+        pieces.append(np.full(shape, values if one else values[j], dtype=old.dtype))
+        start = point
+    pieces.append(part(start, old.shape[axis]))
+    return np.concatenate(pieces, axis=axis)
+
+
+def _deleted(old: npt.NDArray[Any], gone: Sequence[int]) -> npt.NDArray[Any]:
+    """``np.delete(old, gone)`` for increasing ``gone``: a few deletions are concatenated slices."""
+    if len(gone) > _FEW or any(a >= b for a, b in itertools.pairwise(gone)):
+        return np.delete(old, gone)
+    bounds = [-1, *gone, len(old)]
+    return np.concatenate([old[a + 1 : b] for a, b in itertools.pairwise(bounds)])
+
+
 def _old_to_new(n: int, positions: Sequence[int]) -> IntArray | None:
     """Where each old index lands once ids are inserted at ``positions`` (None: nothing inserted)."""
     if not positions:
@@ -352,7 +395,7 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
         inserted = np.asarray(positions, dtype=np.int64)
 
         def column(old: npt.NDArray[Any], new: Sequence[Any], fill: Any) -> npt.NDArray[Any]:
-            out = np.insert(old, inserted, fill) if len(inserted) else old.copy()
+            out = _inserted(old, inserted, fill)
             out[at] = np.asarray(new, dtype=old.dtype)
             return out
 
@@ -375,8 +418,7 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
         population = column(snap.population, [v[6] or 0 for v in values], 0)
         repair_hours = column(snap.repair_hours, [math.nan if v[7] is None else v[7] for v in values], math.nan)
         agency = column(agency, [agency_index.get(v[3], -1) if v[3] is not None else -1 for v in values], -1)
-        region_matrix = (np.insert(region_matrix, inserted, -1, axis=1) if len(inserted)
-                         else region_matrix.copy())
+        region_matrix = _inserted(region_matrix, inserted, -1, axis=1)
         for i, v in zip(at, values, strict=True):
             region_matrix[:, i] = (_region_column(v[2], region_index, region_level, parent_of, levels)
                                    if v[2] is not None else -1)
@@ -590,7 +632,7 @@ def _all_dependencies(snap: GraphSnapshot, new: list[tuple[int, int, int, int, f
 def _with_zeros(counts: IntArray, moves: IntArray | None, n2: int) -> IntArray:
     """Per-asset ``counts`` in the new numbering (0 for new assets); a copy either way."""
     if moves is not None:
-        counts = np.insert(counts, moves, 0)
+        counts = _inserted(counts, moves, 0)
     return np.concatenate([counts, np.zeros(n2 - len(counts), dtype=counts.dtype)])
 
 
@@ -684,7 +726,7 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
     rdep_edge, rdep_dependent = snap.rdep_edge, snap.rdep_dependent
     gone = sorted(_reverse_position(snap, e, p, i) for e, p, i in removed)
     if gone:
-        rdep_edge, rdep_dependent = np.delete(rdep_edge, gone), np.delete(rdep_dependent, gone)
+        rdep_edge, rdep_dependent = _deleted(rdep_edge, gone), _deleted(rdep_dependent, gone)
     if moves is not None:
         rdep_dependent = _move_in_place(rdep_dependent if gone else rdep_dependent.copy(), moves)
     if any(deltas):
@@ -702,8 +744,8 @@ def _spliced_dependencies(snap: GraphSnapshot, change: Change, new: list[tuple[i
         slots.append(lo + int(np.searchsorted(rdep_dependent[lo:hi], d, side="left")))
         r_count[p] += 1
     if added:
-        rdep_edge = np.insert(rdep_edge, slots, np.asarray([a[2] for a in added], dtype=np.int64))
-        rdep_dependent = np.insert(rdep_dependent, slots, np.asarray([a[1] for a in added], dtype=np.int32))
+        rdep_edge = _inserted(rdep_edge, slots, np.asarray([a[2] for a in added], dtype=np.int64))
+        rdep_dependent = _inserted(rdep_dependent, slots, np.asarray([a[1] for a in added], dtype=np.int32))
     rdep_ptr = np.zeros(n2 + 1, dtype=np.int64)
     np.cumsum(r_count, out=rdep_ptr[1:])
     provider = np.concatenate(pieces["prov"]).astype(np.int32, copy=False)  # a new array: moved in place
