@@ -20,7 +20,7 @@ from kg.load.plan import LoadPlan
 from kg.ontology import load_ontology
 from kg.schema import TABLES
 from kg.snapshot import GraphSnapshot, build_snapshot
-from kg.snapshot_delta import Change, catch_up
+from kg.snapshot_delta import Change, _first_rows, catch_up
 from kg.store import Store
 from kg.synth import city_rows
 from tests.helpers import assert_snapshots_equal
@@ -132,6 +132,30 @@ def test_small_loads_follow_neo4j(neo4j_store: Store, data: st.DataObject) -> No
     _check_random_loads(neo4j_store, [data.draw(small_load(i)) for i in range(data.draw(st.integers(1, 3)))])
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_first_rows_of_kinds_and_labels(sqlite_store: Store, data: st.DataObject) -> None:
+    """Each kind's and label's first dependency row in key order, as a sort of every row finds it."""
+    sqlite_store.clear()
+    sqlite_store.write(_plan(BASE))
+    # One dependent with two rows of a kind of its own whose labels sort against the providers' order.
+    low, high = sorted([ASSETS[3], ASSETS[5]])
+    sqlite_store.write(_plan({"dependencies": [(ASSETS[0], low, "steam", "steam-b", 0.0),
+                                               (ASSETS[0], high, "steam", "steam-a", 0.0)]}))
+    for i in range(data.draw(st.integers(0, 2))):
+        sqlite_store.write(_plan(data.draw(small_load(i))))
+    snap = _scratch(sqlite_store)
+    rows = sorted((d, int(snap.dep_provider[e]), snap.kinds[int(snap.dep_kind[e])],
+                   snap.group_labels[int(snap.group_label[snap.dep_group[e]])])
+                  for d in range(snap.n) for e in range(int(snap.dep_ptr[d]), int(snap.dep_ptr[d + 1])))
+    first_kind: dict[str, tuple[int, int, str, str]] = {}
+    first_label: dict[str, tuple[int, int, str, str]] = {}
+    for row in rows:
+        first_kind.setdefault(row[2], row)
+        first_label.setdefault(row[3], row)
+    assert _first_rows(snap) == ([first_kind[k] for k in snap.kinds], [first_label[g] for g in snap.group_labels])
+
+
 def test_two_loads_caught_up_at_once(store: Store) -> None:
     """A reader two versions behind merges both loads' changes."""
     store.write(_plan(BASE))
@@ -181,14 +205,18 @@ def test_change_round_trips() -> None:
     assert change.dependents == {r[0] for r in BASE["dependencies"]}
 
 
-def test_many_insertions_at_once(store: Store) -> None:
-    """More than a few new assets and touched dependents (the binary-search path of renumbering)."""
+@pytest.mark.parametrize("stride", [10, 1])
+def test_many_insertions_at_once(store: Store, stride: int) -> None:
+    """More than a few new assets and touched dependents (the binary-search path of renumbering).
+
+    Every asset gets a new neighbour at stride 1: more insertions than are copied slice by slice.
+    """
     store.write(_plan(BASE))
     before = _scratch(store)
-    new = [f"{a}-many" for a in ASSETS[::10]]
+    new = [f"{a}-many" for a in ASSETS[::stride]]
     store.write(_plan({
         "assets": [(a, "Substation", None, None, None, None, None, 0, None, None) for a in new],
         "dependencies": [(a, ASSETS[i], "power", "power", 1.0) for i, a in enumerate(new)]
-        + [(ASSETS[i + 1], a, "water", "many", 0.0) for i, a in enumerate(new)],
+        + [(ASSETS[(i + 1) % len(ASSETS)], a, "water", "many", 0.0) for i, a in enumerate(new)],
     }))
     _followed(store, before)
