@@ -32,7 +32,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -45,6 +44,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.api import _free_port, _kg_command, _stop, _wait_ready
 from kg.ingest import baseline_warnings, load_paths
 from kg.load.plan import build_plan
 from kg.schema import TABLES
@@ -129,47 +131,12 @@ def _ten_rows(picked: dict[str, Any], tag: str, folder: Path) -> tuple[Path, str
 
 
 # ------------------------------------------------------------------------------------------ the server
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _kg() -> list[str]:
-    script = Path(sys.executable).with_name("kg")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kg.cli"]
-
-
 def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "KG_API_KEYS": f"{KEY}:read", "KG_STORE": url}
     env.pop("KG_INSECURE_DEV", None)
     with log.open("wb") as sink:
-        return subprocess.Popen([*_kg(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level",
+        return subprocess.Popen([*_kg_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level",
                                  "warning"], env=env, stdout=sink, stderr=subprocess.STDOUT)
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"kg serve exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"kg serve was not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _dependents(client: httpx.Client, asset: str, depth: int) -> set[str]:
@@ -230,7 +197,7 @@ def run_change(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     server = _serve(url, port, log)
     out: dict[str, Any] = {"store": str(db)}
     try:
-        _wait_ready(base, server, log)
+        _wait_ready(base, server, log, timeout=300.0)
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=600) as client:
             started = time.perf_counter()
             while True:  # the server's first snapshot: a request past its time limit answers 504, ask again
@@ -244,7 +211,7 @@ def run_change(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             with Hammer(base, picked["targets"], args.clients) as hammer:
                 time.sleep(args.settle)
                 load_start = time.perf_counter()
-                done = subprocess.run([*_kg(), "load", str(load_file), "--store", url, "--quiet"],
+                done = subprocess.run([*_kg_command(), "load", str(load_file), "--store", url, "--quiet"],
                                       capture_output=True, text=True, check=False)
                 load_end = time.perf_counter()
                 if done.returncode:
