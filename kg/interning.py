@@ -12,20 +12,18 @@ results are exact: equal bytes, never merely equal hashes, make equal values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
 
-import numba
 import numpy as np
 import numpy.typing as npt
+
+from kg.compiled import compiled
 
 __all__ = ["NULL", "SEPARATOR", "KeyIndex", "Packed", "lookup", "pack_strings"]
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 U8Array = npt.NDArray[np.uint8]
-F = TypeVar("F", bound=Callable[..., Any])
 
 SEPARATOR = "\x1f"
 """The byte between values (ASCII unit separator); UTF-8 never uses it inside a multi-byte character."""
@@ -33,15 +31,7 @@ NULL = ""
 """A missing value of a nullable column; present values carry a one-character prefix (see :class:`Packed`)."""
 
 
-def _compiled(function: F) -> F:
-    """``function`` compiled by Numba, cached on disk where Numba may write a cache (else compiled on first use)."""
-    try:
-        return cast(F, numba.njit(cache=True, nogil=True)(function))
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return cast(F, numba.njit(nogil=True)(function))
-
-
-@_compiled
+@compiled
 def _hash(data: U8Array, start: int, end: int) -> int:
     """FNV-1a of ``data[start:end]``, folded to a non-negative int64."""
     h = np.uint64(14695981039346656037)
@@ -50,7 +40,7 @@ def _hash(data: U8Array, start: int, end: int) -> int:
     return int(h >> np.uint64(1))
 
 
-@_compiled
+@compiled
 def _same(a: U8Array, sa: int, ea: int, b: U8Array, sb: int, eb: int) -> bool:
     if ea - sa != eb - sb:
         return False
@@ -60,7 +50,7 @@ def _same(a: U8Array, sa: int, ea: int, b: U8Array, sb: int, eb: int) -> bool:
     return True
 
 
-@_compiled
+@compiled
 def _intern(data: U8Array, starts: IntArray, ends: IntArray, size: int) -> tuple[Int32Array, IntArray]:
     """Codes numbered by first appearance, and the position of each code's first value (open addressing)."""
     n = len(starts)
@@ -87,7 +77,7 @@ def _intern(data: U8Array, starts: IntArray, ends: IntArray, size: int) -> tuple
     return codes, first[:k]
 
 
-@_compiled
+@compiled
 def _key_table(kdata: U8Array, kstarts: IntArray, kends: IntArray, size: int) -> IntArray:
     """Open-addressing table of the keys' positions (the first of equal keys)."""
     mask = size - 1
@@ -105,7 +95,7 @@ def _key_table(kdata: U8Array, kstarts: IntArray, kends: IntArray, size: int) ->
     return table
 
 
-@_compiled
+@compiled
 def _probe(table: IntArray, kdata: U8Array, kstarts: IntArray, kends: IntArray, data: U8Array, starts: IntArray,
            ends: IntArray) -> Int32Array:
     """Position of each value among the keys of ``table``, -1 where it is none of them."""
@@ -124,7 +114,7 @@ def _probe(table: IntArray, kdata: U8Array, kstarts: IntArray, kends: IntArray, 
     return out
 
 
-@_compiled
+@compiled
 def _ascending(data: U8Array, starts: IntArray, ends: IntArray) -> bool:
     """Whether the values are in strictly increasing byte order (SQLite's ``BINARY`` collation)."""
     for t in range(1, len(starts)):

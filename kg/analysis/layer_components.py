@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from kg.analysis.compiled import compiled
+from kg.compiled import compiled
 
 __all__ = ["fail_dependents", "keep_largest", "largest_size", "split_near"]
 

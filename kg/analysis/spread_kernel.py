@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kg.analysis.cascade import Network
-from kg.analysis.compiled import compiled
+from kg.compiled import compiled
 
 __all__ = ["Reach", "reach", "reach_from"]
 

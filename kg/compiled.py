@@ -1,4 +1,4 @@
-"""Numba compilation for the analysis kernels, with its disk cache where one may be written."""
+"""Numba compilation for the compiled kernels, with its disk cache where one may be written."""
 
 from __future__ import annotations
 
