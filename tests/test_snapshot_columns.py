@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import sqlite3
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,10 @@ from hypothesis import strategies as st
 from kg.interning import Packed, lookup, pack_strings
 from kg.load.plan import LoadPlan
 from kg.snapshot import GraphSnapshot
+from kg.store import sqlite as sqlite_store
 from kg.store.neo4j import Neo4jStore
 from kg.store.sqlite import SQLiteStore
+from kg.store.sqlite_scan import Moved, Scanner
 from kg.synth import city_rows
 from tests.reference_snapshot import reference_snapshot
 
@@ -93,9 +97,12 @@ def cities(draw: st.DrawFn, *, unknown_ends: bool, latitudes: st.SearchStrategy[
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cities(unknown_ends=True))
-def test_sqlite_columns_give_the_old_snapshot(city: dict[str, list[tuple[Any, ...]]]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+@given(cities(unknown_ends=True), st.booleans())
+def test_sqlite_columns_give_the_old_snapshot(city: dict[str, list[tuple[Any, ...]]], processes: bool) -> None:
+    """Read here or, as a big file is, in child processes (the dependencies in two rowid ranges)."""
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        if processes:
+            patch.setattr(sqlite_store, "SCAN_PROCESSES_BYTES", 0)
         store = SQLiteStore(str(Path(folder) / "city.db"), create=True)
         try:
             store.write(LoadPlan(rows=city))
@@ -103,6 +110,35 @@ def test_sqlite_columns_give_the_old_snapshot(city: dict[str, list[tuple[Any, ..
             assert_same(store.build_snapshot(version), reference_snapshot(version, store.rows))
         finally:
             store.close()
+
+
+def test_without_child_processes_the_columns_are_read_here(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    """A process that cannot start children (here: no Python where it should be) still builds the snapshot."""
+    store = SQLiteStore(str(tmp_path / "city.db"), create=True)
+    store.write(LoadPlan(rows=city_rows(300, 3)))
+    version = store.version()
+    uri = store.file.as_uri() + "?mode=ro"
+    scanner = Scanner(uri, version, processes=True)
+    assert scanner("SELECT count(*) FROM assets") == (300,) and scanner.processes
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    scanner = Scanner(uri, version, processes=True)
+    assert scanner("SELECT count(*) FROM assets") == (300,) and not scanner.processes
+    monkeypatch.setattr(sqlite_store, "SCAN_PROCESSES_BYTES", 0)
+    assert_same(store.build_snapshot(version), reference_snapshot(version, store.rows))
+    store.close()
+
+
+def test_a_child_reports_a_moved_store_and_sqlite_errors(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "city.db"), create=True)
+    store.write(LoadPlan(rows=city_rows(120, 4)))
+    uri = store.file.as_uri() + "?mode=ro"
+    with pytest.raises(Moved):
+        Scanner(uri, store.version() + 1, processes=True)("SELECT count(*) FROM assets")
+    with pytest.raises(sqlite3.OperationalError, match="no such table") as caught:
+        Scanner(uri, store.version(), processes=True)("SELECT * FROM nowhere")
+    assert caught.value.sqlite_errorcode == sqlite3.SQLITE_ERROR
+    store.close()
 
 
 @pytest.mark.neo4j

@@ -39,6 +39,7 @@ from kg.snapshot import GraphSnapshot, build_snapshot, snapshot_from_columns
 from kg.snapshot_delta import LOGGED_KEYS, Change, catch_up
 from kg.store import sqlite_events
 from kg.store.base import EventsWritten, ProgressFn, SnapshotCache, Stats, StoreStatus
+from kg.store.sqlite_scan import BUSY_TIMEOUT_S
 from kg.store.sqlite_snapshot import read_columns
 
 __all__ = ["SQLiteStore"]
@@ -66,7 +67,8 @@ _KEPT_CHANGES = 1000
 """Versions the change log keeps: a reader further behind builds its snapshot anew."""
 _KEYED_BY = {"dependencies": "dependent", "exposures": "asset"}
 """The column :meth:`SQLiteStore.rows_of` selects relation rows by (the first of their key: indexed)."""
-_BUSY_TIMEOUT_S = 10
+SCAN_PROCESSES_BYTES = 32 * 1024 * 1024
+"""A store file at least this big is read for a full snapshot in worker processes (:mod:`kg.store.sqlite_scan`)."""
 _REASONS = {
     sqlite3.SQLITE_CORRUPT: "corrupt",
     sqlite3.SQLITE_NOTADB: "corrupt",
@@ -203,7 +205,7 @@ class SQLiteStore:
     @staticmethod
     def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=uri)
-        db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         # Bulk loads touch every page of the id and key indexes; a 256 MiB page cache keeps them in memory.
         db.execute(f"PRAGMA cache_size=-{256 * 1024}")
         return db
@@ -301,7 +303,7 @@ class SQLiteStore:
             why = self._why_read_only or f"SQLite says: {exc}"
             message = f"cannot {doing} {where}: {why}; load into a store you can write"
         elif reason == "busy":
-            message = (f"cannot {doing} {where}: another process kept it locked for {_BUSY_TIMEOUT_S} s (a load "
+            message = (f"cannot {doing} {where}: another process kept it locked for {BUSY_TIMEOUT_S} s (a load "
                        "in progress?); try again when it has finished")
         else:
             message = f"cannot {doing} {where}: {exc}"
@@ -583,7 +585,8 @@ class SQLiteStore:
         if self.path != ":memory:":
             uri = self.file.as_uri() + ("?immutable=1" if self._immutable else "?mode=ro")
             with self._errors("read"):
-                columns = read_columns(lambda: self._connect(uri, uri=True), version, self._column)
+                columns = read_columns(uri, version, self._column,
+                                       processes=self.file.stat().st_size >= SCAN_PROCESSES_BYTES)
             if columns is not None:
                 assets, dependencies, exposures = columns
                 return snapshot_from_columns(

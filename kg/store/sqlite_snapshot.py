@@ -4,8 +4,9 @@ Fetching a million rows through ``sqlite3`` costs a Python tuple and an
 object per value, and most of a snapshot's values only need a number (an
 asset's type, region, agency; a dependency's two ends, kind and group). So
 each table is read by one aggregate query that returns every column as one
-text value, in which SQLite (working with Python's lock released, several
-queries at once on connections of their own) has written:
+text value, in which SQLite (working with Python's lock released; for a big
+file in worker processes, several queries at once, see
+:mod:`kg.store.sqlite_scan`) has written:
 
 * text columns joined by a separator byte (``group_concat``), numbered by
   :mod:`kg.interning` without a Python string per value;
@@ -25,7 +26,6 @@ key) makes :func:`read_columns` return None, and the caller builds from rows.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,11 +35,11 @@ import numpy as np
 
 from kg.interning import NULL, SEPARATOR, KeyIndex, Packed
 from kg.snapshot import AssetColumns, DependencyColumns, ExposureColumns, FloatArray, IntArray, Interned
+from kg.store.sqlite_scan import Moved, Scanner
 
 __all__ = ["Columns", "read_columns"]
 
 Columns = tuple[AssetColumns, DependencyColumns, ExposureColumns]
-Connect = Callable[[], sqlite3.Connection]
 Column = Callable[[str, str], str]
 """``column(table, name)``: the SQL reading a column (``NULL`` where an older file lacks it)."""
 
@@ -52,10 +52,6 @@ _MISSING = -(2**63)
 """The integer standing for NULL in a scaled column (no value scales to it: the check rejects ``x <= -256``)."""
 
 
-class _Moved(Exception):
-    """The store changed between the queries of one build (another version was read)."""
-
-
 class _NotColumnar(Exception):
     """The data cannot be read as columns (see the module's docstring)."""
 
@@ -63,23 +59,6 @@ class _NotColumnar(Exception):
 def _text(expr: str, *, nullable: bool = False) -> str:
     value = f"coalesce('=' || {expr}, '{NULL}')" if nullable else expr
     return f"group_concat({value}, {_SEP})"
-
-
-def _read(connect: Connect, version: int, query: str, params: Sequence[Any] = (), *, one: bool = True) -> Any:
-    """Run ``query`` in a read transaction on a connection of its own, checking the store's version."""
-    db = connect()
-    try:
-        db.text_factory = bytes
-        db.execute("BEGIN")
-        seen = int(db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
-        if seen != version:
-            raise _Moved
-        cursor = db.execute(query, params)
-        result = cursor.fetchone() if one else cursor.fetchall()
-        db.execute("COMMIT")
-        return result
-    finally:
-        db.close()
 
 
 def _ints(text: bytes | None, count: int) -> IntArray:
@@ -98,15 +77,20 @@ class _Float:
     codes: list[float] | None = None
     """Distinct values when read as codes; None when scaled."""
 
+    @property
+    def joins(self) -> list[bytes | None]:
+        """How each of :attr:`sql`'s results over parts of a table combine (see :func:`_merge`)."""
+        return [b","] if self.codes is not None else [b",", None]
+
     @classmethod
-    def plan(cls, connect: Connect, version: int, table: str, column: str, *, scaled: bool) -> _Float | None:
+    def plan(cls, scan: Scanner, table: str, column: str, *, scaled: bool) -> _Float | None:
         """The float column read scaled (``scaled``) or as codes; None when it has too many values for codes."""
         if scaled:
             x = f"{column} * ?"
             check = (f"sum(CASE WHEN {column} IS NULL THEN 0 WHEN {x} != CAST({x} AS INTEGER) "
                      f"OR {x} <= {float(_MISSING)} THEN 1 ELSE 0 END)")
             return cls([f"group_concat(coalesce(CAST({x} AS INTEGER), {_MISSING}))", check], [_SCALE] * 4)
-        found = _read(connect, version, f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT ?",
+        found = scan(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT ?",
                       (_FEW + 1,), one=False)
         values = [float(v) for (v,) in found]
         if len(values) > _FEW:
@@ -126,19 +110,24 @@ class _Float:
         return values
 
 
-def _aggregate(connect: Connect, version: int, table: str, texts: Sequence[tuple[str, bool]],
-               ints: Sequence[str], floats: Sequence[_Float | None], *, rowids: bool) -> tuple[
+def _aggregate(scan: Scanner, table: str, texts: Sequence[tuple[str, bool]],
+               ints: Sequence[str], floats: Sequence[_Float | None], *, rowids: bool, parts: int = 1) -> tuple[
                    int, list[Packed], list[IntArray], list[FloatArray | None], IntArray | None]:
     """One scan of ``table``: ``(count, text columns, integer columns, float columns, rowids)``.
 
     A float column planned as None, or scaled but not exact, comes back None (fetch it by rows).
+    ``parts`` > 1 (a table with rowids) splits the scan into that many rowid ranges, read at once.
     """
     planned = [f for f in floats if f is not None]
     sql = ["count(*)", *(_text(expr, nullable=null) for expr, null in texts), *(f"group_concat({i})" for i in ints),
            *(s for f in planned for s in f.sql)]
+    joins = [None, *(SEPARATOR.encode() for _ in texts), *(b"," for _ in ints), *(j for f in planned for j in f.joins)]
     if rowids:
         sql.append("group_concat(rowid)")
-    row = _read(connect, version, f"SELECT {', '.join(sql)} FROM {table}", [p for f in planned for p in f.params])
+        joins.append(b",")
+    query = f"SELECT {', '.join(sql)} FROM {table}"
+    params = [p for f in planned for p in f.params]
+    row = scan(query, params) if parts == 1 else _merge(_in_parts(scan, table, query, params, parts), joins)
     count = int(row[0])
     at = 1
     packed = []
@@ -160,66 +149,91 @@ def _aggregate(connect: Connect, version: int, table: str, texts: Sequence[tuple
     return count, packed, integers, decoded, (_ints(row[at], count) if rowids else None)
 
 
-def _by_rows(connect: Connect, version: int, table: str, column: str, order: str, count: int) -> FloatArray:
-    rows = _read(connect, version, f"SELECT {column} FROM {table} ORDER BY {order}", one=False)
+def _in_parts(scan: Scanner, table: str, query: str, params: Sequence[Any], parts: int) -> list[Any]:
+    """``query`` (an aggregate over ``table``) run on ``parts`` rowid ranges at once, in rowid order."""
+    low, high = scan(f"SELECT min(rowid), max(rowid) FROM {table}", here=True)
+    if low is None:
+        return [scan(query, params)]
+    bounds = [low - 1 + (high - low + 1) * i // parts for i in range(parts)] + [high]
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="kg-snapshot-part") as pool:
+        return list(pool.map(lambda i: scan(f"{query} WHERE rowid > ? AND rowid <= ?",
+                                            [*params, bounds[i], bounds[i + 1]]), range(parts)))
+
+
+def _merge(rows: Sequence[Sequence[Any]], joins: Sequence[bytes | None]) -> list[Any]:
+    """The row one aggregate over a whole table gives, from its rows over parts of it.
+
+    ``joins[j]``: the separator column ``j``'s values were concatenated with, or None for a sum.
+    """
+    merged: list[Any] = []
+    for j, join in enumerate(joins):
+        values = [row[j] for row in rows if row[j] is not None]
+        merged.append(sum(values) if join is None else join.join(values) if values else None)
+    return merged
+
+
+def _by_rows(scan: Scanner, table: str, column: str, order: str, count: int) -> FloatArray:
+    rows = scan(f"SELECT {column} FROM {table} ORDER BY {order}", one=False)
     if len(rows) != count:
-        raise _Moved
+        raise Moved
     return np.array([v for (v,) in rows], dtype=np.float64)
 
 
-def _by_rowid(connect: Connect, version: int, table: str, column: str, rowids: IntArray) -> FloatArray:
+def _by_rowid(scan: Scanner, table: str, column: str, rowids: IntArray) -> FloatArray:
     """``column`` of the rows with these rowids (in their order)."""
-    rows = _read(connect, version, f"SELECT rowid, {column} FROM {table} ORDER BY rowid", one=False)
+    rows = scan(f"SELECT rowid, {column} FROM {table} ORDER BY rowid", one=False)
     have = np.fromiter((r for r, _ in rows), dtype=np.int64, count=len(rows))
     at = np.searchsorted(have, rowids)
     if len(rows) != len(rowids) or (len(at) and not np.array_equal(have[at], rowids)):
-        raise _Moved
+        raise Moved
     return np.array([v for _, v in rows], dtype=np.float64)[at]
 
 
-def _assets(connect: Connect, version: int, column: Column) -> tuple[list[Packed], tuple[
+def _assets(scan: Scanner, column: Column) -> tuple[list[Packed], tuple[
         FloatArray, FloatArray, IntArray, FloatArray]]:
     def a(name: str) -> str:
         return column("assets", name)
 
-    floats = [_Float.plan(connect, version, "assets", a("lat"), scaled=True),
-              _Float.plan(connect, version, "assets", a("lon"), scaled=True),
-              _Float.plan(connect, version, "assets", a("repair_hours"), scaled=False)]
+    floats = [_Float.plan(scan, "assets", a("lat"), scaled=True),
+              _Float.plan(scan, "assets", a("lon"), scaled=True),
+              _Float.plan(scan, "assets", a("repair_hours"), scaled=False)]
     count, packed, (population,), decoded, _ = _aggregate(
-        connect, version, "assets",
+        scan, "assets",
         [("id", False), (a("type"), False), (a("name"), True), (a("region"), True), (a("agency"), True)],
         [f"CAST(coalesce({a('population')}, 0) AS INTEGER)"], floats, rowids=False)
     if not packed[0].ascending():  # the scan was not in id order: the snapshot numbers assets by id
         raise _NotColumnar
-    lat, lon, hours = (values if values is not None else _by_rows(connect, version, "assets", name, "id", count)
+    lat, lon, hours = (values if values is not None else _by_rows(scan, "assets", name, "id", count)
                        for values, name in zip(decoded, (a("lat"), a("lon"), a("repair_hours")), strict=True))
     return packed, (lat, lon, population, hours)
 
 
-def _edges(connect: Connect, version: int, table: str, texts: Sequence[str],
-           number: str) -> tuple[list[Packed], FloatArray]:
-    """One relation table: its text columns and its float column, in one order."""
-    coded = _Float.plan(connect, version, table, number, scaled=False)
+def _edges(scan: Scanner, table: str, texts: Sequence[str], number: str, *,
+           parts: int = 1) -> tuple[list[Packed], FloatArray]:
+    """One relation table: its text columns and its float column, in one order (scanned in ``parts``)."""
+    coded = _Float.plan(scan, table, number, scaled=False)
     # Without codes the float column comes in a second query: rowids line the two up.
-    _, packed, _, (values,), rowids = _aggregate(connect, version, table, [(t, False) for t in texts], [], [coded],
-                                                 rowids=coded is None)
+    _, packed, _, (values,), rowids = _aggregate(scan, table, [(t, False) for t in texts], [], [coded],
+                                                 rowids=coded is None, parts=parts)
     if values is None:
         assert rowids is not None
-        values = _by_rowid(connect, version, table, number, rowids)
+        values = _by_rowid(scan, table, number, rowids)
     return packed, values
 
 
-def read_columns(connect: Connect, version: int, column: Column) -> Columns | None:
+def read_columns(uri: str, version: int, column: Column, *, processes: bool = False) -> Columns | None:
     """The assets, dependencies and exposures of the store at ``version`` as columns.
 
     Parameters
     ----------
-    connect
-        Opens a new connection to the store (the reads run on several at once).
+    uri
+        The store's file as a read-only SQLite URI (``file:...?mode=ro``).
     version
         The store version the columns must be of.
     column
         ``column(table, name)``: SQL for a column (``NULL`` for one the file lacks).
+    processes
+        Run the queries in worker processes (:mod:`kg.store.sqlite_scan`): worth it for a big file.
 
     Returns
     -------
@@ -229,20 +243,21 @@ def read_columns(connect: Connect, version: int, column: Column) -> Columns | No
     """
     for _ in range(3):
         try:
-            return _read_once(connect, version, column)
-        except _Moved:
+            return _read_once(Scanner(uri, version, processes=processes), column)
+        except Moved:
             continue
         except _NotColumnar:
             return None
     return None
 
 
-def _read_once(connect: Connect, version: int, column: Column) -> Columns:
+def _read_once(scan: Scanner, column: Column) -> Columns:
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="kg-snapshot") as pool:
-        assets = pool.submit(_assets, connect, version, column)
-        deps = pool.submit(_edges, connect, version, "dependencies", ("dependent", "provider", "kind", "grp"),
-                           "buffer_hours")
-        exposures = pool.submit(_edges, connect, version, "exposures", ("asset", "zone"), "intensity")
+        assets = pool.submit(_assets, scan, column)
+        # The dependencies, three rows per asset, take longest: in processes, two halves at once.
+        deps = pool.submit(_edges, scan, "dependencies", ("dependent", "provider", "kind", "grp"),
+                           "buffer_hours", parts=2 if scan.processes else 1)
+        exposures = pool.submit(_edges, scan, "exposures", ("asset", "zone"), "intensity")
         (ids, types, names, regions, agencies), (lat, lon, population, repair_hours) = assets.result()
         index = KeyIndex(ids)
         (dependent, provider, kind, group), buffers = deps.result()
