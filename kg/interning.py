@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from kg.compiled import compiled
 
-__all__ = ["NULL", "SEPARATOR", "KeyIndex", "Packed", "lookup", "pack_strings"]
+__all__ = ["NULL", "SEPARATOR", "KeyIndex", "Packed", "lookup", "pack_strings", "parse_ints"]
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
@@ -131,6 +131,69 @@ def _ascending(data: U8Array, starts: IntArray, ends: IntArray) -> bool:
     return True
 
 
+@compiled
+def _cut(data: U8Array, separator: int, count: int) -> tuple[IntArray, IntArray, bool]:
+    """``(starts, ends, ok)`` of the values between ``separator`` bytes; ``ok`` False unless there are ``count``."""
+    starts = np.empty(count, dtype=np.int64)
+    ends = np.empty(count, dtype=np.int64)
+    if count == 0:
+        return starts, ends, len(data) == 0
+    k = 0
+    starts[0] = 0
+    for i in range(len(data)):
+        if data[i] == separator:
+            if k + 1 >= count:
+                return starts, ends, False
+            ends[k] = i
+            k += 1
+            starts[k] = i + 1
+    ends[k] = len(data)
+    return starts, ends, k == count - 1
+
+
+@compiled
+def _parse_ints(data: U8Array, count: int) -> tuple[IntArray, bool]:
+    """``(values, ok)`` of ``count`` decimal integers joined by commas; ``ok`` False for any other text.
+
+    Digits are accumulated as a negative number, so that the smallest int64 parses too.
+    """
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    i = 0
+    n = len(data)
+    if count == 0:
+        return out, n == 0
+    while True:
+        negative = i < n and data[i] == 45  # "-"
+        if negative:
+            i += 1
+        start = i
+        acc = 0
+        while i < n and 48 <= data[i] <= 57:
+            digit = int(data[i]) - 48
+            if acc < -922337203685477580 or (acc == -922337203685477580 and digit > 8):  # below int64's least
+                return out, False
+            acc = acc * 10 - digit
+            i += 1
+        if i == start or k >= count or (not negative and acc == -9223372036854775807 - 1):
+            return out, False
+        out[k] = acc if negative else -acc
+        k += 1
+        if i == n:
+            return out, k == count
+        if data[i] != 44:  # ","
+            return out, False
+        i += 1
+
+
+def parse_ints(text: bytes | None, count: int) -> IntArray | None:
+    """``count`` decimal integers joined by commas (SQLite's ``group_concat`` of integers); None for other text."""
+    if count < 0:
+        return None
+    values, ok = _parse_ints(np.frombuffer(text or b"", dtype=np.uint8), count)
+    return values if ok else None
+
+
 def _table_size(n: int) -> int:
     """A power of two at least twice ``n`` (open addressing stays short)."""
     return 1 << max(4, (2 * n).bit_length())
@@ -153,15 +216,11 @@ class Packed:
     @classmethod
     def of(cls, text: bytes | None, count: int, *, nullable: bool = False) -> Packed | None:
         """Cut ``text`` into ``count`` values; None unless it holds exactly that many (a value held the separator)."""
-        data = np.frombuffer(text or b"", dtype=np.uint8)
-        if count == 0:
-            return cls(data, np.zeros(0, np.int64), np.zeros(0, np.int64), nullable) if not data.size else None
-        cuts = np.flatnonzero(data == ord(SEPARATOR))
-        if len(cuts) != count - 1:
+        if count < 0:
             return None
-        starts = np.concatenate(([0], cuts + 1)).astype(np.int64)
-        ends = np.concatenate((cuts, [len(data)])).astype(np.int64)
-        return cls(data, starts, ends, nullable)
+        data = np.frombuffer(text or b"", dtype=np.uint8)
+        starts, ends, ok = _cut(data, ord(SEPARATOR), count)
+        return cls(data, starts, ends, nullable) if ok else None
 
     def __len__(self) -> int:
         return len(self.starts)

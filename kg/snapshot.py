@@ -28,6 +28,7 @@ import numpy.typing as npt
 from kg.errors import ElementNotFound
 from kg.i18n import _l
 from kg.ontology import load_ontology
+from kg.ordering import order_by_owner
 from kg.schema import TABLES
 
 __all__ = ["AssetColumns", "DependencyColumns", "ExposureColumns", "GraphSnapshot", "Interned", "build_snapshot",
@@ -191,6 +192,16 @@ def _lexorder(*keys: npt.NDArray[Any]) -> IntArray:
     return np.argsort(folded, kind="stable").astype(np.int64)
 
 
+def _edge_order(n: int, dependent: Int32Array, kind: Int32Array, label: Int32Array, provider: Int32Array) -> IntArray:
+    """Edge positions sorted by (dependent, kind, label, provider, position): a counting sort by dependent."""
+    if not len(dependent):
+        return np.zeros(0, dtype=np.int64)
+    k, g = int(kind.max()) + 1, int(label.max()) + 1
+    if min(int(kind.min()), int(label.min())) < 0 or k * g * max(n, 1) >= 1 << 62:
+        return _lexorder(dependent, kind, label, provider)
+    return order_by_owner(dependent, n, (kind.astype(np.int64) * g + label) * n + provider)
+
+
 def dependency_arrays(n: int, dependent: Int32Array, provider: Int32Array, kind: Int32Array, label: Int32Array,
                       buffer: FloatArray, *, presorted: bool = False,
                       rorder: IntArray | None = None) -> dict[str, npt.NDArray[Any]]:
@@ -207,7 +218,7 @@ def dependency_arrays(n: int, dependent: Int32Array, provider: Int32Array, kind:
     if presorted:
         dep, prov, buf = dependent, provider, buffer
     else:
-        order = _lexorder(dependent, kind, label, provider)
+        order = _edge_order(n, dependent, kind, label, provider)
         dep, prov, kind, label, buf = dependent[order], provider[order], kind[order], label[order], buffer[order]
     m = len(dep)
     dep_ptr = np.zeros(n + 1, dtype=np.int64)
@@ -224,8 +235,8 @@ def dependency_arrays(n: int, dependent: Int32Array, provider: Int32Array, kind:
     group_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(group_owner, minlength=n), out=group_ptr[1:])
 
-    if rorder is None:
-        rorder = _lexorder(prov, dep)
+    if rorder is None:  # by provider, then position: the edges are sorted by dependent already
+        rorder = order_by_owner(prov, n)
     rdep_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(prov, minlength=n), out=rdep_ptr[1:])
     return {

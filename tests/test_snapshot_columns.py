@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.interning import Packed, lookup, pack_strings
+from kg.interning import Packed, lookup, pack_strings, parse_ints
 from kg.load.plan import LoadPlan
 from kg.snapshot import GraphSnapshot
 from kg.store import sqlite as sqlite_store
@@ -179,3 +179,40 @@ def test_interning_and_lookup_match_dicts(keys: list[str], values: list[str]) ->
 def test_a_value_holding_the_separator_is_not_cut_wrongly() -> None:
     assert Packed.of(b"a\x1fb\x1fc", 2) is None
     assert Packed.of(b"", 1) is not None and Packed.of(b"", 1).strings() == [""]  # type: ignore[union-attr]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(ID_CHARS, max_size=4), max_size=30), st.integers(-1, 1))
+def test_a_packed_column_is_cut_where_split_cuts_it(values: list[str], off: int) -> None:
+    """Cut exactly at the separators when the count is right, refused (None) when it is not."""
+    text = "\x1f".join(values).encode()
+    pieces = text.split(b"\x1f") if values else []
+    count = len(pieces) + off
+    packed = Packed.of(text, count)
+    if not text and count in (0, 1):  # no value, or one empty value
+        pieces = [b""] * count
+    elif off or count < 0:
+        assert packed is None
+        return
+    assert packed is not None
+    assert [text[a:b] for a, b in zip(packed.starts.tolist(), packed.ends.tolist(), strict=True)] == pieces
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=30),
+       st.sampled_from(["", "+", " ", "x", ",", "1" * 20, "-", "9223372036854775808"]), st.integers(0, 40))
+def test_integers_are_parsed_exactly_and_anything_else_refused(values: list[int], junk: str, at: int) -> None:
+    text = ",".join(map(str, values))
+    parsed = parse_ints(text.encode(), len(values))
+    assert parsed is not None and parsed.tolist() == values
+    assert parse_ints(text.encode(), len(values) + 1) is None
+    spoiled = text[:at] + junk + text[at:]
+    try:
+        expected: list[int] | None = [int(v) for v in spoiled.split(",")] if spoiled else []
+    except ValueError:
+        expected = None
+    if expected is not None and (len(expected) != len(values) or any(not -(2**63) <= v < 2**63 for v in expected)
+                                 or any(not v.lstrip("-").isdigit() for v in spoiled.split(",") if spoiled)):
+        expected = None
+    result = parse_ints(spoiled.encode(), len(values))
+    assert (None if result is None else result.tolist()) == expected

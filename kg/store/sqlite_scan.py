@@ -107,8 +107,10 @@ class Scanner:
         self._here = threading.Lock()
 
     def __call__(self, sql: str, params: Sequence[Any] = (), *, one: bool = True, here: bool = False) -> Any:
-        """The result of ``sql`` (see :func:`query`); ``here``: a quick query, not worth a process."""
-        if self.processes and not here:
+        """The result of ``sql`` (see :func:`query`); ``here``: a quick query that allocates little, run here."""
+        if self.processes:
+            if here:
+                return query(self.uri, self.version, sql, params, one)
             try:
                 return _in_child(self.uri, self.version, sql, params, one)
             except _NoChild:

@@ -33,7 +33,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from kg.interning import NULL, SEPARATOR, KeyIndex, Packed
+from kg.interning import NULL, SEPARATOR, KeyIndex, Packed, parse_ints
 from kg.snapshot import AssetColumns, DependencyColumns, ExposureColumns, FloatArray, IntArray, Interned
 from kg.store.sqlite_scan import Moved, Scanner
 
@@ -62,8 +62,8 @@ def _text(expr: str, *, nullable: bool = False) -> str:
 
 
 def _ints(text: bytes | None, count: int) -> IntArray:
-    values = np.fromstring((text or b"").decode("ascii"), dtype=np.int64, sep=",") if count else np.zeros(0, np.int64)
-    if len(values) != count:
+    values = parse_ints(text, count)
+    if values is None:
         raise _NotColumnar
     return values
 
@@ -110,13 +110,18 @@ class _Float:
         return values
 
 
+Parts = Sequence[tuple[str, Sequence[Any]]]
+"""A scan in parts: ``(WHERE clause, its parameters)`` per part, in the order the whole scan goes."""
+WHOLE: Parts = (("", ()),)
+
+
 def _aggregate(scan: Scanner, table: str, texts: Sequence[tuple[str, bool]],
-               ints: Sequence[str], floats: Sequence[_Float | None], *, rowids: bool, parts: int = 1) -> tuple[
+               ints: Sequence[str], floats: Sequence[_Float | None], *, rowids: bool, parts: Parts = WHOLE) -> tuple[
                    int, list[Packed], list[IntArray], list[FloatArray | None], IntArray | None]:
     """One scan of ``table``: ``(count, text columns, integer columns, float columns, rowids)``.
 
     A float column planned as None, or scaled but not exact, comes back None (fetch it by rows).
-    ``parts`` > 1 (a table with rowids) splits the scan into that many rowid ranges, read at once.
+    With several ``parts`` (see :func:`_rowid_ranges`, :func:`_key_halves`) the parts are read at once.
     """
     planned = [f for f in floats if f is not None]
     sql = ["count(*)", *(_text(expr, nullable=null) for expr, null in texts), *(f"group_concat({i})" for i in ints),
@@ -127,7 +132,12 @@ def _aggregate(scan: Scanner, table: str, texts: Sequence[tuple[str, bool]],
         joins.append(b",")
     query = f"SELECT {', '.join(sql)} FROM {table}"
     params = [p for f in planned for p in f.params]
-    row = scan(query, params) if parts == 1 else _merge(_in_parts(scan, table, query, params, parts), joins)
+    if len(parts) == 1:
+        where, bounds = parts[0]
+        row = scan(f"{query} {where}", [*params, *bounds])
+    else:
+        with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="kg-snapshot-part") as pool:
+            row = _merge(list(pool.map(lambda part: scan(f"{query} {part[0]}", [*params, *part[1]]), parts)), joins)
     count = int(row[0])
     at = 1
     packed = []
@@ -149,15 +159,25 @@ def _aggregate(scan: Scanner, table: str, texts: Sequence[tuple[str, bool]],
     return count, packed, integers, decoded, (_ints(row[at], count) if rowids else None)
 
 
-def _in_parts(scan: Scanner, table: str, query: str, params: Sequence[Any], parts: int) -> list[Any]:
-    """``query`` (an aggregate over ``table``) run on ``parts`` rowid ranges at once, in rowid order."""
-    low, high = scan(f"SELECT min(rowid), max(rowid) FROM {table}", here=True)
-    if low is None:
-        return [scan(query, params)]
+def _rowid_ranges(scan: Scanner, table: str, parts: int) -> Parts:
+    """``table`` (one with rowids) in ``parts`` rowid ranges of about equal width."""
+    # Two queries: SQLite finds a lone min() or max() of the rowid in the b-tree, both together by a scan.
+    (low,) = scan(f"SELECT min(rowid) FROM {table}", here=True)
+    (high,) = scan(f"SELECT max(rowid) FROM {table}", here=True)
+    if low is None or parts == 1:
+        return WHOLE
     bounds = [low - 1 + (high - low + 1) * i // parts for i in range(parts)] + [high]
-    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="kg-snapshot-part") as pool:
-        return list(pool.map(lambda i: scan(f"{query} WHERE rowid > ? AND rowid <= ?",
-                                            [*params, bounds[i], bounds[i + 1]]), range(parts)))
+    return [("WHERE rowid > ? AND rowid <= ?", (bounds[i], bounds[i + 1])) for i in range(parts)]
+
+
+def _key_halves(scan: Scanner, table: str, key: str) -> Parts:
+    """``table`` in two halves of its ``key`` order, split at the middle row."""
+    found = scan(f"SELECT {key} FROM {table} ORDER BY {key} LIMIT 1 OFFSET (SELECT count(*) / 2 FROM {table})",
+                 here=True)
+    if found is None:
+        return WHOLE
+    middle = found[0].decode() if isinstance(found[0], bytes) else found[0]  # text: SQLite puts a BLOB after all text
+    return [(f"WHERE {key} < ?", (middle,)), (f"WHERE {key} >= ?", (middle,))]
 
 
 def _merge(rows: Sequence[Sequence[Any]], joins: Sequence[bytes | None]) -> list[Any]:
@@ -194,13 +214,14 @@ def _assets(scan: Scanner, column: Column) -> tuple[list[Packed], tuple[
     def a(name: str) -> str:
         return column("assets", name)
 
+    parts = _key_halves(scan, "assets", "id") if scan.processes else WHOLE
     floats = [_Float.plan(scan, "assets", a("lat"), scaled=True),
               _Float.plan(scan, "assets", a("lon"), scaled=True),
               _Float.plan(scan, "assets", a("repair_hours"), scaled=False)]
     count, packed, (population,), decoded, _ = _aggregate(
         scan, "assets",
         [("id", False), (a("type"), False), (a("name"), True), (a("region"), True), (a("agency"), True)],
-        [f"CAST(coalesce({a('population')}, 0) AS INTEGER)"], floats, rowids=False)
+        [f"CAST(coalesce({a('population')}, 0) AS INTEGER)"], floats, rowids=False, parts=parts)
     if not packed[0].ascending():  # the scan was not in id order: the snapshot numbers assets by id
         raise _NotColumnar
     lat, lon, hours = (values if values is not None else _by_rows(scan, "assets", name, "id", count)
@@ -211,10 +232,11 @@ def _assets(scan: Scanner, column: Column) -> tuple[list[Packed], tuple[
 def _edges(scan: Scanner, table: str, texts: Sequence[str], number: str, *,
            parts: int = 1) -> tuple[list[Packed], FloatArray]:
     """One relation table: its text columns and its float column, in one order (scanned in ``parts``)."""
+    ranges = _rowid_ranges(scan, table, parts)
     coded = _Float.plan(scan, table, number, scaled=False)
     # Without codes the float column comes in a second query: rowids line the two up.
     _, packed, _, (values,), rowids = _aggregate(scan, table, [(t, False) for t in texts], [], [coded],
-                                                 rowids=coded is None, parts=parts)
+                                                 rowids=coded is None, parts=ranges)
     if values is None:
         assert rowids is not None
         values = _by_rowid(scan, table, number, rowids)
@@ -260,13 +282,14 @@ def _read_once(scan: Scanner, column: Column) -> Columns:
         exposures = pool.submit(_edges, scan, "exposures", ("asset", "zone"), "intensity")
         (ids, types, names, regions, agencies), (lat, lon, population, repair_hours) = assets.result()
         index = KeyIndex(ids)
-        (dependent, provider, kind, group), buffers = deps.result()
-        # Both ends of three million edges are looked up on two threads while this one decodes the assets.
-        ends = [pool.submit(index.positions, dependent), pool.submit(index.positions, provider)]
+        # The assets are decoded while the dependencies, the biggest table, may still be read.
         asset_columns = AssetColumns(
             ids=cast(list[str], ids.strings()), types=Interned(*types.intern()), names=names.strings(),
             regions=Interned(*regions.intern()), agencies=Interned(*agencies.intern()),
             lat=lat, lon=lon, population=population, repair_hours=repair_hours)
+        (dependent, provider, kind, group), buffers = deps.result()
+        # Both ends of three million edges are looked up on two threads while this one does the rest.
+        ends = [pool.submit(index.positions, dependent), pool.submit(index.positions, provider)]
         (exposed, zone), intensity = exposures.result()
         exposure_columns = ExposureColumns(asset=index.positions(exposed), zones=Interned(*zone.intern()),
                                            intensity=intensity)
