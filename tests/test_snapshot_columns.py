@@ -121,9 +121,10 @@ def test_without_child_processes_the_columns_are_read_here(monkeypatch: pytest.M
     uri = store.file.as_uri() + "?mode=ro"
     scanner = Scanner(uri, version, processes=True)
     assert scanner("SELECT count(*) FROM assets") == (300,) and scanner.processes
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
-    scanner = Scanner(uri, version, processes=True)
-    assert scanner("SELECT count(*) FROM assets") == (300,) and not scanner.processes
+    for not_python in (str(tmp_path / "no-python"), "/bin/echo", ""):  # missing, another program, embedded
+        monkeypatch.setattr(sys, "executable", not_python)
+        scanner = Scanner(uri, version, processes=True)
+        assert scanner("SELECT count(*) FROM assets") == (300,) and not scanner.processes
     monkeypatch.setattr(sqlite_store, "SCAN_PROCESSES_BYTES", 0)
     assert_same(store.build_snapshot(version), reference_snapshot(version, store.rows))
     store.close()

@@ -75,15 +75,20 @@ class _NoChild(Exception):
 
 
 def _in_child(uri: str, version: int, sql: str, params: Sequence[Any], one: bool) -> Any:
+    if not sys.executable:  # an embedded interpreter: no Python to start
+        raise _NoChild
     request = pickle.dumps((uri, version, sql, list(params), one), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         child = subprocess.run([sys.executable, "-I", "-S", __file__], input=request, capture_output=True,
                                check=False)
     except OSError as exc:
         raise _NoChild from exc
-    if child.returncode != 0 or not child.stdout:
+    try:  # what our own child wrote just now
+        outcome = pickle.loads(child.stdout) if child.returncode == 0 else None
+    except Exception as exc:  # sys.executable was not this Python after all
+        raise _NoChild from exc
+    if not isinstance(outcome, tuple) or not outcome or outcome[0] not in ("rows", "moved", "error"):
         raise _NoChild
-    outcome = pickle.loads(child.stdout)
     if outcome[0] == "moved":
         raise Moved
     if outcome[0] == "error":
