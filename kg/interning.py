@@ -225,6 +225,10 @@ class Packed:
     def __len__(self) -> int:
         return len(self.starts)
 
+    def part(self, start: int, stop: int) -> Packed:
+        """Values ``start:stop`` (sharing this column's buffer)."""
+        return Packed(self.data, self.starts[start:stop], self.ends[start:stop], self.nullable)
+
     def value(self, i: int) -> str | None:
         """The ``i``-th value as Python text (None for a missing one of a nullable column)."""
         start, end = int(self.starts[i]), int(self.ends[i])

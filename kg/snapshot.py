@@ -301,6 +301,12 @@ class AssetColumns:
     population: IntArray
     repair_hours: FloatArray
     """NaN where missing (``lat``, ``lon`` too); population 0 where missing."""
+    index: dict[str, int] | None = None
+    """``{id: position}``, when the reader made it already (while it waited for other reads)."""
+
+    def id_index(self) -> dict[str, int]:
+        """``{id: position}`` of the assets."""
+        return self.index if self.index is not None else dict(zip(self.ids, range(len(self.ids)), strict=True))
 
 
 @dataclass(frozen=True)
@@ -397,7 +403,7 @@ def snapshot_from_columns(
 
     asset_ids = tuple(assets.ids)
     n = len(asset_ids)
-    index = dict(zip(asset_ids, range(n), strict=True))
+    index = assets.id_index()
     types = assets.types.in_order_of_appearance()
     lowest = assets.regions.mapped(region_index)
     region = np.full((len(levels), n), -1, dtype=np.int32)

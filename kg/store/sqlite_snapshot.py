@@ -27,8 +27,8 @@ key) makes :func:`read_columns` return None, and the caller builds from rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
@@ -274,26 +274,43 @@ def read_columns(uri: str, version: int, column: Column, *, processes: bool = Fa
 
 
 def _read_once(scan: Scanner, column: Column) -> Columns:
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="kg-snapshot") as pool:
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="kg-snapshot") as pool:
+        index: Future[KeyIndex] = Future()
         assets = pool.submit(_assets, scan, column)
-        # The dependencies, three rows per asset, take longest: in processes, two halves at once.
-        deps = pool.submit(_edges, scan, "dependencies", ("dependent", "provider", "kind", "grp"),
-                           "buffer_hours", parts=2 if scan.processes else 1)
+        dependencies = pool.submit(_dependencies, scan, pool, index)
         exposures = pool.submit(_edges, scan, "exposures", ("asset", "zone"), "intensity")
-        (ids, types, names, regions, agencies), (lat, lon, population, repair_hours) = assets.result()
-        index = KeyIndex(ids)
-        # The assets are decoded while the dependencies, the biggest table, may still be read.
+        try:
+            (ids, types, names, regions, agencies), (lat, lon, population, repair_hours) = assets.result()
+            index.set_result(KeyIndex(ids))
+        except BaseException as exc:
+            index.set_exception(exc)  # the dependencies' thread waits for it
+            raise
+        # The assets are decoded (their id index too) while the dependencies are read or looked up.
         asset_columns = AssetColumns(
             ids=cast(list[str], ids.strings()), types=Interned(*types.intern()), names=names.strings(),
             regions=Interned(*regions.intern()), agencies=Interned(*agencies.intern()),
             lat=lat, lon=lon, population=population, repair_hours=repair_hours)
-        (dependent, provider, kind, group), buffers = deps.result()
-        # Both ends of three million edges are looked up on two threads while this one does the rest.
-        ends = [pool.submit(index.positions, dependent), pool.submit(index.positions, provider)]
+        asset_columns = replace(asset_columns, index=asset_columns.id_index())
         (exposed, zone), intensity = exposures.result()
-        exposure_columns = ExposureColumns(asset=index.positions(exposed), zones=Interned(*zone.intern()),
+        exposure_columns = ExposureColumns(asset=index.result().positions(exposed), zones=Interned(*zone.intern()),
                                            intensity=intensity)
-        dependency_columns = DependencyColumns(
-            dependent=ends[0].result(), provider=ends[1].result(), kinds=Interned(*kind.intern()),
-            groups=Interned(*group.intern()), buffer_hours=buffers)
-    return asset_columns, dependency_columns, exposure_columns
+        return asset_columns, dependencies.result(), exposure_columns
+
+
+def _dependencies(scan: Scanner, pool: ThreadPoolExecutor, index: Future[KeyIndex]) -> DependencyColumns:
+    """The dependencies, ends looked up among the assets as soon as both are read.
+
+    The table, three rows per asset, takes longest: in processes, two rowid ranges at once. Its two ends are
+    looked up on three threads (compiled, without Python's lock): the providers in two halves, as they cost
+    twice the dependents (each a cache miss, where dependents come in runs of the same asset).
+    """
+    (dependent, provider, kind, group), buffers = _edges(scan, "dependencies", ("dependent", "provider", "kind", "grp"),
+                                                         "buffer_hours", parts=2 if scan.processes else 1)
+    keys = index.result()
+    half = len(provider) // 2
+    providers = [pool.submit(keys.positions, part)
+                 for part in (provider.part(0, half), provider.part(half, len(provider)))]
+    kinds, groups = pool.submit(kind.intern), pool.submit(group.intern)
+    return DependencyColumns(
+        dependent=keys.positions(dependent), provider=np.concatenate([f.result() for f in providers]),
+        kinds=Interned(*kinds.result()), groups=Interned(*groups.result()), buffer_hours=buffers)
