@@ -578,9 +578,10 @@ class SQLiteStore:
     def build_snapshot(self, version: int) -> GraphSnapshot:
         """A full snapshot of the store at ``version``, built now (:meth:`snapshot` caches it).
 
-        The big tables are read as columns on connections of their own
-        (:mod:`kg.store.sqlite_snapshot`); an in-memory store, or data that
-        cannot be read that way, is built from :meth:`rows`.
+        The big tables are read as columns (:mod:`kg.store.sqlite_snapshot`),
+        for a file of :data:`SCAN_PROCESSES_BYTES` or more by child processes,
+        several queries at once (:mod:`kg.store.sqlite_scan`); an in-memory
+        store, or data that cannot be read that way, is built from :meth:`rows`.
         """
         if self.path != ":memory:":
             uri = self.file.as_uri() + ("?immutable=1" if self._immutable else "?mode=ro")

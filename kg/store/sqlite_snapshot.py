@@ -5,7 +5,7 @@ object per value, and most of a snapshot's values only need a number (an
 asset's type, region, agency; a dependency's two ends, kind and group). So
 each table is read by one aggregate query that returns every column as one
 text value, in which SQLite (working with Python's lock released; for a big
-file in worker processes, several queries at once, see
+file in child processes, several queries at once, see
 :mod:`kg.store.sqlite_scan`) has written:
 
 * text columns joined by a separator byte (``group_concat``), numbered by
