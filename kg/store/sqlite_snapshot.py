@@ -90,8 +90,8 @@ class _Float:
             check = (f"sum(CASE WHEN {column} IS NULL THEN 0 WHEN {x} != CAST({x} AS INTEGER) "
                      f"OR {x} <= {float(_MISSING)} THEN 1 ELSE 0 END)")
             return cls([f"group_concat(coalesce(CAST({x} AS INTEGER), {_MISSING}))", check], [_SCALE] * 4)
-        found = scan(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT ?",
-                      (_FEW + 1,), one=False)
+        found = scan(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT ?", (_FEW + 1,),
+                     one=False)
         values = [float(v) for (v,) in found]
         if len(values) > _FEW:
             return None
