@@ -362,6 +362,14 @@ class MonteCarloPublic(BaseModel):
     probability: list[ProbabilityPublic] = Field(description="Assets that failed in some sample, most likely first.")
 
 
+NOT_BLANK = r"[^\s\u0085\ufeff]"
+r"""A pattern for text holding something besides white space, read alike by every regex engine on the way.
+
+``\S`` alone is not: the schema's readers (ECMA-262: U+FEFF is white space, U+0085 is not) and the
+server's validator (Unicode's White_Space: the other way round) disagree on two characters, so a
+client could send what the schema allows and be refused. Naming both makes the sets equal.
+"""
+
 # ---------------------------------------------------------------- what-if
 MAX_EDITS = 1_000
 """Most edits in one what-if request."""
@@ -369,7 +377,7 @@ MAX_EDITS = 1_000
 
 def _edit_schema() -> dict[str, Any]:
     """JSON Schema of one edit, from the edit classes of kg.analysis.whatif (their fields are the contract)."""
-    text = {"type": "string", "pattern": r"\S"}
+    text = {"type": "string", "pattern": NOT_BLANK}
     hours = {"type": "number", "minimum": 0}
     shapes = []
     for op, cls in EDIT_CLASSES.items():
@@ -461,7 +469,7 @@ MAX_CANDIDATES = 500
 class CandidateRequest(_Strict):
     """A project: an id, a cost (> 0) and the what-if edits it makes."""
 
-    id: str = Field(min_length=1, pattern=r"\S")
+    id: str = Field(min_length=1, pattern=NOT_BLANK)
     cost: float = Field(gt=0, allow_inf_nan=False)
     edits: list[dict[str, Any]] = Field(max_length=MAX_EDITS, json_schema_extra={"items": _edit_schema()})
     name: str | None = None
