@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import sqlite3
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from kg.store import sqlite as sqlite_store
 from kg.store.neo4j import Neo4jStore
 from kg.store.sqlite import SQLiteStore
 from kg.store.sqlite_scan import Moved, Scanner
+from kg.store.sqlite_snapshot import _exact_scale
 from kg.synth import city_rows
 from tests.reference_snapshot import reference_snapshot
 
@@ -79,8 +81,11 @@ def cities(draw: st.DrawFn, *, unknown_ends: bool, latitudes: st.SearchStrategy[
                        None, None, draw(latitudes), draw(longitudes), None, None, None))
         ids.append(f"x{suffix}")
     deps = {row[:4]: row for row in rows["dependencies"]}
-    if draw(st.booleans()):  # more than 256 distinct buffer hours: SQLite reads them row by row
+    spread = draw(st.sampled_from(["few", "narrow", "wide"]))
+    if spread == "narrow":  # more than 256 distinct buffer hours within a few binades: SQLite reads them scaled
         deps = {key: (*key, 0.001 * i) for i, key in enumerate(deps)}
+    elif spread == "wide":  # ... over many binades: row by row
+        deps = {key: (*key, 2.0 ** (i % 40 - 20) * (1 + i / 997)) for i, key in enumerate(deps)}
     ends = st.sampled_from(ids + (["ghost"] if unknown_ends else []))
     for _ in range(draw(st.integers(0, 12))):
         key = (draw(ends), draw(ends), draw(st.sampled_from(["power", "water", "zeta", "alpha"])),
@@ -217,3 +222,18 @@ def test_integers_are_parsed_exactly_and_anything_else_refused(values: list[int]
         expected = None
     result = parse_ints(spoiled.encode(), len(values))
     assert (None if result is None else result.tolist()) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False).filter(bool), min_size=1, max_size=40))
+def test_a_power_of_two_scale_is_exact_or_refused(values: list[float]) -> None:
+    """Every value becomes an integer below 2**63 exactly; None only when the magnitudes span over 11 binades."""
+    magnitudes = [abs(v) for v in values]
+    scale = _exact_scale(min(magnitudes), max(magnitudes))
+    binades = {math.frexp(m)[1] for m in magnitudes}
+    if scale is None:
+        assert max(binades) - min(binades) > 10 or min(magnitudes) < 2.0**-940
+        return
+    for v in values:
+        scaled = v * scale
+        assert scaled == int(scaled) and abs(scaled) < 2**63 and int(scaled) / scale == v

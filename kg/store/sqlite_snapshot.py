@@ -16,7 +16,8 @@ file in child processes, several queries at once, see
   not an integer, and such a column is fetched row by row instead), and
   columns of few distinct values (buffer hours, intensities, repair hours) as
   codes chosen in SQL (``CASE x WHEN ? THEN 0 ...`` compares the stored
-  doubles exactly).
+  doubles exactly); with too many values for codes, scaled by the power of two
+  that makes every one an integer (:func:`_exact_scale`), else row by row.
 
 Every query of one build runs in a read transaction that also reads the
 store's version; the columns are only used if all saw the version asked for.
@@ -26,6 +27,7 @@ key) makes :func:`read_columns` return None, and the caller builds from rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -76,6 +78,8 @@ class _Float:
     params: list[Any]
     codes: list[float] | None = None
     """Distinct values when read as codes; None when scaled."""
+    scale: float = _SCALE
+    """The power of two the values are multiplied by when scaled."""
 
     @property
     def joins(self) -> list[bytes | None]:
@@ -83,20 +87,26 @@ class _Float:
         return [b","] if self.codes is not None else [b",", None]
 
     @classmethod
-    def plan(cls, scan: Scanner, table: str, column: str, *, scaled: bool) -> _Float | None:
-        """The float column read scaled (``scaled``) or as codes; None when it has too many values for codes."""
-        if scaled:
-            x = f"{column} * ?"
-            check = (f"sum(CASE WHEN {column} IS NULL THEN 0 WHEN {x} != CAST({x} AS INTEGER) "
-                     f"OR {x} <= {float(_MISSING)} THEN 1 ELSE 0 END)")
-            return cls([f"group_concat(coalesce(CAST({x} AS INTEGER), {_MISSING}))", check], [_SCALE] * 4)
+    def scaled(cls, column: str, scale: float) -> _Float:
+        """The column read as integers ``x * scale``, with a count of the values for which that is not exact."""
+        x = f"{column} * ?"
+        check = (f"sum(CASE WHEN {column} IS NULL THEN 0 WHEN {x} != CAST({x} AS INTEGER) "
+                 f"OR {x} <= {float(_MISSING)} THEN 1 ELSE 0 END)")
+        return cls([f"group_concat(coalesce(CAST({x} AS INTEGER), {_MISSING}))", check], [scale] * 4, scale=scale)
+
+    @classmethod
+    def plan(cls, scan: Scanner, table: str, column: str) -> _Float | None:
+        """The column read as codes of its few distinct values, else scaled (:func:`_exact_scale`), else None."""
         found = scan(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT ?", (_FEW + 1,),
                      one=False)
         values = [float(v) for (v,) in found]
-        if len(values) > _FEW:
-            return None
-        whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(values)))
-        return cls([f"group_concat({f'CASE {column} {whens} ELSE -1 END' if values else '-1'})"], values, values)
+        if len(values) <= _FEW:
+            whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(values)))
+            return cls([f"group_concat({f'CASE {column} {whens} ELSE -1 END' if values else '-1'})"], values, values)
+        smallest, largest = scan(f"SELECT min(abs({column})), max(abs({column})) FROM {table} WHERE {column} != 0",
+                                 here=True)
+        scale = _exact_scale(smallest, largest)
+        return None if scale is None else cls.scaled(column, scale)
 
     def decode(self, results: Sequence[Any], count: int) -> FloatArray | None:
         """The column from this plan's results; None when a scaled value was not exact."""
@@ -105,7 +115,7 @@ class _Float:
         if results[1]:
             return None
         scaled = _ints(results[0], count)
-        values = scaled / _SCALE
+        values = scaled / self.scale
         values[scaled == _MISSING] = np.nan
         return values
 
@@ -113,6 +123,24 @@ class _Float:
 Parts = Sequence[tuple[str, Sequence[Any]]]
 """A scan in parts: ``(WHERE clause, its parameters)`` per part, in the order the whole scan goes."""
 WHOLE: Parts = (("", ()),)
+
+
+def _exact_scale(smallest: float | None, largest: float | None) -> float | None:
+    """A power of two that turns every double of magnitude in ``[smallest, largest]`` into an int64 exactly.
+
+    A double of binary exponent ``e`` is a multiple of ``2**(e - 52)``: scaled by ``2**(52 - e_min)`` all are
+    integers, below ``2**63`` while ``e_max - e_min <= 10``. None when the magnitudes span more binades (or
+    are not finite): such a column is read row by row.
+    """
+    if smallest is None or largest is None:
+        return 1.0  # every value is 0 or missing
+    if not (math.isfinite(smallest) and math.isfinite(largest)):
+        return None
+    low, high = math.frexp(smallest)[1] - 1, math.frexp(largest)[1] - 1
+    power = 52 - low
+    if high - low > 10 or not -1000 <= power <= 1000:
+        return None
+    return 2.0**power
 
 
 def _aggregate(scan: Scanner, table: str, texts: Sequence[tuple[str, bool]],
@@ -215,9 +243,8 @@ def _assets(scan: Scanner, column: Column) -> tuple[list[Packed], tuple[
         return column("assets", name)
 
     parts = _key_halves(scan, "assets", "id") if scan.processes else WHOLE
-    floats = [_Float.plan(scan, "assets", a("lat"), scaled=True),
-              _Float.plan(scan, "assets", a("lon"), scaled=True),
-              _Float.plan(scan, "assets", a("repair_hours"), scaled=False)]
+    floats = [_Float.scaled(a("lat"), _SCALE), _Float.scaled(a("lon"), _SCALE),
+              _Float.plan(scan, "assets", a("repair_hours"))]
     count, packed, (population,), decoded, _ = _aggregate(
         scan, "assets",
         [("id", False), (a("type"), False), (a("name"), True), (a("region"), True), (a("agency"), True)],
@@ -233,12 +260,13 @@ def _edges(scan: Scanner, table: str, texts: Sequence[str], number: str, *,
            parts: int = 1) -> tuple[list[Packed], FloatArray]:
     """One relation table: its text columns and its float column, in one order (scanned in ``parts``)."""
     ranges = _rowid_ranges(scan, table, parts)
-    coded = _Float.plan(scan, table, number, scaled=False)
-    # Without codes the float column comes in a second query: rowids line the two up.
-    _, packed, _, (values,), rowids = _aggregate(scan, table, [(t, False) for t in texts], [], [coded],
-                                                 rowids=coded is None, parts=ranges)
+    planned = _Float.plan(scan, table, number)
+    # Read neither as codes nor scaled, the float column comes in a second query: rowids line the two up.
+    _, packed, _, (values,), rowids = _aggregate(scan, table, [(t, False) for t in texts], [], [planned],
+                                                 rowids=planned is None, parts=ranges)
     if values is None:
-        assert rowids is not None
+        if rowids is None:  # scaled, yet not exact: cannot happen (see _exact_scale); build from the rows
+            raise _NotColumnar
         values = _by_rowid(scan, table, number, rowids)
     return packed, values
 
