@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -63,33 +62,12 @@ class Reach:
         return [{"id": snap.asset_ids[i], "type": snap.type_of(i), "depth": d} for i, d in self]
 
 
-class _Index:
-    """Per-snapshot helpers: the rank of each asset id in sorted order, reverse edge kinds."""
-
-    def __init__(self, snap: GraphSnapshot) -> None:
-        order = sorted(range(snap.n), key=snap.asset_ids.__getitem__)
-        self.rank = np.empty(snap.n, dtype=np.int64)
-        self.rank[order] = np.arange(snap.n, dtype=np.int64)
-        self.rdep_kind = snap.dep_kind[snap.rdep_edge]
-
-
-_INDEXES: weakref.WeakKeyDictionary[GraphSnapshot, _Index] = weakref.WeakKeyDictionary()
-
-
-def _index(snap: GraphSnapshot) -> _Index:
-    found = _INDEXES.get(snap)
-    if found is None:
-        found = _INDEXES[snap] = _Index(snap)
-    return found
-
-
 def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str] | None,
          max_depth: int | None, cancel: CancelToken | None) -> Reach:
-    index = _index(snap)
     if forward:
-        ptr, nbr, edge_kind = snap.dep_ptr, snap.dep_provider, snap.dep_kind
+        ptr, nbr, edge = snap.dep_ptr, snap.dep_provider, None
     else:
-        ptr, nbr, edge_kind = snap.rdep_ptr, snap.rdep_dependent, index.rdep_kind
+        ptr, nbr, edge = snap.rdep_ptr, snap.rdep_dependent, snap.rdep_edge  # reverse position -> forward edge
     allowed = None
     if kinds is not None:
         codes = [snap.kinds.index(k) for k in set(kinds) if k in snap.kinds]
@@ -105,7 +83,7 @@ def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str]
         check(cancel)  # once per level: a level is several numpy calls
         pos = gather(ptr, frontier)
         if allowed is not None:
-            pos = pos[allowed[edge_kind[pos]]]
+            pos = pos[allowed[snap.dep_kind[pos if edge is None else edge[pos]]]]
         nxt = nbr[pos].astype(np.int64)
         nxt = nxt[~seen[nxt]]
         slot[nxt] = np.arange(len(nxt))  # keeps one copy of each repeated asset without sorting
@@ -114,10 +92,13 @@ def _bfs(snap: GraphSnapshot, start: int, *, forward: bool, kinds: Iterable[str]
         depth += 1
         found.append(nxt)
         frontier = nxt
-    nodes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    # Each level sorted by id: work in proportion to the answer, nothing prepared per snapshot (a request
+    # on a snapshot just followed answers at once, rather than first ranking a million ids).
+    key = snap.asset_ids.__getitem__
+    nodes = np.fromiter(itertools.chain.from_iterable(sorted(level.tolist(), key=key) for level in found),
+                        dtype=np.int64, count=sum(map(len, found)))
     depths = np.repeat(np.arange(1, len(found) + 1, dtype=np.int64), [len(f) for f in found])
-    order = np.lexsort((index.rank[nodes], depths))
-    return Reach(nodes[order], depths[order])
+    return Reach(nodes, depths)
 
 
 def dependents(snap: GraphSnapshot, asset_id: str, *, kinds: Iterable[str] | None = None,
