@@ -18,7 +18,7 @@ and node ``a`` owns groups ``group_ptr[a]:group_ptr[a+1]``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,8 @@ class GraphSnapshot:
     version: int
     # --- assets
     asset_ids: tuple[str, ...]
-    index: dict[str, int]
+    index: Mapping[str, int]
+    """Asset id -> position: a dict, or after small changes a :class:`kg.id_index.ShiftedIndex` (the same answers)."""
     names: tuple[str | None, ...]
     types: tuple[str, ...]
     type_code: Int32Array

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from kg.id_index import spliced_index
 from kg.schema import NODE_TABLES, TABLES
 from kg.snapshot import GraphSnapshot, dependency_arrays, resolve_regions
 
@@ -41,9 +42,6 @@ __all__ = ["Change", "ChangeSource", "apply_change", "catch_up"]
 
 IntArray = npt.NDArray[np.int64]
 Row = tuple[Any, ...]
-
-_INDEX_CHUNK = 32_768
-"""Ids renumbered per step when assets are inserted (a step holds the interpreter; requests run between)."""
 
 LOGGED_KEYS = 100_000
 """A load touching more keys than this is not logged key by key: readers rebuild their snapshot instead."""
@@ -375,14 +373,8 @@ def apply_change(snap: GraphSnapshot, version: int, change: Change, source: Chan
     new_ids, positions = _insertions(snap.asset_ids, (r[0] for r in asset_rows if r[0] not in snap.index))
     moves = _moves(n, positions)
     n2 = n + len(new_ids)
-    if new_ids:
-        asset_ids = _spliced(snap.asset_ids, positions, new_ids)
-        index = dict(snap.index)
-        for start in range(positions[0], n2, _INDEX_CHUNK):  # in chunks: other threads run in between
-            stop = min(start + _INDEX_CHUNK, n2)
-            index.update(zip(asset_ids[start:stop], range(start, stop), strict=True))
-    else:
-        asset_ids, index = snap.asset_ids, snap.index
+    asset_ids = _spliced(snap.asset_ids, positions, new_ids)
+    index = spliced_index(snap.index, new_ids, positions, asset_ids)  # no renumbering of the later ids
 
     agency = _remap(snap.agency, agency_map)
     type_code, population, repair_hours = snap.type_code, snap.population, snap.repair_hours

@@ -9,13 +9,17 @@ the change log brings up to date must equal, field by field, the one
 
 from __future__ import annotations
 
+import bisect
+import pickle
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import kg.id_index
 import kg.store.sqlite
+from kg.id_index import ShiftedIndex, spliced_index
 from kg.load.plan import LoadPlan
 from kg.ontology import load_ontology
 from kg.schema import TABLES
@@ -220,3 +224,42 @@ def test_many_insertions_at_once(store: Store, stride: int) -> None:
         + [(ASSETS[(i + 1) % len(ASSETS)], a, "water", "many", 0.0) for i, a in enumerate(new)],
     }))
     _followed(store, before)
+
+
+def _check_index(index: Any, ids: list[str], missing: list[str]) -> None:
+    """``index`` answers every question the way the dict a scratch build makes does."""
+    expected = {a: i for i, a in enumerate(ids)}
+    assert len(index) == len(expected)
+    assert list(index) == ids
+    assert index == expected and expected == index
+    for a, i in expected.items():
+        assert a in index and index[a] == i and index.get(a) == i and index.get(a, -1) == i
+    for a in missing:
+        assert a not in index and index.get(a) is None and index.get(a, -1) == -1
+        with pytest.raises(KeyError):
+            index[a]
+    assert pickle.loads(pickle.dumps(index)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("abc", min_size=1, max_size=4), unique=True, max_size=30),
+       st.lists(st.lists(st.text("abcd", min_size=1, max_size=5), max_size=6), min_size=1, max_size=6),
+       st.sampled_from([2, 5, 1000]))
+def test_shifted_index_equals_a_dict(base: list[str], loads: list[list[str]], limit: int) -> None:
+    """Ids inserted anywhere over several follows: the index reads like a dict of the ids in order.
+
+    ``limit`` (the most inserted ids kept beside the base) is small in some draws, so chains of follows
+    also cross into a flattened dict and start a new base from it.
+    """
+    ids = sorted(base)
+    index: Any = dict(zip(ids, range(len(ids)), strict=True))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kg.id_index, "MAX_INSERTED", limit)
+        for added in loads:
+            new = sorted(set(added) - set(ids))
+            positions = [bisect.bisect_left(ids, a) for a in new]
+            ids = sorted([*ids, *new])
+            index = spliced_index(index, new, positions, tuple(ids))
+            _check_index(index, ids, ["", "a-", "b0", "zzzzzz"])  # none of them an id (ids are over "abcd")
+            if new and isinstance(index, ShiftedIndex):
+                assert len(new) <= limit
