@@ -28,6 +28,7 @@ from api.routes.sparql import SparqlHolder
 from api.state import StoreHolder
 from kg import __version__
 from kg.executor import Lazy
+from kg.pages import prefer_ordinary_pages
 from kg.settings import Settings, load_settings
 from kg.store import Store
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     """
     settings = settings or load_settings()
     configure_logging()
+    prefer_ordinary_pages()  # a follow's new arrays must not wait for the kernel to compact memory
     holder = StoreHolder(settings.store, store, recheck_s=settings.snapshot_recheck_ms / 1000)
     sparql = SparqlHolder(settings)
 

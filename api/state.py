@@ -27,7 +27,7 @@ from kg.errors import KGError
 from kg.live.events import StatusEvent
 from kg.load.plan import ExistingElement, LoadPlan
 from kg.snapshot import GraphSnapshot, build_snapshot
-from kg.snapshot_delta import Change, catch_up
+from kg.snapshot_delta import Change, catch_up, prepare
 from kg.store import Stats, Store, StoreStatus, open_store
 from kg.store.base import EventsWritten
 
@@ -262,7 +262,11 @@ class StoreHolder:
     def _first(self, store: Store) -> GraphSnapshot:
         with self._first_lock:
             seen = self._seen
-            return seen[0] if seen is not None else self._build(store)
+            if seen is not None:
+                return seen[0]
+            snap = self._build(store)
+        _prepare_later(snap)
+        return snap
 
     def _build(self, store: Store) -> GraphSnapshot:
         """A snapshot built anew, holding no lock other requests need.
@@ -300,7 +304,8 @@ class StoreHolder:
                 old = seen[0] if seen is not None else None
                 with self._seen_lock:
                     self._keep(fresh, time.monotonic())
-                _warm(old, fresh)
+                _warm(old, fresh)  # after publishing: requests do not wait for what is warmed or prepared
+                prepare(fresh)  # at once when the follow carried it over (the common case)
                 if store.status().version == fresh.version:
                     return
         except Exception:  # the next check tries again; requests meanwhile answer from the snapshot they have
@@ -343,6 +348,18 @@ class StoreHolder:
             if self._store is not None and self._owned:
                 self._store.close()
                 self._store = None
+
+
+def _prepare_later(snap: GraphSnapshot) -> None:
+    """:func:`kg.snapshot_delta.prepare` ``snap`` in the background (the next follow is then shorter)."""
+
+    def run() -> None:
+        try:
+            prepare(snap)
+        except Exception:  # the follow does it itself then
+            _log.exception("could not prepare the snapshot for following changes")
+
+    threading.Thread(target=run, name="citykg-prepare", daemon=True).start()
 
 
 def _warm(old: GraphSnapshot | None, fresh: GraphSnapshot) -> None:
