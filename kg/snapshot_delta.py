@@ -219,10 +219,13 @@ def _old_to_new(n: int, positions: Sequence[int]) -> IntArray | None:
 
 
 def _moves(n: int, positions: Sequence[int]) -> IntArray | None:
-    """The insertion points of new assets among ``n`` old ones, or None when none moves an old one (appended)."""
-    if not positions or positions[0] >= n:
-        return None
-    return np.asarray(positions, dtype=np.int64)
+    """The insertion points of new assets that move old ones up, or None when none does (all appended).
+
+    Points at ``n`` (after every old asset) are left out: they move nothing, and each point left is a
+    pass over every array of asset indexes.
+    """
+    moving = [p for p in positions if p < n]
+    return np.asarray(moving, dtype=np.int64) if moving else None
 
 
 def _moved(indexes: npt.NDArray[Any], moves: IntArray | None, *, ordered: bool = False) -> npt.NDArray[Any]:
