@@ -8,6 +8,7 @@ answered from the snapshot they had until the new one is ready.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,30 @@ def test_a_small_load_elsewhere_is_followed_without_a_rebuild(store: Store, city
         app.state.store_holder.wait_followed(60)
         assert _dependents(client) == before | {NEW}
         assert gate.opened == 0, "a small load should be followed from the change log, not rebuilt"
+
+
+def test_a_follow_hands_the_interpreter_lock_over_often_and_restores_the_interval(
+        store: Store, city: City, tmp_path: Path, served: tuple[Any, TestClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Following runs with a short switch interval (it must win the lock back after every NumPy pass)."""
+    app, client = served
+    during: list[float] = []
+    real = api.state.catch_up
+
+    def watched(*args: Any) -> Any:
+        during.append(sys.getswitchinterval())
+        return real(*args)
+
+    monkeypatch.setattr(api.state, "catch_up", watched)
+    before = sys.getswitchinterval()
+    with client:
+        old = _dependents(client)
+        _elsewhere(store, lambda other: load_paths(other, [_bundle(city, tmp_path / "b")]))
+        _dependents(client)
+        app.state.store_holder.wait_followed(60)
+        assert _dependents(client) == old | {NEW}
+    assert during and set(during) == {min(before, api.state.FOLLOW_SWITCH_S)}
+    assert sys.getswitchinterval() == before
 
 
 def test_a_new_snapshot_gets_the_cascade_network_the_old_one_had(store: Store, city: City, tmp_path: Path,
