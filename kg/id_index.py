@@ -76,7 +76,7 @@ class ShiftedIndex(Mapping[str, int]):
 
 def spliced_index(old: Mapping[str, int], new_ids: Sequence[str], positions: Sequence[int],
                   ids: Sequence[str]) -> Mapping[str, int]:
-    """The index of ``ids``: ``old`` (the index of ``old_ids``) with ``new_ids`` inserted.
+    """The index of ``ids``: ``old`` (the index of the earlier snapshot's ids) with ``new_ids`` inserted.
 
     Parameters
     ----------
