@@ -517,7 +517,7 @@ class Neo4jStore:
         most twice more, then it reads rows). Data that cannot be read as columns is read as rows.
         """
         for _ in range(3):
-            columns = read_snapshot_columns(self._single)
+            columns = read_snapshot_columns(lambda query, params: self._records(query, **params))
             if columns is None:
                 break
             if self.version() == version:
@@ -527,14 +527,6 @@ class Neo4jStore:
                     dependencies=dependencies, hazard_zones=self.rows("hazard_zones"), exposures=exposures,
                     fragilities=self.rows("fragilities"))
         return build_snapshot(version, self.rows)
-
-    def _single(self, query: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The one record of ``query``, as a dict (a read transaction of its own)."""
-        def work(tx: Transaction) -> dict[str, Any]:
-            record = tx.run(query, dict(params)).single(strict=True)
-            return dict(zip(record.keys(), record.values(), strict=True))  # not .data(): it copies every list
-
-        return self._read(work)
 
     # ---------------------------------------------------------------------------------- Cypher
     def run_cypher(

@@ -634,47 +634,59 @@ def read_query(table: str, *, of_ids: bool = False) -> str:
 def snapshot_queries(parts: int = 2) -> dict[str, str]:
     """The queries a full snapshot reads the big tables with, as columns (:mod:`kg.store.neo4j_snapshot`).
 
-    Each returns one record of lists (``collect``), so the driver decodes
-    lists rather than a million records. Nodes are named by their internal id
-    (``id(n)``), which the client turns into asset positions with numpy. Lists
-    of nullable values are collected as one-element lists (``collect`` skips
-    nulls); the others must come back as long as their neighbours, or the
-    client falls back to :func:`read_query`.
+    Each returns lists (``collect``), so the driver decodes a few big lists
+    rather than a million records, and reads by a label or relationship type
+    scan. Nodes are named by their internal id (``id(n)``), which the client
+    turns into asset positions with numpy; a node that is no asset (no
+    ``:Element`` with an ``id``) gets none there, so no query needs to check.
+    Strings that repeat (types, kinds, groups, referenced ids) are grouping
+    keys, sent once per group, not once per row. Nullable numbers come as
+    ``coalesce(x, $nan)`` (the snapshot's NaN for null; ``$nan`` is a float
+    NaN), so every list is flat.
 
-    * ``assets``: ``nodes``, ``ids``, ``types``, ``names`` (``[name]``) and ``numbers``
-      (``[lat, lon, population, repair_hours]``), in id order (the :Element(id) index).
-    * ``assets.region``, ``assets.agency``: ``nodes`` and ``targets`` (the referenced ids), one per reference.
-    * ``dependencies``: ``sources``, ``targets`` (internal ids), then ``kind``, ``group`` and
-      ``buffer_hours`` (``[x]``); the edges of the sources with ``id(n) % $parts = $part`` (``parts`` queries
-      run at once).
-    * ``exposures``: ``sources``, ``targets`` (zone ids), ``intensity`` (``[x]``).
+    * ``assets``: one record, ``nodes`` and ``ids`` in id order (the :Element(id) index gives it).
+    * ``assets.names``: one record, ``nodes`` and ``names`` of the assets that have a name.
+    * ``assets.numbers``: one record, ``nodes``, ``lat``, ``lon``, ``population`` (0 for null), ``repair_hours``.
+    * ``assets.type``: a record per type, ``value`` and its ``nodes``.
+    * ``assets.region``, ``assets.agency``: a record per referenced node, ``value`` (its id) and ``nodes``.
+    * ``dependencies``: a record per (kind, group), ``kind``, ``group``, ``sources``, ``targets`` (internal
+      ids) and ``buffer_hours``; of the relationships with ``id(r) % $parts = $part`` (``parts`` queries run
+      at once).
+    * ``exposures``: a record per zone, ``zone`` (its id), ``sources`` and ``intensity``.
     """
     onto = load_ontology()
     el = quote(ELEMENT)
     assets = node_tables()["assets"]
-    match = f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{quote(assets.label)}"
-    prop = {c: f"n.{quote(c)}" for c in assets.properties}
+    label = quote(assets.label)
+    p = {c: quote(c) for c in assets.properties}
     queries = {
-        "assets": (f"{match} WITH n ORDER BY n.id RETURN collect(id(n)) AS nodes, collect(n.id) AS ids, "
-                   f"collect({prop['type']}) AS types, collect([{prop['name']}]) AS names, "
-                   f"collect([{prop['lat']}, {prop['lon']}, {prop['population']}, {prop['repair_hours']}]) "
-                   "AS numbers"),
+        "assets": (f"MATCH (n:{el}) WHERE n.id IS NOT NULL AND n:{label} WITH n ORDER BY n.id "
+                   "RETURN collect(id(n)) AS nodes, collect(n.id) AS ids"),
+        "assets.names": (f"MATCH (n:{label}) WHERE n.{p['name']} IS NOT NULL "
+                         f"RETURN collect(id(n)) AS nodes, collect(n.{p['name']}) AS names"),
+        "assets.numbers": (f"MATCH (n:{label}) RETURN collect(id(n)) AS nodes, "
+                           f"collect(coalesce(n.{p['lat']}, $nan)) AS lat, "
+                           f"collect(coalesce(n.{p['lon']}, $nan)) AS lon, "
+                           f"collect(coalesce(n.{p['population']}, 0)) AS population, "
+                           f"collect(coalesce(n.{p['repair_hours']}, $nan)) AS repair_hours"),
+        "assets.type": f"MATCH (n:{label}) WITH n.{p['type']} AS value, collect(id(n)) AS nodes RETURN value, nodes",
     }
     for column, rel in assets.references.items():
-        queries[f"assets.{column}"] = (
-            f"MATCH (n:{el})-[:{quote(rel)}]->(t) WHERE n.id IS NOT NULL AND n:{quote(assets.label)} "
-            "RETURN collect(id(n)) AS nodes, collect(t.id) AS targets")
-    for table, target in (("dependencies", "id(t)"), ("exposures", "t.id")):
-        mapping = RELATIONSHIP_TABLES[table]
-        source = node_tables()[TABLES[table].references[mapping.source]]
-        spec = TABLES[table]
-        values = [f"collect([r.{quote(c)}])" if spec.optional(c) or spec.kind(c) == "real" else f"collect(r.{quote(c)})"
-                  for c in mapping.properties]
-        split = " AND id(n) % $parts = $part" if table == "dependencies" else ""
-        queries[table] = (
-            f"MATCH (n:{el})-[r:{quote(onto.rel(mapping.relation))}]->(t) WHERE n.id IS NOT NULL "
-            f"AND n:{quote(source.label)}{split} RETURN collect(id(n)) AS sources, collect({target}) AS targets, "
-            + ", ".join(values))
+        # A type scan (no label on n: the planner would expand every asset instead), grouped by the
+        # node, not its id: one property read per region rather than one per asset.
+        queries[f"assets.{column}"] = (f"MATCH (n)-[:{quote(rel)}]->(t) WITH t, collect(id(n)) AS nodes "
+                                       "RETURN t.id AS value, nodes")
+    deps, exposures = RELATIONSHIP_TABLES["dependencies"], RELATIONSHIP_TABLES["exposures"]
+    kind, group, buffer = map(quote, deps.properties)
+    (intensity,) = map(quote, exposures.properties)
+    queries["dependencies"] = (
+        f"MATCH (n)-[r:{quote(onto.rel(deps.relation))}]->(t) WHERE id(r) % $parts = $part "
+        f"WITH r.{kind} AS kind, r.{group} AS group, collect(id(n)) AS sources, collect(id(t)) AS targets, "
+        f"collect(coalesce(r.{buffer}, $nan)) AS buffer_hours RETURN kind, group, sources, targets, buffer_hours")
+    queries["exposures"] = (
+        f"MATCH (n)-[r:{quote(onto.rel(exposures.relation))}]->(t) "
+        f"WITH t, collect(id(n)) AS sources, collect(coalesce(r.{intensity}, $nan)) AS intensity "
+        "RETURN t.id AS zone, sources, intensity")
     return queries
 
 

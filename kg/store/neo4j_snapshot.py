@@ -3,11 +3,15 @@
 The row path (:func:`kg.store.neo4j_mapping.read_query`) makes the server
 walk each asset's relationships inside a pattern comprehension and the
 client decode a million records. Here (:func:`kg.store.neo4j_mapping.snapshot_queries`)
-every query returns one record of lists, relationships are read by scanning
-their type (the server's cheapest path), nodes are named by internal id and
-turned into asset positions with numpy, and the queries run at once on
-sessions of their own (the server runs each on one core; dependencies, the
-biggest, are split by source). The snapshot is the one the rows give.
+every query scans one label or relationship type and returns a few records
+of flat lists; nodes are named by internal id and turned into asset positions
+with numpy (a node that is no asset has none, and its values are dropped);
+strings that repeat (types, kinds, groups, referenced ids) come once per group
+rather than once per row; the queries run at once on sessions of their own
+(the server runs each on one core; dependencies, the biggest, are split in
+parts). The snapshot is the one the rows give; a null where a key forbids one
+(a type, kind or group) makes :func:`read_columns` return None, and the caller
+reads rows.
 """
 
 from __future__ import annotations
@@ -19,21 +23,27 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kg.snapshot import AssetColumns, DependencyColumns, ExposureColumns, IntArray, Interned
+from kg.snapshot import AssetColumns, DependencyColumns, ExposureColumns, Interned
 from kg.store.neo4j_mapping import snapshot_queries
 
-__all__ = ["Columns", "read_columns"]
+__all__ = ["Columns", "Positions", "read_columns"]
 
 Columns = tuple[AssetColumns, DependencyColumns, ExposureColumns]
-Run = Callable[[str, Mapping[str, Any]], dict[str, Any]]
-"""``run(query, params)``: the one record of a query, as a dict, read in a transaction of its own."""
+Records = Sequence[Sequence[Any]]
+Run = Callable[[str, Mapping[str, Any]], Records]
+"""``run(query, params)``: the records of a query (each a sequence of its values), read in a transaction of
+its own."""
 
 PARTS = 2
 """Queries the dependencies are split into (one per core of a small server)."""
+DENSE = 8
+"""Internal ids are record positions, so dense; a table of ``DENSE`` entries per asset at most."""
+
+Int32Array = npt.NDArray[np.int32]
 
 
 class _NotColumnar(Exception):
-    """Some list came back shorter than its neighbours (a null where the key forbids one)."""
+    """A null where the key forbids one (a type, kind or group), or lists of different lengths."""
 
 
 def _same_length(*columns: Sequence[Any]) -> int:
@@ -43,37 +53,34 @@ def _same_length(*columns: Sequence[Any]) -> int:
     return lengths.pop()
 
 
-class _Positions:
-    """Asset positions of internal node ids (the assets query's order), -1 for a node that is no asset."""
+class Positions:
+    """Asset positions of internal node ids (the order of ``nodes``), -1 for a node that is no asset.
+
+    Internal ids are record positions, dense from 0, so a table indexed by id answers with one gather;
+    ids spread far wider than the assets (a store that deleted many nodes) are looked up by binary search.
+    """
 
     def __init__(self, nodes: Sequence[int]) -> None:
         self._nodes = np.asarray(nodes, dtype=np.int64)
-        self._order = np.argsort(self._nodes, kind="stable")
-        self._sorted = self._nodes[self._order]
+        n = len(self._nodes)
+        top = int(self._nodes.max()) + 1 if n else 0
+        self._table: Int32Array | None = None
+        if top <= DENSE * n + 1024:
+            self._table = np.full(top + 1, -1, dtype=np.int32)  # the last entry answers every id beyond
+            self._table[self._nodes] = np.arange(n, dtype=np.int32)
+        else:
+            self._order = np.argsort(self._nodes, kind="stable")
+            self._sorted = self._nodes[self._order]
 
-    def __call__(self, nodes: Sequence[int]) -> npt.NDArray[np.int32]:
+    def __call__(self, nodes: Sequence[int]) -> Int32Array:
+        """Positions of ``nodes`` (-1 where a node is none of the assets)."""
         wanted = np.asarray(nodes, dtype=np.int64)
+        if self._table is not None:
+            return self._table[np.clip(wanted, 0, len(self._table) - 1)]
         if not len(self._sorted):
             return np.full(len(wanted), -1, dtype=np.int32)
         at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
         return np.where(self._sorted[at] == wanted, self._order[at], -1).astype(np.int32)
-
-
-def _floats(wrapped: Sequence[Sequence[Any]]) -> npt.NDArray[np.float64]:
-    """``[[x], ...]`` (nullable values, see the queries) as floats, NaN for null."""
-    return np.array(wrapped, dtype=np.float64).reshape(len(wrapped))
-
-
-def _reference(record: dict[str, Any], at: _Positions, n: int) -> Interned:
-    """A reference column of the assets (region, agency) from its relationships: the target's id, or None."""
-    if _same_length(record["nodes"], record["targets"]) == 0:
-        return Interned(np.zeros(n, dtype=np.int32), [None])
-    targets = Interned.of(record["targets"])
-    codes = np.zeros(n, dtype=np.int32)
-    positions = at(record["nodes"])
-    has = positions >= 0
-    codes[positions[has]] = targets.codes[has] + 1
-    return Interned(codes, [None, *targets.values])
 
 
 def read_columns(run: Run, *, parts: int = PARTS) -> Columns | None:
@@ -83,58 +90,116 @@ def read_columns(run: Run, *, parts: int = PARTS) -> Columns | None:
     ----------
     run
         Runs one query in a read transaction of its own (called from several threads at once) and
-        returns its one record as a dict.
+        returns its records.
     parts
         Queries to split the dependencies into.
     """
     queries = snapshot_queries(parts)
-    with ThreadPoolExecutor(max_workers=3 + parts, thread_name_prefix="kg-snapshot") as pool:
-        def ask(name: str, **params: Any) -> Future[dict[str, Any]]:
+    nan = float("nan")
+    with ThreadPoolExecutor(max_workers=len(queries) + parts - 1, thread_name_prefix="kg-snapshot") as pool:
+        def ask(name: str, **params: Any) -> Future[Records]:
             return pool.submit(run, queries[name], params)
 
-        assets = ask("assets")
-        deps = [ask("dependencies", parts=parts, part=part) for part in range(parts)]
-        references = {name[len("assets."):]: ask(name) for name in queries if name.startswith("assets.")}
-        exposures = ask("exposures")
+        # the biggest first: the pool starts them in this order
+        deps = [ask("dependencies", parts=parts, part=part, nan=nan) for part in range(parts)]
+        assets = {name: ask(name, nan=nan) if name == "assets.numbers" else ask(name)
+                  for name in queries if name.split(".")[0] == "assets"}
+        exposures = ask("exposures", nan=nan)
         try:
-            return _columns(assets.result(), {k: f.result() for k, f in references.items()},
-                            [f.result() for f in deps], exposures.result())
+            return _columns({name: f.result() for name, f in assets.items()}, [f.result() for f in deps],
+                            exposures.result())
         except _NotColumnar:
             return None
 
 
-def _columns(assets: dict[str, Any], references: dict[str, dict[str, Any]], deps: list[dict[str, Any]],
-             exposures: dict[str, Any]) -> Columns:
-    n = _same_length(assets["nodes"], assets["ids"], assets["types"], assets["names"], assets["numbers"])
-    at = _Positions(assets["nodes"])
-    numbers = np.array(assets["numbers"], dtype=np.float64).reshape(n, 4)
-    population = np.nan_to_num(numbers[:, 2], nan=0.0).astype(np.int64)
+def _keyed(records: Records, at: Positions, n: int, *, nullable: bool) -> Interned:
+    """A column of the assets from records ``(value, nodes)``: each asset's value, None for an asset in none.
+
+    Without ``nullable``, a null value or an asset in no record is :class:`_NotColumnar`.
+    """
+    codes = np.full(n, -1, dtype=np.int32)
+    numbers: dict[Any, int] = {}
+    for value, nodes in records:
+        if value is None and not nullable:
+            raise _NotColumnar
+        positions = at(nodes)
+        codes[positions[positions >= 0]] = numbers.setdefault(value, len(numbers))
+    if not nullable:
+        if (codes < 0).any():
+            raise _NotColumnar
+        return Interned(codes, list(numbers))
+    return Interned(codes + 1, [None, *numbers])  # -1 (no record) becomes None's 0
+
+
+def _scattered(at: Positions, nodes: Sequence[int], values: Sequence[Any], out: npt.NDArray[Any]) -> None:
+    """``out[position of node] = value`` for the nodes that are assets."""
+    positions = at(nodes)
+    has = positions >= 0
+    column = np.asarray(values, dtype=out.dtype)
+    out[positions[has]] = column[has]
+
+
+def _columns(assets: dict[str, Records], deps: list[Records], exposures: Records) -> Columns:
+    ((nodes, ids),) = assets["assets"]
+    n = _same_length(nodes, ids)
+    at = Positions(nodes)
+
+    ((named, names),) = assets["assets.names"]
+    _same_length(named, names)
+    name_column = np.full(n, None, dtype=object)
+    _scattered(at, named, names, name_column)
+
+    ((numbered, *numbers),) = assets["assets.numbers"]
+    _same_length(numbered, *numbers)
+    lat, lon, repair_hours = (np.full(n, np.nan) for _ in range(3))
+    population = np.zeros(n, dtype=np.int64)
+    for column, values in zip((lat, lon, population, repair_hours), numbers, strict=True):
+        _scattered(at, numbered, values, column)
+
     asset_columns = AssetColumns(
-        ids=assets["ids"], types=Interned.of(assets["types"]), names=[name for (name,) in assets["names"]],
-        regions=_reference(references["region"], at, n), agencies=_reference(references["agency"], at, n),
-        lat=np.ascontiguousarray(numbers[:, 0]), lon=np.ascontiguousarray(numbers[:, 1]), population=population,
-        repair_hours=np.ascontiguousarray(numbers[:, 3]))
+        ids=ids, types=_keyed(assets["assets.type"], at, n, nullable=False), names=name_column.tolist(),
+        regions=_keyed(assets["assets.region"], at, n, nullable=True),
+        agencies=_keyed(assets["assets.agency"], at, n, nullable=True),
+        lat=lat, lon=lon, population=population, repair_hours=repair_hours)
 
-    dependent: list[IntArray | npt.NDArray[np.int32]] = []
-    provider: list[npt.NDArray[np.int32]] = []
-    kinds: list[str] = []
-    groups: list[str] = []
+    dependent: list[Int32Array] = []
+    provider: list[Int32Array] = []
     buffers: list[npt.NDArray[np.float64]] = []
-    for record in deps:
-        sources, targets, kind, group, buffer = record.values()
-        _same_length(sources, targets, kind, group, buffer)
-        dependent.append(at(sources))
-        provider.append(at(targets))
-        kinds += kind
-        groups += group
-        buffers.append(_floats(buffer))
+    kinds: dict[str, int] = {}
+    groups: dict[str, int] = {}
+    kind_codes: list[Int32Array] = []
+    group_codes: list[Int32Array] = []
+    for part in deps:
+        for kind, group, sources, targets, buffer_hours in part:
+            if kind is None or group is None:
+                raise _NotColumnar
+            m = _same_length(sources, targets, buffer_hours)
+            dependent.append(at(sources))
+            provider.append(at(targets))
+            buffers.append(np.asarray(buffer_hours, dtype=np.float64))
+            kind_codes.append(np.full(m, kinds.setdefault(kind, len(kinds)), dtype=np.int32))
+            group_codes.append(np.full(m, groups.setdefault(group, len(groups)), dtype=np.int32))
     dependency_columns = DependencyColumns(
-        dependent=np.concatenate(dependent) if dependent else np.zeros(0, np.int32),
-        provider=np.concatenate(provider) if provider else np.zeros(0, np.int32),
-        kinds=Interned.of(kinds), groups=Interned.of(groups),
-        buffer_hours=np.concatenate(buffers) if buffers else np.zeros(0))
+        dependent=_joined(dependent, np.int32), provider=_joined(provider, np.int32),
+        kinds=Interned(_joined(kind_codes, np.int32), list(kinds)),
+        groups=Interned(_joined(group_codes, np.int32), list(groups)),
+        buffer_hours=_joined(buffers, np.float64))
 
-    sources, targets, intensity = exposures.values()
-    _same_length(sources, targets, intensity)
-    exposure_columns = ExposureColumns(asset=at(sources), zones=Interned.of(targets), intensity=_floats(intensity))
+    exposed: list[Int32Array] = []
+    intensities: list[npt.NDArray[np.float64]] = []
+    zone_codes: list[Int32Array] = []
+    zones: list[str | None] = []
+    for zone, sources, intensity in exposures:
+        m = _same_length(sources, intensity)
+        exposed.append(at(sources))
+        intensities.append(np.asarray(intensity, dtype=np.float64))
+        zone_codes.append(np.full(m, len(zones), dtype=np.int32))
+        zones.append(zone)  # one record per zone node: a zone id comes once (a null id may come more)
+    exposure_columns = ExposureColumns(
+        asset=_joined(exposed, np.int32), zones=Interned(_joined(zone_codes, np.int32), zones),
+        intensity=_joined(intensities, np.float64))
     return asset_columns, dependency_columns, exposure_columns
+
+
+def _joined(pieces: list[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
