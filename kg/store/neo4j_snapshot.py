@@ -17,7 +17,7 @@ reads rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
@@ -86,6 +86,9 @@ class Positions:
 def read_columns(run: Run, *, parts: int = PARTS) -> Columns | None:
     """The assets, dependencies and exposures of the database as columns, or None (then read rows).
 
+    Every query is sent at once; the assets' ids (the shortest) are read first, and each other result is
+    turned into columns as soon as it arrives, while the server still works on the rest.
+
     Parameters
     ----------
     run
@@ -96,20 +99,112 @@ def read_columns(run: Run, *, parts: int = PARTS) -> Columns | None:
     """
     queries = snapshot_queries(parts)
     nan = float("nan")
-    with ThreadPoolExecutor(max_workers=len(queries) + parts - 1, thread_name_prefix="kg-snapshot") as pool:
-        def ask(name: str, **params: Any) -> Future[Records]:
-            return pool.submit(run, queries[name], params)
-
-        # the biggest first: the pool starts them in this order
-        deps = [ask("dependencies", parts=parts, part=part, nan=nan) for part in range(parts)]
-        assets = {name: ask(name, nan=nan) if name == "assets.numbers" else ask(name)
-                  for name in queries if name.split(".")[0] == "assets"}
-        exposures = ask("exposures", nan=nan)
+    asks: list[tuple[str, dict[str, Any]]] = [
+        *((name, {"nan": nan}) for name in queries if name.startswith("assets.")),
+        *(("dependencies", {"parts": parts, "part": part, "nan": nan}) for part in range(parts)),
+        ("exposures", {"nan": nan})]
+    with ThreadPoolExecutor(max_workers=len(asks) + 1, thread_name_prefix="kg-snapshot") as pool:
+        assets = pool.submit(run, queries["assets"], {})
+        futures = {pool.submit(run, queries[name], params): (name, int(params.get("part", 0))) for name, params in asks}
         try:
-            return _columns({name: f.result() for name, f in assets.items()}, [f.result() for f in deps],
-                            exposures.result())
+            reader = _Reader(assets.result())
+            for done in as_completed(futures):
+                reader.read(*futures[done], done.result())
+            return reader.columns()
         except _NotColumnar:
+            for future in futures:
+                future.cancel()
             return None
+
+
+class _Reader:
+    """Columns gathered from the query results, in whatever order they arrive (then :meth:`columns`)."""
+
+    def __init__(self, assets: Records) -> None:
+        ((nodes, ids),) = assets
+        self.n = _same_length(nodes, ids)
+        self.at = Positions(nodes)
+        self.ids = tuple(ids)
+        self.index = dict(zip(self.ids, range(self.n), strict=True))
+        self.names = np.full(self.n, None, dtype=object)
+        self.lat, self.lon, self.repair_hours = (np.full(self.n, np.nan) for _ in range(3))
+        self.population = np.zeros(self.n, dtype=np.int64)
+        self.keyed: dict[str, Interned] = {}
+        self.deps: list[tuple[int, Records]] = []
+        self.exposures: Records = []
+
+    def read(self, name: str, part: int, records: Records) -> None:
+        """Take in the records of query ``name`` (``part`` of the dependencies)."""
+        if name == "assets.names":
+            ((named, names),) = records
+            _same_length(named, names)
+            self._scatter(named, names, self.names)
+        elif name == "assets.numbers":
+            ((numbered, *numbers),) = records
+            _same_length(numbered, *numbers)
+            for column, values in zip((self.lat, self.lon, self.population, self.repair_hours), numbers, strict=True):
+                self._scatter(numbered, values, column)
+        elif name.startswith("assets."):
+            key = name.removeprefix("assets.")
+            self.keyed[key] = _keyed(records, self.at, self.n, nullable=key != "type")
+        elif name == "dependencies":
+            self.deps.append((part, records))
+        elif name == "exposures":
+            self.exposures = records
+
+    def _scatter(self, nodes: Sequence[int], values: Sequence[Any], out: npt.NDArray[Any]) -> None:
+        """``out[position of node] = value`` for the nodes that are assets."""
+        positions = self.at(nodes)
+        has = positions >= 0
+        column = np.asarray(values, dtype=out.dtype)
+        out[positions[has]] = column[has]
+
+    def columns(self) -> Columns:
+        """The columns of every result read."""
+        assets = AssetColumns(
+            ids=self.ids, index=self.index, types=self.keyed["type"], names=self.names.tolist(),
+            regions=self.keyed["region"], agencies=self.keyed["agency"], lat=self.lat, lon=self.lon,
+            population=self.population, repair_hours=self.repair_hours)
+        return assets, self._dependencies(), self._exposures()
+
+    def _dependencies(self) -> DependencyColumns:
+        dependent: list[Int32Array] = []
+        provider: list[Int32Array] = []
+        buffers: list[npt.NDArray[np.float64]] = []
+        kinds: dict[str, int] = {}
+        groups: dict[str, int] = {}
+        kind_codes: list[Int32Array] = []
+        group_codes: list[Int32Array] = []
+        for _, records in sorted(self.deps, key=lambda part: part[0]):
+            for kind, group, sources, targets, buffer_hours in records:
+                if kind is None or group is None:
+                    raise _NotColumnar
+                m = _same_length(sources, targets, buffer_hours)
+                dependent.append(self.at(sources))
+                provider.append(self.at(targets))
+                buffers.append(np.asarray(buffer_hours, dtype=np.float64))
+                kind_codes.append(np.full(m, kinds.setdefault(kind, len(kinds)), dtype=np.int32))
+                group_codes.append(np.full(m, groups.setdefault(group, len(groups)), dtype=np.int32))
+        return DependencyColumns(
+            dependent=_joined(dependent, np.int32), provider=_joined(provider, np.int32),
+            kinds=Interned(_joined(kind_codes, np.int32), list(kinds)),
+            groups=Interned(_joined(group_codes, np.int32), list(groups)),
+            buffer_hours=_joined(buffers, np.float64))
+
+    def _exposures(self) -> ExposureColumns:
+        exposed: list[Int32Array] = []
+        intensities: list[npt.NDArray[np.float64]] = []
+        zone_codes: list[Int32Array] = []
+        zones: list[str | None] = []
+        for zone, sources, intensity in self.exposures:
+            m = _same_length(sources, intensity)
+            exposed.append(self.at(sources))
+            intensities.append(np.asarray(intensity, dtype=np.float64))
+            zone_codes.append(np.full(m, len(zones), dtype=np.int32))
+            zones.append(zone)  # one record per zone node: a zone id comes once (a null id may come more)
+        return ExposureColumns(
+            asset=_joined(exposed, np.int32), zones=Interned(_joined(zone_codes, np.int32), zones),
+            intensity=_joined(intensities, np.float64))
 
 
 def _keyed(records: Records, at: Positions, n: int, *, nullable: bool) -> Interned:
@@ -129,76 +224,6 @@ def _keyed(records: Records, at: Positions, n: int, *, nullable: bool) -> Intern
             raise _NotColumnar
         return Interned(codes, list(numbers))
     return Interned(codes + 1, [None, *numbers])  # -1 (no record) becomes None's 0
-
-
-def _scattered(at: Positions, nodes: Sequence[int], values: Sequence[Any], out: npt.NDArray[Any]) -> None:
-    """``out[position of node] = value`` for the nodes that are assets."""
-    positions = at(nodes)
-    has = positions >= 0
-    column = np.asarray(values, dtype=out.dtype)
-    out[positions[has]] = column[has]
-
-
-def _columns(assets: dict[str, Records], deps: list[Records], exposures: Records) -> Columns:
-    ((nodes, ids),) = assets["assets"]
-    n = _same_length(nodes, ids)
-    at = Positions(nodes)
-
-    ((named, names),) = assets["assets.names"]
-    _same_length(named, names)
-    name_column = np.full(n, None, dtype=object)
-    _scattered(at, named, names, name_column)
-
-    ((numbered, *numbers),) = assets["assets.numbers"]
-    _same_length(numbered, *numbers)
-    lat, lon, repair_hours = (np.full(n, np.nan) for _ in range(3))
-    population = np.zeros(n, dtype=np.int64)
-    for column, values in zip((lat, lon, population, repair_hours), numbers, strict=True):
-        _scattered(at, numbered, values, column)
-
-    asset_columns = AssetColumns(
-        ids=ids, types=_keyed(assets["assets.type"], at, n, nullable=False), names=name_column.tolist(),
-        regions=_keyed(assets["assets.region"], at, n, nullable=True),
-        agencies=_keyed(assets["assets.agency"], at, n, nullable=True),
-        lat=lat, lon=lon, population=population, repair_hours=repair_hours)
-
-    dependent: list[Int32Array] = []
-    provider: list[Int32Array] = []
-    buffers: list[npt.NDArray[np.float64]] = []
-    kinds: dict[str, int] = {}
-    groups: dict[str, int] = {}
-    kind_codes: list[Int32Array] = []
-    group_codes: list[Int32Array] = []
-    for part in deps:
-        for kind, group, sources, targets, buffer_hours in part:
-            if kind is None or group is None:
-                raise _NotColumnar
-            m = _same_length(sources, targets, buffer_hours)
-            dependent.append(at(sources))
-            provider.append(at(targets))
-            buffers.append(np.asarray(buffer_hours, dtype=np.float64))
-            kind_codes.append(np.full(m, kinds.setdefault(kind, len(kinds)), dtype=np.int32))
-            group_codes.append(np.full(m, groups.setdefault(group, len(groups)), dtype=np.int32))
-    dependency_columns = DependencyColumns(
-        dependent=_joined(dependent, np.int32), provider=_joined(provider, np.int32),
-        kinds=Interned(_joined(kind_codes, np.int32), list(kinds)),
-        groups=Interned(_joined(group_codes, np.int32), list(groups)),
-        buffer_hours=_joined(buffers, np.float64))
-
-    exposed: list[Int32Array] = []
-    intensities: list[npt.NDArray[np.float64]] = []
-    zone_codes: list[Int32Array] = []
-    zones: list[str | None] = []
-    for zone, sources, intensity in exposures:
-        m = _same_length(sources, intensity)
-        exposed.append(at(sources))
-        intensities.append(np.asarray(intensity, dtype=np.float64))
-        zone_codes.append(np.full(m, len(zones), dtype=np.int32))
-        zones.append(zone)  # one record per zone node: a zone id comes once (a null id may come more)
-    exposure_columns = ExposureColumns(
-        asset=_joined(exposed, np.int32), zones=Interned(_joined(zone_codes, np.int32), zones),
-        intensity=_joined(intensities, np.float64))
-    return asset_columns, dependency_columns, exposure_columns
 
 
 def _joined(pieces: list[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
