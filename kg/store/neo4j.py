@@ -512,20 +512,25 @@ class Neo4jStore:
     def build_snapshot(self, version: int) -> GraphSnapshot:
         """A full snapshot of the database at ``version``, built now (:meth:`snapshot` caches it).
 
-        The big tables are read as columns by several queries at once (:mod:`kg.store.neo4j_snapshot`);
-        the version is read again after them, and a load that landed meanwhile makes it read again (at
-        most twice more, then it reads rows). Data that cannot be read as columns is read as rows.
+        The big tables are read as columns by several queries at once (:mod:`kg.store.neo4j_snapshot`),
+        the small ones as rows at the same time; the version is read again after them, and a load that
+        landed meanwhile makes it read again (at most twice more, then it reads rows). Data that cannot be
+        read as columns is read as rows.
         """
+        small = ("regions", "agencies", "hazard_zones", "fragilities")
         for _ in range(3):
-            columns = read_snapshot_columns(lambda query, params: self._records(query, **params))
+            with ThreadPoolExecutor(max_workers=len(small), thread_name_prefix="kg-snapshot-rows") as pool:
+                reading = {table: pool.submit(lambda table: list(self.rows(table)), table) for table in small}
+                columns = read_snapshot_columns(lambda query, params: self._records(query, **params))
+                rows = {table: future.result() for table, future in reading.items()}
             if columns is None:
                 break
             if self.version() == version:
                 assets, dependencies, exposures = columns
                 return snapshot_from_columns(
-                    version, regions=self.rows("regions"), agencies=self.rows("agencies"), assets=assets,
-                    dependencies=dependencies, hazard_zones=self.rows("hazard_zones"), exposures=exposures,
-                    fragilities=self.rows("fragilities"))
+                    version, regions=rows["regions"], agencies=rows["agencies"], assets=assets,
+                    dependencies=dependencies, hazard_zones=rows["hazard_zones"], exposures=exposures,
+                    fragilities=rows["fragilities"])
         return build_snapshot(version, self.rows)
 
     # ---------------------------------------------------------------------------------- Cypher
