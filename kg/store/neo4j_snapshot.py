@@ -61,16 +61,16 @@ class Positions:
     """
 
     def __init__(self, nodes: Sequence[int]) -> None:
-        self._nodes = np.asarray(nodes, dtype=np.int64)
-        n = len(self._nodes)
-        top = int(self._nodes.max()) + 1 if n else 0
+        ids = np.asarray(nodes, dtype=np.int64)
+        n = len(ids)
+        top = int(ids.max()) + 1 if n else 0
         self._table: Int32Array | None = None
         if top <= DENSE * n + 1024:
             self._table = np.full(top + 1, -1, dtype=np.int32)  # the last entry answers every id beyond
-            self._table[self._nodes] = np.arange(n, dtype=np.int32)
+            self._table[ids] = np.arange(n, dtype=np.int32)
         else:
-            self._order = np.argsort(self._nodes, kind="stable")
-            self._sorted = self._nodes[self._order]
+            self._order = np.argsort(ids, kind="stable")
+            self._sorted = ids[self._order]
 
     def __call__(self, nodes: Sequence[int]) -> Int32Array:
         """Positions of ``nodes`` (-1 where a node is none of the assets)."""
