@@ -24,6 +24,7 @@ from kg.store.base import Store
 from kg.store.neo4j import Neo4jStore
 from kg.store.sqlite import SQLiteStore
 from kg.synth import city_rows, write_bundle
+from tests.required import unavailable
 
 __all__ = [
     "city_bundle",
@@ -45,10 +46,9 @@ def neo4j_url() -> str:
     url = os.environ.get(URL_ENV)
     if url:
         return url
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{REQUIRE_ENV}=1 but {URL_ENV} is not set: start Neo4j with `scripts/neo4j start` and export "
-                    f"{URL_ENV}=<the bolt:// URL it prints>", pytrace=False)
-    pytest.skip(f"Neo4j not configured: set {URL_ENV} (scripts/neo4j start prints one)")
+    unavailable(REQUIRE_ENV, f"{REQUIRE_ENV}=1 but {URL_ENV} is not set: start Neo4j with `scripts/neo4j start` and "
+                f"export {URL_ENV}=<the bolt:// URL it prints>",
+                f"Neo4j not configured: set {URL_ENV} (scripts/neo4j start prints one)")
 
 
 def load(store: Store, *paths: Path | str) -> LoadPlan:

@@ -22,6 +22,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from tests.required import unavailable
+
 __all__ = ["Broker", "mqtt_broker", "serve_app"]
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "mqtt"
@@ -79,9 +81,8 @@ def mqtt_broker(tmp_path: Path) -> Iterator[Broker]:
     try:
         broker.url = broker._run("start")
     except RuntimeError as exc:
-        if os.environ.get("KG_REQUIRE_MQTT") == "1":
-            pytest.fail(f"KG_REQUIRE_MQTT=1 but the broker did not start: {exc}", pytrace=False)
-        pytest.skip(f"no MQTT broker here: {exc}")
+        unavailable("KG_REQUIRE_MQTT", f"KG_REQUIRE_MQTT=1 but the broker did not start: {exc}",
+                    f"no MQTT broker here: {exc}")
     try:
         yield broker
     finally:

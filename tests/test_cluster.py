@@ -37,6 +37,7 @@ from kg.snapshot import GraphSnapshot, build_snapshot
 from kg.store import open_store
 from kg.synth import city_rows, write_bundle
 from tests.helpers import run_kg
+from tests.required import unavailable
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "dask"
 
@@ -55,9 +56,8 @@ def own_cluster(state: Path, workers: int) -> Iterator[str]:
     try:
         url = _dask(state, "start", "--workers", str(workers))
     except RuntimeError as exc:
-        if os.environ.get("KG_REQUIRE_DASK") == "1":
-            pytest.fail(f"KG_REQUIRE_DASK=1 but scripts/dask could not start: {exc}", pytrace=False)
-        pytest.skip(f"no Dask cluster here: {exc}")
+        unavailable("KG_REQUIRE_DASK", f"KG_REQUIRE_DASK=1 but scripts/dask could not start: {exc}",
+                    f"no Dask cluster here: {exc}")
     try:
         yield url
     finally:

@@ -15,11 +15,12 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from tests.e2e.server import KEYS, Served, serve
+from tests.required import unavailable
 
 CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -30,10 +31,9 @@ VIEWPORT = {"width": 1440, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("KG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests cannot run and KG_REQUIRE_BROWSER=1: {reason}; run scripts/e2e-setup")
-    pytest.skip(f"browser tests: {reason} (scripts/e2e-setup installs it)")
+def _unavailable(reason: str) -> NoReturn:
+    unavailable("KG_REQUIRE_BROWSER", f"browser tests cannot run and KG_REQUIRE_BROWSER=1: {reason}; run "
+                "scripts/e2e-setup", f"browser tests: {reason} (scripts/e2e-setup installs it)")
 
 
 @pytest.fixture(scope="session")
