@@ -28,7 +28,6 @@ import numpy.typing as npt
 from kg.errors import ElementNotFound
 from kg.i18n import _l
 from kg.ontology import load_ontology
-from kg.ordering import order_by_owner
 from kg.schema import TABLES
 
 __all__ = ["AssetColumns", "DependencyColumns", "ExposureColumns", "GraphSnapshot", "Interned", "build_snapshot",
@@ -195,6 +194,7 @@ def _lexorder(*keys: npt.NDArray[Any]) -> IntArray:
 
 def _edge_order(n: int, dependent: Int32Array, kind: Int32Array, label: Int32Array, provider: Int32Array) -> IntArray:
     """Edge positions sorted by (dependent, kind, label, provider, position): a counting sort by dependent."""
+    from kg.ordering import order_by_owner  # compiled (Numba): loaded by the first build, not by every command
     if not len(dependent):
         return np.zeros(0, dtype=np.int64)
     k, g = int(kind.max()) + 1, int(label.max()) + 1
@@ -237,6 +237,8 @@ def dependency_arrays(n: int, dependent: Int32Array, provider: Int32Array, kind:
     np.cumsum(np.bincount(group_owner, minlength=n), out=group_ptr[1:])
 
     if rorder is None:  # by provider, then position: the edges are sorted by dependent already
+        from kg.ordering import order_by_owner  # see _edge_order
+
         rorder = order_by_owner(prov, n)
     rdep_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(prov, minlength=n), out=rdep_ptr[1:])
